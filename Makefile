@@ -1,0 +1,30 @@
+# Two commands from a fresh clone: `make run` and `make test`. Each installs what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv bench card clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)  ## embedded Redis + web + worker + simulated phone network, at human pace
+	$(BIN)/python -m scripts.run_local
+
+test: $(STAMP)  ## every test, on a real (embedded) Redis and real RQ worker processes
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+card: $(STAMP)  ## regenerate docs/language-codes.md from the catalog
+	$(BIN)/python -m dispatch.languages.card
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,142 @@
+"""Settings from the environment, validated once at start.
+
+Every duration the service waits on (ring timeouts, the liaison window, wrap-up,
+hold prompts, the sweeper) is a setting, so tests run in seconds while a real
+deployment waits at human pace. A bad value stops the process at start with the
+variable's name and the reason, instead of surfacing mid-call.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+from config.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_error(var: str, reason: str) -> ConfigError:
+    return ConfigError(path="environment", line=None, key=var, reason=reason)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide configuration; build it with `Settings.from_env()`."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "mymaster"
+    roster_file: str = str(ROOT / "config" / "roster.sample.yaml")
+    languages_file: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    local_mode: bool = False
+
+    twilio_account_sid: str = "AC" + "0" * 32
+    twilio_auth_token: str = ""
+    twilio_api_base_url: str = ""
+    twilio_region: str = ""
+    twilio_edge: str = ""
+    twilio_http_timeout: float = 5.0
+    twilio_retries: int = 3
+    twilio_retry_backoff: float = 0.25
+
+    ivr_gather_timeout: int = 6
+    ivr_max_tries: int = 3
+    unknown_callers: str = "pin"  # "pin": ask precinct + unit PIN; "refuse": decline politely
+    speech_min_confidence: float = 0.4
+    liaison_ring_timeout: int = 20
+    whisper_timeout: int = 6
+    liaison_window: float = 45.0
+    wrapup_seconds: float = 30.0
+    vendor_ring_timeout: int = 30
+    callback_ring_timeout: int = 30
+    hold_pause: int = 8
+    sweep_interval: float = 2.0
+    queued_stuck_after: float = 5.0
+    grace_seconds: float = 5.0
+    retention_seconds: int = 30 * 24 * 3600
+    events_maxlen: int = 10000
+    caller_rate_limit: int = 10      # webhook requests per caller number ...
+    caller_rate_window: int = 60     # ... per this many seconds
+    session_idle_minutes: int = 30
+    signin_max_failures: int = 5
+    wait_alert_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Each field is read from its upper-case name (REDIS_URL, LIAISON_WINDOW, ...)."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            var = f.name.upper()
+            if var not in env or env[var] == "":
+                continue
+            raw = env[var]
+            values[f.name] = _convert(var, raw, f.type, f.default)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=secrets.token_hex(32))
+        return settings
+
+    def validate(self) -> None:
+        """Cross-field checks an operator would otherwise discover on a live call."""
+        if self.unknown_callers not in ("pin", "refuse"):
+            raise _env_error("UNKNOWN_CALLERS", "must be 'pin' or 'refuse'")
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise _env_error("PUBLIC_BASE_URL", "must start with http:// or https://")
+        if self.twilio_api_base_url and not self.twilio_api_base_url.startswith(("http://", "https://")):
+            raise _env_error("TWILIO_API_BASE_URL", "must start with http:// or https://")
+        if not self.twilio_account_sid.startswith("AC") or len(self.twilio_account_sid) != 34:
+            raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
+        for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
+                     "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds"):
+            if getattr(self, name) < 1:
+                raise _env_error(name.upper(), "must be at least 1")
+        for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after"):
+            if getattr(self, name) <= 0:
+                raise _env_error(name.upper(), "must be greater than 0")
+        if not 0 <= self.speech_min_confidence <= 1:
+            raise _env_error("SPEECH_MIN_CONFIDENCE", "must be between 0 and 1")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return not self.local_mode
+
+    def url(self, path: str) -> str:
+        """Absolute URL Twilio should call for `path` (used for callbacks and signatures)."""
+        return self.public_base_url.rstrip("/") + path
+
+
+def _convert(var: str, raw: str, typ: object, default: object) -> object:
+    """Turn one environment string into the field's type, or fail naming the variable."""
+    kind = type(default)
+    try:
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is tuple:  # REDIS_SENTINELS=host:port,host:port
+            pairs = []
+            for item in raw.split(","):
+                host, _, port = item.strip().rpartition(":")
+                if not host:
+                    raise ValueError(f"'{item}' is not host:port")
+                pairs.append((host, int(port)))
+            return tuple(pairs)
+        return raw
+    except ValueError as exc:
+        raise _env_error(var, f"invalid value {raw!r}: {exc}") from None
+
+
+__all__ = ["Settings", "ROOT"]

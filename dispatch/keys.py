@@ -1,0 +1,67 @@
+"""Every Redis key the service uses, in one place.
+
+Keeping names here means a reader can see the whole data model at a glance and
+a retention or migration change touches one module.
+"""
+from __future__ import annotations
+
+PREFIX = "ird:"  # interpretation-request dispatch
+
+REQUEST_SEQ = PREFIX + "seq:request"          # INCR → request numbers
+OPEN_REQUESTS = PREFIX + "requests:open"      # zset id → created epoch
+CLOSED_REQUESTS = PREFIX + "requests:closed"  # zset id → ended epoch
+DEADLINES = PREFIX + "requests:deadlines"     # zset id → epoch the sweeper looks again
+EVENTS = PREFIX + "events"                    # stream of every transition (dashboard)
+AUDIT = PREFIX + "audit"                      # stream, append-only audit log
+LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
+WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
+
+
+def request(request_id: str) -> str:
+    """Hash: the request record."""
+    return f"{PREFIX}request:{request_id}"
+
+
+def history(request_id: str) -> str:
+    """List: the request's transitions as JSON, oldest first."""
+    return f"{PREFIX}request:{request_id}:history"
+
+
+def tried(request_id: str) -> str:
+    """Set: liaisons already offered this request (never offered twice)."""
+    return f"{PREFIX}request:{request_id}:tried"
+
+
+def call(call_sid: str) -> str:
+    """Hash: what a Twilio CallSid belongs to (request, role, liaison)."""
+    return f"{PREFIX}call:{call_sid}"
+
+
+def liaison(liaison_id: str) -> str:
+    """Hash: a liaison's live state (state, request, since, duty/language overrides)."""
+    return f"{PREFIX}liaison:{liaison_id}"
+
+
+def once(kind: str, token: str) -> str:
+    """String: marks a delivery (MessageSid, callback) as handled, for idempotency."""
+    return f"{PREFIX}once:{kind}:{token}"
+
+
+def rate(scope: str, who: str, window_start: int) -> str:
+    """Counter: requests from one caller in one rate-limit window."""
+    return f"{PREFIX}rate:{scope}:{who}:{window_start}"
+
+
+def periodic(name: str, slot: int) -> str:
+    """String: claims one run of a periodic job across all workers."""
+    return f"{PREFIX}periodic:{name}:{slot}"
+
+
+def sms_pending(number: str) -> str:
+    """Hash: a texted request waiting for the sender's YES (language to confirm)."""
+    return f"{PREFIX}sms:pending:{number}"
+
+
+def session_failures(username: str) -> str:
+    """Counter: failed sign-ins for throttling."""
+    return f"{PREFIX}signin:failures:{username}"

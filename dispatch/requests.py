@@ -1,0 +1,217 @@
+"""Request records on Redis, moved only by checked, atomic transitions.
+
+A transition runs as one Lua script: it checks the current state (and an optional
+guard field such as the current offer id), writes the new fields, appends the
+history entry, updates the open/closed/deadline indexes and publishes the event on
+the stream the dashboard reads. Either all of that happens or none of it, so a
+duplicate or late callback can never half-apply.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import redis
+
+from dispatch import clock, keys
+from dispatch.records import RequestRecord
+from dispatch.states import TERMINAL, State, transition
+
+_CREATE = """
+-- KEYS: request hash, history, open zset, events stream
+-- ARGV: fields json, now, iso, retention, maxlen
+local f = cjson.decode(ARGV[1])
+for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
+local entry = cjson.encode({ts=ARGV[3], event='created', from='', to=f['state'], data={}})
+redis.call('RPUSH', KEYS[2], entry)
+redis.call('ZADD', KEYS[3], ARGV[2], f['id'])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'request', f['id'], 'event', 'created',
+           'from', '', 'to', f['state'], 'ts', ARGV[3], 'data', '{}')
+return 1
+"""
+
+_TRANSITION = """
+-- KEYS: request hash, history, events stream, open zset, closed zset, deadlines zset
+-- ARGV: 1 event, 2 sources (space separated), 3 target, 4 guard field, 5 guard value,
+--       6 now, 7 iso, 8 fields json, 9 data json, 10 deadline ('' keep, '-' drop, else epoch),
+--       11 terminal ('1'/'0'), 12 retention, 13 maxlen
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {0, ''} end
+local ok = false
+for s in string.gmatch(ARGV[2], '%S+') do if s == state then ok = true end end
+if not ok then return {0, state} end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then return {0, state} end
+local f = cjson.decode(ARGV[8])
+for k, v in pairs(f) do
+  if v == cjson.null then redis.call('HDEL', KEYS[1], k) else redis.call('HSET', KEYS[1], k, v) end
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[3])
+local id = redis.call('HGET', KEYS[1], 'id')
+local entry = '{"ts":' .. cjson.encode(ARGV[7]) .. ',"event":' .. cjson.encode(ARGV[1]) ..
+  ',"from":' .. cjson.encode(state) .. ',"to":' .. cjson.encode(ARGV[3]) .. ',"data":' .. ARGV[9] .. '}'
+redis.call('RPUSH', KEYS[2], entry)
+if ARGV[11] == '1' then
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('ZADD', KEYS[5], ARGV[6], id)
+  redis.call('ZREM', KEYS[6], id)
+  redis.call('EXPIRE', KEYS[1], ARGV[12])
+  redis.call('EXPIRE', KEYS[2], ARGV[12])
+elseif ARGV[10] == '-' then
+  redis.call('ZREM', KEYS[6], id)
+elseif ARGV[10] ~= '' then
+  redis.call('ZADD', KEYS[6], ARGV[10], id)
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[13], '*', 'request', id, 'event', ARGV[1],
+           'from', state, 'to', ARGV[3], 'ts', ARGV[7], 'data', ARGV[9])
+return {1, state}
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a transition attempt did: `applied` False means nothing changed."""
+
+    applied: bool
+    previous: State | None
+    record: RequestRecord | None
+
+
+class RequestStore:
+    """Create, read and transition request records."""
+
+    def __init__(self, r: redis.Redis, retention_seconds: int, events_maxlen: int = 10000):
+        self.r = r
+        self.retention = retention_seconds
+        self.maxlen = events_maxlen
+        self._create = r.register_script(_CREATE)
+        self._transition = r.register_script(_TRANSITION)
+
+    def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
+        """Open a new request; its number is short enough to read out or text back."""
+        number = self.r.incr(keys.REQUEST_SEQ)
+        request_id = f"R{number:05d}"
+        now = clock.now()
+        data = {k: _encode(v) for k, v in fields.items() if v is not None}
+        data.update(id=request_id, state=state.value, created_at=repr(now))
+        if state == State.QUEUED:
+            data.setdefault("queued_at", repr(now))
+        self._create(
+            keys=[keys.request(request_id), keys.history(request_id), keys.OPEN_REQUESTS, keys.EVENTS],
+            args=[json.dumps(data), now, clock.iso(now), self.retention, self.maxlen],
+        )
+        record = self.get(request_id)
+        assert record is not None
+        return record
+
+    def get(self, request_id: str) -> RequestRecord | None:
+        raw = self.r.hgetall(keys.request(request_id))
+        return RequestRecord.from_hash(_decode(raw)) if raw else None
+
+    def get_many(self, request_ids: Iterable[str]) -> list[RequestRecord]:
+        ids = list(request_ids)
+        pipe = self.r.pipeline(transaction=False)
+        for request_id in ids:
+            pipe.hgetall(keys.request(request_id))
+        return [RequestRecord.from_hash(_decode(raw)) for raw in pipe.execute() if raw]
+
+    def apply(
+        self,
+        request_id: str,
+        name: str,
+        fields: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        guard: tuple[str, str] | None = None,
+        deadline: float | None | str = "",
+    ) -> Outcome:
+        """Apply transition `name` if the request is in one of its source states.
+
+        `guard` (field, value) must also match, e.g. ("offer_id", id) so an old
+        offer's callback cannot move a request that has moved on. `deadline` is
+        when the sweeper should look at it again ("" keeps, None drops it).
+        """
+        t = transition(name)
+        now = clock.now()
+        encoded = {k: (None if v is None else _encode(v)) for k, v in (fields or {}).items()}
+        if t.target in TERMINAL:
+            encoded.setdefault("ended_at", repr(now))
+        elif t.target == State.CONNECTED:
+            encoded.setdefault("connected_at", repr(now))
+        elif name == "queue":
+            encoded.setdefault("queued_at", repr(now))
+        deadline_arg = "-" if deadline is None else ("" if deadline == "" else repr(float(deadline)))
+        result = self._transition(
+            keys=[keys.request(request_id), keys.history(request_id), keys.EVENTS,
+                  keys.OPEN_REQUESTS, keys.CLOSED_REQUESTS, keys.DEADLINES],
+            args=[
+                name, " ".join(s.value for s in t.sources), t.target.value,
+                guard[0] if guard else "", guard[1] if guard else "",
+                now, clock.iso(now), json.dumps(encoded), json.dumps(dict(data or {})),
+                deadline_arg, "1" if t.target in TERMINAL else "0", self.retention, self.maxlen,
+            ],
+        )
+        applied = bool(int(result[0]))
+        prev_raw = result[1].decode() if isinstance(result[1], bytes) else result[1]
+        previous = State(prev_raw) if prev_raw else None
+        return Outcome(applied, previous, self.get(request_id) if applied else None)
+
+    def history(self, request_id: str) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.r.lrange(keys.history(request_id), 0, -1)]
+
+    def open_ids(self) -> list[str]:
+        return [x.decode() for x in self.r.zrange(keys.OPEN_REQUESTS, 0, -1)]
+
+    def closed_ids(self, since: float, limit: int = 200) -> list[str]:
+        raw = self.r.zrevrangebyscore(keys.CLOSED_REQUESTS, "+inf", since, start=0, num=limit)
+        return [x.decode() for x in raw]
+
+    def due(self, now: float, limit: int = 500) -> list[str]:
+        """Requests whose deadline has passed: the sweeper's work list."""
+        raw = self.r.zrangebyscore(keys.DEADLINES, "-inf", now, start=0, num=limit)
+        return [x.decode() for x in raw]
+
+    def set_deadline(self, request_id: str, when: float | None) -> None:
+        if when is None:
+            self.r.zrem(keys.DEADLINES, request_id)
+        else:
+            self.r.zadd(keys.DEADLINES, {request_id: when})
+
+    def mark_tried(self, request_id: str, liaison_id: str) -> None:
+        pipe = self.r.pipeline()
+        pipe.sadd(keys.tried(request_id), liaison_id)
+        pipe.expire(keys.tried(request_id), self.retention)
+        pipe.execute()
+
+    def tried(self, request_id: str) -> set[str]:
+        return {x.decode() for x in self.r.smembers(keys.tried(request_id))}
+
+    def set_fields(self, request_id: str, fields: Mapping[str, Any]) -> None:
+        """Record facts that are not transitions (a call sid learned after dialling)."""
+        self.r.hset(keys.request(request_id), mapping={k: _encode(v) for k, v in fields.items()})
+
+    def link_call(self, call_sid: str, request_id: str, role: str, liaison_id: str = "") -> None:
+        """Remember what a CallSid is for, so status callbacks find their request."""
+        key = keys.call(call_sid)
+        pipe = self.r.pipeline()
+        pipe.hset(key, mapping={"request": request_id, "role": role, "liaison": liaison_id})
+        pipe.expire(key, self.retention)
+        pipe.execute()
+
+    def call_link(self, call_sid: str) -> dict[str, str]:
+        return _decode(self.r.hgetall(keys.call(call_sid)))
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, State):
+        return value.value
+    return str(value)
+
+
+def _decode(raw: Mapping[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}

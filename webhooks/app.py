@@ -1,0 +1,55 @@
+"""The application factory: one app, one blueprint per area, wiring from dispatch.context."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from twilio.request_validator import RequestValidator
+
+from config.settings import Settings
+from dispatch.context import Context, build_context
+from dispatch.routing import Dispatcher
+from webhooks.fallback import install_error_handlers
+
+
+def configure_logging() -> None:
+    """Plain one-line logs; the SDK's request logger would print URLs and headers."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def create_app(settings: Settings | None = None, context: Context | None = None) -> Flask:
+    """Build the web app. Fails at start (ConfigError) on a bad roster or environment."""
+    configure_logging()
+    settings = settings or (context.settings if context else Settings.from_env())
+    if context is None:
+        from workers.jobqueue import RQJobs
+
+        context = build_context(settings, jobs=RQJobs.from_settings(settings))
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        DISPATCH_SETTINGS=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions["dispatch_context"] = context
+    app.extensions["dispatcher"] = Dispatcher(context)
+    app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
+    try:
+        context.liaisons.sync([l.id for l in context.roster.liaisons])
+    except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML
+        logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
+                                            type(exc).__name__)
+
+    from webhooks import codes, fallback, health, voice_interpreters, voice_ivr
+
+    for module in (health, voice_ivr, voice_interpreters, fallback, codes):
+        app.register_blueprint(module.bp)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,89 @@
+"""When anything fails, the officer still reaches an interpreter.
+
+Three doors lead here: Twilio's fallback URL (it calls it with ErrorCode when our
+primary webhook failed), any exception in a voice handler, and Redis being down.
+All answer with plain TwiML that dials the vendor directly with its DTMF sequence;
+none touches Redis. Status callbacks just get an empty, valid response.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from dispatch import urls as paths
+from webhooks.deps import ctx, form
+from webhooks.twilio_auth import twilio_only
+from webhooks.twiml import direct_vendor, say, twiml
+
+bp = Blueprint("fallback", __name__)
+log = logging.getLogger("webhooks.fallback")
+
+_CALLBACKS = {paths.CALL_STATUS, paths.OFFER_STATUS, paths.VENDOR_STATUS, paths.CONFERENCE_STATUS,
+              paths.CALLBACK_STATUS}
+_INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR}
+MESSAGE = "Connecting you directly to the interpretation line. Please hold."
+
+
+def vendor_direct_response(message: str = MESSAGE) -> Response:
+    """Direct vendor dial for the language named in the URL if any, else 'unknown'."""
+    c = ctx()
+    language = request.args.get("lang") or None
+    vendor = c.roster.vendor
+    code = vendor.unknown_language_code
+    if language:
+        found = c.catalog.get(language)
+        code = vendor.language_codes.get(language) or (found.vendor_code if found else code)
+    next_url = c.urls(paths.FALLBACK, step="alternate", lang=language or "")
+    return twiml(direct_vendor(vendor, vendor.dtmf_for(code), message, next_url))
+
+
+@bp.post(paths.FALLBACK)
+@twilio_only
+def fallback():
+    if request.args.get("step") == "alternate":
+        if form("DialCallStatus") in ("completed", "answered"):
+            response = VoiceResponse()
+            response.hangup()
+            return twiml(response)
+        vendor = ctx().roster.vendor
+        code = vendor.unknown_language_code
+        return twiml(direct_vendor(vendor, vendor.dtmf_for(code), "", None))
+    log.error("Twilio used the fallback URL: ErrorCode=%s for %s", form("ErrorCode"), form("ErrorUrl")[:200])
+    return vendor_direct_response()
+
+
+def safe_answer(exc: BaseException) -> Response:
+    """What a webhook answers instead of a 500."""
+    path = request.path
+    log.exception("webhook %s failed: %s", path, type(exc).__name__, exc_info=exc)
+    if path.startswith("/sms/"):
+        reply = MessagingResponse()
+        reply.message("Sorry, the interpretation service hit a problem. Please call the desk for an interpreter.")
+        return Response(str(reply), mimetype="text/xml")
+    if path in _CALLBACKS or not path.startswith("/voice/"):
+        return twiml(VoiceResponse())
+    if path in _INTERPRETER_LEGS:
+        response = VoiceResponse()
+        say(response, "Sorry, this request could not be connected. Goodbye.")
+        response.hangup()
+        return twiml(response)
+    return vendor_direct_response()
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Any exception under /voice or /sms (Redis down included) becomes safe TwiML."""
+
+    @app.errorhandler(Exception)
+    def _handle(exc: Exception):  # type: ignore[no-untyped-def]
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException) and not request.path.startswith(("/voice/", "/sms/")):
+            return exc
+        if isinstance(exc, HTTPException) and exc.code in (403, 405, 415):
+            return exc
+        if current_app.config.get("PROPAGATE_WEBHOOK_ERRORS"):
+            raise exc
+        return safe_answer(exc)

@@ -1,0 +1,45 @@
+"""Only Twilio (or whoever holds the auth token) may drive the phone webhooks.
+
+The signature covers the URL Twilio called, so behind a TLS-terminating proxy the
+URL is rebuilt from the configured public base URL, not from what the proxy
+forwarded to us.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+from flask import Response, current_app, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger("webhooks.auth")
+
+
+def public_url() -> str:
+    """The URL Twilio signed: public base URL + path + query string."""
+    base = current_app.config["DISPATCH_SETTINGS"].public_base_url.rstrip("/")
+    query = request.query_string.decode()
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def signature_ok() -> bool:
+    validator: RequestValidator = current_app.extensions["twilio_validator"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    params = request.form.to_dict(flat=True) if request.mimetype == "application/x-www-form-urlencoded" else {}
+    return bool(validator.validate(public_url(), params, signature))
+
+
+def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (403, nothing changed) a request without a valid X-Twilio-Signature."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not signature_ok():
+            log.warning("refused %s: missing or bad X-Twilio-Signature", request.path)
+            return Response("Forbidden: invalid Twilio signature\n", status=403, mimetype="text/plain")
+        return view(*args, **kwargs)
+
+    return wrapper

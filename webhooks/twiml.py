@@ -1,0 +1,59 @@
+"""TwiML shapes shared by several webhooks: the conference room and the direct vendor dial."""
+from __future__ import annotations
+
+from flask import Response
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from config.roster import Vendor
+from dispatch import urls as paths
+from dispatch.records import RequestRecord
+from dispatch.urls import Urls
+
+VOICE = "Polly.Joanna"  # one clear English voice for every prompt
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def say(response: VoiceResponse | object, text: str) -> None:
+    response.say(text, voice=VOICE, language="en-US")  # type: ignore[attr-defined]
+
+
+def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
+    """The officer waits in the request's room hearing hold prompts; leaving ends it."""
+    dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id), method="POST")
+    dial.conference(
+        rec.conference, start_conference_on_enter=False, end_conference_on_exit=True, beep=False,
+        wait_url=urls(paths.HOLD, r=rec.id, n="0"), wait_method="POST",
+        status_callback=urls(paths.CONFERENCE_STATUS, r=rec.id), status_callback_method="POST",
+        status_callback_event="start end join leave",
+    )
+    response.append(dial)
+    return response
+
+
+def interpreter_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
+    """The interpreter's leg starts the room; it may leave without ending it."""
+    dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id, who="interpreter"), method="POST")
+    dial.conference(rec.conference, start_conference_on_enter=True, end_conference_on_exit=False, beep=False)
+    response.append(dial)
+    return response
+
+
+def direct_vendor(vendor: Vendor, dtmf: str, message: str, next_url: str | None) -> VoiceResponse:
+    """Reach an interpreter with nothing but TwiML: used when Redis or the app is failing.
+
+    The main number is dialled with `next_url` as the Dial action, which tries the
+    alternate only when the main number did not answer (no Redis needed for that).
+    """
+    response = VoiceResponse()
+    if message:
+        say(response, message)
+    dial = Dial(timeout=30, action=next_url, method="POST") if next_url else Dial(timeout=30)
+    dial.number(vendor.number if next_url else (vendor.alternate or vendor.number), send_digits=dtmf)
+    response.append(dial)
+    if not next_url:
+        say(response, "We could not reach the interpretation line. Please call the desk sergeant.")
+        response.hangup()
+    return response

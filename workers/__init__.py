@@ -1,0 +1,1 @@
+"""RQ jobs: thin wrappers that call dispatch/ services (redash's tasks/ shape)."""
