@@ -1,0 +1,1 @@
+"""Configuration read once at start: environment settings, the roster and the language catalog."""
