@@ -1,0 +1,42 @@
+"""Environment settings: defaults, conversions, and start-up failures that name the variable."""
+from __future__ import annotations
+
+import pytest
+
+from config.errors import ConfigError
+from config.settings import Settings
+
+
+def test_defaults_are_production_paced():
+    s = Settings.from_env({})
+    assert s.liaison_window == 45.0 and s.liaison_ring_timeout == 20 and s.secret_key
+    assert s.secure_cookies
+
+
+def test_values_are_converted():
+    s = Settings.from_env({"LIAISON_WINDOW": "7.5", "LIAISON_RING_TIMEOUT": "3", "LOCAL_MODE": "yes",
+                           "REDIS_SENTINELS": "10.0.0.1:26379, sentinel-b:26380"})
+    assert s.liaison_window == 7.5 and s.liaison_ring_timeout == 3 and not s.secure_cookies
+    assert s.redis_sentinels == (("10.0.0.1", 26379), ("sentinel-b", 26380))
+
+
+@pytest.mark.parametrize("env,var,words", [
+    ({"LIAISON_RING_TIMEOUT": "soon"}, "LIAISON_RING_TIMEOUT", "invalid value"),
+    ({"LIAISON_WINDOW": "0"}, "LIAISON_WINDOW", "greater than 0"),
+    ({"LOCAL_MODE": "maybe"}, "LOCAL_MODE", "true or false"),
+    ({"UNKNOWN_CALLERS": "ask"}, "UNKNOWN_CALLERS", "'pin' or 'refuse'"),
+    ({"PUBLIC_BASE_URL": "dispatch.example.gov"}, "PUBLIC_BASE_URL", "http"),
+    ({"TWILIO_ACCOUNT_SID": "abc"}, "TWILIO_ACCOUNT_SID", "AC"),
+    ({"REDIS_SENTINELS": "nohost"}, "REDIS_SENTINELS", "host:port"),
+    ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),
+])
+def test_bad_values_fail_at_start_naming_the_variable(env, var, words):
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env(env)
+    assert err.value.key == var and words in str(err.value)
+    assert str(err.value).startswith("environment: " + var)
+
+
+def test_callback_urls_use_the_public_base():
+    s = Settings.from_env({"PUBLIC_BASE_URL": "https://dispatch.example.gov/"})
+    assert s.url("/voice/status") == "https://dispatch.example.gov/voice/status"
