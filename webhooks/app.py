@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 from config.settings import Settings
 from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
+from dispatch.sms.service import failure_hook as sms_failure_hook
 from webhooks.fallback import install_error_handlers
 
 
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions["dispatch_context"] = context
-    app.extensions["dispatcher"] = Dispatcher(context)
+    app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     try:
         context.liaisons.sync([l.id for l in context.roster.liaisons])
@@ -47,9 +48,9 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
                                             type(exc).__name__)
 
-    from webhooks import codes, fallback, health, voice_interpreters, voice_ivr
+    from webhooks import codes, fallback, health, sms, voice_callback, voice_interpreters, voice_ivr
 
-    for module in (health, voice_ivr, voice_interpreters, fallback, codes):
+    for module in (health, voice_ivr, voice_interpreters, fallback, codes, sms, voice_callback):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     return app

@@ -13,6 +13,7 @@ TASKS = {
     "route": "workers.dispatching.route",
     "sweep": "workers.maintenance.sweep",
     "notify": "workers.notifications.notify",
+    "call_back": "workers.callbacks.call_back",
 }
 
 
