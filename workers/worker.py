@@ -17,6 +17,7 @@ import time
 from rq import Queue, SimpleWorker
 
 from dispatch import keys
+from dispatch.redis_conn import connect
 from webhooks.app import configure_logging
 from workers import runtime
 from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
@@ -52,8 +53,12 @@ def main() -> None:
     stop = threading.Event()
     thread = threading.Thread(target=ticker, args=(stop, name), daemon=True, name="ticker")
     thread.start()
-    queues = [Queue(PERIODIC_QUEUE, connection=ctx.redis), Queue(DISPATCH_QUEUE, connection=ctx.redis)]
-    worker = SimpleWorker(queues, connection=ctx.redis, name=name)
+    s = ctx.settings
+    # RQ blocks on BLPOP for up to its dequeue timeout: give it a client without the
+    # short socket timeout that request handling uses.
+    blocking = connect(s.redis_url, s.redis_sentinels, s.redis_sentinel_master, socket_timeout=None)
+    queues = [Queue(PERIODIC_QUEUE, connection=blocking), Queue(DISPATCH_QUEUE, connection=blocking)]
+    worker = SimpleWorker(queues, connection=blocking, name=name)
     log.info("worker %s listening on %s", name, ", ".join(q.name for q in queues))
     try:
         worker.work(with_scheduler=True, logging_level="WARNING")
