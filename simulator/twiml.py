@@ -1,0 +1,239 @@
+"""The TwiML interpreter: runs a call leg's documents verb by verb, as Twilio does.
+
+Supported: Say, Play, Pause, Gather (dtmf / speech, nested Say/Play/Pause), Redirect,
+Hangup, Reject, Dial (Number, Conference). An unknown verb is a Twilio 12200-style
+error: logged, then the call is hung up. When a document runs out of verbs the call
+ends (mode "call"); a whisper ("whisper" mode) or wait music ("music" mode) just returns.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree as ET
+
+from simulator.calls import CallEnded, Redirected, Source
+from simulator.webhook import TwimlError, parse_twiml
+
+if TYPE_CHECKING:
+    from simulator.legs import LegRunner
+
+APP_ERROR = "We are sorry, an application error has occurred. Goodbye."
+MUSIC_VERBS = {"Say", "Play", "Pause", "Redirect"}
+WORDS_PER_SECOND = 2.5
+
+
+class AppError(Exception):
+    """No usable TwiML (primary and fallback both failed)."""
+
+
+def attr_bool(el: ET.Element, name: str, default: bool) -> bool:
+    value = el.get(name)
+    return default if value is None else value.strip().lower() == "true"
+
+
+def attr_float(el: ET.Element, name: str, default: float) -> float:
+    try:
+        return float(el.get(name, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def short_url(url: str | None) -> str:
+    """Path and query only: enough to follow a call in the log."""
+    if not url:
+        return "inline TwiML"
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class Interpreter:
+    def __init__(self, leg: LegRunner, mode: str = "call"):
+        self.leg = leg
+        self.mode = mode
+        self.config = leg.net.config
+        self.handlers: dict[str, Callable[[ET.Element, str | None], Source | None]] = {
+            "Say": self._say, "Play": self._play, "Pause": self._pause, "Gather": self._gather,
+            "Redirect": self._redirect, "Hangup": self._hangup, "Reject": self._reject, "Dial": self._dial,
+        }
+
+    # ---- documents ------------------------------------------------------------------------
+    def run(self, source: Source | None) -> None:
+        """Follow documents until one runs out of verbs (returns) or the leg ends (raises)."""
+        while source is not None:
+            try:
+                root, base = self.load(source)
+                if self.mode == "call" and not self.leg.call.answered:
+                    first = next(iter(root), None)
+                    if first is None or first.tag != "Reject":
+                        self.leg.answer()
+                source = self.execute(list(root), base)
+            except Redirected as redirect:
+                if self.mode != "call":
+                    raise
+                self.leg.event(f"redirected by the app → {short_url(redirect.source.url)}")
+                source = redirect.source
+            except AppError:
+                if self.mode == "music":
+                    raise
+                if self.mode == "call":
+                    self.leg.answer()  # Twilio answers to play the error message
+                self.say_text(APP_ERROR)
+                raise CallEnded("application error") from None
+
+    def load(self, source: Source) -> tuple[ET.Element, str | None]:
+        """Fetch (or parse) one document; on failure use the fallback URL once, as Twilio does."""
+        self.leg.check()
+        if source.twiml is not None:
+            try:
+                return parse_twiml(source.twiml), None
+            except TwimlError as exc:
+                self.leg.event(f"error {exc.code}: inline TwiML: {exc.detail}")
+                raise AppError() from None
+        call = self.leg.call
+        with self.leg.net.lock:
+            params = call.webhook_params()
+        params.update(source.params)
+        try:
+            root = self.leg.net.webhooks.fetch_twiml(source.url or "", params, source.method)
+        except TwimlError as exc:
+            self.leg.event(f"error {exc.code} from {short_url(exc.url)}: {exc.detail}")
+            self.leg.check()
+            if self.mode == "call" and call.fallback_url and not source.is_fallback:
+                self.leg.event(f"trying the fallback URL {short_url(call.fallback_url)}")
+                return self.load(Source(call.fallback_url, call.fallback_method,
+                                        {"ErrorCode": str(exc.code), "ErrorUrl": exc.url}, is_fallback=True))
+            raise AppError() from None
+        if self.mode != "music":
+            self.leg.event(f"{source.method.upper()} {short_url(source.url)}")
+        return root, source.url
+
+    def execute(self, verbs: list[ET.Element], base: str | None) -> Source | None:
+        """Run verbs in order; a verb that moves the call elsewhere returns the next Source."""
+        for el in verbs:
+            self.leg.check()
+            if self.mode == "music" and el.tag not in MUSIC_VERBS:
+                self.leg.event(f"wait music: <{el.tag}> is not allowed there, skipped")
+                continue
+            handler = self.handlers.get(el.tag)
+            if handler is None:
+                self.leg.event(f"error 12200: unsupported TwiML verb <{el.tag}>: hanging up")
+                raise CallEnded(f"TwiML error 12200 (<{el.tag}>)")
+            following = handler(el, base)
+            if following is not None:
+                return following
+        return None
+
+    def resolve(self, base: str | None, url: str) -> str:
+        url = url.strip()
+        if base:
+            return urljoin(base, url)
+        if not urlsplit(url).scheme:
+            self.leg.event(f"error 11100: relative URL {url!r} in inline TwiML")
+            raise CallEnded("TwiML error 11100")
+        return url
+
+    # ---- verbs ----------------------------------------------------------------------------
+    def say_text(self, text: str, voice: str = "", loop: int = 1) -> None:
+        words = max(1, len(text.split()))
+        detail = f" ({voice})" if voice else ""
+        prefix = "wait music: " if self.mode == "music" else ""
+        self.leg.event(f'{prefix}say{detail}: "{text}"')
+        for _ in range(loop):
+            self.leg.wait(self.config.scaled(words / WORDS_PER_SECOND))
+
+    def _loops(self, el: ET.Element) -> int:
+        loop = int(attr_float(el, "loop", 1))
+        return 1000 if loop <= 0 else loop
+
+    def _say(self, el: ET.Element, base: str | None) -> None:
+        text = " ".join("".join(el.itertext()).split())
+        voice = ", ".join(v for v in (el.get("voice"), el.get("language")) if v)
+        self.say_text(text, voice, self._loops(el))
+        return None
+
+    def _play(self, el: ET.Element, base: str | None) -> None:
+        digits = el.get("digits")
+        if digits:
+            self.leg.send_dtmf(digits, "play digits")
+            return None
+        url = (el.text or "").strip()
+        self.leg.event(f"{'wait music: ' if self.mode == 'music' else ''}play {short_url(url) or url}")
+        self.leg.wait(self.config.scaled(1.0 * self._loops(el)))
+        return None
+
+    def _pause(self, el: ET.Element, base: str | None) -> None:
+        self.leg.wait(self.config.scaled(attr_float(el, "length", 1.0)))
+        return None
+
+    def _redirect(self, el: ET.Element, base: str | None) -> Source:
+        return Source(self.resolve(base, el.text or ""), (el.get("method") or "POST").upper())
+
+    def _hangup(self, el: ET.Element, base: str | None) -> None:
+        self.leg.event("<Hangup>")
+        raise CallEnded("TwiML <Hangup>")
+
+    def _reject(self, el: ET.Element, base: str | None) -> None:
+        reason = el.get("reason", "rejected")
+        if self.leg.call.answered:
+            self.leg.event("<Reject> after answering: hanging up")
+            raise CallEnded("TwiML <Reject>")
+        self.leg.event(f"<Reject reason={reason}>")
+        raise CallEnded(f"rejected ({reason})", status="busy")
+
+    def _gather(self, el: ET.Element, base: str | None) -> Source | None:
+        modes = set((el.get("input") or "dtmf").split())
+        finish = el.get("finishOnKey", "#")
+        num_digits = int(attr_float(el, "numDigits", 0)) or None
+        timeout = attr_float(el, "timeout", 5.0)
+        action = self.resolve(base, el.get("action")) if el.get("action") else base
+        method = (el.get("method") or "POST").upper()
+        for child in el:
+            if child.tag in ("Say", "Play", "Pause"):
+                self.handlers[child.tag](child, base)
+        with self.leg.net.lock:
+            reply = self.leg.call.party.next_input()
+        params = self._gather_result(reply, modes, finish, num_digits, timeout)
+        if params is None:
+            if attr_bool(el, "actionOnEmptyResult", False) and action:
+                return Source(action, method, {})
+            return None  # Twilio falls through to the next verb
+        return Source(action, method, params) if action else None
+
+    def _gather_result(self, reply: dict, modes: set[str], finish: str, num_digits: int | None,
+                       timeout: float) -> dict[str, str] | None:
+        """Turn the party's reply into Twilio's Gather parameters; None means no input."""
+        wait = self.config.scaled(timeout)
+        if "speech" in reply:
+            if "speech" not in modes:
+                self.leg.event(f'gather: party spoke but only {" ".join(sorted(modes))} is listened for')
+                self.leg.wait(wait)
+                return None
+            confidence = f"{float(reply.get('confidence', 0.9)):.2f}"
+            self.leg.event(f'gather: speech "{reply["speech"]}" (confidence {confidence})')
+            return {"SpeechResult": reply["speech"], "Confidence": confidence}
+        keys = reply.get("digits", "").replace("w", "").replace("W", "")
+        if not keys or "dtmf" not in modes:
+            self.leg.event("gather: no input" if not keys else "gather: keys pressed but dtmf is not listened for")
+            self.leg.wait(wait)
+            return None
+        digits, finished = "", ""
+        for key in keys:
+            if finish and key in finish:
+                finished = key
+                break
+            digits += key
+            if num_digits and len(digits) >= num_digits:
+                break
+        if not finished and not (num_digits and len(digits) >= num_digits):
+            self.leg.wait(wait)  # no finishing key: Twilio submits what it has after the timeout
+        if not digits:
+            self.leg.event("gather: only the finish key was pressed")
+            return None
+        self.leg.event(f"gather: digits {digits}{finished}")
+        return {"Digits": digits, "FinishedOnKey": finished}
+
+    def _dial(self, el: ET.Element, base: str | None) -> Source | None:
+        from simulator.dial import run_dial
+
+        return run_dial(self, el, base)
