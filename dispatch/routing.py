@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from enum import Enum
 from typing import Callable
 
 from config.phone import mask
 from config.roster import Liaison
-from dispatch import clock, keys
+from dispatch import clock, events, keys
 from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.languages import Language
@@ -79,12 +80,10 @@ class Dispatcher:
         deliver the confirming webhook twice, and the officer must not be queued twice.
         """
         once = keys.once("open", f"{officer_call}:{previous}") if officer_call else None
-        if once:
-            existing = self.ctx.redis.get(once)
+        if once and not self.ctx.redis.set(once, "pending", nx=True, ex=self.s.retention_seconds):
+            existing = self._opened_by(once)
             if existing:
-                record = self.store.get(existing.decode())
-                if record:
-                    return record
+                return existing
         record = self.store.create({
             "channel": channel, "language": language.id if language else "",
             "language_name": language.name if language else "Unknown language", "urgent": urgent,
@@ -92,12 +91,8 @@ class Dispatcher:
             "unit": caller.unit, "officer_call": officer_call, "callback_number": callback_number,
             "previous": previous,
         }, state=state)
-        if once and not self.ctx.redis.set(once, record.id, nx=True, ex=self.s.retention_seconds):
-            # Lost a race with a duplicate delivery: keep the first, retire this one.
-            self.store.apply(record.id, "cancel", data={"reason": "duplicate delivery"}, deadline=None)
-            winner = self.store.get(self.ctx.redis.get(once).decode())
-            assert winner is not None
-            return winner
+        if once:
+            self.ctx.redis.set(once, record.id, ex=self.s.retention_seconds)
         if officer_call:
             self.store.link_call(officer_call, record.id, "officer")
         log.info("request %s opened: %s, %s, precinct %s, caller %s%s", record.id, channel,
@@ -105,6 +100,16 @@ class Dispatcher:
         if state == State.QUEUED:
             self._queued(record.id)
         return record
+
+    def _opened_by(self, once: str, wait: float = 2.0) -> RequestRecord | None:
+        """The request a concurrent delivery of the same webhook is creating (or created)."""
+        deadline = clock.now() + wait
+        while clock.now() < deadline:
+            value = self.ctx.redis.get(once)
+            if value and value != b"pending":
+                return self.store.get(value.decode())
+            time.sleep(0.02)
+        return None
 
     def start(self, request_id: str, officer_call: str) -> RequestRecord | None:
         """A NEW request's caller has joined its conference (SMS call-back answered)."""
@@ -155,6 +160,7 @@ class Dispatcher:
             ))
         except TelephonyError as exc:
             log.warning("request %s: could not ring liaison %s: %s", request_id, liaison_id, exc)
+            self._dial_error(request_id, liaison_id, exc)
             if not exc.maybe_placed:
                 self.end_offer(request_id, offer_id, liaison_id, "dial-failed", keep_place=True)
             return
@@ -200,6 +206,8 @@ class Dispatcher:
                 self.board.mark_on_call(liaison_id, request_id)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
                 return OfferReply.ACCEPTED
+            if self._handled_by(request_id, call_sid):
+                return OfferReply.ACCEPTED  # the same accept delivered again: join the room again
             return OfferReply.GONE  # whoever moved the request on has freed the liaison
         if digits == "2":
             self.end_offer(request_id, offer_id, liaison_id, "declined")
@@ -225,6 +233,7 @@ class Dispatcher:
             self.end_offer(request_id, offer_id, liaison_id, status)
             return
         if status != "completed":
+            self._learn_offer_call(request_id, offer_id, liaison_id, call_sid)
             return
         rec = self.store.get(request_id)
         if rec and rec.extra.get("handler_call") == call_sid:
@@ -245,7 +254,7 @@ class Dispatcher:
             return
         if out.previous == State.OFFERING and rec.offer_liaison:
             if rec.offer_call:
-                self.ctx.telephony.hangup(rec.offer_call)
+                self._hang_up(rec.id, rec.offer_call)
             self.board.release(rec.offer_liaison, rec.id, only_if=(RINGING,))
         log.info("request %s: to the vendor (%s)", rec.id, reason)
         self._dial_vendor(out.record, token, self.ctx.roster.vendor.number)  # type: ignore[arg-type]
@@ -269,6 +278,7 @@ class Dispatcher:
             ))
         except TelephonyError as exc:
             log.warning("request %s: vendor dial to %s failed: %s", rec.id, mask(number), exc)
+            self._dial_error(rec.id, "vendor", exc)
             if not exc.maybe_placed:
                 self.vendor_failed(rec.id, token, "dial-failed")
             return
@@ -286,7 +296,7 @@ class Dispatcher:
         }, data={"attempt": rec.vendor_attempt}, deadline=None)
         if out.applied:
             log.info("request %s: vendor connected", request_id)
-        return out.applied
+        return out.applied or self._handled_by(request_id, call_sid)  # a redelivery joins again
 
     def vendor_call_ended(self, request_id: str, token: str, call_sid: str, status: str) -> None:
         rec = self.store.get(request_id)
@@ -377,7 +387,7 @@ class Dispatcher:
         if out.applied:
             self._stop_pending_calls(rec)
             if rec.officer_call:
-                self.ctx.telephony.hangup(rec.officer_call)
+                self._hang_up(rec.id, rec.officer_call)
         return out.applied
 
     def send_to_vendor_now(self, request_id: str) -> bool:
@@ -420,14 +430,14 @@ class Dispatcher:
                 self.to_vendor(rec, "liaison window closed")
             elif offer_over:
                 if rec.offer_call:
-                    self.ctx.telephony.hangup(rec.offer_call)
+                    self._hang_up(rec.id, rec.offer_call)
                 self.end_offer(rec.id, rec.offer_id, rec.offer_liaison, "timeout")
             else:
                 self.store.set_deadline(rec.id, min(rec.offer_at + self._offer_bound(), self._window_end(rec)))  # type: ignore[operator]
         elif rec.state == State.VENDOR_DIALING:
             if rec.vendor_at is not None and now >= rec.vendor_at + self._vendor_bound():
                 if rec.vendor_call:
-                    self.ctx.telephony.hangup(rec.vendor_call)
+                    self._hang_up(rec.id, rec.vendor_call)
                 self.vendor_failed(rec.id, rec.extra.get("vendor_token", ""), "timeout")
             else:
                 self.store.set_deadline(rec.id, (rec.vendor_at or now) + self._vendor_bound())
@@ -465,11 +475,42 @@ class Dispatcher:
     # ---------------------------------------------------------------- helpers
     def _stop_pending_calls(self, rec: RequestRecord) -> None:
         if rec.offer_call:
-            self.ctx.telephony.hangup(rec.offer_call)
+            self._hang_up(rec.id, rec.offer_call)
         if rec.offer_liaison:
             self.board.release(rec.offer_liaison, rec.id, keep_place=True, only_if=(RINGING,))
         if rec.vendor_call:
-            self.ctx.telephony.hangup(rec.vendor_call)
+            self._hang_up(rec.id, rec.vendor_call)
+
+    def _hang_up(self, request_id: str, call_sid: str) -> None:
+        """Stop a call; if the phone network refuses after its retries, log it and go on:
+        a failed hang-up must not keep a request from moving on or a liaison from being
+        freed (the call's own status callback is guarded by the offer or vendor token)."""
+        try:
+            self.ctx.telephony.hangup(call_sid)
+        except TelephonyError as exc:
+            log.warning("request %s: could not hang up a call: %s", request_id, exc)
+
+    def _handled_by(self, request_id: str, call_sid: str) -> bool:
+        """True when `call_sid` is already the request's connected interpreter."""
+        rec = self.store.get(request_id)
+        return bool(call_sid) and rec is not None and rec.state == State.CONNECTED \
+            and rec.extra.get("handler_call") == call_sid
+
+    def _learn_offer_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
+        """A progress callback of the current offer's call: remember its sid if the worker
+        that placed it never could (it died, or the create timed out after Twilio placed
+        it), so an abandon or a move to the vendor can still stop that phone."""
+        rec = self.offer_is_current(request_id, offer_id)
+        if rec is None or rec.offer_call or not call_sid or rec.offer_liaison != liaison_id:
+            return
+        self.store.link_call(call_sid, request_id, "offer", liaison_id)
+        if self.offer_is_current(request_id, offer_id):
+            self.store.set_fields(request_id, {"offer_call": call_sid})
+
+    def _dial_error(self, request_id: str, who: str, exc: TelephonyError) -> None:
+        """Put a failed or uncertain dial on the events stream the dashboard reads."""
+        events.publish(self.ctx.redis, "dial_error", {"to": who, "status": exc.status,
+                                                      "maybe_placed": exc.maybe_placed}, request=request_id)
 
     def _tell_caller(self, rec: RequestRecord, path: str) -> None:
         if rec.officer_call:

@@ -1,0 +1,173 @@
+"""Routing rules at the domain level: real Redis, fake phone network, jobs run inline."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+
+from dispatch import keys
+from dispatch.liaisons import RINGING
+from dispatch.routing import Caller, Dispatcher
+from dispatch.states import State
+from dispatch.telephony import TelephonyError
+
+
+@pytest.fixture
+def d(ctx) -> Dispatcher:
+    return Dispatcher(ctx)
+
+
+def caller(ctx) -> Caller:
+    p = ctx.roster.precincts[0]
+    return Caller(p.lines[0], "precinct", p.id)
+
+
+def speakers(ctx, lang: str):
+    return [l for l in ctx.roster.liaisons if lang in l.languages]
+
+
+def open_and_route(d, ctx, jobs, lang="spa", **kw):
+    rec = d.open_request(caller(ctx), ctx.catalog.get(lang) if lang else None, **kw)
+    jobs.drain(d)
+    return ctx.requests.get(rec.id)
+
+
+def test_concurrent_deliveries_of_one_confirmation_open_one_request(d, ctx):
+    results = []
+
+    def go():
+        results.append(d.open_request(caller(ctx), ctx.catalog.get("spa"), officer_call="CA" + "1" * 32).id)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1
+    assert ctx.requests.open_ids() == [results[0]]
+
+
+def test_offers_the_longest_idle_speaker_on_duty(d, ctx, jobs, telephony):
+    first, second = speakers(ctx, "spa")[:2]
+    ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {second.id: 1, first.id: 2})
+    rec = open_and_route(d, ctx, jobs)
+    assert rec.state == State.OFFERING and rec.offer_liaison == second.id
+    assert telephony.calls[-1].to == second.phone
+    assert telephony.calls[-1].timeout == ctx.settings.liaison_ring_timeout
+
+
+def test_duty_and_language_overrides_decide_who_is_offered(d, ctx, jobs, telephony):
+    spa = speakers(ctx, "spa")
+    for liaison in spa:
+        ctx.liaisons.set_duty(liaison.id, False)
+    other = next(l for l in ctx.roster.liaisons if "spa" not in l.languages)
+    ctx.liaisons.set_languages(other.id, ["spa"])
+    rec = open_and_route(d, ctx, jobs)
+    assert rec.offer_liaison == other.id
+
+
+def test_nobody_on_duty_goes_to_the_vendor_with_its_language_code(d, ctx, jobs, telephony):
+    for liaison in ctx.roster.liaisons:
+        ctx.liaisons.set_duty(liaison.id, False)
+    rec = open_and_route(d, ctx, jobs)
+    assert rec.state == State.VENDOR_DIALING
+    call = telephony.calls[-1]
+    assert call.to == ctx.roster.vendor.number and call.send_digits == d.vendor_dtmf("spa")
+    assert ctx.catalog.get("spa").vendor_code in call.send_digits or ctx.roster.vendor.language_codes.get("spa")
+
+
+def test_urgent_and_unknown_language_skip_liaisons(d, ctx, jobs, telephony):
+    urgent = open_and_route(d, ctx, jobs, urgent=True)
+    unknown = open_and_route(d, ctx, jobs, lang=None)
+    assert urgent.state == unknown.state == State.VENDOR_DIALING
+    assert telephony.calls[-1].send_digits == ctx.roster.vendor.dtmf_for(ctx.roster.vendor.unknown_language_code)
+    assert all(c.to in (ctx.roster.vendor.number,) for c in telephony.calls)
+
+
+def test_a_failed_dial_keeps_the_liaisons_place_and_tries_the_next(ctx, jobs, telephony):
+    first, second = speakers(ctx, "spa")[:2]
+    ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {first.id: 1, second.id: 2})
+
+    class Flaky(type(telephony)):
+        def place_call(self, call):
+            if call.to == first.phone:
+                raise TelephonyError("500 after 3 tries", status=500)
+            return super().place_call(call)
+
+    ctx.telephony = Flaky()
+    d = Dispatcher(ctx)
+    rec = open_and_route(d, ctx, jobs)
+    assert rec.offer_liaison == second.id
+    assert ctx.liaisons.status(first.id).state == "idle"
+    outcomes = [h["data"].get("outcome") for h in ctx.requests.history(rec.id) if h["event"] == "offer_ended"]
+    assert outcomes == ["dial-failed"], "the sergeants see why the first offer ended"
+
+
+def test_sweeper_ends_an_offer_nobody_answered_and_offers_the_next(d, ctx, jobs, telephony):
+    ctx.settings = replace(ctx.settings, liaison_ring_timeout=1, whisper_timeout=1, grace_seconds=0.1)
+    d = Dispatcher(ctx)
+    rec = open_and_route(d, ctx, jobs)
+    first = rec.offer_liaison
+    ctx.requests.set_fields(rec.id, {"offer_at": time.time() - 10})
+    ctx.requests.set_deadline(rec.id, 0)
+    d.sweep()
+    jobs.drain(d)
+    rec = ctx.requests.get(rec.id)
+    assert rec.state == State.OFFERING and rec.offer_liaison != first
+    assert telephony.sids[0] in telephony.hangups, "the unanswered phone is hung up"
+
+
+def test_sweeper_sends_to_the_vendor_when_the_window_closes(d, ctx, jobs, telephony):
+    rec = open_and_route(d, ctx, jobs)
+    ctx.requests.set_fields(rec.id, {"queued_at": time.time() - ctx.settings.liaison_window - 1})
+    ctx.requests.set_deadline(rec.id, 0)
+    d.sweep()
+    rec = ctx.requests.get(rec.id)
+    assert rec.state == State.VENDOR_DIALING
+    assert ctx.liaisons.status(telephony.calls[0].url.split("l=")[1]).state == "idle"
+
+
+def test_sweeper_requeues_a_request_whose_routing_job_was_lost(d, ctx, jobs, telephony):
+    rec = d.open_request(caller(ctx), ctx.catalog.get("spa"))
+    jobs.submitted.clear()  # the job vanished with a dead worker
+    ctx.requests.set_deadline(rec.id, 0)
+    d.sweep()
+    assert ctx.requests.get(rec.id).state == State.OFFERING
+
+
+def test_sweeper_moves_a_silent_vendor_dial_to_the_alternate_then_fails(d, ctx, jobs, telephony):
+    rec = open_and_route(d, ctx, jobs, lang=None)
+    for expected in (ctx.roster.vendor.alternate, None):
+        ctx.requests.set_fields(rec.id, {"vendor_at": time.time() - 100})
+        ctx.requests.set_deadline(rec.id, 0)
+        d.sweep()
+        if expected:
+            assert telephony.calls[-1].to == expected
+    final = ctx.requests.get(rec.id)
+    assert final.state == State.FAILED and "timeout" in final.outcome
+
+
+def test_a_liaison_claimed_by_a_worker_that_died_is_freed_after_grace(d, ctx):
+    liaison = ctx.roster.liaisons[0]
+    assert ctx.liaisons.claim([liaison.id], "R09999") == liaison.id
+    ctx.redis.hset(keys.liaison(liaison.id), "since", time.time() - ctx.settings.grace_seconds - 1)
+    d.sweep()
+    assert ctx.liaisons.status(liaison.id).state == "idle"
+
+
+def test_a_ringing_liaison_is_not_freed_while_their_offer_is_live(d, ctx, jobs):
+    rec = open_and_route(d, ctx, jobs)
+    ctx.redis.hset(keys.liaison(rec.offer_liaison), "since", time.time() - 60)
+    d.free_stuck_liaisons()
+    assert ctx.liaisons.status(rec.offer_liaison).state == RINGING
+
+
+def test_place_in_line_counts_waiting_requests_for_the_same_language(d, ctx):
+    for liaison in ctx.roster.liaisons:
+        ctx.liaisons.set_duty(liaison.id, False)
+    a = d.open_request(caller(ctx), ctx.catalog.get("spa"))
+    b = d.open_request(caller(ctx), ctx.catalog.get("rus"))
+    c = d.open_request(caller(ctx), ctx.catalog.get("spa"))
+    assert [d.position(ctx.requests.get(x.id)) for x in (a, b, c)] == [1, 1, 2]
