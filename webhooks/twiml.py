@@ -20,6 +20,14 @@ def say(response: VoiceResponse | object, text: str) -> None:
     response.say(text, voice=VOICE, language="en-US")  # type: ignore[attr-defined]
 
 
+def goodbye(text: str) -> Response:
+    """Say `text` and hang up: the end of every refusal or dead end."""
+    response = VoiceResponse()
+    say(response, text)
+    response.hangup()
+    return twiml(response)
+
+
 def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
     """The officer waits in the request's room hearing hold prompts; leaving ends it."""
     dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id), method="POST")

@@ -14,7 +14,7 @@ from dispatch import urls as paths
 from dispatch.routing import OfferReply
 from webhooks.deps import arg, ctx, dispatcher, form
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import interpreter_conference, say, twiml
+from webhooks.twiml import goodbye, interpreter_conference, say, twiml
 
 bp = Blueprint("voice_interpreters", __name__)
 log = logging.getLogger("webhooks.interpreters")
@@ -46,9 +46,7 @@ def offer():
     request_id, offer_id, liaison_id = arg("r"), arg("o"), arg("l")
     response = VoiceResponse()
     if dispatcher().offer_is_current(request_id, offer_id) is None:
-        say(response, GONE)
-        response.hangup()
-        return twiml(response)
+        return goodbye(GONE)
     return twiml(_whisper(response, request_id, offer_id, liaison_id))
 
 
@@ -63,14 +61,10 @@ def offer_answer():
         say(response, "Connecting you to the officer now.")
         return twiml(interpreter_conference(response, rec, ctx().urls))  # type: ignore[arg-type]
     if reply == OfferReply.DECLINED:
-        say(response, "Declined. Thank you.")
-        response.hangup()
-        return twiml(response)
+        return goodbye("Declined. Thank you.")
     if reply == OfferReply.ASK_AGAIN:
         return twiml(_whisper(response, request_id, offer_id, liaison_id, "Please press 1 or 2. "))
-    say(response, GONE)
-    response.hangup()
-    return twiml(response)
+    return goodbye(GONE)
 
 
 @bp.post(paths.OFFER_STATUS)

@@ -18,7 +18,7 @@ from dispatch.languages import Language
 from dispatch.routing import Caller
 from webhooks.deps import arg, ctx, dispatcher, form, int_arg
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import caller_conference, say, twiml
+from webhooks.twiml import caller_conference, goodbye, say, twiml
 
 bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
@@ -71,9 +71,7 @@ def incoming():
                             s.caller_rate_window):
         log.warning("call from %s refused: over %d calls in %ds", mask(form("From")), s.caller_rate_limit,
                     s.caller_rate_window)
-        say(response, "Too many calls from this phone in a short time. " + HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye("Too many calls from this phone in a short time. " + HELP)
     caller = _caller()
     log.info("call %s from %s: %s", form("CallSid")[:10], mask(form("From")),
              caller.kind if caller else "unknown number")
@@ -81,9 +79,7 @@ def incoming():
         say(response, "Interpretation service.")
         return twiml(_ask_language(response, 0, False))
     if ctx().settings.unknown_callers == "refuse":
-        say(response, "This number is for registered police phones. " + HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye("This number is for registered police phones. " + HELP)
     return twiml(_ask_precinct(response, 0, "Interpretation service. This phone is not registered."))
 
 
@@ -106,9 +102,7 @@ def precinct():
         response.append(gather)
         return twiml(response)
     if tries >= ctx().settings.ivr_max_tries:
-        say(response, "That precinct number was not recognised. " + HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye("That precinct number was not recognised. " + HELP)
     return twiml(_ask_precinct(response, tries, "That precinct number was not recognised."))
 
 
@@ -123,9 +117,7 @@ def pin():
         log.info("call %s identified by PIN for precinct %s", form("CallSid")[:10], precinct_id)
         return twiml(_ask_language(response, 0, False))
     if tries >= ctx().settings.ivr_max_tries or precinct is None:
-        say(response, "That PIN was not accepted. " + HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye("That PIN was not accepted. " + HELP)
     gather = _gather(ctx().urls(paths.INCOMING + "/pin", p=precinct_id, t=str(tries)))
     say(gather, "That PIN was not accepted. Enter your unit PIN followed by the pound key.")
     response.append(gather)
@@ -138,9 +130,7 @@ def language():
     """Keypad code, 0 (unknown → vendor), 9 (urgent), or a spoken language name."""
     response = VoiceResponse()
     if _caller() is None:
-        say(response, HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye(HELP)
     s = ctx().settings
     tries, urgent = int_arg("t"), arg("u") == "1"
     digits = form("Digits").strip()
@@ -213,9 +203,7 @@ def choose():
     tries, urgent = int_arg("t"), arg("u") == "1"
     digits = form("Digits")
     if _caller() is None:
-        say(response, HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye(HELP)
     if digits.isdigit() and 1 <= int(digits) <= len(ids):
         picked = ctx().catalog.get(ids[int(digits) - 1])
         if urgent:
@@ -320,13 +308,9 @@ def failed():
 def retry():
     response = VoiceResponse()
     if form("Digits") != "1":
-        say(response, "Goodbye.")
-        response.hangup()
-        return twiml(response)
+        return goodbye("Goodbye.")
     rec = dispatcher().retry(arg("r"), form("CallSid"))
     if rec is None or not rec.waiting:
-        say(response, HELP)
-        response.hangup()
-        return twiml(response)
+        return goodbye(HELP)
     say(response, f"Request {_spell(rec.id)}. Please hold for an interpreter.")
     return twiml(caller_conference(response, rec, ctx().urls))
