@@ -65,3 +65,18 @@ def sms_pending(number: str) -> str:
 def session_failures(username: str) -> str:
     """Counter: failed sign-ins for throttling."""
     return f"{PREFIX}signin:failures:{username}"
+
+
+def signin_failures_for(username: str, ip: str) -> str:
+    """Counter: failed dashboard sign-ins for one username from one address (throttling)."""
+    return f"{PREFIX}signin:failures:{username}:{ip}"
+
+
+def signin_failures_ip(ip: str) -> str:
+    """Counter: failed dashboard sign-ins from one address for any username (spraying)."""
+    return f"{PREFIX}signin:failures-ip:{ip}"
+
+
+def dashboard_session(session_id: str) -> str:
+    """Hash: a signed-in dashboard session (user, CSRF token); its TTL is the idle timeout."""
+    return f"{PREFIX}dashboard:session:{session_id}"

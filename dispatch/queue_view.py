@@ -1,0 +1,182 @@
+"""The live queue and the liaison board as the sergeant sees them (a view model).
+
+Pure: it takes records, liaison statuses and lookups and returns plain rows, so the
+HTML page, the JSON API and the tests all read the same thing. Phone numbers leave
+this module masked (config.phone.mask) and nowhere else is a row built, which keeps
+full numbers off every screen by construction.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from config.phone import mask
+from config.roster import Liaison
+from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP, LiaisonStatus
+from dispatch.records import RequestRecord
+from dispatch.states import State
+
+STATE_LABELS: dict[State, str] = {
+    State.NEW: "Calling back",
+    State.QUEUED: "Waiting",
+    State.OFFERING: "Ringing liaison",
+    State.VENDOR_DIALING: "Dialling vendor",
+    State.CONNECTED: "Connected",
+    State.COMPLETED: "Completed",
+    State.CANCELLED: "Cancelled",
+    State.ABANDONED: "Caller hung up",
+    State.FAILED: "Failed",
+}
+
+LIAISON_LABELS: dict[str, str] = {
+    IDLE: "Idle", RINGING: "Ringing", ON_CALL: "On a call", WRAPUP: "Wrap-up", OFF: "Off duty",
+}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One request on the board. `since` is the epoch its wait started (the client ticks from it)."""
+
+    id: str
+    state: str
+    state_label: str
+    channel: str
+    urgent: bool
+    language: str
+    precinct: str
+    unit: str
+    caller: str                    # masked
+    handler: str                   # liaison name, vendor name, or "" while nobody is on it
+    handler_kind: str              # "liaison" | "vendor" | ""
+    since: float
+    wait_seconds: float            # waiting: so far; connected/finished: time to interpreter (or to the end)
+    alert: bool                    # still waiting beyond the alert threshold
+    time_to_interpreter: float | None
+    connected_at: float | None
+    ended_at: float | None
+    outcome: str
+    can_send_to_vendor: bool
+    can_cancel: bool
+    can_offer_again: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    now: float
+    alert_after: float
+    active: tuple[QueueRow, ...]     # waiting first (urgent, then longest wait), then connected
+    finished: tuple[QueueRow, ...]   # newest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"now": self.now, "alert_after": self.alert_after,
+                "active": [r.as_dict() for r in self.active], "finished": [r.as_dict() for r in self.finished]}
+
+
+@dataclass(frozen=True)
+class LiaisonRow:
+    id: str
+    name: str
+    phone: str                     # masked
+    languages: tuple[str, ...]     # display names, today's (an ON text may have changed them)
+    state: str                     # idle | ringing | on_call | wrapup | off
+    state_label: str
+    on_duty: bool
+    duty_override: str             # "on" | "off" | "" (following the roster schedule)
+    request: str                   # the request ringing them or on the line, if any
+    since: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _outcome(rec: RequestRecord) -> str:
+    """A short, human outcome for a finished request."""
+    if rec.state == State.COMPLETED:
+        return f"Completed ({rec.handler_kind})" if rec.handler_kind else "Completed"
+    if rec.state == State.FAILED:
+        return f"Failed: {rec.outcome}" if rec.outcome else "Failed"
+    return rec.outcome or STATE_LABELS[rec.state]
+
+
+def queue_row(rec: RequestRecord, now: float, alert_after: float,
+              precinct_name: Callable[[str], str], liaison_name: Callable[[str], str],
+              vendor_name: str) -> QueueRow:
+    """One record as a row: masked caller, wait so far, who is on it, what may be done to it."""
+    since = rec.queued_at or rec.created_at
+    tti = rec.time_to_interpreter
+    if rec.waiting:
+        wait = max(0.0, now - since)
+    elif tti is not None:
+        wait = tti
+    else:
+        wait = max(0.0, (rec.ended_at or now) - since)
+    if rec.state == State.OFFERING:
+        handler, kind = liaison_name(rec.offer_liaison), "liaison"
+    elif rec.state == State.VENDOR_DIALING:
+        handler, kind = vendor_name, "vendor"
+    else:
+        handler, kind = rec.handler_name, rec.handler_kind
+    return QueueRow(
+        id=rec.id, state=rec.state.value, state_label=STATE_LABELS[rec.state], channel=rec.channel,
+        urgent=rec.urgent, language=rec.language_name or "Unknown language",
+        precinct=precinct_name(rec.precinct) if rec.precinct else "", unit=rec.unit,
+        caller=mask(rec.caller or rec.callback_number), handler=handler, handler_kind=kind,
+        since=since, wait_seconds=round(wait, 1), alert=rec.waiting and wait > alert_after,
+        time_to_interpreter=None if tti is None else round(tti, 1),
+        connected_at=rec.connected_at, ended_at=rec.ended_at,
+        outcome=_outcome(rec) if rec.finished else "",
+        can_send_to_vendor=rec.state in (State.QUEUED, State.OFFERING),
+        can_cancel=rec.waiting,
+        can_offer_again=rec.state == State.QUEUED,
+    )
+
+
+def build_queue(open_records: Iterable[RequestRecord], finished_records: Iterable[RequestRecord],
+                now: float, alert_after: float, precinct_name: Callable[[str], str],
+                liaison_name: Callable[[str], str], vendor_name: str, finished_limit: int = 25) -> QueueView:
+    """The board: live requests in the order a sergeant should look at them, then the recent finished."""
+    def row(rec: RequestRecord) -> QueueRow:
+        return queue_row(rec, now, alert_after, precinct_name, liaison_name, vendor_name)
+
+    live = [row(r) for r in open_records if not r.finished]
+    waiting = sorted((r for r in live if r.state != State.CONNECTED.value),
+                     key=lambda r: (not r.urgent, r.since, r.id))
+    connected = sorted((r for r in live if r.state == State.CONNECTED.value),
+                       key=lambda r: (r.connected_at or 0.0, r.id))
+    done = sorted((row(r) for r in finished_records if r.finished),
+                  key=lambda r: (r.ended_at or 0.0, r.id), reverse=True)[:finished_limit]
+    return QueueView(now=now, alert_after=alert_after, active=tuple(waiting + connected), finished=tuple(done))
+
+
+def on_duty(liaison: Liaison, status: LiaisonStatus, at: datetime) -> bool:
+    """A duty override set today wins over the roster schedule."""
+    override = {"on": True, "off": False}.get(status.duty_override)
+    return liaison.on_duty_at(at) if override is None else override
+
+
+def build_liaisons(liaisons: Sequence[Liaison], statuses: Sequence[LiaisonStatus], at: datetime,
+                   language_name: Callable[[str], str]) -> list[LiaisonRow]:
+    """Every roster liaison with today's languages and live state; on duty first, then by name.
+
+    A liaison off duty but still on a call shows the call (the call matters more);
+    an idle or wrapping-up liaison off duty shows "off".
+    """
+    by_id = {s.id: s for s in statuses}
+    rows = []
+    for liaison in liaisons:
+        status = by_id.get(liaison.id) or LiaisonStatus(liaison.id, IDLE, "", None, None, "", None)
+        duty = on_duty(liaison, status, at)
+        state = status.state if duty or status.state in (RINGING, ON_CALL) else OFF
+        codes = status.languages_override if status.languages_override is not None else liaison.languages
+        rows.append(LiaisonRow(
+            id=liaison.id, name=liaison.name, phone=mask(liaison.phone),
+            languages=tuple(language_name(c) for c in codes), state=state,
+            state_label=LIAISON_LABELS.get(state, state), on_duty=duty, duty_override=status.duty_override,
+            request=status.request if state in (RINGING, ON_CALL) else "", since=status.since,
+        ))
+    return sorted(rows, key=lambda r: (not r.on_duty, r.name))

@@ -1,0 +1,156 @@
+"""The sergeant's dashboard in headless Chromium against the whole running stack.
+
+A simulated officer calls in; the test watches the request appear on the page and
+change state as the workers ring liaisons, sends it to the vendor with the keyboard
+through the confirmation dialog, and sees the vendor connect and the call finish.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from dispatch.liaisons import LiaisonBoard
+from dispatch.states import State
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM} "
+                       "(apt-get install chromium; .ci/run does this)"),
+]
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 768, "height": 1024})  # a tablet, portrait
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield tab
+        context.close()
+        browser.close()
+        assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def sign_in(page, stack) -> None:  # type: ignore[no-untyped-def]
+    page.goto(stack.base_url + "/dashboard")
+    assert page.url.endswith("/dashboard/signin")
+    page.get_by_label("Username").fill("sergeant")
+    page.get_by_label("Password").fill("sergeant-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/dashboard$"))
+    page.locator("#live[data-state='live']").wait_for()  # the event stream is connected
+
+
+def keep_ringing_spanish(stack) -> None:
+    """Every liaison speaks Spanish today and nobody answers: the request keeps ringing
+    one liaison after another for the whole liaison window, so it stays waiting."""
+    board = LiaisonBoard(stack.redis)
+    for liaison in stack.roster.liaisons:
+        board.set_languages(liaison.id, ["spa"])
+    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+
+
+def expect_vendor(stack) -> None:
+    from dispatch.languages import default_catalog
+
+    vendor = stack.roster.vendor
+    code = vendor.language_codes.get("spa") or default_catalog().get("spa").vendor_code
+    stack.sim.set_parties({vendor.number: {"answer": "after", "answer_after": 0.2,
+                                           "expect_send_digits": vendor.dtmf_for(code)}})
+
+
+def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
+    from dispatch.languages import default_catalog
+    from dispatch.requests import RequestStore
+
+    keep_ringing_spanish(stack)
+    expect_vendor(stack)
+    sign_in(page, stack)
+    assert page.locator("#active-empty").is_visible()
+
+    line = stack.roster.precincts[0].lines[0]
+    call = stack.sim.place_call(line, stack.roster.service_number,
+                                inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
+
+    # It appears, ringing a liaison, without a reload.
+    row = page.locator("#active tbody tr").first
+    row.locator(".state-offering").wait_for(timeout=8_000)
+    request_id = row.get_attribute("data-id")
+    assert request_id and re.fullmatch(r"R\d{5}", request_id)
+    text = row.inner_text()
+    assert "Spanish" in text and stack.roster.precincts[0].name in text
+    assert line not in page.content() and line[2:] not in page.content()   # the caller is masked
+    assert row.locator(".caller").inner_text().endswith(line[-4:])
+
+    # Send it to the vendor, by keyboard, through the confirmation.
+    row.get_by_role("button", name="Send to vendor").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog#confirm")
+    dialog.wait_for(state="visible")
+    assert request_id in dialog.inner_text()
+    page.keyboard.press("Tab")               # from "Go back" to "Yes, send to vendor"
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="hidden")
+
+    # The row follows: the vendor is dialled, then connected.
+    vendor_row = page.locator(f"#active tr[data-id='{request_id}']")
+    vendor_row.locator(".state-vendor_dialing, .state-connected").wait_for(timeout=8_000)
+    vendor_row.locator(".state-connected").wait_for(timeout=10_000)
+    assert stack.roster.vendor.name in vendor_row.inner_text()
+    history = RequestStore(stack.redis, 3600).history(request_id)
+    assert [h["data"].get("reason") for h in history if h["event"] == "vendor_dial"] == ["sent by sergeant"]
+    page.locator("#audit-list li", has_text=f"sent to the vendor {request_id} — done").wait_for()
+
+    # The officer hangs up: the request moves to the finished list.
+    stack.sim.hangup(call)
+    page.locator(f"#finished tr[data-id='{request_id}']", has_text="Completed (vendor)").wait_for(timeout=10_000)
+    assert page.locator(f"#active tr[data-id='{request_id}']").count() == 0
+    assert stack.request(request_id).state == State.COMPLETED
+
+
+def test_the_page_reconnects_by_itself_when_the_stream_fails(stack, page):
+    """A proxy's error page (the browser's EventSource gives up) and then a refused connection
+    (the server restarting): the page gets back to live on its own and keeps updating.
+    Resuming after the last event id is covered at the Flask level (test_dashboard_stream)."""
+    attempts: list[str] = []
+
+    def stream(route) -> None:  # type: ignore[no-untyped-def]
+        attempts.append(route.request.url)
+        if len(attempts) == 1:
+            route.fulfill(status=502, body="Bad Gateway")
+        elif len(attempts) == 2:
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    page.route("**/dashboard/stream*", stream)
+    sign_in(page, stack)                       # waits for "Live": only the third attempt can get there
+    assert len(attempts) >= 3
+
+    stack.sim.set_parties({stack.roster.vendor.number: {"answer": "after", "answer_after": 0.2}})
+    stack.sim.place_call(stack.roster.precincts[1].lines[0], stack.roster.service_number,
+                         inputs=[{"digits": "0#"}])     # language unknown: straight to the vendor
+    page.locator("#active tbody tr .state-connected").wait_for(timeout=10_000)
+    assert page.locator("#live").inner_text() == "Live"
+
+
+def test_an_idle_session_returns_the_page_to_sign_in(stack, page):
+    from dispatch import events, keys
+
+    sign_in(page, stack)
+    for key in stack.redis.scan_iter(keys.dashboard_session("*")):
+        stack.redis.delete(key)                # what the idle timeout does
+    events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # any change: the page re-reads
+    page.wait_for_url(re.compile(r"/dashboard/signin\?expired=1$"))
+    assert "signed out after" in page.locator(".notice").inner_text()

@@ -1,0 +1,453 @@
+/* The duty sergeant's live queue.
+ *
+ * Draws the JSON snapshot (embedded in the page, then re-read from /dashboard/api/snapshot)
+ * and keeps it live: an EventSource on /dashboard/stream says *that* something changed,
+ * and the page re-reads the snapshot (debounced). Wait timers tick here every second.
+ * The stream resumes after its last event id; if the browser gives up on it (an HTTP
+ * error, a restart behind a proxy) the page reconnects itself with backoff.
+ * Everything is built with textContent / createElement: no HTML from data, no inline code.
+ */
+(function () {
+  "use strict";
+
+  var cfgEl = document.getElementById("config");
+  var cfg = {
+    csrf: cfgEl.dataset.csrf,
+    canAct: cfgEl.dataset.canAct === "1",
+    alertAfter: Number(cfgEl.dataset.alertAfter),
+    base: cfgEl.dataset.base,
+    snapshotUrl: cfgEl.dataset.snapshotUrl,
+    streamUrl: cfgEl.dataset.streamUrl,
+    keepaliveUrl: cfgEl.dataset.keepaliveUrl,
+    signinUrl: cfgEl.dataset.signinUrl
+  };
+  var SVG = "http://www.w3.org/2000/svg";
+  var DEBOUNCE_MS = 150;
+  var POLL_MS = 3000;           // while the stream is down (or the server has no room for it)
+  var KEEPALIVE_MS = 60000;     // at most one "still here" per minute of activity
+
+  var snap = JSON.parse(document.getElementById("snapshot").textContent);
+  var clockOffset = 0;          // server clock minus browser clock, seconds
+  var lastEventId = snap.last_event_id || "";
+  var source = null;
+  var streamOpen = false;
+  var reconnectDelay = 1000;
+  var reconnectTimer = null;
+  var refreshTimer = null;
+  var refreshing = false;
+  var refreshAgain = false;
+  var signedOut = false;
+  var knownRequests = null;
+
+  // ------------------------------------------------------------------ small helpers
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    var children = Array.prototype.slice.call(arguments, 2);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.keys(v).forEach(function (d) { node.dataset[d] = v[d]; });
+      else node.setAttribute(k, v === true ? "" : v);
+    });
+    children.forEach(function (c) {
+      if (c === null || c === undefined || c === false) return;
+      node.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+    });
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function nowServer() { return Date.now() / 1000 + clockOffset; }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    var s = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
+  }
+
+  function seconds(value) {
+    // Times to an interpreter: tenths under 10 s, whole seconds under a minute, then m:ss.
+    if (value === null || value === undefined) return "—";
+    if (value < 10) return value.toFixed(1) + " s";
+    if (value < 60) return Math.round(value) + " s";
+    return duration(value);
+  }
+
+  function clockTime(epoch) {
+    if (!epoch) return "—";
+    return new Date(epoch * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function percent(share) { return share === null || share === undefined ? "—" : Math.round(share * 100) + "%"; }
+
+  function flash(text) {
+    var f = document.getElementById("flash");
+    f.textContent = text;
+    clearTimeout(flash.timer);
+    flash.timer = setTimeout(function () { f.textContent = ""; }, 8000);
+  }
+
+  function setLive(state, text) {
+    var live = document.getElementById("live");
+    live.dataset.state = state;
+    live.textContent = text;
+  }
+
+  // ------------------------------------------------------------------ rendering
+  function actionButton(action, target, label, question, extra) {
+    var data = { action: action, target: target, label: label, question: question, key: action + ":" + target };
+    Object.keys(extra || {}).forEach(function (k) { data[k] = extra[k]; });
+    return el("button", { type: "button", class: "act act-" + action, dataset: data }, label);
+  }
+
+  function requestActions(row) {
+    var what = row.id + " (" + row.language + (row.precinct ? ", " + row.precinct : "") + ")";
+    var cell = el("td", { class: "actions" });
+    if (row.can_send_to_vendor) {
+      cell.appendChild(actionButton("send-to-vendor", row.id, "Send to vendor",
+        "Send request " + what + " to the vendor now? Any ringing liaison is stopped."));
+    }
+    if (row.can_offer_again) {
+      cell.appendChild(actionButton("offer-again", row.id, "Offer again",
+        "Offer request " + what + " to the liaisons again, including those who already declined?"));
+    }
+    if (row.can_cancel) {
+      cell.appendChild(actionButton("cancel", row.id, "Cancel",
+        "Cancel request " + what + "? The officer's call is ended.", { danger: "1" }));
+    }
+    return cell;
+  }
+
+  function place(row) {
+    return [row.precinct, row.unit].filter(Boolean).join(" · ") || "—";
+  }
+
+  function handler(row) {
+    if (!row.handler) return "—";
+    return row.handler_kind === "vendor" ? row.handler + " (vendor)" : row.handler;
+  }
+
+  function activeRow(row) {
+    var waiting = row.state !== "connected";
+    var wait = waiting
+      ? el("span", { class: "timer", dataset: { since: String(row.since) } }, duration(nowServer() - row.since))
+      : el("span", { title: "time to interpreter" }, seconds(row.time_to_interpreter));
+    var idCell = el("th", { scope: "row" }, row.id,
+      row.urgent ? el("span", { class: "tag urgent" }, "urgent") : null,
+      row.channel === "sms" ? el("span", { class: "tag" }, "text") : null,
+      el("span", { class: "caller", title: "caller (masked)" }, row.caller));
+    var state = el("td", {},
+      el("span", { class: "state state-" + row.state }, row.state_label),
+      waiting ? el("span", { class: "alert-badge", hidden: !row.alert }, "over " + Math.round(cfg.alertAfter) + " s") : null);
+    var tr = el("tr", { class: row.alert ? "alert" : "", dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
+      idCell, el("td", { class: "wait" }, wait), el("td", {}, row.language), el("td", {}, place(row)),
+      el("td", {}, handler(row)), state);
+    if (cfg.canAct) tr.appendChild(requestActions(row));
+    return tr;
+  }
+
+  function finishedRow(row) {
+    return el("tr", { dataset: { id: row.id, state: row.state } },
+      el("th", { scope: "row" }, row.id), el("td", {}, row.language), el("td", {}, place(row)),
+      el("td", {}, handler(row)), el("td", {}, el("span", { class: "state state-" + row.state }, row.outcome)),
+      el("td", {}, seconds(row.time_to_interpreter)), el("td", {}, clockTime(row.ended_at)));
+  }
+
+  function liaisonRow(row) {
+    var duty = el("td", { class: "duty" }, (row.on_duty ? "On duty" : "Off duty") +
+      (row.duty_override ? " (set today)" : " (schedule)"));
+    if (cfg.canAct) {
+      var buttons = el("div", { class: "actions" });
+      if (row.on_duty) {
+        buttons.appendChild(actionButton("duty", row.id, "Off duty",
+          "Put " + row.name + " off duty? They get no new calls until put back on duty.", { duty: "off" }));
+      } else {
+        buttons.appendChild(actionButton("duty", row.id, "On duty",
+          "Put " + row.name + " on duty? They can be offered calls at once.", { duty: "on" }));
+      }
+      if (row.duty_override) {
+        buttons.appendChild(actionButton("duty", row.id, "Follow schedule",
+          "Let " + row.name + "'s duty follow the roster schedule again?", { duty: "schedule" }));
+      }
+      duty.appendChild(buttons);
+    }
+    return el("tr", { dataset: { id: row.id, state: row.state } },
+      el("th", { scope: "row" }, row.name, el("span", { class: "languages" }, row.languages.join(", "))),
+      el("td", {}, el("span", { class: "state liaison-" + row.state }, row.state_label),
+        row.request ? el("span", { class: "sub" }, " " + row.request) : null),
+      duty);
+  }
+
+  function replaceRows(tbodyParent, rows, make, emptyId) {
+    var tbody = tbodyParent.querySelector("tbody");
+    var fresh = document.createElement("tbody");
+    rows.forEach(function (r) { fresh.appendChild(make(r)); });
+    tbodyParent.replaceChild(fresh, tbody);
+    if (emptyId) document.getElementById(emptyId).hidden = rows.length > 0;
+  }
+
+  function figures(stats) {
+    var dl = document.getElementById("figures");
+    var items = [
+      ["Requests", stats.requests],
+      ["Median to interpreter", seconds(stats.median_tti)],
+      ["90th percentile", seconds(stats.p90_tti)],
+      ["Waiting now", stats.waiting],
+      ["Abandoned", stats.abandoned],
+      ["Failed", stats.failed],
+      ["Cancelled", stats.cancelled],
+      ["Liaison / vendor", percent(stats.liaison_share) + " / " + percent(stats.vendor_share)]
+    ];
+    var fresh = el("dl", { id: "figures", class: "figures" });
+    items.forEach(function (item) {
+      fresh.appendChild(el("div", { class: "figure" }, el("dt", {}, item[0]), el("dd", {}, String(item[1]))));
+    });
+    dl.parentNode.replaceChild(fresh, dl);
+  }
+
+  function shareChart(stats) {
+    var box = document.getElementById("share-chart");
+    var total = stats.by_liaison + stats.by_vendor;
+    var label = total ? "Liaisons " + stats.by_liaison + " (" + percent(stats.liaison_share) + "), vendor " +
+      stats.by_vendor + " (" + percent(stats.vendor_share) + ")" : "No request has reached an interpreter yet today";
+    var chart = svg("svg", { viewBox: "0 0 300 40", width: "100%", height: "40", role: "img", "aria-label": label,
+      preserveAspectRatio: "none", class: "share" });
+    chart.appendChild(svg("title", {}, label));
+    var w = total ? 300 * stats.by_liaison / total : 0;
+    chart.appendChild(svg("rect", { x: 0, y: 0, width: 300, height: 22, class: total ? "bar-vendor" : "bar-empty" }));
+    if (w) chart.appendChild(svg("rect", { x: 0, y: 0, width: w, height: 22, class: "bar-liaison" }));
+    box.replaceChildren(chart, el("p", { class: "legend" },
+      el("span", { class: "key key-liaison" }), " Liaisons " + stats.by_liaison + " ",
+      el("span", { class: "key key-vendor" }), " Vendor " + stats.by_vendor));
+  }
+
+  function languageChart(stats) {
+    var box = document.getElementById("language-chart");
+    var rows = stats.by_language.slice(0, 10);
+    if (!rows.length) { box.replaceChildren(el("p", { class: "empty" }, "No requests yet today.")); return; }
+    var max = Math.max.apply(null, rows.map(function (r) { return r.count; }));
+    var rowH = 24, labelW = 130, width = 360, barMax = width - labelW - 40;
+    var label = "Requests by language: " + rows.map(function (r) { return r.language + " " + r.count; }).join(", ");
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + rows.length * rowH, width: "100%",
+      height: rows.length * rowH, preserveAspectRatio: "xMinYMin meet", role: "img", "aria-label": label,
+      class: "languages" });
+    chart.appendChild(svg("title", {}, label));
+    rows.forEach(function (r, i) {
+      var y = i * rowH;
+      var w = Math.max(2, barMax * r.count / max);
+      chart.appendChild(svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label" }, r.language));
+      chart.appendChild(svg("rect", { x: labelW, y: y + 4, width: w, height: 16, rx: 2, class: "bar" }));
+      chart.appendChild(svg("text", { x: labelW + w + 6, y: y + 16, class: "value" }, String(r.count)));
+    });
+    box.replaceChildren(chart);
+  }
+
+  var ACTION_LABELS = {
+    send_to_vendor: "sent to the vendor", cancel: "cancelled", offer_again: "offered again",
+    duty_on: "put on duty", duty_off: "put off duty", duty_schedule: "returned to the schedule",
+    sign_in: "signed in", sign_out: "signed out"
+  };
+
+  function auditList(entries) {
+    var list = document.getElementById("audit-list");
+    var fresh = el("ol", { id: "audit-list", class: "audit" });
+    entries.forEach(function (e) {
+      fresh.appendChild(el("li", {},
+        el("time", { datetime: e.ts }, e.ts ? clockTime(Date.parse(e.ts) / 1000) : ""), " ",
+        el("strong", {}, e.who), " ", ACTION_LABELS[e.action] || e.action.replace(/_/g, " "),
+        e.target ? " " + e.target : "", " — ", e.outcome));
+    });
+    if (!entries.length) fresh.appendChild(el("li", { class: "empty" }, "No actions yet."));
+    list.parentNode.replaceChild(fresh, list);
+  }
+
+  function announceNew(active) {
+    var ids = active.map(function (r) { return r.id; });
+    if (knownRequests !== null) {
+      var fresh = active.filter(function (r) { return knownRequests.indexOf(r.id) < 0; });
+      if (fresh.length) {
+        flash("New request: " + fresh.map(function (r) { return r.id + " " + r.language; }).join("; "));
+      }
+    }
+    knownRequests = ids;
+  }
+
+  function render(data) {
+    var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
+    clockOffset = data.now - Date.now() / 1000;
+    var q = data.queue;
+    var waiting = q.active.filter(function (r) { return r.state !== "connected"; }).length;
+    document.getElementById("queue-count").textContent =
+      "(" + waiting + " waiting, " + (q.active.length - waiting) + " connected)";
+    replaceRows(document.getElementById("active"), q.active, activeRow, "active-empty");
+    replaceRows(document.getElementById("finished"), q.finished, finishedRow, "finished-empty");
+    var onDuty = data.liaisons.filter(function (l) { return l.on_duty; }).length;
+    document.getElementById("liaison-count").textContent = "(" + onDuty + " on duty)";
+    replaceRows(document.getElementById("liaison-table"), data.liaisons, liaisonRow, null);
+    figures(data.stats);
+    shareChart(data.stats);
+    languageChart(data.stats);
+    auditList(data.audit || []);
+    announceNew(q.active);
+    if (focused) {
+      var again = document.querySelector('[data-key="' + CSS.escape(focused) + '"]');
+      if (again) again.focus();
+    }
+  }
+
+  function tick() {
+    var now = nowServer();
+    document.querySelectorAll("#active tr[data-waiting='1']").forEach(function (tr) {
+      var timer = tr.querySelector(".timer");
+      if (!timer) return;
+      var secs = now - Number(timer.dataset.since);
+      timer.textContent = duration(secs);
+      var over = secs > cfg.alertAfter;
+      tr.classList.toggle("alert", over);
+      var badge = tr.querySelector(".alert-badge");
+      if (badge) badge.hidden = !over;
+    });
+  }
+
+  // ------------------------------------------------------------------ data and stream
+  function goSignIn(expired) {
+    // To the sign-in page, saying why when the session timed out (not after signing out elsewhere).
+    if (signedOut) return;
+    signedOut = true;
+    if (source) source.close();
+    setLive("out", "Signed out");
+    window.location.assign(cfg.signinUrl + (expired === false ? "" : "?expired=1"));
+  }
+
+  function signedOutBy(resp) {
+    return resp.json().catch(function () { return {}; })
+      .then(function (body) { goSignIn(body.reason !== "signin"); });
+  }
+
+  function scheduleRefresh() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(function () { refreshTimer = null; refresh(); }, DEBOUNCE_MS);
+  }
+
+  function refresh() {
+    if (signedOut) return Promise.resolve();
+    if (refreshing) { refreshAgain = true; return Promise.resolve(); }
+    refreshing = true;
+    return fetch(cfg.snapshotUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (resp) {
+        if (resp.status === 401) { return signedOutBy(resp).then(function () { return null; }); }
+        if (!resp.ok) throw new Error("HTTP " + resp.status);
+        return resp.json();
+      })
+      .then(function (data) { if (data) { snap = data; render(data); } })
+      .catch(function () { if (!streamOpen) setLive("down", "Reconnecting…"); })
+      .then(function () {
+        refreshing = false;
+        if (refreshAgain) { refreshAgain = false; scheduleRefresh(); }
+      });
+  }
+
+  function connect() {
+    if (signedOut) return;
+    clearTimeout(reconnectTimer);
+    var url = cfg.streamUrl + (lastEventId ? "?last=" + encodeURIComponent(lastEventId) : "");
+    source = new EventSource(url);
+    source.onopen = function () {
+      streamOpen = true;
+      reconnectDelay = 1000;
+      setLive("live", "Live");
+      refresh();  // catch up on anything missed while disconnected
+    };
+    source.onmessage = function (e) {
+      if (e.lastEventId) lastEventId = e.lastEventId;
+      scheduleRefresh();
+    };
+    source.addEventListener("signedout", function () { goSignIn(true); });
+    source.onerror = function () {
+      streamOpen = false;
+      if (signedOut) return;
+      setLive("down", "Reconnecting…");
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (an HTTP error or a proxy's error page): find out why, then retry.
+        reconnectTimer = setTimeout(function () { refresh().then(connect); }, reconnectDelay);
+        reconnectDelay = Math.min(reconnectDelay * 2, 15000);
+      }
+    };
+  }
+
+  // ------------------------------------------------------------------ actions
+  var dialog = document.getElementById("confirm");
+  var pending = null;
+
+  function ask(button) {
+    pending = button.dataset;
+    document.getElementById("confirm-text").textContent = button.dataset.question;
+    var yes = document.getElementById("confirm-yes");
+    yes.textContent = "Yes, " + button.dataset.label.toLowerCase();
+    yes.className = button.dataset.danger ? "danger" : "";
+    dialog.returnValue = "";
+    dialog.showModal();
+    document.getElementById("confirm-no").focus();
+  }
+
+  dialog.addEventListener("close", function () {
+    var d = pending;
+    pending = null;
+    if (!d) return;
+    if (dialog.returnValue === "ok") act(d);
+    var back = document.querySelector('[data-key="' + CSS.escape(d.key) + '"]');
+    if (back) back.focus();
+  });
+
+  function act(d) {
+    var path = d.action === "duty" ? "/liaisons/" + encodeURIComponent(d.target) + "/duty"
+      : "/requests/" + encodeURIComponent(d.target) + "/" + d.action;
+    var body = new URLSearchParams({ csrf_token: cfg.csrf, confirm: "yes" });
+    if (d.duty) body.set("duty", d.duty);
+    fetch(cfg.base + path, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRF-Token": cfg.csrf, Accept: "application/json" }
+    }).then(function (resp) {
+      if (resp.status === 401) return signedOutBy(resp);
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        flash(resp.ok ? d.label + ": " + d.target + " — done"
+          : d.label + ": " + d.target + " — not done (" + (data.outcome || data.error || resp.status) + ")");
+        refresh();
+      });
+    }).catch(function () { flash(d.label + ": " + d.target + " — could not reach the server"); });
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("button[data-action]");
+    if (button && cfg.canAct) ask(button);
+  });
+
+  // ------------------------------------------------------------------ idle timeout
+  var lastKeepalive = 0;
+  function activity() {
+    if (signedOut || Date.now() - lastKeepalive < KEEPALIVE_MS) return;
+    lastKeepalive = Date.now();
+    fetch(cfg.keepaliveUrl, { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": cfg.csrf } }).then(function (resp) { if (resp.status === 401) signedOutBy(resp); })
+      .catch(function () {});
+  }
+  ["keydown", "pointerdown", "wheel", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, activity, { passive: true });
+  });
+
+  // ------------------------------------------------------------------ start
+  render(snap);
+  setInterval(tick, 1000);
+  setInterval(function () { if (!streamOpen) refresh(); }, POLL_MS);
+  connect();
+  lastKeepalive = Date.now();  // loading the page was activity
+})();
