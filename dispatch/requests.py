@@ -56,6 +56,9 @@ redis.call('RPUSH', KEYS[2], entry)
 if ARGV[11] == '1' then
   redis.call('ZREM', KEYS[4], id)
   redis.call('ZADD', KEYS[5], ARGV[6], id)
+  -- the closed index would otherwise keep the id of every request ever closed, long after
+  -- its record expired: drop those older than the retention period
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[12])))
   redis.call('ZREM', KEYS[6], id)
   redis.call('EXPIRE', KEYS[1], ARGV[12])
   redis.call('EXPIRE', KEYS[2], ARGV[12])
@@ -88,6 +91,9 @@ class RequestStore:
         self.maxlen = events_maxlen
         self._create = r.register_script(_CREATE)
         self._transition = r.register_script(_TRANSITION)
+        self._set_existing = r.register_script(
+            "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+            "redis.call('HSET', KEYS[1], unpack(ARGV)) return 1")
 
     def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
         """Open a new request; its number is short enough to read out or text back."""
@@ -187,9 +193,14 @@ class RequestStore:
     def tried(self, request_id: str) -> set[str]:
         return {x.decode() for x in self.r.smembers(keys.tried(request_id))}
 
-    def set_fields(self, request_id: str, fields: Mapping[str, Any]) -> None:
-        """Record facts that are not transitions (a call sid learned after dialling)."""
-        self.r.hset(keys.request(request_id), mapping={k: _encode(v) for k, v in fields.items()})
+    def set_fields(self, request_id: str, fields: Mapping[str, Any]) -> bool:
+        """Record facts that are not transitions (a call sid learned after dialling).
+
+        Only on a record that still exists: a late write must not resurrect an
+        expired or deleted request as a stateless fragment.
+        """
+        flat = [x for k, v in fields.items() for x in (k, _encode(v))]
+        return bool(self._set_existing(keys=[keys.request(request_id)], args=flat))
 
     def link_call(self, call_sid: str, request_id: str, role: str, liaison_id: str = "") -> None:
         """Remember what a CallSid is for, so status callbacks find their request."""

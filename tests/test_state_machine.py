@@ -108,3 +108,11 @@ def test_state_sets_are_consistent():
     assert {State.CONNECTED} | WAITING | TERMINAL == set(State)
     for t in TRANSITIONS.values():
         assert not (t.sources & TERMINAL), f"{t.name} leaves a terminal state"
+
+
+def test_a_late_fact_does_not_resurrect_a_deleted_request(store, r):
+    rec = store.create({"channel": "voice"}, state=State.QUEUED)
+    assert store.set_fields(rec.id, {"vendor_call": "CA1"})
+    r.delete(keys.request(rec.id))
+    assert not store.set_fields(rec.id, {"vendor_call": "CA2"})
+    assert not r.exists(keys.request(rec.id))
