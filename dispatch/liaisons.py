@@ -53,6 +53,15 @@ redis.call('ZADD', KEYS[2], score, ARGV[6])
 return 1
 """
 
+_HOLD = """
+-- KEYS[1] liaison hash; ARGV: 1 request id, 2 now
+if redis.call('HGET', KEYS[1], 'request') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'state') ~= 'ringing' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'since', ARGV[2])
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class LiaisonStatus:
@@ -72,6 +81,7 @@ class LiaisonBoard:
         self.r = r
         self._claim = r.register_script(_CLAIM)
         self._release = r.register_script(_RELEASE)
+        self._hold = r.register_script(_HOLD)
 
     def sync(self, liaison_ids: Iterable[str]) -> None:
         """Make every roster liaison known; keeps the state of those already known."""
@@ -104,6 +114,12 @@ class LiaisonBoard:
         lid = found.decode() if isinstance(found, bytes) else found
         events.publish(self.r, "liaison_ringing", {"liaison": lid}, request=request_id)
         return lid
+
+    def hold(self, liaison_id: str, request_id: str) -> bool:
+        """Keep a ringing liaison held for `request_id` from now on (their phone is still on
+        our call): the offer call's final status frees them, or the sweeper once an offer's
+        longest life has passed since this (Dispatcher.free_stuck_liaisons)."""
+        return bool(self._hold(keys=[keys.liaison(liaison_id)], args=[request_id, repr(clock.now())]))
 
     def mark_on_call(self, liaison_id: str, request_id: str) -> None:
         self._set(liaison_id, ON_CALL, request_id)
@@ -151,16 +167,20 @@ class LiaisonBoard:
         return self.statuses([liaison_id])[0]
 
     def statuses(self, liaison_ids: Sequence[str]) -> list[LiaisonStatus]:
+        # One HGETALL per liaison and one read of the whole (roster-sized) available set:
+        # a ZSCORE per liaison doubled the replies to parse, and routing reads this for
+        # every request.
         pipe = self.r.pipeline(transaction=False)
         for lid in liaison_ids:
             pipe.hgetall(keys.liaison(lid))
-            pipe.zscore(keys.LIAISONS_AVAILABLE, lid)
+        pipe.zrange(keys.LIAISONS_AVAILABLE, 0, -1, withscores=True)
         replies = pipe.execute()
+        available = {member.decode(): score for member, score in replies[-1]}
         now = clock.now()
         out = []
         for i, lid in enumerate(liaison_ids):
-            raw = {k.decode(): v.decode() for k, v in replies[2 * i].items()}
-            score = replies[2 * i + 1]
+            raw = {k.decode(): v.decode() for k, v in replies[i].items()}
+            score = available.get(lid)
             state = raw.get("state", IDLE)
             if state in (IDLE, WRAPUP) and score is not None:
                 state = WRAPUP if score > now else IDLE

@@ -210,19 +210,28 @@ class Dispatcher:
                 return OfferReply.ACCEPTED  # the same accept delivered again: join the room again
             return OfferReply.GONE  # whoever moved the request on has freed the liaison
         if digits == "2":
-            self.end_offer(request_id, offer_id, liaison_id, "declined")
+            self.end_offer(request_id, offer_id, liaison_id, "declined", phone_live=True)
             return OfferReply.DECLINED
         return OfferReply.ASK_AGAIN if self.offer_is_current(request_id, offer_id) else OfferReply.GONE
 
     def end_offer(self, request_id: str, offer_id: str, liaison_id: str, outcome: str,
-                  keep_place: bool = False) -> bool:
-        """The offer did not end in an accept: free the liaison, try the next one."""
+                  keep_place: bool = False, phone_live: bool = False) -> bool:
+        """The offer did not end in an accept: free the liaison, try the next one.
+
+        `phone_live`: the liaison is still on the offer call (they pressed 2 and hear
+        "Declined"); they are freed when that call reports its end (offer_call_ended), or
+        by the sweeper once an offer's longest life has passed, so no new offer rings them
+        mid-call.
+        """
         out = self.store.apply(request_id, "offer_ended", guard=("offer_id", offer_id),
                                fields=_REQUEST_FIELDS_ON_OFFER_END,
                                data={"liaison": liaison_id, "outcome": outcome},
                                deadline=clock.now() + self.s.queued_stuck_after)
         if out.applied:
-            self.board.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
+            if phone_live:
+                self.board.hold(liaison_id, request_id)
+            else:
+                self.board.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
             log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
             self.ctx.jobs.submit("route", request_id)
         return out.applied
@@ -231,22 +240,30 @@ class Dispatcher:
         """Status callback for a liaison's leg: no answer/busy/failed, or hung up."""
         if status in FAILED_STATUSES:
             self.end_offer(request_id, offer_id, liaison_id, status)
-            return
-        if status != "completed":
+        elif status != "completed":
             self._learn_offer_call(request_id, offer_id, liaison_id, call_sid)
             return
-        rec = self.store.get(request_id)
-        if rec and rec.extra.get("handler_call") == call_sid:
-            self.interpreter_left(rec, call_sid)
         else:
-            self.end_offer(request_id, offer_id, liaison_id, "no-accept")
+            rec = self.store.get(request_id)
+            if rec and rec.extra.get("handler_call") == call_sid:
+                self.interpreter_left(rec, call_sid)
+            else:
+                self.end_offer(request_id, offer_id, liaison_id, "no-accept")
+        # The phone is free now: a liaison still held for this request (they declined) is
+        # released, unless a newer offer of the same request rings them (sergeant's "offer again").
+        rec = self.store.get(request_id)
+        if not (rec and rec.state == State.OFFERING and rec.offer_liaison == liaison_id and rec.offer_id != offer_id):
+            self.board.release(liaison_id, request_id, only_if=(RINGING,))
 
     # ---------------------------------------------------------------- vendor
     def to_vendor(self, rec: RequestRecord, reason: str) -> None:
         """Dial the vendor bridge (main number first), cutting any ringing liaison."""
         token = _token()
         now = clock.now()
-        out = self.store.apply(rec.id, "vendor_dial", fields={
+        # Only from the state `rec` shows: if another worker has offered it meanwhile, that
+        # offer's liaison (ringing, unknown to `rec`) must not be left held with no request.
+        guard = ("offer_id", rec.offer_id) if rec.state == State.OFFERING else ("state", rec.state.value)
+        out = self.store.apply(rec.id, "vendor_dial", guard=guard, fields={
             "vendor_token": token, "vendor_attempt": "main", "vendor_at": now, "vendor_call": None,
             **_REQUEST_FIELDS_ON_OFFER_END,
         }, data={"reason": reason}, deadline=now + self._vendor_bound())
@@ -468,6 +485,9 @@ class Dispatcher:
                 continue
             if status.state == ON_CALL and rec and rec.state == State.CONNECTED and rec.handler_id == status.id:
                 continue
+            if status.state == RINGING and status.request and (status.since or now) > now - self._offer_bound() \
+                    and status.id in self.store.tried(status.request):
+                continue  # offered and declined: still on our call until its status callback frees them
             self.board.release(status.id, status.request, wrapup=self.s.wrapup_seconds if status.state == ON_CALL else 0,
                                keep_place=status.state == RINGING, only_if=(status.state,))
             log.warning("liaison %s was stuck %s for %s; released", status.id, status.state, status.request)

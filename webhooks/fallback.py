@@ -70,6 +70,15 @@ def safe_answer(exc: BaseException) -> Response:
         say(response, "Sorry, this request could not be connected. Goodbye.")
         response.hangup()
         return twiml(response)
+    if path == paths.HOLD:
+        # The caller is already waiting in the request's conference (wait music allows no
+        # <Dial>): keep the hold loop going; the request is in Redis and goes on when it is back.
+        response = VoiceResponse()
+        say(response, "Please stay on the line.")
+        response.pause(length=ctx().settings.hold_pause)
+        response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1")),
+                          method="POST")
+        return twiml(response)
     return vendor_direct_response()
 
 

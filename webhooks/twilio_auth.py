@@ -7,6 +7,7 @@ forwarded to us.
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 from typing import Any, Callable
 
@@ -28,8 +29,17 @@ def signature_ok() -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    params = request.form.to_dict(flat=True) if request.mimetype == "application/x-www-form-urlencoded" else {}
-    return bool(validator.validate(public_url(), params, signature))
+    # Every field a handler can read must be signed: a multipart body's fields land in
+    # request.form too, so they are validated whatever the content type.
+    params = request.form.to_dict(flat=True)
+    url = public_url()
+    # Fast path: one HMAC over exactly the URL Twilio was given. `validate` always computes
+    # two (the URL with and without its port) plus URL parsing, ~175 µs a webhook; it still
+    # decides every request this one HMAC does not accept.
+    expected = validator.compute_signature(url, params)
+    if hmac.compare_digest(expected.encode(), signature.encode()):
+        return True
+    return bool(validator.validate(url, params, signature))
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:

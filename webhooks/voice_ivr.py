@@ -204,7 +204,7 @@ def choose():
     digits = form("Digits")
     if _caller() is None:
         return goodbye(HELP)
-    if digits.isdigit() and 1 <= int(digits) <= len(ids):
+    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= len(ids):  # "²".isdigit() too
         picked = ctx().catalog.get(ids[int(digits) - 1])
         if urgent:
             return twiml(_queue(response, picked, True, f"Urgent. {picked.name}."))  # type: ignore[union-attr]

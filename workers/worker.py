@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 
+import redis
 from rq import Queue, SimpleWorker
 
 from dispatch import keys
@@ -44,6 +45,17 @@ def ticker(stop: threading.Event, name: str) -> None:
         stop.wait(TICK)
 
 
+class _Worker(SimpleWorker):
+    """RQ's SimpleWorker, remembering that a stop was asked for (SIGTERM / SIGINT), so
+    main() can tell a stop from the work loop quitting because Redis went away."""
+
+    stop_asked = threading.Event()
+
+    def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+        self.stop_asked.set()
+        super().request_stop(signum, frame)
+
+
 def main() -> None:
     configure_logging()
     ctx = runtime.context()  # fail fast on a bad roster or environment
@@ -58,10 +70,22 @@ def main() -> None:
     # short socket timeout that request handling uses.
     blocking = connect(s.redis_url, s.redis_sentinels, s.redis_sentinel_master, socket_timeout=None)
     queues = [Queue(PERIODIC_QUEUE, connection=blocking), Queue(DISPATCH_QUEUE, connection=blocking)]
-    worker = SimpleWorker(queues, connection=blocking, name=name)
     log.info("worker %s listening on %s", name, ", ".join(q.name for q in queues))
     try:
-        worker.work(with_scheduler=True, logging_level="WARNING")
+        # RQ's work loop quits when Redis vanishes while it is not blocked on the queue (a
+        # job's bookkeeping, its heartbeat), and its teardown then raises: a Redis restart
+        # would end the process. Start the loop again (under a new RQ name: the old one
+        # could not register its death) until a stop is asked for (SIGTERM / SIGINT).
+        attempt = 0
+        while not _Worker.stop_asked.is_set():
+            try:
+                worker = _Worker(queues, connection=blocking, name=name if attempt == 0 else f"{name}.{attempt}")
+                worker.work(with_scheduler=True, logging_level="WARNING")
+            except redis.exceptions.ConnectionError as exc:
+                log.warning("worker %s: lost Redis (%s); starting again", name, type(exc).__name__)
+            attempt += 1
+            if not _Worker.stop_asked.is_set():
+                time.sleep(1.0)
     finally:
         stop.set()
         try:

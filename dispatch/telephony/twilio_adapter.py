@@ -11,6 +11,7 @@ because Twilio may already have placed it; the error says so (`maybe_placed`).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -20,12 +21,20 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from config.phone import mask
 from dispatch.telephony.port import CallRequest, TelephonyError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _GONE_CODES = {20404, 21220}  # no such call / call not in progress
+_NUMBER = re.compile(r"\+?\d{7,15}")
+
+
+def _masked(message: object) -> str:
+    """Twilio's error messages often quote the number ("The 'To' number +1... is not
+    valid"); these messages end up in log lines, which must never hold a full number."""
+    return _NUMBER.sub(lambda m: mask(m.group(0)), str(message))
 
 
 class _RebasedHttpClient(TwilioHttpClient):
@@ -102,9 +111,9 @@ class TwilioTelephony:
                 return action()
             except TwilioRestException as exc:
                 if exc.status in (400, 404) and (exc.code in _GONE_CODES or exc.status == 404):
-                    raise TelephonyError(f"{what}: {exc.msg}", status=exc.status) from None
+                    raise TelephonyError(f"{what}: {_masked(exc.msg)}", status=exc.status) from None
                 if exc.status != 429 and exc.status < 500:
-                    raise TelephonyError(f"{what}: {exc.status} {exc.msg}", status=exc.status) from None
+                    raise TelephonyError(f"{what}: {exc.status} {_masked(exc.msg)}", status=exc.status) from None
                 if last:
                     raise TelephonyError(f"{what}: {exc.status} after {attempt} tries", status=exc.status) from None
                 log.warning("%s: %s, retry %d in %.2fs", what, exc.status, attempt, delay)
