@@ -7,6 +7,7 @@ dashboard and out of log lines.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -80,6 +81,7 @@ def mask(e164: str) -> str:
     return BULLETS + digits[-4:] if len(digits) >= 8 else BULLETS
 
 
+@functools.lru_cache(maxsize=1024)  # parsing costs ~35 µs, and every masked log line needs it
 def _country_code(e164: str) -> str:
     """The calling code of an E.164 string ('1', '44', '880'); '' if it names no country."""
     try:

@@ -30,7 +30,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'request', f['id'], 'event', 'created',
            'from', '', 'to', f['state'], 'ts', ARGV[3], 'data', '{}')
-return 1
+return redis.call('HGETALL', KEYS[1])
 """
 
 _TRANSITION = """
@@ -69,7 +69,7 @@ elseif ARGV[10] ~= '' then
 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[13], '*', 'request', id, 'event', ARGV[1],
            'from', state, 'to', ARGV[3], 'ts', ARGV[7], 'data', ARGV[9])
-return {1, state}
+return {1, state, redis.call('HGETALL', KEYS[1])}
 """
 
 
@@ -104,13 +104,13 @@ class RequestStore:
         data.update(id=request_id, state=state.value, created_at=repr(now))
         if state == State.QUEUED:
             data.setdefault("queued_at", repr(now))
-        self._create(
+        # The scripts answer with the record as written (HGETALL inside the same atomic
+        # step), which saves a round trip to read it back after every create and transition.
+        flat = self._create(
             keys=[keys.request(request_id), keys.history(request_id), keys.OPEN_REQUESTS, keys.EVENTS],
             args=[json.dumps(data), now, clock.iso(now), self.retention, self.maxlen],
         )
-        record = self.get(request_id)
-        assert record is not None
-        return record
+        return RequestRecord.from_hash(_pairs(flat))
 
     def get(self, request_id: str) -> RequestRecord | None:
         raw = self.r.hgetall(keys.request(request_id))
@@ -161,7 +161,7 @@ class RequestStore:
         applied = bool(int(result[0]))
         prev_raw = result[1].decode() if isinstance(result[1], bytes) else result[1]
         previous = State(prev_raw) if prev_raw else None
-        return Outcome(applied, previous, self.get(request_id) if applied else None)
+        return Outcome(applied, previous, RequestRecord.from_hash(_pairs(result[2])) if applied else None)
 
     def history(self, request_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(keys.history(request_id), 0, -1)]
@@ -222,6 +222,11 @@ def _encode(value: Any) -> str:
     if isinstance(value, State):
         return value.value
     return str(value)
+
+
+def _pairs(flat: list[bytes]) -> dict[str, str]:
+    """A Lua-returned HGETALL (field, value, field, value, ...) as a dict of str."""
+    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
 
 
 def _decode(raw: Mapping[bytes, bytes]) -> dict[str, str]:

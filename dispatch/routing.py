@@ -292,6 +292,9 @@ class Dispatcher:
                 to=number, from_=self.ctx.roster.service_number, url=u(paths.VENDOR, **q),
                 status_callback=u(paths.VENDOR_STATUS, **q), timeout=self.s.vendor_ring_timeout,
                 send_digits=self.vendor_dtmf(rec.language),
+                # Only the final status: vendor_call_ended acts on nothing else, and the
+                # initiated/ringing/answered callbacks were 3 of every vendor call's webhooks.
+                status_events=("completed",),
             ))
         except TelephonyError as exc:
             log.warning("request %s: vendor dial to %s failed: %s", rec.id, mask(number), exc)

@@ -22,7 +22,7 @@
     signinUrl: cfgEl.dataset.signinUrl
   };
   var SVG = "http://www.w3.org/2000/svg";
-  var DEBOUNCE_MS = 150;
+  var DEBOUNCE_MS = 500;         // at most two snapshot reads a second: the server shares one read per 0.5 s
   var POLL_MS = 3000;           // while the stream is down (or the server has no room for it)
   var KEEPALIVE_MS = 60000;     // at most one "still here" per minute of activity
 
@@ -333,6 +333,13 @@
       .then(function (body) { goSignIn(body.reason !== "signin"); });
   }
 
+  function olderEvent(a, b) {  // Redis stream ids "ms-seq": is a before b?
+    if (!a || !b) return false;
+    var x = a.split("-"), y = b.split("-");
+    var ms = Number(x[0]) - Number(y[0]);
+    return ms < 0 || (ms === 0 && Number(x[1]) < Number(y[1]));
+  }
+
   function scheduleRefresh() {
     if (refreshTimer) return;
     refreshTimer = setTimeout(function () { refreshTimer = null; refresh(); }, DEBOUNCE_MS);
@@ -348,7 +355,14 @@
         if (!resp.ok) throw new Error("HTTP " + resp.status);
         return resp.json();
       })
-      .then(function (data) { if (data) { snap = data; render(data); } })
+      .then(function (data) {
+        if (!data) return;
+        snap = data;
+        render(data);
+        // The server shares one snapshot read among its pages for a moment: if this one
+        // was read before the newest event this page was told of, read again.
+        if (olderEvent(data.last_event_id, lastEventId)) refreshAgain = true;
+      })
       .catch(function () { if (!streamOpen) setLive("down", "Reconnecting…"); })
       .then(function () {
         refreshing = false;

@@ -1,0 +1,285 @@
+"""Load clients for bench_stream.py, run as separate processes so their timing is not
+disturbed by the benchmark driver (which opens requests from several threads).
+
+    python bench/_clients.py sse  --base URL --cookies FILE --seconds S --out FILE
+    python bench/_clients.py pace --base URL --reqs FILE --rate R --seconds S --out FILE
+
+sse:  one asyncio loop playing one dashboard page per cookie, as dashboard.js behaves
+      (event stream, debounced snapshot re-reads, 3 s polling and back-off while the
+      server refuses the stream); chunked HTTP/1.1 parsed by hand. For every message:
+      arrival time minus the time in its stream id (Redis's clock, ms) = delivery latency.
+pace: signed webhook POSTs at a fixed rate (open loop: latency is measured from the
+      moment a request was due, so a stalled server cannot hide its queue).
+Both stop by themselves after --seconds and write JSON to --out. Loopback only.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import queue
+import random
+import re
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+# ------------------------------------------------------------------------------ SSE streams
+async def _read_chunked_lines(reader: asyncio.StreamReader):  # type: ignore[no-untyped-def]
+    """Yield decoded text lines of a chunked HTTP body."""
+    pending = b""
+    while True:
+        size_line = await reader.readline()
+        if not size_line:
+            return
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            return
+        data = await reader.readexactly(size + 2)
+        pending += data[:-2]
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            yield line.decode("utf-8", "replace")
+
+
+class _Http:
+    """One keep-alive HTTP/1.1 connection for a browser's snapshot fetches."""
+
+    def __init__(self, host: str, port: int, cookie: str):
+        self.host, self.port, self.cookie = host, port, cookie
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        for attempt in (1, 2):
+            try:
+                if self.writer is None:
+                    self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+                assert self.reader is not None
+                self.writer.write((f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                                   f"Accept: application/json\r\nCookie: {self.cookie}\r\n\r\n").encode())
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await self.reader.readexactly(length)
+                return int(head[9:12]), body
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                if self.writer is not None:
+                    self.writer.close()
+                self.writer = None
+        return -1, b""
+
+
+_LAST_EVENT = re.compile(rb'"last_event_id":"([0-9]+)-([0-9]+)"')
+
+
+def _id(text: str) -> tuple[int, int]:
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _page_timings() -> tuple[float, float]:
+    """dashboard.js's debounce and polling interval (seconds), read from the page's own script."""
+    js = (Path(__file__).resolve().parents[1] / "webhooks" / "static" / "dashboard" / "dashboard.js").read_text()
+    debounce = re.search(r"DEBOUNCE_MS\s*=\s*(\d+)", js)
+    poll = re.search(r"POLL_MS\s*=\s*(\d+)", js)
+    return (int(debounce.group(1)) / 1e3 if debounce else 0.15), (int(poll.group(1)) / 1e3 if poll else 3.0)
+
+
+DEBOUNCE_S, POLL_S = _page_timings()
+
+
+async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict) -> None:
+    """What webhooks/static/dashboard/dashboard.js does: an EventSource on /dashboard/stream;
+    every message schedules a snapshot re-read (debounced: DEBOUNCE_MS of the page); while
+    the stream is down (e.g. 503: the server has no room) poll the snapshot every POLL_MS and
+    retry the stream after 1 s, 2 s, 4 s ... 15 s, re-reading the snapshot first."""
+    http = _Http(host, port, cookie)
+    state = {"open": False, "pending": False, "again": False}
+    told: list[tuple[int, int]] = []      # ids of events this page was told of, not yet shown
+    latest = {"id": (0, 0)}
+
+    async def refresh() -> None:
+        if state["pending"]:
+            state["again"] = True
+            return
+        state["pending"] = True
+        t = time.time()
+        status, body = await http.get("/dashboard/api/snapshot")
+        now = time.time()
+        out["snapshots"].append((round(t, 3), round((now - t) * 1e3, 2), status))
+        m = _LAST_EVENT.search(body)
+        if m:
+            covered = (int(m.group(1)), int(m.group(2)))
+            while told and told[0] <= covered:   # the page now shows these events
+                out["shown"].append((round(now, 4), round(now * 1e3 - told.pop(0)[0], 2)))
+            if covered < latest["id"]:
+                state["again"] = True   # dashboard.js: read before the newest event: read again
+        state["pending"] = False
+        if state["again"]:
+            state["again"] = False
+            schedule()
+
+    def schedule() -> None:
+        if not state.get("timer"):
+            state["timer"] = True
+
+            async def later() -> None:
+                await asyncio.sleep(DEBOUNCE_S)
+                state["timer"] = False
+                await refresh()
+
+            asyncio.ensure_future(later())
+
+    async def poller() -> None:
+        await asyncio.sleep(random.uniform(0, POLL_S))  # pages opened at different moments
+        while time.time() < stop_at:
+            await asyncio.sleep(POLL_S)
+            if not state["open"] and time.time() < stop_at:
+                await refresh()
+
+    poll_task = asyncio.ensure_future(poller())
+    last_id = ""
+    delay = random.uniform(1.0, 2.0)  # browsers' retries are not in step either
+    try:
+        while time.time() < stop_at:
+            t_connect = time.time()
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
+            except (OSError, asyncio.TimeoutError):
+                out["errors"] += 1
+                await asyncio.sleep(delay)
+                continue
+            path = "/dashboard/stream" + (f"?last={last_id}" if last_id else "")
+            writer.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
+                          f"Cookie: {cookie}\r\nCache-Control: no-cache\r\n\r\n").encode())
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), max(0.1, stop_at - time.time()))
+                out["first_byte_s"].append(time.time() - t_connect)
+                status = int(head[9:12])
+                out["status"][str(status)] = out["status"].get(str(status), 0) + 1
+                if status != 200:
+                    writer.close()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 15.0)
+                    await refresh()
+                    continue
+                state["open"], delay = True, 1.0
+                asyncio.ensure_future(refresh())
+                lines = _read_chunked_lines(reader)
+                while True:
+                    remaining = stop_at - time.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        line = await asyncio.wait_for(lines.__anext__(), remaining)
+                    except StopAsyncIteration:
+                        out["reconnects"] += 1
+                        break
+                    if line.startswith("id: "):
+                        now = time.time()
+                        last_id = line[4:].strip()
+                        out["latency"].append((round(now, 4), round(now * 1e3 - int(last_id.split("-", 1)[0]), 2)))
+                        latest["id"] = _id(last_id)
+                        told.append(latest["id"])
+                        schedule()
+            except asyncio.TimeoutError:
+                pass
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                out["errors"] += 1
+            finally:
+                state["open"] = False
+                writer.close()
+    finally:
+        poll_task.cancel()
+
+
+def run_sse(base: str, cookies: list[str], seconds: float) -> dict:
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    stop_at = time.time() + seconds
+    outs = [{"latency": [], "first_byte_s": [], "status": {}, "errors": 0, "reconnects": 0, "snapshots": [],
+             "shown": []}
+            for _ in cookies]
+
+    async def main() -> None:
+        await asyncio.gather(*[_browser(host, port, c, stop_at, o) for c, o in zip(cookies, outs)])
+
+    asyncio.run(main())
+    return {"streams": outs, "client_cpu_s": time.process_time()}
+
+
+# ------------------------------------------------------------------------------ paced webhooks
+def run_pace(base: str, reqs: list[list[str]], rate: float, seconds: float, threads: int = 16) -> dict:
+    import requests
+
+    todo: "queue.Queue[tuple[float, int] | None]" = queue.Queue()
+    results: list[tuple[float, float, int]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        session = requests.Session()
+        while True:
+            item = todo.get()
+            if item is None:
+                return
+            due, i = item
+            if time.time() > give_up_at:
+                with lock:
+                    results.append((due, (give_up_at - due) * 1e3, -2))  # never sent: the run is over
+                continue
+            path, body, sig = reqs[i % len(reqs)]
+            status = 0
+            try:
+                resp = session.post(base + path, data=body, timeout=10, headers={
+                    "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+                status = resp.status_code
+            except requests.RequestException:
+                status = -1
+            done = time.time()
+            with lock:
+                results.append((due, (done - due) * 1e3, status))
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    start = time.time() + 0.2
+    give_up_at = start + seconds + 10
+    n = int(rate * seconds)
+    for i in range(n):
+        due = start + i / rate
+        delay = due - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        todo.put((due, i))
+    for _ in pool:
+        todo.put(None)
+    for t in pool:
+        t.join(timeout=15)
+    return {"results": results}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=("sse", "pace"))
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--cookies")
+    ap.add_argument("--reqs")
+    ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    if a.mode == "sse":
+        result = run_sse(a.base, json.load(open(a.cookies)), a.seconds)
+    else:
+        result = run_pace(a.base, json.load(open(a.reqs)), a.rate, a.seconds)
+    with open(a.out, "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The phone simulator for benchmarks: `python -m simulator` plus an arrival recorder.
+
+Same arguments as `python -m simulator`. Every REST call-create is timestamped (epoch
+seconds, taken when the simulator's handler accepts it) with its `To` and `Url`, and
+`GET /bench/arrivals` returns the list, so a benchmark can tell when the first call for
+a request reached the phone network. Loopback only, like every bench process.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import jsonify, request  # noqa: E402
+
+from simulator.__main__ import parse_args  # noqa: E402
+from simulator.server import Simulator  # noqa: E402
+
+
+def main() -> None:
+    sim = Simulator(parse_args())
+    net = sim.network
+    arrivals: list[dict] = []
+    lock = threading.Lock()
+    original = net.create_outbound
+
+    def create_outbound(**kwargs):  # type: ignore[no-untyped-def]
+        with lock:
+            arrivals.append({"t": time.time(), "to": kwargs.get("to", ""), "url": kwargs.get("url") or ""})
+        return original(**kwargs)
+
+    net.create_outbound = create_outbound  # type: ignore[method-assign]
+    original_reset = net.reset
+
+    def reset() -> None:
+        with lock:
+            arrivals.clear()
+        original_reset()
+
+    net.reset = reset  # type: ignore[method-assign]
+
+    @sim.app.get("/bench/arrivals")
+    def bench_arrivals():  # type: ignore[no-untyped-def]
+        since = int(request.args.get("since", "0") or 0)
+        with lock:
+            return jsonify(arrivals[since:])
+
+    signal.signal(signal.SIGTERM, lambda s, f: threading.Thread(target=sim.stop, daemon=True).start())
+    try:
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()
