@@ -430,3 +430,12 @@ class Stack:
             return int(self.redis.info("server")["process_id"])
         except Exception:
             return None
+
+
+def verdict(failures: list[str]) -> int:
+    """The exit status every benchmark ends with: 0 when its targets are met, 1 (with why) when not."""
+    if failures:
+        print("FAIL: " + "; ".join(failures), file=sys.stderr)
+        return 1
+    print("OK: targets met")
+    return 0

@@ -41,7 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import LoadMeter, Stack, hard_limit, pct, print_machine, table  # noqa: E402
+from _stack import LoadMeter, Stack, hard_limit, pct, print_machine, table, verdict  # noqa: E402
 
 P99_TARGET_MS = 250.0
 DRAIN_RATIO_TARGET = 0.5
@@ -301,11 +301,7 @@ def main() -> int:
     for name, r in (("surge", s), ("steady", d)):
         if r["done"] < r["n"]:
             failures.append(f"{name}: {r['n'] - r['done']} requests never had a call placed")
-    if failures:
-        print("FAIL: " + "; ".join(failures), file=sys.stderr)
-        return 1
-    print("OK: targets met")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests  # noqa: E402
 
-from _stack import BENCH, PY, LoadMeter, Stack, hard_limit, pct, print_machine, table  # noqa: E402
+from _stack import BENCH, PY, LoadMeter, Stack, hard_limit, pct, print_machine, table, verdict  # noqa: E402
 
 STREAM_P99_TARGET_MS = 250.0
 WEBHOOK_GROWTH_TARGET = 1.10
@@ -212,11 +212,7 @@ def main() -> int:
         failures.append(f"webhook p99 x{growth:.2f} with streams > x{WEBHOOK_GROWTH_TARGET:.2f}")
     if streamed["webhook_bad"]:
         failures.append(f"{streamed['webhook_bad']} webhooks failed or timed out with streams open")
-    if failures:
-        print("FAIL: " + "; ".join(failures), file=sys.stderr)
-        return 1
-    print("OK: targets met")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

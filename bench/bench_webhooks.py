@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import (BENCH, Stack, free_port, hard_limit, print_machine, table, tree_rss_cpu,  # noqa: E402
+from _stack import (BENCH, Stack, free_port, hard_limit, print_machine, table, tree_rss_cpu, verdict,  # noqa: E402
                     wait_http)
 
 P99_TARGET_MS = 50.0
@@ -328,11 +328,7 @@ def main() -> int:
     print(f"\n   1-min load average during the run: {min(loads):.2f}..{max(loads):.2f} (2 CPUs; includes this "
           f"benchmark). server CPUs = gunicorn CPU-seconds per second; the client and the rest use the remainder.")
     print(f"   targets: p99 < {P99_TARGET_MS:.0f} ms and >= {RATIO_TARGET:.0%} of the bare endpoint's req/s")
-    if failures:
-        print("FAIL: " + "; ".join(failures), file=sys.stderr)
-        return 1
-    print("OK: targets met")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

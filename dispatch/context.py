@@ -35,7 +35,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.requests = RequestStore(self.redis, self.settings.retention_seconds, self.settings.events_maxlen)
-        self.liaisons = LiaisonBoard(self.redis)
+        self.liaisons = LiaisonBoard(self.redis, self.settings.events_maxlen)
         self.urls = Urls(self.settings.public_base_url)
 
 

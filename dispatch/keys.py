@@ -62,11 +62,6 @@ def sms_pending(number: str) -> str:
     return f"{PREFIX}sms:pending:{number}"
 
 
-def session_failures(username: str) -> str:
-    """Counter: failed sign-ins for throttling."""
-    return f"{PREFIX}signin:failures:{username}"
-
-
 def signin_failures_for(username: str, ip: str) -> str:
     """Counter: failed dashboard sign-ins for one username from one address (throttling)."""
     return f"{PREFIX}signin:failures:{username}:{ip}"

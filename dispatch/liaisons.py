@@ -77,8 +77,9 @@ class LiaisonStatus:
 class LiaisonBoard:
     """Who is free, who is ringing, who is on a call."""
 
-    def __init__(self, r: redis.Redis):
+    def __init__(self, r: redis.Redis, events_maxlen: int = 10000):
         self.r = r
+        self.maxlen = events_maxlen
         self._claim = r.register_script(_CLAIM)
         self._release = r.register_script(_RELEASE)
         self._hold = r.register_script(_HOLD)
@@ -112,7 +113,7 @@ class LiaisonBoard:
         if not found:
             return None
         lid = found.decode() if isinstance(found, bytes) else found
-        events.publish(self.r, "liaison_ringing", {"liaison": lid}, request=request_id)
+        self._publish("liaison_ringing", {"liaison": lid}, request=request_id)
         return lid
 
     def hold(self, liaison_id: str, request_id: str) -> bool:
@@ -143,7 +144,7 @@ class LiaisonBoard:
         )
         if not done:
             return False
-        events.publish(self.r, "liaison_free", {"liaison": liaison_id, "wrapup": wrapup}, request=request_id)
+        self._publish("liaison_free", {"liaison": liaison_id, "wrapup": wrapup}, request=request_id)
         return True
 
     def set_duty(self, liaison_id: str, on: bool | None) -> None:
@@ -153,7 +154,7 @@ class LiaisonBoard:
             self.r.hdel(key, "duty")
         else:
             self.r.hset(key, "duty", "on" if on else "off")
-        events.publish(self.r, "liaison_duty", {"liaison": liaison_id, "duty": "" if on is None else ("on" if on else "off")})
+        self._publish("liaison_duty", {"liaison": liaison_id, "duty": "" if on is None else ("on" if on else "off")})
 
     def set_languages(self, liaison_id: str, languages: Sequence[str] | None) -> None:
         """Today's languages (from an ON text), or None to use the roster's."""
@@ -193,7 +194,11 @@ class LiaisonBoard:
             ))
         return out
 
+    def _publish(self, event: str, data: dict, request: str = "") -> None:
+        """Tell watchers, within the configured cap on the events stream."""
+        events.publish(self.r, event, data, request=request, maxlen=self.maxlen)
+
     def _set(self, liaison_id: str, state: str, request_id: str) -> None:
         self.r.hset(keys.liaison(liaison_id), mapping={"state": state, "request": request_id,
                                                        "since": repr(clock.now())})
-        events.publish(self.r, "liaison_" + state, {"liaison": liaison_id}, request=request_id)
+        self._publish("liaison_" + state, {"liaison": liaison_id}, request=request_id)

@@ -533,7 +533,8 @@ class Dispatcher:
     def _dial_error(self, request_id: str, who: str, exc: TelephonyError) -> None:
         """Put a failed or uncertain dial on the events stream the dashboard reads."""
         events.publish(self.ctx.redis, "dial_error", {"to": who, "status": exc.status,
-                                                      "maybe_placed": exc.maybe_placed}, request=request_id)
+                                                      "maybe_placed": exc.maybe_placed}, request=request_id,
+                       maxlen=self.s.events_maxlen)
 
     def _tell_caller(self, rec: RequestRecord, path: str) -> None:
         if rec.officer_call:

@@ -101,3 +101,12 @@ def test_duty_and_language_overrides(r):
     board.set_languages("a", None)
     status = board.status("a")
     assert status.duty_override == "" and status.languages_override is None
+
+
+def test_liaison_events_respect_the_configured_stream_cap(r):
+    board = LiaisonBoard(r, events_maxlen=5)
+    board.sync(["a"])
+    for n in range(300):
+        board.set_duty("a", n % 2 == 0)
+    # XADD MAXLEN ~ trims whole macro nodes, so "about 5": far below the 300 written.
+    assert r.xlen(keys.EVENTS) < 150
