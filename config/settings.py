@@ -57,6 +57,9 @@ class Settings:
     hold_pause: int = 8
     sweep_interval: float = 2.0
     queued_stuck_after: float = 5.0
+    route_drainers: int = 2          # drainer jobs routing the inbox at once (route_inbox.py)
+    route_concurrency: int = 8       # routes each drainer runs at once (threads)
+    route_lease_seconds: float = 10.0  # a dead drainer's slot is free again after this
     grace_seconds: float = 5.0
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000
@@ -94,10 +97,12 @@ class Settings:
         if not self.twilio_account_sid.startswith("AC") or len(self.twilio_account_sid) != 34:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
-                     "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds"):
+                     "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
+                     "route_drainers", "route_concurrency"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
-        for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after"):
+        for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
+                     "route_lease_seconds"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

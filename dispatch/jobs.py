@@ -1,7 +1,7 @@
 """The background-job port: the domain asks for work to happen later, by name.
 
 Workers implement it with RQ; tests may run tasks inline. Task names are the keys
-of workers.tasks.TASKS.
+of workers.jobqueue.TASKS.
 """
 from __future__ import annotations
 
@@ -11,3 +11,7 @@ from typing import Protocol
 class Jobs(Protocol):
     def submit(self, task: str, *args: str) -> None:
         """Run `task(*args)` soon, on some worker."""
+
+    def waiting(self, task: str, *args: str) -> bool:
+        """Is `task(*args)` submitted and not yet started? The sweeper then leaves it to
+        run rather than doing the same work a second time."""

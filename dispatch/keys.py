@@ -15,6 +15,7 @@ EVENTS = PREFIX + "events"                    # stream of every transition (dash
 AUDIT = PREFIX + "audit"                      # stream, append-only audit log
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
+ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
 
 
 def request(request_id: str) -> str:
@@ -55,6 +56,11 @@ def rate(scope: str, who: str, window_start: int) -> str:
 def periodic(name: str, slot: int) -> str:
     """String: claims one run of a periodic job across all workers."""
     return f"{PREFIX}periodic:{name}:{slot}"
+
+
+def route_drainer(slot: int) -> str:
+    """String with a TTL: the lease of one route-drainer slot (its token)."""
+    return f"{PREFIX}route:drainer:{slot}"
 
 
 def sms_pending(number: str) -> str:

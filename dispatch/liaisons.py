@@ -164,6 +164,11 @@ class LiaisonBoard:
         else:
             self.r.hset(key, "languages", json.dumps(list(languages)))
 
+    def available_now(self) -> set[str]:
+        """Liaisons free to be offered a call now (idle, wrap-up over): the only ones a
+        claim can take."""
+        return {m.decode() for m in self.r.zrangebyscore(keys.LIAISONS_AVAILABLE, "-inf", clock.now())}
+
     def status(self, liaison_id: str) -> LiaisonStatus:
         return self.statuses([liaison_id])[0]
 

@@ -82,6 +82,18 @@ class Outcome:
     record: RequestRecord | None
 
 
+# KEYS: call link, request; ARGV: ttl, request id, role, liaison id, then field/value pairs
+# written to the request only if it still exists (as set_fields).
+_LINK_CALL = """
+redis.call('HSET', KEYS[1], 'request', ARGV[2], 'role', ARGV[3], 'liaison', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if #ARGV > 4 and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+end
+return 1
+"""
+
+
 class RequestStore:
     """Create, read and transition request records."""
 
@@ -94,6 +106,7 @@ class RequestStore:
         self._set_existing = r.register_script(
             "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
             "redis.call('HSET', KEYS[1], unpack(ARGV)) return 1")
+        self._link_call = r.register_script(_LINK_CALL)
 
     def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
         """Open a new request; its number is short enough to read out or text back."""
@@ -202,13 +215,13 @@ class RequestStore:
         flat = [x for k, v in fields.items() for x in (k, _encode(v))]
         return bool(self._set_existing(keys=[keys.request(request_id)], args=flat))
 
-    def link_call(self, call_sid: str, request_id: str, role: str, liaison_id: str = "") -> None:
-        """Remember what a CallSid is for, so status callbacks find their request."""
-        key = keys.call(call_sid)
-        pipe = self.r.pipeline()
-        pipe.hset(key, mapping={"request": request_id, "role": role, "liaison": liaison_id})
-        pipe.expire(key, self.retention)
-        pipe.execute()
+    def link_call(self, call_sid: str, request_id: str, role: str, liaison_id: str = "",
+                  fields: Mapping[str, Any] | None = None) -> None:
+        """Remember what a CallSid is for, so status callbacks find their request; and,
+        in the same round trip, `fields` as set_fields would (e.g. the call sid itself)."""
+        flat = [x for k, v in (fields or {}).items() for x in (k, _encode(v))]
+        self._link_call(keys=[keys.call(call_sid), keys.request(request_id)],
+                        args=[self.retention, request_id, role, liaison_id, *flat])
 
     def call_link(self, call_sid: str) -> dict[str, str]:
         return _decode(self.r.hgetall(keys.call(call_sid)))

@@ -137,7 +137,9 @@ class Dispatcher:
             return self.to_vendor(rec, "language unknown")
         if self._window_closed(rec, now):
             return self.to_vendor(rec, "liaison window closed")
-        candidates = self.candidates(rec.language, exclude=self.store.tried(request_id))
+        # Who is free first: in a surge nobody is, and then that one read is all it takes.
+        free = self.board.available_now()
+        candidates = self.candidates(rec.language, exclude=self.store.tried(request_id), among=free) if free else []
         liaison_id = self.board.claim([c.id for c in candidates], request_id)
         if liaison_id is None:
             return self.to_vendor(rec, "no liaison available")
@@ -169,15 +171,16 @@ class Dispatcher:
             self.store.set_fields(request_id, {"offer_call": sid})
         log.info("request %s: ringing liaison %s (%s)", request_id, liaison.name, rec.language_name)
 
-    def candidates(self, language: str, exclude: set[str] | None = None) -> list[Liaison]:
-        """On-duty liaisons who speak `language` today, not yet offered this request."""
-        roster = self.ctx.roster.liaisons
-        statuses = {s.id: s for s in self.board.statuses([l.id for l in roster])}
+    def candidates(self, language: str, exclude: set[str] | None = None,
+                   among: set[str] | None = None) -> list[Liaison]:
+        """On-duty liaisons who speak `language` today, not yet offered this request
+        (and, if `among` is given, only those in it)."""
+        roster = [l for l in self.ctx.roster.liaisons
+                  if (among is None or l.id in among) and not (exclude and l.id in exclude)]
+        statuses = {s.id: s for s in self.board.statuses([l.id for l in roster])} if roster else {}
         now = clock.utc_datetime()
         out = []
         for liaison in roster:
-            if exclude and liaison.id in exclude:
-                continue
             status = statuses[liaison.id]
             speaks = status.languages_override if status.languages_override is not None else liaison.languages
             if language not in speaks:
@@ -302,8 +305,7 @@ class Dispatcher:
             if not exc.maybe_placed:
                 self.vendor_failed(rec.id, token, "dial-failed")
             return
-        self.store.link_call(sid, rec.id, "vendor")
-        self.store.set_fields(rec.id, {"vendor_call": sid})
+        self.store.link_call(sid, rec.id, "vendor", fields={"vendor_call": sid})
 
     def vendor_answered(self, request_id: str, token: str, call_sid: str) -> bool:
         """The vendor picked up and has received the DTMF: join it to the conference."""
@@ -443,7 +445,10 @@ class Dispatcher:
             return
         if rec.state == State.QUEUED:
             self.store.set_deadline(rec.id, min(now + self.s.queued_stuck_after, self._window_end(rec) + 0.01))
-            self.route(rec.id)
+            # Still waiting for a worker (a surge's backlog): routing it here too would do
+            # the same work twice. Lost (a worker died with it): route it now.
+            if not self.ctx.jobs.waiting("route", rec.id):
+                self.route(rec.id)
         elif rec.state == State.OFFERING:
             offer_over = rec.offer_at is not None and now >= rec.offer_at + self._offer_bound()
             if self._window_closed(rec, now):

@@ -13,7 +13,13 @@ from simulator.network import Network
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """The event log tells the story; werkzeug's per-request lines would drown it."""
+    """The event log tells the story; werkzeug's per-request lines would drown it.
+
+    HTTP/1.1, as Twilio's API speaks: the SDK's session keeps its connections open instead
+    of opening one per call placed (werkzeug's default is HTTP/1.0, one request a connection).
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args: object, **kwargs: object) -> None:
         pass

@@ -92,7 +92,7 @@ def _call_in_spanish(stack, first, second, first_script, second_script) -> str:
 
 def _kill_the_dialling_worker(stack, fault_text: str) -> tuple[int, float]:
     """Wait until the simulator has served the injected REST fault, find the worker
-    whose current job is `route`, SIGKILL it; returns (pid, time of the kill)."""
+    whose current job routes (a drainer), SIGKILL it; returns (pid, time of the kill)."""
     wait_until(lambda: [e for e in stack.sim.log() if e["text"].startswith("fault: REST POST")
                         and fault_text in e["text"]], 15, "the injected REST fault")
     live = {p.pid: p for p in stack.workers if p.poll() is None}
@@ -101,7 +101,7 @@ def _kill_the_dialling_worker(stack, fault_text: str) -> tuple[int, float]:
         for w in Worker.all(connection=stack.redis):
             if w.pid in live and w.get_state() == "busy":
                 job = w.get_current_job()
-                if job is not None and job.func_name == "workers.dispatching.route":
+                if job is not None and job.func_name in ("workers.dispatching.route", "workers.dispatching.drain"):
                     return w.pid
         return None
 

@@ -137,6 +137,21 @@ def test_sweeper_requeues_a_request_whose_routing_job_was_lost(d, ctx, jobs, tel
     assert ctx.requests.get(rec.id).state == State.OFFERING
 
 
+def test_sweeper_leaves_a_request_still_waiting_for_its_routing_to_the_worker_that_will_route_it(
+        d, ctx, jobs, telephony):
+    """A surge's backlog outlives QUEUED_STUCK_AFTER: the sweeper must not ring a second
+    phone, nor do the routing work a second time, for a request a worker is about to route."""
+    rec = d.open_request(caller(ctx), ctx.catalog.get("spa"))
+    ctx.requests.set_deadline(rec.id, 0)
+    d.sweep()
+    assert ctx.requests.get(rec.id).state == State.QUEUED
+    assert telephony.calls == []
+    assert ctx.requests.due(time.time() + ctx.settings.queued_stuck_after + 1) == [rec.id], "looked at again later"
+    jobs.drain(d)
+    assert ctx.requests.get(rec.id).state == State.OFFERING
+    assert len(telephony.calls) == 1
+
+
 def test_sweeper_moves_a_silent_vendor_dial_to_the_alternate_then_fails(d, ctx, jobs, telephony):
     rec = open_and_route(d, ctx, jobs, lang=None)
     for expected in (ctx.roster.vendor.alternate, None):

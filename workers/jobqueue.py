@@ -1,34 +1,69 @@
-"""The Jobs port on RQ: task names map to job functions in this package."""
+"""The Jobs port on RQ: task names map to job functions in this package.
+
+"route" is special: requests to route go into the route inbox (workers/route_inbox.py)
+and a few drainer jobs route them in batches, concurrently; every other task is one RQ
+job per call.
+"""
 from __future__ import annotations
+
+import secrets
 
 from rq import Queue
 
 from config.settings import Settings
 from dispatch.redis_conn import connect
+from workers.route_inbox import RouteInbox
 
 DISPATCH_QUEUE = "dispatch"
 PERIODIC_QUEUE = "periodic"  # listened to first, so the sweeper never waits behind a surge
 
 TASKS = {
-    "route": "workers.dispatching.route",
+    "route": "workers.dispatching.route",   # still served: route jobs enqueued before the inbox
+    "drain": "workers.dispatching.drain",
     "sweep": "workers.maintenance.sweep",
     "notify": "workers.notifications.notify",
     "call_back": "workers.callbacks.call_back",
 }
+JOB_TIMEOUT = 60  # seconds; a drainer hands over to a successor well before this
 
 
 class RQJobs:
     """Enqueue dispatch work for any worker process sharing this Redis."""
 
-    def __init__(self, queue: Queue, periodic: Queue):
+    def __init__(self, queue: Queue, periodic: Queue, inbox: RouteInbox):
         self.queue = queue
         self.periodic = periodic
+        self.inbox = inbox
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RQJobs":
         r = connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)
-        return cls(Queue(DISPATCH_QUEUE, connection=r), Queue(PERIODIC_QUEUE, connection=r))
+        inbox = RouteInbox(r, slots=settings.route_drainers, lease_seconds=settings.route_lease_seconds)
+        return cls(Queue(DISPATCH_QUEUE, connection=r), Queue(PERIODIC_QUEUE, connection=r), inbox)
 
     def submit(self, task: str, *args: str) -> None:
+        if task == "route":
+            token = _token()
+            self.start_drainer(self.inbox.add(args[0], token), token)
+            return
         queue = self.periodic if task == "sweep" else self.queue
-        queue.enqueue(TASKS[task], *args, job_timeout=60, result_ttl=0, failure_ttl=24 * 3600)
+        queue.enqueue(TASKS[task], *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=24 * 3600)
+
+    def waiting(self, task: str, *args: str) -> bool:
+        """Is this routing still waiting in the inbox? (Then a drainer is made sure of.)"""
+        if task != "route":
+            return False
+        token = _token()
+        there, slot = self.inbox.kick(args[0], token)
+        self.start_drainer(slot, token)
+        return there
+
+    def start_drainer(self, slot: int | None, token: str) -> None:
+        """Enqueue a drainer for a slot just leased to `token` (None: nothing to start)."""
+        if slot is not None:
+            self.queue.enqueue(TASKS["drain"], str(slot), token, job_timeout=JOB_TIMEOUT,
+                               result_ttl=0, failure_ttl=24 * 3600)
+
+
+def _token() -> str:
+    return secrets.token_hex(8)

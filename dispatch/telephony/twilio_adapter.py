@@ -37,17 +37,38 @@ def _masked(message: object) -> str:
     return _NUMBER.sub(lambda m: mask(m.group(0)), str(message))
 
 
-class _RebasedHttpClient(TwilioHttpClient):
-    """Sends every SDK request to `base_url` instead of *.twilio.com."""
+class _HttpClient(TwilioHttpClient):
+    """The SDK's client, reading the environment's proxy and CA settings once per origin.
 
-    def __init__(self, base_url: str, timeout: float):
+    requests looks them up again for every request (all of os.environ, twice), which was
+    ~0.5 ms of a routing worker's CPU per call placed. They are read at the first request to
+    each origin, so HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE still apply (set before start).
+    With `base_url`, every SDK request goes there instead of *.twilio.com.
+    """
+
+    def __init__(self, timeout: float, base_url: str = ""):
         super().__init__(timeout=timeout)
         parts = urlsplit(base_url)
         self._scheme, self._netloc, self._prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
+        session = self.session
+        assert session is not None  # pool_connections (the default) gives one session
+        merge = session.merge_environment_settings
+        cache: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def merge_once(url: str, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+            origin = urlsplit(url)[:2]
+            if proxies or stream is not None or verify is not None or cert is not None:
+                return merge(url, proxies, stream, verify, cert)  # not the SDK's call: no cache
+            if origin not in cache:
+                cache[origin] = merge(url, proxies, stream, verify, cert)
+            return cache[origin]
+
+        session.merge_environment_settings = merge_once  # type: ignore[method-assign]
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[override]
-        parts = urlsplit(url)
-        url = urlunsplit((self._scheme, self._netloc, self._prefix + parts.path, parts.query, ""))
+        if self._netloc:
+            parts = urlsplit(url)
+            url = urlunsplit((self._scheme, self._netloc, self._prefix + parts.path, parts.query, ""))
         return super().request(method, url, *args, **kwargs)
 
 
@@ -66,7 +87,7 @@ class TwilioTelephony:
         backoff: float = 0.25,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        http = _RebasedHttpClient(api_base_url, timeout) if api_base_url else TwilioHttpClient(timeout=timeout)
+        http = _HttpClient(timeout, api_base_url)
         self.client = Client(account_sid, auth_token, region=region or None, edge=edge or None, http_client=http)
         self.retries = retries
         self.backoff = backoff

@@ -49,6 +49,9 @@ class RecordingJobs:
     def submit(self, task: str, *args: str) -> None:
         self.submitted.append((task, args))
 
+    def waiting(self, task: str, *args: str) -> bool:
+        return (task, args) in self.submitted
+
     def drain(self, dispatcher) -> None:  # type: ignore[no-untyped-def]
         while self.submitted:
             task, args = self.submitted.pop(0)
