@@ -10,7 +10,7 @@ which timestamps every REST call-create it receives), with bench/data/roster.ben
 
 Requests are opened in this process exactly as the IVR's confirm webhook opens them
 (`Dispatcher.open_request` with the RQ jobs adapter: record created in state queued,
-route job enqueued), with a mix of languages (most spoken by a liaison, some not,
+the request put in the route inbox and a drainer job started if one is free), with a mix of languages (most spoken by a liaison, some not,
 some unknown, a few urgent). For each request, latency = the simulator's receipt of the
 first REST call-create for it (liaison offer or vendor dial) - the record's `queued_at`;
 "routed" = the history's offer/vendor_dial timestamp - queued_at (the decision, before
@@ -260,20 +260,18 @@ def main() -> int:
     # during the steady run; the simulator speeds up prompts (Say/Gather) 20x.
     with Stack(workers=args.workers, settings={"WRAPUP_SECONDS": "5"}) as st:
         extra = [p for p in [st.redis_pid()] if p]
-        st.reset(answer=False)
-        for name, run in (("empty", lambda: phase_empty_jobs(st, args.surge)),
-                          ("surge", lambda: phase_surge(st, args.surge, args.submitters))):
+        # Empty jobs and the surge: interpreter phones only ring (see the docstring); the
+        # steady run: the whole call flow. reset() also sets the simulated parties.
+        for name, run, answer in (("empty", lambda: phase_empty_jobs(st, args.surge), False),
+                                  ("surge", lambda: phase_surge(st, args.surge, args.submitters), False),
+                                  ("steady", lambda: phase_steady(st, args.rate, args.steady_seconds), True)):
+            st.reset(answer=answer)
+            time.sleep(1.0)
             meter, before, t0 = LoadMeter(extra), st.group_usage(), time.time()
             results[name] = run()
             secs = time.time() - t0
             cpu_notes[name] = (meter.others(), usage_delta(before, st.group_usage(), secs))
-            st.reset(answer=True)
             settle(st)
-            time.sleep(1.0)
-        meter, before, t0 = LoadMeter(extra), st.group_usage(), time.time()
-        results["steady"] = phase_steady(st, args.rate, args.steady_seconds)
-        secs = time.time() - t0
-        cpu_notes["steady"] = (meter.others(), usage_delta(before, st.group_usage(), secs))
         st.procs.check_alive()
 
     e, s, d = results["empty"], results["surge"], results["steady"]
