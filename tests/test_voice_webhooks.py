@@ -223,3 +223,25 @@ def test_unknown_caller_refused_when_configured(ctx, r, telephony, jobs):
     root = post(app.test_client(), ctx.settings, "/voice/incoming", From="+13475550100")
     assert root.find("Hangup") is not None and root.find("Gather") is None
     assert ctx.requests.open_ids() == []
+
+
+def test_prompts_rendered_once_still_carry_each_calls_own_precinct_tries_and_language(client, settings, ctx):
+    """The greeting and read-backs are rendered once and reused (webhooks/twiml.cached_twiml):
+    a PIN-identified officer of one precinct must never get another precinct's menu, nor a
+    read-back of another language or try count."""
+    unknown = "+12125550177"
+    menus = {}
+    for p in ctx.roster.precincts[:2]:
+        root = post(client, settings, f"/voice/incoming/pin?p={p.id}&t=0", From=unknown, Digits=p.pin)
+        menus[p.id] = query(root.find("Gather").get("action"))
+        assert menus[p.id]["p"] == p.id
+    for tries in ("0", "1"):
+        for code, name in (("1", "Spanish"), ("4", "Russian")):
+            p = ctx.roster.precincts[1]
+            root = post(client, settings, f"/voice/incoming/language?t={tries}&p={p.id}", From=unknown, Digits=code)
+            assert name in said(root)
+            q = query(root.find("Gather").get("action"))
+            assert (q["t"], q["p"]) == (tries, p.id)
+            assert ctx.catalog.get(q["lang"]).name == name
+    again = post(client, settings, "/voice/incoming/language?t=1", From=line(ctx), Digits="999")
+    assert "did not recognise" in said(again) and query(again.find("Gather").get("action"))["t"] == "2"

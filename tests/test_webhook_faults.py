@@ -71,14 +71,24 @@ def test_missing_signature_is_403_on_every_twilio_webhook(client, ctx, path):
     assert ctx.requests.open_ids() == []
 
 
-def test_redis_down_incoming_call_still_reaches_the_vendor_fast(dead_redis_app, ctx):
+def test_redis_down_incoming_call_still_gets_the_menu_and_its_language_reaches_the_vendor(dead_redis_app, ctx):
+    """The menu needs no Redis: the officer chooses a language as usual, and the request
+    that cannot be queued goes straight to the vendor with that language's DTMF."""
     client = dead_redis_app.test_client()
+    line = ctx.roster.precincts[0].lines[0]
     started = time.monotonic()
-    response = signed_post(client, ctx.settings, "/voice/incoming",
-                           {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER})
+    menu = parse(signed_post(client, ctx.settings, "/voice/incoming", {"From": line, "CallSid": OFFICER}))
+    action = menu.find("Gather").get("action")[len(ctx.settings.public_base_url):]
+    readback = parse(signed_post(client, ctx.settings, action, {"From": line, "CallSid": OFFICER, "Digits": "1"}))
+    assert "Spanish" in " ".join(s.text for s in readback.iter("Say"))
+    confirm = readback.find("Gather").get("action")[len(ctx.settings.public_base_url):]
+    root = parse(signed_post(client, ctx.settings, confirm, {"From": line, "CallSid": OFFICER, "Digits": "1"}))
     elapsed = time.monotonic() - started
-    assert_direct_vendor(parse(response), ctx)
-    assert elapsed < 2.0, f"took {elapsed:.2f}s"
+    vendor = ctx.roster.vendor
+    assert root.find("Dial/Number").text == vendor.number
+    assert root.find("Dial/Number").get("sendDigits") == vendor.dtmf_for(
+        vendor.language_codes.get("spa") or ctx.catalog.get("spa").vendor_code)
+    assert elapsed < 2.0, f"three webhooks took {elapsed:.2f}s"
 
 
 def test_redis_down_mid_ivr_keeps_the_chosen_language(dead_redis_app, ctx):
@@ -121,15 +131,24 @@ def test_an_exception_in_a_handler_gives_direct_vendor_twiml_and_is_logged(app, 
     assert any("RuntimeError" in rec.getMessage() for rec in caplog.records)
 
 
+def _ask_for_spanish(client, ctx, number: str, sid: str):
+    return parse(signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
+                             {"From": number, "CallSid": sid, "Digits": "1"}))
+
+
 def test_one_phone_cannot_flood_the_queue(client, ctx):
+    """Counted where a call would join the queue: past the limit, that phone is told why
+    and nothing is queued; other phones are not affected."""
     limit = ctx.settings.caller_rate_limit
     number = ctx.roster.precincts[0].lines[0]
     for i in range(limit):
-        root = parse(signed_post(client, ctx.settings, "/voice/incoming", {"From": number, "CallSid": f"CA{i:032d}"}))
-        assert root.find("Gather") is not None
-    root = parse(signed_post(client, ctx.settings, "/voice/incoming", {"From": number, "CallSid": "CA" + "9" * 32}))
+        assert _ask_for_spanish(client, ctx, number, f"CA{i:032d}").find("Dial/Conference") is not None
+    assert len(ctx.requests.open_ids()) == limit
+    root = _ask_for_spanish(client, ctx, number, "CA" + "9" * 32)
     assert "Too many calls" in " ".join(s.text for s in root.iter("Say"))
-    assert root.find("Gather") is None
-    other = parse(signed_post(client, ctx.settings, "/voice/incoming",
-                              {"From": ctx.roster.precincts[1].lines[0], "CallSid": "CA" + "8" * 32}))
-    assert other.find("Gather") is not None, "other phones are not affected"
+    assert root.find("Dial") is None and root.find("Hangup") is not None
+    assert len(ctx.requests.open_ids()) == limit, "nothing queued for the flooding phone"
+    menu = parse(signed_post(client, ctx.settings, "/voice/incoming", {"From": number, "CallSid": "CA" + "7" * 32}))
+    assert menu.find("Gather") is not None, "the menu itself costs the queue nothing"
+    other = _ask_for_spanish(client, ctx, ctx.roster.precincts[1].lines[0], "CA" + "8" * 32)
+    assert other.find("Dial/Conference") is not None, "other phones are not affected"

@@ -1,9 +1,10 @@
 """TwiML shapes shared by several webhooks: the conference room and the direct vendor dial."""
 from __future__ import annotations
 
+from typing import Callable, Hashable
 from xml.etree import ElementTree
 
-from flask import Response
+from flask import Response, current_app
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from config.roster import Vendor
@@ -22,6 +23,24 @@ def twiml(response: VoiceResponse) -> Response:
 
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+CACHE_ENTRIES = 4096
+
+
+def cached_twiml(key: Hashable, build: Callable[[], VoiceResponse]) -> Response:
+    """A document that depends only on `key` (and this app's settings), rendered once.
+
+    The officer's first prompts are the same for every call from a known phone (the
+    greeting, the read-back of a language); building and rendering them was a quarter of
+    those webhooks' time. `key` must name everything `build` reads from the request.
+    """
+    cache: dict[Hashable, str] = current_app.extensions.setdefault("twiml_cache", {})
+    body = cache.get(key)
+    if body is None:
+        body = _DECLARATION + ElementTree.tostring(build().xml(), encoding="unicode")
+        if len(cache) >= CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = body
+    return Response(body, mimetype="text/xml")
 
 
 def say(response: VoiceResponse | object, text: str) -> None:

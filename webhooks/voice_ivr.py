@@ -18,7 +18,7 @@ from dispatch.languages import Language
 from dispatch.routing import Caller
 from webhooks.deps import arg, ctx, dispatcher, form, int_arg
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import caller_conference, goodbye, say, twiml
+from webhooks.twiml import cached_twiml, caller_conference, goodbye, say, twiml
 
 bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
@@ -66,21 +66,19 @@ def _ask_language(response: VoiceResponse, tries: int, urgent: bool, lead: str =
 def incoming():
     """A call to the service number: greet a known phone, or ask an unknown one to identify."""
     response = VoiceResponse()
-    s = ctx().settings
-    if not rate_limit.allow(ctx().redis, "voice", form("From") or "anonymous", s.caller_rate_limit,
-                            s.caller_rate_window):
-        log.warning("call from %s refused: over %d calls in %ds", mask(form("From")), s.caller_rate_limit,
-                    s.caller_rate_window)
-        return goodbye("Too many calls from this phone in a short time. " + HELP)
     caller = _caller()
     log.info("call %s from %s: %s", form("CallSid")[:10], mask(form("From")),
              caller.kind if caller else "unknown number")
     if caller:
-        say(response, "Interpretation service.")
-        return twiml(_ask_language(response, 0, False))
+        return cached_twiml(("greet", arg("p")), lambda: _greet(response))
     if ctx().settings.unknown_callers == "refuse":
         return goodbye("This number is for registered police phones. " + HELP)
     return twiml(_ask_precinct(response, 0, "Interpretation service. This phone is not registered."))
+
+
+def _greet(response: VoiceResponse) -> VoiceResponse:
+    say(response, "Interpretation service.")
+    return _ask_language(response, 0, False)
 
 
 def _ask_precinct(response: VoiceResponse, tries: int, lead: str = "") -> VoiceResponse:
@@ -149,7 +147,8 @@ def language():
     if found and found.kind == "match" and found.language:
         if urgent:
             return twiml(_queue(response, found.language, True, f"Urgent. {found.language.name}."))
-        return twiml(_confirm(response, found.language, tries))
+        picked = found.language
+        return cached_twiml(("confirm", picked.id, tries, arg("p")), lambda: _confirm(response, picked, tries))
     if found and found.kind == "ambiguous" and found.choices:
         return twiml(_choose(response, [c.id for c in found.choices[:8]], tries, urgent))
     tries += 1
@@ -157,7 +156,7 @@ def language():
         return twiml(_queue(response, None, urgent, "Connecting you to the interpretation line, "
                                                     "whose operator will identify the language."))
     lead = "Sorry, I did not recognise that language." if entered else "Sorry, I did not get that."
-    return twiml(_ask_language(response, tries, urgent, lead))
+    return cached_twiml(("ask", tries, urgent, lead, arg("p")), lambda: _ask_language(response, tries, urgent, lead))
 
 
 def _confirm(response: VoiceResponse, language: Language, tries: int, again: int = 0) -> VoiceResponse:
@@ -218,13 +217,33 @@ def choose():
     return twiml(_choose(response, ids, tries, urgent))
 
 
+class _Flooding(Exception):
+    """This phone asked for more interpreters than the caller rate limit allows."""
+
+
 def _queue(response: VoiceResponse, language: Language | None, urgent: bool, lead: str) -> VoiceResponse:
-    """Open the request (once per call) and put the caller in its conference."""
+    """Open the request (once per call) and put the caller in its conference.
+
+    The caller rate limit is counted here, where a call would reach the queue and ring
+    liaisons' phones: one phone cannot flood the queue, and the first webhooks of a call
+    need no Redis at all (the menu still answers while Redis is down).
+    """
     caller = _caller()
     assert caller is not None
+    s = ctx().settings
+    if not rate_limit.allow(ctx().redis, "voice", caller.number or "anonymous", s.caller_rate_limit,
+                            s.caller_rate_window):
+        log.warning("call %s from %s refused: over %d requests in %ds", form("CallSid")[:10], mask(caller.number),
+                    s.caller_rate_limit, s.caller_rate_window)
+        raise _Flooding()
     rec = dispatcher().open_request(caller, language, urgent=urgent, officer_call=form("CallSid"))
     say(response, (lead + " " if lead else "") + f"Request {_spell(rec.id)}. Please hold for an interpreter.")
     return caller_conference(response, rec, ctx().urls)
+
+
+@bp.errorhandler(_Flooding)
+def _flooding(_exc: _Flooding):
+    return goodbye("Too many calls from this phone in a short time. " + HELP)
 
 
 def _spell(request_id: str) -> str:
