@@ -5,9 +5,11 @@ disturbed by the benchmark driver (which opens requests from several threads).
     python bench/_clients.py pace --base URL --reqs FILE --rate R --seconds S --out FILE
 
 sse:  one asyncio loop playing one dashboard page per cookie, as dashboard.js behaves
-      (event stream, debounced snapshot re-reads, 3 s polling and back-off while the
-      server refuses the stream); chunked HTTP/1.1 parsed by hand. For every message:
-      arrival time minus the time in its stream id (Redis's clock, ms) = delivery latency.
+      (event stream whose messages carry the changed rows, applied on arrival; a snapshot
+      read when the stream connects, every FIGURES_MS for the figures, and after a message
+      it cannot apply; 3 s polling and back-off while the server refuses the stream);
+      chunked HTTP/1.1 parsed by hand. For every message: arrival time minus the time in
+      its stream id (Redis's clock, ms) = delivery latency.
 pace: signed webhook POSTs at a fixed rate (open loop: latency is measured from the
       moment a request was due, so a stalled server cannot hide its queue).
 Both stop by themselves after --seconds and write JSON to --out. Loopback only.
@@ -38,9 +40,10 @@ async def _read_chunked_lines(reader: asyncio.StreamReader):  # type: ignore[no-
         if size == 0:
             return
         data = await reader.readexactly(size + 2)
-        pending += data[:-2]
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
+        # Split the whole chunk at once: a batch of messages with their rows is a chunk of
+        # hundreds of KB, and taking one line off the front at a time copied it per line.
+        *lines, pending = (pending + data[:-2]).split(b"\n")
+        for line in lines:
             yield line.decode("utf-8", "replace")
 
 
@@ -75,6 +78,7 @@ class _Http:
 
 
 _LAST_EVENT = re.compile(rb'"last_event_id":"([0-9]+)-([0-9]+)"')
+_APPLICABLE = ('"row":', '"liaison":{', '"audit":[')   # dashboard.js applicable(): what it can draw in place
 
 
 def _id(text: str) -> tuple[int, int]:
@@ -82,34 +86,40 @@ def _id(text: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def _page_timings() -> tuple[float, float]:
-    """dashboard.js's debounce and polling interval (seconds), read from the page's own script."""
+def _page_timings() -> tuple[float, float, float, float]:
+    """dashboard.js's debounce, polling and figures intervals (seconds) and the age it accepts
+    for the figures' snapshot, read from the page's own script."""
     js = (Path(__file__).resolve().parents[1] / "webhooks" / "static" / "dashboard" / "dashboard.js").read_text()
-    debounce = re.search(r"DEBOUNCE_MS\s*=\s*(\d+)", js)
-    poll = re.search(r"POLL_MS\s*=\s*(\d+)", js)
-    return (int(debounce.group(1)) / 1e3 if debounce else 0.15), (int(poll.group(1)) / 1e3 if poll else 3.0)
+
+    def number(name: str, default: float) -> float:
+        found = re.search(name + r"\s*=\s*(\d+)", js)
+        return float(found.group(1)) if found else default
+
+    return (number("DEBOUNCE_MS", 500) / 1e3, number("POLL_MS", 3000) / 1e3, number("FIGURES_MS", 15000) / 1e3,
+            number("FIGURES_MAX_AGE", 0))
 
 
-DEBOUNCE_S, POLL_S = _page_timings()
+DEBOUNCE_S, POLL_S, FIGURES_S, FIGURES_MAX_AGE = _page_timings()
 
 
 async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict) -> None:
-    """What webhooks/static/dashboard/dashboard.js does: an EventSource on /dashboard/stream;
-    every message schedules a snapshot re-read (debounced: DEBOUNCE_MS of the page); while
-    the stream is down (e.g. 503: the server has no room) poll the snapshot every POLL_MS and
-    retry the stream after 1 s, 2 s, 4 s ... 15 s, re-reading the snapshot first."""
+    """What webhooks/static/dashboard/dashboard.js does: an EventSource on /dashboard/stream
+    whose messages carry the changed rows (shown on arrival); a snapshot read when the stream
+    opens, every FIGURES_MS while it is open (a shared read up to FIGURES_MAX_AGE old will do),
+    and (debounced: DEBOUNCE_MS) after a message it cannot apply; while the stream is down
+    (e.g. 503: the server has no room) poll the snapshot every POLL_MS and retry the stream
+    after 1 s, 2 s, 4 s ... 15 s, re-reading the snapshot first."""
     http = _Http(host, port, cookie)
     state = {"open": False, "pending": False, "again": False}
-    told: list[tuple[int, int]] = []      # ids of events this page was told of, not yet shown
-    latest = {"id": (0, 0)}
+    told: list[tuple[int, int]] = []      # ids of events this page could not apply, not yet shown
 
-    async def refresh() -> None:
+    async def refresh(max_age: float = 0) -> None:
         if state["pending"]:
             state["again"] = True
             return
         state["pending"] = True
         t = time.time()
-        status, body = await http.get("/dashboard/api/snapshot")
+        status, body = await http.get("/dashboard/api/snapshot" + (f"?max_age={max_age:g}" if max_age else ""))
         now = time.time()
         out["snapshots"].append((round(t, 3), round((now - t) * 1e3, 2), status))
         m = _LAST_EVENT.search(body)
@@ -117,8 +127,6 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
             covered = (int(m.group(1)), int(m.group(2)))
             while told and told[0] <= covered:   # the page now shows these events
                 out["shown"].append((round(now, 4), round(now * 1e3 - told.pop(0)[0], 2)))
-            if covered < latest["id"]:
-                state["again"] = True   # dashboard.js: read before the newest event: read again
         state["pending"] = False
         if state["again"]:
             state["again"] = False
@@ -142,8 +150,16 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
             if not state["open"] and time.time() < stop_at:
                 await refresh()
 
+    async def figures() -> None:
+        await asyncio.sleep(random.uniform(0, FIGURES_S))  # pages opened at different moments
+        while time.time() < stop_at:
+            if state["open"]:
+                await refresh(FIGURES_MAX_AGE)
+            await asyncio.sleep(FIGURES_S)
+
     poll_task = asyncio.ensure_future(poller())
-    last_id = ""
+    figures_task = asyncio.ensure_future(figures())
+    last_id = current = ""
     delay = random.uniform(1.0, 2.0)  # browsers' retries are not in step either
     try:
         while time.time() < stop_at:
@@ -170,23 +186,22 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
                     continue
                 state["open"], delay = True, 1.0
                 asyncio.ensure_future(refresh())
-                lines = _read_chunked_lines(reader)
-                while True:
-                    remaining = stop_at - time.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        line = await asyncio.wait_for(lines.__anext__(), remaining)
-                    except StopAsyncIteration:
-                        out["reconnects"] += 1
-                        break
-                    if line.startswith("id: "):
-                        now = time.time()
-                        last_id = line[4:].strip()
-                        out["latency"].append((round(now, 4), round(now * 1e3 - int(last_id.split("-", 1)[0]), 2)))
-                        latest["id"] = _id(last_id)
-                        told.append(latest["id"])
-                        schedule()
+                # One timeout for the whole response (a wait_for per line cost a task per line).
+                async with asyncio.timeout(max(0.0, stop_at - time.time())):
+                    async for line in _read_chunked_lines(reader):
+                        if line.startswith("id: "):
+                            now = time.time()
+                            last_id = current = line[4:].strip()
+                            out["latency"].append((round(now, 4), round(now * 1e3 - int(last_id.split("-", 1)[0]), 2)))
+                        elif not line:
+                            current = ""                                   # the end of a message
+                        elif line.startswith("data: ") and current:
+                            if any(key in line for key in _APPLICABLE):   # drawn in place at once
+                                out["shown"].append(out["latency"][-1])
+                            else:                                          # re-read the snapshot
+                                told.append(_id(current))
+                                schedule()
+                    out["reconnects"] += 1   # the server ended the response (its lifetime)
             except asyncio.TimeoutError:
                 pass
             except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -196,6 +211,7 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
                 writer.close()
     finally:
         poll_task.cancel()
+        figures_task.cancel()
 
 
 def run_sse(base: str, cookies: list[str], seconds: float) -> dict:

@@ -5,16 +5,17 @@ effect on the phone webhooks.
                                            [--webhook-rate 20]
 
 Starts the same stack as bench_dispatch.py (embedded Redis, gunicorn `wsgi:app` with the
-Procfile's settings, 2 RQ workers, the phone simulator; bench/data/roster.bench.yaml).
+Procfile's default settings, 2 RQ workers, the phone simulator; bench/data/roster.bench.yaml).
 Two phases of `--seconds` each, same load apart from the streams:
 
   without streams  a surge of `--surge` requests (opened as in bench_dispatch.py) and
                    signed POST /voice/incoming webhooks at `--webhook-rate` per second
                    (open loop, latency from when each was due; bench/_clients.py pace)
   with streams     the same, plus `--browsers` signed-in dashboard pages (one sign-in each,
-                   as `sergeant`), each doing what dashboard.js does: GET /dashboard/stream,
-                   a debounced snapshot re-read per message, and 3 s polling with stream
-                   retries while the server refuses the stream (bench/_clients.py sse)
+                   as `sergeant`), each doing what dashboard.js does: GET /dashboard/stream
+                   and apply the rows its messages carry; read the snapshot when the stream
+                   opens and every 15 s (figures), and poll it every 3 s with stream retries
+                   only while the server refuses the stream (bench/_clients.py sse)
 
 Stream latency = arrival at the client - the time in the event's Redis stream id (the
 moment the event was appended, on the same machine). If /dashboard/stream is not there,
@@ -198,7 +199,7 @@ def main() -> int:
               f"({streamed['snapshots'] / args.seconds:.1f}/s): p50 {streamed['snap_p50']:.0f} ms, "
               f"p99 {streamed['snap_p99']:.0f} ms, {streamed['snap_bad']} not 200")
         print(f"   the {args.browsers} simulated pages (one Python process) used {streamed['client_cpu']:.2f} CPUs of the 2")
-        print(f"   event -> shown on a streaming page (a snapshot read after it arrived): "
+        print(f"   event -> shown on a streaming page (its row applied on arrival, or a snapshot read after it): "
               f"p50 {streamed['shown_p50']:.0f} ms, p99 {streamed['shown_p99']:.0f} ms ({streamed['shown']} events x pages)")
     for name, r in (("without", base), ("with", streamed)):
         s = r["surge"]

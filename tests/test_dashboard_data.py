@@ -177,3 +177,40 @@ def test_a_request_from_a_supervisor_cell_is_masked_too(app, ctx, viewer):
     body = viewer.get("/dashboard/api/snapshot").get_data(as_text=True)
     assert json.loads(body)["queue"]["active"][0]["channel"] == "sms"
     assert_no_full_number(body, ctx, extra=(cell,))
+
+
+def test_the_stream_s_rows_are_the_snapshot_s_rows(app, ctx, jobs, viewer):
+    """What a page applies from a stream message looks exactly like a full re-read."""
+    from webhooks.dashboard import snapshot
+
+    ringing = open_request(app, "spa", line=0)
+    route(app, jobs)
+    done = open_request(app, "rus", line=1, officer_call="CA" + "2" * 32)
+    route(app, jobs)
+    accept(app, done.id)
+    app.extensions["dispatcher"].officer_call_ended("CA" + "2" * 32)
+    liaison = ctx.requests.get(ringing.id).offer_liaison
+    ctx.liaisons.set_duty("l-chen", False)
+
+    found = snapshot.changes(ctx, [ringing.id, done.id, "R99999"], [liaison, "l-chen", "l-nobody"], with_audit=True)
+    queue = viewer.get("/dashboard/api/queue").get_json()
+    board = {row["id"]: row for row in viewer.get("/dashboard/api/liaisons").get_json()["liaisons"]}
+
+    def same(row: dict) -> dict:
+        return {k: v for k, v in row.items() if k != "wait_seconds"}   # (read a moment apart)
+
+    assert same(found.requests[ringing.id]) == same(queue["active"][0])
+    assert same(found.requests[done.id]) == same(queue["finished"][0])
+    assert found.finished == {done.id} and found.requests["R99999"] is None
+    assert json.loads(json.dumps(found.liaisons)) == {liaison: board[liaison], "l-chen": board["l-chen"]}
+    assert found.audit == viewer.get("/dashboard/api/audit").get_json()["entries"]
+    assert_no_full_number(json.dumps(found.requests), ctx)
+
+
+def test_a_slow_refresh_may_be_served_a_shared_read_and_says_when_it_was_read(app, ctx, viewer):
+    first = viewer.get("/dashboard/api/snapshot").get_json()
+    open_request(app, "spa")
+    later = viewer.get("/dashboard/api/snapshot?max_age=10").get_json()
+    assert later["last_event_id"] == first["last_event_id"] and later["queue"]["active"] == []
+    assert later["user"]["username"] == "viewer" and later["finished_limit"] == 25
+    assert viewer.get("/dashboard/api/snapshot?max_age=nope").status_code == 200

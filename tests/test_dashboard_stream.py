@@ -1,7 +1,9 @@
-"""The server-sent event stream: live delivery, resume, heartbeats, bounded life, sign-out."""
+"""The server-sent event stream: live delivery with the changed rows, resume, heartbeats,
+bounded life, sign-out, the per-process cap."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -14,7 +16,10 @@ from tests.support.dashboard import open_request, session_for
 @pytest.fixture
 def fast_stream(app):
     app.config.update(DASHBOARD_HEARTBEAT_SECONDS=0.3, DASHBOARD_STREAM_SECONDS=3.0)
-    return app
+    yield app
+    hub = app.extensions.get("dashboard_broadcaster")
+    if hub is not None:
+        hub.stop()  # the process's reader thread outlives a test's app otherwise
 
 
 def parse(chunks: list[str]) -> list[dict[str, str]]:
@@ -68,28 +73,36 @@ def connect(client, **headers: str) -> Reader:  # type: ignore[no-untyped-def]
     return Reader(resp)
 
 
-def test_an_event_published_after_connecting_arrives_with_its_id(fast_stream, ctx, client):
+def test_an_event_published_after_connecting_arrives_with_its_row(fast_stream, ctx, client):
     session_for(fast_stream, client, "viewer")
     reader = connect(client)
     reader.wait_for(lambda t: "retry:" in t)
     rec = open_request(fast_stream, "spa")  # the create transition publishes on the stream
     text = reader.wait_for(lambda t: rec.id in t)
     message = parse([text])[0]
-    assert json.loads(message["data"]) == {"request": rec.id, "event": "created", "to": "queued"}
+    data = json.loads(message["data"])
+    assert (data["request"], data["event"], data["to"], data["finished"]) == (rec.id, "created", "queued", False)
     assert message["id"] == events.last_id(ctx.redis)
-    assert "+1" not in text  # ids only: no caller number on the wire
+    # The row is the one the snapshot's queue shows for it, masked caller included.
+    snap_row = client.get("/dashboard/api/queue").get_json()["active"][0]
+    assert {k: v for k, v in data["row"].items() if k != "wait_seconds"} == \
+        {k: v for k, v in snap_row.items() if k != "wait_seconds"}
+    assert data["row"]["state_label"] == "Waiting" and data["row"]["language"] == "Spanish"
+    assert ctx.roster.precincts[0].lines[0][2:] not in text  # no full caller number on the wire
 
 
 def test_reconnecting_with_last_event_id_resumes_after_it(fast_stream, ctx, client):
     session_for(fast_stream, client, "viewer")
-    for n in range(3):
-        events.publish(ctx.redis, "liaison_duty", {"liaison": f"l-{n}"})
+    liaisons = [l.id for l in ctx.roster.liaisons[:3]]
+    for lid in liaisons:
+        ctx.liaisons.set_duty(lid, False)   # publishes liaison_duty
     ids = [e.id for e in events.read(ctx.redis, after="0")]
     reader = connect(client, **{"Last-Event-ID": ids[0]})
     text = reader.wait_for(lambda t: ids[2] in t)
     got = parse([text])
     assert [m["id"] for m in got] == ids[1:]
-    assert [json.loads(m["data"])["liaison"] for m in got] == ["l-1", "l-2"]
+    rows = [json.loads(m["data"])["liaison"] for m in got]
+    assert [(r["id"], r["state"], r["duty_override"]) for r in rows] == [(lid, "off", "off") for lid in liaisons[1:]]
 
 
 def test_the_page_can_pass_its_position_in_the_query(fast_stream, ctx, client):
@@ -100,6 +113,7 @@ def test_the_page_can_pass_its_position_in_the_query(fast_stream, ctx, client):
     resp = client.get(f"/dashboard/stream?last={first}", buffered=False)
     text = Reader(resp).wait_for(lambda t: "id:" in t)
     assert [json.loads(m["data"])["event"] for m in parse([text])] == ["b"]
+    assert set(json.loads(parse([text])[0]["data"])) == {"request", "event", "to"}  # nothing to draw: ids only
 
 
 def test_a_fresh_connection_starts_from_now_not_from_history(fast_stream, ctx, client):
@@ -139,6 +153,17 @@ def test_the_stream_does_not_count_as_activity(fast_stream, ctx, client):
     reader = connect(client)
     reader.wait_for(lambda t: ": keepalive" in t)
     assert ctx.redis.ttl(key) <= 100
+
+
+def test_the_default_cap_leaves_threads_for_the_webhooks():
+    """Procfile's default --threads must stay above the default per-process stream cap."""
+    from pathlib import Path
+
+    from webhooks.dashboard.stream import MAX_STREAMS
+
+    procfile = (Path(__file__).resolve().parents[1] / "Procfile").read_text()
+    threads = int(re.search(r"--threads \$\{WEB_THREADS:-(\d+)\}", procfile).group(1))
+    assert MAX_STREAMS == 24 and threads - MAX_STREAMS >= 8
 
 
 def test_streams_per_process_are_capped_so_webhooks_keep_their_threads(fast_stream, client):

@@ -2,12 +2,14 @@
 
 A simulated officer calls in; the test watches the request appear on the page and
 change state as the workers ring liaisons, sends it to the vendor with the keyboard
-through the confirmation dialog, and sees the vendor connect and the call finish.
+through the confirmation dialog, and sees the vendor connect and the call finish — all
+from the rows the event stream carries, with the page's snapshot re-reads refused.
 """
 from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
@@ -52,6 +54,25 @@ def sign_in(page, stack) -> None:  # type: ignore[no-untyped-def]
     page.locator("#live[data-state='live']").wait_for()  # the event stream is connected
 
 
+def refuse_snapshot_reads(page) -> list[str]:
+    """From now on the page cannot re-read the snapshot: what it shows comes from the stream."""
+    refused: list[str] = []
+
+    def snapshot(route) -> None:  # type: ignore[no-untyped-def]
+        refused.append(route.request.url)
+        route.abort("failed")
+
+    page.route("**/dashboard/api/snapshot*", snapshot)
+    return refused
+
+
+def table(page, selector: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """A table as a sergeant reads it: each row's id, its highlighting, its state text, its buttons."""
+    return [tuple(r) for r in page.eval_on_selector_all(selector + " tbody tr", """rows => rows.map(tr => [
+        tr.dataset.id, tr.className, (tr.querySelector('.state') || {}).textContent || '',
+        Array.from(tr.querySelectorAll('button')).map(b => b.textContent)])""")]  # type: ignore[misc]
+
+
 def keep_ringing_spanish(stack) -> None:
     """Every liaison speaks Spanish today and nobody answers: the request keeps ringing
     one liaison after another for the whole liaison window, so it stays waiting."""
@@ -78,6 +99,8 @@ def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
     expect_vendor(stack)
     sign_in(page, stack)
     assert page.locator("#active-empty").is_visible()
+    page.wait_for_load_state("networkidle")   # the page's catch-up read on connecting is done
+    refused = refuse_snapshot_reads(page)
 
     line = stack.roster.precincts[0].lines[0]
     call = stack.sim.place_call(line, stack.roster.service_number,
@@ -116,7 +139,65 @@ def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
     stack.sim.hangup(call)
     page.locator(f"#finished tr[data-id='{request_id}']", has_text="Completed (vendor)").wait_for(timeout=10_000)
     assert page.locator(f"#active tr[data-id='{request_id}']").count() == 0
+    assert page.locator("#active-empty").is_visible() and not page.locator("#finished-empty").is_visible()
     assert stack.request(request_id).state == State.COMPLETED
+    assert [url for url in refused if "max_age" not in url] == []  # (a figures refresh may have been due)
+
+
+def test_rows_put_in_place_match_a_full_render(stack, page):
+    """Requests and liaisons change while the page only applies the stream's rows: the order
+    (urgent first, then longest wait, connected below, finished newest first), the wait-alert
+    highlighting and the buttons are what a fresh page load draws."""
+    from dispatch.requests import RequestStore
+
+    sign_in(page, stack)
+    page.wait_for_load_state("networkidle")
+    refused = refuse_snapshot_reads(page)
+    store = RequestStore(stack.redis, stack.settings.retention_seconds)
+    precinct = stack.roster.precincts[0]
+
+    def opened(language: str, name: str, urgent: bool = False, waited: float = 0.0) -> str:
+        # Queued directly in the store: nobody routes it, so it stays as set here.
+        fields = {"channel": "voice", "language": language, "language_name": name, "urgent": urgent,
+                  "caller": precinct.lines[0], "caller_kind": "precinct", "precinct": precinct.id, "unit": "Sector B"}
+        if waited:
+            fields["queued_at"] = time.time() - waited
+        return store.create(fields, state=State.QUEUED).id
+
+    old = opened("spa", "Spanish", waited=stack.settings.wait_alert_seconds + 5)
+    later = opened("rus", "Russian")
+    urgent = opened("tir", "Tigrinya", urgent=True)
+    page.locator("#active tbody tr").nth(2).wait_for()
+    assert [r[0] for r in table(page, "#active")] == [urgent, old, later]
+    page.locator(f"#active tr.alert[data-id='{old}'] .alert-badge:not([hidden])").wait_for()
+    assert page.locator(f"#active tr.alert[data-id='{later}']").count() == 0
+
+    store.apply(old, "vendor_dial")
+    store.apply(old, "vendor_connected", {"handler_kind": "vendor", "handler_name": stack.roster.vendor.name})
+    store.apply(later, "vendor_dial")
+    store.apply(urgent, "cancel", {"outcome": "Cancelled by sergeant"})
+    board = LiaisonBoard(stack.redis)
+    off = [l.id for l in stack.roster.liaisons[:2]]
+    for lid in off:
+        board.set_duty(lid, False)            # off duty: their rows move below those on duty
+    page.locator(f"#finished tr[data-id='{urgent}']").wait_for()
+    page.locator(f"#active tr[data-id='{old}'] .state-connected").wait_for()
+    page.locator(f"#active tr[data-id='{later}'] .state-vendor_dialing").wait_for()
+    for lid in off:
+        page.locator(f"#liaison-table tr[data-id='{lid}'] .liaison-off").wait_for()
+    assert [r[0] for r in table(page, "#active")] == [later, old]
+    assert precinct.lines[0][2:] not in page.content()
+    assert [url for url in refused if "max_age" not in url] == []
+
+    def board_now() -> tuple:
+        return (table(page, "#active"), table(page, "#finished"), table(page, "#liaison-table"),
+                page.locator("#queue-count").inner_text(), page.locator("#liaison-count").inner_text())
+
+    live = board_now()
+    page.unroute("**/dashboard/api/snapshot*")
+    page.reload()
+    page.locator("#live[data-state='live']").wait_for()
+    assert board_now() == live
 
 
 def test_the_page_reconnects_by_itself_when_the_stream_fails(stack, page):
@@ -151,6 +232,6 @@ def test_an_idle_session_returns_the_page_to_sign_in(stack, page):
     sign_in(page, stack)
     for key in stack.redis.scan_iter(keys.dashboard_session("*")):
         stack.redis.delete(key)                # what the idle timeout does
-    events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # any change: the page re-reads
+    events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # the stream checks the session after it
     page.wait_for_url(re.compile(r"/dashboard/signin\?expired=1$"))
     assert "signed out after" in page.locator(".notice").inner_text()

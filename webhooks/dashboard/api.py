@@ -18,19 +18,21 @@ from webhooks.deps import ctx
 
 SNAPSHOT_MAX_AGE = 0.5  # seconds one read of the store may serve every page of a process ...
 SNAPSHOT_SHARE = 0.2    # ... or longer, so that reads take at most this share of the time
+SNAPSHOT_MAX_AGE_ASKED = 30.0  # the most a caller may accept with ?max_age= (the page's slow refresh)
 
 
 class _SharedSnapshot:
     """One snapshot read (and its JSON) serves every page this process answers for a moment.
 
-    Every open page re-reads the snapshot on each event (debounced) and every 3 s while
-    its stream is refused, and a read costs ~0.15 ms of CPU per open request: 50 pages
-    during a surge asked for ~20 reads a second and starved the phone webhooks that share
-    these threads. Now at most one read per SNAPSHOT_MAX_AGE per process runs (longer when
-    a read takes long: reads keep to SNAPSHOT_SHARE of the time); requests meanwhile get
-    the last one at once (never waiting on a read in progress). A page told
-    of an event newer than the snapshot's last_event_id asks again (dashboard.js), so it
-    still ends up showing every change.
+    A page reads the snapshot when its stream (re)connects, every 3 s while its stream is
+    refused, and for today's figures every 15 s (its stream's messages carry the changed
+    rows meanwhile); a read costs ~0.15 ms of CPU per open request, and 50 pages that
+    re-read it on every event starved the phone webhooks that share these threads. So at
+    most one read per SNAPSHOT_MAX_AGE per process runs (longer when a read takes long:
+    reads keep to SNAPSHOT_SHARE of the time); requests meanwhile get the last one at once
+    (never waiting on a read in progress). A caller may accept an older one (`max_age`,
+    the page's slow refresh: it re-applies the messages it had after the snapshot's
+    last_event_id, so an older snapshot loses nothing).
     """
 
     def __init__(self) -> None:
@@ -40,9 +42,9 @@ class _SharedSnapshot:
         self.reading = False
         self.max_age = SNAPSHOT_MAX_AGE
 
-    def json(self, user: dict) -> str:
+    def json(self, user: dict, max_age: float = 0.0) -> str:
         with self.lock:
-            fresh = time.monotonic() - self.read_at < self.max_age
+            fresh = time.monotonic() - self.read_at < max(self.max_age, max_age)
             serve = self.body if (fresh or self.reading) and self.body else ""
             if not serve:
                 self.reading = True
@@ -67,9 +69,13 @@ class _SharedSnapshot:
 @bp.get("/api/snapshot")
 @reader
 def api_snapshot() -> Response:
-    """Everything the page draws, in one read (what the page fetches on each event)."""
+    """Everything the page draws, in one read; `?max_age=S`: a shared read up to S seconds old will do."""
+    try:
+        max_age = min(SNAPSHOT_MAX_AGE_ASKED, max(0.0, float(request.args.get("max_age", 0))))  # NaN -> 0
+    except ValueError:
+        max_age = 0.0
     shared = current_app.extensions.setdefault("dashboard_shared_snapshot", _SharedSnapshot())
-    return Response(shared.json(g.user.as_dict()), mimetype="application/json")
+    return Response(shared.json(g.user.as_dict(), max_age), mimetype="application/json")
 
 
 @bp.get("/api/queue")

@@ -1,16 +1,26 @@
 """Read Redis once and shape what the dashboard, the JSON API and /metrics show.
 
 The reading goes through the store and board APIs (no key names here); the shaping is
-dispatch.queue_view and dispatch.stats, which are pure.
+dispatch.queue_view and dispatch.stats, which are pure. Two readers: `snapshot` (all of
+it, for a page opening or catching up) and `changes` (only the rows an event batch
+touched, for the live stream), shaped by the same code so a row looks the same either way.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from dispatch import clock, events
 from dispatch.context import Context
-from dispatch.queue_view import LiaisonRow, QueueView, build_liaisons, build_queue
+from dispatch.queue_view import (
+    LiaisonRow,
+    QueueRow,
+    QueueView,
+    build_liaisons,
+    build_queue,
+    queue_row,
+)
 from dispatch.records import RequestRecord
 from dispatch.stats import DayFigures, day_figures, start_of_day
 
@@ -66,8 +76,21 @@ def queue(c: Context, recs: Records) -> QueueView:
                        vendor_name=c.roster.vendor.name, finished_limit=RECENT_LIMIT)
 
 
-def liaisons(c: Context, now: float | None = None) -> list[LiaisonRow]:
+def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
+    """One record as the queue row `queue` would draw for it (same names, masking, handler)."""
+    return lambda rec: queue_row(rec, now, c.settings.wait_alert_seconds,
+                                 precinct_name=lambda p: _precinct_name(c, p),
+                                 liaison_name=lambda l: _liaison_name(c, l), vendor_name=c.roster.vendor.name)
+
+
+def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = None) -> list[LiaisonRow]:
+    """The liaison board; only the roster liaisons in `ids` when given (one read for them all)."""
     roster = c.roster.liaisons
+    if ids is not None:
+        wanted = set(ids)
+        roster = [l for l in roster if l.id in wanted]
+        if not roster:
+            return []
     statuses = c.liaisons.statuses([l.id for l in roster])
     return build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
 
@@ -78,6 +101,43 @@ def stats(recs: Records) -> DayFigures:
 
 def audit(c: Context, count: int = AUDIT_ROWS) -> list[dict[str, str]]:
     return events.audit_entries(c.redis, count=count)
+
+
+def _fields(row: QueueRow | LiaisonRow) -> dict[str, Any]:
+    """A flat row as a dict: what its as_dict() gives, without dataclasses.asdict's recursive
+    deep copy (over half the cost of shaping a row: the stream does it for every event)."""
+    return dict(vars(row))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one batch of events changed, read once per process for every open stream."""
+
+    requests: dict[str, dict[str, Any] | None]  # id -> queue row as in the snapshot (None: no such record)
+    finished: frozenset[str]                     # ids whose row belongs in "recently finished"
+    liaisons: dict[str, dict[str, Any]]          # id -> liaison row (roster liaisons only)
+    audit: list[dict[str, str]] | None           # the newest audit entries, when asked for
+
+
+def changes(c: Context, request_ids: Iterable[str] = (), liaison_ids: Iterable[str] = (),
+            with_audit: bool = False, now: float | None = None) -> Changes:
+    """The rows behind a batch of events: one pipelined read of the requests, one of the liaisons.
+
+    Rows are shaped by the same code as `snapshot`'s, so a page applying them draws
+    exactly what a full re-read would (masked callers, names, what may be done).
+    """
+    now = clock.now() if now is None else now
+    ids = list(dict.fromkeys(request_ids))
+    shape = _row_shaper(c, now)
+    rows: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
+    finished: set[str] = set()
+    for rec in c.requests.get_many(ids) if ids else []:
+        rows[rec.id] = _fields(shape(rec))
+        if rec.finished:
+            finished.add(rec.id)
+    wanted = list(dict.fromkeys(liaison_ids))
+    board = {row.id: _fields(row) for row in liaisons(c, now, ids=wanted)} if wanted else {}
+    return Changes(rows, frozenset(finished), board, audit(c) if with_audit else None)
 
 
 def snapshot(c: Context, user: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +152,7 @@ def snapshot(c: Context, user: dict[str, Any]) -> dict[str, Any]:
     return {
         "now": recs.now,
         "last_event_id": last_event,
+        "finished_limit": RECENT_LIMIT,   # the page keeps "recently finished" to this many rows
         "user": user,
         "queue": queue(c, recs).as_dict(),
         "liaisons": [row.as_dict() for row in liaisons(c, recs.now)],

@@ -1,21 +1,25 @@
 """GET /dashboard/stream: the request and liaison events as server-sent events.
 
-The page only needs to know *that* something changed (it then re-reads the JSON
-snapshot), so each message carries the stream id and a few ids, never record fields.
+Each message carries what changed as the page draws it: the request's queue row (or the
+liaison's row, or the newest audit entries), shaped once per process by the broadcaster
+(broadcast.py, which reads the events stream for every stream of the process), so a page
+applies it in place instead of re-reading the whole snapshot.
 
 - Resumable: the SSE `id` is the Redis stream id; a reconnecting EventSource sends it
-  back as Last-Event-ID (or the page passes `?last=`), and reading resumes after it.
-- Alive: XREAD BLOCK waits at most HEARTBEAT seconds, then a comment line goes out, so
-  proxies and the browser see traffic and a dead connection is noticed.
-- Bounded: a response ends after LIFETIME seconds (or when the session has expired),
-  so a thread is never held forever; `retry:` tells the browser to reconnect at once.
-  At most MAX_STREAMS streams per process hold a thread at a time (the same threads
-  answer Twilio's webhooks); past that the answer is 503 and the page polls meanwhile.
-The blocking read uses its own Redis client: the app's has a short socket timeout.
+  back as Last-Event-ID (or the page passes `?last=`), and delivery resumes after it
+  (from the broadcaster's ring, or read from Redis first when it is older than the ring).
+- Alive: after HEARTBEAT seconds without a message a comment line goes out (": keepalive",
+  or ": store unavailable" while the broadcaster cannot reach Redis), so proxies and the
+  browser see traffic and a dead connection is noticed.
+- Bounded: a response ends after LIFETIME seconds, or when the session has expired (checked
+  at most once a SESSION_CHECK interval, and at every heartbeat), so a thread is never held
+  forever; `retry:` tells the browser to reconnect at once.
+  At most DASHBOARD_MAX_STREAMS (default MAX_STREAMS) streams per process hold a thread at a
+  time (the same threads answer Twilio's webhooks: size gunicorn's --threads above it);
+  past that the answer is 503 with Retry-After and the page polls meanwhile.
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -26,14 +30,15 @@ from flask import Response, current_app, g, jsonify, request
 
 from dispatch import events
 from dispatch.redis_conn import connect
-from webhooks.dashboard import bp
+from webhooks.dashboard import bp, broadcast
 from webhooks.dashboard.auth import reader, session_alive
 from webhooks.deps import ctx
 
 HEARTBEAT_SECONDS = 10.0
 LIFETIME_SECONDS = 120.0
+SESSION_CHECK_SECONDS = 1.0   # while messages flow, ask Redis whether the session lives at most this often
 RETRY_MS = 1000
-MAX_STREAMS = 4
+MAX_STREAMS = 24              # per process; Procfile runs --threads ${WEB_THREADS:-32}
 _STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 
@@ -64,38 +69,56 @@ def start_position(r: redis.Redis) -> str:
     return newest if newest != "0" else "0-0"
 
 
-def message(event: events.Event) -> str:
-    """One SSE message: the id to resume from and what changed (ids only)."""
-    data = {"request": event.request, "event": event.event, "to": event.target}
-    liaison = event.data.get("liaison")
-    if isinstance(liaison, str):
-        data["liaison"] = liaison
-    return f"id: {event.id}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, session_id: str, lifetime: float,
+             heartbeat: float) -> Iterator[str]:
+    """The response body: events after `after` until `lifetime` passes or the session ends.
 
-
-def generate(r: redis.Redis, after: str, session_id: str, lifetime: float, heartbeat: float) -> Iterator[str]:
-    """The response body: events after `after` until `lifetime` passes or the session ends."""
+    Everything new since this stream's last id goes out as one chunk: in a surge the
+    per-message writes (a syscall and a GIL hand-off each, for every open stream) made
+    the streams fall behind. The caller has attached the stream to `hub`.
+    """
     yield f"retry: {RETRY_MS}\n: connected\n\n"
-    deadline = time.monotonic() + lifetime
+    now = time.monotonic()
+    deadline, next_beat = now + lifetime, now + heartbeat
+    check_every = min(heartbeat, SESSION_CHECK_SECONDS)
+    # The session is checked at once, then after a message or a heartbeat went out, at most
+    # once per check_every: a quiet stream asks Redis once a heartbeat, a busy one once a second.
+    next_check, due = now, True
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now >= deadline:
             return
-        try:
-            if session_id and not session_alive(r, session_id):
+        if session_id and due and now >= next_check:
+            next_check, due = now + check_every, False
+            try:
+                alive = session_alive(r, session_id)
+            except redis.RedisError:
+                alive = True  # the store is down, not the session: keep waiting for it
+            if not alive:
                 yield "event: signedout\ndata: {}\n\n"
                 return
-            batch = events.read(r, after=after, block_ms=max(1, int(min(heartbeat, remaining) * 1000)))
-        except redis.RedisError:
-            yield ": store unavailable, reconnect\n\n"
-            return
-        if not batch:
-            yield ": keepalive\n\n"
-            continue
-        after = batch[-1].id
-        # One write per batch, not per event: in a surge the per-message writes (a syscall
-        # and a GIL hand-off each, for every open stream) made the streams fall behind.
-        yield "".join(message(event) for event in batch)
+        wake = min(deadline, next_beat, next_check if due and session_id else deadline)
+        text: str | bytes = ""
+        unreachable = False
+        try:
+            got = hub.wait(after, wake - now)
+            if got is not None:
+                text, after = got
+        except broadcast.Behind:
+            try:
+                text, after = hub.catch_up(after)
+            except redis.RedisError:
+                unreachable = True
+                time.sleep(max(0.0, min(1.0, wake - time.monotonic())))
+        now = time.monotonic()
+        if text:
+            due = True
+            yield text
+            next_beat = time.monotonic() + heartbeat
+        elif now >= next_beat:
+            due = True
+            yield ": store unavailable\n\n" if unreachable or hub.failing else ": keepalive\n\n"
+            next_beat = time.monotonic() + heartbeat
 
 
 @bp.get("/stream")
@@ -110,13 +133,19 @@ def stream() -> Response:
         busy.headers["Retry-After"] = "5"
         return busy
     try:
-        r = _blocking_client(heartbeat)
-        body = generate(r, start_position(r), g.user.session_id, lifetime, heartbeat)
+        c = ctx()
+        hub = broadcast.for_app(current_app.extensions, c, lambda: _blocking_client(heartbeat),
+                                block_seconds=min(heartbeat, broadcast.BLOCK_SECONDS))
+        after = start_position(c.redis)
+        hub.attach()
     except Exception:
         slots.release()
         raise
-    resp = Response(body, mimetype="text/event-stream")
-    resp.call_on_close(slots.release)  # when the server closes the response, however it ended
+    resp = Response(generate(hub, c.redis, after, g.user.session_id, lifetime, heartbeat),
+                    mimetype="text/event-stream")
+    # When the server closes the response, however it ended (even before it started).
+    resp.call_on_close(hub.detach)
+    resp.call_on_close(slots.release)
     resp.headers["Cache-Control"] = "no-cache, no-store"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return resp

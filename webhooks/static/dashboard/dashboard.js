@@ -1,8 +1,14 @@
 /* The duty sergeant's live queue.
  *
- * Draws the JSON snapshot (embedded in the page, then re-read from /dashboard/api/snapshot)
- * and keeps it live: an EventSource on /dashboard/stream says *that* something changed,
- * and the page re-reads the snapshot (debounced). Wait timers tick here every second.
+ * Draws the JSON snapshot (embedded in the page) and keeps it live from an EventSource on
+ * /dashboard/stream: each message carries the changed request's queue row (or a liaison's
+ * row, or the newest audit entries), which is put in place — inserted, redrawn, moved to
+ * "recently finished" or removed — by the same functions a full render uses. The whole
+ * snapshot (/dashboard/api/snapshot) is re-read only when the stream (re)connects, when a
+ * message cannot be applied, every FIGURES_MS for today's figures (they need every closed
+ * request of the day), and every POLL_MS while the stream is refused or down. Messages are
+ * kept for a while and re-applied over a snapshot read before them, so an older (shared)
+ * snapshot never undoes a newer change. Wait timers tick here every second.
  * The stream resumes after its last event id; if the browser gives up on it (an HTTP
  * error, a restart behind a proxy) the page reconnects itself with backoff.
  * Everything is built with textContent / createElement: no HTML from data, no inline code.
@@ -22,13 +28,19 @@
     signinUrl: cfgEl.dataset.signinUrl
   };
   var SVG = "http://www.w3.org/2000/svg";
-  var DEBOUNCE_MS = 500;         // at most two snapshot reads a second: the server shares one read per 0.5 s
+  var DEBOUNCE_MS = 500;         // a message the page cannot apply: re-read the snapshot, at most twice a second
   var POLL_MS = 3000;           // while the stream is down (or the server has no room for it)
+  var FIGURES_MS = 15000;       // while live: today's figures and the audit log from a snapshot this often ...
+  var FIGURES_MAX_AGE = 10;     // ... which may be a read the server shared up to this many seconds ago
+  var KEPT_MESSAGES = 5000;     // messages kept to re-apply over a snapshot read before them
   var KEEPALIVE_MS = 60000;     // at most one "still here" per minute of activity
 
-  var snap = JSON.parse(document.getElementById("snapshot").textContent);
+  var snap = JSON.parse(document.getElementById("snapshot").textContent);  // the model the page draws
   var clockOffset = 0;          // server clock minus browser clock, seconds
   var lastEventId = snap.last_event_id || "";
+  var drawnAt = snap.last_event_id || "0-0";  // the snapshot the page was last drawn from: older messages are in it
+  var kept = [];                // [id, message] received, oldest first ...
+  var keptAfter = drawnAt;      // ... every one after this id
   var source = null;
   var streamOpen = false;
   var reconnectDelay = 1000;
@@ -37,7 +49,8 @@
   var refreshing = false;
   var refreshAgain = false;
   var signedOut = false;
-  var knownRequests = null;
+  var knownRequests = null;     // ids seen in the active list (to announce new ones)
+  var announcing = [];
 
   // ------------------------------------------------------------------ small helpers
   function el(tag, attrs) {
@@ -195,6 +208,76 @@
     if (emptyId) document.getElementById(emptyId).hidden = rows.length > 0;
   }
 
+  // The orders the server sorts in (dispatch/queue_view.py), so a row put in place lands where
+  // a full render would draw it.
+  function byId(a, b) { return a.id < b.id ? -1 : (a.id > b.id ? 1 : 0); }
+
+  function activeOrder(a, b) {   // waiting (urgent, then longest wait) before connected (earliest first)
+    var ca = a.state === "connected", cb = b.state === "connected";
+    if (ca !== cb) return ca ? 1 : -1;
+    if (!ca) {
+      if (a.urgent !== b.urgent) return a.urgent ? -1 : 1;
+      if (a.since !== b.since) return a.since - b.since;
+    } else if ((a.connected_at || 0) !== (b.connected_at || 0)) {
+      return (a.connected_at || 0) - (b.connected_at || 0);
+    }
+    return byId(a, b);
+  }
+
+  function finishedOrder(a, b) { // newest first
+    if ((a.ended_at || 0) !== (b.ended_at || 0)) return (b.ended_at || 0) - (a.ended_at || 0);
+    return byId(b, a);
+  }
+
+  function liaisonOrder(a, b) {  // on duty first, then by name
+    if (a.on_duty !== b.on_duty) return a.on_duty ? -1 : 1;
+    return a.name < b.name ? -1 : (a.name > b.name ? 1 : 0);
+  }
+
+  function putRow(list, id, row, order, tableId, make) {
+    // Take the row `id` out of `list` (kept sorted by `order`) and put `row` in its place, or
+    // nowhere if null. With `tableId`, the table's rows (drawn from `list`, in its order) follow.
+    var tbody = tableId ? document.querySelector("#" + tableId + " tbody") : null;
+    var focused = null;
+    for (var at = 0; at < list.length; at++) {
+      if (list[at].id !== id) continue;
+      list.splice(at, 1);
+      var old = tbody ? tbody.rows[at] : null;
+      if (old) {
+        if (old.contains(document.activeElement) && document.activeElement.dataset) focused = document.activeElement.dataset.key;
+        tbody.removeChild(old);
+      }
+      break;
+    }
+    if (!row) return;
+    var lo = 0, hi = list.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (order(list[mid], row) <= 0) lo = mid + 1; else hi = mid;
+    }
+    list.splice(lo, 0, row);
+    if (tbody) {
+      tbody.insertBefore(make(row), tbody.rows[lo] || null);
+      if (focused) {
+        var again = tbody.querySelector('[data-key="' + CSS.escape(focused) + '"]');
+        if (again) again.focus();
+      }
+    }
+  }
+
+  function queueCounts(q) {
+    var waiting = q.active.filter(function (r) { return r.state !== "connected"; }).length;
+    document.getElementById("queue-count").textContent =
+      "(" + waiting + " waiting, " + (q.active.length - waiting) + " connected)";
+    document.getElementById("active-empty").hidden = q.active.length > 0;
+    document.getElementById("finished-empty").hidden = q.finished.length > 0;
+  }
+
+  function liaisonCount(liaisons) {
+    var onDuty = liaisons.filter(function (l) { return l.on_duty; }).length;
+    document.getElementById("liaison-count").textContent = "(" + onDuty + " on duty)";
+  }
+
   function figures(stats) {
     var dl = document.getElementById("figures");
     var items = [
@@ -270,38 +353,104 @@
     list.parentNode.replaceChild(fresh, list);
   }
 
-  function announceNew(active) {
-    var ids = active.map(function (r) { return r.id; });
-    if (knownRequests !== null) {
-      var fresh = active.filter(function (r) { return knownRequests.indexOf(r.id) < 0; });
-      if (fresh.length) {
-        flash("New request: " + fresh.map(function (r) { return r.id + " " + r.language; }).join("; "));
-      }
+  function announce(rows) {
+    // "New request: ..." for active rows the page has not shown before (once per burst of messages).
+    var first = knownRequests === null;
+    knownRequests = knownRequests || {};
+    rows.forEach(function (r) {
+      if (!knownRequests[r.id] && !first) announcing.push(r.id + " " + r.language);
+      knownRequests[r.id] = true;
+    });
+    if (announcing.length && !announce.timer) {
+      announce.timer = setTimeout(function () {
+        announce.timer = null;
+        flash("New request: " + announcing.join("; "));
+        announcing = [];
+      }, 0);
     }
-    knownRequests = ids;
   }
 
-  function render(data) {
-    var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-    clockOffset = data.now - Date.now() / 1000;
-    var q = data.queue;
-    var waiting = q.active.filter(function (r) { return r.state !== "connected"; }).length;
-    document.getElementById("queue-count").textContent =
-      "(" + waiting + " waiting, " + (q.active.length - waiting) + " connected)";
-    replaceRows(document.getElementById("active"), q.active, activeRow, "active-empty");
-    replaceRows(document.getElementById("finished"), q.finished, finishedRow, "finished-empty");
-    var onDuty = data.liaisons.filter(function (l) { return l.on_duty; }).length;
-    document.getElementById("liaison-count").textContent = "(" + onDuty + " on duty)";
-    replaceRows(document.getElementById("liaison-table"), data.liaisons, liaisonRow, null);
+  function today(data) {
     figures(data.stats);
     shareChart(data.stats);
     languageChart(data.stats);
     auditList(data.audit || []);
-    announceNew(q.active);
+  }
+
+  function render(data) {
+    var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
+    var q = data.queue;
+    replaceRows(document.getElementById("active"), q.active, activeRow, "active-empty");
+    replaceRows(document.getElementById("finished"), q.finished, finishedRow, "finished-empty");
+    queueCounts(q);
+    replaceRows(document.getElementById("liaison-table"), data.liaisons, liaisonRow, null);
+    liaisonCount(data.liaisons);
+    today(data);
+    announce(q.active);
     if (focused) {
       var again = document.querySelector('[data-key="' + CSS.escape(focused) + '"]');
       if (again) again.focus();
     }
+  }
+
+  // ------------------------------------------------------------------ applying a message
+  function applicable(msg) {
+    return !!msg && typeof msg === "object" && ("row" in msg ||
+      (msg.liaison !== null && typeof msg.liaison === "object") || Array.isArray(msg.audit));
+  }
+
+  function apply(msg, draw) {
+    // Put what the message changed into the model (`snap`) and, with `draw`, onto the page.
+    var q = snap.queue;
+    if ("row" in msg) {
+      var row = msg.row && typeof msg.row === "object" ? msg.row : null;
+      var finished = row !== null && msg.finished === true;
+      putRow(q.active, msg.request, finished ? null : row, activeOrder, draw && "active", activeRow);
+      putRow(q.finished, msg.request, finished ? row : null, finishedOrder, draw && "finished", finishedRow);
+      var limit = snap.finished_limit || 25;
+      while (q.finished.length > limit) {
+        q.finished.pop();
+        if (draw) document.querySelector("#finished tbody").deleteRow(-1);
+      }
+      if (draw) {
+        queueCounts(q);
+        if (row && !finished) announce([row]);
+      }
+    }
+    if (msg.liaison !== null && typeof msg.liaison === "object") {
+      putRow(snap.liaisons, msg.liaison.id, msg.liaison, liaisonOrder, draw && "liaison-table", liaisonRow);
+      if (draw) liaisonCount(snap.liaisons);
+    }
+    if (Array.isArray(msg.audit)) {
+      snap.audit = msg.audit;
+      if (draw) auditList(msg.audit);
+    }
+  }
+
+  function keep(id, msg) {
+    kept.push([id, msg]);
+    if (kept.length > KEPT_MESSAGES + 500) {
+      keptAfter = kept[499][0];
+      kept.splice(0, 500);
+    }
+  }
+
+  function show(data, shared) {
+    // A snapshot: the model becomes it plus every kept message after it, drawn in full. One
+    // read before the oldest kept message cannot be completed so: its figures and audit still do.
+    // `shared`: possibly read seconds ago, so its "now" does not set the clock.
+    if (!shared) clockOffset = data.now - Date.now() / 1000;
+    var at = data.last_event_id || "0-0";
+    if (olderEvent(at, keptAfter)) {
+      snap.stats = data.stats;
+      snap.audit = data.audit;
+      today(snap);
+      return;
+    }
+    snap = data;
+    kept.forEach(function (k) { if (olderEvent(at, k[0])) apply(k[1], false); });
+    drawnAt = at;
+    render(snap);
   }
 
   function tick() {
@@ -345,29 +494,34 @@
     refreshTimer = setTimeout(function () { refreshTimer = null; refresh(); }, DEBOUNCE_MS);
   }
 
-  function refresh() {
+  function refresh(maxAge) {
+    // Re-read the snapshot; `maxAge`: a read the server shared up to that many seconds ago will do.
     if (signedOut) return Promise.resolve();
     if (refreshing) { refreshAgain = true; return Promise.resolve(); }
     refreshing = true;
-    return fetch(cfg.snapshotUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+    var url = cfg.snapshotUrl + (maxAge ? "?max_age=" + encodeURIComponent(maxAge) : "");
+    return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
       .then(function (resp) {
         if (resp.status === 401) { return signedOutBy(resp).then(function () { return null; }); }
         if (!resp.ok) throw new Error("HTTP " + resp.status);
         return resp.json();
       })
-      .then(function (data) {
-        if (!data) return;
-        snap = data;
-        render(data);
-        // The server shares one snapshot read among its pages for a moment: if this one
-        // was read before the newest event this page was told of, read again.
-        if (olderEvent(data.last_event_id, lastEventId)) refreshAgain = true;
-      })
+      .then(function (data) { if (data) show(data, !!maxAge); })
       .catch(function () { if (!streamOpen) setLive("down", "Reconnecting…"); })
       .then(function () {
         refreshing = false;
         if (refreshAgain) { refreshAgain = false; scheduleRefresh(); }
       });
+  }
+
+  function received(e) {
+    if (e.lastEventId) lastEventId = e.lastEventId;
+    var msg = null;
+    try { msg = JSON.parse(e.data); } catch (err) { msg = null; }
+    if (!applicable(msg)) { scheduleRefresh(); return; }  // nothing this page knows how to draw
+    keep(e.lastEventId, msg);
+    // Already in the snapshot the page was drawn from? Then its row may be older than what is shown.
+    if (!e.lastEventId || olderEvent(drawnAt, e.lastEventId)) apply(msg, true);
   }
 
   function connect() {
@@ -381,10 +535,7 @@
       setLive("live", "Live");
       refresh();  // catch up on anything missed while disconnected
     };
-    source.onmessage = function (e) {
-      if (e.lastEventId) lastEventId = e.lastEventId;
-      scheduleRefresh();
-    };
+    source.onmessage = received;
     source.addEventListener("signedout", function () { goSignIn(true); });
     source.onerror = function () {
       streamOpen = false;
@@ -435,7 +586,7 @@
       return resp.json().catch(function () { return {}; }).then(function (data) {
         flash(resp.ok ? d.label + ": " + d.target + " — done"
           : d.label + ": " + d.target + " — not done (" + (data.outcome || data.error || resp.status) + ")");
-        refresh();
+        if (!streamOpen) refresh();  // live, the stream brings the changed rows and the audit entry
       });
     }).catch(function () { flash(d.label + ": " + d.target + " — could not reach the server"); });
   }
@@ -459,9 +610,10 @@
   });
 
   // ------------------------------------------------------------------ start
-  render(snap);
+  show(snap, false);
   setInterval(tick, 1000);
   setInterval(function () { if (!streamOpen) refresh(); }, POLL_MS);
+  setInterval(function () { if (streamOpen) refresh(FIGURES_MAX_AGE); }, FIGURES_MS);
   connect();
   lastKeepalive = Date.now();  // loading the page was activity
 })();
