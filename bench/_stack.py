@@ -41,7 +41,7 @@ ROSTER = BENCH / "data" / "roster.bench.yaml"
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 SERVICE_NUMBER = "+12125550100"
 # Procfile's web line, on loopback: the same gunicorn settings production runs.
-GUNICORN_ARGS = ("--workers", "2", "--threads", "8", "--timeout", "15")
+GUNICORN_ARGS = ("--workers", "2", "--threads", "32", "--timeout", "15")
 
 
 class TimeLimit(Exception):

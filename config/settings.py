@@ -68,6 +68,8 @@ class Settings:
     session_idle_minutes: int = 30
     signin_max_failures: int = 5
     wait_alert_seconds: float = 30.0
+    request_concurrency: int = 8     # requests (not event streams) one web process runs at once
+    dashboard_max_streams: int = 24  # dashboard event streams one web process holds at once
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -98,7 +100,7 @@ class Settings:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency"):
+                     "route_drainers", "route_concurrency", "request_concurrency", "dashboard_max_streams"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",

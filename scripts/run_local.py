@@ -73,7 +73,7 @@ def main() -> None:
 
     print("Interpretation dispatch — local run")
     print(f"  Redis: {env['REDIS_URL']}" + (" (embedded, append-only)" if embedded else ""))
-    spawn("web", str(Path(py).parent / "gunicorn"), "--workers", "2", "--threads", "8", "--bind",
+    spawn("web", str(Path(py).parent / "gunicorn"), "--workers", "2", "--threads", "32", "--bind",
           f"127.0.0.1:{WEB_PORT}", "--timeout", "15", "--log-level", "warning", "wsgi:app")
     for n in (1, 2):
         spawn(f"worker {n}", py, "-m", "workers.worker")
