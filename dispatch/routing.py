@@ -287,6 +287,27 @@ class Dispatcher:
             code = vendor.language_codes.get(language) or self.ctx.catalog.get(language).vendor_code  # type: ignore[union-attr]
         return vendor.dtmf_for(code)
 
+    def dial_vendor(self, request_id: str, token: str) -> None:
+        """Place the vendor call a transition asked for (vendor_failed → the alternate).
+
+        It runs as a job: these transitions happen in Twilio's status callbacks, and a
+        phone-network call made inside a webhook held a web thread for its whole round
+        trip (in a surge of failures the officers' own webhooks queued behind them).
+        """
+        rec = self.store.get(request_id)
+        if rec is None or rec.state != State.VENDOR_DIALING or rec.extra.get("vendor_token") != token \
+                or rec.vendor_call:
+            return
+        vendor = self.ctx.roster.vendor
+        number = vendor.alternate if rec.vendor_attempt == "alternate" and vendor.alternate else vendor.number
+        self._dial_vendor(rec, token, number)
+
+    def tell_caller(self, request_id: str, path: str) -> None:
+        """Redirect the officer's call to `path` (failed / interpreter left): a job, as dial_vendor."""
+        rec = self.store.get(request_id)
+        if rec is not None:
+            self._tell_caller(rec, path)
+
     def _dial_vendor(self, rec: RequestRecord, token: str, number: str) -> None:
         u = self.ctx.urls
         q = dict(r=rec.id, v=token)
@@ -343,13 +364,13 @@ class Dispatcher:
             }, data={"outcome": outcome}, deadline=now + self._vendor_bound())
             if out.applied:
                 log.info("request %s: vendor main number %s, trying the alternate", request_id, outcome)
-                self._dial_vendor(out.record, new, vendor.alternate)  # type: ignore[arg-type]
+                self.ctx.jobs.submit("dial_vendor", request_id, new)
             return
         out = self.store.apply(request_id, "fail", guard=("vendor_token", token),
                                fields={"outcome": f"vendor {outcome}"}, data={"outcome": outcome}, deadline=None)
         if out.applied:
             log.warning("request %s: FAILED, no interpreter reachable (%s)", request_id, outcome)
-            self._tell_caller(out.record, paths.FAILED)  # type: ignore[arg-type]
+            self.ctx.jobs.submit("tell_caller", request_id, paths.FAILED)
             if self.on_failed:
                 self.on_failed(out.record)  # type: ignore[arg-type]
 
@@ -361,7 +382,7 @@ class Dispatcher:
         out = self.store.apply(rec.id, "complete", data={"ended_by": "interpreter"}, deadline=None)
         if out.applied:
             log.info("request %s: interpreter left after %ss", rec.id, _secs(rec.connected_at))
-            self._tell_caller(rec, paths.DROPPED)
+            self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
 
     def officer_call_ended(self, call_sid: str) -> RequestRecord | None:
         """The officer hung up: abandon a waiting request (stop its ringing calls) or complete it."""

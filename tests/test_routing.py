@@ -158,6 +158,7 @@ def test_sweeper_moves_a_silent_vendor_dial_to_the_alternate_then_fails(d, ctx, 
         ctx.requests.set_fields(rec.id, {"vendor_at": time.time() - 100})
         ctx.requests.set_deadline(rec.id, 0)
         d.sweep()
+        jobs.drain(d)  # the alternate is dialled by a job, not inside the sweep
         if expected:
             assert telephony.calls[-1].to == expected
     final = ctx.requests.get(rec.id)
@@ -186,3 +187,17 @@ def test_place_in_line_counts_waiting_requests_for_the_same_language(d, ctx):
     b = d.open_request(caller(ctx), ctx.catalog.get("rus"))
     c = d.open_request(caller(ctx), ctx.catalog.get("spa"))
     assert [d.position(ctx.requests.get(x.id)) for x in (a, b, c)] == [1, 1, 2]
+
+
+def test_the_alternate_is_dialled_once_even_if_its_job_runs_twice_or_late(d, ctx, jobs, telephony):
+    """vendor_failed moves to the alternate in the callback and leaves the dial to a job:
+    a repeated job, or one for an attempt that has moved on, places no second call."""
+    rec = open_and_route(d, ctx, jobs, lang=None)
+    d.vendor_call_ended(rec.id, ctx.requests.get(rec.id).extra["vendor_token"], telephony.sids[-1], "busy")
+    [(task, args)] = jobs.submitted
+    assert task == "dial_vendor" and len(telephony.calls) == 1
+    d.dial_vendor(*args)
+    d.dial_vendor(*args)
+    assert [c.to for c in telephony.calls] == [ctx.roster.vendor.number, ctx.roster.vendor.alternate]
+    d.dial_vendor(rec.id, "an-older-token")
+    assert len(telephony.calls) == 2

@@ -27,6 +27,16 @@ def route(request_id: str) -> None:
     dispatcher().route(request_id)
 
 
+def dial_vendor(request_id: str, token: str) -> None:
+    """Dial the vendor number a transition chose (the alternate after the main failed)."""
+    dispatcher().dial_vendor(request_id, token)
+
+
+def tell_caller(request_id: str, path: str) -> None:
+    """Redirect the officer's call (no interpreter reachable / the interpreter left)."""
+    dispatcher().tell_caller(request_id, path)
+
+
 def drain(slot: str, token: str) -> int:
     """Route what waits in the inbox, holding drainer slot `slot`; returns how many."""
     jobs = context().jobs

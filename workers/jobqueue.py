@@ -20,6 +20,8 @@ PERIODIC_QUEUE = "periodic"  # listened to first, so the sweeper never waits beh
 TASKS = {
     "route": "workers.dispatching.route",   # still served: route jobs enqueued before the inbox
     "drain": "workers.dispatching.drain",
+    "dial_vendor": "workers.dispatching.dial_vendor",
+    "tell_caller": "workers.dispatching.tell_caller",
     "sweep": "workers.maintenance.sweep",
     "notify": "workers.notifications.notify",
     "call_back": "workers.callbacks.call_back",
