@@ -86,9 +86,9 @@ def _id(text: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def _page_timings() -> tuple[float, float, float, float]:
-    """dashboard.js's debounce, polling and figures intervals (seconds) and the age it accepts
-    for the figures' snapshot, read from the page's own script."""
+def _page_timings() -> tuple[float, float, float, float, float]:
+    """dashboard.js's debounce, polling and figures intervals (seconds) and the ages it accepts
+    for the figures' and the polls' snapshots, read from the page's own script."""
     js = (Path(__file__).resolve().parents[1] / "webhooks" / "static" / "dashboard" / "dashboard.js").read_text()
 
     def number(name: str, default: float) -> float:
@@ -96,10 +96,10 @@ def _page_timings() -> tuple[float, float, float, float]:
         return float(found.group(1)) if found else default
 
     return (number("DEBOUNCE_MS", 500) / 1e3, number("POLL_MS", 3000) / 1e3, number("FIGURES_MS", 15000) / 1e3,
-            number("FIGURES_MAX_AGE", 0))
+            number("FIGURES_MAX_AGE", 0), number("POLL_MAX_AGE", 0))
 
 
-DEBOUNCE_S, POLL_S, FIGURES_S, FIGURES_MAX_AGE = _page_timings()
+DEBOUNCE_S, POLL_S, FIGURES_S, FIGURES_MAX_AGE, POLL_MAX_AGE = _page_timings()
 
 
 async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict) -> None:
@@ -148,7 +148,7 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
         while time.time() < stop_at:
             await asyncio.sleep(POLL_S)
             if not state["open"] and time.time() < stop_at:
-                await refresh()
+                await refresh(POLL_MAX_AGE)
 
     async def figures() -> None:
         await asyncio.sleep(random.uniform(0, FIGURES_S))  # pages opened at different moments

@@ -60,6 +60,7 @@ class Settings:
     route_drainers: int = 2          # drainer jobs routing the inbox at once (route_inbox.py)
     route_concurrency: int = 8       # routes each drainer runs at once (threads)
     route_lease_seconds: float = 10.0  # a dead drainer's slot is free again after this
+    worker_nice: int = 10            # workers' CPU priority below the web's (0: the same)
     grace_seconds: float = 5.0
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000

@@ -59,6 +59,10 @@ class _Worker(SimpleWorker):
 def main() -> None:
     configure_logging()
     ctx = runtime.context()  # fail fast on a bad roster or environment
+    # Webhooks must answer Twilio within seconds and the dashboards are live; routing can
+    # wait a few milliseconds. Where they share CPUs, the kernel favours the web processes.
+    if ctx.settings.worker_nice:
+        os.nice(ctx.settings.worker_nice)
     runtime.dispatcher()
     ctx.liaisons.sync([l.id for l in ctx.roster.liaisons])
     name = f"{socket.gethostname()}.{os.getpid()}"

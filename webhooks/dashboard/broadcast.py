@@ -41,7 +41,7 @@ log = logging.getLogger("webhooks.dashboard")
 RING_SIZE = 4096        # messages kept per process (~40 s of a 1,000-request surge)
 READ_COUNT = 200        # events per XREAD: a burst goes out in slices (the first ones sooner)
 BLOCK_SECONDS = 5.0     # longest XREAD BLOCK: how soon an idle reader notices it should stop
-GATHER_SECONDS = 0.05   # after a batch, let events gather this long: at most ~20 wake-ups of every
+GATHER_SECONDS = 0.025  # after a batch, let events gather this long: at most ~40 wake-ups of every
                         # stream a second in a surge (each costs every stream thread a GIL hand-off
                         # and a write), for at most this much more latency; the first event after a
                         # quiet spell still goes out at once
