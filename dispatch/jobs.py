@@ -15,3 +15,6 @@ class Jobs(Protocol):
     def waiting(self, task: str, *args: str) -> bool:
         """Is `task(*args)` submitted and not yet started? The sweeper then leaves it to
         run rather than doing the same work a second time."""
+
+    def waiting_ids(self, task: str) -> set[str]:
+        """The first argument of every `task` submitted and not yet started (request ids)."""

@@ -197,6 +197,12 @@ class RequestStore:
         else:
             self.r.zadd(keys.DEADLINES, {request_id: when})
 
+    def postpone(self, request_ids: Iterable[str], until: float) -> None:
+        """Move the deadlines of these requests (those that still have one) to `until`."""
+        ids = list(request_ids)
+        if ids:
+            self.r.zadd(keys.DEADLINES, dict.fromkeys(ids, until), xx=True)
+
     def mark_tried(self, request_id: str, liaison_id: str) -> None:
         pipe = self.r.pipeline()
         pipe.sadd(keys.tried(request_id), liaison_id)

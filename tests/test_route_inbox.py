@@ -129,3 +129,16 @@ def test_rq_jobs_enqueue_a_drainer_only_when_a_slot_is_free(r, settings):
     assert [j.args[0] for j in drainers] == ["0", "1"]
     assert jobs.waiting("route", "R00003") and not jobs.waiting("route", "R00099")
     assert len(queue) == 2, "the waiting check started no third drainer: both slots are held"
+
+
+def test_the_sweeper_learns_what_waits_in_one_read_and_a_dead_drainer_is_replaced(r):
+    queue, periodic = Queue("dispatch", connection=r), Queue("periodic", connection=r)
+    jobs = RQJobs(queue, periodic, RouteInbox(r, slots=1, lease_seconds=0.05))
+    jobs.submit("route", "R00001")
+    jobs.submit("route", "R00002")
+    assert len(queue) == 1
+    queue.empty()          # the drainer's job died with its worker ...
+    time.sleep(0.1)        # ... and its lease ran out
+    assert jobs.waiting_ids("route") == {"R00001", "R00002"}
+    assert [j.func_name for j in queue.get_jobs()] == ["workers.dispatching.drain"], "a new drainer"
+    assert jobs.waiting_ids("notify") == set()

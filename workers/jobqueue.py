@@ -60,6 +60,16 @@ class RQJobs:
         self.start_drainer(slot, token)
         return there
 
+    def waiting_ids(self, task: str) -> set[str]:
+        """Requests waiting in the route inbox (a drainer is made sure of if any are)."""
+        if task != "route":
+            return set()
+        ids = self.inbox.members()
+        if ids:
+            token = _token()
+            self.start_drainer(self.inbox.kick(next(iter(ids)), token)[1], token)
+        return ids
+
     def start_drainer(self, slot: int | None, token: str) -> None:
         """Enqueue a drainer for a slot just leased to `token` (None: nothing to start)."""
         if slot is not None:

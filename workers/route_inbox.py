@@ -112,3 +112,6 @@ class RouteInbox:
 
     def waiting(self) -> int:
         return int(self.r.zcard(keys.ROUTE_INBOX))
+
+    def members(self) -> set[str]:
+        return {m.decode() for m in self.r.zrange(keys.ROUTE_INBOX, 0, -1)}

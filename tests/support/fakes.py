@@ -52,6 +52,9 @@ class RecordingJobs:
     def waiting(self, task: str, *args: str) -> bool:
         return (task, args) in self.submitted
 
+    def waiting_ids(self, task: str) -> set[str]:
+        return {args[0] for t, args in self.submitted if t == task and args}
+
     def drain(self, dispatcher) -> None:  # type: ignore[no-untyped-def]
         while self.submitted:
             task, args = self.submitted.pop(0)
