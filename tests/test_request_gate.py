@@ -59,3 +59,19 @@ def test_event_streams_do_not_take_a_webhooks_place():
     assert app.most == 4
     for t in streams:
         t.join(5)
+
+
+def test_dashboard_reads_have_their_own_slots_so_webhooks_never_wait_behind_them():
+    app = _Counting(hold=0.3)
+    gate = RequestGate(app, 2, exempt=("/dashboard/stream",), side=("/dashboard/",), side_limit=1)
+    reads = [threading.Thread(target=lambda: b"".join(gate({"PATH_INFO": "/dashboard/api/snapshot"}, lambda *a: None)))
+             for _ in range(4)]
+    for t in reads:
+        t.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    assert _run(gate, ["/voice/incoming", "/voice/incoming/language"]) == [b"ok", b"ok"]
+    assert time.monotonic() - started < 0.55, "the webhooks got their slots at once"
+    assert app.most == 3, "one dashboard read and the two webhooks at most"
+    for t in reads:
+        t.join(5)
