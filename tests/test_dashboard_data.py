@@ -214,3 +214,37 @@ def test_a_slow_refresh_may_be_served_a_shared_read_and_says_when_it_was_read(ap
     assert later["last_event_id"] == first["last_event_id"] and later["queue"]["active"] == []
     assert later["user"]["username"] == "viewer" and later["finished_limit"] == 25
     assert viewer.get("/dashboard/api/snapshot?max_age=nope").status_code == 200
+
+
+def test_pages_opening_at_once_share_one_read_of_the_store(app, ctx, viewer, monkeypatch):
+    """50 pages opening together used to start 50 reads of every open request at once
+    (seconds of CPU under a surge, and the phone webhooks waited); now they share one."""
+    import threading
+    import time as _time
+
+    from webhooks.dashboard import snapshot as snap
+
+    real, reads = snap.snapshot, []
+
+    def slow_read(c, user):  # the store read itself, made slow as under a surge
+        reads.append(1)
+        _time.sleep(0.3)
+        return real(c, user)
+
+    monkeypatch.setattr(snap, "snapshot", slow_read)
+    open_request(app, "spa")
+    cookie = viewer.get_cookie("session")
+    answers = []
+
+    def page():
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value)
+        answers.append(client.get("/dashboard/api/snapshot").get_json())
+
+    pages = [threading.Thread(target=page) for _ in range(8)]
+    for t in pages:
+        t.start()
+    for t in pages:
+        t.join(10)
+    assert len(answers) == 8 and all(len(a["queue"]["active"]) == 1 for a in answers)
+    assert len(reads) == 1

@@ -18,6 +18,7 @@ from webhooks.deps import ctx
 
 SNAPSHOT_MAX_AGE = 0.5  # seconds one read of the store may serve every page of a process ...
 SNAPSHOT_SHARE = 0.2    # ... or longer, so that reads take at most this share of the time
+SNAPSHOT_WAIT = 10.0   # seconds a request waits for the first read in progress before reading itself
 SNAPSHOT_MAX_AGE_ASKED = 30.0  # the most a caller may accept with ?max_age= (the page's slow refresh)
 
 
@@ -37,6 +38,7 @@ class _SharedSnapshot:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.done = threading.Condition(self.lock)  # a read in progress has finished
         self.body = ""          # JSON of the snapshot without "user", keys sorted as jsonify sorts
         self.read_at = 0.0      # monotonic start of the read `body` came from
         self.reading = False
@@ -44,6 +46,10 @@ class _SharedSnapshot:
 
     def json(self, user: dict, max_age: float = 0.0) -> str:
         with self.lock:
+            if self.reading and not self.body:
+                # The first read of this process is under way (50 pages opening at once
+                # each started their own: seconds of CPU, and the webhooks starved): wait for it.
+                self.done.wait_for(lambda: not self.reading, timeout=SNAPSHOT_WAIT)
             fresh = time.monotonic() - self.read_at < max(self.max_age, max_age)
             serve = self.body if (fresh or self.reading) and self.body else ""
             if not serve:
@@ -55,13 +61,13 @@ class _SharedSnapshot:
                 data.pop("user", None)
                 serve = current_app.json.dumps(data, separators=(",", ":"))
             finally:
+                took = time.monotonic() - started
                 with self.lock:
                     self.reading = False
-            took = time.monotonic() - started
-            with self.lock:
-                if started >= self.read_at and serve:
-                    self.body, self.read_at = serve, started
-                    self.max_age = max(SNAPSHOT_MAX_AGE, took / SNAPSHOT_SHARE)
+                    if started >= self.read_at and serve:
+                        self.body, self.read_at = serve, started
+                        self.max_age = max(SNAPSHOT_MAX_AGE, took / SNAPSHOT_SHARE)
+                    self.done.notify_all()
         # "user" sorts last among the snapshot's keys: the same bytes jsonify would send.
         return serve[:-1] + ',"user":' + current_app.json.dumps(user, separators=(",", ":")) + "}\n"
 
