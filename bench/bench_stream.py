@@ -164,12 +164,15 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=40.0, help="length of each phase (default 40)")
     ap.add_argument("--webhook-rate", type=float, default=20.0, help="signed /voice/incoming per second (default 20)")
     ap.add_argument("--max-seconds", type=float, default=600, help="hard bound on the whole run")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a service setting for this run, e.g. --set REQUEST_CONCURRENCY=32 (repeatable)")
     args = ap.parse_args()
     hard_limit(args.max_seconds)
     print_machine(f"{args.browsers} dashboard event streams during a surge of {args.surge}")
     from bench_webhooks import build_requests
 
-    with Stack(workers=2, settings={"CALLER_RATE_LIMIT": "1000000000", "WRAPUP_SECONDS": "5"}) as st:
+    extra = dict(item.split("=", 1) for item in args.set)
+    with Stack(workers=2, settings={"CALLER_RATE_LIMIT": "1000000000", "WRAPUP_SECONDS": "5", **extra}) as st:
         reqs_file = st.tmp / "incoming.json"
         reqs_file.write_text(json.dumps(build_requests(st, "incoming", 2000)))
         probe = requests.get(st.web_url + "/dashboard/stream", timeout=10)
