@@ -121,7 +121,8 @@ def test_a_drainer_stops_taking_when_its_time_is_up(inbox):
 
 
 def test_rq_jobs_enqueue_a_drainer_only_when_a_slot_is_free(r, settings):
-    queue, periodic = Queue("dispatch", connection=r), Queue("periodic", connection=r)
+    # Queues of their own: the session stack's live workers serve "dispatch" on this Redis.
+    queue, periodic = Queue("inbox-test", connection=r), Queue("inbox-test-periodic", connection=r)
     jobs = RQJobs(queue, periodic, RouteInbox(r, slots=2))
     for i in range(1, 6):
         jobs.submit("route", f"R{i:05d}")
@@ -132,7 +133,8 @@ def test_rq_jobs_enqueue_a_drainer_only_when_a_slot_is_free(r, settings):
 
 
 def test_the_sweeper_learns_what_waits_in_one_read_and_a_dead_drainer_is_replaced(r):
-    queue, periodic = Queue("dispatch", connection=r), Queue("periodic", connection=r)
+    # Queues of their own: the session stack's live workers serve "dispatch" on this Redis.
+    queue, periodic = Queue("inbox-test", connection=r), Queue("inbox-test-periodic", connection=r)
     jobs = RQJobs(queue, periodic, RouteInbox(r, slots=1, lease_seconds=0.05))
     jobs.submit("route", "R00001")
     jobs.submit("route", "R00002")
