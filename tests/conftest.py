@@ -102,6 +102,9 @@ def e2e_settings(redis_url: str, **overrides: object) -> Settings:
 def stack_session(redis_server):
     from tests.support.stack import start_stack
 
+    # Unit tests before this one leave requests in the shared server; the workers' sweeper
+    # would start routing them (ringing the simulator's liaisons) before the first reset.
+    redis_server.client().flushall()
     running = start_stack(e2e_settings(redis_server.url))
     yield running
     running.stop()
