@@ -39,6 +39,9 @@ def not_found() -> Response:
 
 @bp.before_request
 def authenticate_and_inject_faults() -> Response | None:
+    # Read the whole body first: the connection is kept alive (HTTP/1.1), and an early
+    # answer (a fault, a 401) must not leave the body there for the next request to trip on.
+    request.get_data()
     fault = net().take_fault()
     if fault is not None:
         if "hang" in fault:
