@@ -34,6 +34,7 @@ import redis  # noqa: E402
 import requests  # noqa: E402
 
 from config.settings import Settings  # noqa: E402
+from scripts.run_local import wait_http  # noqa: E402  (make run's own: the same start-up wait)
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -230,17 +231,6 @@ class LoadMeter:
 
     def mine(self) -> float:
         return (_my_cpu_seconds(self.extra) - self.mine0) / max(1e-6, time.time() - self.t0)
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
 
 
 # ------------------------------------------------------------------------------ the stack

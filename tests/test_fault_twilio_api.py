@@ -16,7 +16,7 @@ import pytest
 from dispatch import events, keys
 from dispatch.languages import default_catalog
 from dispatch.states import State
-from tests.test_fault_support import history_times, overlaps, wait_until
+from tests.test_fault_support import history_times, overlaps
 
 pytestmark = pytest.mark.e2e
 
