@@ -12,9 +12,6 @@ class Jobs(Protocol):
     def submit(self, task: str, *args: str) -> None:
         """Run `task(*args)` soon, on some worker."""
 
-    def waiting(self, task: str, *args: str) -> bool:
-        """Is `task(*args)` submitted and not yet started? The sweeper then leaves it to
-        run rather than doing the same work a second time."""
-
     def waiting_ids(self, task: str) -> set[str]:
-        """The first argument of every `task` submitted and not yet started (request ids)."""
+        """The first argument of every `task` submitted and not yet started (request ids):
+        the sweeper leaves those to run rather than doing the same work a second time."""

@@ -466,10 +466,7 @@ class Dispatcher:
             return
         if rec.state == State.QUEUED:
             self.store.set_deadline(rec.id, min(now + self.s.queued_stuck_after, self._window_end(rec) + 0.01))
-            # Still waiting for a worker (a surge's backlog): routing it here too would do
-            # the same work twice. Lost (a worker died with it): route it now.
-            if not self.ctx.jobs.waiting("route", rec.id):
-                self.route(rec.id)
+            self.route(rec.id)  # its routing was lost (sweep() leaves those still waiting alone)
         elif rec.state == State.OFFERING:
             offer_over = rec.offer_at is not None and now >= rec.offer_at + self._offer_bound()
             if self._window_closed(rec, now):

@@ -159,8 +159,9 @@ def test_the_default_cap_leaves_threads_for_the_webhooks():
     """Procfile's default --threads must stay above the default per-process stream cap."""
     from pathlib import Path
 
-    from webhooks.dashboard.stream import MAX_STREAMS
+    from config.settings import Settings
 
+    MAX_STREAMS = Settings.dashboard_max_streams  # the default
     procfile = (Path(__file__).resolve().parents[1] / "Procfile").read_text()
     threads = int(re.search(r"--threads \$\{WEB_THREADS:-(\d+)\}", procfile).group(1))
     assert MAX_STREAMS == 24 and threads - MAX_STREAMS >= 8

@@ -51,15 +51,6 @@ class RQJobs:
         queue = self.periodic if task == "sweep" else self.queue
         queue.enqueue(TASKS[task], *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=24 * 3600)
 
-    def waiting(self, task: str, *args: str) -> bool:
-        """Is this routing still waiting in the inbox? (Then a drainer is made sure of.)"""
-        if task != "route":
-            return False
-        token = _token()
-        there, slot = self.inbox.kick(args[0], token)
-        self.start_drainer(slot, token)
-        return there
-
     def waiting_ids(self, task: str) -> set[str]:
         """Requests waiting in the route inbox (a drainer is made sure of if any are)."""
         if task != "route":
@@ -67,7 +58,7 @@ class RQJobs:
         ids = self.inbox.members()
         if ids:
             token = _token()
-            self.start_drainer(self.inbox.kick(next(iter(ids)), token)[1], token)
+            self.start_drainer(self.inbox.resume(token), token)
         return ids
 
     def start_drainer(self, slot: int | None, token: str) -> None:

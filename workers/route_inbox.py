@@ -30,16 +30,6 @@ end
 return -1
 """
 
-# KEYS: inbox, slot 0 .. slot n-1; ARGV: request id, token, lease ms.
-# -2: not in the inbox; else as _ADD (a drainer is started if a slot is free).
-_KICK = """
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -2 end
-for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], ARGV[2], 'NX', 'PX', ARGV[3]) then return i - 2 end
-end
-return -1
-"""
-
 # KEYS: inbox, this drainer's slot; ARGV: token, how many, lease ms.
 # Returns the ids taken (oldest first); an empty list means the inbox was empty and the
 # lease is given back; false means another drainer holds this slot now (stop).
@@ -54,15 +44,18 @@ if #ids == 0 then redis.call('DEL', KEYS[2]) end
 return ids
 """
 
-# KEYS: inbox, slot 0 .. slot n-1 (this drainer's is KEYS[ARGV[2] + 2]); ARGV: token, slot,
-# new token, lease ms. Gives the lease back; if requests are still waiting, takes a slot for
-# a successor and returns it, else -1.
-_HAND_OVER = """
-local mine = KEYS[tonumber(ARGV[2]) + 2]
-if redis.call('GET', mine) == ARGV[1] then redis.call('DEL', mine) end
+# KEYS: inbox, slot 0 .. slot n-1; ARGV: token, lease ms, and optionally a slot to give
+# back with the token that holds it. If requests are waiting, takes a free slot for `token`
+# and returns it (start a drainer for it), else -1. A drainer handing over and the sweeper
+# making sure a dead drainer is replaced both use it.
+_RESUME = """
+if ARGV[3] then
+  local mine = KEYS[tonumber(ARGV[3]) + 2]
+  if redis.call('GET', mine) == ARGV[4] then redis.call('DEL', mine) end
+end
 if redis.call('ZCARD', KEYS[1]) == 0 then return -1 end
 for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], ARGV[3], 'NX', 'PX', ARGV[4]) then return i - 2 end
+  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then return i - 2 end
 end
 return -1
 """
@@ -77,9 +70,8 @@ class RouteInbox:
         self.lease_ms = max(1, int(lease_seconds * 1000))
         self._slot_keys = [keys.route_drainer(i) for i in range(slots)]
         self._add = r.register_script(_ADD)
-        self._kick = r.register_script(_KICK)
         self._take = r.register_script(_TAKE)
-        self._hand_over = r.register_script(_HAND_OVER)
+        self._resume = r.register_script(_RESUME)
 
     def add(self, request_id: str, token: str) -> int | None:
         """Queue `request_id` for routing; the slot to start a drainer on (leased to
@@ -88,13 +80,11 @@ class RouteInbox:
                              args=[request_id, repr(time.time()), token, self.lease_ms]))
         return slot if slot >= 0 else None
 
-    def kick(self, request_id: str, token: str) -> tuple[bool, int | None]:
-        """Is `request_id` waiting here? And, if it is and a slot is free, the slot leased
-        to `token` for a new drainer (the one that had it may have died)."""
-        slot = int(self._kick(keys=[keys.ROUTE_INBOX, *self._slot_keys], args=[request_id, token, self.lease_ms]))
-        if slot == -2:
-            return False, None
-        return True, (slot if slot >= 0 else None)
+    def resume(self, token: str) -> int | None:
+        """If requests are waiting and a slot is free (its drainer may have died), the slot
+        leased to `token` for a new drainer; else None."""
+        out = int(self._resume(keys=[keys.ROUTE_INBOX, *self._slot_keys], args=[token, self.lease_ms]))
+        return out if out >= 0 else None
 
     def take(self, slot: int, token: str, count: int) -> list[str] | None:
         """Up to `count` waiting ids, oldest first, renewing this drainer's lease. [] when
@@ -106,8 +96,8 @@ class RouteInbox:
 
     def hand_over(self, slot: int, token: str, successor: str) -> int | None:
         """Give the lease back; the slot leased to `successor` if requests still wait."""
-        out = int(self._hand_over(keys=[keys.ROUTE_INBOX, *self._slot_keys],
-                                  args=[token, slot, successor, self.lease_ms]))
+        out = int(self._resume(keys=[keys.ROUTE_INBOX, *self._slot_keys],
+                               args=[successor, self.lease_ms, slot, token]))
         return out if out >= 0 else None
 
     def waiting(self) -> int:

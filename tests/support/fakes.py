@@ -49,9 +49,6 @@ class RecordingJobs:
     def submit(self, task: str, *args: str) -> None:
         self.submitted.append((task, args))
 
-    def waiting(self, task: str, *args: str) -> bool:
-        return (task, args) in self.submitted
-
     def waiting_ids(self, task: str) -> set[str]:
         return {args[0] for t, args in self.submitted if t == task and args}
 

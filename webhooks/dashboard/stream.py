@@ -14,7 +14,7 @@ applies it in place instead of re-reading the whole snapshot.
 - Bounded: a response ends after LIFETIME seconds, or when the session has expired (checked
   at most once a SESSION_CHECK interval, and at every heartbeat), so a thread is never held
   forever; `retry:` tells the browser to reconnect at once.
-  At most DASHBOARD_MAX_STREAMS (default MAX_STREAMS) streams per process hold a thread at a
+  At most DASHBOARD_MAX_STREAMS (a setting, 24) streams per process hold a thread at a
   time (the same threads answer Twilio's webhooks: size gunicorn's --threads above it);
   past that the answer is 503 with Retry-After and the page polls meanwhile.
 """
@@ -38,7 +38,6 @@ HEARTBEAT_SECONDS = 10.0
 LIFETIME_SECONDS = 120.0
 SESSION_CHECK_SECONDS = 1.0   # while messages flow, ask Redis whether the session lives at most this often
 RETRY_MS = 1000
-MAX_STREAMS = 24              # per process; Procfile runs --threads ${WEB_THREADS:-32}
 _STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 
@@ -55,7 +54,7 @@ def _blocking_client(heartbeat: float) -> redis.Redis:
 def _slots() -> threading.BoundedSemaphore:
     slots = current_app.extensions.get("dashboard_stream_slots")
     if slots is None:
-        slots = threading.BoundedSemaphore(int(current_app.config.get("DASHBOARD_MAX_STREAMS", MAX_STREAMS)))
+        slots = threading.BoundedSemaphore(int(current_app.config["DASHBOARD_MAX_STREAMS"]))
         slots = current_app.extensions.setdefault("dashboard_stream_slots", slots)
     return slots
 
