@@ -16,6 +16,7 @@ from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
 from dispatch.sms.service import failure_hook as sms_failure_hook
 from webhooks.fallback import install_error_handlers
+from webhooks.webhook_request import WebhookRequest
 
 
 def configure_logging() -> None:
@@ -75,6 +76,12 @@ class _SessionInterface(SecureCookieSessionInterface):
             built = self._built = (key, super().get_signing_serializer(app))
         return built[1]
 
+    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def]
+        """No Cookie header, no session to read: Twilio's webhooks never carry one."""
+        if "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
+
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> Flask:
     """Build the web app. Fails at start (ConfigError) on a bad roster or environment."""
@@ -85,6 +92,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
 
         context = build_context(settings, jobs=RQJobs.from_settings(settings))
     app = Flask(__name__)
+    app.request_class = WebhookRequest
     app.session_interface = _SessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
