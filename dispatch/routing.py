@@ -430,7 +430,7 @@ class Dispatcher:
         if out.applied:
             self._stop_pending_calls(rec)
             if rec.officer_call:
-                self._hang_up(rec.id, rec.officer_call)
+                self.ctx.jobs.submit("hang_up", rec.id, rec.officer_call)
         return out.applied
 
     def send_to_vendor_now(self, request_id: str) -> bool:
@@ -528,12 +528,23 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- helpers
     def _stop_pending_calls(self, rec: RequestRecord) -> None:
+        """Free the ringing liaison now; stop the ringing phones from a job.
+
+        Called from webhooks (the officer hung up, a cancel by text or by a sergeant):
+        a webhook never waits on the phone network, whose REST answer takes 100-300 ms
+        and, with retries, seconds when it is failing — the web's few threads are for
+        the calls coming in.
+        """
         if rec.offer_call:
-            self._hang_up(rec.id, rec.offer_call)
+            self.ctx.jobs.submit("hang_up", rec.id, rec.offer_call)
         if rec.offer_liaison:
             self.board.release(rec.offer_liaison, rec.id, keep_place=True, only_if=(RINGING,))
         if rec.vendor_call:
-            self._hang_up(rec.id, rec.vendor_call)
+            self.ctx.jobs.submit("hang_up", rec.id, rec.vendor_call)
+
+    def hang_up(self, request_id: str, call_sid: str) -> None:
+        """The hang_up job: stop a call (see _hang_up)."""
+        self._hang_up(request_id, call_sid)
 
     def _hang_up(self, request_id: str, call_sid: str) -> None:
         """Stop a call; if the phone network refuses after its retries, log it and go on:

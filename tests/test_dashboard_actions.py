@@ -56,11 +56,13 @@ def test_send_to_vendor_now_dials_the_vendor_and_is_audited(app, ctx, jobs, tele
     assert_audited(ctx, "sergeant", "send_to_vendor", rec.id, "done")
 
 
-def test_cancel_ends_the_request_and_the_officers_call(app, ctx, telephony, sergeant):
+def test_cancel_ends_the_request_and_the_officers_call(app, ctx, jobs, telephony, sergeant):
     rec = open_request(app, "spa", officer_call=OFFICER_CALL)
     resp = act(sergeant, f"/dashboard/requests/{rec.id}/cancel")
     assert resp.status_code == 200 and resp.get_json()["ok"] is True
     assert ctx.requests.get(rec.id).state == State.CANCELLED
+    assert telephony.hangups == [], "the action does not wait on the phone network"
+    jobs.drain(app.extensions["dispatcher"])
     assert OFFICER_CALL in telephony.hangups
     assert [h["data"] for h in ctx.requests.history(rec.id) if h["event"] == "cancel"] == [
         {"reason": "cancelled by sergeant"}]

@@ -277,6 +277,8 @@ def test_cancel_cancels_the_newest_open_request_and_stops_its_call_back(client, 
     reply = send(client, settings, ctx, "cancel")
     assert reply == f"Request {rec.id} (Bengali) is cancelled. Text a language to request again."
     assert ctx.requests.get(rec.id).state == State.CANCELLED
+    assert ("hang_up", (rec.id, sid)) in jobs.submitted
+    jobs.drain(client.application.extensions["dispatcher"])
     assert sid in telephony.hangups, "the ringing call back is stopped"
     assert send(client, settings, ctx, "CANCEL") == replies.NO_OPEN
     assert any(e["action"] == "cancel" and e["target"] == rec.id for e in events.audit_entries(ctx.redis))

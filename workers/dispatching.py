@@ -37,6 +37,11 @@ def tell_caller(request_id: str, path: str) -> None:
     dispatcher().tell_caller(request_id, path)
 
 
+def hang_up(request_id: str, call_sid: str) -> None:
+    """Stop a call a webhook wants stopped (the officer hung up, a cancel)."""
+    dispatcher().hang_up(request_id, call_sid)
+
+
 def drain(slot: str, token: str) -> int:
     """Route what waits in the inbox, holding drainer slot `slot`; returns how many."""
     jobs = context().jobs

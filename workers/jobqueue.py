@@ -22,6 +22,7 @@ TASKS = {
     "drain": "workers.dispatching.drain",
     "dial_vendor": "workers.dispatching.dial_vendor",
     "tell_caller": "workers.dispatching.tell_caller",
+    "hang_up": "workers.dispatching.hang_up",
     "sweep": "workers.maintenance.sweep",
     "notify": "workers.notifications.notify",
     "call_back": "workers.callbacks.call_back",

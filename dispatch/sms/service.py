@@ -230,10 +230,7 @@ class SmsService:
             return replies.cannot_cancel(fresh)
         ringing = rec.extra.get("callback_call")
         if rec.state == State.NEW and ringing:
-            try:
-                self.ctx.telephony.hangup(ringing)
-            except TelephonyError as exc:
-                log.warning("request %s: could not stop the call back: %s", rec.id, exc)
+            self.ctx.jobs.submit("hang_up", rec.id, ringing)  # a webhook never waits on the phone network
         events.audit(self.r, rec.unit or mask(number), "cancel", rec.id, "done by text")
         log.info("request %s cancelled by text from %s", rec.id, mask(number))
         return replies.cancelled(rec)

@@ -59,5 +59,5 @@ class RecordingJobs:
                 dispatcher.route(*args)
             elif task == "sweep":
                 dispatcher.sweep()
-            elif task in ("dial_vendor", "tell_caller"):
+            elif task in ("dial_vendor", "tell_caller", "hang_up"):
                 getattr(dispatcher, task)(*args)
