@@ -16,6 +16,7 @@ from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
 from dispatch.sms.service import failure_hook as sms_failure_hook
 from webhooks.fallback import install_error_handlers
+from webhooks.twilio_auth import Signer
 from webhooks.webhook_request import WebhookRequest
 
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.extensions["dispatch_context"] = context
     app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
+    app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
     try:
         context.liaisons.sync([l.id for l in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML

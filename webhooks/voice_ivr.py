@@ -69,8 +69,9 @@ def incoming():
     caller = _caller()
     # A known phone's call is logged (INFO) when it opens a request; the menu alone is
     # DEBUG: under load this line's handler lock was a sixth of the webhook's GIL time.
-    log.log(logging.DEBUG if caller else logging.INFO, "call %s from %s: %s", form("CallSid")[:10],
-            mask(form("From")), caller.kind if caller else "unknown number")
+    if caller is None or log.isEnabledFor(logging.DEBUG):
+        log.log(logging.DEBUG if caller else logging.INFO, "call %s from %s: %s", form("CallSid")[:10],
+                mask(form("From")), caller.kind if caller else "unknown number")
     if caller:
         return cached_twiml(("greet", arg("p")), lambda: _greet(response))
     if ctx().settings.unknown_callers == "refuse":

@@ -11,7 +11,7 @@ ASCII — takes werkzeug's own path unchanged.
 from __future__ import annotations
 
 from io import BytesIO
-from urllib.parse import unquote_plus
+from urllib.parse import unquote
 
 from flask import Request
 from werkzeug.exceptions import ClientDisconnected
@@ -29,10 +29,14 @@ def parse_urlencoded(body: str) -> list[tuple[str, str]]:
         if not field:
             continue
         name, _, value = field.partition("=")
-        if "%" in name or "+" in name:
-            name = unquote_plus(name, errors="werkzeug.url_quote")
-        if "%" in value or "+" in value:
-            value = unquote_plus(value, errors="werkzeug.url_quote")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = unquote(name, errors="werkzeug.url_quote")
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = unquote(value, errors="werkzeug.url_quote")
         items.append((name, value))
     return items
 
