@@ -34,15 +34,13 @@ import redis  # noqa: E402
 import requests  # noqa: E402
 
 from config.settings import Settings  # noqa: E402
-from scripts.run_local import wait_http  # noqa: E402  (make run's own: the same start-up wait)
+from scripts.run_local import procfile_process, wait_http  # noqa: E402  (make run's own: same start-up)
 
 PY = sys.executable
 BIN = Path(PY).parent
 ROSTER = BENCH / "data" / "roster.bench.yaml"
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 SERVICE_NUMBER = "+12125550100"
-# Procfile's web line, on loopback: the same gunicorn settings production runs.
-GUNICORN_ARGS = ("--workers", "2", "--threads", "32", "--timeout", "15")
 
 
 class TimeLimit(Exception):
@@ -236,15 +234,24 @@ class LoadMeter:
 # ------------------------------------------------------------------------------ the stack
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
     """This process's environment minus any service setting, plus `extra`."""
-    names = {f.name.upper() for f in fields(Settings)} | {"LOG_LEVEL", "WEB_CONCURRENCY", "PORT"}
+    names = {f.name.upper() for f in fields(Settings)} | {"LOG_LEVEL", "PORT", "DASHBOARD_PORT"}
     env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
     env.update(extra)
     return env
 
 
+def gunicorn_shape(kind: str = "web") -> str:
+    """'2 workers x 8 threads': how the Procfile's `kind` entry runs gunicorn here."""
+    from scripts.procfile import option
+
+    _, argv = procfile_process(kind, clean_env({}))
+    return f"{option(argv, '--workers')} workers x {option(argv, '--threads')} threads"
+
+
 class Stack:
-    """Embedded Redis, then (optionally) gunicorn `wsgi:app`, RQ workers and the phone simulator.
+    """Embedded Redis, then (optionally) the Procfile's web and callbacks processes (gunicorn `wsgi:app`;
+    status callbacks go to their own port, as STATUS_CALLBACK_BASE_URL), RQ workers and the phone simulator.
 
     `settings` are extra service settings by environment name (e.g. CALLER_RATE_LIMIT).
     """
@@ -264,7 +271,9 @@ class Stack:
         self.redis_port = free_port()
         self.web_port = free_port()
         self.sim_port = free_port()
+        self.callbacks_port = free_port()
         self.web_url = f"http://127.0.0.1:{self.web_port}"
+        self.callbacks_url = f"http://127.0.0.1:{self.callbacks_port}"
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.auth_token = secrets.token_hex(16)
@@ -293,6 +302,7 @@ class Stack:
         self.redis = redis.Redis.from_url(self.redis_url)
         self.env = clean_env({
             "REDIS_URL": self.redis_url, "PUBLIC_BASE_URL": self.web_url,
+            "STATUS_CALLBACK_BASE_URL": self.callbacks_url if self.want_web else "",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": self.auth_token,
             "TWILIO_API_BASE_URL": self.sim_url, "ROSTER_FILE": str(ROSTER), "LOCAL_MODE": "1",
             "SECRET_KEY": secrets.token_hex(32), "LOG_LEVEL": self.log_level, **self.extra,
@@ -302,19 +312,29 @@ class Stack:
             self.start_simulator()
         if self.want_web:
             self.start_web()
+            self.start_web("callbacks", port=self.callbacks_port, kind="callbacks")
         for _ in range(self.n_workers):
             self.start_worker()
         if self.n_workers:
             self.wait_workers(self.n_workers)
         if self.want_web:
             wait_http(self.web_url + "/healthz")
+            wait_http(self.callbacks_url + "/healthz")
 
     def start_web(self, name: str = "web", app: str = "wsgi:app", port: int | None = None,
-                  extra_args: Sequence[str] = ()) -> str:
+                  extra_args: Sequence[str] = (), kind: str = "web") -> str:
+        """gunicorn as the Procfile's `kind` entry runs it (its settings, its environment), on loopback."""
         port = port or self.web_port
-        self.procs.spawn(name, [str(BIN / "gunicorn"), *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}",
-                                "--log-level", "warning", *extra_args, app], self.env)
+        assigned, argv = procfile_process(kind, self.env, port)
+        self.procs.spawn(name, [*argv[:-1], *extra_args, app], {**self.env, **assigned})
         return f"http://127.0.0.1:{port}"
+
+    def start_dashboard(self) -> str:
+        """The Procfile's `dashboard` process: where the sergeants' pages and event streams go."""
+        self.dashboard_port = free_port()
+        self.dashboard_url = self.start_web("dashboard", port=self.dashboard_port, kind="dashboard")
+        wait_http(self.dashboard_url + "/healthz")
+        return self.dashboard_url
 
     def start_worker(self) -> None:
         n = len(self.procs.pids("worker"))
@@ -405,6 +425,8 @@ class Stack:
         """(RSS MiB, CPU s) per process group: web, workers, simulator, redis, this driver."""
         out = {
             "web (gunicorn)": tree_rss_cpu(self.procs.pids("web")),
+            "callbacks (gunicorn)": tree_rss_cpu(self.procs.pids("callbacks")),
+            "dashboard (gunicorn)": tree_rss_cpu(self.procs.pids("dashboard")),
             "workers": tree_rss_cpu(self.procs.pids("worker")),
             "simulator": tree_rss_cpu(self.procs.pids("simulator")),
             "bench driver": tree_rss_cpu([os.getpid()], children=False),

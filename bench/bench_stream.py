@@ -4,8 +4,10 @@ effect on the phone webhooks.
     .venv/bin/python bench/bench_stream.py [--browsers 50] [--surge 1000] [--seconds 40]
                                            [--webhook-rate 20]
 
-Starts the same stack as bench_dispatch.py (embedded Redis, gunicorn `wsgi:app` with the
-Procfile's default settings, 2 RQ workers, the phone simulator; bench/data/roster.bench.yaml).
+Starts the same stack as bench_dispatch.py (embedded Redis, gunicorn `wsgi:app` as the
+Procfile's `web` entry runs it, 2 RQ workers, the phone simulator; bench/data/roster.bench.yaml)
+plus the Procfile's `dashboard` process, which the pages use (as the proxy in front of
+production sends /dashboard/ there); Twilio's webhooks and callbacks go to `web`.
 Two phases of `--seconds` each, same load apart from the streams:
 
   without streams  a surge of `--surge` requests (opened as in bench_dispatch.py) and
@@ -80,11 +82,11 @@ def xread_readers(st: Stack, n: int, seconds: float, out: list) -> list[threadin
     return threads
 
 
-def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: int, sse: bool) -> dict:
+def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: int, sse: bool, dash: str) -> dict:
     from bench_dispatch import phase_surge
 
     st.reset(answer=False)  # (this also ends dashboard sessions: sign in afterwards)
-    cookies = [sign_in(st.web_url) for _ in range(browsers)] if browsers and sse else None
+    cookies = [sign_in(dash) for _ in range(browsers)] if browsers and sse else None
     xread = bool(browsers) and not sse
     time.sleep(1.0)
     procs = []
@@ -98,7 +100,7 @@ def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: in
             cookie_file = st.tmp / f"cookies{k}.json"
             cookie_file.write_text(json.dumps(cookies[k:k + args.browsers]))
             stream_outs.append(st.tmp / f"sse{k}.json")
-            procs.append(subprocess.Popen([PY, str(BENCH / "_clients.py"), "sse", "--base", st.web_url, "--cookies",
+            procs.append(subprocess.Popen([PY, str(BENCH / "_clients.py"), "sse", "--base", dash, "--cookies",
                                            str(cookie_file), "--seconds", str(args.seconds + 4),
                                            "--out", str(stream_outs[-1])]))
         time.sleep(3.0)  # let the browsers connect (and show if they cannot)
@@ -175,12 +177,13 @@ def main() -> int:
     with Stack(workers=2, settings={"CALLER_RATE_LIMIT": "1000000000", "WRAPUP_SECONDS": "5", **extra}) as st:
         reqs_file = st.tmp / "incoming.json"
         reqs_file.write_text(json.dumps(build_requests(st, "incoming", 2000)))
-        probe = requests.get(st.web_url + "/dashboard/stream", timeout=10)
+        dash = st.start_dashboard()
+        probe = requests.get(dash + "/dashboard/stream", timeout=10)
         has_sse = probe.status_code in (401, 403)
         print(f"   GET /dashboard/stream without signing in: {probe.status_code} -> "
               + ("measuring the SSE endpoint" if has_sse else "no SSE endpoint: measuring XREAD readers instead"))
-        base = run_phase(st, args, reqs_file, 0, has_sse)
-        streamed = run_phase(st, args, reqs_file, args.browsers, has_sse)
+        base = run_phase(st, args, reqs_file, 0, has_sse, dash)
+        streamed = run_phase(st, args, reqs_file, args.browsers, has_sse, dash)
         st.procs.check_alive()
     what = "SSE /dashboard/stream" if has_sse else "XREAD readers (no SSE endpoint)"
     rows = [["without streams", base["webhooks"], base["webhook_bad"], base["hook_p50"], base["hook_p99"],
@@ -195,7 +198,7 @@ def main() -> int:
     print(f"\n   webhook p99 with streams / without = {growth:.2f} (target <= {WEBHOOK_GROWTH_TARGET:.2f})")
     if has_sse:
         print(f"   pages whose stream was answered 200: {streamed['connected']}/{streamed['streams']} (the server "
-              f"allows DASHBOARD_MAX_STREAMS per web process; the others poll); time to first byte p99 "
+              f"allows DASHBOARD_MAX_STREAMS per process: the Procfile's dashboard entry sets it; the others poll); time to first byte p99 "
               f"{streamed['first_byte_p99']:.2f} s, max {streamed['first_byte_max']:.2f} s; "
               f"client errors {streamed['errors']}; answers {streamed['statuses']}")
         print(f"   the pages re-read /dashboard/api/snapshot {streamed['snapshots']} times in {args.seconds:.0f}s "

@@ -3,20 +3,20 @@
     .venv/bin/python bench/bench_webhooks.py [--duration 20] [--concurrency 32] [--slice 5]
                                              [--client auto|wrk|python] [--log-level INFO]
 
-Starts an embedded Redis and two gunicorn servers with the Procfile's settings (2 workers x
-8 threads) on loopback: the real app (`wsgi:app`) and a bare Flask app answering a fixed
+Starts an embedded Redis and two gunicorn servers with the Procfile's `web` settings (2 workers
+x 8 threads) on loopback: the real app (`wsgi:app`) and a bare Flask app answering a fixed
 TwiML document (bench/_bare_app.py). `--concurrency` keep-alive clients then POST for
 `--duration` seconds to each of, taking turns in `--slice`-second slices:
 
   bare      the fixed-TwiML endpoint (same request bytes as "incoming")
-  incoming  POST /voice/incoming            (signature, caller rate limit in Redis, roster, TwiML)
+  incoming  POST /voice/incoming            (signature, roster, TwiML; no Redis)
   language  POST /voice/incoming/language   (signature, roster, language resolution, TwiML);
             a mix of keypad codes and speech results
 
 Every request carries a valid X-Twilio-Signature computed with twilio's RequestValidator over
 PUBLIC_BASE_URL = the gunicorn address. Callers are the roster's precinct lines and
-supervisors' cells (known callers, the normal path), so the caller rate limit is raised to
-1e9 per minute for the run (CALLER_RATE_LIMIT); the INCR+EXPIRE it costs still runs.
+supervisors' cells (known callers, the normal path); the caller rate limit (counted where a
+call joins the queue, which "0" does here) is raised to 1e9 per minute for the run.
 
 The load client is `wrk` (C, one thread, Lua script cycling through pre-signed requests)
 when installed (Debian: apt-get install -y wrk), else a small asyncio raw-socket client in
@@ -40,8 +40,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import (BENCH, Stack, free_port, hard_limit, print_machine, table, tree_rss_cpu, verdict,  # noqa: E402
-                    wait_http)
+from _stack import (BENCH, Stack, free_port, gunicorn_shape, hard_limit, print_machine, table,  # noqa: E402
+                    tree_rss_cpu, verdict, wait_http)
 
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.70
@@ -279,7 +279,7 @@ def main() -> int:
     hard_limit(120 + 3 * (args.warmup + args.duration + slices * 3))
     run = run_wrk if client == "wrk" else run_python
 
-    print_machine("webhooks under gunicorn (2 workers x 8 threads), loopback")
+    print_machine(f"webhooks under gunicorn ({gunicorn_shape()}, the Procfile's web entry), loopback")
     print(f"   client: {client}{' (1 thread, Lua script of pre-signed requests)' if client == 'wrk' else ' (asyncio, in this process)'}, "
           f"{args.concurrency} keep-alive connections, {args.duration:.0f}s per endpoint in {slices} slices "
           f"of {slice_s:.0f}s, after {args.warmup:.0f}s warm-up; CALLER_RATE_LIMIT=1000000000; LOG_LEVEL={args.log_level}")

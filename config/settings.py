@@ -32,6 +32,7 @@ class Settings:
     roster_file: str = str(ROOT / "config" / "roster.sample.yaml")
     languages_file: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
+    status_callback_base_url: str = ""  # where Twilio sends status callbacks ("": the public base URL)
     secret_key: str = ""
     local_mode: bool = False
 
@@ -70,7 +71,7 @@ class Settings:
     signin_max_failures: int = 5
     wait_alert_seconds: float = 30.0
     request_concurrency: int = 8     # requests (not event streams) one web process runs at once
-    dashboard_max_streams: int = 24  # dashboard event streams one web process holds at once
+    dashboard_max_streams: int = 24  # dashboard event streams one process holds at once (0: none, pages poll)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -95,15 +96,19 @@ class Settings:
             raise _env_error("UNKNOWN_CALLERS", "must be 'pin' or 'refuse'")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise _env_error("PUBLIC_BASE_URL", "must start with http:// or https://")
+        if self.status_callback_base_url and not self.status_callback_base_url.startswith(("http://", "https://")):
+            raise _env_error("STATUS_CALLBACK_BASE_URL", "must start with http:// or https://")
         if self.twilio_api_base_url and not self.twilio_api_base_url.startswith(("http://", "https://")):
             raise _env_error("TWILIO_API_BASE_URL", "must start with http:// or https://")
         if not self.twilio_account_sid.startswith("AC") or len(self.twilio_account_sid) != 34:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency", "request_concurrency", "dashboard_max_streams"):
+                     "route_drainers", "route_concurrency", "request_concurrency"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
+        if self.dashboard_max_streams < 0:
+            raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
                      "route_lease_seconds"):
             if getattr(self, name) <= 0:

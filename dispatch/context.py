@@ -36,7 +36,7 @@ class Context:
     def __post_init__(self) -> None:
         self.requests = RequestStore(self.redis, self.settings.retention_seconds, self.settings.events_maxlen)
         self.liaisons = LiaisonBoard(self.redis, self.settings.events_maxlen)
-        self.urls = Urls(self.settings.public_base_url)
+        self.urls = Urls(self.settings.public_base_url, self.settings.status_callback_base_url)
 
 
 def load_catalog_for(settings: Settings) -> Catalog:

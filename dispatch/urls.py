@@ -26,13 +26,22 @@ RETRY = "/voice/retry"
 CALLBACK = "/voice/callback"
 CALLBACK_STATUS = "/voice/callback/status"
 
+# Reports from the phone network that nobody waits on (Twilio ignores the answer). They may
+# be served by processes of their own, so a burst of them never delays a caller's webhook.
+STATUS_CALLBACKS = frozenset({CALL_STATUS, OFFER_STATUS, VENDOR_STATUS, CONFERENCE_STATUS, CALLBACK_STATUS})
+
 
 class Urls:
-    """Absolute callback URLs under the public base URL Twilio reaches us at."""
+    """Absolute callback URLs under the public base URL Twilio reaches us at; status
+    callbacks under the status base URL (the same unless configured apart)."""
 
-    def __init__(self, public_base_url: str):
+    def __init__(self, public_base_url: str, status_base_url: str = ""):
         self.base = public_base_url.rstrip("/")
+        self.status_base = (status_base_url or public_base_url).rstrip("/")
+
+    def base_for(self, path: str) -> str:
+        return self.status_base if path in STATUS_CALLBACKS else self.base
 
     def __call__(self, path: str, **params: str) -> str:
         query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-        return f"{self.base}{path}" + (f"?{query}" if query else "")
+        return f"{self.base_for(path)}{path}" + (f"?{query}" if query else "")

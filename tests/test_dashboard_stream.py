@@ -3,7 +3,6 @@ bounded life, sign-out, the per-process cap."""
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 
@@ -155,18 +154,6 @@ def test_the_stream_does_not_count_as_activity(fast_stream, ctx, client):
     assert ctx.redis.ttl(key) <= 100
 
 
-def test_the_default_cap_leaves_threads_for_the_webhooks():
-    """Procfile's default --threads must stay above the default per-process stream cap."""
-    from pathlib import Path
-
-    from config.settings import Settings
-
-    MAX_STREAMS = Settings.dashboard_max_streams  # the default
-    procfile = (Path(__file__).resolve().parents[1] / "Procfile").read_text()
-    threads = int(re.search(r"--threads \$\{WEB_THREADS:-(\d+)\}", procfile).group(1))
-    assert MAX_STREAMS == 24 and threads - MAX_STREAMS >= 8
-
-
 def test_streams_per_process_are_capped_so_webhooks_keep_their_threads(fast_stream, client):
     fast_stream.config["DASHBOARD_MAX_STREAMS"] = 1
     session_for(fast_stream, client, "viewer")
@@ -179,3 +166,14 @@ def test_streams_per_process_are_capped_so_webhooks_keep_their_threads(fast_stre
     again = client.get("/dashboard/stream", buffered=False)
     assert again.status_code == 200
     again.close()
+
+
+def test_a_process_without_streams_refuses_them_and_the_page_still_reads_the_queue(fast_stream, client):
+    """The Procfile's web processes hold no streams (DASHBOARD_MAX_STREAMS=0): a page that
+    reaches one anyway is told to retry, and its snapshot reads still work."""
+    fast_stream.config["DASHBOARD_MAX_STREAMS"] = 0
+    session_for(fast_stream, client, "viewer")
+    refused = client.get("/dashboard/stream")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    snapshot = client.get("/dashboard/api/snapshot")
+    assert snapshot.status_code == 200 and {"queue", "liaisons"} <= set(snapshot.get_json())

@@ -62,13 +62,20 @@ def _liaison_spans(stack, request_ids) -> dict[str, list[tuple[float, float, str
     return spans
 
 
-def _serve_like_the_procfile(stack, concurrency: int = 16) -> None:
+def _procfile_web_concurrency() -> int:
+    from scripts.procfile import command, option
+
+    _, argv = command("web", {})
+    return int(option(argv, "--workers")) * int(option(argv, "--threads"))
+
+
+def _serve_like_the_procfile(stack) -> None:
     """The test web server starts a thread per request, without limit; production runs
-    gunicorn with 2 workers x 8 threads (Procfile), so at most 16 webhooks run at once
-    and the rest wait at the socket. Do the same here, or a 200-call burst exhausts the
-    web process's Redis connection pool (100) — something production cannot reach."""
+    the Procfile's gunicorn workers x threads (2 x 2), so only that many webhooks run at
+    once and the rest wait at the socket. Do the same here, or a 200-call burst exhausts
+    the web process's Redis connection pool (100) — something production cannot reach."""
     inner = stack._server.app  # type: ignore[attr-defined]
-    gate = threading.BoundedSemaphore(concurrency)
+    gate = threading.BoundedSemaphore(_procfile_web_concurrency())
 
     def app(environ, start_response):  # type: ignore[no-untyped-def]
         with gate:

@@ -29,6 +29,8 @@ def test_values_are_converted():
     ({"TWILIO_ACCOUNT_SID": "abc"}, "TWILIO_ACCOUNT_SID", "AC"),
     ({"REDIS_SENTINELS": "nohost"}, "REDIS_SENTINELS", "host:port"),
     ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),
+    ({"DASHBOARD_MAX_STREAMS": "-1"}, "DASHBOARD_MAX_STREAMS", "0 or more"),
+    ({"REQUEST_CONCURRENCY": "0"}, "REQUEST_CONCURRENCY", "at least 1"),
 ])
 def test_bad_values_fail_at_start_naming_the_variable(env, var, words):
     with pytest.raises(ConfigError) as err:

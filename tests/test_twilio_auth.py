@@ -37,3 +37,54 @@ def test_a_signature_over_the_url_without_its_port_is_accepted(client, settings,
     forged = client.post("/voice/incoming", data={**params, "From": "+12125550199"},
                          headers={"X-Twilio-Signature": sig})
     assert forged.status_code == 403
+
+
+def test_status_callbacks_get_their_own_base_url_and_callers_webhooks_the_public_one():
+    from dispatch import urls as paths
+    from dispatch.urls import Urls
+
+    urls = Urls("https://dispatch.example/", "https://status.example")
+    assert urls(paths.VENDOR_STATUS, r="R00001") == "https://status.example/voice/vendor/status?r=R00001"
+    assert urls(paths.OFFER_STATUS) == "https://status.example/voice/offer/status"
+    assert urls(paths.HOLD, r="R1") == "https://dispatch.example/voice/hold?r=R1"
+    assert urls(paths.OFFER) == "https://dispatch.example/voice/offer"
+    assert Urls("https://dispatch.example").base_for(paths.CALL_STATUS) == "https://dispatch.example"
+
+
+def _split_app(ctx, settings):
+    from dataclasses import replace
+
+    from dispatch.context import build_context
+    from webhooks import create_app
+
+    split = replace(settings, status_callback_base_url="http://127.0.0.1:2")
+    context = build_context(split, jobs=ctx.jobs, telephony=ctx.telephony, r=ctx.redis)
+    app = create_app(context=context)
+    app.config["TESTING"] = True
+    return app, context
+
+
+def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_is_not(ctx, settings):
+    app, context = _split_app(ctx, settings)
+    client = app.test_client()
+    params = {"CallSid": "CA" + "c" * 32, "CallStatus": "completed", "AccountSid": settings.twilio_account_sid}
+    validator = RequestValidator(settings.twilio_auth_token)
+    for base in ("http://127.0.0.1:2", settings.public_base_url):   # status base; a number set up on the public host
+        sig = validator.compute_signature(base + "/voice/status", params)
+        assert client.post("/voice/status", data=params, headers={"X-Twilio-Signature": sig}).status_code == 200
+    sig = validator.compute_signature("http://127.0.0.1:3/voice/status", params)
+    assert client.post("/voice/status", data=params, headers={"X-Twilio-Signature": sig}).status_code == 403
+
+
+def test_calls_placed_report_their_status_to_the_status_base(ctx, settings, telephony):
+    from dispatch.routing import Caller, Dispatcher
+
+    _app, context = _split_app(ctx, settings)
+    line = context.roster.precincts[0].lines[0]
+    dispatcher = Dispatcher(context)
+    rec = dispatcher.open_request(Caller(line, "precinct", context.roster.precincts[0].id), context.catalog.get("spa"),
+                                  officer_call="CA" + "b" * 32)
+    dispatcher.route(rec.id)
+    call = telephony.calls[-1]
+    assert call.status_callback.startswith("http://127.0.0.1:2/voice/")
+    assert call.url.startswith(settings.public_base_url + "/voice/")

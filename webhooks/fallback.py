@@ -21,8 +21,7 @@ from webhooks.twiml import direct_vendor, say, twiml
 bp = Blueprint("fallback", __name__)
 log = logging.getLogger("webhooks.fallback")
 
-_CALLBACKS = {paths.CALL_STATUS, paths.OFFER_STATUS, paths.VENDOR_STATUS, paths.CONFERENCE_STATUS,
-              paths.CALLBACK_STATUS}
+_CALLBACKS = paths.STATUS_CALLBACKS
 _INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR}
 MESSAGE = "Connecting you directly to the interpretation line. Please hold."
 

@@ -1,8 +1,8 @@
 """Only Twilio (or whoever holds the auth token) may drive the phone webhooks.
 
 The signature covers the URL Twilio called, so behind a TLS-terminating proxy the
-URL is rebuilt from the configured public base URL, not from what the proxy
-forwarded to us.
+URL is rebuilt from the configured public (or status-callback) base URL, not from
+what the proxy forwarded to us.
 """
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ from twilio.request_validator import RequestValidator
 log = logging.getLogger("webhooks.auth")
 
 
-def public_url() -> str:
-    """The URL Twilio signed: public base URL + path + query string."""
-    base = current_app.config["DISPATCH_SETTINGS"].public_base_url.rstrip("/")
+def public_urls() -> list[str]:
+    """The URL Twilio signed: the base URL it was given for this path (public, or the status
+    base for status callbacks) + path + query string; then the other base, for a number whose
+    status URL was set up on the public host."""
+    urls = current_app.extensions["signed_urls"]
     query = request.query_string.decode()
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+    tail = request.path + (f"?{query}" if query else "")
+    first = urls.base_for(request.path)
+    return [first + tail] + [base + tail for base in (urls.base, urls.status_base) if base != first][:1]
 
 
 class Signer:
@@ -51,14 +55,14 @@ def signature_ok() -> bool:
     # Every field a handler can read must be signed: a multipart body's fields land in
     # request.form too, so they are validated whatever the content type.
     params = request.form.to_dict(flat=True)
-    url = public_url()
+    urls = public_urls()
     # Fast path: one HMAC over exactly the URL Twilio was given. `validate` always computes
     # two (the URL with and without its port) plus URL parsing, ~175 µs a webhook; it still
     # decides every request this one HMAC does not accept.
-    expected = current_app.extensions["twilio_signer"].sign(url, params)
+    expected = current_app.extensions["twilio_signer"].sign(urls[0], params)
     if hmac.compare_digest(expected.encode(), signature.encode()):
         return True
-    return bool(validator.validate(url, params, signature))
+    return any(validator.validate(url, params, signature) for url in urls)
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:

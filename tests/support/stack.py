@@ -113,6 +113,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self._server.shutdown()  # type: ignore[attr-defined]
+        status_server = getattr(self, "status_server", None)
+        if status_server is not None:
+            status_server.shutdown()
         self.simulator.stop()  # type: ignore[attr-defined]
 
 
@@ -122,14 +125,18 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
     from simulator.client import SimulatorClient
     from webhooks import create_app
 
-    web_port, sim_port = free_port(), free_port()
+    web_port, sim_port, status_port = free_port(), free_port(), free_port()
+    # Status callbacks at a port of their own, as the Procfile's `callbacks` process serves them.
     settings = replace(base, public_base_url=f"http://127.0.0.1:{web_port}",
+                       status_callback_base_url=f"http://127.0.0.1:{status_port}",
                        twilio_api_base_url=f"http://127.0.0.1:{sim_port}")
     env = dict(os.environ, **settings_env(settings), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
     app = create_app(settings)
     roster: Roster = app.extensions["dispatch_context"].roster
     server = make_server("127.0.0.1", web_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True, name="web").start()
+    status_server = make_server("127.0.0.1", status_port, app, threaded=True)
+    threading.Thread(target=status_server.serve_forever, daemon=True, name="callbacks").start()
     simulator = Simulator(SimulatorConfig(
         port=sim_port, app_url=settings.public_base_url, account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token, number=roster.service_number, time_scale=time_scale,
@@ -139,6 +146,7 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
     r = redis.Redis.from_url(settings.redis_url)
     stack = Stack(settings, settings.public_base_url, SimulatorClient(simulator.url), simulator, roster, r, [],
                   server, env)
+    stack.status_server = status_server  # type: ignore[attr-defined]
     for _ in range(workers):
         stack.start_worker()
     stack.wait_for_workers(workers)

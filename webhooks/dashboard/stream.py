@@ -14,9 +14,10 @@ applies it in place instead of re-reading the whole snapshot.
 - Bounded: a response ends after LIFETIME seconds, or when the session has expired (checked
   at most once a SESSION_CHECK interval, and at every heartbeat), so a thread is never held
   forever; `retry:` tells the browser to reconnect at once.
-  At most DASHBOARD_MAX_STREAMS (a setting, 24) streams per process hold a thread at a
-  time (the same threads answer Twilio's webhooks: size gunicorn's --threads above it);
-  past that the answer is 503 with Retry-After and the page polls meanwhile.
+  At most DASHBOARD_MAX_STREAMS streams per process hold a thread at a time: the
+  Procfile's `dashboard` process holds many, the `web` processes none (their few threads
+  are for Twilio's webhooks). Past the cap the answer is 503 with Retry-After and the
+  page polls meanwhile.
 """
 from __future__ import annotations
 
