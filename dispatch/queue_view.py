@@ -8,7 +8,7 @@ full numbers off every screen by construction.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +62,9 @@ class QueueRow:
     can_offer_again: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a str, number, bool or None: a shallow copy is what asdict gives,
+        # without its recursive deep copy (over half a 1,000-request snapshot's CPU).
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class LiaisonRow:
     since: float | None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # flat; `languages` is an immutable tuple (JSON renders it as a list)
 
 
 def _outcome(rec: RequestRecord) -> str:

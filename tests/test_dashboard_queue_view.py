@@ -132,3 +132,15 @@ def test_a_duty_override_wins_and_a_call_in_progress_still_shows():
     assert (by_id["l-b"].state, by_id["l-b"].duty_override) == ("off", "off")
     on = build_liaisons([liaison("l-b", duty="sat 08:00-09:00")], [status("l-b", duty="on")], at, str)
     assert (on[0].state, on[0].on_duty) == ("idle", True)
+
+
+def test_a_row_as_json_carries_every_field_and_is_a_copy():
+    """as_dict is the row the page draws: every field, and changing it changes nothing else."""
+    import dataclasses
+    import json
+
+    row = queue_row(rec(1, "connected", 100, connected_at=repr(NOW - 70)), NOW, 30, str, str, "V")
+    out = row.as_dict()
+    assert out == dataclasses.asdict(row) and json.loads(json.dumps(out)) == out
+    out["id"] = "changed"
+    assert row.id == "R00001"
