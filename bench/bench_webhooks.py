@@ -3,9 +3,9 @@
     .venv/bin/python bench/bench_webhooks.py [--duration 20] [--concurrency 32] [--slice 5]
                                              [--client auto|wrk|python] [--log-level INFO]
 
-Starts an embedded Redis and two gunicorn servers with the Procfile's `web` settings (2 workers
-x 8 threads) on loopback: the real app (`wsgi:app`) and a bare Flask app answering a fixed
-TwiML document (bench/_bare_app.py). `--concurrency` keep-alive clients then POST for
+Starts an embedded Redis and two gunicorn servers with the Procfile's `web` settings (read
+from the Procfile: 2 workers x 2 threads, --reuse-port) on loopback: the real app (`wsgi:app`)
+and a bare Flask app answering a fixed TwiML document (bench/_bare_app.py). `--concurrency` keep-alive clients then POST for
 `--duration` seconds to each of, taking turns in `--slice`-second slices:
 
   bare      the fixed-TwiML endpoint (same request bytes as "incoming")

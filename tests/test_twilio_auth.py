@@ -2,7 +2,8 @@
 SDK's full check accepts (Twilio's port variants) is still accepted."""
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from webhooks.twilio_auth import Signer
@@ -65,7 +66,7 @@ def _split_app(ctx, settings):
 
 
 def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_is_not(ctx, settings):
-    app, context = _split_app(ctx, settings)
+    app, _context = _split_app(ctx, settings)
     client = app.test_client()
     params = {"CallSid": "CA" + "c" * 32, "CallStatus": "completed", "AccountSid": settings.twilio_account_sid}
     validator = RequestValidator(settings.twilio_auth_token)

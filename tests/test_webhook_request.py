@@ -6,7 +6,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import werkzeug.formparser  # noqa: F401  (registers the codec error handler parse_qsl uses below)
 from flask import Flask, request
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.signing import signature
 from webhooks.webhook_request import WebhookRequest, parse_urlencoded

@@ -13,10 +13,9 @@ from __future__ import annotations
 from io import BytesIO
 from urllib.parse import unquote
 
+import werkzeug.formparser  # noqa: F401  (registers the "werkzeug.url_quote" codec error handler)
 from flask import Request
 from werkzeug.exceptions import ClientDisconnected
-
-import werkzeug.formparser  # noqa: F401  (registers the "werkzeug.url_quote" codec error handler)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
