@@ -31,8 +31,8 @@
   var DEBOUNCE_MS = 500;         // a message the page cannot apply: re-read the snapshot, at most twice a second
   var POLL_MS = 3000;           // while the stream is down (or the server has no room for it)
   var POLL_MAX_AGE = 2;         // s: a poll takes a read another page caused (one read per process per poll)
-  var FIGURES_MS = 15000;       // while live: today's figures and the audit log from a snapshot this often ...
-  var FIGURES_MAX_AGE = 10;     // ... which may be a read the server shared up to this many seconds ago
+  var FIGURES_MS = 30000;       // while live: today's figures and the audit log from a snapshot this often ...
+  var FIGURES_MAX_AGE = 20;     // ... which may be a read the server shared up to this many seconds ago
   var KEPT_MESSAGES = 5000;     // messages kept to re-apply over a snapshot read before them
   var KEEPALIVE_MS = 60000;     // at most one "still here" per minute of activity
 
