@@ -274,7 +274,7 @@ class Dispatcher:
             return
         if out.previous == State.OFFERING and rec.offer_liaison:
             if rec.offer_call:
-                self._hang_up(rec.id, rec.offer_call)
+                self.hang_up(rec.id, rec.offer_call)
             self.board.release(rec.offer_liaison, rec.id, only_if=(RINGING,))
         log.info("request %s: to the vendor (%s)", rec.id, reason)
         self._dial_vendor(out.record, token, self.ctx.roster.vendor.number)  # type: ignore[arg-type]
@@ -473,14 +473,14 @@ class Dispatcher:
                 self.to_vendor(rec, "liaison window closed")
             elif offer_over:
                 if rec.offer_call:
-                    self._hang_up(rec.id, rec.offer_call)
+                    self.hang_up(rec.id, rec.offer_call)
                 self.end_offer(rec.id, rec.offer_id, rec.offer_liaison, "timeout")
             else:
                 self.store.set_deadline(rec.id, min(rec.offer_at + self._offer_bound(), self._window_end(rec)))  # type: ignore[operator]
         elif rec.state == State.VENDOR_DIALING:
             if rec.vendor_at is not None and now >= rec.vendor_at + self._vendor_bound():
                 if rec.vendor_call:
-                    self._hang_up(rec.id, rec.vendor_call)
+                    self.hang_up(rec.id, rec.vendor_call)
                 self.vendor_failed(rec.id, rec.extra.get("vendor_token", ""), "timeout")
             else:
                 self.store.set_deadline(rec.id, (rec.vendor_at or now) + self._vendor_bound())
@@ -543,11 +543,7 @@ class Dispatcher:
             self.ctx.jobs.submit("hang_up", rec.id, rec.vendor_call)
 
     def hang_up(self, request_id: str, call_sid: str) -> None:
-        """The hang_up job: stop a call (see _hang_up)."""
-        self._hang_up(request_id, call_sid)
-
-    def _hang_up(self, request_id: str, call_sid: str) -> None:
-        """Stop a call; if the phone network refuses after its retries, log it and go on:
+        """Stop a call (inline from a worker, or as the hang_up job); if the phone network refuses after its retries, log it and go on:
         a failed hang-up must not keep a request from moving on or a liaison from being
         freed (the call's own status callback is guarded by the offer or vendor token)."""
         try:

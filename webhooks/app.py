@@ -38,12 +38,13 @@ class RequestGate:
     """At most `limit` requests compute at once in this process, and dashboard requests
     (pages, snapshots, actions) at most `side_limit` of their own; event streams are exempt.
 
-    gunicorn's threads are shared by Twilio's webhooks and the dashboards' event streams,
-    which hold a thread each for minutes (WEB_THREADS must cover both). Streams mostly
-    sleep; the rest compute, and past a few computing threads Python threads only fight
-    over the GIL. A dashboard snapshot read at 1,000 open requests takes ~150 ms of CPU
-    (seconds under a surge): with their own slots, a burst of them never leaves a webhook
-    waiting for one. Requests past a limit wait here, as in a smaller thread pool.
+    It matters where one process has many threads: the Procfile's `dashboard` process,
+    whose threads are mostly event streams holding a thread each for minutes. Streams
+    mostly sleep; the rest compute, and past a few computing threads Python threads only
+    fight over the GIL. A dashboard snapshot read at 1,000 open requests takes ~60 ms of
+    CPU (more under a surge): with their own slots, a burst of them never holds up the
+    page's other requests. Requests past a limit wait here, as in a smaller thread pool.
+    (A `web` process's 2 threads are below both limits.)
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], limit: int, exempt: tuple[str, ...] = (),
