@@ -140,6 +140,10 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nstopping…")
     finally:
+        # A second Ctrl-C or SIGTERM (make passes one on too) must not cut the stop short
+        # and leave the embedded Redis running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop.set()
         for p in procs:
             if p.poll() is None:
