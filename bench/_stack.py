@@ -242,7 +242,7 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def gunicorn_shape(kind: str = "web") -> str:
-    """'2 workers x 8 threads': how the Procfile's `kind` entry runs gunicorn here."""
+    """'2 workers x 2 threads': how the Procfile's `kind` entry runs gunicorn here."""
     from scripts.procfile import option
 
     _, argv = procfile_process(kind, clean_env({}))
@@ -338,7 +338,8 @@ class Stack:
 
     def start_worker(self) -> None:
         n = len(self.procs.pids("worker"))
-        self.procs.spawn(f"worker{n + 1}", [PY, "-m", "workers.worker"], self.env)
+        assigned, argv = procfile_process("worker", self.env)
+        self.procs.spawn(f"worker{n + 1}", argv, {**self.env, **assigned})
 
     def wait_workers(self, n: int, timeout: float = 30.0) -> None:
         from dispatch import keys

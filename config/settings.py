@@ -94,12 +94,11 @@ class Settings:
         """Cross-field checks an operator would otherwise discover on a live call."""
         if self.unknown_callers not in ("pin", "refuse"):
             raise _env_error("UNKNOWN_CALLERS", "must be 'pin' or 'refuse'")
-        if not self.public_base_url.startswith(("http://", "https://")):
-            raise _env_error("PUBLIC_BASE_URL", "must start with http:// or https://")
-        if self.status_callback_base_url and not self.status_callback_base_url.startswith(("http://", "https://")):
-            raise _env_error("STATUS_CALLBACK_BASE_URL", "must start with http:// or https://")
-        if self.twilio_api_base_url and not self.twilio_api_base_url.startswith(("http://", "https://")):
-            raise _env_error("TWILIO_API_BASE_URL", "must start with http:// or https://")
+        for name, required in (("public_base_url", True), ("status_callback_base_url", False),
+                               ("twilio_api_base_url", False)):
+            value = getattr(self, name)
+            if (value or required) and not value.startswith(("http://", "https://")):
+                raise _env_error(name.upper(), "must start with http:// or https://")
         if not self.twilio_account_sid.startswith("AC") or len(self.twilio_account_sid) != 34:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",

@@ -543,9 +543,10 @@ class Dispatcher:
             self.ctx.jobs.submit("hang_up", rec.id, rec.vendor_call)
 
     def hang_up(self, request_id: str, call_sid: str) -> None:
-        """Stop a call (inline from a worker, or as the hang_up job); if the phone network refuses after its retries, log it and go on:
-        a failed hang-up must not keep a request from moving on or a liaison from being
-        freed (the call's own status callback is guarded by the offer or vendor token)."""
+        """Stop a call (inline in a worker, or as the hang_up job); if the phone network
+        refuses after its retries, log it and go on: a failed hang-up must not keep a
+        request from moving on or a liaison from being freed (the call's own status
+        callback is guarded by the offer or vendor token)."""
         try:
             self.ctx.telephony.hangup(call_sid)
         except TelephonyError as exc:

@@ -26,6 +26,8 @@ def test_values_are_converted():
     ({"LOCAL_MODE": "maybe"}, "LOCAL_MODE", "true or false"),
     ({"UNKNOWN_CALLERS": "ask"}, "UNKNOWN_CALLERS", "'pin' or 'refuse'"),
     ({"PUBLIC_BASE_URL": "dispatch.example.gov"}, "PUBLIC_BASE_URL", "http"),
+    ({"STATUS_CALLBACK_BASE_URL": "status.example.gov"}, "STATUS_CALLBACK_BASE_URL", "http"),
+    ({"TWILIO_API_BASE_URL": "api.example"}, "TWILIO_API_BASE_URL", "http"),
     ({"TWILIO_ACCOUNT_SID": "abc"}, "TWILIO_ACCOUNT_SID", "AC"),
     ({"REDIS_SENTINELS": "nohost"}, "REDIS_SENTINELS", "host:port"),
     ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),

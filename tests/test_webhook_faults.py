@@ -48,9 +48,11 @@ def dead_redis_app(ctx, telephony, jobs):
 def test_signature_checked_against_public_url_behind_a_tls_proxy(ctx, r, telephony, jobs):
     from dataclasses import replace
 
+    from dispatch.context import build_context
     from webhooks import create_app
 
-    ctx.settings = replace(ctx.settings, public_base_url="https://dispatch.example.gov")
+    behind_proxy = replace(ctx.settings, public_base_url="https://dispatch.example.gov")
+    ctx = build_context(behind_proxy, jobs=jobs, telephony=telephony, r=r)
     client = create_app(context=ctx).test_client()
     params = {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "SomeNewTwilioField": "x"}
     sig = RequestValidator(ctx.settings.twilio_auth_token).compute_signature(

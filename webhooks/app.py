@@ -14,7 +14,6 @@ from twilio.request_validator import RequestValidator
 from config.settings import Settings
 from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
-from dispatch.urls import Urls
 from dispatch.sms.service import failure_hook as sms_failure_hook
 from webhooks.fallback import install_error_handlers
 from webhooks.twilio_auth import Signer
@@ -112,7 +111,6 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
-    app.extensions["signed_urls"] = Urls(settings.public_base_url, settings.status_callback_base_url)
     try:
         context.liaisons.sync([l.id for l in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML

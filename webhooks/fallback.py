@@ -21,7 +21,6 @@ from webhooks.twiml import direct_vendor, say, twiml
 bp = Blueprint("fallback", __name__)
 log = logging.getLogger("webhooks.fallback")
 
-_CALLBACKS = paths.STATUS_CALLBACKS
 _INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR}
 MESSAGE = "Connecting you directly to the interpretation line. Please hold."
 
@@ -62,7 +61,7 @@ def safe_answer(exc: BaseException) -> Response:
         reply = MessagingResponse()
         reply.message("Sorry, the interpretation service hit a problem. Please call the desk for an interpreter.")
         return Response(str(reply), mimetype="text/xml")
-    if path in _CALLBACKS or not path.startswith("/voice/"):
+    if path in paths.STATUS_CALLBACKS or not path.startswith("/voice/"):
         return twiml(VoiceResponse())
     if path in _INTERPRETER_LEGS:
         response = VoiceResponse()

@@ -23,11 +23,12 @@ def public_urls() -> list[str]:
     """The URL Twilio signed: the base URL it was given for this path (public, or the status
     base for status callbacks) + path + query string; then the other base, for a number whose
     status URL was set up on the public host."""
-    urls = current_app.extensions["signed_urls"]
+    urls = current_app.extensions["dispatch_context"].urls  # the very URLs we hand to Twilio
     query = request.query_string.decode()
     tail = request.path + (f"?{query}" if query else "")
     first = urls.base_for(request.path)
-    return [first + tail] + [base + tail for base in (urls.base, urls.status_base) if base != first][:1]
+    other = urls.status_base if first == urls.base else urls.base
+    return [first + tail] if other == first else [first + tail, other + tail]
 
 
 class Signer:
