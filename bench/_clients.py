@@ -1,15 +1,17 @@
 """Load clients for bench_stream.py, run as separate processes so their timing is not
 disturbed by the benchmark driver (which opens requests from several threads).
 
-    python bench/_clients.py sse  --base URL --cookies FILE --seconds S --out FILE
+    python bench/_clients.py sse  --base URL --cookies FILE --seconds S --out FILE [--settle S]
     python bench/_clients.py pace --base URL --reqs FILE --rate R --seconds S --out FILE
 
 sse:  one asyncio loop playing one dashboard page per cookie, as dashboard.js behaves
       (event stream whose messages carry the changed rows, applied on arrival; a snapshot
       read when the stream connects, every FIGURES_MS for the figures, and after a message
       it cannot apply; 3 s polling and back-off while the server refuses the stream);
-      chunked HTTP/1.1 parsed by hand. For every message: arrival time minus the time in
-      its stream id (Redis's clock, ms) = delivery latency.
+      chunked HTTP/1.1 parsed by hand. For every message: arrival time (when its chunk was
+      read) minus the time in its stream id (Redis's clock, ms) = delivery latency. Also
+      reports its own CPU per second and how late its loop ran (after --settle seconds),
+      so that a reader can tell the pages kept up and the latency is the server's.
 pace: signed webhook POSTs at a fixed rate (open loop: latency is measured from the
       moment a request was due, so a stalled server cannot hide its queue).
 Both stop by themselves after --seconds and write JSON to --out. Loopback only.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import queue
 import random
@@ -29,8 +32,14 @@ from urllib.parse import urlsplit
 
 
 # ------------------------------------------------------------------------------ SSE streams
-async def _read_chunked_lines(reader: asyncio.StreamReader):  # type: ignore[no-untyped-def]
-    """Yield decoded text lines of a chunked HTTP body."""
+async def _read_chunks(reader: asyncio.StreamReader):  # type: ignore[no-untyped-def]
+    """Yield (arrival time, the complete lines) of each chunk of a chunked HTTP body.
+
+    The time is taken as soon as the chunk is read, before anything is parsed, and the
+    messages in it are found by one regex pass over the bytes: this one process plays 50
+    pages, and per-line Python work made it fall behind in a surge (the server had written
+    a batch within 70 ms; the pages read it 400-640 ms later), which the latency counted.
+    """
     pending = b""
     while True:
         size_line = await reader.readline()
@@ -40,11 +49,11 @@ async def _read_chunked_lines(reader: asyncio.StreamReader):  # type: ignore[no-
         if size == 0:
             return
         data = await reader.readexactly(size + 2)
-        # Split the whole chunk at once: a batch of messages with their rows is a chunk of
-        # hundreds of KB, and taking one line off the front at a time copied it per line.
-        *lines, pending = (pending + data[:-2]).split(b"\n")
-        for line in lines:
-            yield line.decode("utf-8", "replace")
+        now = time.time()
+        text = pending + data[:-2]
+        cut = text.rfind(b"\n") + 1
+        pending = text[cut:]
+        yield now, text[:cut]
 
 
 class _Http:
@@ -78,12 +87,8 @@ class _Http:
 
 
 _LAST_EVENT = re.compile(rb'"last_event_id":"([0-9]+)-([0-9]+)"')
-_APPLICABLE = ('"row":', '"liaison":{', '"audit":[')   # dashboard.js applicable(): what it can draw in place
-
-
-def _id(text: str) -> tuple[int, int]:
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
+_MESSAGE = re.compile(rb"^id: ([0-9]+)-([0-9]+)\n(?:data: ([^\n]*))?", re.MULTILINE)
+_APPLICABLE = re.compile(rb'"row":|"liaison":\{|"audit":\[')  # dashboard.js applicable(): drawn in place
 
 
 def _page_timings() -> tuple[float, float, float, float, float]:
@@ -112,6 +117,8 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
     http = _Http(host, port, cookie)
     state = {"open": False, "pending": False, "again": False}
     told: list[tuple[int, int]] = []      # ids of events this page could not apply, not yet shown
+    arrivals: list[tuple[float, int]] = []  # (arrival, the event's ms): latencies worked out at the end
+    shown: list[tuple[float, int]] = []     # (shown, the event's ms): on arrival, or by a snapshot read
 
     async def refresh(max_age: float = 0) -> None:
         if state["pending"]:
@@ -126,7 +133,7 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
         if m:
             covered = (int(m.group(1)), int(m.group(2)))
             while told and told[0] <= covered:   # the page now shows these events
-                out["shown"].append((round(now, 4), round(now * 1e3 - told.pop(0)[0], 2)))
+                shown.append((now, told.pop(0)[0]))
         state["pending"] = False
         if state["again"]:
             state["again"] = False
@@ -159,14 +166,14 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
 
     poll_task = asyncio.ensure_future(poller())
     figures_task = asyncio.ensure_future(figures())
-    last_id = current = ""
+    last_id = ""
     delay = random.uniform(1.0, 2.0)  # browsers' retries are not in step either
     try:
         while time.time() < stop_at:
             t_connect = time.time()
             try:
                 reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 out["errors"] += 1
                 await asyncio.sleep(delay)
                 continue
@@ -188,21 +195,21 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
                 asyncio.ensure_future(refresh())
                 # One timeout for the whole response (a wait_for per line cost a task per line).
                 async with asyncio.timeout(max(0.0, stop_at - time.time())):
-                    async for line in _read_chunked_lines(reader):
-                        if line.startswith("id: "):
-                            now = time.time()
-                            last_id = current = line[4:].strip()
-                            out["latency"].append((round(now, 4), round(now * 1e3 - int(last_id.split("-", 1)[0]), 2)))
-                        elif not line:
-                            current = ""                                   # the end of a message
-                        elif line.startswith("data: ") and current:
-                            if any(key in line for key in _APPLICABLE):   # drawn in place at once
-                                out["shown"].append(out["latency"][-1])
-                            else:                                          # re-read the snapshot
-                                told.append(_id(current))
+                    async for now, text in _read_chunks(reader):
+                        found = None
+                        for found in _MESSAGE.finditer(text):
+                            event = (int(found.group(1)), int(found.group(2)))
+                            arrivals.append((now, event[0]))
+                            data = found.group(3)
+                            if data is not None and _APPLICABLE.search(data):   # drawn in place at once
+                                shown.append((now, event[0]))
+                            else:                                               # re-read the snapshot
+                                told.append(event)
                                 schedule()
+                        if found is not None:
+                            last_id = f"{found.group(1).decode()}-{found.group(2).decode()}"
                     out["reconnects"] += 1   # the server ended the response (its lifetime)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 out["errors"] += 1
@@ -212,9 +219,11 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
     finally:
         poll_task.cancel()
         figures_task.cancel()
+        out["latency"] = [(round(t, 4), round(t * 1e3 - ms, 2)) for t, ms in arrivals]
+        out["shown"] = sorted((round(t, 4), round(t * 1e3 - ms, 2)) for t, ms in shown)
 
 
-def run_sse(base: str, cookies: list[str], seconds: float) -> dict:
+def run_sse(base: str, cookies: list[str], seconds: float, settle: float = 0.0) -> dict:
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     stop_at = time.time() + seconds
@@ -222,18 +231,40 @@ def run_sse(base: str, cookies: list[str], seconds: float) -> dict:
              "shown": []}
             for _ in cookies]
 
+    per_second: list[float] = []   # this process's CPU in each second: is the measuring client keeping up?
+    stalls: list[float] = []       # how late a 10-ms timer fired: the loop could not read meanwhile
+
+    async def meter() -> None:
+        await asyncio.sleep(settle)  # the pages connecting: before the benchmark's clock starts
+        used, second = time.process_time(), time.time() + 1.0
+        while time.time() < stop_at:
+            due = time.time() + 0.01
+            await asyncio.sleep(0.01)
+            stalls.append(time.time() - due)
+            if time.time() >= second:
+                now = time.process_time()
+                per_second.append(now - used)
+                used, second = now, second + 1.0
+
     async def main() -> None:
+        # No cyclic GC in this short-lived process: a full collection over the samples piling
+        # up here would pause every page at once, and count as the server's delay.
+        gc.disable()
+        metering = asyncio.ensure_future(meter())
         await asyncio.gather(*[_browser(host, port, c, stop_at, o) for c, o in zip(cookies, outs)])
+        metering.cancel()
 
     asyncio.run(main())
-    return {"streams": outs, "client_cpu_s": time.process_time()}
+    return {"streams": outs, "client_cpu_s": time.process_time(), "client_cpu_peak": max(per_second, default=0.0),
+            "client_stall_max_ms": max(stalls, default=0.0) * 1e3,
+            "client_stall_p99_ms": sorted(stalls)[int(len(stalls) * 0.99)] * 1e3 if stalls else 0.0}
 
 
 # ------------------------------------------------------------------------------ paced webhooks
 def run_pace(base: str, reqs: list[list[str]], rate: float, seconds: float, threads: int = 16) -> dict:
     import requests
 
-    todo: "queue.Queue[tuple[float, int] | None]" = queue.Queue()
+    todo: queue.Queue[tuple[float, int] | None] = queue.Queue()
     results: list[tuple[float, float, int]] = []
     lock = threading.Lock()
 
@@ -287,12 +318,13 @@ def main() -> None:
     ap.add_argument("--reqs")
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--settle", type=float, default=0.0, help="sse: seconds before the CPU and stall meter starts")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     if a.mode == "sse":
-        result = run_sse(a.base, json.load(open(a.cookies)), a.seconds)
+        result = run_sse(a.base, json.loads(Path(a.cookies).read_text()), a.seconds, a.settle)
     else:
-        result = run_pace(a.base, json.load(open(a.reqs)), a.rate, a.seconds)
+        result = run_pace(a.base, json.loads(Path(a.reqs).read_text()), a.rate, a.seconds)
     with open(a.out, "w") as f:
         json.dump(result, f)
 
