@@ -258,12 +258,13 @@ class Stack:
 
     def __init__(self, workers: int = 2, web: bool = True, simulator: bool = True,
                  settings: dict[str, str] | None = None, sim_time_scale: float = 0.05,
-                 log_level: str = "INFO"):
+                 log_level: str = "INFO", sim_cpu_idle: bool = False):
         self.n_workers = workers
         self.want_web = web
         self.want_sim = simulator
         self.extra = dict(settings or {})
         self.sim_time_scale = sim_time_scale
+        self.sim_cpu_idle = sim_cpu_idle  # the simulator only on CPU the service leaves (bench/_sim.py)
         self.log_level = log_level
         self.tmp = Path(tempfile.mkdtemp(prefix="ird-bench-"))
         self.procs = Procs(self.tmp)
@@ -358,6 +359,7 @@ class Stack:
             PY, str(BENCH / "_sim.py"), "--port", str(self.sim_port), "--app-url", self.web_url,
             "--account-sid", ACCOUNT_SID, "--auth-token", self.auth_token, "--number", SERVICE_NUMBER,
             "--time-scale", str(self.sim_time_scale), "--default-answer-after", "1.0", "--quiet",
+            *(["--cpu-idle"] if self.sim_cpu_idle else []),
         ], self.env)
         wait_http(self.sim_url + "/sim/calls")
 
