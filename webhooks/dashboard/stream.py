@@ -18,10 +18,14 @@ applies it in place instead of re-reading the whole snapshot.
   Procfile's `dashboard` process holds many, the `web` processes none (their few threads
   are for Twilio's webhooks). Past the cap the answer is 503 with Retry-After and the
   page polls meanwhile.
+- Cheap to fan out: under gunicorn, while a stream is caught up the broadcaster's reader
+  writes its chunks itself (`direct_socket`, broadcast.Direct) and the stream's thread
+  sleeps; elsewhere (another server, TLS in gunicorn) the thread writes them as before.
 """
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -69,13 +73,27 @@ def start_position(r: redis.Redis) -> str:
     return newest if newest != "0" else "0-0"
 
 
+def direct_socket() -> socket.socket | None:
+    """The connection's socket, if the broadcaster may write this response's chunks itself:
+    gunicorn's plain socket (not TLS) under HTTP/1.1, whose streamed responses are chunked,
+    where a send can be told not to block."""
+    sock = request.environ.get("gunicorn.socket")
+    if (type(sock) is not socket.socket or request.environ.get("SERVER_PROTOCOL") != "HTTP/1.1"
+            or not broadcast.DONTWAIT):
+        return None
+    return sock
+
+
 def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, session_id: str, lifetime: float,
-             heartbeat: float) -> Iterator[str]:
+             heartbeat: float, sock: socket.socket | None = None) -> Iterator[str]:
     """The response body: events after `after` until `lifetime` passes or the session ends.
 
     Everything new since this stream's last id goes out as one chunk: in a surge the
     per-message writes (a syscall and a GIL hand-off each, for every open stream) made
-    the streams fall behind. The caller has attached the stream to `hub`.
+    the streams fall behind. With `sock` (direct_socket), while the stream is caught up
+    the broadcaster writes its chunks itself and this thread only sleeps until its next
+    heartbeat or session check, or until the broadcaster hands it back. The caller has
+    attached the stream to `hub`.
     """
     yield f"retry: {RETRY_MS}\n: connected\n\n"
     now = time.monotonic()
@@ -84,6 +102,7 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, session_id:
     # The session is checked at once, then after a message or a heartbeat went out, at most
     # once per check_every: a quiet stream asks Redis once a heartbeat, a busy one once a second.
     next_check, due = now, True
+    direct = broadcast.Direct(sock) if sock is not None else None
     while True:
         now = time.monotonic()
         if now >= deadline:
@@ -99,22 +118,39 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, session_id:
                 return
         wake = min(deadline, next_beat, next_check if due and session_id else deadline)
         text: str | bytes = ""
-        unreachable = False
-        try:
-            got = hub.wait(after, wake - now)
-            if got is not None:
-                text, after = got
-        except broadcast.Behind:
+        unreachable = wrote = False
+        if direct is not None and hub.follow(direct, after):
+            # Messages go out without this thread: wake each check_every to see whether any
+            # did, so that the session is still checked as often as when it writes them.
+            direct.woken.wait(max(0.0, min(wake, now + check_every) - now))
+            hub.unfollow(direct)
+            after, wrote = direct.after, direct.wrote
+            if direct.pending:
+                try:
+                    direct.sock.sendall(direct.pending)   # the rest of a chunk the page was slow to take
+                except OSError:
+                    return
+            if direct.gone:
+                return
+        else:
             try:
-                text, after = hub.catch_up(after)
-            except redis.RedisError:
-                unreachable = True
-                time.sleep(max(0.0, min(1.0, wake - time.monotonic())))
+                got = hub.wait(after, wake - now)
+                if got is not None:
+                    text, after = got
+            except broadcast.Behind:
+                try:
+                    text, after = hub.catch_up(after)
+                except redis.RedisError:
+                    unreachable = True
+                    time.sleep(max(0.0, min(1.0, wake - time.monotonic())))
         now = time.monotonic()
         if text:
             due = True
             yield text
             next_beat = time.monotonic() + heartbeat
+        elif wrote:
+            due = True
+            next_beat = now + heartbeat
         elif now >= next_beat:
             due = True
             yield ": store unavailable\n\n" if unreachable or hub.failing else ": keepalive\n\n"
@@ -141,7 +177,7 @@ def stream() -> Response:
     except Exception:
         slots.release()
         raise
-    resp = Response(generate(hub, c.redis, after, g.user.session_id, lifetime, heartbeat),
+    resp = Response(generate(hub, c.redis, after, g.user.session_id, lifetime, heartbeat, direct_socket()),
                     mimetype="text/event-stream")
     # When the server closes the response, however it ended (even before it started).
     resp.call_on_close(hub.detach)
