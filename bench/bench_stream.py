@@ -120,6 +120,7 @@ def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: in
         time.sleep(1.0)
     pace_out = st.tmp / f"pace-{phase}.json"
     meter = LoadMeter([p for p in [st.redis_pid()] if p])
+    usage0 = st.group_usage()
     t0 = time.time()
     procs.append(subprocess.Popen([PY, str(BENCH / "_clients.py"), "pace", "--base", st.web_url, "--reqs",
                                    str(reqs_file), "--rate", str(args.webhook_rate), "--seconds", str(seconds),
@@ -138,11 +139,13 @@ def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: in
     surge_thread.join(timeout=5)
     for t in readers:
         t.join(timeout=10)
+    usage1, elapsed = st.group_usage(), time.time() - t0
     t1 = t0 + seconds
     results = json.loads(pace_out.read_text())["results"]
     out: dict = {"hook": [lat for due, lat, status in results if due <= t1],
                  "webhook_bad": sum(1 for due, lat, status in results if status != 200),
                  "others": meter.others(), "surge": surge, "seconds": seconds, "lat": [], "shown": [], "snaps": [],
+                 "cpu": {g: (usage1[g][1] - usage0[g][1]) / elapsed for g in usage1 if g in usage0},
                  "first_byte": [], "statuses": {}, "errors": 0, "connected": 0, "streams": 0}
     if cookies is not None:
         loaded = json.loads(stream_out.read_text())
@@ -176,6 +179,7 @@ def pooled(phases: list[dict]) -> dict:
         for code, k in p["statuses"].items():
             out["statuses"][code] = out["statuses"].get(code, 0) + k
     out["others"] = sum(p["others"] for p in phases) / len(phases)
+    out["cpu"] = {g: sum(p["cpu"].get(g, 0.0) for p in phases) / len(phases) for g in phases[0]["cpu"]}
     out["client_cpu"] = sum(p.get("client_cpu", 0.0) for p in phases) / len(phases)
     for key in ("client_cpu_peak", "client_stall_max", "client_stall_p99"):
         out[key] = max(p.get(key, 0.0) for p in phases)
@@ -262,6 +266,8 @@ def main() -> int:
               f"p50 {pct(streamed['shown'], 50):.0f} ms, p99 {pct(streamed['shown'], 99):.0f} ms "
               f"({len(streamed['shown'])} events x pages)")
     print(f"   the phone simulator ran at {'normal CPU priority' if args.sim_normal else 'SCHED_IDLE'}")
+    print("   CPUs used per process group, without / with the pages: " + ", ".join(
+        f"{g} {base['cpu'].get(g, 0.0):.2f} / {streamed['cpu'].get(g, 0.0):.2f}" for g in streamed["cpu"]))
     for name, phases in (("without", without), ("with", with_)):
         for k, r in enumerate(phases, start=1):
             s = r["surge"]
