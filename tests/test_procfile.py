@@ -35,6 +35,16 @@ def test_web_processes_hold_no_streams_and_the_dashboard_process_holds_them():
     assert "--reuse-port" in web, "each web process its own listening socket: connections spread evenly"
 
 
+def test_an_officer_s_webhook_gets_the_cpu_before_callbacks_and_dashboards():
+    def niceness(kind: str) -> int:
+        argv = procfile.command(kind, {})[1]
+        return int(argv[2]) if argv[0] == "nice" else 0
+
+    assert niceness("web") == 0
+    assert niceness("callbacks") > 0 and niceness("dashboard") > 0
+    assert procfile.command("dashboard", {"DASHBOARD_NICE": "0"})[1][:3] == ["nice", "-n", "0"]   # an operator's call
+
+
 def test_variables_override_the_defaults_as_a_shell_would():
     env = {"WEB_THREADS": "6", "PORT": "9000", "WEB_MAX_STREAMS": "", "DASHBOARD_STREAMS": "12"}
     web_env, web = _gunicorn("web", env)
