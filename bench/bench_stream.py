@@ -26,7 +26,10 @@ verdict is on each kind pooled, since a 40-s phase's p99 rests on its 8 slowest 
 The phone simulator stands in for Twilio, which does not share the service's CPUs: it runs
 under SCHED_IDLE (bench/_sim.py --cpu-idle), taking only CPU the service leaves. At normal
 priority (`--sim-normal`) its ~800 call threads, woken together by a burst of ring timeouts,
-held both CPUs with up to 250 threads runnable, and the webhooks' tail measured that.
+held both CPUs with up to 250 threads runnable, and the webhooks' tail measured that. The
+pages stand in for browsers on other computers too: their process runs at nice 10
+(`--pages-nice`), so that its CPU comes less out of the webhooks'; its own delays still count
+in the stream latency, which can only look worse for it.
 
 Stream latency = arrival at the client - the time in the event's Redis stream id (the
 moment the event was appended, on the same machine). If /dashboard/stream is not there,
@@ -111,9 +114,9 @@ def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: in
         # 2-CPU machine; in real life the browsers are elsewhere).
         cookie_file = st.tmp / f"cookies-{phase}.json"
         cookie_file.write_text(json.dumps(cookies))
-        procs.append(subprocess.Popen([PY, str(BENCH / "_clients.py"), "sse", "--base", dash, "--cookies",
-                                       str(cookie_file), "--seconds", str(seconds + 4), "--out", str(stream_out),
-                                       "--settle", "3"]))
+        procs.append(subprocess.Popen(["nice", "-n", str(args.pages_nice), PY, str(BENCH / "_clients.py"), "sse",
+                                       "--base", dash, "--cookies", str(cookie_file), "--seconds", str(seconds + 4),
+                                       "--out", str(stream_out), "--settle", "3"]))
         time.sleep(3.0)  # let the browsers connect (and show if they cannot)
     elif xread:
         readers = xread_readers(st, browsers, seconds + 4, xread_lat)
@@ -208,6 +211,8 @@ def main() -> int:
     ap.add_argument("--webhook-rate", type=float, default=20.0, help="signed /voice/incoming per second (default 20)")
     ap.add_argument("--sim-normal", action="store_true",
                     help="run the phone simulator at normal CPU priority (default: SCHED_IDLE, see bench/_sim.py)")
+    ap.add_argument("--pages-nice", type=int, default=10,
+                    help="CPU niceness of the process playing the pages (default 10; see the module's docstring)")
     ap.add_argument("--max-seconds", type=float, default=900, help="hard bound on the whole run")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a service setting for this run, e.g. --set REQUEST_CONCURRENCY=32 (repeatable)")
@@ -265,7 +270,8 @@ def main() -> int:
         print(f"   event -> shown on a streaming page (its row applied on arrival, or a snapshot read after it): "
               f"p50 {pct(streamed['shown'], 50):.0f} ms, p99 {pct(streamed['shown'], 99):.0f} ms "
               f"({len(streamed['shown'])} events x pages)")
-    print(f"   the phone simulator ran at {'normal CPU priority' if args.sim_normal else 'SCHED_IDLE'}")
+    print(f"   the phone simulator ran at {'normal CPU priority' if args.sim_normal else 'SCHED_IDLE'}, "
+          f"the pages at nice {args.pages_nice}")
     print("   CPUs used per process group, without / with the pages: " + ", ".join(
         f"{g} {base['cpu'].get(g, 0.0):.2f} / {streamed['cpu'].get(g, 0.0):.2f}" for g in streamed["cpu"]))
     for name, phases in (("without", without), ("with", with_)):
