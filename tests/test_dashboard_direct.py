@@ -69,12 +69,12 @@ def wait_until(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-d
         time.sleep(0.01)
 
 
-def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub, ctx):
+def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub, app, ctx):
     server, page = socket.socketpair()
     d = broadcast.Direct(server)
     wait_until(lambda: hub.follow(d, hub.last_id))
     assert hub.direct_streams == 1
-    rec = open_request_ctx(ctx)
+    rec = open_request(app)
     buf = bytearray()
     page.settimeout(5)
     text = read_chunk(page, buf).decode()
@@ -87,14 +87,14 @@ def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub,
     page.close()
 
 
-def test_a_page_too_slow_to_take_a_chunk_is_handed_back_with_the_rest_to_send(hub, ctx):
+def test_a_page_too_slow_to_take_a_chunk_is_handed_back_with_the_rest_to_send(hub, app, ctx):
     server, page = socket.socketpair()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     d = broadcast.Direct(server)
     wait_until(lambda: hub.follow(d, hub.last_id))
     for _ in range(60):   # ~60 rows, far more than the two buffers hold; the page reads nothing
-        open_request_ctx(ctx)
+        open_request(app)
     wait_until(d.woken.is_set)
     assert hub.direct_streams == 0 and d.pending and not d.gone
     # The stream's thread sends the rest (blocking, as gunicorn would) while the page reads:
@@ -114,7 +114,7 @@ def test_a_page_too_slow_to_take_a_chunk_is_handed_back_with_the_rest_to_send(hu
     page.close()
 
 
-def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, ctx, r):
+def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, app, ctx, r):
     """generate() as gunicorn runs it: what it yields goes out as chunks on the same socket."""
     server, page = socket.socketpair()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
@@ -131,7 +131,7 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, c
     wait_until(lambda: hub.direct_streams == 1)
     handed_back = []
     for _ in range(60):   # far more than the buffers hold; the page reads nothing meanwhile
-        open_request_ctx(ctx)
+        open_request(app)
         handed_back.append(hub.direct_streams == 0)
     assert any(handed_back)   # the reader could not finish a chunk and gave the stream back
     wanted = [e.id for e in events.read(ctx.redis, after=start, count=1000)]
@@ -141,7 +141,7 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, c
         text += read_chunk(page, buf).decode()
     assert ids_in(text) == wanted   # every event once, in order, in whole chunks
     wait_until(lambda: hub.direct_streams == 1)   # caught up again: the reader writes it once more
-    late = open_request_ctx(ctx)
+    late = open_request(app)
     more = ""
     while late.id not in more:
         more += read_chunk(page, buf).decode()
@@ -149,7 +149,7 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, c
     page.close()
 
 
-def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, ctx, r):
+def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, app, ctx, r):
     """The reader writes the messages, but the stream's thread still checks the session as
     often as when it wrote them itself (SESSION_CHECK_SECONDS), not only at heartbeats."""
     sid = "direct-test-session"
@@ -166,11 +166,11 @@ def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, 
 
     threading.Thread(target=serve, daemon=True).start()
     wait_until(lambda: hub.direct_streams == 1)
-    open_request_ctx(ctx)
+    open_request(app)
     r.delete(keys.dashboard_session(sid))
     signed_out = time.monotonic()
     while not ended.is_set() and time.monotonic() - signed_out < 5:
-        open_request_ctx(ctx)   # messages keep flowing: the page is live, the session is not
+        open_request(app)   # messages keep flowing: the page is live, the session is not
         time.sleep(0.1)
     assert ended.is_set() and time.monotonic() - signed_out < 2.5
     assert b"event: signedout" in tail[-1]
@@ -178,33 +178,25 @@ def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, 
     page.close()
 
 
-def test_a_page_that_closed_is_noticed_and_dropped(hub, ctx):
+def test_a_page_that_closed_is_noticed_and_dropped(hub, app, ctx):
     server, page = socket.socketpair()
     d = broadcast.Direct(server)
     wait_until(lambda: hub.follow(d, hub.last_id))
     page.close()
-    open_request_ctx(ctx)
+    open_request(app)
     wait_until(d.woken.is_set)
     assert d.gone and hub.direct_streams == 0
     server.close()
 
 
-def test_a_stream_that_is_behind_is_not_followed_until_it_has_caught_up(hub, ctx):
+def test_a_stream_that_is_behind_is_not_followed_until_it_has_caught_up(hub, app, ctx):
     server, page = socket.socketpair()
-    open_request_ctx(ctx)
+    open_request(app)
     wait_until(lambda: hub.last_id != "0-0" and hub.last_id == events.last_id(ctx.redis))
     assert not hub.follow(broadcast.Direct(server), "0-0")
     assert hub.direct_streams == 0
     server.close()
     page.close()
-
-
-def open_request_ctx(ctx):  # type: ignore[no-untyped-def]
-    from dispatch.routing import Caller, Dispatcher
-
-    precinct = ctx.roster.precincts[0]
-    return Dispatcher(ctx).open_request(Caller(precinct.lines[0], "precinct", precinct.id, "Sector B"),
-                                        ctx.catalog.get("spa"))
 
 
 # ------------------------------------------------------------------------------ real gunicorn

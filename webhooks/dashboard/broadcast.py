@@ -259,8 +259,8 @@ class Broadcaster:
 
     # ------------------------------------------------------------------ streams the reader writes
     def _write_direct(self, streams: list[Direct]) -> None:
-        """Each followed stream's new messages as one chunk, written without blocking (the
-        reader's own thread: the ring changes only here, so it is read without the lock)."""
+        """Each followed stream's new messages as one chunk, written without blocking. Runs in
+        the reader's thread, the only one that changes the ring, so it reads it unlocked."""
         for d in streams:
             if not d.lock.acquire(blocking=False):
                 continue  # its thread is taking it back: it reads from the ring itself
