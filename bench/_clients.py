@@ -226,9 +226,7 @@ def run_sse(base: str, cookies: list[str], seconds: float, settle: float = 0.0) 
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     stop_at = time.time() + seconds
-    outs = [{"latency": [], "first_byte_s": [], "status": {}, "errors": 0, "reconnects": 0, "snapshots": [],
-             "shown": []}
-            for _ in cookies]
+    outs = [{"first_byte_s": [], "status": {}, "errors": 0, "reconnects": 0, "snapshots": []} for _ in cookies]
 
     per_second: list[float] = []   # this process's CPU in each second: is the measuring client keeping up?
     stalls: list[float] = []       # how late a 10-ms timer fired: the loop could not read meanwhile

@@ -4,10 +4,12 @@ Same arguments as `python -m simulator`, plus `--cpu-idle`: run every thread of 
 simulator under Linux's SCHED_IDLE policy, so that it gets only the CPU the service leaves
 (the phone network is not on the service's machine; on a shared 2-CPU box its hundreds of
 call threads, all woken by a burst of ring timeouts, otherwise take both CPUs for a second
-or more). Every REST call-create is timestamped (epoch
-seconds, taken when the simulator's handler accepts it) with its `To` and `Url`, and
-`GET /bench/arrivals` returns the list, so a benchmark can tell when the first call for
-a request reached the phone network. Loopback only, like every bench process.
+or more).
+
+Every REST call-create is timestamped (epoch seconds, taken when the simulator's handler
+accepts it) with its `To` and `Url`, and `GET /bench/arrivals` returns the list, so a
+benchmark can tell when the first call for a request reached the phone network. Loopback
+only, like every bench process.
 """
 from __future__ import annotations
 

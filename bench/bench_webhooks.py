@@ -4,9 +4,10 @@
                                              [--client auto|wrk|python] [--log-level INFO]
 
 Starts an embedded Redis and two gunicorn servers with the Procfile's `web` settings (read
-from the Procfile: 2 workers x 2 threads, --reuse-port) on loopback: the real app (`wsgi:app`)
-and a bare Flask app answering a fixed TwiML document (bench/_bare_app.py). `--concurrency` keep-alive clients then POST for
-`--duration` seconds to each of, taking turns in `--slice`-second slices:
+from the Procfile: 2 workers x 2 threads, --reuse-port) on loopback: the real app
+(`wsgi:app`) and a bare Flask app answering a fixed TwiML document (bench/_bare_app.py).
+`--concurrency` keep-alive clients then POST for `--duration` seconds to each of, taking
+turns in `--slice`-second slices:
 
   bare      the fixed-TwiML endpoint (same request bytes as "incoming")
   incoming  POST /voice/incoming            (signature, roster, TwiML; no Redis)

@@ -95,15 +95,15 @@ def main() -> None:
 
     print("Interpretation dispatch — local run")
     print(f"  Redis: {env['REDIS_URL']}" + (" (embedded, append-only)" if embedded else ""))
-    for kind, port in (("web", WEB_PORT), ("callbacks", CALLBACKS_PORT), ("dashboard", DASHBOARD_PORT)):
+    served = (("web", WEB_PORT), ("callbacks", CALLBACKS_PORT), ("dashboard", DASHBOARD_PORT))
+    for kind, port in served:
         assigned, argv = procfile_process(kind, env, port)
         spawn(kind, *argv, extra_env=assigned)
     for n in (1, 2):
         assigned, argv = procfile_process("worker", env)
         spawn(f"worker {n}", *argv, extra_env=assigned)
-    wait_http(f"http://127.0.0.1:{WEB_PORT}/healthz")
-    wait_http(f"http://127.0.0.1:{DASHBOARD_PORT}/healthz")
-    wait_http(f"http://127.0.0.1:{CALLBACKS_PORT}/healthz")
+    for _, port in served:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
     stop = threading.Event()
     if not real_twilio:
         from config.roster import load_roster
