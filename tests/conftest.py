@@ -115,3 +115,23 @@ def stack(stack_session):
     """The running service (web, 2 RQ workers, simulator), reset to a clean state."""
     stack_session.reset()
     yield stack_session
+
+
+@pytest.fixture
+def gunicorn(settings):
+    """Start the service under a real gunicorn: `gunicorn(**setting_overrides)` → Gunicorn
+    (see tests/support/gunicorn.py); every server started is stopped after the test."""
+    from dataclasses import replace
+
+    from tests.support.gunicorn import start_gunicorn
+
+    started = []
+
+    def start(workers: int = 1, threads: int = 4, env: dict[str, str] | None = None, **overrides: object):
+        server = start_gunicorn(replace(settings, **overrides), workers=workers, threads=threads, env=env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
