@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -72,6 +72,9 @@ class Settings:
     wait_alert_seconds: float = 30.0
     request_concurrency: int = 8     # requests (not event streams) one web process runs at once
     dashboard_max_streams: int = 24  # dashboard event streams one process holds at once (0: none, pages poll)
+    metrics_token: str = field(default="", repr=False)  # "": /metrics open; else Bearer token required
+    refused_log_lines: int = 10      # refused requests logged one by one per process ...
+    refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -108,8 +111,10 @@ class Settings:
                 raise _env_error(name.upper(), "must be at least 1")
         if self.dashboard_max_streams < 0:
             raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
+        if self.refused_log_lines < 0:
+            raise _env_error("REFUSED_LOG_LINES", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds"):
+                     "route_lease_seconds", "refused_log_interval"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

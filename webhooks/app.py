@@ -16,14 +16,22 @@ from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
 from dispatch.sms.service import failure_hook as sms_failure_hook
 from webhooks.fallback import install_error_handlers
+from webhooks.logsafe import EscapingFormatter, RefusalLog
 from webhooks.twilio_auth import Signer
 from webhooks.webhook_request import WebhookRequest
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def configure_logging() -> None:
-    """Plain one-line logs; the SDK's request logger would print URLs and headers."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Plain one-line logs, control characters escaped (a value from outside cannot start
+    a line of its own); the SDK's request logger would print URLs and headers. Web and
+    worker processes both call this. A root logger already set up is left as it is."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), handlers=[handler])
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -111,6 +119,14 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
+    app.extensions["refusals"] = RefusalLog(logging.getLogger("webhooks.refused"), settings.refused_log_lines,
+                                            settings.refused_log_interval)
+    if not settings.local_mode:
+        @app.after_request
+        def _hsts(response):  # type: ignore[no-untyped-def]
+            """Browsers keep to https for this host (the dashboard's session cookie included)."""
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+            return response
     try:
         context.liaisons.sync([l.id for l in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML

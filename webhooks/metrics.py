@@ -9,9 +9,14 @@ process is scraped. Families (label values are catalog ids and states, never num
 - ird_time_to_interpreter_seconds{handler}: histogram of today's requests that reached
   an interpreter; it restarts at local midnight, which rate()/increase() treat as a reset
 - ird_liaisons{state}: roster liaisons by live state (idle, ringing, on_call, wrapup, off)
+
+With METRICS_TOKEN set, a scrape must carry `Authorization: Bearer <token>` (Prometheus's
+`authorization` / `bearer_token` scrape options); unset, /metrics is open.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +33,7 @@ from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP
 from dispatch.stats import histogram, todays
 from webhooks.dashboard import snapshot
 from webhooks.deps import ctx
+from webhooks.twilio_auth import log_refusal
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger("webhooks.metrics")
@@ -75,9 +81,24 @@ class DispatchCollector(Collector):
         yield liaisons
 
 
+def bearer_ok(expected: str, header: str) -> bool:
+    """Whether `header` is `Bearer <expected>`, compared in constant time (over digests, so
+    not even the token's length shows in the time taken)."""
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(hashlib.sha256(given.strip().encode()).digest(),
+                               hashlib.sha256(expected.encode()).digest())
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """Text format 0.0.4 by default; OpenMetrics when the scraper asks for it (as Prometheus does)."""
+    token = ctx().settings.metrics_token
+    if token and not bearer_ok(token, request.headers.get("Authorization", "")):
+        log_refusal("missing or wrong metrics bearer token")
+        return Response("401 Unauthorized\n", status=401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DispatchCollector(ctx()))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))

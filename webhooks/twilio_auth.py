@@ -2,7 +2,8 @@
 
 The signature covers the URL Twilio called, so behind a TLS-terminating proxy the
 URL is rebuilt from the configured public (or status-callback) base URL, not from
-what the proxy forwarded to us.
+what the proxy forwarded to us. A request that passed is marked verified (`verified()`):
+only then may an error answer carry anything secret (the vendor's DTMF, a number).
 """
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import hmac
 import logging
 from typing import Any, Callable
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from twilio.request_validator import RequestValidator
+
+from webhooks.logsafe import RefusalLog, clip
 
 log = logging.getLogger("webhooks.auth")
 
@@ -66,14 +69,30 @@ def signature_ok() -> bool:
     return any(validator.validate(url, params, signature) for url in urls)
 
 
+def verified() -> bool:
+    """Whether this request's Twilio signature was checked and good."""
+    return bool(g.get("twilio_verified"))
+
+
+def log_refusal(reason: str, level: int = logging.INFO) -> None:
+    """One short line for a refused request, within this process's refusal budget."""
+    refusals: RefusalLog = current_app.extensions["refusals"]
+    refusals.refused(level, "refused %s %s from %s: %s", clip(request.method, 10), clip(request.path),
+                     clip(request.remote_addr or "-", 50), reason)
+
+
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse (403, nothing changed) a request without a valid X-Twilio-Signature."""
+    """Refuse (403, nothing changed) a request without a valid X-Twilio-Signature; mark
+    the others verified before the view runs."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not signature_ok():
-            log.warning("refused %s: missing or bad X-Twilio-Signature", request.path)
+            # WARNING: a real Twilio request refused here means PUBLIC_BASE_URL or the token is wrong.
+            log_refusal("missing or bad X-Twilio-Signature", logging.WARNING)
             return Response("Forbidden: invalid Twilio signature\n", status=403, mimetype="text/plain")
+        g.twilio_verified = True
         return view(*args, **kwargs)
 
+    wrapper.twilio_only = True  # type: ignore[attr-defined]  # what the route audit looks for
     return wrapper
