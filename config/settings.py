@@ -7,6 +7,7 @@ variable's name and the reason, instead of surfacing mid-call.
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, fields, replace
@@ -16,6 +17,7 @@ from typing import Mapping
 from config.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("config.settings")
 
 
 def _env_error(var: str, reason: str) -> ConfigError:
@@ -86,9 +88,25 @@ class Settings:
             values[f.name] = _convert(var, raw, f.type, f.default)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
-        if not settings.secret_key:
+        if not settings.secret_key and settings.local_mode:
+            # One process on a workstation (`make run` sets one key for all its processes).
+            log.warning("SECRET_KEY is not set: this process uses a random key of its own (LOCAL_MODE); "
+                        "processes sharing a Redis must share one SECRET_KEY")
             settings = replace(settings, secret_key=secrets.token_hex(32))
         return settings
+
+    def require_secret_key(self) -> None:
+        """Refuse to start without SECRET_KEY outside LOCAL_MODE.
+
+        Every process sharing a Redis (web, callbacks, dashboard, workers) must hold the same
+        key: it signs sessions and keys the hash that stands for an unknown caller's number
+        in rate limits (dispatch.pseudonyms). A key made up per process would silently give
+        each process its own hashes, so each would count a flooding phone on its own.
+        """
+        if not self.secret_key:
+            raise _env_error("SECRET_KEY", "must be set outside LOCAL_MODE, to the same value in every web and "
+                                           "worker process (e.g. python -c 'import secrets; "
+                                           "print(secrets.token_hex(32))')")
 
     def validate(self) -> None:
         """Cross-field checks an operator would otherwise discover on a live call."""

@@ -49,7 +49,8 @@ def once(kind: str, token: str) -> str:
 
 
 def rate(scope: str, who: str, window_start: int) -> str:
-    """Counter: requests from one caller in one rate-limit window."""
+    """Counter: requests from one caller (a keyed hash of the number, never the number) in one
+    rate-limit window."""
     return f"{PREFIX}rate:{scope}:{who}:{window_start}"
 
 

@@ -234,7 +234,7 @@ def _queue(response: VoiceResponse, language: Language | None, urgent: bool, lea
     caller = _caller()
     assert caller is not None
     s = ctx().settings
-    if not rate_limit.allow(ctx().redis, "voice", caller.number or "anonymous", s.caller_rate_limit,
+    if not rate_limit.allow(ctx().redis, "voice", ctx().pseudonyms.of(caller.number), s.caller_rate_limit,
                             s.caller_rate_window):
         log.warning("call %s from %s refused: over %d requests in %ds", form("CallSid")[:10], mask(caller.number),
                     s.caller_rate_limit, s.caller_rate_window)

@@ -5,7 +5,8 @@ wraps it in TwiML. The rules it keeps:
 
 - The same MessageSid is handled once: the first reply is stored under a once-key
   and every redelivery gets it back, with nothing new queued.
-- An unregistered number is refused politely and audited, without its text.
+- An unregistered number is refused politely and audited masked, without its text; rate
+  limits count senders by a keyed hash (dispatch.pseudonyms), so it is never written down.
 - Free text is never stored: a request record holds the language id; a pending
   confirmation holds the language id, the URGENT flag and the E.164 callback number.
 - Phone numbers appear masked in every log line.
@@ -15,7 +16,6 @@ The call back is placed by a job (`place_callback`), answered at /voice/callback
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -96,7 +96,8 @@ class SmsService:
     def _handle(self, msg: Inbound) -> str:
         number = _normalise(msg.sender)
         s = self.ctx.settings
-        if not rate_limit.allow(self.r, "sms", _pseudonym(number), s.caller_rate_limit, s.caller_rate_window):
+        if not rate_limit.allow(self.r, "sms", self.ctx.pseudonyms.of(number), s.caller_rate_limit,
+                                s.caller_rate_window):
             log.warning("text from %s refused: over %d texts in %ds", mask(number), s.caller_rate_limit,
                         s.caller_rate_window)
             return replies.TOO_MANY
@@ -422,12 +423,6 @@ def failure_hook(ctx: Context) -> Callable[[RequestRecord], None]:
             ctx.jobs.submit("notify", rec.id, "failed")
 
     return on_failed
-
-
-def _pseudonym(number: str) -> str:
-    """A stable stand-in for a number in short-lived keys (rate limits): an unregistered
-    sender's number is not written to Redis."""
-    return hashlib.sha256((number or "anonymous").encode()).hexdigest()[:20]
 
 
 def _normalise(sender: str) -> str:
