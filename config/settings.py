@@ -69,6 +69,8 @@ class Settings:
     events_maxlen: int = 10000
     caller_rate_limit: int = 10      # webhook requests per caller number ...
     caller_rate_window: int = 60     # ... per this many seconds
+    pin_failures_per_hour: int = 10  # wrong unit PINs per precinct (all callers together) per hour ...
+    pin_lockout_seconds: float = 3600.0  # ... after which that precinct's PIN entry is refused this long
     session_idle_minutes: int = 30
     signin_max_failures: int = 5
     wait_alert_seconds: float = 30.0
@@ -121,13 +123,13 @@ class Settings:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency", "request_concurrency"):
+                     "route_drainers", "route_concurrency", "request_concurrency", "pin_failures_per_hour"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
         if self.dashboard_max_streams < 0:
             raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds"):
+                     "route_lease_seconds", "pin_lockout_seconds"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

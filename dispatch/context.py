@@ -14,6 +14,7 @@ from config.settings import Settings
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.liaisons import LiaisonBoard
+from dispatch.pin_guard import PinGuard
 from dispatch.pseudonyms import Pseudonyms
 from dispatch.redis_conn import connect
 from dispatch.requests import RequestStore
@@ -34,6 +35,7 @@ class Context:
     liaisons: LiaisonBoard = field(init=False)
     urls: Urls = field(init=False)
     pseudonyms: Pseudonyms = field(init=False)
+    pins: PinGuard = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -41,6 +43,7 @@ class Context:
         self.liaisons = LiaisonBoard(self.redis, s.events_maxlen)
         self.urls = Urls(s.public_base_url, s.status_callback_base_url)
         self.pseudonyms = Pseudonyms(s.secret_key)
+        self.pins = PinGuard(self.redis, self.roster, s.pin_failures_per_hour, s.pin_lockout_seconds, s.events_maxlen)
 
 
 def load_catalog_for(settings: Settings) -> Catalog:

@@ -82,3 +82,14 @@ def signin_failures_ip(ip: str) -> str:
 def dashboard_session(session_id: str) -> str:
     """Hash: a signed-in dashboard session (user, CSRF token); its TTL is the idle timeout."""
     return f"{PREFIX}dashboard:session:{session_id}"
+
+
+def pin_failures(precinct_id: str) -> str:
+    """Sorted set: wrong unit PINs keyed for one precinct (by anyone) in the last hour, member
+    a random token, score the epoch (dispatch.pin_guard). No number, no digits."""
+    return f"{PREFIX}pin:failures:{precinct_id}"
+
+
+def pin_lock(precinct_id: str) -> str:
+    """String with a TTL: the epoch until which PIN entry for one precinct is refused."""
+    return f"{PREFIX}pin:lock:{precinct_id}"
