@@ -141,3 +141,36 @@ def test_roster_numbers_are_kept_whole_and_a_retried_pin_request_stays_masked(ct
     texted = dispatcher.open_request(Caller(supervisor.cell, "supervisor", supervisor.precinct, supervisor.id),
                                      None, channel="sms")
     assert texted.caller == supervisor.cell
+
+
+def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(client, settings, ctx, telephony, r,
+                                                                          redis_server):
+    """A supervisor texts a scene's number to be called back on: it is dialled in full, then
+    the record keeps it masked (and hashed, so the same request texted again is still
+    recognised); the reply, kept for redeliveries, shows only its last digits."""
+    from dispatch.sms.service import place_callback
+    from tests.support.signing import signed_post
+
+    scene = "+13475550366"
+    cell = ctx.roster.supervisors[0].cell
+
+    def send(body: str, sid: str) -> str:
+        params = {"From": cell, "Body": body, "MessageSid": sid, "AccountSid": settings.twilio_account_sid}
+        resp = signed_post(client, settings, "/sms/incoming", params)
+        assert resp.status_code == 200
+        return resp.get_data(as_text=True)
+
+    reply = send("Spanish call back 347 555 0366", "SM" + "a" * 32)
+    assert "Calling the number ending 0366 now" in reply and scene[2:] not in reply
+    (request_id,) = ctx.requests.open_ids()
+    assert ctx.requests.get(request_id).callback_number == scene   # needed to dial it
+    place_callback(ctx, request_id)
+    assert [c.to for c in telephony.calls] == [scene]
+    rec = ctx.requests.get(request_id)
+    assert rec.callback_number == mask(scene) and rec.extra["callback_key"] == ctx.pseudonyms.of(scene)
+    assert f"You already have request {request_id}" in send("Spanish call back 347 555 0366", "SM" + "b" * 32)
+    assert len(ctx.requests.open_ids()) == 1
+    everything = dump(redis_server.url)
+    for form in forms(scene):
+        assert form not in everything
+    assert cell.encode() in everything, "the supervisor's own cell is a roster number: kept as it is"
