@@ -254,8 +254,8 @@ def test_a_pin_caller_shows_masked_with_a_tag_and_a_pin_lock_as_an_alert(stack, 
     stack.sim.place_call(stranger, stack.roster.service_number, inputs=[
         {"digits": precinct.id + "#"}, {"digits": precinct.pin + "#"},
         {"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
-    row = page.locator("#active tbody tr").first
-    row.locator(".tag", has_text="PIN").wait_for(timeout=8_000)
+    row = page.locator("#active tbody tr", has=page.locator(".tag", has_text="PIN"))
+    row.wait_for(timeout=8_000)
     assert row.locator(".caller").inner_text() == "+1•••••••0388"
     assert stranger not in page.content() and stranger[2:] not in page.content()
 
