@@ -32,6 +32,7 @@ BULLETS = "•" * 7
 """A fixed run of bullets, so a masked number does not even reveal its length."""
 
 _E164 = re.compile(r"\+[1-9][0-9]{4,14}")
+_MASKED = re.compile(r"(\+[0-9]{0,3})?" + BULLETS + r"[0-9]{0,4}")
 
 
 def to_e164(raw: str, region: str = "US") -> str:
@@ -69,11 +70,14 @@ def mask(e164: str) -> str:
 
     Never raises: it is called on whatever a webhook's ``From`` holds. Anything that is
     not E.164 (``anonymous``, ``client:...``, a SIP address) keeps at most its last four
-    digits, so no name or address leaks into a log line.
+    digits, so no name or address leaks into a log line. A masked number is returned as
+    it is: an unknown caller's number is stored masked, and screens mask what they show.
     """
     text = (e164 or "").strip() if isinstance(e164, str) else ""
     if not text:
         return ""
+    if _MASKED.fullmatch(text):
+        return text
     if _E164.fullmatch(text):
         country = _country_code(text)
         return f"+{country}{BULLETS}{text[-4:]}"

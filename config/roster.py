@@ -151,6 +151,7 @@ class Roster:
     _liaison_phones: dict[str, Liaison] = field(init=False, repr=False, compare=False, hash=False)
     _supervisor_cells: dict[str, Supervisor] = field(init=False, repr=False, compare=False, hash=False)
     _users: dict[str, User] = field(init=False, repr=False, compare=False, hash=False)
+    _numbers: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         callers: dict[str, Caller] = {}
@@ -169,6 +170,16 @@ class Roster:
         }
         for name, index in indexes.items():
             object.__setattr__(self, name, index)
+        numbers = {self.service_number, self.vendor.number, self.vendor.alternate or ""}
+        numbers.update(line for p in self.precincts for line in p.lines)
+        numbers.update(s.cell for s in self.supervisors)
+        numbers.update(l.phone for l in self.liaisons)
+        object.__setattr__(self, "_numbers", frozenset(numbers - {""}))
+
+    def knows(self, e164: str) -> bool:
+        """Whether `e164` is one of the roster's own numbers (a line, a cell, a liaison's or the
+        vendor's phone, the service number): only those may be stored in full."""
+        return e164 in self._numbers
 
     def caller(self, e164: str) -> Caller | None:
         """The precinct line or supervisor cell `e164` belongs to; None for any other phone."""

@@ -7,6 +7,7 @@ variable's name and the reason, instead of surfacing mid-call.
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -16,6 +17,7 @@ from typing import Mapping
 from config.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("config.settings")
 
 
 def _env_error(var: str, reason: str) -> ConfigError:
@@ -67,6 +69,8 @@ class Settings:
     events_maxlen: int = 10000
     caller_rate_limit: int = 10      # webhook requests per caller number ...
     caller_rate_window: int = 60     # ... per this many seconds
+    pin_failures_per_hour: int = 10  # wrong unit PINs per precinct (all callers together) per hour ...
+    pin_lockout_seconds: float = 3600.0  # ... after which that precinct's PIN entry is refused this long
     session_idle_minutes: int = 30
     signin_max_failures: int = 5
     wait_alert_seconds: float = 30.0
@@ -89,9 +93,25 @@ class Settings:
             values[f.name] = _convert(var, raw, f.type, f.default)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
-        if not settings.secret_key:
+        if not settings.secret_key and settings.local_mode:
+            # One process on a workstation (`make run` sets one key for all its processes).
+            log.warning("SECRET_KEY is not set: this process uses a random key of its own (LOCAL_MODE); "
+                        "processes sharing a Redis must share one SECRET_KEY")
             settings = replace(settings, secret_key=secrets.token_hex(32))
         return settings
+
+    def require_secret_key(self) -> None:
+        """Refuse to start without SECRET_KEY outside LOCAL_MODE.
+
+        Every process sharing a Redis (web, callbacks, dashboard, workers) must hold the same
+        key: it signs sessions and keys the hash that stands for an unknown caller's number
+        in rate limits (dispatch.pseudonyms). A key made up per process would silently give
+        each process its own hashes, so each would count a flooding phone on its own.
+        """
+        if not self.secret_key:
+            raise _env_error("SECRET_KEY", "must be set outside LOCAL_MODE, to the same value in every web and "
+                                           "worker process (e.g. python -c 'import secrets; "
+                                           "print(secrets.token_hex(32))')")
 
     def validate(self) -> None:
         """Cross-field checks an operator would otherwise discover on a live call."""
@@ -106,7 +126,7 @@ class Settings:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency", "request_concurrency"):
+                     "route_drainers", "route_concurrency", "request_concurrency", "pin_failures_per_hour"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
         if self.dashboard_max_streams < 0:
@@ -114,7 +134,7 @@ class Settings:
         if self.refused_log_lines < 0:
             raise _env_error("REFUSED_LOG_LINES", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds", "refused_log_interval"):
+                     "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

@@ -14,6 +14,8 @@ from config.settings import Settings
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.liaisons import LiaisonBoard
+from dispatch.pin_guard import PinGuard
+from dispatch.pseudonyms import Pseudonyms
 from dispatch.redis_conn import connect
 from dispatch.requests import RequestStore
 from dispatch.telephony import Telephony
@@ -32,11 +34,16 @@ class Context:
     requests: RequestStore = field(init=False)
     liaisons: LiaisonBoard = field(init=False)
     urls: Urls = field(init=False)
+    pseudonyms: Pseudonyms = field(init=False)
+    pins: PinGuard = field(init=False)
 
     def __post_init__(self) -> None:
-        self.requests = RequestStore(self.redis, self.settings.retention_seconds, self.settings.events_maxlen)
-        self.liaisons = LiaisonBoard(self.redis, self.settings.events_maxlen)
-        self.urls = Urls(self.settings.public_base_url, self.settings.status_callback_base_url)
+        s = self.settings
+        self.requests = RequestStore(self.redis, s.retention_seconds, s.events_maxlen)
+        self.liaisons = LiaisonBoard(self.redis, s.events_maxlen)
+        self.urls = Urls(s.public_base_url, s.status_callback_base_url)
+        self.pseudonyms = Pseudonyms(s.secret_key)
+        self.pins = PinGuard(self.redis, self.roster, s.pin_failures_per_hour, s.pin_lockout_seconds, s.events_maxlen)
 
 
 def load_catalog_for(settings: Settings) -> Catalog:
@@ -71,7 +78,9 @@ def build_context(
     r: redis.Redis | None = None,
     roster: Roster | None = None,
 ) -> Context:
-    """Everything a process needs; fails fast on a bad roster or language file."""
+    """Everything a process needs; fails fast on a bad roster or language file, or without
+    the SECRET_KEY every process must share."""
+    settings.require_secret_key()
     catalog = load_catalog_for(settings)
     roster = roster or load_roster_for(settings, catalog)
     r = r or connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)

@@ -49,7 +49,8 @@ def once(kind: str, token: str) -> str:
 
 
 def rate(scope: str, who: str, window_start: int) -> str:
-    """Counter: requests from one caller in one rate-limit window."""
+    """Counter: requests from one caller (a keyed hash of the number, never the number) in one
+    rate-limit window."""
     return f"{PREFIX}rate:{scope}:{who}:{window_start}"
 
 
@@ -81,3 +82,14 @@ def signin_failures_ip(ip: str) -> str:
 def dashboard_session(session_id: str) -> str:
     """Hash: a signed-in dashboard session (user, CSRF token); its TTL is the idle timeout."""
     return f"{PREFIX}dashboard:session:{session_id}"
+
+
+def pin_failures(precinct_id: str) -> str:
+    """Sorted set: wrong unit PINs keyed for one precinct (by anyone) in the last hour, member
+    a random token, score the epoch (dispatch.pin_guard). No number, no digits."""
+    return f"{PREFIX}pin:failures:{precinct_id}"
+
+
+def pin_lock(precinct_id: str) -> str:
+    """String with a TTL: the epoch until which PIN entry for one precinct is refused."""
+    return f"{PREFIX}pin:lock:{precinct_id}"

@@ -48,6 +48,7 @@ class QueueRow:
     precinct: str
     unit: str
     caller: str                    # masked
+    caller_kind: str               # "precinct" | "supervisor" | "pin" (an unregistered phone, by unit PIN)
     handler: str                   # liaison name, vendor name, or "" while nobody is on it
     handler_kind: str              # "liaison" | "vendor" | ""
     since: float
@@ -127,7 +128,7 @@ def queue_row(rec: RequestRecord, now: float, alert_after: float,
         id=rec.id, state=rec.state.value, state_label=STATE_LABELS[rec.state], channel=rec.channel,
         urgent=rec.urgent, language=rec.language_name or "Unknown language",
         precinct=precinct_name(rec.precinct) if rec.precinct else "", unit=rec.unit,
-        caller=mask(rec.caller or rec.callback_number), handler=handler, handler_kind=kind,
+        caller=mask(rec.caller or rec.callback_number), caller_kind=rec.caller_kind, handler=handler, handler_kind=kind,
         since=since, wait_seconds=round(wait, 1), alert=rec.waiting and wait > alert_after,
         time_to_interpreter=None if tti is None else round(tti, 1),
         connected_at=rec.connected_at, ended_at=rec.ended_at,

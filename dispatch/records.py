@@ -21,7 +21,7 @@ class RequestRecord:
     language: str | None          # catalog id; None when the caller did not know it
     language_name: str
     urgent: bool
-    caller: str                   # E.164 of the officer's phone
+    caller: str                   # E.164 of a roster phone; masked for any other (a PIN caller)
     caller_kind: str              # "precinct" | "supervisor" | "pin"
     precinct: str
     unit: str

@@ -21,6 +21,7 @@ from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.languages import Language
 from dispatch.liaisons import ON_CALL, RINGING
+from dispatch.pseudonyms import kept_number
 from dispatch.records import RequestRecord
 from dispatch.states import State
 from dispatch.telephony import CallRequest, TelephonyError
@@ -87,7 +88,9 @@ class Dispatcher:
         record = self.store.create({
             "channel": channel, "language": language.id if language else "",
             "language_name": language.name if language else "Unknown language", "urgent": urgent,
-            "caller": caller.number, "caller_kind": caller.kind, "precinct": caller.precinct,
+            # A PIN caller's phone is not the department's: the record keeps it masked, so
+            # nothing may rely on calling it back from here (the live call's From is Twilio's).
+            "caller": kept_number(self.ctx.roster, caller.number), "caller_kind": caller.kind, "precinct": caller.precinct,
             "unit": caller.unit, "officer_call": officer_call, "callback_number": callback_number,
             "previous": previous,
         }, state=state)

@@ -235,3 +235,37 @@ def test_an_idle_session_returns_the_page_to_sign_in(stack, page):
     events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # the stream checks the session after it
     page.wait_for_url(re.compile(r"/dashboard/signin\?expired=1$"))
     assert "signed out after" in page.locator(".notice").inner_text()
+
+
+def test_a_pin_caller_shows_masked_with_a_tag_and_a_pin_lock_as_an_alert(stack, page):
+    """A request from an unregistered phone (precinct + unit PIN) is tagged PIN and masked; a
+    precinct whose PIN entry is locked appears at the top, live and on a fresh load, until
+    the lock ends. The attack itself is in test_attacks_pin.py; this is what sergeants see."""
+    from dispatch.languages import default_catalog
+    from dispatch.pin_guard import PinGuard
+
+    keep_ringing_spanish(stack)
+    sign_in(page, stack)
+    page.wait_for_load_state("networkidle")
+    refused = refuse_snapshot_reads(page)
+    assert page.locator("#alerts").is_hidden()
+
+    stranger, precinct = "+13475550388", stack.roster.precincts[0]
+    stack.sim.place_call(stranger, stack.roster.service_number, inputs=[
+        {"digits": precinct.id + "#"}, {"digits": precinct.pin + "#"},
+        {"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
+    row = page.locator("#active tbody tr", has=page.locator(".tag", has_text="PIN"))
+    row.wait_for(timeout=8_000)
+    assert row.locator(".caller").inner_text() == "+1•••••••0388"
+    assert stranger not in page.content() and stranger[2:] not in page.content()
+
+    guard = PinGuard(stack.redis, stack.roster, failures_per_hour=1, lockout_seconds=120.0)
+    assert guard.check(precinct.id, "00000000").locked_until is not None
+    alert = page.locator("#alert-list li", has_text=f"PIN entry locked: {precinct.name} until")
+    alert.wait_for()
+    assert page.locator("#alerts").is_visible() and "desk sergeant" in alert.inner_text()
+    assert [url for url in refused if "max_age" not in url] == []
+
+    page.unroute("**/dashboard/api/snapshot*")
+    page.reload()
+    page.locator("#alert-list li", has_text=f"PIN entry locked: {precinct.name} until").wait_for()

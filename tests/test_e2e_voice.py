@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from config.phone import mask
 from dispatch import keys
 from dispatch.states import State
 
@@ -178,8 +179,9 @@ def test_unknown_caller_identifies_with_precinct_and_pin(stack):
     stack.sim.place_call(stranger, stack.roster.service_number, inputs=[
         {"digits": "999#"}, {"digits": precinct.id + "#"}, {"digits": "0000#"}, {"digits": precinct.pin + "#"},
         {"digits": "0#"}])
-    rec = stack.wait_request(lambda r: r.caller == stranger, what="PIN caller's request")
-    assert rec.caller_kind == "pin" and rec.precinct == precinct.id
+    rec = stack.wait_request(lambda r: r.caller_kind == "pin", what="PIN caller's request")
+    assert rec.precinct == precinct.id
+    assert rec.caller == mask(stranger), "a number not in the roster is kept masked"
 
 
 def test_unknown_caller_who_never_identifies_queues_nothing(stack):

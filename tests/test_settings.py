@@ -8,9 +8,25 @@ from config.settings import Settings
 
 
 def test_defaults_are_production_paced():
-    s = Settings.from_env({})
-    assert s.liaison_window == 45.0 and s.liaison_ring_timeout == 20 and s.secret_key
+    s = Settings.from_env({"SECRET_KEY": "shared-by-every-process"})
+    assert s.liaison_window == 45.0 and s.liaison_ring_timeout == 20 and s.secret_key == "shared-by-every-process"
     assert s.secure_cookies
+    assert s.pin_failures_per_hour == 10 and s.pin_lockout_seconds == 3600.0
+
+
+def test_production_refuses_to_start_without_a_shared_secret_key():
+    """Web and worker processes must hash unknown callers' numbers alike (dispatch.pseudonyms):
+    outside LOCAL_MODE no process makes up a key of its own, and none starts without one."""
+    from dispatch.context import build_context
+    from tests.support.fakes import FakeTelephony, RecordingJobs
+
+    s = Settings.from_env({})
+    assert s.secret_key == ""
+    with pytest.raises(ConfigError) as err:
+        build_context(s, jobs=RecordingJobs(), telephony=FakeTelephony())
+    assert err.value.key == "SECRET_KEY" and "same value in every web and worker process" in str(err.value)
+    local = Settings.from_env({"LOCAL_MODE": "1"})
+    assert len(local.secret_key) == 64, "one process on a workstation gets a random key of its own"
 
 
 def test_values_are_converted():
@@ -33,6 +49,10 @@ def test_values_are_converted():
     ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),
     ({"DASHBOARD_MAX_STREAMS": "-1"}, "DASHBOARD_MAX_STREAMS", "0 or more"),
     ({"REQUEST_CONCURRENCY": "0"}, "REQUEST_CONCURRENCY", "at least 1"),
+    ({"PIN_FAILURES_PER_HOUR": "0"}, "PIN_FAILURES_PER_HOUR", "at least 1"),
+    ({"PIN_FAILURES_PER_HOUR": "ten"}, "PIN_FAILURES_PER_HOUR", "invalid value"),
+    ({"PIN_LOCKOUT_SECONDS": "0"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
+    ({"PIN_LOCKOUT_SECONDS": "-5"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
 ])
 def test_bad_values_fail_at_start_naming_the_variable(env, var, words):
     with pytest.raises(ConfigError) as err:

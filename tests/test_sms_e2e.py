@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from config.phone import mask
 from dispatch import keys
 from dispatch.states import State
 
@@ -59,7 +60,8 @@ def test_unanswered_call_back_to_a_texted_number_fails_with_a_text(stack):
     stack.sim.set_parties({scene_line: {"answer": "busy"}})
     stack.sim.send_sms(supervisor.cell, stack.roster.service_number, "ES URGENT call back 718-555-0175")
     rec = stack.wait_request(lambda r: r.state == State.FAILED, timeout=20, what="failed texted request")
-    assert rec.callback_number == scene_line and rec.outcome == "call-back busy" and rec.urgent
+    assert rec.callback_number == mask(scene_line), "a number not in the roster is kept masked once dialled"
+    assert rec.outcome == "call-back busy" and rec.urgent
     assert [c["to"] for c in stack.sim.calls()] == [scene_line]
     texts = stack.sim.wait_for(lambda: [t for t in _texts_to(stack, supervisor.cell) if "nobody answered" in t])
     assert texts[0].startswith(f"Request {rec.id} (Spanish)")

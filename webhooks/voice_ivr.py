@@ -26,6 +26,9 @@ log = logging.getLogger("webhooks.voice")
 LANGUAGE_PROMPT = ("Enter the language code followed by the pound key, or say the language. "
                    "Press 0 if you do not know the language. Press 9 for an urgent request.")
 HELP = "Please call the desk sergeant for an interpreter. Goodbye."
+# The same words whether the PIN keyed would have been right or not: a lock must not
+# become a way to test PINs.
+PIN_LOCKED = "PIN entry for this precinct is not available right now. " + HELP
 
 
 def _caller() -> Caller | None:
@@ -98,6 +101,10 @@ def precinct():
     tries = int_arg("t") + 1
     digits = form("Digits")
     if ctx().roster.precinct(digits):
+        if ctx().pins.locked_until(digits) is not None:
+            log.info("call %s from %s: PIN entry for precinct %s refused (locked)", form("CallSid")[:10],
+                     mask(form("From")), digits)
+            return goodbye(PIN_LOCKED)
         gather = _gather(ctx().urls(paths.INCOMING + "/pin", p=digits, t="0"))
         say(gather, "Enter your unit PIN followed by the pound key.")
         response.append(gather)
@@ -110,13 +117,24 @@ def precinct():
 @bp.post(paths.INCOMING + "/pin")
 @twilio_only
 def pin():
+    """The unit PIN, within the precinct's failure budget (dispatch.pin_guard). The digits
+    keyed are never logged; the caller's number only masked."""
     response = VoiceResponse()
     precinct_id = arg("p")
     precinct = ctx().roster.precinct(precinct_id)
     tries = int_arg("t") + 1
-    if precinct and form("Digits") == precinct.pin:
-        log.info("call %s identified by PIN for precinct %s", form("CallSid")[:10], precinct_id)
+    call, caller = form("CallSid")[:10], mask(form("From"))
+    checked = ctx().pins.check(precinct_id, form("Digits")[:16])
+    if checked.accepted:
+        log.info("call %s from %s identified by PIN for precinct %s", call, caller, precinct_id)
         return twiml(_ask_language(response, 0, False))
+    if checked.counted:
+        log.warning("call %s from %s: wrong PIN for precinct %s (%d of %d within an hour)", call, caller,
+                    precinct_id, checked.failures, ctx().settings.pin_failures_per_hour)
+    if checked.locked_until is not None:
+        if not checked.counted:
+            log.info("call %s from %s: PIN entry for precinct %s refused (locked)", call, caller, precinct_id)
+        return goodbye(PIN_LOCKED)
     if tries >= ctx().settings.ivr_max_tries or precinct is None:
         return goodbye("That PIN was not accepted. " + HELP)
     gather = _gather(ctx().urls(paths.INCOMING + "/pin", p=precinct_id, t=str(tries)))
@@ -234,7 +252,7 @@ def _queue(response: VoiceResponse, language: Language | None, urgent: bool, lea
     caller = _caller()
     assert caller is not None
     s = ctx().settings
-    if not rate_limit.allow(ctx().redis, "voice", caller.number or "anonymous", s.caller_rate_limit,
+    if not rate_limit.allow(ctx().redis, "voice", ctx().pseudonyms.of(caller.number), s.caller_rate_limit,
                             s.caller_rate_window):
         log.warning("call %s from %s refused: over %d requests in %ds", form("CallSid")[:10], mask(caller.number),
                     s.caller_rate_limit, s.caller_rate_window)

@@ -118,7 +118,8 @@ def requested(rec: RequestRecord, callback: str | None) -> str:
     """The answer to a request: number, language, and what happens next."""
     urgent = ", URGENT" if rec.urgent else ""
     language = to_gsm7(rec.language_name) if rec.language else "language to be identified"
-    where = callback or "this phone"
+    # Stored for redeliveries (SmsService.handle): a number not in the roster only in part.
+    where = f"the number ending {callback[-4:]}" if callback else "this phone"
     return finish(f"Request {rec.id}: {language}{urgent}. Calling {where} now; answer to reach an interpreter. "
                   "Text CANCEL to stop.")
 

@@ -5,9 +5,13 @@ wraps it in TwiML. The rules it keeps:
 
 - The same MessageSid is handled once: the first reply is stored under a once-key
   and every redelivery gets it back, with nothing new queued.
-- An unregistered number is refused politely and audited, without its text.
+- An unregistered number is refused politely and audited masked, without its text; rate
+  limits count senders by a keyed hash (dispatch.pseudonyms), so it is never written down.
 - Free text is never stored: a request record holds the language id; a pending
   confirmation holds the language id, the URGENT flag and the E.164 callback number.
+- A texted callback number that is not in the roster (a scene's phone) is kept in full
+  only until it is dialled: then the record holds it masked, with a keyed hash to spot a
+  repeated request (dispatch.pseudonyms); replies show it masked.
 - Phone numbers appear masked in every log line.
 
 The call back is placed by a job (`place_callback`), answered at /voice/callback
@@ -15,7 +19,6 @@ The call back is placed by a job (`place_callback`), answered at /voice/callback
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from dispatch import clock, events, keys, rate_limit
 from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.languages import Language
+from dispatch.pseudonyms import kept_number
 from dispatch.records import RequestRecord
 from dispatch.routing import Caller, Dispatcher
 from dispatch.sms import replies
@@ -96,7 +100,8 @@ class SmsService:
     def _handle(self, msg: Inbound) -> str:
         number = _normalise(msg.sender)
         s = self.ctx.settings
-        if not rate_limit.allow(self.r, "sms", _pseudonym(number), s.caller_rate_limit, s.caller_rate_window):
+        if not rate_limit.allow(self.r, "sms", self.ctx.pseudonyms.of(number), s.caller_rate_limit,
+                                s.caller_rate_window):
             log.warning("text from %s refused: over %d texts in %ds", mask(number), s.caller_rate_limit,
                         s.caller_rate_window)
             return replies.TOO_MANY
@@ -174,7 +179,7 @@ class SmsService:
         self.r.delete(keys.sms_pending(number))
         for rec in self._open_for(number):
             if rec.waiting and rec.language == (language.id if language else None) \
-                    and rec.callback_number == (callback or ""):
+                    and self._same_callback(rec, callback or ""):
                 return replies.already(rec)
         caller = Caller(number, "supervisor", supervisor.precinct, supervisor.id)
         rec = self.dispatcher.open_request(caller, language, urgent=urgent, channel="sms",
@@ -184,6 +189,12 @@ class SmsService:
         self.ctx.requests.set_deadline(rec.id, rec.created_at + s.callback_ring_timeout + s.grace_seconds + 0.01)
         self.ctx.jobs.submit("call_back", rec.id)
         return replies.requested(rec, callback)
+
+    def _same_callback(self, rec: RequestRecord, callback: str) -> bool:
+        """Whether `rec` calls back `callback` (once dialled, a record holds only its hash)."""
+        if rec.callback_number == callback:
+            return True
+        return bool(callback) and rec.extra.get("callback_key") == self.ctx.pseudonyms.of(callback)
 
     def _may_call(self, e164: str) -> bool:
         """Only numbers in the service number's country, and never premium-rate ones: a
@@ -349,13 +360,24 @@ def place_callback(ctx: Context, request_id: str) -> str | None:
         ))
     except TelephonyError as exc:
         log.warning("request %s: could not call back %s: %s", request_id, mask(to), exc)
+        _forget_callback_number(ctx, rec)
         if not exc.maybe_placed:
             fail_callback(ctx, request_id, "dial-failed")
         return None
     ctx.requests.link_call(sid, request_id, "callback")
     ctx.requests.set_fields(request_id, {"callback_call": sid})
+    _forget_callback_number(ctx, rec)
     log.info("request %s: calling back %s", request_id, mask(to))
     return sid
+
+
+def _forget_callback_number(ctx: Context, rec: RequestRecord) -> None:
+    """The call back is dialled (once per request): a callback number outside the roster is
+    needed no more, so the record keeps it masked, with its keyed hash for `_same_callback`."""
+    number = rec.callback_number
+    if number and kept_number(ctx.roster, number) != number:
+        ctx.requests.set_fields(rec.id, {"callback_number": mask(number),
+                                         "callback_key": ctx.pseudonyms.of(number)})
 
 
 def callback_answered(ctx: Context, dispatcher: Dispatcher, request_id: str, call_sid: str) -> RequestRecord | None:
@@ -422,12 +444,6 @@ def failure_hook(ctx: Context) -> Callable[[RequestRecord], None]:
             ctx.jobs.submit("notify", rec.id, "failed")
 
     return on_failed
-
-
-def _pseudonym(number: str) -> str:
-    """A stable stand-in for a number in short-lived keys (rate limits): an unregistered
-    sender's number is not written to Redis."""
-    return hashlib.sha256((number or "anonymous").encode()).hexdigest()[:20]
 
 
 def _normalise(sender: str) -> str:

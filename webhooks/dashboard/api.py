@@ -111,3 +111,10 @@ def api_audit() -> Response:
     except ValueError:
         count = snapshot.AUDIT_ROWS
     return jsonify(entries=snapshot.audit(ctx(), count))
+
+
+@bp.get("/api/alerts")
+@reader
+def api_alerts() -> Response:
+    """Alerts in force now (a precinct's PIN entry locked, and until when)."""
+    return jsonify(alerts=snapshot.alerts(ctx()))

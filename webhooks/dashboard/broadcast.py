@@ -41,7 +41,7 @@ from collections.abc import Callable
 
 import redis
 
-from dispatch import events
+from dispatch import events, pin_guard
 from dispatch.context import Context
 from webhooks.dashboard import snapshot
 
@@ -72,8 +72,9 @@ def message(event: events.Event, found: snapshot.Changes) -> str:
 
     `row` (a request event) is the request's queue row as the snapshot shapes it, or null
     when the record is gone; `finished` says it belongs in "recently finished". `liaison`
-    is a liaison row, `audit` the newest audit entries. A message with none of them is one
-    the page cannot apply, so it re-reads the snapshot.
+    is a liaison row, `audit` the newest audit entries, `alert` an alert as the snapshot's
+    `alerts` list it (the event carries it whole). A message with none of them is one the
+    page cannot apply, so it re-reads the snapshot.
     """
     data: dict[str, object] = {"request": event.request, "event": event.event, "to": event.target}
     if event.request:
@@ -84,6 +85,8 @@ def message(event: events.Event, found: snapshot.Changes) -> str:
         data["liaison"] = found.liaisons[liaison]
     if event.event == "audit" and found.audit is not None:
         data["audit"] = found.audit
+    if event.event == pin_guard.EVENT:
+        data["alert"] = event.data
     return f"id: {event.id}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 

@@ -103,6 +103,11 @@ def audit(c: Context, count: int = AUDIT_ROWS) -> list[dict[str, str]]:
     return events.audit_entries(c.redis, count=count)
 
 
+def alerts(c: Context) -> list[dict[str, Any]]:
+    """What the sergeants must know that is no request's row: precincts whose PIN entry is locked."""
+    return [lock.as_alert() for lock in c.pins.locks()]
+
+
 @dataclass(frozen=True)
 class Changes:
     """What one batch of events changed, read once per process for every open stream."""
@@ -152,4 +157,5 @@ def snapshot(c: Context, user: dict[str, Any]) -> dict[str, Any]:
         "liaisons": [row.as_dict() for row in liaisons(c, recs.now)],
         "stats": stats(recs).as_dict(),
         "audit": audit(c),
+        "alerts": alerts(c),
     }

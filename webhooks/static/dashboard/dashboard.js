@@ -2,7 +2,8 @@
  *
  * Draws the JSON snapshot (embedded in the page) and keeps it live from an EventSource on
  * /dashboard/stream: each message carries the changed request's queue row (or a liaison's
- * row, or the newest audit entries), which is put in place — inserted, redrawn, moved to
+ * row, the newest audit entries, or an alert such as a precinct's PIN entry locked until a
+ * time, shown at the top until that time), which is put in place — inserted, redrawn, moved to
  * "recently finished" or removed — by the same functions a full render uses. The whole
  * snapshot (/dashboard/api/snapshot) is re-read only when the stream (re)connects, when a
  * message cannot be applied, every FIGURES_MS for today's figures (they need every closed
@@ -158,6 +159,7 @@
     var idCell = el("th", { scope: "row" }, row.id,
       row.urgent ? el("span", { class: "tag urgent" }, "urgent") : null,
       row.channel === "sms" ? el("span", { class: "tag" }, "text") : null,
+      row.caller_kind === "pin" ? el("span", { class: "tag", title: "identified by unit PIN on an unregistered phone" }, "PIN") : null,
       el("span", { class: "caller", title: "caller (masked)" }, row.caller));
     var state = el("td", {},
       el("span", { class: "state state-" + row.state }, row.state_label),
@@ -354,6 +356,27 @@
     list.parentNode.replaceChild(fresh, list);
   }
 
+  function currentAlerts() {
+    // Alerts in force: each says until when (a lock past its time has lifted by itself).
+    var now = nowServer();
+    return (snap.alerts || []).filter(function (a) { return a && typeof a === "object" && a.until > now; });
+  }
+
+  function alertList() {
+    var alerts = currentAlerts();
+    var list = document.getElementById("alert-list");
+    var fresh = el("ul", { id: "alert-list", role: "alert" });
+    alerts.forEach(function (a) {
+      fresh.appendChild(el("li", { dataset: { id: a.id } },
+        el("strong", {}, "PIN entry locked: " + a.precinct_name + " until " + clockTime(a.until) + "."), " ",
+        a.failures + " wrong PINs within an hour. Callers on unregistered phones are told to call the desk " +
+        "sergeant; the precinct's lines and supervisors' cells are not affected."));
+    });
+    list.parentNode.replaceChild(fresh, list);
+    document.getElementById("alerts").hidden = alerts.length === 0;
+    alertList.shown = alerts.length;
+  }
+
   function announce(rows) {
     // "New request: ..." for active rows the page has not shown before (once per burst of messages).
     var first = knownRequests === null;
@@ -376,6 +399,7 @@
     shareChart(data.stats);
     languageChart(data.stats);
     auditList(data.audit || []);
+    alertList();
   }
 
   function render(data) {
@@ -397,7 +421,8 @@
   // ------------------------------------------------------------------ applying a message
   function applicable(msg) {
     return !!msg && typeof msg === "object" && ("row" in msg ||
-      (msg.liaison !== null && typeof msg.liaison === "object") || Array.isArray(msg.audit));
+      (msg.liaison !== null && typeof msg.liaison === "object") || Array.isArray(msg.audit) ||
+      (msg.alert !== null && typeof msg.alert === "object"));
   }
 
   function apply(msg, draw) {
@@ -426,6 +451,13 @@
       snap.audit = msg.audit;
       if (draw) auditList(msg.audit);
     }
+    if (msg.alert !== null && typeof msg.alert === "object" && msg.alert.id) {
+      snap.alerts = (snap.alerts || []).filter(function (a) { return a.id !== msg.alert.id; }).concat([msg.alert]);
+      if (draw) {
+        alertList();
+        flash(msg.alert.text || "PIN entry locked: " + msg.alert.precinct_name);
+      }
+    }
   }
 
   function keep(id, msg) {
@@ -445,6 +477,11 @@
     if (olderEvent(at, keptAfter)) {
       snap.stats = data.stats;
       snap.audit = data.audit;
+      (data.alerts || []).forEach(function (a) {  // the page may have newer ones from the stream
+        if (!(snap.alerts || []).some(function (b) { return b.id === a.id && b.until >= a.until; })) {
+          snap.alerts = (snap.alerts || []).filter(function (b) { return b.id !== a.id; }).concat([a]);
+        }
+      });
       today(snap);
       return;
     }
@@ -456,6 +493,7 @@
 
   function tick() {
     var now = nowServer();
+    if (alertList.shown && currentAlerts().length !== alertList.shown) alertList();
     document.querySelectorAll("#active tr[data-waiting='1']").forEach(function (tr) {
       var timer = tr.querySelector(".timer");
       if (!timer) return;
