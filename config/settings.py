@@ -63,6 +63,7 @@ class Settings:
     route_lease_seconds: float = 10.0  # a dead drainer's slot is free again after this
     worker_nice: int = 10            # workers' CPU priority below the web's (0: the same)
     grace_seconds: float = 5.0
+    reconcile_seconds: float = 60.0  # how often the reconciler asks the network about long calls
     redirect_retry_after: int = 5    # a refused redirect of the officer's call: first retry after (s)
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000
@@ -110,7 +111,7 @@ class Settings:
         if self.dashboard_max_streams < 0:
             raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds"):
+                     "route_lease_seconds", "reconcile_seconds"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

@@ -24,6 +24,7 @@ TASKS = {
     "tell_caller": "workers.dispatching.tell_caller",
     "hang_up": "workers.dispatching.hang_up",
     "sweep": "workers.maintenance.sweep",
+    "reconcile": "workers.maintenance.reconcile",
     "notify": "workers.notifications.notify",
     "call_back": "workers.callbacks.call_back",
 }
