@@ -235,3 +235,25 @@ def test_an_idle_session_returns_the_page_to_sign_in(stack, page):
     events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # the stream checks the session after it
     page.wait_for_url(re.compile(r"/dashboard/signin\?expired=1$"))
     assert "signed out after" in page.locator(".notice").inner_text()
+
+
+def test_a_connected_request_shows_how_long_it_has_been_connected(stack, page):
+    """A call connected two minutes ago reads "Connected for 2:0x", and the figure moves
+    on by itself, so a sergeant can tell a long call (or a ghost) at a glance."""
+    from dispatch.requests import RequestStore
+
+    store = RequestStore(stack.redis, stack.settings.retention_seconds)
+    precinct = stack.roster.precincts[0]
+    rec = store.create({"channel": "voice", "language": "spa", "language_name": "Spanish", "caller": precinct.lines[0],
+                        "caller_kind": "precinct", "precinct": precinct.id}, state=State.QUEUED)
+    store.apply(rec.id, "vendor_dial")
+    store.apply(rec.id, "vendor_connected", {"handler_kind": "vendor", "handler_name": stack.roster.vendor.name,
+                                             "connected_at": time.time() - 125})
+    sign_in(page, stack)
+    cell = page.locator(f"#active tr[data-id='{rec.id}'] td:has(.state-connected)")
+    cell.locator(".connected-for").wait_for()
+    first = cell.inner_text()
+    assert re.fullmatch(r"Connected for 2:0\d", first.strip()), first
+    page.wait_for_function("([sel, before]) => document.querySelector(sel).textContent !== before",
+                           arg=[f"#active tr[data-id='{rec.id}'] .connected-for", cell.locator(".connected-for").text_content()])
+    assert re.fullmatch(r"Connected for 2:\d\d", cell.inner_text().strip())
