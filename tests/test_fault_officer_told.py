@@ -14,6 +14,7 @@ import pytest
 
 from dispatch.languages import default_catalog
 from dispatch.states import State
+from simulator.eventlog import mask_text
 from tests.test_fault_support import history_times
 from workers.jobqueue import redirect_retry
 
@@ -28,8 +29,9 @@ def _line(stack) -> str:
 
 
 def _refused_redirects(stack, call: str) -> list[str]:
+    ending = mask_text(f"/Calls/{call}.json answered 500")   # as the log masks digit runs, in sids too
     return [e["text"] for e in stack.sim.log() if e["text"].startswith("fault: REST POST")
-            and e["text"].endswith(f"/Calls/{call}.json answered 500")]
+            and e["text"].endswith(ending)]
 
 
 def _said(stack, call: str) -> list[str]:
@@ -67,6 +69,8 @@ def test_a_refused_redirect_the_officer_hears_the_failure_on_hold_and_can_try_ag
     retried = stack.wait_request(lambda r: r.previous == failed.id, timeout=_retry_bound(stack, tries),
                                  what="a new request after pressing 1")
     assert retried.officer_call == call
+    print(f"\nredirect refused {len(_refused_redirects(stack, call))} times; the officer heard the failure "
+          f"{len(heard)}+ times on hold, then got the menu")
     said = _said(stack, call)
     menu = next(i for i, t in enumerate(said) if "redirected by the app → /voice/failed" in t)
     assert any("No interpreter could be reached" in t for t in said[:menu]), "heard on hold before the menu"
@@ -82,8 +86,7 @@ def test_an_interpreter_leaving_while_the_redirect_is_refused_still_reaches_the_
     s = stack.settings
     liaison = next(l for l in stack.roster.liaisons if "spa" in l.languages)
     stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
-    stack.sim.set_parties({liaison.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}],
-                                           "hangup_after": 1.0}})
+    stack.sim.set_parties({liaison.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}})
     from dispatch import keys
 
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {liaison.id: 1})
@@ -91,10 +94,17 @@ def test_an_interpreter_leaving_while_the_redirect_is_refused_still_reaches_the_
         {"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}, {"digits": "2"}])
     stack.sim.faults([{"status": 500, "count": s.twilio_retries, "method": "POST", "path": f"/Calls/{call}.json"}])
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="connected to the liaison")
+    [room] = stack.sim.wait_for(lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference
+                                         and len(c["participants"]) == 2], timeout=10)
+    stack.sim.hangup(rec.extra["handler_call"])   # the liaison hangs up; the officer stays in the room
     done = stack.wait_request(lambda r: r.id == rec.id and r.state == State.COMPLETED, timeout=10,
                               what="the liaison hung up")
     assert done.handler_id == liaison.id
-    stack.sim.wait_for(lambda: any("The interpreter has left the call" in t for t in _said(stack, call)),
-                       timeout=10 + _retry_bound(stack, 1))
+    stack.sim.wait_for(lambda: any("redirected by the app → /voice/dropped" in t for t in _said(stack, call)),
+                       timeout=_retry_bound(stack, 1))
     assert len(_refused_redirects(stack, call)) == s.twilio_retries, "refused on the first try, taken on a later one"
+    said = _said(stack, call)
+    menu = next(i for i, t in enumerate(said) if "redirected by the app → /voice/dropped" in t)
+    assert not any("The interpreter has left the call" in t for t in said[:menu]), "a started room plays no hold loop"
+    stack.sim.wait_for(lambda: any("The interpreter has left the call" in t for t in _said(stack, call)[menu:]))
     stack.sim.wait_for(lambda: stack.sim.call(call)["status"] == "completed", timeout=10)   # pressed 2: goodbye
