@@ -89,6 +89,7 @@ def test_the_redirect_job_is_retried_with_backoff(settings, r):
     defaults = redirect_retry(replace(settings, redirect_retry_after=5))
     assert (defaults.max, defaults.intervals) == (8, [5, 10, 20, 40, 60, 60, 60, 60])
     jobs = RQJobs.from_settings(settings)
+    jobs.queue = Queue("officer-told-submit", connection=r)   # not one the e2e stack's workers take from
     jobs.submit("tell_caller", "R00001", paths.FAILED)
     [job] = jobs.queue.jobs
     assert job.func_name == "workers.dispatching.tell_caller" and job.args == ("R00001", paths.FAILED)
