@@ -65,6 +65,8 @@ class Settings:
     route_lease_seconds: float = 10.0  # a dead drainer's slot is free again after this
     worker_nice: int = 10            # workers' CPU priority below the web's (0: the same)
     grace_seconds: float = 5.0
+    reconcile_seconds: float = 60.0  # how often the reconciler asks the network about long calls
+    redirect_retry_after: int = 5    # a refused redirect of the officer's call: first retry after (s)
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000
     caller_rate_limit: int = 10      # webhook requests per caller number ...
@@ -126,7 +128,8 @@ class Settings:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency", "request_concurrency", "pin_failures_per_hour"):
+                     "route_drainers", "route_concurrency", "request_concurrency", "pin_failures_per_hour",
+                     "redirect_retry_after"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
         if self.dashboard_max_streams < 0:
@@ -134,7 +137,7 @@ class Settings:
         if self.refused_log_lines < 0:
             raise _env_error("REFUSED_LOG_LINES", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds"):
+                     "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds", "reconcile_seconds"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

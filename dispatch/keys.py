@@ -16,6 +16,7 @@ AUDIT = PREFIX + "audit"                      # stream, append-only audit log
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
+RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
 
 
 def request(request_id: str) -> str:

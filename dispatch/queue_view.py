@@ -100,7 +100,9 @@ class LiaisonRow:
 def _outcome(rec: RequestRecord) -> str:
     """A short, human outcome for a finished request."""
     if rec.state == State.COMPLETED:
-        return f"Completed ({rec.handler_kind})" if rec.handler_kind else "Completed"
+        # The reconciler closed it (its final callbacks were lost): say so, it was not seen end.
+        how = ", ".join(x for x in (rec.handler_kind, "reconciled" if rec.outcome.endswith("(reconciled)") else "") if x)
+        return f"Completed ({how})" if how else "Completed"
     if rec.state == State.FAILED:
         return f"Failed: {rec.outcome}" if rec.outcome else "Failed"
     return rec.outcome or STATE_LABELS[rec.state]

@@ -16,6 +16,7 @@ from typing import Callable
 
 from config.phone import mask
 from config.roster import Liaison
+from config.settings import Settings
 from dispatch import clock, events, keys
 from dispatch import urls as paths
 from dispatch.context import Context
@@ -306,10 +307,25 @@ class Dispatcher:
         self._dial_vendor(rec, token, number)
 
     def tell_caller(self, request_id: str, path: str) -> None:
-        """Redirect the officer's call to `path` (failed / interpreter left): a job, as dial_vendor."""
+        """Redirect the officer's call to `path` (failed / interpreter left): a job, as dial_vendor.
+
+        Raises TelephonyError when the network refuses: the job is then tried again later
+        (workers/jobqueue.py), and meanwhile the hold loop tells a waiting officer what
+        happened (webhooks/voice_ivr.py hold). A call that has moved on to a newer request
+        (the officer already pressed 1) is left where it is.
+        """
         rec = self.store.get(request_id)
-        if rec is not None:
-            self._tell_caller(rec, path)
+        if rec is None or not rec.officer_call:
+            return
+        if self.store.call_link(rec.officer_call).get("request", rec.id) != rec.id:
+            return
+        self.ctx.telephony.redirect(rec.officer_call, self.ctx.urls(path, r=rec.id))
+
+    def caller_not_told(self, request_id: str) -> None:
+        """Every try to redirect the officer's call was refused: from now on the hold loop
+        asks a waiting officer to call again instead of promising the retry menu."""
+        log.warning("request %s: gave up redirecting the caller", request_id)
+        self.store.set_fields(request_id, {"caller_not_told": "1"})
 
     def _dial_vendor(self, rec: RequestRecord, token: str, number: str) -> None:
         u = self.ctx.urls
@@ -578,24 +594,27 @@ class Dispatcher:
                                                       "maybe_placed": exc.maybe_placed}, request=request_id,
                        maxlen=self.s.events_maxlen)
 
-    def _tell_caller(self, rec: RequestRecord, path: str) -> None:
-        if rec.officer_call:
-            try:
-                self.ctx.telephony.redirect(rec.officer_call, self.ctx.urls(path, r=rec.id))
-            except TelephonyError as exc:
-                log.warning("request %s: could not redirect the caller: %s", rec.id, exc)
-
     def _offer_bound(self) -> float:
-        return self.s.liaison_ring_timeout + 2 * self.s.whisper_timeout + self.s.grace_seconds
+        return offer_bound(self.s)
 
     def _vendor_bound(self) -> float:
-        return self.s.vendor_ring_timeout + self.s.grace_seconds
+        return vendor_bound(self.s)
 
     def _window_end(self, rec: RequestRecord) -> float:
         return (rec.queued_at or rec.created_at) + self.s.liaison_window
 
     def _window_closed(self, rec: RequestRecord, now: float) -> bool:
         return now >= self._window_end(rec)
+
+
+def offer_bound(s: Settings) -> float:
+    """An offer's longest life: the ring, the whisper asked twice, and the grace period."""
+    return s.liaison_ring_timeout + 2 * s.whisper_timeout + s.grace_seconds
+
+
+def vendor_bound(s: Settings) -> float:
+    """A vendor dial's longest life."""
+    return s.vendor_ring_timeout + s.grace_seconds
 
 
 def _secs(since: float | None) -> str:

@@ -46,6 +46,10 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("cancel", _W, State.CANCELLED),
     Transition("abandon", _W, State.ABANDONED),
     Transition("fail", _W, State.FAILED),
+    # The reconciler closing what the phone network says has ended, its callbacks lost
+    # (dispatch/reconcile.py): named apart so the history shows it was not a callback.
+    Transition("reconcile_complete", frozenset({State.CONNECTED}), State.COMPLETED),
+    Transition("reconcile_abandon", frozenset({State.OFFERING, State.VENDOR_DIALING}), State.ABANDONED),
 )}
 
 

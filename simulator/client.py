@@ -31,9 +31,17 @@ class SimulatorClient:
         """Forget calls, messages, log, parties and faults; live calls stop silently."""
         self._req("POST", "/sim/reset")
 
-    def faults(self, rest: list[dict[str, Any]]) -> None:
-        """Serve these to the next REST requests in order: {"status": 429|500}, {"hang": seconds}."""
-        self._req("POST", "/sim/faults", json={"rest": rest})
+    def faults(self, rest: list[dict[str, Any]] | None = None,
+               lose_callbacks: list[dict[str, Any]] | None = None) -> None:
+        """Serve `rest` to the next REST requests in order: {"status": 429|500}, {"hang": seconds},
+        each optionally only to requests with that "method" and "path" piece (e.g. a call's sid).
+        `lose_callbacks`: [{"count": n, "path": "/voice/status"}]: the next n status callbacks
+        (call progress and conference events) whose URL holds `path` are never delivered."""
+        self._req("POST", "/sim/faults", json={"rest": rest or [], "lose_callbacks": lose_callbacks or []})
+
+    def clear_faults(self) -> None:
+        """Drop every REST fault and callback loss still pending."""
+        self._req("DELETE", "/sim/faults")
 
     # ---- acting ------------------------------------------------------------------------------
     def place_call(self, from_: str, to: str = "", inputs: list[dict[str, Any]] | None = None,

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.calls import new_sid, rfc2822, utcnow
+from simulator.calls import API_VERSION, new_sid, rfc2822, utcnow
 
 EVENT_NAMES = {"start": "conference-start", "end": "conference-end", "join": "participant-join",
                "leave": "participant-leave"}
@@ -27,6 +27,18 @@ class Participant:
     muted: bool = False
     joined: float = field(default_factory=time.monotonic)
     removed: str = ""                    # why the room let go of this participant, once it has
+    created: Any = field(default_factory=utcnow)
+
+    def resource(self, room: "Room") -> dict[str, Any]:
+        """The REST representation (Conferences/{sid}/Participants), shaped like Twilio's."""
+        return {
+            "account_sid": room.account_sid, "call_sid": self.call_sid, "label": None, "call_sid_to_coach": None,
+            "coaching": False, "conference_sid": room.sid, "date_created": rfc2822(self.created),
+            "date_updated": rfc2822(self.created), "end_conference_on_exit": self.end_on_exit,
+            "muted": self.muted, "hold": False, "start_conference_on_enter": self.start_on_enter,
+            "status": "connected", "queue_time": None,
+            "uri": f"{room.uri_base}/Participants/{self.call_sid}.json",
+        }
 
 
 @dataclass
@@ -41,10 +53,29 @@ class Room:
     created: Any = field(default_factory=utcnow)
     history: list[str] = field(default_factory=list)
     end_reason: str = ""
+    ending_call: str = ""
+    updated: Any = field(default_factory=utcnow)
 
     @property
     def started(self) -> bool:
         return self.state == "in-progress"
+
+    @property
+    def uri_base(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Conferences/{self.sid}"
+
+    def resource(self) -> dict[str, Any]:
+        """The REST representation (Conferences.json), shaped like Twilio's so the SDK parses it."""
+        return {
+            "account_sid": self.account_sid, "api_version": API_VERSION, "friendly_name": self.name,
+            "region": "us1", "sid": self.sid, "status": self.state,
+            "date_created": rfc2822(self.created), "date_updated": rfc2822(self.updated),
+            "reason_conference_ended": self.end_reason or None,
+            "call_sid_ending_conference": self.ending_call or None,
+            "uri": self.uri_base + ".json",
+            "subresource_uris": {"participants": self.uri_base + "/Participants.json",
+                                 "recordings": self.uri_base + "/Recordings.json"},
+        }
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -99,9 +130,11 @@ class Conferences:
             room.callback = callback  # the first participant that names a statusCallback sets the room's
         p = Participant(call_sid, number, start_on_enter, end_on_exit, muted)
         room.participants[call_sid] = p
+        room.updated = utcnow()
         events = [self._event(room, "participant-join", p)]
         if start_on_enter and room.state == "init":
             room.state = "in-progress"
+            room.updated = utcnow()
             events.append(self._event(room, "conference-start"))
         return room, p, [e for e in events if e]
 
@@ -110,6 +143,7 @@ class Conferences:
         """Take `p` out; return the events and the call sids the room released because it ended."""
         if room.participants.pop(p.call_sid, None) is None:
             return [], []
+        room.updated = utcnow()
         events = [self._event(room, "participant-leave", p, ReasonParticipantLeft=reason,
                               ParticipantCallStatus=call_status)]
         released: list[str] = []
@@ -122,6 +156,8 @@ class Conferences:
     def end(self, room: Room, why: str, ending_call: str, events: list[dict[str, Any] | None]) -> list[str]:
         room.state = "completed"
         room.end_reason = why
+        room.ending_call = ending_call
+        room.updated = utcnow()
         if self.active.get(room.name) == room.sid:
             del self.active[room.name]
         released = []

@@ -111,19 +111,38 @@ def list_messages() -> Any:
 
 @bp.post("/faults")
 def faults() -> Any:
-    rest = body().get("rest", [])
+    """Queue REST faults ("rest") and status callbacks to lose ("lose_callbacks")."""
+    data = body()
+    rest, lose = data.get("rest", []), data.get("lose_callbacks", [])
     if not isinstance(rest, list):
         return bad("'rest' must be a list")
+    if not isinstance(lose, list):
+        return bad("'lose_callbacks' must be a list")
     queued = []
     for item in rest:
         if not isinstance(item, dict) or not ("status" in item or "hang" in item):
             return bad(f"each fault needs 'status' or 'hang': {item!r}")
-        one = {"hang": float(item["hang"])} if "hang" in item else {"status": int(item["status"])}
+        one: dict[str, Any] = {"hang": float(item["hang"])} if "hang" in item else {"status": int(item["status"])}
+        for key in ("method", "path"):
+            if item.get(key):
+                one[key] = str(item[key])
         queued.extend([one] * max(1, int(item.get("count", 1))))
+    losses = []
+    for item in lose:
+        if not isinstance(item, dict):
+            return bad(f"each lost callback needs a 'count': {item!r}")
+        losses.append({"path": str(item.get("path") or ""), "count": max(1, int(item.get("count", 1)))})
     with net().lock:
         net().faults.extend(queued)
+        net().lost_callbacks.extend(losses)
         pending = len(net().faults)
     return jsonify({"ok": True, "pending": pending})
+
+
+@bp.delete("/faults")
+def clear_faults() -> Any:
+    net().clear_faults()
+    return jsonify({"ok": True})
 
 
 @bp.get("/log")

@@ -1,4 +1,5 @@
-"""The Twilio REST subset the app's SDK calls: Calls (create, fetch, update, list), Messages.
+"""The Twilio REST subset the app's SDK calls: Calls (create, fetch, update, list), Messages,
+Conferences (list, fetch) and their Participants (list).
 
 Errors use Twilio's JSON shape ({"code", "message", "more_info", "status"}) so the SDK
 raises TwilioRestException with the right status and code. Faults queued through the
@@ -42,7 +43,7 @@ def authenticate_and_inject_faults() -> Response | None:
     # Read the whole body first: the connection is kept alive (HTTP/1.1), and an early
     # answer (a fault, a 401) must not leave the body there for the next request to trip on.
     request.get_data()
-    fault = net().take_fault()
+    fault = net().take_fault(request.method, request.path)
     if fault is not None:
         if "hang" in fault:
             net().log.add(None, f"fault: REST {request.method} {request.path} hangs {fault['hang']}s")
@@ -108,9 +109,14 @@ def list_calls(account: str) -> Response:
         calls = [c.resource() for c in net().calls.values()]
     calls = [c for c in calls if all(c[k.lower()] == v for k, v in wanted.items())]
     calls.reverse()  # Twilio lists newest first
+    return _page("calls", calls)
+
+
+def _page(key: str, items: list[dict[str, Any]]) -> Response:
+    """One page holding every item, with Twilio's paging fields (no next page)."""
     uri = request.full_path.rstrip("?")
-    return jsonify({"calls": calls, "start": 0, "end": max(0, len(calls) - 1), "page": 0,
-                    "page_size": len(calls) or 50, "first_page_uri": uri, "next_page_uri": None,
+    return jsonify({key: items, "start": 0, "end": max(0, len(items) - 1), "page": 0,
+                    "page_size": len(items) or 50, "first_page_uri": uri, "next_page_uri": None,
                     "previous_page_uri": None, "uri": uri})
 
 
@@ -132,6 +138,38 @@ def update_call(account: str, sid: str) -> Response:
         return not_found() if exc.status == 404 else twilio_error(exc.status, exc.code, exc.message)
     with net().lock:
         return jsonify(call.resource())
+
+
+@bp.get("/Accounts/<account>/Conferences.json")
+def list_conferences(account: str) -> Response:
+    """FriendlyName and Status (init, in-progress, completed) filter, as Twilio's do; newest first."""
+    name, status = request.args.get("FriendlyName"), request.args.get("Status")
+    with net().lock:
+        rooms = [room.resource() for room in net().rooms.rooms.values()
+                 if (name is None or room.name == name) and (status is None or room.state == status)]
+    rooms.reverse()
+    return _page("conferences", rooms)
+
+
+@bp.get("/Accounts/<account>/Conferences/<sid>.json")
+def fetch_conference(account: str, sid: str) -> Response:
+    with net().lock:
+        room = net().rooms.rooms.get(sid)
+        return jsonify(room.resource()) if room else not_found()
+
+
+@bp.get("/Accounts/<account>/Conferences/<sid>/Participants.json")
+def list_participants(account: str, sid: str) -> Response:
+    """The calls in the room now (a room that is over has none), oldest first."""
+    muted = request.args.get("Muted")
+    with net().lock:
+        room = net().rooms.rooms.get(sid)
+        if room is None:
+            return not_found()
+        people = [p.resource(room) for p in room.participants.values()
+                  if room.state != "completed" and not p.removed
+                  and (muted is None or str(p.muted).lower() == muted.lower())]
+    return _page("participants", people)
 
 
 @bp.post("/Accounts/<account>/Messages.json")

@@ -38,7 +38,7 @@ def fast_settings(**overrides: object) -> Settings:
         liaison_ring_timeout=2, whisper_timeout=1, liaison_window=6.0, wrapup_seconds=0.5,
         vendor_ring_timeout=2, callback_ring_timeout=2, hold_pause=1, sweep_interval=0.25,
         queued_stuck_after=1.0, grace_seconds=0.5, ivr_gather_timeout=1,
-        twilio_retries=3, twilio_retry_backoff=0.05, twilio_http_timeout=2.0,
+        twilio_retries=3, twilio_retry_backoff=0.05, twilio_http_timeout=2.0, redirect_retry_after=1,
     )
     base.update(overrides)
     settings = Settings(**base)  # type: ignore[arg-type]

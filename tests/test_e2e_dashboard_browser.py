@@ -269,3 +269,25 @@ def test_a_pin_caller_shows_masked_with_a_tag_and_a_pin_lock_as_an_alert(stack, 
     page.unroute("**/dashboard/api/snapshot*")
     page.reload()
     page.locator("#alert-list li", has_text=f"PIN entry locked: {precinct.name} until").wait_for()
+
+
+def test_a_connected_request_shows_how_long_it_has_been_connected(stack, page):
+    """A call connected two minutes ago reads "Connected for 2:0x", and the figure moves
+    on by itself, so a sergeant can tell a long call (or a ghost) at a glance."""
+    from dispatch.requests import RequestStore
+
+    store = RequestStore(stack.redis, stack.settings.retention_seconds)
+    precinct = stack.roster.precincts[0]
+    rec = store.create({"channel": "voice", "language": "spa", "language_name": "Spanish", "caller": precinct.lines[0],
+                        "caller_kind": "precinct", "precinct": precinct.id}, state=State.QUEUED)
+    store.apply(rec.id, "vendor_dial")
+    store.apply(rec.id, "vendor_connected", {"handler_kind": "vendor", "handler_name": stack.roster.vendor.name,
+                                             "connected_at": time.time() - 125})
+    sign_in(page, stack)
+    cell = page.locator(f"#active tr[data-id='{rec.id}'] td:has(.state-connected)")
+    cell.locator(".connected-for").wait_for()
+    first = cell.inner_text()
+    assert re.fullmatch(r"Connected for 2:0\d", first.strip()), first
+    page.wait_for_function("([sel, before]) => document.querySelector(sel).textContent !== before",
+                           arg=[f"#active tr[data-id='{rec.id}'] .connected-for", cell.locator(".connected-for").text_content()])
+    assert re.fullmatch(r"Connected for 2:\d\d", cell.inner_text().strip())

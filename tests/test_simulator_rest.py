@@ -8,6 +8,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from simulator.eventlog import mask_text
 from simulator.testing import Harness, SimulatorHttpClient
 
 LIAISON = "+12125550131"
@@ -171,3 +172,75 @@ def test_outbound_sms_is_recorded_with_status_callbacks(h):
     with pytest.raises(TwilioRestException) as bad:
         h.twilio.messages.create(to="not-a-number", from_=h.NUMBER, body="x")
     assert bad.value.code == 21211
+
+
+OFFICER = "+12125550111"
+
+
+def test_conferences_and_their_participants_as_twilio_lists_them(h):
+    """A room waiting (init), started (in-progress) and over (completed), read through the SDK."""
+    h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05}})
+    h.app.on("/voice/incoming", "<Response><Dial><Conference startConferenceOnEnter=\"false\" "
+                                "waitUrl=\"\">req-R00007</Conference></Dial></Response>")
+    h.app.on("/voice/offer", "<Response><Dial><Conference>req-R00007</Conference></Dial></Response>")
+    officer = h.sim.place_call(OFFICER)
+    h.sim.wait_for(lambda: h.twilio.conferences.list(friendly_name="req-R00007", status="init"))
+    [waiting] = h.twilio.conferences.list(friendly_name="req-R00007", status="init")
+    assert waiting.sid.startswith("CF") and waiting.friendly_name == "req-R00007"
+    assert [p.call_sid for p in h.twilio.conferences(waiting.sid).participants.list()] == [officer]
+    assert h.twilio.conferences.list(friendly_name="req-R00007", status="in-progress") == []
+
+    liaison = _create(h).sid
+    h.sim.wait_for(lambda: h.twilio.conferences.list(friendly_name="req-R00007", status="in-progress"))
+    room = h.twilio.conferences(waiting.sid).fetch()
+    assert room.status == "in-progress" and room.account_sid == h.ACCOUNT_SID
+    people = h.twilio.conferences(room.sid).participants.list()
+    assert [p.call_sid for p in people] == [officer, liaison]
+    assert [(p.start_conference_on_enter, p.end_conference_on_exit, p.status) for p in people] == [
+        (False, False, "connected"), (True, False, "connected")]
+    assert h.twilio.conferences.list(friendly_name="req-R00099", status="in-progress") == []
+
+    h.sim.hangup(officer)
+    h.sim.hangup(liaison)
+    h.sim.wait_for(lambda: h.twilio.conferences(room.sid).fetch().status == "completed")
+    assert h.twilio.conferences(room.sid).participants.list() == []
+    assert [c.sid for c in h.twilio.conferences.list(friendly_name="req-R00007", status="completed")] == [room.sid]
+    assert h.twilio.conferences(room.sid).fetch().reason_conference_ended == "last-participant-left"
+    with pytest.raises(TwilioRestException) as unknown:
+        h.twilio.conferences("CF" + "0" * 32).fetch()
+    assert unknown.value.status == 404
+
+
+def test_a_fault_may_name_the_request_it_is_for(h):
+    """Faults for one call's updates leave every other request alone, in any order."""
+    h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05}, "+12125550132": {"answer": "after"}})
+    h.app.on("/voice/offer", "<Response><Pause length=\"60\"/></Response>")
+    first, second = _create(h), _create(h, to="+12125550132")
+    h.sim.faults([{"status": 500, "count": 2, "method": "POST", "path": f"/Calls/{first.sid}.json"}])
+    assert h.twilio.calls(first.sid).fetch().sid == first.sid          # a GET: not this fault's
+    assert h.twilio.calls(second.sid).update(status="completed").sid == second.sid
+    for _ in range(2):
+        with pytest.raises(TwilioRestException) as refused:
+            h.twilio.calls(first.sid).update(url=h.url("/voice/dropped"))
+        assert refused.value.status == 500
+    assert h.twilio.calls(first.sid).update(status="completed").sid == first.sid   # used up
+    served = [e["text"] for e in h.sim.log() if e["text"].startswith("fault:")]
+    ending = mask_text(f"/Calls/{first.sid}.json answered 500")   # the log masks digit runs, in sids too
+    assert len(served) == 2 and all(t.startswith("fault: REST POST /") and t.endswith(ending) for t in served)
+
+
+def test_lost_status_callbacks_are_never_delivered_and_the_loss_can_be_cleared(h):
+    h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05, "hangup_after": 0.1}})
+    h.app.on("/voice/offer", "<Response><Pause length=\"60\"/></Response>")
+    h.sim.faults(lose_callbacks=[{"path": "/voice/offer/status", "count": 1}])
+    lost = _create(h, status_callback_event=["completed"])
+    h.sim.wait_for(lambda: h.sim.call(lost.sid)["status"] == "completed")
+    assert any(e["text"] == "status callback (completed) lost (fault)" for e in h.sim.log() if e["call"] == lost.sid)
+    delivered = _create(h, status_callback_event=["completed"])   # the one loss is used up
+    assert h.app.wait_hits("/voice/offer/status")[0]["form"]["CallSid"] == delivered.sid
+
+    h.sim.faults(lose_callbacks=[{"count": 100}], rest=[{"status": 500, "count": 5}])
+    h.sim.clear_faults()
+    again = _create(h, status_callback_event=["completed"])
+    h.app.wait_hits("/voice/offer/status", 2)
+    assert [r["form"]["CallSid"] for r in h.app.hits("/voice/offer/status")] == [delivered.sid, again.sid]

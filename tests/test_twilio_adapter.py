@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from dispatch.telephony import CallRequest, TelephonyError
+from dispatch.telephony import CallInfo, CallRequest, TelephonyError
 from dispatch.telephony.twilio_adapter import TwilioTelephony
 from tests.support.http_stub import HttpStub, Scripted
 
@@ -100,3 +100,49 @@ def test_region_and_edge_are_passed_to_the_sdk():
     t = TwilioTelephony(SID, TOKEN, region="ie1", edge="dublin")
     assert t.client.region == "ie1" and t.client.edge == "dublin"
     assert t.client.get_hostname("https://api.twilio.com/2010-04-01") == "https://api.dublin.ie1.twilio.com/2010-04-01"
+
+
+CALL_SID = "CA" + "f" * 32
+
+
+def test_fetch_call_reports_the_network_s_status(stub):
+    stub.script(Scripted(200, {"sid": CALL_SID, "status": "completed", "from": "+12125550100",
+                               "to": "+16465550120", "duration": "42"}))
+    info = adapter(stub).fetch_call(CALL_SID)
+    assert info == CallInfo(sid=CALL_SID, status="completed", from_="+12125550100", to="+16465550120")
+    [req] = stub.requests
+    assert (req.method, req.path) == ("GET", f"/2010-04-01/Accounts/{SID}/Calls/{CALL_SID}.json")
+
+
+def test_fetching_a_call_the_network_does_not_know_is_none(stub):
+    stub.script(Scripted(404, {"code": 20404, "message": "The requested resource was not found", "status": 404}))
+    assert adapter(stub).fetch_call(CALL_SID) is None
+    assert len(stub.requests) == 1
+
+
+def test_a_fetch_is_retried_and_a_refusal_on_every_try_raises(stub):
+    stub.script(Scripted(500, {"code": 20500, "message": "down", "status": 500}))
+    assert adapter(stub).fetch_call(CALL_SID).status == "queued"  # the stub's default answer
+    stub.script(*[Scripted(503, {"code": 20503, "message": "down", "status": 503})] * 2)
+    with pytest.raises(TelephonyError) as err:
+        adapter(stub, retries=2).fetch_call(CALL_SID)
+    assert err.value.status == 503
+    assert len(stub.requests) == 4
+
+
+def test_conference_participants_lists_the_in_progress_room_by_name(stub):
+    room = "CF" + "a" * 32
+    stub.script(Scripted(200, {"conferences": [{"sid": room, "friendly_name": "req-R00042", "status": "in-progress"}],
+                               "next_page_uri": None}),
+                Scripted(200, {"participants": [{"call_sid": "CA" + "1" * 32, "conference_sid": room},
+                                                {"call_sid": "CA" + "2" * 32, "conference_sid": room}]}))
+    assert adapter(stub).conference_participants("req-R00042") == ["CA" + "1" * 32, "CA" + "2" * 32]
+    rooms, people = stub.requests
+    assert (rooms.method, rooms.path) == ("GET", f"/2010-04-01/Accounts/{SID}/Conferences.json")
+    assert rooms.form["FriendlyName"] == ["req-R00042"] and rooms.form["Status"] == ["in-progress"]
+    assert (people.method, people.path) == ("GET", f"/2010-04-01/Accounts/{SID}/Conferences/{room}/Participants.json")
+
+
+def test_no_in_progress_room_of_that_name_is_none(stub):
+    assert adapter(stub).conference_participants("req-R00043") is None
+    assert len(stub.requests) == 1, "no room: no participants to ask for"

@@ -15,7 +15,9 @@ from config.phone import mask
 from dispatch import rate_limit
 from dispatch import urls as paths
 from dispatch.languages import Language
+from dispatch.records import RequestRecord
 from dispatch.routing import Caller
+from dispatch.states import State
 from webhooks.deps import arg, ctx, dispatcher, form, int_arg
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import cached_twiml, caller_conference, goodbye, say, twiml
@@ -275,10 +277,21 @@ def _spell(request_id: str) -> str:
 @bp.post(paths.HOLD)
 @twilio_only
 def hold():
-    """The conference wait music: the resident's sentence once, then place in line."""
+    """The conference wait music: the resident's sentence once, then place in line.
+
+    A request that ended while its officer still waits here (no interpreter could be
+    reached; the interpreter left) is told in this loop. The retry menu itself cannot be
+    here: a conference's waitUrl may only <Say>, <Play>, <Pause> and <Redirect> (no
+    <Gather>, and a <Redirect> stays wait music), so only moving the call out of the
+    room (a REST redirect to /voice/failed or /voice/dropped) can offer "press 1". That
+    redirect is a job retried with backoff when the network refuses it; until it gets
+    through, this loop says what happened and that the choice is coming.
+    """
     response = VoiceResponse()
     rec = ctx().requests.get(arg("r"))
     n = int_arg("n")
+    if rec is not None and rec.state in (State.FAILED, State.COMPLETED):
+        return twiml(_ended_while_holding(response, rec, n))
     if rec is None or not rec.waiting:
         response.pause(length=1)
         return twiml(response)
@@ -291,6 +304,18 @@ def hold():
     response.pause(length=ctx().settings.hold_pause)
     response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1)), method="POST")
     return twiml(response)
+
+
+def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, n: int) -> VoiceResponse:
+    what = "No interpreter could be reached." if rec.state == State.FAILED else "The interpreter has left the call."
+    if rec.extra.get("caller_not_told"):
+        after = "Please hang up and call again for an interpreter."
+    else:
+        after = "Please stay on the line: in a moment you can press 1 to request an interpreter again."
+    say(response, f"We are sorry. {what} {after}")
+    response.pause(length=ctx().settings.hold_pause)
+    response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1)), method="POST")
+    return response
 
 
 @bp.post(paths.AFTER_CONFERENCE)

@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from rq import get_current_job
+
+from dispatch.telephony import TelephonyError
 from workers.route_inbox import RouteInbox
 from workers.runtime import context, dispatcher
 
@@ -33,8 +36,21 @@ def dial_vendor(request_id: str, token: str) -> None:
 
 
 def tell_caller(request_id: str, path: str) -> None:
-    """Redirect the officer's call (no interpreter reachable / the interpreter left)."""
-    dispatcher().tell_caller(request_id, path)
+    """Redirect the officer's call (no interpreter reachable / the interpreter left).
+
+    Refused, it raises, and RQ tries it again later (workers/jobqueue.py redirect_retry);
+    after the last try the hold loop is told to stop promising the retry menu.
+    """
+    try:
+        dispatcher().tell_caller(request_id, path)
+    except TelephonyError as exc:
+        job = get_current_job()
+        left = job.retries_left if job is not None else None
+        if not left:
+            dispatcher().caller_not_told(request_id)
+        else:
+            log.warning("request %s: could not redirect the caller (%s); %d tries left", request_id, exc, left)
+        raise
 
 
 def hang_up(request_id: str, call_sid: str) -> None:

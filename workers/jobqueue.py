@@ -2,13 +2,13 @@
 
 "route" is special: requests to route go into the route inbox (workers/route_inbox.py)
 and a few drainer jobs route them in batches, concurrently; every other task is one RQ
-job per call.
+job per call. "tell_caller" is retried by RQ itself, with backoff, when it fails.
 """
 from __future__ import annotations
 
 import secrets
 
-from rq import Queue
+from rq import Queue, Retry
 
 from config.settings import Settings
 from dispatch.redis_conn import connect
@@ -24,25 +24,40 @@ TASKS = {
     "tell_caller": "workers.dispatching.tell_caller",
     "hang_up": "workers.dispatching.hang_up",
     "sweep": "workers.maintenance.sweep",
+    "reconcile": "workers.maintenance.reconcile",
     "notify": "workers.notifications.notify",
     "call_back": "workers.callbacks.call_back",
 }
 JOB_TIMEOUT = 60  # seconds; a drainer hands over to a successor well before this
+REDIRECT_RETRIES = 8
+REDIRECT_RETRY_CAP = 60  # seconds between two tries at most
+
+
+def redirect_retry(settings: Settings) -> Retry:
+    """A redirect of the officer's call the network refused (after the adapter's own quick
+    retries) is tried again later, waiting twice as long each time up to a minute: with the
+    default 5 s, 8 more tries over about 5 minutes. RQ's scheduler, which every worker runs,
+    does the waiting, so a refused redirect is neither dropped nor holding a worker."""
+    first = settings.redirect_retry_after
+    cap = max(first, REDIRECT_RETRY_CAP)
+    return Retry(max=REDIRECT_RETRIES, interval=[min(first * 2 ** k, cap) for k in range(REDIRECT_RETRIES)])
 
 
 class RQJobs:
     """Enqueue dispatch work for any worker process sharing this Redis."""
 
-    def __init__(self, queue: Queue, periodic: Queue, inbox: RouteInbox):
+    def __init__(self, queue: Queue, periodic: Queue, inbox: RouteInbox, retries: dict[str, Retry] | None = None):
         self.queue = queue
         self.periodic = periodic
         self.inbox = inbox
+        self.retries = retries or {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RQJobs":
         r = connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)
         inbox = RouteInbox(r, slots=settings.route_drainers, lease_seconds=settings.route_lease_seconds)
-        return cls(Queue(DISPATCH_QUEUE, connection=r), Queue(PERIODIC_QUEUE, connection=r), inbox)
+        return cls(Queue(DISPATCH_QUEUE, connection=r), Queue(PERIODIC_QUEUE, connection=r), inbox,
+                   retries={"tell_caller": redirect_retry(settings)})
 
     def submit(self, task: str, *args: str) -> None:
         if task == "route":
@@ -50,7 +65,8 @@ class RQJobs:
             self.start_drainer(self.inbox.add(args[0], token), token)
             return
         queue = self.periodic if task == "sweep" else self.queue
-        queue.enqueue(TASKS[task], *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=24 * 3600)
+        queue.enqueue(TASKS[task], *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=24 * 3600,
+                      retry=self.retries.get(task))
 
     def waiting_ids(self, task: str) -> set[str]:
         """Requests waiting in the route inbox (a drainer is made sure of if any are)."""

@@ -1,9 +1,16 @@
-"""Periodic jobs: the sweeper that bounds every waiting state."""
+"""Periodic jobs: the sweeper that bounds every waiting state, and the reconciler."""
 from __future__ import annotations
 
-from workers.runtime import dispatcher
+from dispatch.reconcile import Reconciler
+from workers.runtime import context, dispatcher
 
 
 def sweep() -> int:
     """Review overdue requests and free stuck liaisons; returns how many were due."""
     return dispatcher().sweep()
+
+
+def reconcile() -> int:
+    """Ask the phone network about long-connected and long-waiting requests; close what has
+    ended (their final callbacks lost). Returns how many were closed."""
+    return Reconciler(context()).run()

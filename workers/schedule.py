@@ -13,4 +13,4 @@ class Periodic:
 
 
 def periodic_jobs(settings: Settings) -> list[Periodic]:
-    return [Periodic("sweep", settings.sweep_interval)]
+    return [Periodic("sweep", settings.sweep_interval), Periodic("reconcile", settings.reconcile_seconds)]

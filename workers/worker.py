@@ -3,7 +3,8 @@
 `python -m workers.worker`. Jobs run in this process (RQ's SimpleWorker), so the
 roster, catalog and connections are built once, not per job. The ticker enqueues
 each periodic job once per period across all workers (a Redis SET NX per slot)
-and records this worker's heartbeat for /healthz.
+and records this worker's heartbeat for /healthz. A starting worker also asks for
+one reconciler run at once.
 """
 from __future__ import annotations
 
@@ -65,6 +66,9 @@ def main() -> None:
         os.nice(ctx.settings.worker_nice)
     runtime.dispatcher()
     ctx.liaisons.sync([l.id for l in ctx.roster.liaisons])
+    # Callbacks may have been lost while no process was up to take them (a restart): the
+    # reconciler looks at once rather than a period from now.
+    ctx.jobs.submit("reconcile")
     name = f"{socket.gethostname()}.{os.getpid()}"
     stop = threading.Event()
     thread = threading.Thread(target=ticker, args=(stop, name), daemon=True, name="ticker")

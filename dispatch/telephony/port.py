@@ -1,8 +1,10 @@
 """The small surface the domain needs from a phone network.
 
-Routing code calls these four operations and nothing else, so the phone network
-can be Twilio, any Twilio-compatible endpoint (the simulator in local runs and
-tests, a contract mock in staging), or an in-memory fake.
+Routing code calls these operations and nothing else, so the phone network can be
+Twilio, any Twilio-compatible endpoint (the simulator in local runs and tests, a
+contract mock in staging), or an in-memory fake. Four act (place, hang up, redirect,
+text); two only ask (a call's status, a conference's participants), for the
+reconciler that checks what the callbacks said against the network's own view.
 """
 from __future__ import annotations
 
@@ -36,6 +38,14 @@ class CallRequest:
     status_events: tuple[str, ...] = field(default=("initiated", "ringing", "answered", "completed"))
 
 
+@dataclass(frozen=True)
+class CallInfo:
+    sid: str
+    status: str      # Twilio's call status: queued, ringing, in-progress, completed, busy, failed, no-answer, canceled
+    from_: str
+    to: str
+
+
 class Telephony(Protocol):
     def place_call(self, call: CallRequest) -> str:
         """Start the call and return its CallSid."""
@@ -48,3 +58,10 @@ class Telephony(Protocol):
 
     def send_sms(self, to: str, from_: str, body: str) -> str:
         """Send a text and return its MessageSid."""
+
+    def fetch_call(self, call_sid: str) -> CallInfo | None:
+        """The call as the network knows it now; None if it does not know the sid."""
+
+    def conference_participants(self, friendly_name: str) -> list[str] | None:
+        """The call sids in the in-progress conference of that name; None when there is
+        no such conference (never started, or over)."""

@@ -22,7 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from config.phone import mask
-from dispatch.telephony.port import CallRequest, TelephonyError
+from dispatch.telephony.port import CallInfo, CallRequest, TelephonyError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,6 +114,29 @@ class TwilioTelephony:
         sent = self._with_retries("send sms", lambda: self.client.messages.create(to=to, from_=from_, body=body),
                                   idempotent=False)
         return str(sent.sid)
+
+    def fetch_call(self, call_sid: str) -> CallInfo | None:
+        try:
+            call = self._with_retries("fetch call", lambda: self.client.calls(call_sid).fetch(), idempotent=True)
+        except TelephonyError as exc:
+            if exc.status == 404:
+                return None  # a sid the network does not know has no call behind it
+            raise
+        return CallInfo(sid=str(call.sid), status=str(call.status or ""), from_=str(call._from or ""),
+                        to=str(call.to or ""))
+
+    def conference_participants(self, friendly_name: str) -> list[str] | None:
+        # Status is given, not left to the API's default (which Twilio is changing).
+        rooms = self._with_retries("list conferences", lambda: self.client.conferences.list(
+            friendly_name=friendly_name, status="in-progress", limit=5), idempotent=True)
+        if not rooms:
+            return None
+        sids: list[str] = []
+        for room in rooms:  # Twilio keeps one in-progress room per name; a list costs nothing more
+            people = self._with_retries("list participants", lambda sid=str(room.sid): self.client.conferences(
+                sid).participants.list(limit=50), idempotent=True)
+            sids.extend(str(p.call_sid) for p in people if p.call_sid)
+        return sids
 
     def _update(self, call_sid: str, **kwargs: Any) -> bool:
         try:

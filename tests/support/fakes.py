@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from dispatch.telephony import CallRequest
+from dispatch.telephony import CallInfo, CallRequest, TelephonyError
 
 _ids = itertools.count(1)
 
@@ -20,6 +20,10 @@ class FakeTelephony:
     redirects: list[tuple[str, str]] = field(default_factory=list)
     sms: list[tuple[str, str, str]] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)        # call sid → status fetch_call reports
+    rooms: dict[str, list[str]] = field(default_factory=dict)     # in-progress conference → call sids
+    fetched: list[str] = field(default_factory=list)
+    refuse_redirects: int = 0                                     # the next n redirects raise (500)
 
     def place_call(self, call: CallRequest) -> str:
         self.calls.append(call)
@@ -32,8 +36,20 @@ class FakeTelephony:
         return True
 
     def redirect(self, call_sid: str, url: str) -> bool:
+        if self.refuse_redirects > 0:
+            self.refuse_redirects -= 1
+            raise TelephonyError("update call: 500 after 3 tries", status=500)
         self.redirects.append((call_sid, url))
         return True
+
+    def fetch_call(self, call_sid: str) -> CallInfo | None:
+        """Calls this fake placed are in progress unless `statuses` says otherwise; others unknown."""
+        self.fetched.append(call_sid)
+        status = self.statuses.get(call_sid) or ("in-progress" if call_sid in self.sids else None)
+        return CallInfo(call_sid, status, "", "") if status else None
+
+    def conference_participants(self, friendly_name: str) -> list[str] | None:
+        return list(self.rooms[friendly_name]) if friendly_name in self.rooms else None
 
     def send_sms(self, to: str, from_: str, body: str) -> str:
         self.sms.append((to, from_, body))
@@ -59,5 +75,9 @@ class RecordingJobs:
                 dispatcher.route(*args)
             elif task == "sweep":
                 dispatcher.sweep()
+            elif task == "reconcile":
+                from dispatch.reconcile import Reconciler
+
+                Reconciler(dispatcher.ctx).run()
             elif task in ("dial_vendor", "tell_caller", "hang_up"):
                 getattr(dispatcher, task)(*args)

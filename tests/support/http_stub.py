@@ -25,7 +25,7 @@ class Scripted:
 
 
 class HttpStub:
-    """`stub.script(...)` queues answers; anything unscripted gets a plausible 201."""
+    """`stub.script(...)` queues answers; anything unscripted gets a plausible 201 (200 to a GET)."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -36,14 +36,21 @@ class HttpStub:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
+                self._answer("POST", self.path, parse_qs(self.rfile.read(length).decode()))
+
+            def do_GET(self) -> None:  # noqa: N802 - the query's parameters are recorded as its form
+                path, _, query = self.path.partition("?")
+                self._answer("GET", path, parse_qs(query))
+
+            def _answer(self, method: str, path: str, form: dict[str, list[str]]) -> None:
                 with stub._lock:
-                    stub.requests.append(Recorded("POST", self.path, parse_qs(body), dict(self.headers)))
+                    stub.requests.append(Recorded(method, path, form, dict(self.headers)))
                     answer = stub._answers.pop(0) if stub._answers else None
-                answer = answer or Scripted(201, stub.default_body(self.path))
+                default = stub.default_body(path)
+                answer = answer or Scripted(200 if method == "GET" else 201, default)
                 if answer.delay:
                     time.sleep(answer.delay)
-                payload = json.dumps(answer.body or stub.default_body(self.path)).encode()
+                payload = json.dumps(answer.body or default).encode()
                 try:
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")
@@ -66,6 +73,10 @@ class HttpStub:
 
     @staticmethod
     def default_body(path: str) -> dict:
+        if path.endswith("/Conferences.json"):
+            return {"conferences": []}
+        if path.endswith("/Participants.json"):
+            return {"participants": []}
         if path.endswith("/Messages.json"):
             return {"sid": "SM" + "a" * 32, "status": "queued"}
         sid = path.rsplit("/", 1)[-1].removesuffix(".json")

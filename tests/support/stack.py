@@ -55,7 +55,9 @@ class Stack:
         for key in self.redis.scan_iter(keys.PREFIX + "*", count=1000):
             if not key.startswith(keys.WORKER_HEARTBEAT.encode()):
                 self.redis.delete(key)
-        for queue_key in self.redis.scan_iter("rq:queue:*"):
+        # Queued jobs, and jobs RQ holds for a later retry: a redirect retried after its test
+        # ended would otherwise reach the next test's request of the same number.
+        for queue_key in [*self.redis.scan_iter("rq:queue:*"), *self.redis.scan_iter("rq:scheduled:*")]:
             self.redis.delete(queue_key)
         from dispatch.liaisons import LiaisonBoard
 

@@ -9,7 +9,8 @@
  * message cannot be applied, every FIGURES_MS for today's figures (they need every closed
  * request of the day), and every POLL_MS while the stream is refused or down. Messages are
  * kept for a while and re-applied over a snapshot read before them, so an older (shared)
- * snapshot never undoes a newer change. Wait timers tick here every second.
+ * snapshot never undoes a newer change. Wait timers, and how long each connected request
+ * has been connected, tick here every second.
  * The stream resumes after its last event id; if the browser gives up on it (an HTTP
  * error, a restart behind a proxy) the page reconnects itself with backoff.
  * Everything is built with textContent / createElement: no HTML from data, no inline code.
@@ -163,13 +164,17 @@
       el("span", { class: "caller", title: "caller (masked)" }, row.caller));
     var state = el("td", {},
       el("span", { class: "state state-" + row.state }, row.state_label),
-      waiting ? el("span", { class: "alert-badge", hidden: !row.alert }, "over " + Math.round(cfg.alertAfter) + " s") : null);
+      waiting ? el("span", { class: "alert-badge", hidden: !row.alert }, "over " + Math.round(cfg.alertAfter) + " s") : null,
+      !waiting && row.connected_at ? el("span", { class: "sub connected-for", title: "connected for",
+        dataset: { since: String(row.connected_at) } }, connectedFor(row.connected_at)) : null);
     var tr = el("tr", { class: row.alert ? "alert" : "", dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
       idCell, el("td", { class: "wait" }, wait), el("td", {}, row.language), el("td", {}, place(row)),
       el("td", {}, handler(row)), state);
     if (cfg.canAct) tr.appendChild(requestActions(row));
     return tr;
   }
+
+  function connectedFor(since) { return " for " + duration(nowServer() - since); }
 
   function finishedRow(row) {
     return el("tr", { dataset: { id: row.id, state: row.state } },
@@ -494,6 +499,9 @@
   function tick() {
     var now = nowServer();
     if (alertList.shown && currentAlerts().length !== alertList.shown) alertList();
+    document.querySelectorAll("#active .connected-for").forEach(function (span) {
+      span.textContent = connectedFor(Number(span.dataset.since));
+    });
     document.querySelectorAll("#active tr[data-waiting='1']").forEach(function (tr) {
       var timer = tr.querySelector(".timer");
       if (!timer) return;

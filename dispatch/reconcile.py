@@ -1,0 +1,171 @@
+"""The reconciler: the phone network's own word on calls whose final callbacks never came.
+
+Twilio does not retry a status callback. When the ones that end a call are lost (the web
+process down, a restart), a connected request stays "connected" and its liaison "on a
+call" for good: connected is not a waiting state, so the sweeper, which trusts that
+callbacks come, has nothing to time out. Every RECONCILE_SECONDS, and once when a worker
+starts, the reconciler asks the network (REST: a call's status, a conference's
+participants) about each request that has been in a state longer than that state's
+bound, and closes what has ended: the transitions `reconcile_complete` and
+`reconcile_abandon`, named apart so the history shows it was the reconciler, not a
+callback, and recording "ended (reconciled)" as the outcome.
+
+It never closes what is live. A request is closed only when the call that carries it has
+ended in the network's own words (a connected request's interpreter leg, a waiting
+request's officer call), and only by a guarded transition from the state and leg it was
+read in: a request that moved on meanwhile, or whose late callback got there first, is
+left alone. A connected request whose officer has gone but whose interpreter is still on
+the line is left too (the interpreter's hang-up ends it, or a later run). States it does
+not know are never touched; another state is one entry in `Reconciler.checks`.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from config.settings import Settings
+from dispatch import clock, keys
+from dispatch import urls as paths
+from dispatch.context import Context
+from dispatch.liaisons import ON_CALL, RINGING
+from dispatch.records import RequestRecord
+from dispatch.routing import offer_bound, vendor_bound
+from dispatch.states import State
+from dispatch.telephony import CallInfo, TelephonyError
+
+log = logging.getLogger("dispatch.reconcile")
+
+# Twilio's call statuses of a call still going ("initiated" is what a status callback says
+# for "queued"). Anything else, or a sid the network does not know, has ended.
+LIVE_CALL = frozenset({"queued", "initiated", "ringing", "in-progress"})
+ENDED = "ended (reconciled)"
+ABANDONED = "Caller hung up (reconciled)"
+BUDGET = 30.0  # seconds one run may take (RQ's job timeout is 60); what is left waits for the next run
+
+
+@dataclass(frozen=True)
+class Check:
+    """How long a request may stay in a state before the network is asked, and the asking."""
+
+    since: Callable[[RequestRecord], float | None]   # when its clock started
+    bound: Callable[[Settings], float]
+    close: Callable[[RequestRecord], bool]           # True when it closed the request
+
+
+def _waiting_since(rec: RequestRecord) -> float | None:
+    return rec.queued_at or rec.created_at
+
+
+def _status(call: CallInfo | None) -> str:
+    return call.status if call is not None else "unknown"
+
+
+def _live(call: CallInfo | None) -> bool:
+    return call is not None and call.status in LIVE_CALL
+
+
+class Reconciler:
+    """Built from the Dispatcher's collaborators (the context): the store, the liaison
+    board, the telephony port and the jobs port."""
+
+    def __init__(self, ctx: Context, budget: float = BUDGET):
+        self.ctx = ctx
+        self.s = ctx.settings
+        self.store = ctx.requests
+        self.board = ctx.liaisons
+        self.telephony = ctx.telephony
+        self.budget = budget
+        self.checks: dict[State, Check] = {
+            State.CONNECTED: Check(lambda r: r.connected_at, lambda s: s.reconcile_seconds, self._connected),
+            State.OFFERING: Check(_waiting_since, offer_bound, self._officer_gone),
+            State.VENDOR_DIALING: Check(_waiting_since, vendor_bound, self._officer_gone),
+        }
+
+    def due(self, now: float) -> list[RequestRecord]:
+        """Open requests past their state's bound, longest first."""
+        found = []
+        for rec in self.store.get_many(self.store.open_ids()):
+            check = self.checks.get(rec.state)
+            since = check.since(rec) if check else None
+            if check and since is not None and now - since >= check.bound(self.s):
+                found.append((since, rec.id, rec))
+        return [rec for _, _, rec in sorted(found, key=lambda x: x[:2])]
+
+    def run(self) -> int:
+        """One pass over the due requests; returns how many it closed. Two passes at once
+        (two workers starting together) would only ask twice: the second one stands down."""
+        token = secrets.token_hex(8)
+        if not self.ctx.redis.set(keys.RECONCILING, token, nx=True, ex=int(self.budget * 2)):
+            return 0
+        try:
+            started, closed = time.monotonic(), 0
+            due = self.due(clock.now())
+            for n, rec in enumerate(due):
+                if time.monotonic() - started > self.budget:
+                    log.warning("reconcile: out of time, %d requests left for the next run", len(due) - n)
+                    break
+                try:
+                    closed += self.checks[rec.state].close(rec)
+                except TelephonyError as exc:
+                    log.warning("reconcile: request %s: %s; asking again next run", rec.id, exc)
+            return closed
+        finally:
+            if self.ctx.redis.get(keys.RECONCILING) == token.encode():
+                self.ctx.redis.delete(keys.RECONCILING)
+
+    # ---------------------------------------------------------------- per state
+    def _connected(self, rec: RequestRecord) -> bool:
+        """Closed once the interpreter's leg has ended (and is in no room): the request is
+        over, as interpreter_left would have had it. An officer still waiting in the room
+        is told, as then (the retry menu)."""
+        handler_call = rec.extra.get("handler_call", "")
+        if not handler_call:
+            return False  # nothing to ask the network about
+        interpreter = self.telephony.fetch_call(handler_call)
+        if _live(interpreter):
+            return False
+        room = self.telephony.conference_participants(rec.conference)
+        if room is not None and handler_call in room:
+            return False  # the network's two answers disagree: ask again next run
+        officer = self.telephony.fetch_call(rec.officer_call) if rec.officer_call else None
+        officer_waiting = _live(officer) and room is not None and rec.officer_call in room
+        out = self.store.apply(rec.id, "reconcile_complete", guard=("handler_call", handler_call),
+                               fields={"outcome": ENDED},
+                               data={"ended_by": "reconciled", "interpreter_call": _status(interpreter),
+                                     "officer_call": _status(officer)}, deadline=None)
+        if not out.applied:
+            return False
+        if rec.handler_kind == "liaison":
+            self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
+        log.warning("request %s: ended (reconciled): its final callbacks never came; interpreter call %s, "
+                    "officer call %s", rec.id, _status(interpreter), _status(officer))
+        if officer_waiting:
+            self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
+        return True
+
+    def _officer_gone(self, rec: RequestRecord) -> bool:
+        """A waiting request whose officer's call has ended is abandoned, its ringing calls
+        stopped: otherwise liaisons would go on being rung, and the vendor connected, for
+        nobody."""
+        if not rec.officer_call:
+            return False
+        officer = self.telephony.fetch_call(rec.officer_call)
+        if _live(officer):
+            return False
+        out = self.store.apply(rec.id, "reconcile_abandon", guard=("officer_call", rec.officer_call),
+                               fields={"outcome": ABANDONED},
+                               data={"officer_call": _status(officer), "ended_by": "reconciled"}, deadline=None)
+        if not out.applied or out.record is None:
+            return False
+        done = out.record  # as it was when abandoned: the calls ringing for it then
+        for sid in (done.offer_call, done.vendor_call):
+            if sid:
+                self.ctx.jobs.submit("hang_up", done.id, sid)
+        if done.offer_liaison:
+            self.board.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
+        log.warning("request %s: caller hung up (reconciled) while %s: its call's final callback never came",
+                    rec.id, rec.state.value)
+        return True
