@@ -68,7 +68,11 @@ class Settings:
     caller_rate_limit: int = 10      # webhook requests per caller number ...
     caller_rate_window: int = 60     # ... per this many seconds
     session_idle_minutes: int = 30
-    signin_max_failures: int = 5
+    signin_max_failures: int = 5     # wrong passwords for one username from one address ...
+    signin_ip_max_failures: int = 20  # ... or for any usernames from one address ...
+    signin_lock_seconds: int = 15 * 60  # ... within this long lock them out for this long
+    trusted_proxies: int = 0         # proxies in front whose X-Forwarded-For is believed (0: none)
+    audit_retention_seconds: int = 365 * 24 * 3600
     wait_alert_seconds: float = 30.0
     request_concurrency: int = 8     # requests (not event streams) one web process runs at once
     dashboard_max_streams: int = 24  # dashboard event streams one process holds at once (0: none, pages poll)
@@ -103,11 +107,13 @@ class Settings:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency", "request_concurrency"):
+                     "route_drainers", "route_concurrency", "request_concurrency", "signin_max_failures",
+                     "signin_ip_max_failures", "signin_lock_seconds", "audit_retention_seconds"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
-        if self.dashboard_max_streams < 0:
-            raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
+        for name in ("dashboard_max_streams", "trusted_proxies"):
+            if getattr(self, name) < 0:
+                raise _env_error(name.upper(), "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
                      "route_lease_seconds"):
             if getattr(self, name) <= 0:

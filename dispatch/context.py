@@ -11,6 +11,7 @@ import redis
 
 from config.roster import Roster, load_roster
 from config.settings import Settings
+from dispatch.audit import AuditLog
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.liaisons import LiaisonBoard
@@ -32,11 +33,13 @@ class Context:
     requests: RequestStore = field(init=False)
     liaisons: LiaisonBoard = field(init=False)
     urls: Urls = field(init=False)
+    audit: AuditLog = field(init=False)
 
     def __post_init__(self) -> None:
         self.requests = RequestStore(self.redis, self.settings.retention_seconds, self.settings.events_maxlen)
         self.liaisons = LiaisonBoard(self.redis, self.settings.events_maxlen)
         self.urls = Urls(self.settings.public_base_url, self.settings.status_callback_base_url)
+        self.audit = AuditLog(self.redis, self.settings.audit_retention_seconds)
 
 
 def load_catalog_for(settings: Settings) -> Catalog:

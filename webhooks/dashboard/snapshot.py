@@ -28,6 +28,7 @@ RECENT_SECONDS = 6 * 3600       # "recently finished": ended within this long ..
 RECENT_LIMIT = 25               # ... at most this many rows
 MAX_CLOSED_PER_DAY = 20000      # a bound on one read; far above any day's requests
 AUDIT_ROWS = 20
+REFUSAL_ROWS = 10              # aggregated refusals, shown apart from the actions
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,13 @@ def stats(recs: Records) -> DayFigures:
 
 
 def audit(c: Context, count: int = AUDIT_ROWS) -> list[dict[str, str]]:
+    """The newest actions (people's): refusals are kept apart and cannot push them out."""
     return events.audit_entries(c.redis, count=count)
+
+
+def refusals(c: Context, count: int = REFUSAL_ROWS) -> list[dict[str, Any]]:
+    """The newest refusals, one per source and hour with its count (dispatch.audit)."""
+    return c.audit.refusals(count)
 
 
 @dataclass(frozen=True)
@@ -152,4 +159,5 @@ def snapshot(c: Context, user: dict[str, Any]) -> dict[str, Any]:
         "liaisons": [row.as_dict() for row in liaisons(c, recs.now)],
         "stats": stats(recs).as_dict(),
         "audit": audit(c),
+        "refusals": refusals(c),
     }
