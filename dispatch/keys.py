@@ -70,16 +70,6 @@ def sms_pending(number: str) -> str:
     return f"{PREFIX}sms:pending:{number}"
 
 
-def signin_failures_for(username: str, ip: str) -> str:
-    """Counter: failed dashboard sign-ins for one username from one address (throttling)."""
-    return f"{PREFIX}signin:failures:{username}:{ip}"
-
-
-def signin_failures_ip(ip: str) -> str:
-    """Counter: failed dashboard sign-ins from one address for any username (spraying)."""
-    return f"{PREFIX}signin:failures-ip:{ip}"
-
-
 def signin_failures(address: str, username: str) -> str:
     """Counter with a TTL: failed dashboard sign-ins for one username from one client address."""
     return f"{PREFIX}signin:failures:{address}:{username}"
