@@ -77,6 +77,16 @@ def test_without_trusted_proxies_a_forged_x_forwarded_for_is_ignored(gunicorn, r
     assert r.exists(keys.signin_lock_address("127.0.0.2")) and not r.exists(keys.signin_lock_address("127.0.0.3"))
 
 
+def test_a_fresh_ipv6_address_for_every_guess_is_still_one_client(gunicorn, r):
+    """One IPv6 subscriber holds a whole /64: guesses from six of its addresses are one client's."""
+    server = gunicorn(trusted_proxies=1)
+    codes = [Browser(server.url, forwarded_for=f"2001:db8:7:7::{n + 1:x}").sign_in("sergeant", "guess").status_code
+             for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert Browser(server.url, forwarded_for="2001:db8:7:7:ffff::1").sign_in("sergeant").status_code == 429
+    assert Browser(server.url, forwarded_for="2001:db8:7:8::1").sign_in("sergeant").status_code == 303
+
+
 def test_six_wrong_passwords_for_sergeant_at_one_address_do_not_lock_sergeant_at_another(gunicorn, r):
     server = gunicorn(trusted_proxies=1)
     guesser = Browser(server.url, forwarded_for=ATTACKER)

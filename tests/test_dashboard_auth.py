@@ -216,3 +216,14 @@ def test_signed_in_people_skip_the_sign_in_page(app, client):
     session_for(app, client, "viewer")
     resp = client.get("/dashboard/signin")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/dashboard")
+
+
+def test_client_addresses_are_parsed_never_used_as_given():
+    from dispatch import client_address as ca
+
+    assert ca.throttle_key("203.0.113.7") == "203.0.113.7" and ca.masked("203.0.113.7") == "203.0.113.0/24"
+    assert ca.throttle_key("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client on a dual-stack socket
+    assert ca.throttle_key("2001:db8:1:2:aaaa::1") == ca.throttle_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert ca.masked("2001:db8:1:2:aaaa::1") == "2001:db8:1::/48"
+    for junk in ("", None, "not-an-address", "1.2.3.4\r\nX: y", "9" * 100, "203.0.113.7, 10.0.0.1"):
+        assert ca.throttle_key(junk) == ca.masked(junk) == ca.UNKNOWN

@@ -33,6 +33,10 @@ def test_values_are_converted():
     ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),
     ({"DASHBOARD_MAX_STREAMS": "-1"}, "DASHBOARD_MAX_STREAMS", "0 or more"),
     ({"REQUEST_CONCURRENCY": "0"}, "REQUEST_CONCURRENCY", "at least 1"),
+    ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES", "0 or more"),
+    ({"SIGNIN_LOCK_SECONDS": "0"}, "SIGNIN_LOCK_SECONDS", "at least 1"),
+    ({"SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES", "at least 1"),
+    ({"AUDIT_RETENTION_SECONDS": "0"}, "AUDIT_RETENTION_SECONDS", "at least 1"),
 ])
 def test_bad_values_fail_at_start_naming_the_variable(env, var, words):
     with pytest.raises(ConfigError) as err:
