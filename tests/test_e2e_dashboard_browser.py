@@ -235,3 +235,15 @@ def test_an_idle_session_returns_the_page_to_sign_in(stack, page):
     events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # the stream checks the session after it
     page.wait_for_url(re.compile(r"/dashboard/signin\?expired=1$"))
     assert "signed out after" in page.locator(".notice").inner_text()
+
+
+def test_refusals_are_listed_apart_from_the_actions_with_their_count(page, stack):
+    from dispatch.audit import AuditLog
+
+    refusals = AuditLog(stack.redis, 3600)
+    for _ in range(300):  # what 300 texts from unregistered numbers leave (tests/test_attacks_signin.py)
+        refusals.refused("sms_request", "unregistered numbers", "", "refused: unregistered number")
+    sign_in(page, stack)
+    page.locator("#audit-list li", has_text="signed in").wait_for()
+    (line,) = page.locator("#refusal-list li").all_inner_texts()
+    assert "sms request by unregistered numbers — refused: unregistered number ×300 this hour" in line
