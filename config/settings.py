@@ -74,7 +74,11 @@ class Settings:
     pin_failures_per_hour: int = 10  # wrong unit PINs per precinct (all callers together) per hour ...
     pin_lockout_seconds: float = 3600.0  # ... after which that precinct's PIN entry is refused this long
     session_idle_minutes: int = 30
-    signin_max_failures: int = 5
+    signin_max_failures: int = 5     # wrong passwords for one username from one address ...
+    signin_ip_max_failures: int = 20  # ... or for any usernames from one address ...
+    signin_lock_seconds: int = 15 * 60  # ... within this long lock them out for this long
+    trusted_proxies: int = 0         # proxies in front whose X-Forwarded-For is believed (0: none)
+    audit_retention_seconds: int = 365 * 24 * 3600
     wait_alert_seconds: float = 30.0
     request_concurrency: int = 8     # requests (not event streams) one web process runs at once
     dashboard_max_streams: int = 24  # dashboard event streams one process holds at once (0: none, pages poll)
@@ -129,13 +133,13 @@ class Settings:
         for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
                      "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
                      "route_drainers", "route_concurrency", "request_concurrency", "pin_failures_per_hour",
-                     "redirect_retry_after"):
+                     "redirect_retry_after", "signin_max_failures", "signin_ip_max_failures",
+                     "signin_lock_seconds", "audit_retention_seconds"):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
-        if self.dashboard_max_streams < 0:
-            raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
-        if self.refused_log_lines < 0:
-            raise _env_error("REFUSED_LOG_LINES", "must be 0 or more")
+        for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines"):
+            if getattr(self, name) < 0:
+                raise _env_error(name.upper(), "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
                      "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds", "reconcile_seconds"):
             if getattr(self, name) <= 0:

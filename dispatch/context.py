@@ -11,6 +11,7 @@ import redis
 
 from config.roster import Roster, load_roster
 from config.settings import Settings
+from dispatch.audit import AuditLog
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.liaisons import LiaisonBoard
@@ -37,6 +38,8 @@ class Context:
     pseudonyms: Pseudonyms = field(init=False)
     pins: PinGuard = field(init=False)
 
+    audit: AuditLog = field(init=False)
+
     def __post_init__(self) -> None:
         s = self.settings
         self.requests = RequestStore(self.redis, s.retention_seconds, s.events_maxlen)
@@ -44,6 +47,7 @@ class Context:
         self.urls = Urls(s.public_base_url, s.status_callback_base_url)
         self.pseudonyms = Pseudonyms(s.secret_key)
         self.pins = PinGuard(self.redis, self.roster, s.pin_failures_per_hour, s.pin_lockout_seconds, s.events_maxlen)
+        self.audit = AuditLog(self.redis, s.audit_retention_seconds)
 
 
 def load_catalog_for(settings: Settings) -> Catalog:

@@ -12,7 +12,9 @@ OPEN_REQUESTS = PREFIX + "requests:open"      # zset id → created epoch
 CLOSED_REQUESTS = PREFIX + "requests:closed"  # zset id → ended epoch
 DEADLINES = PREFIX + "requests:deadlines"     # zset id → epoch the sweeper looks again
 EVENTS = PREFIX + "events"                    # stream of every transition (dashboard)
-AUDIT = PREFIX + "audit"                      # stream, append-only audit log
+AUDIT = PREFIX + "audit"                      # stream, append-only audit log of actions
+AUDIT_REFUSALS = PREFIX + "audit:refusals"    # stream: a refusal's first time per source and hour
+API_TOKENS = PREFIX + "api-tokens"            # hash: API token name -> SHA-256 of the token
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
@@ -70,14 +72,24 @@ def sms_pending(number: str) -> str:
     return f"{PREFIX}sms:pending:{number}"
 
 
-def signin_failures_for(username: str, ip: str) -> str:
-    """Counter: failed dashboard sign-ins for one username from one address (throttling)."""
-    return f"{PREFIX}signin:failures:{username}:{ip}"
+def signin_failures(address: str, username: str) -> str:
+    """Counter with a TTL: failed dashboard sign-ins for one username from one client address."""
+    return f"{PREFIX}signin:failures:{address}:{username}"
 
 
-def signin_failures_ip(ip: str) -> str:
-    """Counter: failed dashboard sign-ins from one address for any username (spraying)."""
-    return f"{PREFIX}signin:failures-ip:{ip}"
+def signin_failures_address(address: str) -> str:
+    """Counter with a TTL: failed dashboard sign-ins from one client address, any username."""
+    return f"{PREFIX}signin:failures-address:{address}"
+
+
+def signin_lock(address: str, username: str) -> str:
+    """String with a TTL: one username locked out at one client address until it expires."""
+    return f"{PREFIX}signin:lock:{address}:{username}"
+
+
+def signin_lock_address(address: str) -> str:
+    """String with a TTL: one client address locked out (every username) until it expires."""
+    return f"{PREFIX}signin:lock-address:{address}"
 
 
 def dashboard_session(session_id: str) -> str:
@@ -94,3 +106,13 @@ def pin_failures(precinct_id: str) -> str:
 def pin_lock(precinct_id: str) -> str:
     """String with a TTL: the epoch until which PIN entry for one precinct is refused."""
     return f"{PREFIX}pin:lock:{precinct_id}"
+
+
+def audit_refusal_counts(hour: int) -> str:
+    """Hash with a TTL: refusal source -> how many times in that hour (epoch seconds // 3600)."""
+    return f"{PREFIX}audit:refusals:{hour}"
+
+
+def api_token(digest: str) -> str:
+    """Hash: one API token by the SHA-256 of its secret (name, created); gone when revoked."""
+    return f"{PREFIX}api-token:{digest}"

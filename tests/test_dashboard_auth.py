@@ -68,41 +68,74 @@ def test_sign_in_form_needs_its_csrf_token(client, ctx):
 
 @pytest.fixture
 def three_tries(app, ctx):
-    ctx.settings = replace(ctx.settings, signin_max_failures=3)
+    ctx.settings = replace(ctx.settings, signin_max_failures=3, signin_ip_max_failures=5)
     return app
 
 
-def test_failed_sign_ins_are_throttled_per_username_and_address(three_tries, client, ctx):
+def test_failed_sign_ins_lock_that_username_at_that_address_only(three_tries, client, ctx):
     for _ in range(3):
         assert sign_in(client, "sergeant", "guess").status_code == 401
     blocked = sign_in(client, "sergeant")  # even the right password is not checked now
-    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
-    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= ctx.settings.signin_lock_seconds
+    assert "Too many failed sign-ins from your address. Try again in 15 minutes." in blocked.get_data(as_text=True)
     assert session_keys(ctx.redis) == []
     elsewhere = three_tries.test_client()
     assert sign_in(elsewhere, "sergeant", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
     assert sign_in(client, "viewer").status_code == 303  # another username from the same address
 
 
-def test_the_throttle_expires_and_a_success_clears_the_count(three_tries, client, ctx):
+def test_the_right_password_during_the_lock_is_not_checked_and_does_not_restart_it(three_tries, client, ctx,
+                                                                                    monkeypatch):
+    from webhooks.dashboard import auth
+
+    for _ in range(3):
+        sign_in(client, "sergeant", "guess")
+    lock = keys.signin_lock("127.0.0.1", "sergeant")
+    ctx.redis.pexpire(lock, 60_000)  # as if most of the lock had passed
+    checked = []
+    real_verify = auth.verify
+    monkeypatch.setattr(auth, "verify", lambda u, p: checked.append(u) or real_verify(u, p))
+    for _ in range(3):
+        assert sign_in(client, "sergeant").status_code == 429
+    assert checked == []
+    assert 0 < ctx.redis.pttl(lock) <= 60_000       # not started again
+    assert ctx.redis.get(keys.signin_failures("127.0.0.1", "sergeant")) is None  # nothing counted meanwhile
+    ctx.redis.delete(lock)                           # the lock has passed
+    assert sign_in(client, "sergeant").status_code == 303 and checked == ["sergeant"]
+
+
+def test_a_success_clears_the_username_s_failures_but_not_the_address_s(three_tries, client, ctx):
     for _ in range(2):
         sign_in(client, "sergeant", "guess")
     assert sign_in(client, "sergeant").status_code == 303
-    assert ctx.redis.get(keys.signin_failures_for("sergeant", "127.0.0.1")) is None
+    assert ctx.redis.get(keys.signin_failures("127.0.0.1", "sergeant")) is None
+    assert int(ctx.redis.get(keys.signin_failures_address("127.0.0.1"))) == 2  # failures only, not the success
     client = three_tries.test_client()  # a fresh browser at the same address
     for _ in range(3):
         sign_in(client, "sergeant", "guess")
     assert sign_in(client, "sergeant").status_code == 429
-    ctx.redis.delete(keys.signin_failures_for("sergeant", "127.0.0.1"))  # the window has passed
-    assert sign_in(client, "sergeant").status_code == 303
 
 
-def test_one_address_trying_many_usernames_is_throttled_too(three_tries, client, ctx):
-    from webhooks.dashboard.auth import IP_LIMIT_FACTOR
+def test_one_address_trying_many_usernames_is_locked_for_every_username(three_tries, client, ctx):
+    sign_in(client, "sergeant", "guess")
+    for name in ("admin", "root", "chief", "ops"):
+        assert sign_in(client, name, "guess").status_code == 401
+    assert sign_in(client, "viewer").status_code == 429        # 5 failures from this address
+    other = three_tries.test_client()
+    assert sign_in(other, "viewer", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
 
-    for n in range(3 * IP_LIMIT_FACTOR):
-        ctx.redis.incr(keys.signin_failures_ip("127.0.0.1"))
-    assert sign_in(client, "viewer").status_code == 429
+
+def test_failed_sign_ins_are_audited_once_per_hour_with_a_count_and_no_password(three_tries, client, ctx):
+    for _ in range(2):
+        sign_in(client, "sergeant", "s3cret-guess")
+    sign_in(client, "nobody\r\n2026-01-01 forged", "s3cret-guess")
+    refused = {(e["who"], e["target"], e["outcome"]): e["count"] for e in ctx.audit.refusals()}
+    assert refused == {("sergeant", "127.0.0.0/24", "refused: wrong password"): 2,
+                       ("nobody\\r\\n2026-01-01 forged", "127.0.0.0/24", "refused: unknown username"): 1}
+    assert events.audit_entries(ctx.redis) == []  # actions stay apart
+    dump = " ".join(str(ctx.redis.dump(k)) for k in ctx.redis.scan_iter("*"))
+    assert "s3cret-guess" not in dump
 
 
 def test_sign_in_replaces_any_planted_session_id(client, ctx):
@@ -183,3 +216,14 @@ def test_signed_in_people_skip_the_sign_in_page(app, client):
     session_for(app, client, "viewer")
     resp = client.get("/dashboard/signin")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/dashboard")
+
+
+def test_client_addresses_are_parsed_never_used_as_given():
+    from dispatch import client_address as ca
+
+    assert ca.throttle_key("203.0.113.7") == "203.0.113.7" and ca.masked("203.0.113.7") == "203.0.113.0/24"
+    assert ca.throttle_key("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client on a dual-stack socket
+    assert ca.throttle_key("2001:db8:1:2:aaaa::1") == ca.throttle_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert ca.masked("2001:db8:1:2:aaaa::1") == "2001:db8:1::/48"
+    for junk in ("", None, "not-an-address", "1.2.3.4\r\nX: y", "9" * 100, "203.0.113.7, 10.0.0.1"):
+        assert ca.throttle_key(junk) == ca.masked(junk) == ca.UNKNOWN

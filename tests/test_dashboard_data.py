@@ -133,12 +133,17 @@ def test_the_api_refuses_anyone_not_signed_in_without_a_browser_prompt(client, p
     assert "WWW-Authenticate" not in resp.headers
 
 
-def test_other_tools_may_read_with_basic_credentials_but_not_a_wrong_password(client):
-    good = base64.b64encode(b"viewer:viewer-demo").decode()
-    bad = base64.b64encode(b"viewer:nope").decode()
-    assert client.get("/dashboard/api/stats", headers={"Authorization": f"Basic {good}"}).status_code == 200
-    refused = client.get("/dashboard/api/stats", headers={"Authorization": f"Basic {bad}"})
-    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Basic")
+def test_other_tools_read_with_an_api_token_not_with_a_password(client, ctx):
+    from dispatch import api_tokens
+
+    token = api_tokens.create(ctx.redis, "wallboard")
+    assert client.get("/dashboard/api/stats", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    wrong = client.get("/dashboard/api/stats", headers={"Authorization": "Bearer ird_not-a-token"})
+    assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Bearer")
+    basic = base64.b64encode(b"viewer:viewer-demo").decode()  # a person's right password: not for tools
+    refused = client.get("/dashboard/api/stats", headers={"Authorization": f"Basic {basic}"})
+    assert refused.status_code == 401 and refused.get_json()["reason"] == "token"
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_pages_carry_a_strict_content_security_policy_and_use_no_external_assets(client, viewer):

@@ -25,7 +25,7 @@ from dispatch import events, keys
 from tests.support.dashboard import open_request, session_for
 from tests.support.redis_server import free_port
 from tests.support.stack import settings_env
-from webhooks.dashboard import broadcast, stream
+from webhooks.dashboard import auth, broadcast, stream
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,9 @@ def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub,
     text = read_chunk(page, buf).decode()
     assert rec.id in text and json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])["row"]["id"] == rec.id
     assert ids_in(text) == [events.last_id(ctx.redis)]
-    assert not d.woken.is_set() and d.after == events.last_id(ctx.redis)   # still the reader's
+    # The reader notes what it wrote just after the send returns: the page may read it first.
+    wait_until(lambda: d.after == events.last_id(ctx.redis))
+    assert not d.woken.is_set()   # still the reader's
     hub.unfollow(d)
     assert hub.direct_streams == 0 and d.woken.is_set()
     server.close()
@@ -120,7 +122,7 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, a
     server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     start = hub.last_id
-    body = stream.generate(hub, r, start, "", lifetime=6.0, heartbeat=5.0, sock=server)
+    body = stream.generate(hub, r, start, None, lifetime=6.0, heartbeat=5.0, sock=server)
 
     def serve() -> None:
         for item in body:
@@ -155,7 +157,7 @@ def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, 
     sid = "direct-test-session"
     r.hset(keys.dashboard_session(sid), mapping={"username": "viewer"})
     server, page = socket.socketpair()
-    body = stream.generate(hub, r, hub.last_id, sid, lifetime=30.0, heartbeat=10.0, sock=server)
+    body = stream.generate(hub, r, hub.last_id, lambda: auth.session_alive(r, sid), lifetime=30.0, heartbeat=10.0, sock=server)
     ended = threading.Event()
     tail: list[bytes] = []
 

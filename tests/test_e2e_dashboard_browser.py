@@ -291,3 +291,15 @@ def test_a_connected_request_shows_how_long_it_has_been_connected(stack, page):
     page.wait_for_function("([sel, before]) => document.querySelector(sel).textContent !== before",
                            arg=[f"#active tr[data-id='{rec.id}'] .connected-for", cell.locator(".connected-for").text_content()])
     assert re.fullmatch(r"Connected for 2:\d\d", cell.inner_text().strip())
+
+
+def test_refusals_are_listed_apart_from_the_actions_with_their_count(page, stack):
+    from dispatch.audit import AuditLog
+
+    refusals = AuditLog(stack.redis, 3600)
+    for _ in range(300):  # what 300 texts from unregistered numbers leave (tests/test_attacks_signin.py)
+        refusals.refused("sms_request", "unregistered numbers", "", "refused: unregistered number")
+    sign_in(page, stack)
+    page.locator("#audit-list li", has_text="signed in").wait_for()
+    (line,) = page.locator("#refusal-list li").all_inner_texts()
+    assert "sms request by unregistered numbers — refused: unregistered number ×300 this hour" in line

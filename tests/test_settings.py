@@ -53,6 +53,10 @@ def test_values_are_converted():
     ({"PIN_FAILURES_PER_HOUR": "ten"}, "PIN_FAILURES_PER_HOUR", "invalid value"),
     ({"PIN_LOCKOUT_SECONDS": "0"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
     ({"PIN_LOCKOUT_SECONDS": "-5"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
+    ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES", "0 or more"),
+    ({"SIGNIN_LOCK_SECONDS": "0"}, "SIGNIN_LOCK_SECONDS", "at least 1"),
+    ({"SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES", "at least 1"),
+    ({"AUDIT_RETENTION_SECONDS": "0"}, "AUDIT_RETENTION_SECONDS", "at least 1"),
 ])
 def test_bad_values_fail_at_start_naming_the_variable(env, var, words):
     with pytest.raises(ConfigError) as err:

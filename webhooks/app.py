@@ -10,11 +10,13 @@ from typing import Any
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Settings
 from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
 from dispatch.sms.service import failure_hook as sms_failure_hook
+from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
 from webhooks.logsafe import EscapingFormatter, RefusalLog
 from webhooks.twilio_auth import Signer
@@ -115,6 +117,12 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     )
     app.wsgi_app = RequestGate(app.wsgi_app, settings.request_concurrency, exempt=STREAM_PATHS,  # type: ignore[method-assign]
                                side=DASHBOARD_PATHS)
+    if settings.trusted_proxies:
+        # The client address and scheme as the proxies saw them, believing only the last N hops
+        # (without proxies X-Forwarded-For is anyone's to forge). Never the Host, port or
+        # prefix: signatures are checked against PUBLIC_BASE_URL, not the request's own URL.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
     app.extensions["dispatch_context"] = context
     app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
@@ -138,4 +146,5 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     for module in (health, voice_ivr, voice_interpreters, fallback, codes, sms, voice_callback, dashboard, metrics):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
+    app.cli.add_command(api_token_cli)
     return app

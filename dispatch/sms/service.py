@@ -5,8 +5,9 @@ wraps it in TwiML. The rules it keeps:
 
 - The same MessageSid is handled once: the first reply is stored under a once-key
   and every redelivery gets it back, with nothing new queued.
-- An unregistered number is refused politely and audited masked, without its text; rate
-  limits count senders by a keyed hash (dispatch.pseudonyms), so it is never written down.
+- An unregistered number is refused politely and audited (counted per hour), without
+  its text or number; rate limits count senders by a keyed hash (dispatch.pseudonyms), so
+  it is never written down.
 - Free text is never stored: a request record holds the language id; a pending
   confirmation holds the language id, the URGENT flag and the E.164 callback number.
 - A texted callback number that is not in the roster (a scene's phone) is kept in full
@@ -108,7 +109,8 @@ class SmsService:
         supervisor = self.ctx.roster.supervisor_by_cell(number) if number else None
         liaison = self.ctx.roster.liaison_by_phone(number) if number else None
         if supervisor is None and liaison is None:
-            events.audit(self.r, mask(number) or "anonymous", "sms_request", "", "refused: unregistered number")
+            # One audit entry per hour with a count, whoever texts: strangers cannot flood the log.
+            self.ctx.audit.refused("sms_request", "unregistered numbers", "", "refused: unregistered number")
             log.info("text from unregistered %s refused", mask(msg.sender))
             return replies.UNREGISTERED
         parsed = parse(msg.body)

@@ -1,7 +1,8 @@
 """The dashboard's data as JSON, for the page itself and for other tools.
 
-Read-only; a session cookie or HTTP Basic credentials of any role. Reading does not
-count as activity (see auth), so a tool polling with a page's cookie still times out.
+Read-only; a session cookie of any role, or an API token (`Authorization: Bearer`, see
+auth). Reading does not count as activity, so a tool polling with a page's cookie still
+times out.
 Numbers are masked exactly as on the page: these are the same view models.
 """
 from __future__ import annotations
@@ -110,7 +111,7 @@ def api_audit() -> Response:
         count = min(500, max(1, int(request.args.get("count", snapshot.AUDIT_ROWS))))
     except ValueError:
         count = snapshot.AUDIT_ROWS
-    return jsonify(entries=snapshot.audit(ctx(), count))
+    return jsonify(entries=snapshot.audit(ctx(), count), refusals=snapshot.refusals(ctx(), count))
 
 
 @bp.get("/api/alerts")

@@ -11,19 +11,23 @@
 - Every POST carries the session's CSRF token (form field or X-CSRF-Token header):
   missing → 400, wrong → 403, before anything else happens. The sign-in form has its
   own token in the cookie session, against login CSRF.
-- Sign-in attempts are counted per username + address (and, with a higher limit, per
-  address) in Redis before the password is checked; a success clears the count. Past
-  the limit the password is not even checked (429 + Retry-After) until THROTTLE_WINDOW
-  has passed since the last attempt.
+- Failed sign-ins lock the guesser out, not everyone (dispatch.signin_lock): counted per
+  (client address, username) and per client address; while locked, an attempt gets 429
+  with the time left (page and Retry-After) and its password is not checked. The client
+  address is the socket's, or X-Forwarded-For's as far as TRUSTED_PROXIES allows (the app
+  factory's ProxyFix). Failures are audited as aggregated refusals (dispatch.audit):
+  the username tried (escaped, bounded) and the masked address, never the password.
 - Role "viewer" sees everything; only "sergeant" may act (403 otherwise).
-- Other tools may read the JSON API with HTTP Basic credentials (same hashes, same
-  throttle); they cannot act, as actions need a session and its CSRF token.
+- Other tools read the JSON API and the event stream with an API token
+  (`Authorization: Bearer ...`, dispatch.api_tokens): one SHA-256 per request instead of a
+  scrypt check, so polling tools do not slow the sergeants. Tokens cannot act: actions need
+  a session and its CSRF token. HTTP Basic is not accepted (it cost scrypt per request).
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,26 +48,31 @@ from flask import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config.roster import User
-from dispatch import clock, events, keys
+from dispatch import api_tokens, clock, client_address, events, keys
+from dispatch.audit import printable
+from dispatch.signin_lock import Locked, SigninLock
 from webhooks.dashboard import bp
 from webhooks.deps import ctx
 
+log = logging.getLogger("webhooks.dashboard.auth")
+
 SERGEANT = "sergeant"             # the role that may act; "viewer" only sees
-THROTTLE_WINDOW = 15 * 60        # seconds a failed sign-in counts against the limit
-IP_LIMIT_FACTOR = 4              # an address may fail this many times the per-user limit
+API_READER = "api"               # an API token's role: reads only
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "X-CSRF-Token"
 MAX_USERNAME, MAX_PASSWORD = 64, 256
 
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The person behind this request. `csrf` is empty for Basic-auth API readers."""
+    """Who is behind this request: a person's session, or a tool's API token (`token` set,
+    `csrf` and `session_id` empty)."""
 
     username: str
     name: str
     role: str
     csrf: str
     session_id: str
+    token: str = ""
 
     @property
     def can_act(self) -> bool:
@@ -128,34 +137,15 @@ def load_session(touch: bool) -> SignedIn | None:
     return SignedIn(user.username, user.name, user.role, raw.get("csrf", ""), sid)
 
 
-# --------------------------------------------------------------------------- throttling
-def _client_ip() -> str:
-    return request.remote_addr or "unknown"
+def still_signed_in(r: redis.Redis, user: SignedIn) -> bool:
+    """The session not ended (signed out, idle) or the token not revoked."""
+    return api_tokens.alive(r, user.token) if user.token else session_alive(r, user.session_id)
 
 
-def count_attempt(username: str, ip: str) -> int:
-    """Count a sign-in attempt before checking it; seconds to wait if over the limit, else 0.
-
-    Counting first (INCR is atomic) means parallel guesses cannot slip past the limit
-    between a check and an increment. A success clears the username's count.
-    """
-    limit = max(1, ctx().settings.signin_max_failures)
-    user_key, ip_key = keys.signin_failures_for(username, ip), keys.signin_failures_ip(ip)
-    pipe = ctx().redis.pipeline()
-    for key in (user_key, ip_key):
-        pipe.incr(key)
-        pipe.expire(key, THROTTLE_WINDOW)  # sliding: the window restarts at each attempt
-    user_count, _, ip_count, _ = pipe.execute()
-    if int(user_count) > limit or int(ip_count) > limit * IP_LIMIT_FACTOR:
-        return THROTTLE_WINDOW
-    return 0
-
-
-def clear_attempts(username: str, ip: str) -> None:
-    pipe = ctx().redis.pipeline()
-    pipe.delete(keys.signin_failures_for(username, ip))
-    pipe.decr(keys.signin_failures_ip(ip))  # a success is not a failure from this address
-    pipe.execute()
+# --------------------------------------------------------------------------- sign-in lock
+def signin_lock() -> SigninLock:
+    s = ctx().settings
+    return SigninLock(ctx().redis, s.signin_max_failures, s.signin_ip_max_failures, s.signin_lock_seconds)
 
 
 @functools.cache
@@ -171,39 +161,47 @@ def verify(username: str, password: str) -> User | None:
     return user if ok and user is not None else None
 
 
-class Throttled(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
+def _refused(username: str, address: str, outcome: str) -> None:
+    """Audit a refused sign-in (one entry per username, masked address, outcome and hour);
+    log only the hour's first, so a flood writes one line."""
+    who, where = printable(username) or "(empty)", client_address.masked(address)
+    if ctx().audit.refused("sign_in", who, where, outcome) == 1:
+        log.info("sign-in %s: %s from %s (more this hour are counted in the audit log)", outcome, who, where)
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """Count the attempt, then check the password. Raises Throttled past the limit."""
+    """Check the password unless this client is locked out (raises Locked, nothing checked)."""
     username, password = username.strip()[:MAX_USERNAME], password[:MAX_PASSWORD]
-    ip = _client_ip()
-    wait = count_attempt(username, ip)
-    if wait:
-        raise Throttled(wait)
+    address = request.remote_addr or ""
+    lock = signin_lock()
+    try:
+        attempt = lock.begin(client_address.throttle_key(address), username)
+    except Locked:
+        _refused(username, address, "refused: locked out")
+        raise
     user = verify(username, password) if username and password else None
     if user is not None:
-        clear_attempts(username, ip)
-    return user
+        lock.succeeded(attempt)
+        return user
+    locked = lock.failed(attempt)
+    known = ctx().roster.user(username) is not None
+    _refused(username, address, "refused: wrong password" if known else "refused: unknown username")
+    if locked:
+        log.warning("sign-in locked out for %d s: %s from %s", locked, printable(username),
+                    client_address.masked(address))
+    return None
 
 
-def _basic_auth() -> SignedIn | None:
-    """HTTP Basic for read-only tools; None when absent or wrong (throttled like sign-in)."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
+def _bearer() -> SignedIn | None:
+    """An API token from `Authorization: Bearer ...`; None when absent, unknown or revoked."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
         return None
-    try:
-        username, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
+    token = token.strip()
+    name = api_tokens.reader_name(ctx().redis, token)
+    if name is None:
         return None
-    try:
-        user = authenticate(username, password)
-    except Throttled:
-        return None
-    return SignedIn(user.username, user.name, user.role, "", "") if user else None
+    return SignedIn(f"token:{name}", name, API_READER, "", "", token=token)
 
 
 # --------------------------------------------------------------------------- CSRF
@@ -232,8 +230,14 @@ def _unauthenticated(wants_html: bool) -> Response:
     resp = jsonify(error="signed out after inactivity" if expired else "sign in required",
                    reason="expired" if expired else "signin")
     resp.status_code = 401
-    if "Authorization" in request.headers:  # a tool that tried Basic; never prompt the page's fetches
-        resp.headers["WWW-Authenticate"] = 'Basic realm="dispatch dashboard", charset="UTF-8"'
+    sent = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    if sent == "basic":  # a tool written for the old API: say what to do instead
+        resp = jsonify(error="HTTP Basic is not accepted: use an API token (Authorization: Bearer ...)",
+                       reason="token")
+        resp.status_code = 401
+    if sent:  # a tool (the page's own fetches send no Authorization: never prompt them)
+        challenge = 'Bearer realm="dispatch dashboard"'
+        resp.headers["WWW-Authenticate"] = challenge + (', error="invalid_token"' if sent == "bearer" else "")
     return resp
 
 
@@ -252,11 +256,11 @@ def page(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def reader(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Read-only data (JSON, the stream): session or Basic; does not renew the idle timeout."""
+    """Read-only data (JSON, the stream): session or API token; does not renew the idle timeout."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        user = load_session(touch=False) or _basic_auth()
+        user = load_session(touch=False) or _bearer()
         if user is None:
             return _unauthenticated(wants_html=False)
         g.user = user
@@ -287,6 +291,13 @@ def post(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[...
 
 
 # --------------------------------------------------------------------------- routes
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _signin_page(message: str = "", status: int = 200, username: str = "") -> Response:
     html = render_template("dashboard/signin.html", csrf=signin_csrf(), message=message, username=username,
                            idle_minutes=ctx().settings.session_idle_minutes)
@@ -311,11 +322,12 @@ def signin_post() -> Response:
     username = request.form.get("username", "")
     try:
         user = authenticate(username, request.form.get("password", ""))
-    except Throttled as exc:
-        minutes = max(1, -(-exc.retry_after // 60))
-        resp = _signin_page(f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                            status=429, username=username[:MAX_USERNAME])
-        resp.headers["Retry-After"] = str(exc.retry_after)
+    except Locked as exc:
+        why = ("Another sign-in from your address is being checked." if exc.parallel
+               else "Too many failed sign-ins from your address.")
+        resp = _signin_page(f"{why} Try again in {_wait_text(exc.seconds)}.", status=429,
+                            username=username.strip()[:MAX_USERNAME])
+        resp.headers["Retry-After"] = str(exc.seconds)
         return resp
     if user is None:
         return _signin_page("Wrong username or password.", status=401, username=username[:MAX_USERNAME])

@@ -28,6 +28,7 @@ RECENT_SECONDS = 6 * 3600       # "recently finished": ended within this long ..
 RECENT_LIMIT = 25               # ... at most this many rows
 MAX_CLOSED_PER_DAY = 20000      # a bound on one read; far above any day's requests
 AUDIT_ROWS = 20
+REFUSAL_ROWS = 10              # aggregated refusals, shown apart from the actions
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,18 @@ def stats(recs: Records) -> DayFigures:
 
 
 def audit(c: Context, count: int = AUDIT_ROWS) -> list[dict[str, str]]:
+    """The newest actions (people's): refusals are kept apart and cannot push them out."""
     return events.audit_entries(c.redis, count=count)
 
 
 def alerts(c: Context) -> list[dict[str, Any]]:
     """What the sergeants must know that is no request's row: precincts whose PIN entry is locked."""
     return [lock.as_alert() for lock in c.pins.locks()]
+
+
+def refusals(c: Context, count: int = REFUSAL_ROWS) -> list[dict[str, Any]]:
+    """The newest refusals, one per source and hour with its count (dispatch.audit)."""
+    return c.audit.refusals(count)
 
 
 @dataclass(frozen=True)
@@ -158,4 +165,5 @@ def snapshot(c: Context, user: dict[str, Any]) -> dict[str, Any]:
         "stats": stats(recs).as_dict(),
         "audit": audit(c),
         "alerts": alerts(c),
+        "refusals": refusals(c),
     }

@@ -11,7 +11,8 @@ applies it in place instead of re-reading the whole snapshot.
 - Alive: after HEARTBEAT seconds without a message a comment line goes out (": keepalive",
   or ": store unavailable" while the broadcaster cannot reach Redis), so proxies and the
   browser see traffic and a dead connection is noticed.
-- Bounded: a response ends after LIFETIME seconds, or when the session has expired (checked
+- Bounded: a response ends after LIFETIME seconds, or when the session has expired or the
+  API token was revoked (checked
   at most once a SESSION_CHECK interval, and at every heartbeat), so a thread is never held
   forever; `retry:` tells the browser to reconnect at once.
   At most DASHBOARD_MAX_STREAMS streams per process hold a thread at a time: the
@@ -28,7 +29,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import redis
 from flask import Response, current_app, g, jsonify, request
@@ -36,7 +37,7 @@ from flask import Response, current_app, g, jsonify, request
 from dispatch import events
 from dispatch.redis_conn import connect
 from webhooks.dashboard import bp, broadcast
-from webhooks.dashboard.auth import reader, session_alive
+from webhooks.dashboard.auth import reader, still_signed_in
 from webhooks.deps import ctx
 
 HEARTBEAT_SECONDS = 10.0
@@ -84,9 +85,10 @@ def direct_socket() -> socket.socket | None:
     return sock
 
 
-def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, session_id: str, lifetime: float,
-             heartbeat: float, sock: socket.socket | None = None) -> Iterator[str]:
-    """The response body: events after `after` until `lifetime` passes or the session ends.
+def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, alive: Callable[[], bool] | None,
+             lifetime: float, heartbeat: float, sock: socket.socket | None = None) -> Iterator[str]:
+    """The response body: events after `after` until `lifetime` passes or `alive()` (the
+    session, the API token; None: not checked) turns false.
 
     Everything new since this stream's last id goes out as one chunk: in a surge the
     per-message writes (a syscall and a GIL hand-off each, for every open stream) made
@@ -107,16 +109,16 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, session_id:
         now = time.monotonic()
         if now >= deadline:
             return
-        if session_id and due and now >= next_check:
+        if alive is not None and due and now >= next_check:
             next_check, due = now + check_every, False
             try:
-                alive = session_alive(r, session_id)
+                signed_in = alive()
             except redis.RedisError:
-                alive = True  # the store is down, not the session: keep waiting for it
-            if not alive:
+                signed_in = True  # the store is down, not the session: keep waiting for it
+            if not signed_in:
                 yield "event: signedout\ndata: {}\n\n"
                 return
-        wake = min(deadline, next_beat, next_check if due and session_id else deadline)
+        wake = min(deadline, next_beat, next_check if due and alive is not None else deadline)
         text: str | bytes = ""
         unreachable = wrote = False
         if direct is not None and hub.follow(direct, after):
@@ -177,8 +179,9 @@ def stream() -> Response:
     except Exception:
         slots.release()
         raise
-    resp = Response(generate(hub, c.redis, after, g.user.session_id, lifetime, heartbeat, direct_socket()),
-                    mimetype="text/event-stream")
+    user = g.user
+    resp = Response(generate(hub, c.redis, after, lambda: still_signed_in(c.redis, user), lifetime, heartbeat,
+                             direct_socket()), mimetype="text/event-stream")
     # When the server closes the response, however it ended (even before it started).
     resp.call_on_close(hub.detach)
     resp.call_on_close(slots.release)

@@ -382,6 +382,21 @@
     alertList.shown = alerts.length;
   }
 
+  function refusalList(entries) {
+    // One line per source and hour: "14:05 sign in by sergeant from 203.0.113.0/24 — refused: ... ×6".
+    var list = document.getElementById("refusal-list");
+    var fresh = el("ol", { id: "refusal-list", class: "audit", "aria-labelledby": "refusals-h" });
+    entries.forEach(function (e) {
+      fresh.appendChild(el("li", {},
+        el("time", { datetime: e.ts }, e.ts ? clockTime(Date.parse(e.ts) / 1000) : ""), " ",
+        (e.action || "").replace(/_/g, " "), " by ", el("strong", {}, e.who),
+        e.target ? " from " + e.target : "", " — ", e.outcome, " ",
+        el("strong", { class: "count" }, "\u00d7" + e.count), e.count > 1 ? " this hour" : ""));
+    });
+    if (!entries.length) fresh.appendChild(el("li", { class: "empty" }, "Nothing refused."));
+    list.parentNode.replaceChild(fresh, list);
+  }
+
   function announce(rows) {
     // "New request: ..." for active rows the page has not shown before (once per burst of messages).
     var first = knownRequests === null;
@@ -405,6 +420,7 @@
     languageChart(data.stats);
     auditList(data.audit || []);
     alertList();
+    refusalList(data.refusals || []);
   }
 
   function render(data) {
@@ -487,6 +503,7 @@
           snap.alerts = (snap.alerts || []).filter(function (b) { return b.id !== a.id; }).concat([a]);
         }
       });
+      snap.refusals = data.refusals;
       today(snap);
       return;
     }
