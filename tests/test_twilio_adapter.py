@@ -6,6 +6,7 @@ import base64
 import pytest
 
 from dispatch.telephony import CallRequest, TelephonyError
+from dispatch.telephony.port import CallInfo
 from dispatch.telephony.twilio_adapter import TwilioTelephony
 from tests.support.http_stub import HttpStub, Scripted
 
@@ -100,3 +101,21 @@ def test_region_and_edge_are_passed_to_the_sdk():
     t = TwilioTelephony(SID, TOKEN, region="ie1", edge="dublin")
     assert t.client.region == "ie1" and t.client.edge == "dublin"
     assert t.client.get_hostname("https://api.twilio.com/2010-04-01") == "https://api.dublin.ie1.twilio.com/2010-04-01"
+
+
+def test_fetch_call_reads_the_call_as_the_network_knows_it(stub):
+    sid = "CA" + "f" * 32
+    stub.script(Scripted(200, {"sid": sid, "status": "completed", "from": "+17185550101", "to": "+12125550100"}))
+    info = adapter(stub).fetch_call(sid)
+    assert info == CallInfo(sid=sid, status="completed", from_="+17185550101", to="+12125550100")
+    [req] = stub.requests
+    assert (req.method, req.path) == ("GET", f"/2010-04-01/Accounts/{SID}/Calls/{sid}.json")
+
+
+def test_fetch_call_of_an_unknown_sid_is_none_and_a_failing_network_raises(stub):
+    stub.script(Scripted(404, {"code": 20404, "message": "not found", "status": 404}))
+    assert adapter(stub).fetch_call("CA" + "0" * 32) is None
+    stub.script(*[Scripted(500, {"code": 20500, "message": "down", "status": 500})] * 3)
+    with pytest.raises(TelephonyError):
+        adapter(stub, retries=3).fetch_call("CA" + "1" * 32)
+    assert len(stub.requests) == 4, "a read is retried like any idempotent request"

@@ -36,6 +36,14 @@ class CallRequest:
     status_events: tuple[str, ...] = field(default=("initiated", "ringing", "answered", "completed"))
 
 
+@dataclass(frozen=True)
+class CallInfo:
+    sid: str
+    status: str      # Twilio's call status: queued, ringing, in-progress, completed, busy, failed, no-answer, canceled
+    from_: str
+    to: str
+
+
 class Telephony(Protocol):
     def place_call(self, call: CallRequest) -> str:
         """Start the call and return its CallSid."""
@@ -48,3 +56,6 @@ class Telephony(Protocol):
 
     def send_sms(self, to: str, from_: str, body: str) -> str:
         """Send a text and return its MessageSid."""
+
+    def fetch_call(self, call_sid: str) -> CallInfo | None:
+        """The call as the network knows it now; None if it does not know the sid."""

@@ -22,7 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from config.phone import mask
-from dispatch.telephony.port import CallRequest, TelephonyError
+from dispatch.telephony.port import CallInfo, CallRequest, TelephonyError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,6 +114,17 @@ class TwilioTelephony:
         sent = self._with_retries("send sms", lambda: self.client.messages.create(to=to, from_=from_, body=body),
                                   idempotent=False)
         return str(sent.sid)
+
+    def fetch_call(self, call_sid: str) -> CallInfo | None:
+        try:
+            call = self._with_retries("fetch call", lambda: self.client.calls(call_sid).fetch(), idempotent=True)
+        except TelephonyError as exc:
+            if exc.status == 404:
+                return None  # no such call on this account
+            raise
+        # The SDK names the caller `_from` (`from` is a keyword).
+        return CallInfo(sid=str(call.sid or call_sid), status=str(call.status or ""),
+                        from_=str(call._from or ""), to=str(call.to or ""))  # noqa: SLF001
 
     def _update(self, call_sid: str, **kwargs: Any) -> bool:
         try:

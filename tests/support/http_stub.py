@@ -36,11 +36,16 @@ class HttpStub:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
+                self._answer("POST", parse_qs(self.rfile.read(length).decode()))
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer("GET", {})
+
+            def _answer(self, method: str, form: dict[str, list[str]]) -> None:
                 with stub._lock:
-                    stub.requests.append(Recorded("POST", self.path, parse_qs(body), dict(self.headers)))
+                    stub.requests.append(Recorded(method, self.path, form, dict(self.headers)))
                     answer = stub._answers.pop(0) if stub._answers else None
-                answer = answer or Scripted(201, stub.default_body(self.path))
+                answer = answer or Scripted(200 if method == "GET" else 201, stub.default_body(self.path))
                 if answer.delay:
                     time.sleep(answer.delay)
                 payload = json.dumps(answer.body or stub.default_body(self.path)).encode()
