@@ -63,6 +63,7 @@ class Settings:
     route_lease_seconds: float = 10.0  # a dead drainer's slot is free again after this
     worker_nice: int = 10            # workers' CPU priority below the web's (0: the same)
     grace_seconds: float = 5.0
+    reconnect_grace: float = 120.0   # a dropped officer may rejoin their interpreter within this (rejoin.py)
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000
     caller_rate_limit: int = 10      # webhook requests per caller number ...
@@ -109,7 +110,7 @@ class Settings:
         if self.dashboard_max_streams < 0:
             raise _env_error("DASHBOARD_MAX_STREAMS", "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds"):
+                     "route_lease_seconds", "reconnect_grace"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

@@ -9,6 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from dispatch.telephony import CallRequest
+from dispatch.telephony.port import CallInfo
 
 _ids = itertools.count(1)
 
@@ -20,12 +21,23 @@ class FakeTelephony:
     redirects: list[tuple[str, str]] = field(default_factory=list)
     sms: list[tuple[str, str, str]] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
+    known: dict[str, CallInfo] = field(default_factory=dict)   # what fetch_call answers
+    fetched: list[str] = field(default_factory=list)
 
     def place_call(self, call: CallRequest) -> str:
         self.calls.append(call)
         sid = f"CA{next(_ids):032d}"
         self.sids.append(sid)
+        self.known[sid] = CallInfo(sid, "queued", call.from_, call.to)
         return sid
+
+    def inbound(self, sid: str, from_: str, to: str, status: str = "in-progress") -> None:
+        """A call the network knows of that the service did not place (an officer calling in)."""
+        self.known[sid] = CallInfo(sid, status, from_, to)
+
+    def fetch_call(self, call_sid: str) -> CallInfo | None:
+        self.fetched.append(call_sid)
+        return self.known.get(call_sid)
 
     def hangup(self, call_sid: str) -> bool:
         self.hangups.append(call_sid)
@@ -61,3 +73,5 @@ class RecordingJobs:
                 dispatcher.sweep()
             elif task in ("dial_vendor", "tell_caller", "hang_up"):
                 getattr(dispatcher, task)(*args)
+            elif task.startswith("rejoin_"):
+                getattr(dispatcher.rejoin, task.removeprefix("rejoin_"))(*args)
