@@ -18,6 +18,7 @@ AUDIT = PREFIX + "audit"                      # stream, append-only audit log
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
+REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
 
 
 def request(request_id: str) -> str:
@@ -76,7 +77,7 @@ def number_key(number: str) -> str:
 
 def rejoin_number(number: str) -> str:
     """String with a TTL of RECONNECT_GRACE: the request whose officer dropped, by their number."""
-    return f"{PREFIX}rejoin:{number_key(number)}"
+    return f"{PREFIX}rejoin:number:{number_key(number)}"
 
 
 def sms_pending(number: str) -> str:

@@ -17,9 +17,13 @@ through a key holding a hash of it (keys.rejoin_number) that expires with the gr
 from __future__ import annotations
 
 import logging
+import math
 import re
 import secrets
+import time
 from enum import Enum
+
+import redis
 
 from config.phone import mask
 from dispatch import clock, keys
@@ -33,7 +37,16 @@ from dispatch.telephony import CallRequest, TelephonyError
 log = logging.getLogger("dispatch.rejoin")
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
+GATE_MAX_SECONDS = 1.0
+
+# KEYS: the number's key, REJOIN_UNTIL; ARGV: request id, grace end (epoch), ms to it.
+_REMEMBER = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+"""
 
 
 class Step(str, Enum):
@@ -67,6 +80,12 @@ class Rejoin:
         self.ctx = ctx
         self.s = ctx.settings
         self.store = ctx.requests
+        self._remember = ctx.redis.register_script(_REMEMBER)
+        # What this process knows of REJOIN_UNTIL (see _may_be_waiting): a change is seen within
+        # a sweep interval (at most a second), as the sweeper sees deadlines.
+        self._gate_seconds = min(GATE_MAX_SECONDS, self.s.sweep_interval)
+        self._gate_read_at = -math.inf
+        self._gate_until = 0.0
 
     # ---------------------------------------------------------------- the drop
     def officer_dropped(self, rec: RequestRecord, call_sid: str) -> bool:
@@ -93,9 +112,11 @@ class Rejoin:
         if rec is None:
             return
         number = self.officer_number(rec)
-        remaining = _float(rec.extra.get("rejoin_until")) - clock.now()
+        until = _float(rec.extra.get("rejoin_until"))
+        remaining = until - clock.now()
         if number and remaining > 0:
-            self.ctx.redis.set(keys.rejoin_number(number), rec.id, px=max(1, int(remaining * 1000)))
+            self._remember(keys=[keys.rejoin_number(number), keys.REJOIN_UNTIL],
+                           args=[rec.id, repr(until), max(1, int(remaining * 1000))])
         self.redirect(request_id, token, "dropped")
 
     def officer_number(self, rec: RequestRecord) -> str | None:
@@ -231,7 +252,7 @@ class Rejoin:
     # ---------------------------------------------------------------- the officer is back
     def waiting_for(self, number: str) -> RequestRecord | None:
         """The request whose interpreter waits for this number's officer, if any."""
-        if not number:
+        if not number or not self._may_be_waiting():
             return None
         raw = self.ctx.redis.get(keys.rejoin_number(number))
         rec = self.store.get(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
@@ -296,6 +317,21 @@ class Rejoin:
         if rec is None or rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token:
             return None
         return rec
+
+    def _may_be_waiting(self) -> bool:
+        """False when no officer anywhere can be waiting to rejoin: the latest grace end has
+        passed. Known without a Redis round trip on most calls (REJOIN_UNTIL is read at most
+        every `_gate_seconds`): the first menu, which asks, is the busiest webhook, and a
+        dropped officer takes longer than that to call again."""
+        now = time.monotonic()
+        if now - self._gate_read_at >= self._gate_seconds:
+            self._gate_read_at = now
+            try:
+                raw = self.ctx.redis.get(keys.REJOIN_UNTIL)
+            except redis.RedisError:  # the menu works without Redis: no rejoin offer meanwhile
+                raw = None
+            self._gate_until = _float(raw.decode() if isinstance(raw, bytes) else raw)
+        return clock.now() < self._gate_until
 
     def _interpreter_at(self, request_id: str, where: str) -> None:
         """Where the interpreter's TwiML last put them: a rejoining officer's job moves them

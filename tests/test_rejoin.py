@@ -5,6 +5,7 @@ hand. The end-to-end runs through the simulator are in tests/test_e2e_rejoin.py.
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,9 +124,10 @@ def test_the_officer_s_leg_ending_keeps_the_interpreter_and_prompts_them(w):
     assert urlsplit(root.find("Gather").get("action")).path == "/voice/rejoin/answer"
     assert urlsplit(root.find("Redirect").text).path == "/voice/rejoin", "the prompt repeats"
     # the number is remembered for the grace period as a hash only
-    [key] = list(w.ctx.redis.scan_iter(keys.PREFIX + "rejoin:*"))
-    assert w.line().encode() not in key and w.line()[1:].encode() not in key
-    assert w.ctx.redis.get(key).decode() == request_id
+    found = {k: w.ctx.redis.get(k) for k in w.ctx.redis.scan_iter(keys.PREFIX + "rejoin:*")}
+    assert found and not any(w.line()[2:].encode() in k + v for k, v in found.items())
+    key = keys.rejoin_number(w.line()).encode()
+    assert found[key].decode() == request_id
     assert 0 < w.ctx.redis.pttl(key) <= w.settings.reconnect_grace * 1000
 
 
@@ -293,6 +295,25 @@ def test_callers_with_nothing_to_rejoin_get_the_menu_at_once(w):
     other_line = w.ctx.roster.precincts[1].lines[0]
     menu = w.post("/voice/incoming", CallSid=AGAIN, From=other_line)
     assert "rejoin" not in said(menu) and "language" in said(menu).lower()
+
+
+def test_the_first_menu_asks_redis_only_while_a_rejoin_may_be_waiting(w, monkeypatch):
+    """The incoming-call webhook is the busiest: with nobody to rejoin it reads one key at
+    most once a sweep interval, not once a call."""
+    reads: list[str] = []
+    real_get = w.ctx.redis.get
+    monkeypatch.setattr(w.ctx.redis, "get", lambda key: reads.append(key) or real_get(key))
+    monkeypatch.setattr(w.dispatcher.rejoin, "_gate_seconds", 3600.0)  # however slow these posts are
+    for i in range(5):
+        w.post("/voice/incoming", CallSid=f"CA{i:032d}", From=w.line())
+    assert reads == [keys.REJOIN_UNTIL]
+    request_id, interpreter = w.connected()
+    w.drop()
+    w.drain()
+    monkeypatch.setattr(w.dispatcher.rejoin, "_gate_read_at", -math.inf)  # the interval has passed
+    reads.clear()
+    assert "rejoin" in said(w.post("/voice/incoming", CallSid=AGAIN, From=w.line()))
+    assert keys.rejoin_number(w.line()) in reads
 
 
 def test_after_the_grace_the_interpreter_is_released_and_the_request_completed(w, monkeypatch):
