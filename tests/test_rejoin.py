@@ -131,8 +131,9 @@ def test_the_officer_s_leg_ending_keeps_the_interpreter_and_prompts_them(w):
     assert 0 < w.ctx.redis.pttl(key) <= w.settings.reconnect_grace * 1000
 
 
-def test_one_call_back_however_often_the_interpreter_presses_1(w):
-    request_id, interpreter = w.connected()
+@pytest.mark.parametrize("vendor", [False, True], ids=["liaison", "vendor"])
+def test_one_call_back_however_often_the_interpreter_presses_1(w, vendor):
+    request_id, interpreter = w.connected(vendor=vendor)
     w.drop()
     w.drain()
     answer = w.post(w.prompt_url(), CallSid=interpreter).find("Gather").get("action")
@@ -187,6 +188,9 @@ def test_a_voicemail_answering_the_call_back_never_rejoins(w):
         root = w.post(root.find("Redirect").text, CallSid=callback_sid)  # no key pressed: asked again
     assert root.find("Hangup") is not None and root.find("Dial") is None
     assert w.rec(request_id).state == State.REJOINING
+    w.post(callback.status_callback, CallSid=callback_sid, CallStatus="completed")  # the voicemail hangs up
+    w.drain()
+    assert w.history(request_id)[-1] == "call_back_failed" and query(w.prompt_url())["m"] == "no-answer"
 
 
 def test_a_call_back_not_answered_is_told_to_the_interpreter_who_may_press_1_again(w):
