@@ -383,3 +383,19 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
     path, form, _ = attacks[0]
     assert post(path, form, path).status_code == 200
     assert w.rec(request_id).extra["recall"] and w.history(request_id)[-1] == "call_officer_back"
+
+
+def test_calling_again_while_the_call_back_rings_rejoins_and_stops_the_call_back(w):
+    request_id, interpreter, callback = _called_back(w)
+    ringing = w.telephony.sids[-1]
+    menu = w.post("/voice/incoming", CallSid=AGAIN, From=w.line())
+    root = w.post(menu.find("Gather").get("action"), CallSid=AGAIN, From=w.line(), Digits="1")
+    assert root.find("Dial/Conference").text == f"req-{request_id}"
+    assert w.rec(request_id).officer_call == AGAIN
+    w.drain()
+    assert ringing in w.telephony.hangups
+    assert not [r for r in w.telephony.redirects if query(r[1]).get("m") == "back"], "already in the room"
+    w.post(callback.status_callback, CallSid=ringing, CallStatus="canceled")  # the stopped call-back reports
+    assert w.rec(request_id).state == State.CONNECTED and w.history(request_id)[-1] == "officer_rejoined"
+    late = w.post(callback.url, CallSid=ringing)  # had it been answered anyway
+    assert late.find("Dial") is None and late.find("Hangup") is not None
