@@ -10,7 +10,8 @@ from the Procfile: 2 workers x 2 threads, --reuse-port) on loopback: the real ap
 turns in `--slice`-second slices:
 
   bare      the fixed-TwiML endpoint (same request bytes as "incoming")
-  incoming  POST /voice/incoming            (signature, roster, TwiML; no Redis)
+  incoming  POST /voice/incoming            (signature, roster, TwiML; no Redis but one read a
+                                             second of whether a dropped officer may rejoin)
   language  POST /voice/incoming/language   (signature, roster, language resolution, TwiML);
             a mix of keypad codes and speech results
 

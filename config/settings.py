@@ -67,6 +67,7 @@ class Settings:
     grace_seconds: float = 5.0
     reconcile_seconds: float = 60.0  # how often the reconciler asks the network about long calls
     redirect_retry_after: int = 5    # a refused redirect of the officer's call: first retry after (s)
+    reconnect_grace: float = 120.0   # a dropped officer may rejoin their interpreter within this (rejoin.py)
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000
     caller_rate_limit: int = 10      # webhook requests per caller number ...
@@ -141,7 +142,8 @@ class Settings:
             if getattr(self, name) < 0:
                 raise _env_error(name.upper(), "must be 0 or more")
         for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds", "reconcile_seconds"):
+                     "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds", "reconcile_seconds",
+                     "reconnect_grace"):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:

@@ -5,6 +5,8 @@ a retention or migration change touches one module.
 """
 from __future__ import annotations
 
+import hashlib
+
 PREFIX = "ird:"  # interpretation-request dispatch
 
 REQUEST_SEQ = PREFIX + "seq:request"          # INCR → request numbers
@@ -19,6 +21,7 @@ LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → availa
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
 RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
+REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
 
 
 def request(request_id: str) -> str:
@@ -65,6 +68,20 @@ def periodic(name: str, slot: int) -> str:
 def route_drainer(slot: int) -> str:
     """String with a TTL: the lease of one route-drainer slot (its token)."""
     return f"{PREFIX}route:drainer:{slot}"
+
+
+def number_key(number: str) -> str:
+    """A phone number as it may appear in a key name: a hash, so the key holds no number.
+
+    The one place numbers become key names for matching a caller again (a keyed hash belongs
+    here once the service has one: a bare SHA-256 of a phone number can be reversed by trying
+    every number; these keys live only for RECONNECT_GRACE)."""
+    return hashlib.sha256(number.strip().encode()).hexdigest()[:32]
+
+
+def rejoin_number(number: str) -> str:
+    """String with a TTL of RECONNECT_GRACE: the request whose officer dropped, by their number."""
+    return f"{PREFIX}rejoin:number:{number_key(number)}"
 
 
 def sms_pending(number: str) -> str:

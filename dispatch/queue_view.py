@@ -16,7 +16,7 @@ from config.phone import mask
 from config.roster import Liaison
 from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP, LiaisonStatus
 from dispatch.records import RequestRecord
-from dispatch.states import State
+from dispatch.states import ON_THE_LINE, State
 
 STATE_LABELS: dict[State, str] = {
     State.NEW: "Calling back",
@@ -24,6 +24,7 @@ STATE_LABELS: dict[State, str] = {
     State.OFFERING: "Ringing liaison",
     State.VENDOR_DIALING: "Dialling vendor",
     State.CONNECTED: "Connected",
+    State.REJOINING: "Officer dropped, rejoining",
     State.COMPLETED: "Completed",
     State.CANCELLED: "Cancelled",
     State.ABANDONED: "Caller hung up",
@@ -58,6 +59,8 @@ class QueueRow:
     connected_at: float | None
     ended_at: float | None
     outcome: str
+    drops: int                     # times the officer's leg ended with the interpreter on the line
+    rejoins: int                   # times the officer came back to the same interpreter
     can_send_to_vendor: bool
     can_cancel: bool
     can_offer_again: bool
@@ -72,7 +75,7 @@ class QueueRow:
 class QueueView:
     now: float
     alert_after: float
-    active: tuple[QueueRow, ...]     # waiting first (urgent, then longest wait), then connected
+    active: tuple[QueueRow, ...]     # waiting first (urgent, then longest wait), then connected (and rejoining)
     finished: tuple[QueueRow, ...]   # newest first
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,12 +100,21 @@ class LiaisonRow:
         return dict(vars(self))  # flat; `languages` is an immutable tuple (JSON renders it as a list)
 
 
+_ON_THE_LINE = frozenset(s.value for s in ON_THE_LINE)
+
+
+def _count(rec: RequestRecord, name: str) -> int:
+    value = rec.extra.get(name, "")
+    return int(value) if value.isdigit() else 0
+
+
 def _outcome(rec: RequestRecord) -> str:
     """A short, human outcome for a finished request."""
     if rec.state == State.COMPLETED:
-        # The reconciler closed it (its final callbacks were lost): say so, it was not seen end.
         how = ", ".join(x for x in (rec.handler_kind, "reconciled" if rec.outcome.endswith("(reconciled)") else "") if x)
-        return f"Completed ({how})" if how else "Completed"
+        done = f"Completed ({how})" if how else "Completed"
+        # The reconciler's outcome is said by "reconciled"; any other reason is worth a word.
+        return f"{done}: {rec.outcome}" if rec.outcome and not rec.outcome.endswith("(reconciled)") else done
     if rec.state == State.FAILED:
         return f"Failed: {rec.outcome}" if rec.outcome else "Failed"
     return rec.outcome or STATE_LABELS[rec.state]
@@ -126,15 +138,19 @@ def queue_row(rec: RequestRecord, now: float, alert_after: float,
         handler, kind = vendor_name, "vendor"
     else:
         handler, kind = rec.handler_name, rec.handler_kind
+    drops, rejoins = _count(rec, "drops"), _count(rec, "rejoins")
+    label = STATE_LABELS[rec.state]
+    if rec.state == State.CONNECTED and rejoins:
+        label = "Connected, officer rejoined" + (f" ×{rejoins}" if rejoins > 1 else "")
     return QueueRow(
-        id=rec.id, state=rec.state.value, state_label=STATE_LABELS[rec.state], channel=rec.channel,
+        id=rec.id, state=rec.state.value, state_label=label, channel=rec.channel,
         urgent=rec.urgent, language=rec.language_name or "Unknown language",
         precinct=precinct_name(rec.precinct) if rec.precinct else "", unit=rec.unit,
         caller=mask(rec.caller or rec.callback_number), caller_kind=rec.caller_kind, handler=handler, handler_kind=kind,
         since=since, wait_seconds=round(wait, 1), alert=rec.waiting and wait > alert_after,
         time_to_interpreter=None if tti is None else round(tti, 1),
         connected_at=rec.connected_at, ended_at=rec.ended_at,
-        outcome=_outcome(rec) if rec.finished else "",
+        outcome=_outcome(rec) if rec.finished else "", drops=drops, rejoins=rejoins,
         can_send_to_vendor=rec.state in (State.QUEUED, State.OFFERING),
         can_cancel=rec.waiting,
         can_offer_again=rec.state == State.QUEUED,
@@ -149,9 +165,9 @@ def build_queue(open_records: Iterable[RequestRecord], finished_records: Iterabl
         return queue_row(rec, now, alert_after, precinct_name, liaison_name, vendor_name)
 
     live = [row(r) for r in open_records if not r.finished]
-    waiting = sorted((r for r in live if r.state != State.CONNECTED.value),
+    waiting = sorted((r for r in live if r.state not in _ON_THE_LINE),
                      key=lambda r: (not r.urgent, r.since, r.id))
-    connected = sorted((r for r in live if r.state == State.CONNECTED.value),
+    connected = sorted((r for r in live if r.state in _ON_THE_LINE),
                        key=lambda r: (r.connected_at or 0.0, r.id))
     done = sorted((row(r) for r in finished_records if r.finished),
                   key=lambda r: (r.ended_at or 0.0, r.id), reverse=True)[:finished_limit]

@@ -156,8 +156,8 @@ class RequestStore:
         encoded = {k: (None if v is None else _encode(v)) for k, v in (fields or {}).items()}
         if t.target in TERMINAL:
             encoded.setdefault("ended_at", repr(now))
-        elif t.target == State.CONNECTED:
-            encoded.setdefault("connected_at", repr(now))
+        elif t.target == State.CONNECTED and State.REJOINING not in t.sources:
+            encoded.setdefault("connected_at", repr(now))  # a rejoin keeps the first connection's time
         elif name == "queue":
             encoded.setdefault("queued_at", repr(now))
         deadline_arg = "-" if deadline is None else ("" if deadline == "" else repr(float(deadline)))

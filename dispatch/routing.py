@@ -24,7 +24,8 @@ from dispatch.languages import Language
 from dispatch.liaisons import ON_CALL, RINGING
 from dispatch.pseudonyms import kept_number
 from dispatch.records import RequestRecord
-from dispatch.states import State
+from dispatch.rejoin import Rejoin
+from dispatch.states import ON_THE_LINE, State
 from dispatch.telephony import CallRequest, TelephonyError
 
 log = logging.getLogger("dispatch.routing")
@@ -63,6 +64,7 @@ class Dispatcher:
         self.store = ctx.requests
         self.board = ctx.liaisons
         self.on_failed = on_failed
+        self.rejoin = Rejoin(ctx)
 
     # ---------------------------------------------------------------- opening
     def open_request(
@@ -395,16 +397,21 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- the officer's side
     def interpreter_left(self, rec: RequestRecord, call_sid: str) -> None:
-        """The interpreter hung up: the request is complete; the officer may ask for another."""
+        """The interpreter hung up: the request is complete; the officer may ask for another
+        (or, if the officer's leg had dropped, nobody is left to tell)."""
         if rec.handler_kind == "liaison":
             self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
         out = self.store.apply(rec.id, "complete", data={"ended_by": "interpreter"}, deadline=None)
         if out.applied:
             log.info("request %s: interpreter left after %ss", rec.id, _secs(rec.connected_at))
-            self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
+            if out.previous == State.REJOINING:
+                self.rejoin.interpreter_left(out.record)  # type: ignore[arg-type]
+            else:
+                self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
 
     def officer_call_ended(self, call_sid: str) -> RequestRecord | None:
-        """The officer hung up: abandon a waiting request (stop its ringing calls) or complete it."""
+        """The officer's leg ended: abandon a waiting request (stop its ringing calls); with an
+        interpreter connected, keep the interpreter for a rejoin (rejoin.py)."""
         link = self.store.call_link(call_sid)
         if not link or link.get("role") != "officer":
             return None
@@ -418,9 +425,7 @@ class Dispatcher:
                 log.info("request %s: caller hung up while waiting (%s)", rec.id, rec.state.value)
                 self._stop_pending_calls(rec)
         elif rec.state == State.CONNECTED:
-            self.store.apply(rec.id, "complete", data={"ended_by": "officer"}, deadline=None)
-            if rec.handler_kind == "liaison":
-                self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
+            self.rejoin.officer_dropped(rec, call_sid)
         return self.store.get(rec.id)
 
     def retry(self, request_id: str, call_sid: str) -> RequestRecord | None:
@@ -473,6 +478,8 @@ class Dispatcher:
         """Look again at a request whose deadline passed: the safety net for lost
         jobs, killed workers and callbacks that never came."""
         rec = self.store.get(request_id)
+        if rec is not None and rec.state == State.REJOINING:
+            return self.rejoin.review(rec)
         if rec is None or not rec.waiting:
             self.store.set_deadline(request_id, None)
             return
@@ -533,11 +540,11 @@ class Dispatcher:
             rec = self.store.get(status.request) if status.request else None
             if status.state == RINGING and rec and rec.state == State.OFFERING and rec.offer_liaison == status.id:
                 continue
-            if status.state == RINGING and rec and rec.state == State.CONNECTED and rec.handler_id == status.id:
+            if status.state == RINGING and rec and rec.state in ON_THE_LINE and rec.handler_id == status.id:
                 self.board.mark_on_call(status.id, rec.id)  # died between accept and marking
                 continue
-            if status.state == ON_CALL and rec and rec.state == State.CONNECTED and rec.handler_id == status.id:
-                continue
+            if status.state == ON_CALL and rec and rec.state in ON_THE_LINE and rec.handler_id == status.id:
+                continue  # on a call, or waiting on the line for their officer to rejoin
             if status.state == RINGING and status.request and (status.since or now) > now - self._offer_bound() \
                     and status.id in self.store.tried(status.request):
                 continue  # offered and declined: still on our call until its status callback frees them

@@ -16,6 +16,7 @@ class State(str, Enum):
     OFFERING = "offering"              # a liaison's phone is ringing for it
     VENDOR_DIALING = "vendor_dialing"  # the vendor bridge is being dialled
     CONNECTED = "connected"            # an interpreter is in the conference
+    REJOINING = "rejoining"            # the officer's leg dropped; the interpreter waits (rejoin.py)
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     ABANDONED = "abandoned"
@@ -24,6 +25,7 @@ class State(str, Enum):
 
 WAITING = frozenset({State.NEW, State.QUEUED, State.OFFERING, State.VENDOR_DIALING})
 TERMINAL = frozenset({State.COMPLETED, State.CANCELLED, State.ABANDONED, State.FAILED})
+ON_THE_LINE = frozenset({State.CONNECTED, State.REJOINING})  # an interpreter's leg is ours: they stay "on a call"
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,14 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("vendor_dial", frozenset({State.QUEUED, State.OFFERING}), State.VENDOR_DIALING),
     Transition("vendor_retry", frozenset({State.VENDOR_DIALING}), State.VENDOR_DIALING),
     Transition("vendor_connected", frozenset({State.VENDOR_DIALING}), State.CONNECTED),
-    Transition("complete", frozenset({State.CONNECTED}), State.COMPLETED),
+    Transition("complete", ON_THE_LINE, State.COMPLETED),
+    # A dropped officer (dispatch/rejoin.py): the interpreter waits within RECONNECT_GRACE while the
+    # officer is called back or calls in again. A call-back is one at a time ("recall" is its token).
+    Transition("officer_dropped", frozenset({State.CONNECTED}), State.REJOINING),
+    Transition("call_officer_back", frozenset({State.REJOINING}), State.REJOINING),
+    Transition("call_back_failed", frozenset({State.REJOINING}), State.REJOINING),
+    Transition("officer_rejoined", frozenset({State.REJOINING}), State.CONNECTED),
+    Transition("rejoin_expired", frozenset({State.REJOINING}), State.COMPLETED),
     Transition("cancel", _W, State.CANCELLED),
     Transition("abandon", _W, State.ABANDONED),
     Transition("fail", _W, State.FAILED),

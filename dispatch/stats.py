@@ -105,7 +105,7 @@ def day_figures(records: Iterable[RequestRecord], since: float) -> DayFigures:
         since=since,
         requests=len(today),
         waiting=sum(states[s] for s in WAITING),
-        connected=states[State.CONNECTED],
+        connected=states[State.CONNECTED] + states[State.REJOINING],
         completed=states[State.COMPLETED],
         cancelled=states[State.CANCELLED],
         abandoned=states[State.ABANDONED],

@@ -92,10 +92,12 @@ def client(app):
 
 
 def e2e_settings(redis_url: str, **overrides: object) -> Settings:
-    """Fast but not frantic: hold prompts loop every ~0.5 s at the simulator's time scale."""
+    """Fast but not frantic: hold prompts loop every ~0.5 s at the simulator's time scale; a
+    dropped officer has a few times what a rejoin takes on a loaded machine to come back."""
     from dataclasses import replace
 
-    return replace(fast_settings(hold_pause=10, **overrides), redis_url=redis_url)
+    overrides = {"hold_pause": 10, "reconnect_grace": 8.0, **overrides}
+    return replace(fast_settings(**overrides), redis_url=redis_url)
 
 
 @pytest.fixture(scope="session")

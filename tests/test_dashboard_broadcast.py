@@ -17,7 +17,7 @@ from dataclasses import replace
 import pytest
 
 from dispatch import events
-from tests.support.dashboard import accept, open_request, route, session_for
+from tests.support.dashboard import accept, end_call, open_request, route, session_for
 from tests.test_dashboard_stream import Reader, connect, parse
 from webhooks.dashboard import broadcast
 
@@ -90,6 +90,8 @@ def test_a_request_s_life_arrives_as_the_rows_the_page_draws(live, ctx, jobs, cl
     accept(live, rec.id)
     page.wait_for(lambda t: '"state":"connected"' in t)
     live.extensions["dispatcher"].officer_call_ended("CA" + "3" * 32)
+    page.wait_for(lambda t: '"state":"rejoining"' in t)      # the interpreter waits for a rejoin
+    end_call(live, rec.id)                                    # ... and hangs up
     page.wait_for(lambda t: '"finished":true' in t)
     other = open_request(live, "rus")
     resp = client.post(f"/dashboard/requests/{other.id}/cancel", data={"csrf_token": csrf, "confirm": "yes"})

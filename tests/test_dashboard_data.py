@@ -9,7 +9,7 @@ import pytest
 
 from dispatch import clock
 from dispatch.states import State
-from tests.support.dashboard import accept, open_request, route, session_for
+from tests.support.dashboard import accept, end_call, open_request, route, session_for
 
 
 @pytest.fixture
@@ -73,6 +73,10 @@ def test_finished_requests_move_below_with_their_outcome(app, ctx, jobs, viewer)
     route(app, jobs)
     accept(app, rec.id)
     app.extensions["dispatcher"].officer_call_ended("CA" + "1" * 32)
+    data = viewer.get("/dashboard/api/queue").get_json()
+    assert [(r["id"], r["state_label"], r["drops"]) for r in data["active"]] == [
+        (rec.id, "Officer dropped, rejoining", 1)], "the interpreter waits: not finished yet"
+    end_call(app, rec.id)
     data = viewer.get("/dashboard/api/queue").get_json()
     assert data["active"] == []
     assert [(r["id"], r["state"], r["outcome"]) for r in data["finished"]] == [(rec.id, "completed", "Completed (liaison)")]
@@ -193,7 +197,7 @@ def test_the_stream_s_rows_are_the_snapshot_s_rows(app, ctx, jobs, viewer):
     done = open_request(app, "rus", line=1, officer_call="CA" + "2" * 32)
     route(app, jobs)
     accept(app, done.id)
-    app.extensions["dispatcher"].officer_call_ended("CA" + "2" * 32)
+    end_call(app, done.id)
     liaison = ctx.requests.get(ringing.id).offer_liaison
     ctx.liaisons.set_duty("l-chen", False)
 

@@ -144,3 +144,22 @@ def test_a_row_as_json_carries_every_field_and_is_a_copy():
     assert out == dataclasses.asdict(row) and json.loads(json.dumps(out)) == out
     out["id"] = "changed"
     assert row.id == "R00001"
+
+
+def test_a_dropped_officer_s_request_stays_with_the_connected_and_shows_drops_and_rejoins():
+    board = view([
+        rec(1, "connected", 100, connected_at=repr(NOW - 90), handler_kind="liaison", handler_name="Ana Garcia",
+            drops="1", rejoins="1"),
+        rec(2, "rejoining", 200, connected_at=repr(NOW - 150), handler_kind="vendor", handler_name="LanguageLine",
+            drops="1"),
+        rec(3, "queued", 10),
+    ], finished=[rec(4, "completed", 300, connected_at=repr(NOW - 250), ended_at=repr(NOW - 5),
+                     handler_kind="liaison", outcome="officer did not rejoin", drops="1")])
+    assert [(r.id, r.state_label, r.handler, r.drops, r.rejoins, r.alert) for r in board.active] == [
+        ("R00003", "Waiting", "", 0, 0, False),
+        ("R00002", "Officer dropped, rejoining", "LanguageLine", 1, 0, False),
+        ("R00001", "Connected, officer rejoined", "Ana Garcia", 1, 1, False),
+    ]
+    assert board.active[1].wait_seconds == 50.0, "rejoining keeps the time to an interpreter, not a wait"
+    assert not board.active[1].can_cancel and not board.active[1].can_send_to_vendor
+    assert board.finished[0].outcome == "Completed (liaison): officer did not rejoin"

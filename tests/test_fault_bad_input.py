@@ -3,11 +3,12 @@
 tests/test_webhook_properties.py throws Hypothesis-generated forms at the voice IVR
 paths; this file adds a fixed matrix over *every* Twilio-facing path — the voice IVR,
 the interpreter legs of a live offer and a live vendor dial, the conference and status
-callbacks, the SMS webhook and the call-back legs — with the inputs Twilio could
-plausibly mangle (missing fields, 30-digit and non-DTMF Digits, empty or unsure
-speech, nonsense statuses) and with the wrong content type. Every answer must be
-well-formed TwiML the handler itself produced: a 200 with a <Response> root, never a
-500 and never the crash fallback (an exception turned into a direct vendor dial).
+callbacks, the SMS webhook, the call-back legs and a dropped officer's rejoin legs —
+with the inputs Twilio could plausibly mangle (missing fields, 30-digit and non-DTMF
+Digits, empty or unsure speech, nonsense statuses) and with the wrong content type.
+Every answer must be well-formed TwiML the handler itself produced: a 200 with a
+<Response> root, never a 500 and never the crash fallback (an exception turned into a
+direct vendor dial).
 """
 from __future__ import annotations
 
@@ -67,8 +68,19 @@ def paths(ctx, jobs, telephony):
     SmsService(ctx, dispatcher).handle(Inbound(ctx.roster.supervisors[0].cell, "bengali", "SM" + "5" * 32))
     texted = [i for i in ctx.requests.open_ids() if i not in (offer.id, vend.id)][0]
     place_callback(ctx, texted)
+    dropped = dispatcher.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
+                                      None, officer_call="CA" + "c" * 32)  # the vendor on the line, the officer gone
+    jobs.drain(dispatcher)
+    assert dispatcher.vendor_answered(dropped.id, ctx.requests.get(dropped.id).extra["vendor_token"], "CA" + "b" * 32)
+    dispatcher.officer_call_ended("CA" + "c" * 32)
+    assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).extra["rejoin_token"],
+                                             "CA" + "b" * 32).value == "calling"
+    rejoining = ctx.requests.get(dropped.id)
+    assert rejoining.state == State.REJOINING
     o = f"r={offer.id}&o={offer.offer_id}&l={offer.offer_liaison}"
     v = f"r={vend.id}&v={vend.extra['vendor_token']}"
+    j = f"r={dropped.id}&k={rejoining.extra['rejoin_token']}"
+    k = f"r={dropped.id}&k={rejoining.extra['recall']}"
     return [
         "/voice/incoming", "/voice/incoming/language?t=0", "/voice/incoming/language?t=1&u=1",
         "/voice/incoming/confirm?lang=spa&t=0&c=0", "/voice/incoming/choose?opts=cmn,yue&t=0",
@@ -78,6 +90,9 @@ def paths(ctx, jobs, telephony):
         f"/voice/dropped?r={offer.id}", f"/voice/failed?r={offer.id}", f"/voice/retry?r={offer.id}",
         f"/voice/after?r={offer.id}", "/voice/fallback", "/voice/fallback?step=alternate",
         f"/voice/callback?r={texted}", f"/voice/callback/status?r={texted}", "/sms/incoming",
+        f"/voice/rejoin?{j}&m=dropped", f"/voice/rejoin/answer?{j}", f"/voice/rejoin/officer?{k}&t=0",
+        f"/voice/rejoin/officer/answer?{k}&t=0", f"/voice/rejoin/officer/status?{k}",
+        f"/voice/rejoin/menu?r={dropped.id}",
     ]
 
 

@@ -135,6 +135,36 @@ def test_officer_leaving_ends_the_room_for_everyone_with_status_callbacks(h):
     assert room["state"] == "completed" and room["participants"] == []
 
 
+def test_an_officer_not_ending_the_room_leaves_the_interpreter_in_it_who_can_be_moved_and_rejoined(h):
+    """What a dropped officer's rejoin relies on: endConferenceOnExit=false keeps the room for
+    the interpreter; a REST redirect takes their leg out (no Dial action) to run a Gather; a
+    new leg of the officer and the same interpreter leg meet again in a room of that name."""
+    h.app.on("/voice/incoming", _officer_room(h).replace('endConferenceOnExit="true"', 'endConferenceOnExit="false"'))
+    h.app.on("/voice/hold", '<Response><Pause length="5"/></Response>')
+    h.app.on("/voice/interp", _interpreter_room())
+    h.app.on("/voice/prompt", '<Response><Gather numDigits="1" action="/voice/pressed"><Say>Press 1.</Say>'
+                              '</Gather></Response>')
+    h.app.on("/voice/pressed", _interpreter_room())
+    h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05, "inputs": [{"digits": "1"}]}})
+    officer = h.sim.place_call(OFFICER)
+    h.app.wait_hits("/voice/hold")
+    liaison = h.twilio.calls.create(to=LIAISON, from_=h.NUMBER, url=h.url("/voice/interp")).sid
+    h.sim.wait_for(lambda: [c for c in h.sim.conferences() if len(c["participants"]) == 2])
+    h.sim.hangup(officer)
+    h.ended(officer)
+    room = h.sim.wait_for(lambda: [c for c in h.sim.conferences()
+                                   if [p["call"] for p in c["participants"]] == [liaison]])
+    assert room[0]["state"] == "in-progress" and h.sim.call(liaison)["status"] == "in-progress"
+    h.twilio.calls(liaison).update(url=h.url("/voice/prompt"), method="POST")
+    h.app.wait_hits("/voice/pressed")
+    assert not [hit for hit in h.app.hits("/voice/after") if hit["args"].get("who") == "interpreter"], \
+        "a redirected leg's Dial action is not requested"
+    again = h.sim.place_call(OFFICER)
+    rooms = h.sim.wait_for(lambda: [c for c in h.sim.conferences() if c["state"] == "in-progress"
+                                    and {p["call"] for p in c["participants"]} == {again, liaison}])
+    assert rooms[0]["name"] == "R00042" and rooms[0]["sid"] != room[0]["sid"], "a new room of the same name"
+
+
 def test_wait_music_follows_redirects_then_starts_over_from_the_wait_url(h):
     h.app.on("/voice/incoming", _officer_room(h))
     h.app.on("/voice/hold", '<Response><Pause length="1"/><Redirect>/voice/hold2?n=1</Redirect></Response>')

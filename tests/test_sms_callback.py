@@ -85,7 +85,8 @@ def test_answered_call_back_joins_the_conference_queues_and_routes_to_a_liaison(
     assert "Spanish" in said(root) and "R 1" in said(root)
     conference = root.find("Dial/Conference")
     assert conference.text == f"req-{request_id}"
-    assert conference.get("startConferenceOnEnter") == "false" and conference.get("endConferenceOnExit") == "true"
+    # the supervisor's leg ending keeps the interpreter for a rejoin, as an officer's does
+    assert conference.get("startConferenceOnEnter") == "false" and conference.get("endConferenceOnExit") == "false"
     rec = ctx.requests.get(request_id)
     assert rec.state == State.QUEUED and rec.officer_call == CALLBACK_SID and rec.queued_at is not None
     assert ("notify", (request_id, "connecting")) in jobs.submitted

@@ -7,7 +7,7 @@ import pytest
 
 from dispatch import events, keys
 from dispatch.requests import RequestStore
-from dispatch.states import TERMINAL, TRANSITIONS, WAITING, State
+from dispatch.states import ON_THE_LINE, TERMINAL, TRANSITIONS, WAITING, State
 
 RETENTION = 3600
 
@@ -104,8 +104,8 @@ def test_unknown_request_is_not_created_by_a_transition(store, r):
 
 
 def test_state_sets_are_consistent():
-    assert WAITING.isdisjoint(TERMINAL)
-    assert {State.CONNECTED} | WAITING | TERMINAL == set(State)
+    assert WAITING.isdisjoint(TERMINAL) and ON_THE_LINE.isdisjoint(WAITING | TERMINAL)
+    assert ON_THE_LINE | WAITING | TERMINAL == set(State)
     for t in TRANSITIONS.values():
         assert not (t.sources & TERMINAL), f"{t.name} leaves a terminal state"
 
@@ -116,3 +116,27 @@ def test_a_late_fact_does_not_resurrect_a_deleted_request(store, r):
     r.delete(keys.request(rec.id))
     assert not store.set_fields(rec.id, {"vendor_call": "CA2"})
     assert not r.exists(keys.request(rec.id))
+
+
+def test_a_dropped_officer_passes_through_rejoining_and_keeps_the_first_connection(store):
+    rec = store.create({"channel": "voice", "language": "spa"}, state=State.QUEUED)
+    for name in ("vendor_dial", "vendor_connected"):
+        assert store.apply(rec.id, name).applied
+    first = store.get(rec.id).connected_at
+    assert store.apply(rec.id, "officer_dropped", fields={"recall": ""}).applied
+    assert not store.apply(rec.id, "officer_dropped").applied, "one drop at a time"
+    for waiting_only in ("cancel", "abandon", "fail"):
+        assert not store.apply(rec.id, waiting_only).applied, "a sergeant's cancel is for waiting requests"
+    assert store.apply(rec.id, "call_officer_back", guard=("recall", ""), fields={"recall": "a"}).applied
+    assert not store.apply(rec.id, "call_officer_back", guard=("recall", ""), fields={"recall": "b"}).applied
+    assert store.apply(rec.id, "call_back_failed", guard=("recall", "a"), fields={"recall": ""}).applied
+    assert not store.apply(rec.id, "call_back_failed", guard=("recall", "a")).applied, "a late status"
+    assert store.apply(rec.id, "officer_rejoined").applied
+    back = store.get(rec.id)
+    assert back.state == State.CONNECTED and back.connected_at == first, "time to interpreter is the first's"
+    assert store.apply(rec.id, "officer_dropped").applied
+    assert store.apply(rec.id, "rejoin_expired", fields={"outcome": "officer did not rejoin"}).applied
+    assert [h["event"] for h in store.history(rec.id)][3:] == [
+        "officer_dropped", "call_officer_back", "call_back_failed", "officer_rejoined", "officer_dropped",
+        "rejoin_expired"]
+    assert store.get(rec.id).state == State.COMPLETED and rec.id not in store.open_ids()

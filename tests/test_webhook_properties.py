@@ -16,6 +16,8 @@ PATHS = [
     "/voice/vendor?r=R00001&v=x", "/voice/vendor/status?r=R00001&v=x", "/voice/status", "/voice/conference?r=R1",
     "/voice/dropped?r=R00001", "/voice/failed?r=R00001", "/voice/retry?r=R00001", "/voice/after?r=R1",
     "/voice/fallback", "/voice/fallback?step=alternate",
+    "/voice/rejoin?r=R00001&k=x&m=dropped", "/voice/rejoin/answer?r=R00001&k=x", "/voice/rejoin/officer?r=R00001&k=x",
+    "/voice/rejoin/officer/answer?r=R00001&k=x&t=9", "/voice/rejoin/officer/status?r=R1&k=x", "/voice/rejoin/menu?r=R1",
 ]
 
 text = st.one_of(

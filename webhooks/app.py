@@ -141,9 +141,11 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
                                             type(exc).__name__)
 
-    from webhooks import codes, dashboard, fallback, health, metrics, sms, voice_callback, voice_interpreters, voice_ivr
+    from webhooks import (codes, dashboard, fallback, health, metrics, sms, voice_callback, voice_interpreters,
+                          voice_ivr, voice_rejoin)
 
-    for module in (health, voice_ivr, voice_interpreters, fallback, codes, sms, voice_callback, dashboard, metrics):
+    for module in (health, voice_ivr, voice_interpreters, voice_rejoin, fallback, codes, sms, voice_callback,
+                   dashboard, metrics):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)

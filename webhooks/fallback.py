@@ -28,7 +28,7 @@ from webhooks.twiml import direct_vendor, say, twiml
 bp = Blueprint("fallback", __name__)
 log = logging.getLogger("webhooks.fallback")
 
-_INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR}
+_INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR, paths.REJOIN, paths.REJOIN_ANSWER}
 WEBHOOK_PREFIXES = ("/voice/", "/sms/")
 MESSAGE = "Connecting you directly to the interpretation line. Please hold."
 

@@ -56,10 +56,11 @@ def goodbye(text: str) -> Response:
 
 
 def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
-    """The officer waits in the request's room hearing hold prompts; leaving ends it."""
+    """The officer waits in the request's room hearing hold prompts. Leaving does not end the
+    room: an interpreter in it stays for the officer to rejoin (dispatch/rejoin.py)."""
     dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id), method="POST")
     dial.conference(
-        rec.conference, start_conference_on_enter=False, end_conference_on_exit=True, beep=False,
+        rec.conference, start_conference_on_enter=False, end_conference_on_exit=False, beep=False,
         wait_url=urls(paths.HOLD, r=rec.id, n="0"), wait_method="POST",
         status_callback=urls(paths.CONFERENCE_STATUS, r=rec.id), status_callback_method="POST",
         status_callback_event="start end join leave",

@@ -21,6 +21,7 @@ from dispatch.states import State
 from webhooks.deps import arg, ctx, dispatcher, form, int_arg
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import cached_twiml, caller_conference, goodbye, say, twiml
+from webhooks.voice_rejoin import rejoin_offer
 
 bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
@@ -69,7 +70,13 @@ def _ask_language(response: VoiceResponse, tries: int, urgent: bool, lead: str =
 @bp.post(paths.INCOMING)
 @twilio_only
 def incoming():
-    """A call to the service number: greet a known phone, or ask an unknown one to identify."""
+    """A call to the service number: greet a known phone, or ask an unknown one to identify.
+    A phone whose officer dropped off a call moments ago is first offered to rejoin it
+    (`m=1`: that offer was declined)."""
+    if arg("m") != "1":
+        offer = rejoin_offer()
+        if offer is not None:
+            return offer
     response = VoiceResponse()
     caller = _caller()
     # A known phone's call is logged (INFO) when it opens a request; the menu alone is
@@ -329,10 +336,12 @@ def after_conference():
 @bp.post(paths.CONFERENCE_STATUS)
 @twilio_only
 def conference_status():
-    """Participant events: the officer leaving a waiting request's room means they hung up."""
+    """Participant events: the officer leaving the room means their leg ended (they hung up,
+    or their cell dropped): a waiting request is abandoned, a connected one waits for a rejoin."""
     event, call_sid = form("StatusCallbackEvent"), form("CallSid")
     rec = ctx().requests.get(arg("r"))
-    if rec and event == "participant-leave" and call_sid and call_sid == rec.officer_call and rec.waiting:
+    if rec and event == "participant-leave" and call_sid and call_sid == rec.officer_call \
+            and (rec.waiting or rec.state == State.CONNECTED):
         dispatcher().officer_call_ended(call_sid)
     return twiml(VoiceResponse())
 

@@ -27,6 +27,9 @@ TASKS = {
     "reconcile": "workers.maintenance.reconcile",
     "notify": "workers.notifications.notify",
     "call_back": "workers.callbacks.call_back",
+    "rejoin_dropped": "workers.rejoining.dropped",
+    "rejoin_call_back": "workers.rejoining.call_back",
+    "rejoin_redirect": "workers.rejoining.redirect",
 }
 JOB_TIMEOUT = 60  # seconds; a drainer hands over to a successor well before this
 REDIRECT_RETRIES = 8

@@ -167,6 +167,7 @@ _STATE_TEXT = {
     State.OFFERING: "an interpreter's phone is ringing",
     State.VENDOR_DIALING: "dialling the interpreter line",
     State.CONNECTED: "connected to an interpreter",
+    State.REJOINING: "the line dropped; the interpreter is waiting for you to rejoin",
 }
 
 

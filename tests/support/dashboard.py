@@ -81,3 +81,16 @@ def accept(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-de
     rec = ctx.requests.get(request_id)
     assert rec is not None
     return rec
+
+
+def end_call(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-def]
+    """The officer hangs up (the interpreter is asked whether to call them back) and the
+    interpreter then hangs up too: the request is completed."""
+    ctx = app.extensions["dispatch_context"]
+    rec = ctx.requests.get(request_id)
+    assert rec is not None and rec.officer_call, rec
+    dispatcher(app).officer_call_ended(rec.officer_call)
+    dispatcher(app).interpreter_left(ctx.requests.get(request_id), rec.extra["handler_call"])
+    rec = ctx.requests.get(request_id)
+    assert rec is not None
+    return rec

@@ -22,6 +22,7 @@ class FakeTelephony:
     sids: list[str] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)        # call sid → status fetch_call reports
     rooms: dict[str, list[str]] = field(default_factory=dict)     # in-progress conference → call sids
+    known: dict[str, CallInfo] = field(default_factory=dict)      # call sid → who called whom
     fetched: list[str] = field(default_factory=list)
     refuse_redirects: int = 0                                     # the next n redirects raise (500)
 
@@ -29,7 +30,12 @@ class FakeTelephony:
         self.calls.append(call)
         sid = f"CA{next(_ids):032d}"
         self.sids.append(sid)
+        self.known[sid] = CallInfo(sid, "in-progress", call.from_, call.to)
         return sid
+
+    def inbound(self, sid: str, from_: str, to: str, status: str = "in-progress") -> None:
+        """A call the network knows of that the service did not place (an officer calling in)."""
+        self.known[sid] = CallInfo(sid, status, from_, to)
 
     def hangup(self, call_sid: str) -> bool:
         self.hangups.append(call_sid)
@@ -43,10 +49,13 @@ class FakeTelephony:
         return True
 
     def fetch_call(self, call_sid: str) -> CallInfo | None:
-        """Calls this fake placed are in progress unless `statuses` says otherwise; others unknown."""
+        """Calls this fake placed (or was told of by `inbound`) are in progress unless `statuses`
+        says otherwise; others unknown unless `statuses` names them."""
         self.fetched.append(call_sid)
-        status = self.statuses.get(call_sid) or ("in-progress" if call_sid in self.sids else None)
-        return CallInfo(call_sid, status, "", "") if status else None
+        info, status = self.known.get(call_sid), self.statuses.get(call_sid)
+        if info is None:
+            return CallInfo(call_sid, status, "", "") if status else None
+        return CallInfo(info.sid, status or info.status, info.from_, info.to)
 
     def conference_participants(self, friendly_name: str) -> list[str] | None:
         return list(self.rooms[friendly_name]) if friendly_name in self.rooms else None
@@ -81,3 +90,5 @@ class RecordingJobs:
                 Reconciler(dispatcher.ctx).run()
             elif task in ("dial_vendor", "tell_caller", "hang_up"):
                 getattr(dispatcher, task)(*args)
+            elif task.startswith("rejoin_"):
+                getattr(dispatcher.rejoin, task.removeprefix("rejoin_"))(*args)

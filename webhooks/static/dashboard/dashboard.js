@@ -152,8 +152,12 @@
     return row.handler_kind === "vendor" ? row.handler + " (vendor)" : row.handler;
   }
 
+  function onTheLine(row) {   // an interpreter is on the line: connected, or waiting for a dropped officer
+    return row.state === "connected" || row.state === "rejoining";
+  }
+
   function activeRow(row) {
-    var waiting = row.state !== "connected";
+    var waiting = !onTheLine(row);
     var wait = waiting
       ? el("span", { class: "timer", dataset: { since: String(row.since) } }, duration(nowServer() - row.since))
       : el("span", { title: "time to interpreter" }, seconds(row.time_to_interpreter));
@@ -221,7 +225,7 @@
   function byId(a, b) { return a.id < b.id ? -1 : (a.id > b.id ? 1 : 0); }
 
   function activeOrder(a, b) {   // waiting (urgent, then longest wait) before connected (earliest first)
-    var ca = a.state === "connected", cb = b.state === "connected";
+    var ca = onTheLine(a), cb = onTheLine(b);
     if (ca !== cb) return ca ? 1 : -1;
     if (!ca) {
       if (a.urgent !== b.urgent) return a.urgent ? -1 : 1;
@@ -274,7 +278,7 @@
   }
 
   function queueCounts(q) {
-    var waiting = q.active.filter(function (r) { return r.state !== "connected"; }).length;
+    var waiting = q.active.filter(function (r) { return !onTheLine(r); }).length;
     document.getElementById("queue-count").textContent =
       "(" + waiting + " waiting, " + (q.active.length - waiting) + " connected)";
     document.getElementById("active-empty").hidden = q.active.length > 0;
