@@ -32,6 +32,7 @@ from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.liaisons import ON_CALL, RINGING
 from dispatch.records import RequestRecord
+from dispatch.rejoin import Rejoin
 from dispatch.routing import offer_bound, vendor_bound
 from dispatch.states import State
 from dispatch.telephony import CallInfo, TelephonyError
@@ -126,7 +127,7 @@ class Reconciler:
             return False  # nothing to ask the network about
         interpreter = self.telephony.fetch_call(handler_call)
         if _live(interpreter):
-            return False
+            return self._officer_dropped_unheard(rec)
         room = self.telephony.conference_participants(rec.conference)
         if room is not None and handler_call in room:
             return False  # the network's two answers disagree: ask again next run
@@ -145,6 +146,24 @@ class Reconciler:
         if officer_waiting:
             self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
         return True
+
+    def _officer_dropped_unheard(self, rec: RequestRecord) -> bool:
+        """The interpreter is still on, but the officer's leg has ended and left the room and
+        its callbacks were lost: the drop the service never heard of. Treated as the heard
+        one is (rejoin.py), so the interpreter is asked at once and the grace bounds the rest;
+        the request is not closed here."""
+        if not rec.officer_call:
+            return False
+        officer = self.telephony.fetch_call(rec.officer_call)
+        if _live(officer):
+            return False
+        room = self.telephony.conference_participants(rec.conference)
+        if room is not None and rec.officer_call in room:
+            return False  # the network's two answers disagree: ask again next run
+        if Rejoin(self.ctx).officer_dropped(rec, rec.officer_call):
+            log.warning("request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
+                        "interpreter is asked whether to call back", rec.id, _status(officer))
+        return False
 
     def _officer_gone(self, rec: RequestRecord) -> bool:
         """A waiting request whose officer's call has ended is abandoned, its ringing calls

@@ -63,11 +63,13 @@ def test_lost_final_callbacks_the_reconciler_frees_the_liaison_for_the_next_call
     stack.sim.wait_for(lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference
                                 and len(c["participants"]) == 2], timeout=10)
 
-    # The service hears nothing more from the network: the officer hangs up, the room
-    # ends and lets the liaison's leg go, and every status callback of it is lost.
+    # The service hears nothing more from the network: the officer hangs up, then the
+    # liaison, the room ends, and every status callback of it is lost.
     stack.sim.faults(lose_callbacks=[{"count": 1000}])
     hung_up = time.time()
     stack.sim.hangup(call)
+    [leg] = [c["sid"] for c in stack.sim.calls() if c["to"] == liaison.phone and c["status"] == "in-progress"]
+    stack.sim.hangup(leg)
     stack.sim.wait_for(lambda: all(c["status"] in TERMINAL for c in stack.sim.calls()), timeout=10)
     lost = [e["text"] for e in stack.sim.log() if e["text"].endswith("lost (fault)")]
     assert "status callback (completed) lost (fault)" in lost and any("conference-end" in t for t in lost)

@@ -94,14 +94,30 @@ def test_what_the_network_says_is_live_is_never_closed(d, ctx, jobs, telephony, 
     later(ctx.settings.reconcile_seconds - 1)
     assert reconciler.run() == 0 and telephony.fetched == [], "not asked before its bound"
     later(ctx.settings.reconcile_seconds)
-    telephony.statuses[OFFICER] = "completed"   # the officer has gone, the interpreter is still on
-    assert reconciler.run() == 0
-    assert telephony.fetched == [rec.extra['handler_call']]
+    assert reconciler.run() == 0   # both legs on the line
+    assert telephony.fetched == [rec.extra['handler_call'], OFFICER]
     telephony.statuses[rec.extra['handler_call']] = "completed"
     telephony.rooms[rec.conference] = [rec.extra['handler_call']]   # yet still in the room: the answers disagree
     assert reconciler.run() == 0
     assert ctx.requests.get(rec.id).state == State.CONNECTED and _events(ctx, rec)[-1] == "liaison_connected"
     assert ctx.liaisons.status(rec.handler_id).state == ON_CALL
+
+
+def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_closed(d, ctx, jobs, telephony,
+                                                                                      later):
+    """The interpreter is on, the officer's leg has ended and left the room, and the service
+    never heard: the interpreter is asked (rejoin.py) as for a drop it heard, and the grace
+    bounds the rest; the request is not closed while an interpreter is on the line."""
+    rec = _connected(d, ctx, jobs, telephony)
+    telephony.statuses[OFFICER] = "completed"
+    telephony.rooms[rec.conference] = [rec.extra['handler_call']]
+    later(ctx.settings.reconcile_seconds)
+    assert Reconciler(ctx).run() == 0
+    now = ctx.requests.get(rec.id)
+    assert now.state == State.REJOINING and now.extra["dropped_call"] == OFFICER
+    assert [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
+    assert ctx.liaisons.status(rec.handler_id).state == ON_CALL, "still on the line with the officer's room"
+    assert Reconciler(ctx).run() == 0 and [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
 
 
 def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(d, ctx, jobs, telephony, later,
