@@ -5,7 +5,6 @@ a retention or migration change touches one module.
 """
 from __future__ import annotations
 
-import hashlib
 
 PREFIX = "ird:"  # interpretation-request dispatch
 
@@ -70,18 +69,10 @@ def route_drainer(slot: int) -> str:
     return f"{PREFIX}route:drainer:{slot}"
 
 
-def number_key(number: str) -> str:
-    """A phone number as it may appear in a key name: a hash, so the key holds no number.
-
-    The one place numbers become key names for matching a caller again (a keyed hash belongs
-    here once the service has one: a bare SHA-256 of a phone number can be reversed by trying
-    every number; these keys live only for RECONNECT_GRACE)."""
-    return hashlib.sha256(number.strip().encode()).hexdigest()[:32]
-
-
-def rejoin_number(number: str) -> str:
-    """String with a TTL of RECONNECT_GRACE: the request whose officer dropped, by their number."""
-    return f"{PREFIX}rejoin:number:{number_key(number)}"
+def rejoin_number(pseudonym: str) -> str:
+    """String with a TTL of RECONNECT_GRACE: the request whose officer dropped, by the keyed hash
+    of their number (dispatch.pseudonyms), so the key holds no number."""
+    return f"{PREFIX}rejoin:number:{pseudonym}"
 
 
 def sms_pending(number: str) -> str:

@@ -12,7 +12,8 @@ Every step is a guarded transition (states.py): `rejoin_token` names the drop an
 call-back in flight ("" when none), so a repeated key press, a late status callback or a
 redelivered webhook changes nothing. The officer's number is not stored for this: the call-back
 asks the network for the dropped call's number, and "the same number calls again" is matched
-through a key holding a hash of it (keys.rejoin_number) that expires with the grace period.
+through a key holding its keyed hash (dispatch.pseudonyms, keys.rejoin_number) that expires
+with the grace period.
 """
 from __future__ import annotations
 
@@ -115,7 +116,7 @@ class Rejoin:
         until = _float(rec.extra.get("rejoin_until"))
         remaining = until - clock.now()
         if number and remaining > 0:
-            self._remember(keys=[keys.rejoin_number(number), keys.REJOIN_UNTIL],
+            self._remember(keys=[keys.rejoin_number(self.ctx.pseudonyms.of(number)), keys.REJOIN_UNTIL],
                            args=[rec.id, repr(until), max(1, int(remaining * 1000))])
         self.redirect(request_id, token, "dropped")
 
@@ -254,7 +255,7 @@ class Rejoin:
         """The request whose interpreter waits for this number's officer, if any."""
         if not number or not self._may_be_waiting():
             return None
-        raw = self.ctx.redis.get(keys.rejoin_number(number))
+        raw = self.ctx.redis.get(keys.rejoin_number(self.ctx.pseudonyms.of(number)))
         rec = self.store.get(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
         return rec if rec is not None and rec.state == State.REJOINING else None
 

@@ -126,7 +126,7 @@ def test_the_officer_s_leg_ending_keeps_the_interpreter_and_prompts_them(w):
     # the number is remembered for the grace period as a hash only
     found = {k: w.ctx.redis.get(k) for k in w.ctx.redis.scan_iter(keys.PREFIX + "rejoin:*")}
     assert found and not any(w.line()[2:].encode() in k + v for k, v in found.items())
-    key = keys.rejoin_number(w.line()).encode()
+    key = keys.rejoin_number(w.ctx.pseudonyms.of(w.line())).encode()
     assert found[key].decode() == request_id
     assert 0 < w.ctx.redis.pttl(key) <= w.settings.reconnect_grace * 1000
 
@@ -317,7 +317,7 @@ def test_the_first_menu_asks_redis_only_while_a_rejoin_may_be_waiting(w, monkeyp
     monkeypatch.setattr(w.dispatcher.rejoin, "_gate_read_at", -math.inf)  # the interval has passed
     reads.clear()
     assert "rejoin" in said(w.post("/voice/incoming", CallSid=AGAIN, From=w.line()))
-    assert keys.rejoin_number(w.line()) in reads
+    assert keys.rejoin_number(w.ctx.pseudonyms.of(w.line())) in reads
 
 
 def test_after_the_grace_the_interpreter_is_released_and_the_request_completed(w, monkeypatch):
