@@ -125,8 +125,13 @@ def main() -> int:
         return 2
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        # The first asks for a stop; another one during the stop kills what is left at once.
-        (hurry if stopping.is_set() else stopping).set()
+        # The first asks for a stop; another Ctrl-C during the stop kills what is left at once
+        # (a SIGTERM then, e.g. from a supervisor repeating itself, does not cut it short).
+        if not stopping.is_set():
+            stopping.set()
+        elif signum == signal.SIGINT and not hurry.is_set():
+            hurry.set()
+            print("\nCtrl-C again: killing what is left", flush=True)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
