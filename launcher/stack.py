@@ -113,7 +113,8 @@ class Stack:
                  interrupt: threading.Event | None = None, announce: Callable[[str], None] | None = None) -> None:
         self.ports = ports
         self.env = dict(env)
-        self.embedded = EmbeddedRedis(ports.redis, redis_dir, snapshots=redis_snapshots) if redis_dir else None
+        self.embedded = (EmbeddedRedis(ports.redis, redis_dir, snapshots=redis_snapshots, dbfilename="dispatch.rdb")
+                         if redis_dir else None)
         if self.embedded is not None:
             self.env["REDIS_URL"] = self.embedded.url
         self.settings = Settings.from_env(self.env)   # a bad environment fails here, with the reason
@@ -133,6 +134,8 @@ class Stack:
         """Start every part and wait until each answers; on any failure (a port taken, a process
         that died, a timeout, an interrupt) stop whatever had started, then raise."""
         try:
+            if self.interrupt.is_set():
+                raise Interrupted("interrupted before the start")
             self.ports.check([*(["redis"] if self.embedded else []), *self.served,
                               *(["sim"] if self.simulator else [])])
             if self.embedded is not None:

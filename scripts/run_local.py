@@ -97,10 +97,15 @@ def start_demo(stack: Stack, every: float, stop: threading.Event) -> None:
                      daemon=True, name="trickle").start()
 
 
-def enter_pressed(timeout: float) -> bool:
-    """Whether a line was typed on the terminal within `timeout` (a plain wait elsewhere)."""
-    if not sys.stdin.isatty():
-        time.sleep(timeout)
+def enter_pressed(timeout: float, stopping: threading.Event) -> bool:
+    """Whether a line was typed on the terminal within `timeout` (a plain wait elsewhere, and
+    when running in the background: reading the terminal then would stop this process)."""
+    try:
+        foreground = sys.stdin.isatty() and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except OSError:
+        foreground = False
+    if not foreground:
+        stopping.wait(timeout)
         return False
     ready, _, _ = select.select([sys.stdin], [], [], timeout)
     if ready:
@@ -110,19 +115,7 @@ def enter_pressed(timeout: float) -> bool:
 
 
 def main() -> int:
-    try:
-        ports = Ports.from_env(os.environ)
-        trickle_every = seconds(dict(os.environ), "TRICKLE_EVERY", TRICKLE_EVERY)
-        banner_every = seconds(dict(os.environ), "BANNER_EVERY", BANNER_EVERY)
-        env, real_twilio = local_env(dict(os.environ), ports)
-        redis_dir = None if env.get("REDIS_URL") else Path(env.get("LOCAL_REDIS_DIR") or ROOT / "var")
-        stopping, hurry = threading.Event(), threading.Event()
-        stack = Stack(env, ports, redis_dir=redis_dir, workers=2, simulator=None if real_twilio else "simulator",
-                      interrupt=stopping, announce=lambda text: print("  " + text, flush=True))
-        stack.roster()   # a bad roster stops here, with its file, line and reason
-    except (ConfigError, ValueError) as exc:
-        print(f"make run: {exc}", file=sys.stderr)
-        return 2
+    stopping, hurry = threading.Event(), threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         # The first asks for a stop; another Ctrl-C during the stop kills what is left at once
@@ -135,6 +128,18 @@ def main() -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    try:
+        ports = Ports.from_env(os.environ)
+        trickle_every = seconds(dict(os.environ), "TRICKLE_EVERY", TRICKLE_EVERY)
+        banner_every = seconds(dict(os.environ), "BANNER_EVERY", BANNER_EVERY)
+        env, real_twilio = local_env(dict(os.environ), ports)
+        redis_dir = None if env.get("REDIS_URL") else Path(env.get("LOCAL_REDIS_DIR") or ROOT / "var")
+        stack = Stack(env, ports, redis_dir=redis_dir, workers=2, simulator=None if real_twilio else "simulator",
+                      interrupt=stopping, announce=lambda text: print("  " + text, flush=True))
+        stack.roster()   # a bad roster stops here, with its file, line and reason
+    except (ConfigError, ValueError) as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
 
     print("Interpretation dispatch — local run", flush=True)
     print(f"  Redis: {stack.settings.redis_url}", flush=True)
@@ -153,7 +158,7 @@ def main() -> int:
                 print(f"\n{Exited(dead[0])}\nstopping the rest", file=sys.stderr, flush=True)
                 status = 1
                 break
-            if enter_pressed(WATCH) or time.monotonic() >= next_banner:
+            if enter_pressed(WATCH, stopping) or time.monotonic() >= next_banner:
                 print(text, flush=True)
                 next_banner = time.monotonic() + banner_every
     except Interrupted:

@@ -6,7 +6,8 @@ What a developer would notice: Ctrl-C leaves nothing behind (no gunicorn worker 
 listening, no Redis) and the ports are free for the next run, even with a sergeant's page
 holding an event stream open and calls in flight; a port already taken is named, with the
 variable to set, before anything starts; a start that fails halfway stops what it had
-started; a normal stop is not reported as a crash.
+started; a normal stop is not reported as a crash, and a process that dies on its own is
+named and the rest stopped.
 """
 from __future__ import annotations
 
@@ -256,3 +257,22 @@ def test_a_start_that_fails_halfway_stops_what_it_had_started(tmp_path):
     assert alive({pid: pid for pid in said.values()}) == []
     assert mentioning(ports) == []
     assert [p for p in Ports.VARIABLES if in_use(getattr(ports, p))] == []
+
+
+def test_a_process_that_dies_on_its_own_is_named_and_the_rest_are_stopped(tmp_path):
+    ports = Ports.free()
+    run = LocalRun(tmp_path, ports)
+    try:
+        run.wait_for("Ctrl-C stops everything", START_BOUND)
+        started = descendants(run.proc.pid)
+        worker = run.started_pids()["worker 2"]
+        os.kill(worker, signal.SIGKILL)
+        code = run.finish(timeout=START_BOUND)
+    finally:
+        if run.proc.poll() is None:
+            run.finish(timeout=0.1)
+    assert code != 0
+    assert re.search(rf"worker 2 \(pid {worker}\) exited with status -9", run.output), run.output[-3000:]
+    assert "stopping the rest" in run.output
+    assert alive(started) == [] and mentioning(ports) == []
+
