@@ -20,8 +20,10 @@ run: $(STAMP)  ## embedded Redis + web + worker + simulated phone network, at hu
 test: $(STAMP)  ## every test, on a real (embedded) Redis and real RQ worker processes
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)  ## every benchmark in turn; fails at the end if any missed its targets
-	status=0; for b in bench/bench_*.py; do $(BIN)/python $$b || status=1; done; exit $$status
+BENCHMARKS := webhooks dispatch stream memory languages
+
+bench: $(STAMP)  ## every benchmark in turn (python -m bench.<name>); fails at the end if any missed its targets
+	status=0; for b in $(BENCHMARKS); do $(BIN)/python -m bench.$$b || status=1; done; exit $$status
 
 card: $(STAMP)  ## regenerate docs/language-codes.md from the catalog
 	$(BIN)/python -m dispatch.languages.card

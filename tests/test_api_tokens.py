@@ -2,7 +2,7 @@
 gunicorn, made and revoked with the real command (`flask --app wsgi api-token ...`).
 
 HTTP Basic used to run scrypt on every request of every polling tool and slowed the
-sergeants' actions (bench/bench_api_readers.py measures it); a token costs one SHA-256.
+sergeants' actions (bench/api_readers.py measures it); a token costs one SHA-256.
 """
 from __future__ import annotations
 

@@ -9,25 +9,18 @@ burst goes out, which must still get every event once, in order, in valid HTTP c
 from __future__ import annotations
 
 import json
-import os
+import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-import requests
 
 from dispatch import events, keys
 from tests.support.dashboard import open_request, session_for
-from tests.support.redis_server import free_port
-from tests.support.stack import settings_env
+from tests.support.gunicorn import start_gunicorn
 from webhooks.dashboard import auth, broadcast, stream
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def read_chunk(sock: socket.socket, buf: bytearray) -> bytes:
@@ -52,6 +45,58 @@ def read_chunk(sock: socket.socket, buf: bytearray) -> bytes:
 
 def ids_in(text: str) -> list[str]:
     return [line[4:] for line in text.split("\n") if line.startswith("id: ")]
+
+
+class Window:
+    """A connection whose page has room for `size` unread bytes, as a full socket buffer
+    leaves: a send that must not block (the reader's) takes at most the room left, a
+    blocking one (the stream thread's) waits for the page to read. The room is counted here,
+    not by the kernel, whose accounting of a socket's buffer changes from version to version
+    (a 4 KB SO_SNDBUF held all of 60 rows on Linux 6.18). `page` is the reading end."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.server, self._page = socket.socketpair()   # far more room than `size`: never blocks
+        self.unread = 0
+        self.partial = 0   # non-blocking sends that took only the start of what they were given
+        self.cond = threading.Condition()
+        self.page = self._Page(self)
+
+    class _Page:
+        def __init__(self, window: "Window") -> None:
+            self.window = window
+
+        def recv(self, n: int) -> bytes:
+            data = self.window._page.recv(n)
+            with self.window.cond:
+                self.window.unread -= len(data)
+                self.window.cond.notify_all()
+            return data
+
+        def settimeout(self, seconds: float) -> None:
+            self.window._page.settimeout(seconds)
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        with self.cond:
+            if not flags & broadcast.DONTWAIT:
+                self.cond.wait_for(lambda: self.unread < self.size, timeout=30)
+            room = self.size - self.unread
+            if room <= 0:
+                raise BlockingIOError("the page has no room")
+            n = min(room, len(data))
+            self.partial += n < len(data)
+            self.server.sendall(data[:n])
+            self.unread += n
+            return n
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self.send(view):]
+
+    def close(self) -> None:
+        self.server.close()
+        self._page.close()
 
 
 @pytest.fixture
@@ -80,75 +125,71 @@ def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub,
     text = read_chunk(page, buf).decode()
     assert rec.id in text and json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])["row"]["id"] == rec.id
     assert ids_in(text) == [events.last_id(ctx.redis)]
-    # The reader notes what it wrote just after the send returns: the page may read it first.
-    wait_until(lambda: d.after == events.last_id(ctx.redis))
     assert not d.woken.is_set()   # still the reader's
+    # The reader records where the stream is after its send returns, so the page may have the
+    # chunk first; taking the stream back waits for the reader to be done with it.
     hub.unfollow(d)
+    assert d.after == events.last_id(ctx.redis)
     assert hub.direct_streams == 0 and d.woken.is_set()
     server.close()
     page.close()
 
 
 def test_a_page_too_slow_to_take_a_chunk_is_handed_back_with_the_rest_to_send(hub, app, ctx):
-    server, page = socket.socketpair()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    d = broadcast.Direct(server)
+    window = Window(size=100)   # less than any one message: the reader can only start a chunk
+    d = broadcast.Direct(window)  # type: ignore[arg-type]
     wait_until(lambda: hub.follow(d, hub.last_id))
-    for _ in range(60):   # ~60 rows, far more than the two buffers hold; the page reads nothing
+    for _ in range(3):   # the page reads nothing meanwhile
         open_request(app)
     wait_until(d.woken.is_set)
-    assert hub.direct_streams == 0 and d.pending and not d.gone
+    assert hub.direct_streams == 0 and d.pending and not d.gone and window.partial == 1
     # The stream's thread sends the rest (blocking, as gunicorn would) while the page reads:
     # what arrives is whole chunks, ending at the id the stream continues from.
     got: list[str] = []
-    page.settimeout(5)
-    sender = threading.Thread(target=server.sendall, args=(d.pending,))
+    window.page.settimeout(5)
+    sender = threading.Thread(target=window.sendall, args=(d.pending,))
     sender.start()
     buf = bytearray()
     while not got or ids_in(got[-1])[-1:] != [d.after]:
-        got.append(read_chunk(page, buf).decode())
+        got.append(read_chunk(window.page, buf).decode())  # type: ignore[arg-type]
     sender.join(5)
     assert not buf
     sent = [i for t in got for i in ids_in(t)]
     assert len(sent) == len(set(sent)) and sent == sorted(sent, key=broadcast.position)
-    server.close()
-    page.close()
+    window.close()
 
 
 def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, app, ctx, r):
     """generate() as gunicorn runs it: what it yields goes out as chunks on the same socket."""
-    server, page = socket.socketpair()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    window = Window(size=100)   # the "connected" chunk, then less than any one message
     start = hub.last_id
-    body = stream.generate(hub, r, start, None, lifetime=6.0, heartbeat=5.0, sock=server)
+    body = stream.generate(hub, r, start, None, lifetime=60.0, heartbeat=30.0, sock=window)  # type: ignore[arg-type]
 
     def serve() -> None:
         for item in body:
             data = item.encode() if isinstance(item, str) else item
-            server.sendall(b"%X\r\n%b\r\n" % (len(data), data))
+            window.sendall(b"%X\r\n%b\r\n" % (len(data), data))
 
     threading.Thread(target=serve, daemon=True).start()
     wait_until(lambda: hub.direct_streams == 1)
-    handed_back = []
-    for _ in range(60):   # far more than the buffers hold; the page reads nothing meanwhile
+    for _ in range(20):   # the page reads nothing meanwhile
         open_request(app)
-        handed_back.append(hub.direct_streams == 0)
-    assert any(handed_back)   # the reader could not finish a chunk and gave the stream back
+    # The reader could write only the start of a chunk and gave the stream back; its thread
+    # waits for the page to make room to send the rest.
+    wait_until(lambda: window.partial >= 1 and hub.direct_streams == 0)
     wanted = [e.id for e in events.read(ctx.redis, after=start, count=1000)]
-    page.settimeout(5)
+    window.page.settimeout(5)
     buf, text = bytearray(), ""
     while ids_in(text)[-1:] != wanted[-1:]:
-        text += read_chunk(page, buf).decode()
+        text += read_chunk(window.page, buf).decode()  # type: ignore[arg-type]
     assert ids_in(text) == wanted   # every event once, in order, in whole chunks
     wait_until(lambda: hub.direct_streams == 1)   # caught up again: the reader writes it once more
     late = open_request(app)
     more = ""
     while late.id not in more:
-        more += read_chunk(page, buf).decode()
-    server.close()
-    page.close()
+        more += read_chunk(window.page, buf).decode()  # type: ignore[arg-type]
+    hub.end_streams()
+    window.close()
 
 
 def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, app, ctx, r):
@@ -201,45 +242,59 @@ def test_a_stream_that_is_behind_is_not_followed_until_it_has_caught_up(hub, app
     page.close()
 
 
+def test_when_the_server_stops_every_stream_ends_at_once(hub, app, r):
+    """What the Procfile's gunicorn worker does on SIGTERM or SIGINT (gunicorn_worker.py): a
+    stream waiting for its next message and one the reader writes both end now, not at their
+    next heartbeat or the end of their life, so they do not keep a stopping worker alive."""
+    server, page = socket.socketpair()
+    bodies = {"followed": stream.generate(hub, r, hub.last_id, None, lifetime=300.0, heartbeat=120.0, sock=server),
+              "waiting": stream.generate(hub, r, hub.last_id, None, lifetime=300.0, heartbeat=120.0)}
+    ended: list[str] = []
+
+    def run(name: str) -> None:
+        for item in bodies[name]:
+            if name == "followed":
+                data = item.encode() if isinstance(item, str) else item
+                server.sendall(b"%X\r\n%b\r\n" % (len(data), data))
+        ended.append(name)
+
+    for name in bodies:
+        threading.Thread(target=run, args=(name,), daemon=True).start()
+    wait_until(lambda: hub.direct_streams == 1)
+    rec = open_request(app)   # both are live: the page gets it from the reader
+    page.settimeout(5)
+    buf, text = bytearray(), ""
+    while rec.id not in text:
+        text += read_chunk(page, buf).decode()
+    assert ended == []
+    hub.end_streams()
+    wait_until(lambda: sorted(ended) == ["followed", "waiting"], timeout=10)
+    assert hub.direct_streams == 0
+    server.close()
+    page.close()
+
+
 # ------------------------------------------------------------------------------ real gunicorn
 @pytest.fixture
 def gunicorn_dashboard(settings, app):
     """The Procfile's `dashboard` shape (one process, many threads) on the test's Redis."""
-    port = free_port()
-    env = dict(os.environ, **settings_env(replace(settings, dashboard_max_streams=8)),
-               PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--threads", "12",
-                             "--bind", f"127.0.0.1:{port}", "--timeout", "15", "--graceful-timeout", "1",
-                             "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/dashboard/signin", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(proc.stderr.read().decode()[-2000:])
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.1)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    server = start_gunicorn(replace(settings, dashboard_max_streams=8), workers=1, threads=12,
+                            env={"LOG_LEVEL": "WARNING"}, wait_path="/dashboard/signin", graceful_timeout=60)
+    yield server
+    server.stop()
 
 
-def test_under_gunicorn_a_page_that_stops_reading_during_a_burst_still_gets_every_event_once(
-        gunicorn_dashboard, app, client, ctx):
+def open_page(app, client, url: str) -> tuple[socket.socket, bytearray]:  # type: ignore[no-untyped-def]
+    """A signed-in page with /dashboard/stream open on `url`, past its "connected" chunk;
+    a small receive window, so the server sees a slow page."""
     session_for(app, client, "viewer")
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
     assert cookie is not None
     page = socket.socket()
-    page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # a slow, small-windowed page (before
-    page.settimeout(10)                                          # the handshake: it sets the window)
-    page.connect(("127.0.0.1", gunicorn_dashboard))
+    page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # (before the handshake: it sets the window)
+    page.settimeout(10)
+    host, port = url.rsplit("/", 1)[1].split(":")
+    page.connect((host, int(port)))
     page.sendall(f"GET /dashboard/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
                  f"Cookie: {cookie.key}={cookie.value}\r\n\r\n".encode())
     buf = bytearray()
@@ -249,6 +304,29 @@ def test_under_gunicorn_a_page_that_stops_reading_during_a_burst_still_gets_ever
     buf = bytearray(rest)
     assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in head.lower()
     assert "connected" in read_chunk(page, buf).decode()
+    return page, buf
+
+
+def test_a_dashboard_process_told_to_stop_ends_its_streams_and_exits(gunicorn_dashboard, app, client):
+    """Before, an open page kept a stopping worker alive and listening until gunicorn's graceful
+    timeout (60 s here) and `make run` had to kill it: now the stream ends cleanly (the last
+    chunk, so the browser reconnects elsewhere) and the process exits long before that."""
+    page, buf = open_page(app, client, gunicorn_dashboard.url)
+    gunicorn_dashboard.proc.send_signal(signal.SIGTERM)
+    while True:
+        try:
+            chunk = read_chunk(page, buf)
+        except (ConnectionError, AssertionError):
+            pytest.fail("the stream was cut off instead of ended")
+        if chunk == b"":
+            break   # the terminating zero-length chunk
+    assert gunicorn_dashboard.proc.wait(timeout=20) == 0
+    page.close()
+
+
+def test_under_gunicorn_a_page_that_stops_reading_during_a_burst_still_gets_every_event_once(
+        gunicorn_dashboard, app, client, ctx):
+    page, buf = open_page(app, client, gunicorn_dashboard.url)   # a slow, small-windowed page
     start = events.last_id(ctx.redis)
     time.sleep(0.5)   # the stream is caught up: the reader writes it from here on
     opened = [open_request(app, "spa").id for _ in range(300)]   # the page reads none of it yet

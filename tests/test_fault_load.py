@@ -63,7 +63,7 @@ def _liaison_spans(stack, request_ids) -> dict[str, list[tuple[float, float, str
 
 
 def _procfile_web_concurrency() -> int:
-    from scripts.procfile import command, option
+    from launcher.procfile import command, option
 
     _, argv = command("web", {})
     return int(option(argv, "--workers")) * int(option(argv, "--threads"))

@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-import psutil
-
 from dispatch.requests import RequestStore
 from tests.conftest import e2e_settings
 from tests.support.redis_server import RedisServer, start_redis
@@ -41,22 +39,19 @@ def private_stack(workers: int = 2, server: RedisServer | None = None, **overrid
 
 
 def redis_pid(server: RedisServer) -> int:
-    return int(server._embedded.pid)  # type: ignore[union-attr]
+    assert server.pid is not None, "an embedded Redis"
+    return server.pid
 
 
 def stop_redis(server: RedisServer, sig: int = signal.SIGTERM) -> None:
-    """Stop an embedded redis-server by its pid (SIGTERM: about a second; the client's
-    SHUTDOWN takes four) and wait until it has exited."""
-    if server._embedded is None:
+    """Stop an embedded redis-server with `sig` (SIGKILL: a crash) and wait until it has exited."""
+    if server.embedded is None or server.embedded.proc is None:
         server.stop()
         return
-    pid = redis_pid(server)
-    try:
-        process = psutil.Process(pid)
-        os.kill(pid, sig)
-        process.wait(timeout=10)
-    except (ProcessLookupError, psutil.NoSuchProcess):
-        pass
+    proc = server.embedded.proc
+    if proc.poll() is None:
+        os.kill(proc.pid, sig)
+    proc.wait(timeout=10)
 
 
 def call_intervals(calls: list[dict[str, Any]]) -> dict[str, list[tuple[float, float, str]]]:

@@ -1,11 +1,11 @@
 """The Procfile is what production runs, and what `make run` and the benchmarks start (through
-scripts/procfile.py): its entries must parse, and each process type's threads must fit its job."""
+launcher/procfile.py): its entries must parse, and each process type's threads must fit its job."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from config.settings import Settings
-from scripts import procfile
+from launcher import procfile
 from webhooks.app import DASHBOARD_CONCURRENCY
 
 

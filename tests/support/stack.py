@@ -1,41 +1,32 @@
-"""The whole service running for end-to-end tests: web app, RQ worker processes,
-the simulated phone network, all on a real Redis.
+"""The whole service running for end-to-end tests: web app, RQ worker processes, the
+simulated phone network, all on a real Redis.
 
-The web app runs in a thread of the test process (a real HTTP server), the workers
-are separate `python -m workers.worker` processes, and the simulator is the
-Twilio stand-in both sides talk to over HTTP, so a test exercises the real SDK,
-real signatures, real RQ and real Redis.
+The worker processes are started by the launcher (launcher/stack.py), as `make run` and the
+benchmarks start theirs: the Procfile's `worker` entry, each in a process group of its own,
+stopped within a bound. The web app (on a port for Twilio's webhooks and another for status
+callbacks, as the Procfile's `web` and `callbacks` processes serve them) and the simulator
+run in threads of the test process, real HTTP servers that a test can also look inside.
+Everything speaks HTTP, so a test exercises the real SDK, real signatures, real RQ and Redis.
 """
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import redis
 from werkzeug.serving import make_server
 
 from config.roster import Roster
-from config.settings import ROOT, Settings
+from config.settings import Settings
 from dispatch import keys
-from tests.support.redis_server import free_port
+from launcher.stack import Ports, settings_env
+from launcher.stack import Stack as Launched
 
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes `Settings.from_env()` in a child equal `settings`."""
-    env: dict[str, str] = {}
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        if isinstance(value, tuple):
-            if value:
-                env[f.name.upper()] = ",".join(f"{h}:{p}" for h, p in value)
-            continue
-        env[f.name.upper()] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-    return env
+__all__ = ["Stack", "settings_env", "start_stack"]
 
 
 @dataclass
@@ -49,6 +40,8 @@ class Stack:
     workers: list[subprocess.Popen]
     _server: object
     _env: dict[str, str]
+    _launched: Launched
+    _servers: list = field(default_factory=list)   # every HTTP server of the app in this process
 
     def reset(self) -> None:
         """Forget every request, liaison state and simulated call between tests."""
@@ -65,9 +58,8 @@ class Stack:
         self.sim.reset()  # type: ignore[attr-defined]
 
     def start_worker(self) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-m", "workers.worker"], cwd=ROOT, env=self._env,
-                                stdout=subprocess.DEVNULL if not os.environ.get("STACK_LOGS") else None,
-                                stderr=subprocess.STDOUT if not os.environ.get("STACK_LOGS") else None)
+        """One more `python -m workers.worker` process (returned; also in `workers`)."""
+        proc = self._launched.start_worker(self._env)
         self.workers.append(proc)
         return proc
 
@@ -106,19 +98,11 @@ class Stack:
                              + "; ".join(f"{r.id} {r.state.value} {r.outcome}" for r in seen))
 
     def stop(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.workers:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self._server.shutdown()  # type: ignore[attr-defined]
-        status_server = getattr(self, "status_server", None)
-        if status_server is not None:
-            status_server.shutdown()
+        """The simulator first (its live calls end silently), then the workers, then the app."""
         self.simulator.stop()  # type: ignore[attr-defined]
+        self._launched.stop()
+        for server in self._servers:
+            server.shutdown()
 
 
 def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> Stack:
@@ -127,29 +111,33 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
     from simulator.client import SimulatorClient
     from webhooks import create_app
 
-    web_port, sim_port, status_port = free_port(), free_port(), free_port()
+    ports = Ports.free()
     # Status callbacks at a port of their own, as the Procfile's `callbacks` process serves them.
-    settings = replace(base, public_base_url=f"http://127.0.0.1:{web_port}",
-                       status_callback_base_url=f"http://127.0.0.1:{status_port}",
-                       twilio_api_base_url=f"http://127.0.0.1:{sim_port}")
+    settings = replace(base, public_base_url=ports.url("web"), status_callback_base_url=ports.url("callbacks"),
+                       twilio_api_base_url=ports.url("sim"))
     env = dict(os.environ, **settings_env(settings), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    launched = Launched(env, ports, served=(), workers=0,
+                        output=None if os.environ.get("STACK_LOGS") else subprocess.DEVNULL)
     app = create_app(settings)
     roster: Roster = app.extensions["dispatch_context"].roster
-    server = make_server("127.0.0.1", web_port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True, name="web").start()
-    status_server = make_server("127.0.0.1", status_port, app, threaded=True)
-    threading.Thread(target=status_server.serve_forever, daemon=True, name="callbacks").start()
+    servers = []
+    for name, port in (("web", ports.web), ("callbacks", ports.callbacks)):
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True, name=name).start()
+        servers.append(server)
     simulator = Simulator(SimulatorConfig(
-        port=sim_port, app_url=settings.public_base_url, account_sid=settings.twilio_account_sid,
+        port=ports.sim, app_url=settings.public_base_url, account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token, number=roster.service_number, time_scale=time_scale,
         default_answer_after=0.2,
     ))
     simulator.start()
-    r = redis.Redis.from_url(settings.redis_url)
-    stack = Stack(settings, settings.public_base_url, SimulatorClient(simulator.url), simulator, roster, r, [],
-                  server, env)
-    stack.status_server = status_server  # type: ignore[attr-defined]
-    for _ in range(workers):
-        stack.start_worker()
-    stack.wait_for_workers(workers)
+    stack = Stack(settings, settings.public_base_url, SimulatorClient(simulator.url), simulator, roster,
+                  redis.Redis.from_url(settings.redis_url), [], servers[0], env, launched, servers)
+    try:
+        for _ in range(workers):
+            stack.start_worker()
+        stack.wait_for_workers(workers)
+    except BaseException:
+        stack.stop()
+        raise
     return stack

@@ -27,6 +27,9 @@ stream wakes at most ~20 times a second.
   alone), then joins the ring.
 - Stops itself after IDLE_SECONDS with no stream attached; the next stream starts it again
   from the newest event (older positions catch up as above).
+- Ends every stream of the process at once when the server stops (`end_streams`, called by
+  the Procfile's gunicorn worker on SIGTERM/SIGINT): a stream would otherwise hold its worker
+  alive, still listening, until its lifetime ran out.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from bisect import bisect_right
 from collections.abc import Callable
 
@@ -151,6 +155,8 @@ class Broadcaster:
         self._idle_since = time.monotonic()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.ending = False                 # the server is stopping: streams end at their next wake
+        _hubs.add(self)
 
     # ------------------------------------------------------------------ lifecycle
     def attach(self) -> None:
@@ -189,6 +195,18 @@ class Broadcaster:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.block_ms / 1000 + 2)
+
+    def end_streams(self) -> None:
+        """Every stream of this broadcaster ends now: waiting ones are woken, followed ones are
+        handed back to their threads, and each sees `ending` and returns. Safe in a signal
+        handler (the main thread never holds these locks)."""
+        with self.cond:
+            self.ending = True
+            followed = list(self._direct)
+            self._direct.clear()
+            self.cond.notify_all()
+        for d in followed:
+            d.woken.set()
 
     @property
     def running(self) -> bool:
@@ -303,7 +321,7 @@ class Broadcaster:
         """The reader writes this stream from now on, if it has every event so far (else
         False: the caller sends what it lacks first)."""
         with self.cond:
-            if position(after) < position(self.last_id) or not self.running:
+            if position(after) < position(self.last_id) or not self.running or self.ending:
                 return False
             d.after, d.pending, d.wrote, d.gone = after, b"", False, False
             d.woken.clear()
@@ -331,6 +349,8 @@ class Broadcaster:
                 raise Behind(after)
             i = bisect_right(self._ids, at)
             if i == len(self._ids):
+                if self.ending:
+                    return None   # the server is stopping: the stream ends instead of waiting
                 self.cond.wait(max(0.0, timeout))
                 if at < self._floor:
                     raise Behind(after)
@@ -356,6 +376,13 @@ class Broadcaster:
 
 
 _lock = threading.Lock()
+_hubs: weakref.WeakSet[Broadcaster] = weakref.WeakSet()
+
+
+def end_streams() -> None:
+    """The server is stopping: end every dashboard stream of this process."""
+    for hub in list(_hubs):
+        hub.end_streams()
 
 
 def _fresh_lock() -> None:

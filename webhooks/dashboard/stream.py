@@ -12,9 +12,9 @@ applies it in place instead of re-reading the whole snapshot.
   or ": store unavailable" while the broadcaster cannot reach Redis), so proxies and the
   browser see traffic and a dead connection is noticed.
 - Bounded: a response ends after LIFETIME seconds, or when the session has expired or the
-  API token was revoked (checked
-  at most once a SESSION_CHECK interval, and at every heartbeat), so a thread is never held
-  forever; `retry:` tells the browser to reconnect at once.
+  API token was revoked (checked at most once a SESSION_CHECK interval, and at every
+  heartbeat), or at once when the server stops (broadcast.end_streams), so a thread is never
+  held forever; `retry:` tells the browser to reconnect at once.
   At most DASHBOARD_MAX_STREAMS streams per process hold a thread at a time: the
   Procfile's `dashboard` process holds many, the `web` processes none (their few threads
   are for Twilio's webhooks). Past the cap the answer is 503 with Retry-After and the
@@ -107,7 +107,7 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, alive: Call
     direct = broadcast.Direct(sock) if sock is not None else None
     while True:
         now = time.monotonic()
-        if now >= deadline:
+        if now >= deadline or hub.ending:
             return
         if alive is not None and due and now >= next_check:
             next_check, due = now + check_every, False

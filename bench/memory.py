@@ -1,9 +1,9 @@
 """Benchmark: memory after a surge and over a long steady run; Redis bytes per request; caps.
 
-    .venv/bin/python bench/bench_memory.py [--duration 600] [--rate 10] [--surge 1000]
-                                           [--retention 120] [--sample 15]
+    .venv/bin/python -m bench.memory [--duration 600] [--rate 10] [--surge 1000]
+                                     [--retention 120] [--sample 15]
 
-Starts the stack of bench_dispatch.py (embedded Redis, gunicorn `wsgi:app`, 2 RQ workers,
+Starts the stack of bench/dispatch.py (embedded Redis, gunicorn `wsgi:app`, 2 RQ workers,
 the phone simulator, bench/data/roster.bench.yaml), with RETENTION_SECONDS=--retention so
 that expiry happens within the run (production keeps 30 days; the mechanism is the same).
 Every call is answered (liaisons accept, the vendor answers, calls last 5 s), so requests
@@ -27,11 +27,10 @@ import argparse
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _stack import LoadMeter, Stack, hard_limit, print_machine, table, tree_rss_cpu  # noqa: E402
+from bench._figures import LoadMeter, print_machine, table, tree_rss_cpu
+from bench._stack import Stack, hard_limit
+from bench.dispatch import Opener, phase_surge, settle
 
 GROWTH_LIMIT = 0.02   # of the mean, per minute, over the second half
 
@@ -150,8 +149,6 @@ def main() -> int:
     ap.add_argument("--sample", type=float, default=15.0, help="seconds between samples (default 15)")
     args = ap.parse_args()
     hard_limit(args.duration + 420)
-    from bench_dispatch import Opener, phase_surge, settle
-
     print_machine(f"memory: surge of {args.surge}, then {args.rate:g}/s for {args.duration:.0f}s "
                   f"(RETENTION_SECONDS={args.retention})")
     with Stack(workers=2, settings={"RETENTION_SECONDS": str(args.retention), "WRAPUP_SECONDS": "5"}) as st:

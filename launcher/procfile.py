@@ -1,4 +1,4 @@
-"""The Procfile's entries as commands, so `make run` and the benchmarks start exactly what
+"""The Procfile's entries as commands, so `make run`, the benchmarks and the tests start exactly what
 production starts (same gunicorn settings, same per-process environment) instead of copies
 that drift from it.
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,6 +41,21 @@ def command(name: str, env: Mapping[str, str], path: Path = PROCFILE) -> tuple[d
         key, _, value = words.pop(0).partition("=")
         assigned[key] = value
     return assigned, words
+
+
+def process(kind: str, env: Mapping[str, str], bind: str | None = None,
+            log_level: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """The entry `kind` with this virtualenv's programs (python, gunicorn), gunicorn's
+    `--bind` replaced (a loopback `host:port`, or `fd://N` for a socket the caller bound)."""
+    assigned, argv = command(kind, env)
+    here = Path(sys.executable).parent
+    at = 3 if argv[0] == "nice" else 0  # `nice -n N program ...`
+    argv[at] = sys.executable if argv[at] == "python" else str(here / argv[at])
+    if bind is not None:
+        argv = with_option(argv, "--bind", bind)
+    if log_level is not None:
+        argv = with_option(argv, "--log-level", log_level)
+    return assigned, argv
 
 
 def option(argv: list[str], flag: str) -> str | None:

@@ -1,6 +1,6 @@
 """Benchmark: how long one resolve and one detect take on a mix of realistic inputs.
 
-    .venv/bin/python bench/bench_languages.py [--n 4000] [--detect-n 600]
+    .venv/bin/python -m bench.languages [--n 4000] [--detect-n 600]
 
 Resolution runs on every IVR keypress/speech result and SMS, so it must stay well under a
 millisecond; detection runs once per free-text SMS and may be slower (langdetect).
@@ -14,11 +14,8 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dispatch.languages import default_catalog  # noqa: E402
+from dispatch.languages import default_catalog
 
 RESOLVE_INPUTS = [
     "1", "2#", "6", "12#", "105", "0", "9#", "1" * 30,

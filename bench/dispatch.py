@@ -1,7 +1,7 @@
 """Benchmark: from "queued" to the first call at the phone network, in a surge and at a steady rate.
 
-    .venv/bin/python bench/bench_dispatch.py [--surge 1000] [--rate 10] [--steady-seconds 30]
-                                             [--workers 2] [--submitters 8]
+    .venv/bin/python -m bench.dispatch [--surge 1000] [--rate 10] [--steady-seconds 30]
+                                       [--workers 2] [--submitters 8]
 
 Starts an embedded Redis, gunicorn (`wsgi:app`, the Procfile's settings), `--workers` RQ
 worker processes (`python -m workers.worker`) and the phone simulator (bench/_sim.py,
@@ -36,12 +36,10 @@ import random
 import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _stack import LoadMeter, Stack, hard_limit, pct, print_machine, table, verdict  # noqa: E402
+from bench._figures import LoadMeter, pct, print_machine, table, verdict
+from bench._stack import Stack, hard_limit
 
 P99_TARGET_MS = 250.0
 DRAIN_RATIO_TARGET = 0.5

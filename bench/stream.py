@@ -1,16 +1,16 @@
 """Benchmark: 50 dashboards' event streams open while a surge runs; delivery latency and the
 effect on the phone webhooks.
 
-    .venv/bin/python bench/bench_stream.py [--browsers 50] [--surge 1000] [--seconds 40]
+    .venv/bin/python -m bench.stream [--browsers 50] [--surge 1000] [--seconds 40]
                                            [--rounds 2] [--webhook-rate 20] [--sim-normal]
 
-Starts the same stack as bench_dispatch.py (embedded Redis, the Procfile's `web` and
+Starts the same stack as bench/dispatch.py (embedded Redis, the Procfile's `web` and
 `callbacks` gunicorns, 2 RQ workers, the phone simulator; bench/data/roster.bench.yaml)
 plus the Procfile's `dashboard` process, which the pages use (as the proxy in front of
 production sends /dashboard/ there); Twilio's webhooks go to `web`, its status callbacks
 to `callbacks`. Phases of `--seconds` each, same load apart from the streams:
 
-  without streams  a surge of `--surge` requests (opened as in bench_dispatch.py) and
+  without streams  a surge of `--surge` requests (opened as in bench/dispatch.py) and
                    signed POST /voice/incoming webhooks at `--webhook-rate` per second
                    (open loop, latency from when each was due; bench/_clients.py pace)
   with streams     the same, plus `--browsers` signed-in dashboard pages (one sign-in each,
@@ -49,11 +49,13 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import requests
 
-import requests  # noqa: E402
-
-from _stack import BENCH, PY, LoadMeter, Stack, hard_limit, pct, print_machine, table, verdict  # noqa: E402
+from bench._figures import LoadMeter, pct, print_machine, table, verdict
+from bench._stack import Stack, hard_limit
+from bench.dispatch import phase_surge
+from bench.webhooks import build_requests
+from config.settings import ROOT
 
 STREAM_P99_TARGET_MS = 250.0
 WEBHOOK_GROWTH_TARGET = 1.10
@@ -98,8 +100,6 @@ def xread_readers(st: Stack, n: int, seconds: float, out: list) -> list[threadin
 def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: int, sse: bool, dash: str,
               seconds: float, surge_n: int) -> dict:
     """One phase: the surge and the paced webhooks, with `browsers` pages open; raw samples."""
-    from bench_dispatch import phase_surge
-
     st.reset(answer=False)  # (this also ends dashboard sessions: sign in afterwards)
     cookies = [sign_in(dash) for _ in range(browsers)] if browsers and sse else None
     xread = bool(browsers) and not sse
@@ -114,9 +114,9 @@ def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: in
         # 2-CPU machine; in real life the browsers are elsewhere).
         cookie_file = st.tmp / f"cookies-{phase}.json"
         cookie_file.write_text(json.dumps(cookies))
-        procs.append(subprocess.Popen(["nice", "-n", str(args.pages_nice), PY, str(BENCH / "_clients.py"), "sse",
+        procs.append(subprocess.Popen(["nice", "-n", str(args.pages_nice), sys.executable, "-m", "bench._clients", "sse",
                                        "--base", dash, "--cookies", str(cookie_file), "--seconds", str(seconds + 4),
-                                       "--out", str(stream_out), "--settle", "3"]))
+                                       "--out", str(stream_out), "--settle", "3"], cwd=ROOT))
         time.sleep(3.0)  # let the browsers connect (and show if they cannot)
     elif xread:
         readers = xread_readers(st, browsers, seconds + 4, xread_lat)
@@ -125,9 +125,9 @@ def run_phase(st: Stack, args: argparse.Namespace, reqs_file: Path, browsers: in
     meter = LoadMeter([p for p in [st.redis_pid()] if p])
     usage0 = st.group_usage()
     t0 = time.time()
-    procs.append(subprocess.Popen([PY, str(BENCH / "_clients.py"), "pace", "--base", st.web_url, "--reqs",
+    procs.append(subprocess.Popen([sys.executable, "-m", "bench._clients", "pace", "--base", st.web_url, "--reqs",
                                    str(reqs_file), "--rate", str(args.webhook_rate), "--seconds", str(seconds),
-                                   "--out", str(pace_out)]))
+                                   "--out", str(pace_out)], cwd=ROOT))
     surge: dict = {}
     surge_thread = threading.Thread(target=lambda: surge.update(phase_surge(st, surge_n, 8, deadline=seconds)),
                                     daemon=True)
@@ -219,8 +219,6 @@ def main() -> int:
     args = ap.parse_args()
     hard_limit(args.max_seconds)
     print_machine(f"{args.browsers} dashboard event streams during a surge of {args.surge}")
-    from bench_webhooks import build_requests
-
     extra = dict(item.split("=", 1) for item in args.set)
     with Stack(workers=2, settings={"CALLER_RATE_LIMIT": "1000000000", "WRAPUP_SECONDS": "5", **extra},
                sim_cpu_idle=not args.sim_normal) as st:

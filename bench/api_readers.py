@@ -1,7 +1,7 @@
 """Benchmark: a sergeant's action latency while 16 tools poll the dashboard's JSON API, with
 API tokens (this code) and with HTTP Basic (the code before tokens).
 
-    .venv/bin/python bench/bench_api_readers.py [--readers 16] [--interval 1.0] [--seconds 20]
+    .venv/bin/python -m bench.api_readers [--readers 16] [--interval 1.0] [--seconds 20]
                                                 [--action-every 0.5] [--basic-ref REF]
 
 Starts an embedded Redis and the Procfile's `dashboard` process (gunicorn, 1 process, nice 5,
@@ -34,11 +34,12 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import requests
 
-import requests  # noqa: E402
-
-from _stack import PY, ROOT, LoadMeter, Stack, free_port, hard_limit, pct, print_machine, table, verdict  # noqa: E402
+from bench._figures import LoadMeter, pct, print_machine, table, verdict
+from bench._stack import Stack, hard_limit
+from config.settings import ROOT
+from launcher.ports import free_port
 
 SERGEANT, SERGEANT_PASSWORD = "sergeant", "sergeant-demo"  # the bench roster's demo users (sample hashes)
 VIEWER, VIEWER_PASSWORD = "viewer", "viewer-demo"
@@ -48,7 +49,7 @@ P90_FACTOR, P90_SLACK_MS = 2.0, 10.0
 
 # ------------------------------------------------------------------------------ the readers (child process)
 def readers_main(argv: list[str]) -> None:
-    """`bench_api_readers.py readers ...`: n threads polling READ_PATH; writes [status, ms] pairs as JSON."""
+    """`python -m bench.api_readers readers ...`: n threads polling READ_PATH; writes [status, ms] pairs as JSON."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--base")
     ap.add_argument("--authorization")
@@ -123,7 +124,7 @@ def phase(st: Stack, base: str, liaison: str, authorization: str | None, args: a
     readers = None
     out = st.tmp / f"readers-{time.monotonic_ns()}.json"
     if authorization:
-        readers = subprocess.Popen(["nice", "-n", "10", PY, __file__, "readers", "--base", base,
+        readers = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "bench.api_readers", "readers", "--base", base,
                                     "--authorization", authorization, "--n", str(args.readers),
                                     "--interval", str(args.interval), "--seconds", str(args.seconds + 2),
                                     "--out", str(out)])
@@ -194,10 +195,8 @@ def main() -> int:
         else:
             print(f"   Basic phases: the code at {ref} (git archive), same gunicorn command with --chdir")
             port = free_port()
-            old = st.start_web("dashboard-basic", port=port, kind="dashboard", extra_args=("--chdir", str(tree)))
-            from scripts.run_local import wait_http
-
-            wait_http(old + "/healthz")
+            old = st.serve("dashboard", port=port, name="dashboard-basic", extra_args=("--chdir", str(tree)))
+            st.wait_http(old + "/healthz")
             basic = "Basic " + base64.b64encode(f"{VIEWER}:{VIEWER_PASSWORD}".encode()).decode()
             probe = requests.get(old + READ_PATH, headers={"Authorization": basic}, timeout=60)
             if probe.status_code != 200:

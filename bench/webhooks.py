@@ -1,7 +1,7 @@
 """Benchmark: the officer's first two webhooks under gunicorn, against a bare Flask baseline.
 
-    .venv/bin/python bench/bench_webhooks.py [--duration 20] [--concurrency 32] [--slice 5]
-                                             [--client auto|wrk|python] [--log-level INFO]
+    .venv/bin/python -m bench.webhooks [--duration 20] [--concurrency 32] [--slice 5]
+                                       [--client auto|wrk|python] [--log-level INFO]
 
 Starts an embedded Redis and two gunicorn servers with the Procfile's `web` settings (read
 from the Procfile: 2 workers x 2 threads, --reuse-port) on loopback: the real app
@@ -40,10 +40,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _stack import (BENCH, Stack, free_port, gunicorn_shape, hard_limit, print_machine, table,  # noqa: E402
-                    tree_rss_cpu, verdict, wait_http)
+from bench._figures import print_machine, table, tree_rss_cpu, verdict
+from bench._stack import Stack, gunicorn_shape, hard_limit
+from launcher.ports import free_port
 
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.70
@@ -287,8 +286,8 @@ def main() -> int:
           f"of {slice_s:.0f}s, after {args.warmup:.0f}s warm-up; CALLER_RATE_LIMIT=1000000000; LOG_LEVEL={args.log_level}")
     with Stack(workers=0, simulator=False, settings={"CALLER_RATE_LIMIT": "1000000000"},
                log_level=args.log_level) as st:
-        bare = st.start_web("web-bare", "_bare_app:app", port=free_port(), extra_args=("--pythonpath", str(BENCH)))
-        wait_http(bare + "/healthz")
+        bare = st.serve("web", port=free_port(), name="web-bare", app="bench._bare_app:app")
+        st.wait_http(bare + "/healthz")
         reqs = {"incoming": build_requests(st, "incoming", VARIANTS),
                 "language": build_requests(st, "language", VARIANTS)}
         check_once(st.web_url, reqs["incoming"], "<Gather")
