@@ -188,7 +188,7 @@ def main() -> int:
         new = st.start_dashboard()
         results["tokens, no readers"] = phase(st, new, liaison, None, args)
         results[f"tokens, {args.readers} readers"] = phase(st, new, liaison, f"Bearer {token}", args)
-        st.procs.stop("dashboard")
+        st.procs.stop(["dashboard"])
         ref, tree = basic_tree(args.basic_ref, st.tmp / "basic-tree")
         if ref is None:
             print(f"   Basic phases skipped: {tree}")
