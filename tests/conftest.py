@@ -26,7 +26,7 @@ def redis_server():
 @pytest.fixture
 def r(redis_server) -> redis.Redis:
     client = redis_server.client()
-    client.flushall()
+    client.flushdb()
     return client
 
 
@@ -101,15 +101,19 @@ def e2e_settings(redis_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def stack_session(redis_server):
+def stack_session():
+    """A Redis of its own (another server, or database 1 of TEST_REDIS_URL's): the stack's
+    workers sweep and reconcile what they find, and must never act on a unit test's data
+    (nor a unit test's flush pull the stack's from under it)."""
+    from tests.support.redis_server import start_redis
     from tests.support.stack import start_stack
 
-    # Unit tests before this one leave requests in the shared server; the workers' sweeper
-    # would start routing them (ringing the simulator's liaisons) before the first reset.
-    redis_server.client().flushall()
-    running = start_stack(e2e_settings(redis_server.url))
+    server = start_redis(db=1)
+    server.client().flushdb()
+    running = start_stack(e2e_settings(server.url))
     yield running
     running.stop()
+    server.stop()
 
 
 @pytest.fixture

@@ -95,8 +95,8 @@ def test_a_dump_of_every_redis_key_holds_no_unknown_callers_number(gunicorn, r, 
     rows = {row["id"]: row for row in dashboard.get(server.url + "/dashboard/api/queue", timeout=15).json()["active"]}
     assert rows[request_id]["caller"] == mask(PIN_CALLER) and rows[request_id]["caller_kind"] == "pin"
     assert rows[request_id]["precinct"] == "75th Precinct"
-    audit = dashboard.get(server.url + "/dashboard/api/audit", timeout=15).json()["entries"]
-    assert any(e["who"] == mask(TEXTER) and e["action"] == "sms_request" for e in audit)
+    refused = dashboard.get(server.url + "/dashboard/api/audit", timeout=15).json()["refusals"]
+    assert any(e["who"] == "unregistered numbers" and e["action"] == "sms_request" for e in refused)
     screens = "".join(dashboard.get(server.url + path, timeout=15).text for path in (
         "/dashboard", "/dashboard/api/snapshot", "/dashboard/api/queue", "/dashboard/api/audit"))
 
@@ -107,9 +107,10 @@ def test_a_dump_of_every_redis_key_holds_no_unknown_callers_number(gunicorn, r, 
             assert form not in everything, f"{form!r} found in the store"
             assert form.decode() not in screens
             assert form.decode() not in server.log()
-    # What is kept instead: the masked form, and keyed hashes in the rate-limit keys (the
-    # same in both web processes and here: all derive the key from the one SECRET_KEY).
-    assert mask(PIN_CALLER).encode() in everything and mask(TEXTER).encode() in everything
+    # What is kept instead: the caller's masked form on the request (a refused texter is only
+    # counted, "unregistered numbers", in the audit log), and keyed hashes in the rate-limit
+    # keys (the same in both web processes and here: all derive the key from one SECRET_KEY).
+    assert mask(PIN_CALLER).encode() in everything and mask(TEXTER).encode() not in everything
     pseudonyms = Pseudonyms(server.settings.secret_key)
     rate_keys = [k.decode() for k in r.scan_iter(keys.PREFIX + "rate:*")]
     assert any(k.startswith(f"{keys.PREFIX}rate:voice:{pseudonyms.of(PIN_CALLER)}:") for k in rate_keys)

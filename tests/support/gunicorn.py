@@ -48,7 +48,7 @@ class Gunicorn:
 
 
 def start_gunicorn(settings: Settings, workers: int = 1, threads: int = 4, env: dict[str, str] | None = None,
-                   wait_path: str = "/healthz", timeout: float = 30.0, graceful_timeout: float = 2.0) -> Gunicorn:
+                   wait_path: str = "/healthz", timeout: float = 30.0, graceful_timeout: int = 2) -> Gunicorn:
     """Start gunicorn on a fresh loopback port with `settings` (its public URL rewritten to
     that port) and wait until `wait_path` answers."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -6,6 +6,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -33,11 +34,14 @@ class RedisServer:
             self.embedded.stop()
 
 
-def start_redis(appendonly: bool = False, port: int | None = None, dbdir: str | None = None) -> RedisServer:
-    """Start an embedded redis-server on a loopback port (or use TEST_REDIS_URL). With
-    `appendonly`, every write is fsynced before it is acknowledged (a restart loses nothing)."""
+def start_redis(appendonly: bool = False, port: int | None = None, dbdir: str | None = None,
+                db: int = 0) -> RedisServer:
+    """Start an embedded redis-server on a loopback port (or use database `db` of
+    TEST_REDIS_URL's server). With `appendonly`, every write is fsynced before it is
+    acknowledged (a restart loses nothing)."""
     if os.environ.get("TEST_REDIS_URL"):
-        return RedisServer(os.environ["TEST_REDIS_URL"])
+        url = urlsplit(os.environ["TEST_REDIS_URL"])
+        return RedisServer(urlunsplit(url._replace(path=f"/{db}")))
     server = EmbeddedRedis(port or free_port(), Path(dbdir or tempfile.mkdtemp(prefix="ird-redis-")),
                            appendonly=appendonly, fsync="always", dbfilename="test.rdb")
     server.start()
