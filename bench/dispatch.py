@@ -53,7 +53,8 @@ class Opener:
     """Opens requests the way the confirm webhook does, from any number of threads."""
 
     def __init__(self, st: Stack, seed: int):
-        from dispatch.routing import Caller, Dispatcher
+        from dispatch.roster import Caller
+        from dispatch.routing import Dispatcher
 
         self.ctx = st.context()
         self.dispatcher = Dispatcher(self.ctx)

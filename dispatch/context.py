@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import redis
 
-from config.roster import Roster, load_roster
+from config.roster import load_roster
+from dispatch.roster import Roster
 from config.settings import Settings
 from dispatch.audit import AuditLog
 from dispatch.jobs import Jobs

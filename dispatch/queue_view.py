@@ -2,7 +2,7 @@
 
 Pure: it takes records, liaison statuses and lookups and returns plain rows, so the
 HTML page, the JSON API and the tests all read the same thing. Phone numbers leave
-this module masked (config.phone.mask) and nowhere else is a row built, which keeps
+this module masked (dispatch.phone.mask) and nowhere else is a row built, which keeps
 full numbers off every screen by construction.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from config.phone import mask
-from config.roster import Liaison
+from dispatch.phone import mask
+from dispatch.roster import Liaison
 from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP, LiaisonStatus
 from dispatch.records import RequestRecord
 from dispatch.states import ON_THE_LINE, State

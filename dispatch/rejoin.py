@@ -26,7 +26,7 @@ from enum import Enum
 
 import redis
 
-from config.phone import mask
+from dispatch.phone import mask
 from dispatch import clock, keys
 from dispatch import urls as paths
 from dispatch.context import Context

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from enum import Enum
 from typing import Callable
 
-from config.phone import mask
-from config.roster import Liaison
+from dispatch.phone import mask
+from dispatch.roster import Caller, Liaison
 from config.settings import Settings
 from dispatch import clock, events, keys
 from dispatch import urls as paths
@@ -40,15 +39,6 @@ class OfferReply(str, Enum):
     ASK_AGAIN = "ask_again"
     GONE = "gone"          # the request moved on (taken, abandoned, sent to the vendor)
 
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: resolved from the calling number, a text, or a precinct PIN."""
-
-    number: str
-    kind: str          # "precinct" | "supervisor" | "pin"
-    precinct: str
-    unit: str = ""
 
 
 def _token() -> str:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from config.phone import mask
+from dispatch.phone import mask
 from dispatch import keys
 from tests.support.stranger import Call, signed_in
 

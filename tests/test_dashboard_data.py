@@ -178,7 +178,7 @@ def test_embedded_json_cannot_close_its_script_tag(app, ctx, viewer):
 
 
 def test_a_request_from_a_supervisor_cell_is_masked_too(app, ctx, viewer):
-    from dispatch.routing import Caller
+    from dispatch.roster import Caller
 
     cell = ctx.roster.supervisors[0].cell
     app.extensions["dispatcher"].open_request(Caller(cell, "supervisor", "75"), ctx.catalog.get("spa"),

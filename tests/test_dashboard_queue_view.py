@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from config.duty import parse_duty
-from config.roster import Liaison
+from dispatch.duty import parse_duty
+from dispatch.roster import Liaison
 from dispatch.liaisons import LiaisonStatus
 from dispatch.queue_view import build_liaisons, build_queue, queue_row
 from dispatch.records import RequestRecord

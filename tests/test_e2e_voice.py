@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.phone import mask
+from dispatch.phone import mask
 from dispatch import keys
 from dispatch.states import State
 

@@ -18,7 +18,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.request_validator import RequestValidator
 
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
+from dispatch.routing import Dispatcher
 from dispatch.sms.service import Inbound, SmsService, place_callback
 from dispatch.states import State
 from tests.support.signing import signed_post

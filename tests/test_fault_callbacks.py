@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from dispatch import keys
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
+from dispatch.routing import Dispatcher
 from dispatch.sms import replies
 from dispatch.states import State
 from tests.support.signing import signed_post

@@ -101,7 +101,8 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
         })
 
         from dispatch.context import build_context
-        from dispatch.routing import Caller, Dispatcher
+        from dispatch.roster import Caller
+        from dispatch.routing import Dispatcher
         from workers.jobqueue import RQJobs
 
         ctx = build_context(s, jobs=RQJobs.from_settings(s))
@@ -178,7 +179,8 @@ def test_a_stale_route_does_not_send_a_just_offered_request_to_the_vendor(ctx, j
     """Two routes of one request (the job and the sweeper) race: the one that read it
     QUEUED must not move it to the vendor after the other offered it, or the offered
     liaison is left ringing, held for a request that no longer offers them."""
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
+    from dispatch.routing import Dispatcher
 
     dispatcher = Dispatcher(ctx)
     precinct = ctx.roster.precincts[0]
@@ -205,7 +207,8 @@ def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(
     a new offer must not ring them until that call has ended."""
     from urllib.parse import urlsplit
 
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
+    from dispatch.routing import Dispatcher
     from tests.support.signing import signed_post
 
     dispatcher = Dispatcher(ctx)
@@ -242,7 +245,8 @@ def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(
 
 def test_a_declined_liaison_whose_call_never_reports_is_freed_by_the_sweeper(ctx, jobs, telephony, monkeypatch):
     from dispatch import clock
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
+    from dispatch.routing import Dispatcher
 
     dispatcher = Dispatcher(ctx)
     precinct = ctx.roster.precincts[0]

@@ -213,7 +213,7 @@ def later(monkeypatch):
 
 
 def _queued_spanish(ctx, dispatcher: Dispatcher):
-    from dispatch.routing import Caller
+    from dispatch.roster import Caller
 
     caller = Caller(ctx.roster.precincts[0].lines[0], "precinct", ctx.roster.precincts[0].id)
     return dispatcher.open_request(caller, ctx.catalog.get("spa"), officer_call="CA" + "0" * 32)

@@ -16,7 +16,8 @@ from dispatch import urls as paths
 from dispatch.liaisons import IDLE, ON_CALL, RINGING, WRAPUP
 from dispatch.queue_view import _outcome
 from dispatch.reconcile import Reconciler
-from dispatch.routing import Caller, Dispatcher, offer_bound
+from dispatch.roster import Caller
+from dispatch.routing import Dispatcher, offer_bound
 from dispatch.states import State
 from dispatch.telephony import TelephonyError
 

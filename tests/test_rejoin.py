@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from dispatch import clock, keys
-from dispatch.routing import Caller
+from dispatch.roster import Caller
 from dispatch.states import State
 from tests.support.signing import signed_post
 

@@ -15,7 +15,8 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from config.errors import ConfigError
-from config.roster import Caller, Roster, load_roster, parse_roster
+from config.roster import load_roster, parse_roster
+from dispatch.roster import Caller, Roster
 from config.settings import ROOT
 
 SAMPLE = ROOT / "config" / "roster.sample.yaml"
@@ -250,8 +251,8 @@ def test_numbers_are_stored_as_e164(roster: Roster) -> None:
 
 
 def test_lookups(roster: Roster) -> None:
-    assert roster.caller("+17185550102") == Caller("precinct", "75", "75th Precinct", "75")
-    assert roster.caller("+19175550110") == Caller("supervisor", "sgt-ortiz", "Sgt. M. Ortiz", "75")
+    assert roster.caller("+17185550102") == Caller("+17185550102", "precinct", "75")
+    assert roster.caller("+19175550110") == Caller("+19175550110", "supervisor", "75", unit="sgt-ortiz")
     assert roster.caller("+16465550120") is None  # a liaison's phone is not a caller
     assert roster.caller("+13475550199") is None
     assert roster.precinct("109").pin == "1090" and roster.precinct("110") is None

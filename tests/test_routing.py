@@ -9,7 +9,8 @@ import pytest
 
 from dispatch import keys
 from dispatch.liaisons import RINGING
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
+from dispatch.routing import Dispatcher
 from dispatch.states import State
 from dispatch.telephony import TelephonyError
 

@@ -78,7 +78,8 @@ def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_
 
 
 def test_calls_placed_report_their_status_to_the_status_base(ctx, settings, telephony):
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
+    from dispatch.routing import Dispatcher
 
     _app, context = _split_app(ctx, settings)
     line = context.roster.precincts[0].lines[0]

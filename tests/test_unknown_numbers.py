@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 
 import redis
 
-from config.phone import mask
+from dispatch.phone import mask
 from dispatch import keys
 from dispatch.pseudonyms import Pseudonyms, kept_number
 from dispatch.queue_view import queue_row
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
+from dispatch.routing import Dispatcher
 from tests.support.stranger import Call, signed_in, text
 
 PIN_CALLER = "+13475550342"   # an officer's own cell: not in the roster

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 from flask import Response, current_app
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from config.roster import Vendor
+from dispatch.roster import Vendor
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
 from dispatch.urls import Urls

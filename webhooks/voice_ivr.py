@@ -11,12 +11,12 @@ import logging
 from flask import Blueprint
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from config.phone import mask
+from dispatch.phone import mask
 from dispatch import rate_limit
 from dispatch import urls as paths
 from dispatch.languages import Language
 from dispatch.records import RequestRecord
-from dispatch.routing import Caller
+from dispatch.roster import Caller
 from dispatch.states import State
 from webhooks.deps import arg, ctx, dispatcher, form, int_arg
 from webhooks.twilio_auth import twilio_only
@@ -39,8 +39,7 @@ def _caller() -> Caller | None:
     number = form("From")
     known = ctx().roster.caller(number)
     if known:
-        unit = known.id if known.kind == "supervisor" else ""
-        return Caller(number, known.kind, known.precinct_id, unit)
+        return known
     precinct = arg("p")
     if precinct and ctx().roster.precinct(precinct):
         return Caller(number, "pin", precinct)

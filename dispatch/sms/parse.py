@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from config.phone import to_e164
+from dispatch.phone import to_e164
 from dispatch.languages import Catalog, Detection, Language
 
 MAX_BODY = 480

@@ -27,15 +27,16 @@ from typing import Callable
 
 import phonenumbers
 
-from config.phone import mask, to_e164
-from config.roster import Liaison, Supervisor
+from dispatch.phone import mask, to_e164
+from dispatch.roster import Liaison, Supervisor
 from dispatch import clock, events, keys, rate_limit
 from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.languages import Language
 from dispatch.pseudonyms import kept_number
 from dispatch.records import RequestRecord
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
+from dispatch.routing import Dispatcher
 from dispatch.sms import replies
 from dispatch.sms.parse import MAX_BODY, Parsed, parse, read_language
 from dispatch.states import State

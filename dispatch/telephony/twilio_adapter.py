@@ -21,7 +21,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from config.phone import mask
+from dispatch.phone import mask
 from dispatch.telephony.port import CallInfo, CallRequest, TelephonyError
 
 log = logging.getLogger(__name__)

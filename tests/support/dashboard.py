@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from dispatch.records import RequestRecord
-from dispatch.routing import Caller
+from dispatch.roster import Caller
 
 PASSWORDS = {"sergeant": "sergeant-demo", "viewer": "viewer-demo"}
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

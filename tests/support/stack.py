@@ -20,7 +20,7 @@ from typing import Callable
 import redis
 from werkzeug.serving import make_server
 
-from config.roster import Roster
+from dispatch.roster import Roster
 from config.settings import Settings
 from dispatch import keys
 from launcher.stack import Ports, settings_env

@@ -47,7 +47,7 @@ from flask import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from config.roster import User
+from dispatch.roster import User
 from dispatch import api_tokens, clock, client_address, events, keys
 from dispatch.audit import printable
 from dispatch.signin_lock import Locked, SigninLock
