@@ -103,11 +103,6 @@ class LiaisonRow:
 _ON_THE_LINE = frozenset(s.value for s in ON_THE_LINE)
 
 
-def _count(rec: RequestRecord, name: str) -> int:
-    value = rec.extra.get(name, "")
-    return int(value) if value.isdigit() else 0
-
-
 def _outcome(rec: RequestRecord) -> str:
     """A short, human outcome for a finished request."""
     if rec.state == State.COMPLETED:
@@ -138,7 +133,7 @@ def queue_row(rec: RequestRecord, now: float, alert_after: float,
         handler, kind = vendor_name, "vendor"
     else:
         handler, kind = rec.handler_name, rec.handler_kind
-    drops, rejoins = _count(rec, "drops"), _count(rec, "rejoins")
+    drops, rejoins = rec.drops, rec.rejoins
     label = STATE_LABELS[rec.state]
     if rec.state == State.CONNECTED and rejoins:
         label = "Connected, officer rejoined" + (f" ×{rejoins}" if rejoins > 1 else "")

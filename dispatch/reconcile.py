@@ -122,7 +122,7 @@ class Reconciler:
         """Closed once the interpreter's leg has ended (and is in no room): the request is
         over, as interpreter_left would have had it. An officer still waiting in the room
         is told, as then (the retry menu)."""
-        handler_call = rec.extra.get("handler_call", "")
+        handler_call = rec.handler_call
         if not handler_call:
             return False  # nothing to ask the network about
         interpreter = self.telephony.fetch_call(handler_call)

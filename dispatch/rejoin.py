@@ -63,10 +63,6 @@ def _token() -> str:
     return secrets.token_hex(6)
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
-
-
 def _float(value: str | None) -> float:
     try:
         return float(value) if value else 0.0
@@ -97,7 +93,7 @@ class Rejoin:
         until = now + self.s.reconnect_grace
         out = self.store.apply(rec.id, "officer_dropped", guard=("officer_call", call_sid), fields={
             "rejoin_token": token, "rejoin_until": until, "dropped_call": call_sid, "dropped_at": now,
-            "drops": _int(rec.extra.get("drops")) + 1, "recall": "", "recall_call": None,
+            "drops": rec.drops + 1, "recall": "", "recall_call": None,
             "interpreter_at": "room",
         }, data={"interpreter": rec.handler_kind, "grace": self.s.reconnect_grace}, deadline=until)
         if out.applied:
@@ -113,7 +109,7 @@ class Rejoin:
         if rec is None:
             return
         number = self.officer_number(rec)
-        until = _float(rec.extra.get("rejoin_until"))
+        until = rec.rejoin_until or 0.0
         remaining = until - clock.now()
         if number and remaining > 0:
             self._remember(keys=[keys.rejoin_number(self.ctx.pseudonyms.of(number)), keys.REJOIN_UNTIL],
@@ -123,7 +119,7 @@ class Rejoin:
     def officer_number(self, rec: RequestRecord) -> str | None:
         """The dropped officer's number, from the network (records may hold it only masked);
         the record's own number if the network cannot say and it is a full one."""
-        dropped = rec.extra.get("dropped_call", "")
+        dropped = rec.dropped_call
         try:
             info = self.ctx.telephony.fetch_call(dropped) if dropped else None
         except TelephonyError as exc:
@@ -144,12 +140,12 @@ class Rejoin:
     def interpreter_step(self, request_id: str, call_sid: str) -> Step:
         """The interpreter's leg asks what to do now (the prompt URL, looping)."""
         rec = self.store.get(request_id)
-        if rec is None or rec.finished or not call_sid or rec.extra.get("handler_call") != call_sid:
+        if rec is None or rec.finished or not call_sid or rec.handler_call != call_sid:
             return Step.GONE
         if rec.state == State.CONNECTED:
             self._interpreter_at(rec.id, "room")
             return Step.ROOM
-        if rec.extra.get("recall"):
+        if rec.recall:
             self._interpreter_at(rec.id, "room")
             return Step.CALLING
         self._interpreter_at(rec.id, "prompt")
@@ -159,8 +155,8 @@ class Rejoin:
         """The interpreter pressed 1 at the prompt of drop `token`: call the officer back,
         once however often they press it."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token \
-                or rec.extra.get("handler_call") != call_sid:
+        if rec is None or rec.state != State.REJOINING or rec.rejoin_token != token \
+                or rec.handler_call != call_sid:
             return self.interpreter_step(request_id, call_sid)
         recall = _token()
         now = clock.now()
@@ -172,7 +168,7 @@ class Rejoin:
             self.ctx.jobs.submit("rejoin_call_back", request_id, recall)
             return Step.CALLING
         after = self.store.get(request_id)
-        if after is not None and after.state == State.REJOINING and after.extra.get("recall"):
+        if after is not None and after.state == State.REJOINING and after.recall:
             return Step.CALLING  # already calling: the same answer, no second call
         return self.interpreter_step(request_id, call_sid)
 
@@ -182,16 +178,16 @@ class Rejoin:
         `why` is "dropped", "no-answer" or "call-failed" (to the prompt, while rejoining) or
         "back" (into the room: the officer called in again while the interpreter was at the prompt)."""
         rec = self.store.get(request_id)
-        if rec is None or not rec.extra.get("handler_call"):
+        if rec is None or not rec.handler_call:
             return
         if why == "back":
-            if rec.state != State.CONNECTED or rec.extra.get("interpreter_at") != "prompt":
+            if rec.state != State.CONNECTED or rec.interpreter_at != "prompt":
                 return
-        elif rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token or rec.extra.get("recall"):
+        elif rec.state != State.REJOINING or rec.rejoin_token != token or rec.recall:
             return
-        url = self.ctx.urls(paths.REJOIN, r=rec.id, k=rec.extra.get("rejoin_token", ""), m=why)
+        url = self.ctx.urls(paths.REJOIN, r=rec.id, k=rec.rejoin_token, m=why)
         try:
-            if not self.ctx.telephony.redirect(rec.extra["handler_call"], url):
+            if not self.ctx.telephony.redirect(rec.handler_call, url):
                 log.info("request %s: the interpreter's leg had already ended", rec.id)
         except TelephonyError as exc:
             log.warning("request %s: could not move the interpreter (%s): %s", rec.id, why, exc)
@@ -200,7 +196,7 @@ class Rejoin:
     def call_back(self, request_id: str, recall: str) -> None:
         """Job: ring the dropped officer's number; answering and pressing 1 rejoins."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("recall") != recall:
+        if rec is None or rec.state != State.REJOINING or rec.recall != recall:
             return
         if not self.ctx.redis.set(keys.once("recall", recall), "1", nx=True, ex=self.s.retention_seconds):
             return  # this call-back was placed already (the job delivered twice)
@@ -227,7 +223,7 @@ class Rejoin:
     def call_back_answered(self, request_id: str, recall: str) -> RequestRecord | None:
         """The call-back was answered: the request, if the officer may still rejoin with it."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("recall") != recall:
+        if rec is None or rec.state != State.REJOINING or rec.recall != recall:
             return None
         return rec
 
@@ -240,7 +236,7 @@ class Rejoin:
         if call_sid and rec.state == State.CONNECTED and rec.officer_call == call_sid:
             self.officer_dropped(rec, call_sid)
             return
-        if call_sid and rec.extra.get("recall_call") not in (None, "", call_sid):
+        if call_sid and rec.recall_call not in (None, "", call_sid):
             return  # not the call-back in flight
         out = self.store.apply(request_id, "call_back_failed", guard=("recall", recall), fields={
             "recall": "", "recall_call": None, "recall_at": None,
@@ -248,7 +244,7 @@ class Rejoin:
         if out.applied and out.record is not None:
             log.info("request %s: the call-back ended %s before the officer rejoined", request_id, status)
             why = "call-failed" if status in ("failed", "dial-failed", "number-unknown") else "no-answer"
-            self.ctx.jobs.submit("rejoin_redirect", request_id, out.record.extra.get("rejoin_token", ""), why)
+            self.ctx.jobs.submit("rejoin_redirect", request_id, out.record.rejoin_token, why)
 
     # ---------------------------------------------------------------- the officer is back
     def waiting_for(self, number: str) -> RequestRecord | None:
@@ -269,37 +265,37 @@ class Rejoin:
             return None
         out = self.store.apply(request_id, "officer_rejoined", guard=guard, fields={
             "officer_call": call_sid, "recall": "", "recall_at": None, "rejoin_until": None,
-            "rejoins": _int(rec.extra.get("rejoins")) + 1,
-        }, data={"via": via, "after": round(clock.now() - _float(rec.extra.get("dropped_at")), 1)}, deadline=None)
+            "rejoins": rec.rejoins + 1,
+        }, data={"via": via, "after": round(clock.now() - (rec.dropped_at or 0.0), 1)}, deadline=None)
         if not out.applied:
             again = self.store.get(request_id)
             # the same key press delivered twice: the same answer
             return again if again and again.state == State.CONNECTED and again.officer_call == call_sid else None
         self.store.link_call(call_sid, request_id, "officer")
         log.info("request %s: the officer rejoined (%s)", request_id, via)
-        recall_call = rec.extra.get("recall_call", "")
+        recall_call = rec.recall_call
         if recall_call and recall_call != call_sid:
             self.ctx.jobs.submit("hang_up", request_id, recall_call)  # a call-back still ringing
-        if rec.extra.get("interpreter_at") == "prompt":
-            self.ctx.jobs.submit("rejoin_redirect", request_id, rec.extra.get("rejoin_token", ""), "back")
+        if rec.interpreter_at == "prompt":
+            self.ctx.jobs.submit("rejoin_redirect", request_id, rec.rejoin_token, "back")
         return out.record
 
     # ---------------------------------------------------------------- ends
     def interpreter_left(self, rec: RequestRecord) -> None:
         """The interpreter hung up while the officer was away (the request is complete):
         stop a call-back that may still be ringing."""
-        if rec.extra.get("recall_call"):
-            self.ctx.jobs.submit("hang_up", rec.id, rec.extra["recall_call"])
+        if rec.recall_call:
+            self.ctx.jobs.submit("hang_up", rec.id, rec.recall_call)
 
     def review(self, rec: RequestRecord) -> None:
         """The sweeper: past the grace period, release the interpreter and complete the
         request, whatever was lost on the way (a job, a callback, a worker)."""
-        until = _float(rec.extra.get("rejoin_until"))
+        until = rec.rejoin_until or 0.0
         now = clock.now()
         if now < until:
             self.store.set_deadline(rec.id, until)
             return
-        out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.extra.get("rejoin_token", "")),
+        out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.rejoin_token),
                                fields={"outcome": "officer did not rejoin"},
                                data={"after": self.s.reconnect_grace}, deadline=None)
         if not out.applied:
@@ -308,14 +304,14 @@ class Rejoin:
                  self.s.reconnect_grace)
         if rec.handler_kind == "liaison":
             self.ctx.liaisons.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
-        for sid in (rec.extra.get("handler_call", ""), rec.extra.get("recall_call", "")):
+        for sid in (rec.handler_call, rec.recall_call):
             if sid:
                 self._hang_up(rec.id, sid)
 
     # ---------------------------------------------------------------- helpers
     def _rejoining(self, request_id: str, token: str) -> RequestRecord | None:
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token:
+        if rec is None or rec.state != State.REJOINING or rec.rejoin_token != token:
             return None
         return rec
 

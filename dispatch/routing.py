@@ -244,7 +244,7 @@ class Dispatcher:
             return
         else:
             rec = self.store.get(request_id)
-            if rec and rec.extra.get("handler_call") == call_sid:
+            if rec and rec.handler_call == call_sid:
                 self.interpreter_left(rec, call_sid)
             else:
                 self.end_offer(request_id, offer_id, liaison_id, "no-accept")
@@ -291,7 +291,7 @@ class Dispatcher:
         trip (in a surge of failures the officers' own webhooks queued behind them).
         """
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.VENDOR_DIALING or rec.extra.get("vendor_token") != token \
+        if rec is None or rec.state != State.VENDOR_DIALING or rec.vendor_token != token \
                 or rec.vendor_call:
             return
         vendor = self.ctx.roster.vendor
@@ -356,7 +356,7 @@ class Dispatcher:
         rec = self.store.get(request_id)
         if rec is None:
             return
-        if status == "completed" and rec.extra.get("handler_call") == call_sid:
+        if status == "completed" and rec.handler_call == call_sid:
             self.interpreter_left(rec, call_sid)
         elif status in FAILED_STATUSES or status == "completed":
             self.vendor_failed(request_id, token, status if status != "completed" else "hung-up-before-joining")
@@ -364,7 +364,7 @@ class Dispatcher:
     def vendor_failed(self, request_id: str, token: str, outcome: str) -> None:
         """Main number failed → the alternate; both failed → the request fails."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.VENDOR_DIALING or rec.extra.get("vendor_token") != token:
+        if rec is None or rec.state != State.VENDOR_DIALING or rec.vendor_token != token:
             return
         vendor = self.ctx.roster.vendor
         if rec.vendor_attempt == "main" and vendor.alternate:
@@ -497,7 +497,7 @@ class Dispatcher:
             if rec.vendor_at is not None and now >= rec.vendor_at + self._vendor_bound():
                 if rec.vendor_call:
                     self.hang_up(rec.id, rec.vendor_call)
-                self.vendor_failed(rec.id, rec.extra.get("vendor_token", ""), "timeout")
+                self.vendor_failed(rec.id, rec.vendor_token, "timeout")
             else:
                 self.store.set_deadline(rec.id, (rec.vendor_at or now) + self._vendor_bound())
 
@@ -572,7 +572,7 @@ class Dispatcher:
         """True when `call_sid` is already the request's connected interpreter."""
         rec = self.store.get(request_id)
         return bool(call_sid) and rec is not None and rec.state == State.CONNECTED \
-            and rec.extra.get("handler_call") == call_sid
+            and rec.handler_call == call_sid
 
     def _learn_offer_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
         """A progress callback of the current offer's call: remember its sid if the worker

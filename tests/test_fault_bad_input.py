@@ -72,16 +72,16 @@ def paths(ctx, jobs, telephony):
     dropped = dispatcher.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
                                       None, officer_call="CA" + "c" * 32)  # the vendor on the line, the officer gone
     jobs.drain(dispatcher)
-    assert dispatcher.vendor_answered(dropped.id, ctx.requests.get(dropped.id).extra["vendor_token"], "CA" + "b" * 32)
+    assert dispatcher.vendor_answered(dropped.id, ctx.requests.get(dropped.id).vendor_token, "CA" + "b" * 32)
     dispatcher.officer_call_ended("CA" + "c" * 32)
-    assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).extra["rejoin_token"],
+    assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).rejoin_token,
                                              "CA" + "b" * 32).value == "calling"
     rejoining = ctx.requests.get(dropped.id)
     assert rejoining.state == State.REJOINING
     o = f"r={offer.id}&o={offer.offer_id}&l={offer.offer_liaison}"
-    v = f"r={vend.id}&v={vend.extra['vendor_token']}"
-    j = f"r={dropped.id}&k={rejoining.extra['rejoin_token']}"
-    k = f"r={dropped.id}&k={rejoining.extra['recall']}"
+    v = f"r={vend.id}&v={vend.vendor_token}"
+    j = f"r={dropped.id}&k={rejoining.rejoin_token}"
+    k = f"r={dropped.id}&k={rejoining.recall}"
     return [
         "/voice/incoming", "/voice/incoming/language?t=0", "/voice/incoming/language?t=1&u=1",
         "/voice/incoming/confirm?lang=spa&t=0&c=0", "/voice/incoming/choose?opts=cmn,yue&t=0",

@@ -279,7 +279,7 @@ def test_killed_after_choosing_the_vendor_before_dialling_the_sweeper_dials_the_
     dispatcher.sweep()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.VENDOR_DIALING and rec.vendor_attempt == "alternate"
-    assert jobs.submitted == [("dial_vendor", (rec.id, rec.extra["vendor_token"]))]
+    assert jobs.submitted == [("dial_vendor", (rec.id, rec.vendor_token))]
     jobs.drain(dispatcher)
     assert [c.to for c in telephony.calls] == [ctx.roster.vendor.alternate]
 

@@ -110,5 +110,5 @@ def test_after_the_last_refused_try_the_hold_loop_stops_promising_the_menu(clien
     SimpleWorker([queue], connection=r).work(burst=True)
     assert telephony.refuse_redirects == 3, "tried, refused, tried again once (max=1), refused"
     assert job.id in FailedJobRegistry(queue=queue).get_job_ids()
-    assert ctx.requests.get(request_id).extra.get("caller_not_told") == "1"
+    assert ctx.requests.get(request_id).caller_not_told is True
     assert "hang up and call again" in said(post(client, settings, f"/voice/hold?r={request_id}&n=1"))

@@ -111,7 +111,7 @@ def test_the_officer_s_leg_ending_keeps_the_interpreter_and_prompts_them(w):
     liaison = w.rec(request_id).handler_id
     w.drop()
     rec = w.rec(request_id)
-    assert rec.state == State.REJOINING and rec.extra["drops"] == "1"
+    assert rec.state == State.REJOINING and rec.drops == 1
     assert w.ctx.liaisons.status(liaison).state == "on_call", "still on a call: not offered others"
     assert ("tell_caller", (request_id, "/voice/dropped")) not in w.jobs.submitted
     assert w.telephony.hangups == [], "nobody is hung up"
@@ -173,7 +173,7 @@ def test_the_officer_answering_the_call_back_and_pressing_1_rejoins_the_same_int
     assert root.find("Dial/Conference").text == f"req-{request_id}"
     rec = w.rec(request_id)
     assert rec.state == State.CONNECTED and rec.officer_call == callback_sid
-    assert rec.extra["handler_call"] == interpreter and rec.connected_at == before.connected_at
+    assert rec.handler_call == interpreter and rec.connected_at == before.connected_at
     assert w.history(request_id)[-3:] == ["officer_dropped", "call_officer_back", "officer_rejoined"]
     assert w.ctx.requests.call_link(callback_sid)["role"] == "officer"
 
@@ -197,7 +197,7 @@ def test_a_call_back_not_answered_is_told_to_the_interpreter_who_may_press_1_aga
     request_id, interpreter, callback = _called_back(w)
     status = callback.status_callback
     w.post(status, CallSid=w.telephony.sids[-1], CallStatus="no-answer")
-    assert w.rec(request_id).state == State.REJOINING and w.rec(request_id).extra["recall"] == ""
+    assert w.rec(request_id).state == State.REJOINING and w.rec(request_id).recall == ""
     w.drain()
     call_sid, url = w.telephony.redirects[-1]
     assert call_sid == interpreter and query(url)["m"] == "no-answer"
@@ -235,7 +235,7 @@ def test_the_officer_hanging_up_again_after_rejoining_drops_again(w):
     w.post(w.post(callback.url, CallSid=callback_sid).find("Gather").get("action"), CallSid=callback_sid, Digits="1")
     w.post(callback.status_callback, CallSid=callback_sid, CallStatus="completed")
     rec = w.rec(request_id)
-    assert rec.state == State.REJOINING and rec.extra["drops"] == "2" and rec.extra["dropped_call"] == callback_sid
+    assert rec.state == State.REJOINING and rec.drops == 2 and rec.dropped_call == callback_sid
     w.drain()
     assert w.telephony.redirects[-1][0] == interpreter
 
@@ -284,7 +284,7 @@ def test_the_same_number_calling_again_is_offered_to_rejoin_first(w, number, kin
     root = w.post(action, CallSid=AGAIN, From=number, Digits="1")
     assert root.find("Dial/Conference").text == f"req-{request_id}"
     rec = w.rec(request_id)
-    assert rec.state == State.CONNECTED and rec.officer_call == AGAIN and rec.extra["handler_call"] == interpreter
+    assert rec.state == State.CONNECTED and rec.officer_call == AGAIN and rec.handler_call == interpreter
     assert w.ctx.requests.open_ids() == [request_id], "no new request"
     w.drain()
     call_sid, url = w.telephony.redirects[-1]   # the interpreter, from the prompt into the room
@@ -361,7 +361,7 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
     w.drop()
     w.drain()
     server = gunicorn()
-    token = w.rec(request_id).extra["rejoin_token"]
+    token = w.rec(request_id).rejoin_token
     before = w.snapshot(request_id)
     attacks = [
         (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"}, None),
@@ -382,7 +382,7 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
     # the same "1", signed as Twilio signs it, does ask for the call-back
     path, form, _ = attacks[0]
     assert post(path, form, path).status_code == 200
-    assert w.rec(request_id).extra["recall"] and w.history(request_id)[-1] == "call_officer_back"
+    assert w.rec(request_id).recall and w.history(request_id)[-1] == "call_officer_back"
 
 
 def test_calling_again_while_the_call_back_rings_rejoins_and_stops_the_call_back(w):

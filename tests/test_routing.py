@@ -194,7 +194,7 @@ def test_the_alternate_is_dialled_once_even_if_its_job_runs_twice_or_late(d, ctx
     """vendor_failed moves to the alternate in the callback and leaves the dial to a job:
     a repeated job, or one for an attempt that has moved on, places no second call."""
     rec = open_and_route(d, ctx, jobs, lang=None)
-    d.vendor_call_ended(rec.id, ctx.requests.get(rec.id).extra["vendor_token"], telephony.sids[-1], "busy")
+    d.vendor_call_ended(rec.id, ctx.requests.get(rec.id).vendor_token, telephony.sids[-1], "busy")
     [(task, args)] = jobs.submitted
     assert task == "dial_vendor" and len(telephony.calls) == 1
     d.dial_vendor(*args)

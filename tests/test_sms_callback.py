@@ -60,7 +60,7 @@ def test_the_call_back_rings_the_supervisor_with_the_request_in_its_urls(client,
     assert path_of(call.url) == f"/voice/callback?r={request_id}"
     assert path_of(call.status_callback) == f"/voice/callback/status?r={request_id}"
     assert call.timeout == settings.callback_ring_timeout
-    assert ctx.requests.get(request_id).extra["callback_call"] == sid
+    assert ctx.requests.get(request_id).callback_call == sid
     assert ctx.requests.call_link(sid)["request"] == request_id
 
 
@@ -169,9 +169,9 @@ def test_a_vendor_failure_in_the_web_process_texts_the_supervisor(client, settin
     dispatcher.route(request_id)
     rec = ctx.requests.get(request_id)
     assert rec.state == State.VENDOR_DIALING
-    dispatcher.vendor_failed(request_id, rec.extra["vendor_token"], "busy")
+    dispatcher.vendor_failed(request_id, rec.vendor_token, "busy")
     rec = ctx.requests.get(request_id)
-    dispatcher.vendor_failed(request_id, rec.extra["vendor_token"], "busy")
+    dispatcher.vendor_failed(request_id, rec.vendor_token, "busy")
     assert ctx.requests.get(request_id).state == State.FAILED
     assert ("notify", (request_id, "failed")) in jobs.submitted
     send_notice(ctx, request_id, "failed")

@@ -171,7 +171,7 @@ def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(client,
     place_callback(ctx, request_id)
     assert [c.to for c in telephony.calls] == [scene]
     rec = ctx.requests.get(request_id)
-    assert rec.callback_number == mask(scene) and rec.extra["callback_key"] == ctx.pseudonyms.of(scene)
+    assert rec.callback_number == mask(scene) and rec.callback_key == ctx.pseudonyms.of(scene)
     assert f"You already have request {request_id}" in send("Spanish call back 347 555 0366", "SM" + "b" * 32)
     assert len(ctx.requests.open_ids()) == 1
     everything = dump(redis_server.url)

@@ -314,7 +314,7 @@ def hold():
 
 def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, n: int) -> VoiceResponse:
     what = "No interpreter could be reached." if rec.state == State.FAILED else "The interpreter has left the call."
-    if rec.extra.get("caller_not_told"):
+    if rec.caller_not_told:
         after = "Please hang up and call again for an interpreter."
     else:
         after = "Please stay on the line: in a moment you can press 1 to request an interpreter again."

@@ -166,7 +166,7 @@ def menu() -> Response:
     main = VoiceResponse()
     if form("Digits") == "1":
         waiting = rejoin().waiting_for(form("From"))
-        token = waiting.extra.get("rejoin_token", "") if waiting is not None and waiting.id == arg("r") else ""
+        token = waiting.rejoin_token if waiting is not None and waiting.id == arg("r") else ""
         # (no token: only the same key press delivered again finds its room)
         rec = rejoin().officer_back(arg("r"), form("CallSid"), "called again", guard=("rejoin_token", token or "-"))
         if rec is not None:

@@ -197,7 +197,7 @@ class SmsService:
         """Whether `rec` calls back `callback` (once dialled, a record holds only its hash)."""
         if rec.callback_number == callback:
             return True
-        return bool(callback) and rec.extra.get("callback_key") == self.ctx.pseudonyms.of(callback)
+        return bool(callback) and rec.callback_key == self.ctx.pseudonyms.of(callback)
 
     def _may_call(self, e164: str) -> bool:
         """Only numbers in the service number's country, and never premium-rate ones: a
@@ -242,7 +242,7 @@ class SmsService:
         if not self.dispatcher.cancel(rec.id, "cancelled by text"):
             fresh = self.ctx.requests.get(rec.id) or rec
             return replies.cannot_cancel(fresh)
-        ringing = rec.extra.get("callback_call")
+        ringing = rec.callback_call
         if rec.state == State.NEW and ringing:
             self.ctx.jobs.submit("hang_up", rec.id, ringing)  # a webhook never waits on the phone network
         events.audit(self.r, rec.unit or mask(number), "cancel", rec.id, "done by text")

@@ -90,7 +90,7 @@ def end_call(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-
     rec = ctx.requests.get(request_id)
     assert rec is not None and rec.officer_call, rec
     dispatcher(app).officer_call_ended(rec.officer_call)
-    dispatcher(app).interpreter_left(ctx.requests.get(request_id), rec.extra["handler_call"])
+    dispatcher(app).interpreter_left(ctx.requests.get(request_id), rec.handler_call)
     rec = ctx.requests.get(request_id)
     assert rec is not None
     return rec
