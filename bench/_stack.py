@@ -121,7 +121,7 @@ class Stack(LauncherStack):
     def context(self, jobs: object | None = None):  # type: ignore[no-untyped-def]
         """The service's own wiring, in this process (for opening requests like a webhook does)."""
         from dispatch.context import build_context
-        from workers.jobqueue import RQJobs
+        from adapters.rq_jobs import RQJobs
 
         return build_context(self.settings, jobs=jobs or RQJobs.from_settings(self.settings))
 

@@ -142,7 +142,7 @@ def phase_empty_jobs(st: Stack, n: int) -> dict:
     from rq.job import Job
     from rq.registry import FinishedJobRegistry
 
-    from workers.jobqueue import DISPATCH_QUEUE
+    from adapters.rq_jobs import DISPATCH_QUEUE
 
     q = Queue(DISPATCH_QUEUE, connection=st.redis)
     finished = FinishedJobRegistry(DISPATCH_QUEUE, connection=st.redis)
@@ -223,7 +223,7 @@ def settle(st: Stack, timeout: float = 60.0) -> None:
     from rq import Queue
     from rq.registry import StartedJobRegistry
 
-    from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
+    from adapters.rq_jobs import DISPATCH_QUEUE, PERIODIC_QUEUE
 
     deadline = time.time() + timeout
     while time.time() < deadline:

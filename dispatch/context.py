@@ -18,10 +18,10 @@ from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.liaisons import LiaisonBoard
 from dispatch.pin_guard import PinGuard
 from dispatch.pseudonyms import Pseudonyms
-from dispatch.redis_conn import connect
+from adapters.redis_connection import connect
 from dispatch.requests import RequestStore
 from dispatch.telephony import Telephony
-from dispatch.telephony.twilio_adapter import TwilioTelephony
+from adapters.twilio_telephony import TwilioTelephony
 from dispatch.urls import Urls
 
 

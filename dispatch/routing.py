@@ -302,7 +302,7 @@ class Dispatcher:
         """Redirect the officer's call to `path` (failed / interpreter left): a job, as dial_vendor.
 
         Raises TelephonyError when the network refuses: the job is then tried again later
-        (workers/jobqueue.py), and meanwhile the hold loop tells a waiting officer what
+        (adapters/rq_jobs.py), and meanwhile the hold loop tells a waiting officer what
         happened (webhooks/voice_ivr.py hold). A call that has moved on to a newer request
         (the officer already pressed 1) is left where it is.
         """

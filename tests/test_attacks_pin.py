@@ -140,7 +140,7 @@ def test_with_redis_down_the_pin_is_still_checked_and_a_wrong_one_never_reaches_
     still identifies an officer (the call then goes to the vendor as in any Redis outage),
     a wrong one is asked again — never the vendor's number for a stranger."""
     from dispatch.context import Context
-    from dispatch.redis_conn import connect
+    from adapters.redis_connection import connect
     from tests.support.redis_server import free_port
     from tests.support.signing import signed_post
     from webhooks import create_app

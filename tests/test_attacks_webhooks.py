@@ -245,11 +245,11 @@ def test_the_refusals_not_logged_are_counted_once_the_interval_ends(gunicorn):
 
 
 def test_workers_log_through_the_same_escaping_formatter():
-    """workers/worker.py calls webhooks.app.configure_logging, then RQ sets up its own
+    """workers/worker.py calls logs.configure_logging, then RQ sets up its own
     handlers unless one is already there: RQ's and our lines both come out escaped."""
     code = (
         "import logging\n"
-        "from workers.worker import configure_logging\n"
+        "from logs import configure_logging\n"
         "from rq.logutils import setup_loghandlers\n"
         "configure_logging()\n"
         "setup_loghandlers('INFO', name='rq.worker')\n"
@@ -291,7 +291,7 @@ def test_metrics_open_and_no_hsts_by_default_in_local_mode(gunicorn):
 # --- fast checks of the pieces ------------------------------------------------------------------------
 
 def test_the_formatter_escapes_messages_and_indents_tracebacks():
-    from webhooks.logsafe import EscapingFormatter
+    from logs import EscapingFormatter
 
     formatter = EscapingFormatter("%(levelname)s %(name)s: %(message)s")
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "path %s", (f"/x\n{FORGED}\x1b[31m\u2028",), None)
@@ -309,7 +309,7 @@ def test_the_formatter_escapes_messages_and_indents_tracebacks():
 
 
 def test_the_refusal_log_keeps_to_its_budget_and_counts_the_rest(caplog):
-    from webhooks.logsafe import RefusalLog
+    from webhooks.refusals import RefusalLog
 
     now = [0.0]
     refusals = RefusalLog(logging.getLogger("t.refused"), lines=3, interval=10.0, clock=lambda: now[0], timers=False)

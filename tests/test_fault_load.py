@@ -103,7 +103,7 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
         from dispatch.context import build_context
         from dispatch.roster import Caller
         from dispatch.routing import Dispatcher
-        from workers.jobqueue import RQJobs
+        from adapters.rq_jobs import RQJobs
 
         ctx = build_context(s, jobs=RQJobs.from_settings(s))
         dispatcher = Dispatcher(ctx)

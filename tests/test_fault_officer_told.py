@@ -16,7 +16,7 @@ from dispatch.languages import default_catalog
 from dispatch.states import State
 from simulator.eventlog import mask_text
 from tests.test_fault_support import history_times
-from workers.jobqueue import redirect_retry
+from adapters.rq_jobs import redirect_retry
 
 pytestmark = pytest.mark.e2e
 

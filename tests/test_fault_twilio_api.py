@@ -131,7 +131,7 @@ def test_a_hang_up_the_network_refuses_does_not_stop_the_move_to_the_vendor(stac
     refuses the hang-up on every try. The vendor is still dialled at once."""
     from dispatch.context import build_context
     from dispatch.routing import Dispatcher
-    from workers.jobqueue import RQJobs
+    from adapters.rq_jobs import RQJobs
 
     first, second, *_ = _spanish(stack)
     vendor = stack.roster.vendor
@@ -171,7 +171,7 @@ def test_a_refusal_naming_the_number_is_logged_masked(caplog):
     """Twilio's 4xx messages often quote the number ("Invalid 'To' Phone Number:
     +1..."); the adapter's error, and so every log line built from it, masks it."""
     from dispatch.telephony import CallRequest, TelephonyError
-    from dispatch.telephony.twilio_adapter import TwilioTelephony
+    from adapters.twilio_telephony import TwilioTelephony
     from tests.support.http_stub import HttpStub, Scripted
 
     stub = HttpStub()

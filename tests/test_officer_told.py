@@ -84,7 +84,7 @@ def test_a_late_redirect_leaves_an_officer_who_has_moved_on_alone(client, settin
 
 
 def test_the_redirect_job_is_retried_with_backoff(settings, r):
-    from workers.jobqueue import RQJobs, redirect_retry
+    from adapters.rq_jobs import RQJobs, redirect_retry
 
     defaults = redirect_retry(replace(settings, redirect_retry_after=5))
     assert (defaults.max, defaults.intervals) == (8, [5, 10, 20, 40, 60, 60, 60, 60])

@@ -195,7 +195,7 @@ def test_one_run_at_a_time(d, ctx, jobs, telephony, later):
 
 
 def test_the_reconciler_runs_every_reconcile_seconds_and_at_each_worker_start(settings):
-    from workers.jobqueue import TASKS
+    from adapters.rq_jobs import TASKS
     from workers.schedule import Periodic, periodic_jobs
 
     assert Settings().reconcile_seconds == 60

@@ -186,7 +186,7 @@ def test_notices_go_only_to_texted_requests(ctx, telephony):
 
 
 def test_the_job_functions_are_registered():
-    from workers.jobqueue import TASKS
+    from adapters.rq_jobs import TASKS
 
     assert TASKS["call_back"] == "workers.callbacks.call_back"
     assert TASKS["notify"] == "workers.notifications.notify"

@@ -13,7 +13,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from dispatch.context import Context
-from dispatch.redis_conn import connect
+from adapters.redis_connection import connect
 from tests.support.redis_server import free_port
 from tests.support.signing import signed_post
 

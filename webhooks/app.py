@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,26 +15,14 @@ from config.settings import Settings
 from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
 from dispatch.sms.service import failure_hook as sms_failure_hook
+from logs import configure_logging
 from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
-from webhooks.logsafe import EscapingFormatter, RefusalLog
+from webhooks.refusals import RefusalLog
 from webhooks.twilio_auth import Signer
 from webhooks.webhook_request import WebhookRequest
 
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HSTS = "max-age=31536000; includeSubDomains"
-
-
-def configure_logging() -> None:
-    """Plain one-line logs, control characters escaped (a value from outside cannot start
-    a line of its own); the SDK's request logger would print URLs and headers. Web and
-    worker processes both call this. A root logger already set up is left as it is."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), handlers=[handler])
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 STREAM_PATHS = ("/dashboard/stream",)
@@ -100,7 +87,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     configure_logging()
     settings = settings or (context.settings if context else Settings.from_env())
     if context is None:
-        from workers.jobqueue import RQJobs
+        from adapters.rq_jobs import RQJobs
 
         context = build_context(settings, jobs=RQJobs.from_settings(settings))
     app = Flask(__name__)
@@ -141,8 +128,18 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
                                             type(exc).__name__)
 
-    from webhooks import (codes, dashboard, fallback, health, metrics, sms, voice_callback, voice_interpreters,
-                          voice_ivr, voice_rejoin)
+    from webhooks import (
+        codes,
+        dashboard,
+        fallback,
+        health,
+        metrics,
+        sms,
+        voice_callback,
+        voice_interpreters,
+        voice_ivr,
+        voice_rejoin,
+    )
 
     for module in (health, voice_ivr, voice_interpreters, voice_rejoin, fallback, codes, sms, voice_callback,
                    dashboard, metrics):

@@ -20,8 +20,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from dispatch import urls as paths
+from logs import clip
 from webhooks.deps import ctx, form
-from webhooks.logsafe import clip
 from webhooks.twilio_auth import log_refusal, twilio_only, verified
 from webhooks.twiml import direct_vendor, say, twiml
 

@@ -17,7 +17,8 @@ from typing import Any, Callable
 from flask import Response, current_app, g, request
 from twilio.request_validator import RequestValidator
 
-from webhooks.logsafe import RefusalLog, clip
+from logs import clip
+from webhooks.refusals import RefusalLog
 
 log = logging.getLogger("webhooks.auth")
 

@@ -7,9 +7,9 @@ from xml.etree import ElementTree
 from flask import Response, current_app
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from dispatch.roster import Vendor
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
+from dispatch.roster import Vendor
 from dispatch.urls import Urls
 
 VOICE = "Polly.Joanna"  # one clear English voice for every prompt

@@ -11,10 +11,10 @@ import logging
 from flask import Blueprint
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from dispatch.phone import mask
 from dispatch import rate_limit
 from dispatch import urls as paths
 from dispatch.languages import Language
+from dispatch.phone import mask
 from dispatch.records import RequestRecord
 from dispatch.roster import Caller
 from dispatch.states import State

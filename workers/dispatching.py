@@ -17,8 +17,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from rq import get_current_job
 
+from adapters.route_inbox import RouteInbox
 from dispatch.telephony import TelephonyError
-from workers.route_inbox import RouteInbox
 from workers.runtime import context, dispatcher
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def dial_vendor(request_id: str, token: str) -> None:
 def tell_caller(request_id: str, path: str) -> None:
     """Redirect the officer's call (no interpreter reachable / the interpreter left).
 
-    Refused, it raises, and RQ tries it again later (workers/jobqueue.py redirect_retry);
+    Refused, it raises, and RQ tries it again later (adapters/rq_jobs.py redirect_retry);
     after the last try the hold loop is told to stop promising the retry menu.
     """
     try:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import functools
 
+from adapters.rq_jobs import RQJobs
 from config.settings import Settings
 from dispatch.context import Context, build_context
 from dispatch.routing import Dispatcher
-from workers.jobqueue import RQJobs
 
 
 @functools.lru_cache(maxsize=1)

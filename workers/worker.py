@@ -18,11 +18,11 @@ import time
 import redis
 from rq import Queue, SimpleWorker
 
+from adapters.redis_connection import connect
+from adapters.rq_jobs import DISPATCH_QUEUE, PERIODIC_QUEUE
 from dispatch import keys
-from dispatch.redis_conn import connect
-from webhooks.app import configure_logging
+from logs import configure_logging
 from workers import runtime
-from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
 from workers.schedule import periodic_jobs
 
 log = logging.getLogger("workers.worker")

@@ -16,7 +16,6 @@ from webhooks.dashboard import bp, snapshot
 from webhooks.dashboard.auth import reader
 from webhooks.deps import ctx
 
-
 SNAPSHOT_MAX_AGE = 0.5  # seconds one read of the store may serve every page of a process ...
 SNAPSHOT_SHARE = 0.2    # ... or longer, so that reads take at most this share of the time
 SNAPSHOT_WAIT = 10.0   # seconds a request waits for the first read in progress before reading itself

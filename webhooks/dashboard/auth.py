@@ -47,9 +47,9 @@ from flask import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dispatch.roster import User
-from dispatch import api_tokens, clock, client_address, events, keys
+from dispatch import api_tokens, client_address, clock, events, keys
 from dispatch.audit import printable
+from dispatch.roster import User
 from dispatch.signin_lock import Locked, SigninLock
 from webhooks.dashboard import bp
 from webhooks.deps import ctx

@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterator
 import redis
 from flask import Response, current_app, g, jsonify, request
 
+from adapters.redis_connection import connect
 from dispatch import events
-from dispatch.redis_conn import connect
 from webhooks.dashboard import bp, broadcast
 from webhooks.dashboard.auth import reader, still_signed_in
 from webhooks.deps import ctx

@@ -1,6 +1,6 @@
 """The Jobs port on RQ: task names map to job functions in this package.
 
-"route" is special: requests to route go into the route inbox (workers/route_inbox.py)
+"route" is special: requests to route go into the route inbox (adapters/route_inbox.py)
 and a few drainer jobs route them in batches, concurrently; every other task is one RQ
 job per call. "tell_caller" is retried by RQ itself, with backoff, when it fails.
 """
@@ -10,9 +10,9 @@ import secrets
 
 from rq import Queue, Retry
 
+from adapters.redis_connection import connect
+from adapters.route_inbox import RouteInbox
 from config.settings import Settings
-from dispatch.redis_conn import connect
-from workers.route_inbox import RouteInbox
 
 DISPATCH_QUEUE = "dispatch"
 PERIODIC_QUEUE = "periodic"  # listened to first, so the sweeper never waits behind a surge
