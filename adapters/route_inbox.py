@@ -10,7 +10,7 @@ Each drainer holds a lease, a key per slot with a TTL, renewed whenever it takes
 Adding and taking are single scripts, so a wake-up is never lost: a drainer that finds the
 inbox empty gives its lease back in the same step, and an add that finds a slot free starts
 a new drainer. A drainer that dies loses its lease after `lease_ms`; what it had taken but
-not routed is still QUEUED and the sweeper routes it (Dispatcher.review).
+not routed is still QUEUED and the sweeper routes it (Sweeper.review).
 """
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests

@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 from bench._figures import tree_rss_cpu
+from bootstrap import Wiring
 from config.settings import Settings
 from launcher import procfile
 from launcher.stack import Ports
@@ -118,12 +119,11 @@ class Stack(LauncherStack):
         return self.dashboard_url
 
     # -- helpers
-    def context(self, jobs: object | None = None):  # type: ignore[no-untyped-def]
-        """The service's own wiring, in this process (for opening requests like a webhook does)."""
-        from dispatch.context import build_context
-        from adapters.rq_jobs import RQJobs
+    def wiring(self) -> Wiring:
+        """The service's own wiring (bootstrap), in this process: to open requests as a webhook does."""
+        from bootstrap import bootstrap
 
-        return build_context(self.settings, jobs=jobs or RQJobs.from_settings(self.settings))
+        return bootstrap(self.settings)
 
     def reset(self, answer: bool = True) -> None:
         """Forget requests, liaison state, queues and simulated calls (as the e2e tests do)."""

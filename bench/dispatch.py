@@ -9,7 +9,7 @@ which timestamps every REST call-create it receives), with bench/data/roster.ben
 20 liaisons on duty, the vendor with an alternate. All on loopback.
 
 Requests are opened in this process exactly as the IVR's confirm webhook opens them
-(`Dispatcher.open_request` with the RQ jobs adapter: record created in state queued,
+(`Intake.open_request` with the RQ jobs adapter: record created in state queued,
 the request put in the route inbox and a drainer job started if one is free), with a mix of languages (most spoken by a liaison, some not,
 some unknown, a few urgent). For each request, latency = the simulator's receipt of the
 first REST call-create for it (liaison offer or vendor dial) - the record's `queued_at`;
@@ -54,10 +54,9 @@ class Opener:
 
     def __init__(self, st: Stack, seed: int):
         from dispatch.roster import Caller
-        from dispatch.routing import Dispatcher
 
-        self.ctx = st.context()
-        self.dispatcher = Dispatcher(self.ctx)
+        self.wiring = st.wiring()
+        self.ctx = self.wiring.ctx
         self.catalog = self.ctx.catalog
         roster = self.ctx.roster
         self.callers = [Caller(line, "precinct", p.id) for p in roster.precincts for line in p.lines]
@@ -78,7 +77,7 @@ class Opener:
             language = self.catalog.get("spa")
         caller = self.callers[n % len(self.callers)]
         sid = "CA" + f"{n:032x}"
-        rec = self.dispatcher.open_request(caller, language, urgent=urgent, officer_call=sid)
+        rec = self.wiring.intake.open_request(caller, language, urgent=urgent, officer_call=sid)
         return rec.id
 
 

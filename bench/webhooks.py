@@ -69,9 +69,7 @@ def build_requests(st: Stack, endpoint: str, n: int) -> list[tuple[str, str, str
     """(path?query, form body, X-Twilio-Signature) tuples, signed as Twilio signs them."""
     from twilio.request_validator import RequestValidator
 
-    from dispatch.context import load_catalog_for, load_roster_for
-
-    roster = load_roster_for(st.settings, load_catalog_for(st.settings))
+    roster = st.roster()
     callers = [line for p in roster.precincts for line in p.lines] + [s.cell for s in roster.supervisors]
     validator = RequestValidator(st.auth_token)
     rng = random.Random(8)

@@ -19,7 +19,6 @@ API_TOKENS = PREFIX + "api-tokens"            # hash: API token name -> SHA-256 
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
-RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
 REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
 
 
@@ -62,6 +61,11 @@ def rate(scope: str, who: str, window_start: int) -> str:
 def periodic(name: str, slot: int) -> str:
     """String: claims one run of a periodic job across all workers."""
     return f"{PREFIX}periodic:{name}:{slot}"
+
+
+def lease(name: str) -> str:
+    """String with a TTL: the holder of lease `name` (dispatch.leases), e.g. a reconciler pass."""
+    return f"{PREFIX}lease:{name}"
 
 
 def route_drainer(slot: int) -> str:

@@ -119,7 +119,7 @@ class LiaisonBoard:
     def hold(self, liaison_id: str, request_id: str) -> bool:
         """Keep a ringing liaison held for `request_id` from now on (their phone is still on
         our call): the offer call's final status frees them, or the sweeper once an offer's
-        longest life has passed since this (Dispatcher.free_stuck_liaisons)."""
+        longest life has passed since this (Sweeper.free_stuck_liaisons)."""
         return bool(self._hold(keys=[keys.liaison(liaison_id)], args=[request_id, repr(clock.now())]))
 
     def mark_on_call(self, liaison_id: str, request_id: str) -> None:

@@ -26,22 +26,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from config.settings import Settings
-from dispatch import clock, keys
+from dispatch import clock
 from dispatch import urls as paths
 from dispatch.context import Context
+from dispatch.leases import Leases
 from dispatch.liaisons import ON_CALL, RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
-from dispatch.routing import offer_bound, vendor_bound
+from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
 from dispatch.states import State
-from dispatch.telephony import CallInfo, TelephonyError
+from dispatch.telephony import LIVE, CallInfo, TelephonyError
 
 log = logging.getLogger("dispatch.reconcile")
 
-# Twilio's call statuses of a call still going ("initiated" is what a status callback says
-# for "queued"). Anything else, or a sid the network does not know, has ended.
-LIVE_CALL = frozenset({"queued", "initiated", "ringing", "in-progress"})
+LEASE = "reconcile"
 ENDED = "ended (reconciled)"
 ABANDONED = "Caller hung up (reconciled)"
 BUDGET = 30.0  # seconds one run may take (RQ's job timeout is 60); what is left waits for the next run
@@ -52,12 +50,8 @@ class Check:
     """How long a request may stay in a state before the network is asked, and the asking."""
 
     since: Callable[[RequestRecord], float | None]   # when its clock started
-    bound: Callable[[Settings], float]
+    bound: Callable[[DispatchSettings], float]
     close: Callable[[RequestRecord], bool]           # True when it closed the request
-
-
-def _waiting_since(rec: RequestRecord) -> float | None:
-    return rec.queued_at or rec.created_at
 
 
 def _status(call: CallInfo | None) -> str:
@@ -65,24 +59,22 @@ def _status(call: CallInfo | None) -> str:
 
 
 def _live(call: CallInfo | None) -> bool:
-    return call is not None and call.status in LIVE_CALL
+    return call is not None and call.status in LIVE  # anything else, or a sid unknown to it, has ended
 
 
 class Reconciler:
-    """Built from the Dispatcher's collaborators (the context): the store, the liaison
-    board, the telephony port and the jobs port."""
-
-    def __init__(self, ctx: Context, budget: float = BUDGET):
+    def __init__(self, ctx: Context, rejoin: Rejoin, leases: Leases, budget: float = BUDGET) -> None:
         self.ctx = ctx
-        self.s = ctx.settings
         self.store = ctx.requests
         self.board = ctx.liaisons
         self.telephony = ctx.telephony
+        self.rejoin = rejoin
+        self.leases = leases
         self.budget = budget
         self.checks: dict[State, Check] = {
             State.CONNECTED: Check(lambda r: r.connected_at, lambda s: s.reconcile_seconds, self._connected),
-            State.OFFERING: Check(_waiting_since, offer_bound, self._officer_gone),
-            State.VENDOR_DIALING: Check(_waiting_since, vendor_bound, self._officer_gone),
+            State.OFFERING: Check(lambda r: r.waiting_since, offer_bound, self._officer_gone),
+            State.VENDOR_DIALING: Check(lambda r: r.waiting_since, vendor_bound, self._officer_gone),
         }
 
     def due(self, now: float) -> list[RequestRecord]:
@@ -91,7 +83,7 @@ class Reconciler:
         for rec in self.store.get_many(self.store.open_ids()):
             check = self.checks.get(rec.state)
             since = check.since(rec) if check else None
-            if check and since is not None and now - since >= check.bound(self.s):
+            if check and since is not None and now - since >= check.bound(self.ctx.settings):
                 found.append((since, rec.id, rec))
         return [rec for _, _, rec in sorted(found, key=lambda x: x[:2])]
 
@@ -99,7 +91,7 @@ class Reconciler:
         """One pass over the due requests; returns how many it closed. Two passes at once
         (two workers starting together) would only ask twice: the second one stands down."""
         token = secrets.token_hex(8)
-        if not self.ctx.redis.set(keys.RECONCILING, token, nx=True, ex=int(self.budget * 2)):
+        if not self.leases.take(LEASE, token, int(self.budget * 2)):
             return 0
         try:
             started, closed = time.monotonic(), 0
@@ -114,8 +106,7 @@ class Reconciler:
                     log.warning("reconcile: request %s: %s; asking again next run", rec.id, exc)
             return closed
         finally:
-            if self.ctx.redis.get(keys.RECONCILING) == token.encode():
-                self.ctx.redis.delete(keys.RECONCILING)
+            self.leases.give_back(LEASE, token)
 
     # ---------------------------------------------------------------- per state
     def _connected(self, rec: RequestRecord) -> bool:
@@ -140,7 +131,7 @@ class Reconciler:
         if not out.applied:
             return False
         if rec.handler_kind == "liaison":
-            self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
+            self.board.release(rec.handler_id, rec.id, wrapup=self.ctx.settings.wrapup_seconds, only_if=(ON_CALL,))
         log.warning("request %s: ended (reconciled): its final callbacks never came; interpreter call %s, "
                     "officer call %s", rec.id, _status(interpreter), _status(officer))
         if officer_waiting:
@@ -160,7 +151,7 @@ class Reconciler:
         room = self.telephony.conference_participants(rec.conference)
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
-        if Rejoin(self.ctx).officer_dropped(rec, rec.officer_call):
+        if self.rejoin.officer_dropped(rec, rec.officer_call):
             log.warning("request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
                         "interpreter is asked whether to call back", rec.id, _status(officer))
         return False

@@ -24,6 +24,9 @@ def _count(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
+# The current offer's fields, cleared (None deletes a field) when the offer ends in any way.
+OFFER_CLEARED: dict[str, None] = {"offer_id": None, "offer_liaison": None, "offer_call": None, "offer_at": None}
+
 # How each annotation is read from the hash's text.
 _READERS: dict[str, Callable[[str | None], Any]] = {
     "str": lambda v: v or "",

@@ -212,6 +212,10 @@ class RequestStore:
     def tried(self, request_id: str) -> set[str]:
         return {x.decode() for x in self.r.smembers(keys.tried(request_id))}
 
+    def forget_tried(self, request_id: str) -> None:
+        """Every liaison may be offered the request again (a sergeant's "offer again")."""
+        self.r.delete(keys.tried(request_id))
+
     def set_fields(self, request_id: str, fields: Mapping[str, Any]) -> bool:
         """Record facts that are not transitions (a call sid learned after dialling).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from dispatch.duty import DutySchedule
 
@@ -18,9 +18,6 @@ T = TypeVar("T")
 
 ROLES = ("sergeant", "viewer")
 DTMF_KEYS = frozenset("0123456789*#")
-
-CallerKind = Literal["precinct", "supervisor", "pin"]
-
 
 @dataclass(frozen=True)
 class Precinct:
@@ -98,7 +95,7 @@ class Caller:
     cell), or another phone whose caller keyed a precinct and its unit PIN ("pin")."""
 
     number: str
-    kind: CallerKind
+    kind: str                 # "precinct" | "supervisor" | "pin"
     precinct: str             # the precinct id
     unit: str = ""            # the supervisor's id; "" for a precinct line or a PIN caller
 

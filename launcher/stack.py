@@ -24,7 +24,10 @@ from typing import ClassVar
 import redis as redis_py
 import requests
 
+from bootstrap import load_languages, load_roster_file
 from config.settings import Settings
+from dispatch.heartbeats import Heartbeats
+from dispatch.roster import Roster
 from launcher import procfile
 from launcher.embedded_redis import EmbeddedRedis
 from launcher.ports import HOST, check_free, free_port
@@ -240,10 +243,9 @@ class Stack:
                      timeout: float = START_TIMEOUT) -> None:
         """Until `n` workers beat their heart in Redis (failing early if one of `among`, by
         default any process, dies)."""
-        from dispatch import keys
-
+        heartbeats = Heartbeats(self.redis)
         deadline = time.monotonic() + timeout
-        while self.redis.zcount(keys.WORKER_HEARTBEAT, time.time() - 5, "+inf") < n:
+        while heartbeats.alive(within=5) < n:
             self._waiting(f"{n} workers", deadline, timeout, among)
             time.sleep(0.1)
 
@@ -254,7 +256,6 @@ class Stack:
             self._redis = redis_py.Redis.from_url(self.settings.redis_url)
         return self._redis
 
-    def roster(self):  # type: ignore[no-untyped-def]
-        from dispatch.context import load_catalog_for, load_roster_for
-
-        return load_roster_for(self.settings, load_catalog_for(self.settings))
+    def roster(self) -> Roster:
+        """The roster the processes will load (a bad one raises ConfigError here, before any starts)."""
+        return load_roster_file(self.settings, load_languages(self.settings))

@@ -1,6 +1,8 @@
 """Shared fixtures: a real Redis per session (flushed per test) and fast settings."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import redis
 from hypothesis import settings as hypothesis_settings
@@ -47,10 +49,11 @@ def fast_settings(**overrides: object) -> Settings:
 
 
 @pytest.fixture
-def settings(redis_server) -> Settings:
-    from dataclasses import replace
-
-    return replace(fast_settings(), redis_url=redis_server.url)
+def settings(redis_server, request) -> Settings:
+    """fast_settings on the session's Redis; `@pytest.mark.settings(name=value, ...)` on a test
+    changes some of them."""
+    marker = request.node.get_closest_marker("settings")
+    return replace(fast_settings(**(marker.kwargs if marker else {})), redis_url=redis_server.url)
 
 
 @pytest.fixture
@@ -68,20 +71,45 @@ def jobs():
 
 
 @pytest.fixture
-def ctx(settings, r, telephony, jobs):
-    """The real wiring (sample roster, catalog, Redis) with fake phone network and jobs."""
-    from dispatch.context import build_context
+def wiring(settings, r, telephony, jobs):
+    """The real wiring (bootstrap: sample roster, catalog, Redis, every service) with a fake
+    phone network and recorded jobs; the job functions (jobs.drain()) run on it too."""
+    from bootstrap import bootstrap
+    from workers import runtime
 
-    context = build_context(settings, jobs=jobs, telephony=telephony, r=r)
-    context.liaisons.sync([l.id for l in context.roster.liaisons])
-    return context
+    built = bootstrap(settings, redis=r, telephony=telephony, jobs=jobs)
+    built.ctx.liaisons.sync([liaison.id for liaison in built.ctx.roster.liaisons])
+    runtime.use(built)
+    yield built
+    runtime.use(None)
 
 
 @pytest.fixture
-def app(ctx):
+def rewire(settings, r, telephony, jobs):
+    """`rewire(**setting_overrides)`, or `rewire(telephony=other)`: the wiring built again on the
+    same Redis and jobs, with other settings or another phone network (and bound for the jobs)."""
+    from bootstrap import bootstrap
+    from workers import runtime
+
+    def build(telephony=telephony, **overrides):
+        built = bootstrap(replace(settings, **overrides), redis=r, telephony=telephony, jobs=jobs)
+        runtime.use(built)
+        return built
+
+    return build
+
+
+@pytest.fixture
+def ctx(wiring):
+    """The ports and stores the services share (wiring.ctx)."""
+    return wiring.ctx
+
+
+@pytest.fixture
+def app(wiring):
     from webhooks import create_app
 
-    application = create_app(context=ctx)
+    application = create_app(wiring)
     application.config["TESTING"] = True
     return application
 

@@ -46,9 +46,10 @@ def assert_nothing_secret(secrets: set[str], response: requests.Response) -> Non
 
 def webhook_rules(settings):
     """Every route under /voice/ and /sms/ of the app as wsgi.py builds it."""
+    from bootstrap import bootstrap
     from webhooks import create_app
 
-    app = create_app(settings)
+    app = create_app(bootstrap(settings))
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith(("/voice/", "/sms/"))]
     return app, rules
 
@@ -183,7 +184,7 @@ def test_a_verified_handler_that_raises_still_gets_the_direct_vendor(app, client
     def boom(*args, **kwargs):
         raise RuntimeError("injected")
 
-    app.extensions["dispatcher"].open_request = boom
+    app.extensions["wiring"].intake.open_request = boom
     response = signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
                            {"From": LINE, "CallSid": CALL, "Digits": "1"})
     assert response.status_code == 200

@@ -89,7 +89,7 @@ def test_a_request_s_life_arrives_as_the_rows_the_page_draws(live, ctx, jobs, cl
     page.wait_for(lambda t: '"state":"offering"' in t and '"state":"ringing"' in t)
     accept(live, rec.id)
     page.wait_for(lambda t: '"state":"connected"' in t)
-    live.extensions["dispatcher"].officer_call_ended("CA" + "3" * 32)
+    live.extensions["wiring"].call_ends.officer_call_ended("CA" + "3" * 32)
     page.wait_for(lambda t: '"state":"rejoining"' in t)      # the interpreter waits for a rejoin
     end_call(live, rec.id)                                    # ... and hangs up
     page.wait_for(lambda t: '"finished":true' in t)
@@ -140,7 +140,7 @@ def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(liv
 
 
 def test_a_redis_restart_does_not_stop_the_pages_updates(tmp_path):
-    from dispatch.context import build_context
+    from bootstrap import bootstrap
     from tests.conftest import fast_settings
     from tests.support.fakes import FakeTelephony, RecordingJobs
     from tests.support.redis_server import free_port, start_redis
@@ -152,9 +152,9 @@ def test_a_redis_restart_does_not_stop_the_pages_updates(tmp_path):
     app = None
     try:
         settings = replace(fast_settings(), redis_url=servers[0].url)
-        c = build_context(settings, jobs=RecordingJobs(), telephony=FakeTelephony(), r=servers[0].client())
-        c.liaisons.sync([l.id for l in c.roster.liaisons])
-        app = create_app(context=c)
+        wired = bootstrap(settings, redis=servers[0].client(), jobs=RecordingJobs(), telephony=FakeTelephony())
+        wired.ctx.liaisons.sync([liaison.id for liaison in wired.ctx.roster.liaisons])
+        app = create_app(wired)
         app.config.update(TESTING=True, DASHBOARD_HEARTBEAT_SECONDS=HEARTBEAT, DASHBOARD_STREAM_SECONDS=30.0)
         client = app.test_client()
         session_for(app, client, "viewer")

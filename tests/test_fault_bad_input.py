@@ -19,8 +19,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from dispatch.roster import Caller
-from dispatch.routing import Dispatcher
-from dispatch.sms.service import Inbound, SmsService, place_callback
+from dispatch.sms.service import Inbound
 from dispatch.states import State
 from tests.support.signing import signed_post
 
@@ -51,31 +50,31 @@ BAD_FORMS = {
 
 
 @pytest.fixture
-def paths(ctx, jobs, telephony):
+def paths(ctx, jobs, telephony, wiring):
     """Every webhook path, with the query a live call would carry (a real request, offer
     and vendor attempt behind them, so the handlers go past their 'unknown' branches)."""
-    dispatcher = Dispatcher(ctx)
+    dispatcher = wiring
     precinct = ctx.roster.precincts[0]
-    offered = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
+    offered = dispatcher.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
                                       officer_call=OFFICER)
-    jobs.drain(dispatcher)
+    jobs.drain()
     offer = ctx.requests.get(offered.id)
     assert offer.state == State.OFFERING
-    vendor = dispatcher.open_request(Caller(precinct.lines[1], "precinct", precinct.id), None,
+    vendor = dispatcher.intake.open_request(Caller(precinct.lines[1], "precinct", precinct.id), None,
                                      officer_call="CA" + "d" * 32)
-    jobs.drain(dispatcher)
+    jobs.drain()
     vend = ctx.requests.get(vendor.id)
     assert vend.state == State.VENDOR_DIALING
-    SmsService(ctx, dispatcher).handle(Inbound(ctx.roster.supervisors[0].cell, "bengali", "SM" + "5" * 32))
+    dispatcher.texts.handle(Inbound(ctx.roster.supervisors[0].cell, "bengali", "SM" + "5" * 32))
     texted = [i for i in ctx.requests.open_ids() if i not in (offer.id, vend.id)][0]
-    place_callback(ctx, texted)
-    dropped = dispatcher.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
+    dispatcher.call_backs.place(texted)
+    dropped = dispatcher.intake.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
                                       None, officer_call="CA" + "c" * 32)  # the vendor on the line, the officer gone
-    jobs.drain(dispatcher)
-    assert dispatcher.vendor_answered(dropped.id, ctx.requests.get(dropped.id).vendor_token, "CA" + "b" * 32)
-    dispatcher.officer_call_ended("CA" + "c" * 32)
+    jobs.drain()
+    assert dispatcher.vendor.vendor_answered(dropped.id, ctx.requests.get(dropped.id).vendor_token, "CA" + "b" * 32)
+    dispatcher.call_ends.officer_call_ended("CA" + "c" * 32)
     assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).rejoin_token,
-                                             "CA" + "b" * 32).value == "calling"
+                                             "CA" + "b" * 32).step.value == "calling"
     rejoining = ctx.requests.get(dropped.id)
     assert rejoining.state == State.REJOINING
     o = f"r={offer.id}&o={offer.offer_id}&l={offer.offer_liaison}"

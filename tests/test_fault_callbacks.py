@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bootstrap import Wiring
 from dispatch import keys
 from dispatch.roster import Caller
-from dispatch.routing import Dispatcher
 from dispatch.sms import replies
 from dispatch.states import State
 from tests.support.signing import signed_post
@@ -52,13 +52,13 @@ class World:
     ctx: object
     jobs: object
     telephony: object
-    dispatcher: Dispatcher
+    wiring: Wiring
 
     def post(self, path: str, **params: str) -> bytes:
         return deliver(self.client, self.settings, path, params)
 
     def drain(self) -> None:
-        self.jobs.drain(self.dispatcher)
+        self.jobs.drain()
 
 
 def snapshot(w: World, request_id: str) -> dict:
@@ -83,7 +83,7 @@ def snapshot(w: World, request_id: str) -> dict:
 
 def _open(w: World, language: str | None = "spa", channel_call: str = OFFICER) -> str:
     precinct = w.ctx.roster.precincts[0]
-    rec = w.dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id),
+    rec = w.wiring.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id),
                                     w.ctx.catalog.get(language) if language else None, officer_call=channel_call)
     w.drain()
     return rec.id
@@ -121,12 +121,12 @@ def vendor_connected(w: World):
 
 
 def texted(w: World):
-    from dispatch.sms.service import Inbound, SmsService, place_callback
+    from dispatch.sms.service import Inbound
 
-    SmsService(w.ctx, w.dispatcher).handle(Inbound(w.ctx.roster.supervisors[0].cell, "spanish", "SM" + "1" * 32))
+    w.wiring.texts.handle(Inbound(w.ctx.roster.supervisors[0].cell, "spanish", "SM" + "1" * 32))
     (request_id,) = w.ctx.requests.open_ids()
     w.jobs.submitted.clear()
-    place_callback(w.ctx, request_id)
+    w.wiring.call_backs.place(request_id)
     return request_id, w.telephony.calls[-1], w.telephony.sids[-1]
 
 
@@ -235,9 +235,9 @@ ROWS = {
 
 
 @pytest.mark.parametrize("name", list(ROWS))
-def test_a_repeated_or_late_callback_changes_nothing(client, settings, ctx, jobs, telephony, name):
+def test_a_repeated_or_late_callback_changes_nothing(client, settings, ctx, jobs, telephony, name, wiring):
     setup, first, replay, same_answer = ROWS[name]
-    w = World(client, settings, ctx, jobs, telephony, Dispatcher(ctx))
+    w = World(client, settings, ctx, jobs, telephony, wiring)
     rid, call, sid = setup(w)
     answers = []
     for path, params in first:
@@ -254,19 +254,19 @@ def test_a_repeated_or_late_callback_changes_nothing(client, settings, ctx, jobs
         assert again[-1] == answers[-1], (answers[-1], again[-1])
 
 
-def test_a_redelivered_accept_keeps_the_liaison_on_the_call(client, settings, ctx, jobs, telephony):
+def test_a_redelivered_accept_keeps_the_liaison_on_the_call(client, settings, ctx, jobs, telephony, wiring):
     """The case the table's first row guards: Twilio retried the accept because our
     first answer was slow; answering "no longer waiting" would hang up the liaison the
     request is now connected to."""
-    w = World(client, settings, ctx, jobs, telephony, Dispatcher(ctx))
+    w = World(client, settings, ctx, jobs, telephony, wiring)
     rid, call, sid = liaison_connected(w)
     root = ET.fromstring(w.post(answer_path(call), CallSid=sid, Digits="1"))
     assert root.find("Dial/Conference").text == f"req-{rid}"
     assert root.find("Hangup") is None
 
 
-def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settings, ctx, jobs, telephony):
-    w = World(client, settings, ctx, jobs, telephony, Dispatcher(ctx))
+def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settings, ctx, jobs, telephony, wiring):
+    w = World(client, settings, ctx, jobs, telephony, wiring)
     rid, call, sid = vendor_connected(w)
     root = ET.fromstring(w.post(path_of(call.url), CallSid=sid, CallStatus="in-progress"))
     assert root.find("Dial/Conference").text == f"req-{rid}"

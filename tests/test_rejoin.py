@@ -40,7 +40,7 @@ class World:
     def __init__(self, app, client, settings, ctx, jobs, telephony):
         self.app, self.client, self.settings, self.ctx = app, client, settings, ctx
         self.jobs, self.telephony = jobs, telephony
-        self.dispatcher = app.extensions["dispatcher"]
+        self.wiring = app.extensions["wiring"]
 
     def post(self, path: str, **params: str) -> ET.Element:
         params.setdefault("AccountSid", self.settings.twilio_account_sid)
@@ -51,7 +51,7 @@ class World:
         return root
 
     def drain(self) -> None:
-        self.jobs.drain(self.dispatcher)
+        self.jobs.drain()
 
     def rec(self, request_id: str):  # type: ignore[no-untyped-def]
         return self.ctx.requests.get(request_id)
@@ -68,7 +68,7 @@ class World:
         precinct = self.ctx.roster.precincts[0]
         number = number or self.line()
         self.telephony.inbound(OFFICER, number, self.ctx.roster.service_number)
-        rec = self.dispatcher.open_request(Caller(number, kind, precinct.id),
+        rec = self.wiring.intake.open_request(Caller(number, kind, precinct.id),
                                            None if vendor else self.ctx.catalog.get("spa"), officer_call=OFFICER)
         self.drain()
         call, sid = self.telephony.calls[-1], self.telephony.sids[-1]
@@ -307,14 +307,14 @@ def test_the_first_menu_asks_redis_only_while_a_rejoin_may_be_waiting(w, monkeyp
     reads: list[str] = []
     real_get = w.ctx.redis.get
     monkeypatch.setattr(w.ctx.redis, "get", lambda key: reads.append(key) or real_get(key))
-    monkeypatch.setattr(w.dispatcher.rejoin, "_gate_seconds", 3600.0)  # however slow these posts are
+    monkeypatch.setattr(w.wiring.rejoin.numbers, "_gate_seconds", 3600.0)  # however slow these posts are
     for i in range(5):
         w.post("/voice/incoming", CallSid=f"CA{i:032d}", From=w.line())
     assert reads == [keys.REJOIN_UNTIL]
     request_id, interpreter = w.connected()
     w.drop()
     w.drain()
-    monkeypatch.setattr(w.dispatcher.rejoin, "_gate_read_at", -math.inf)  # the interval has passed
+    monkeypatch.setattr(w.wiring.rejoin.numbers, "_gate_read_at", -math.inf)  # the interval has passed
     reads.clear()
     assert "rejoin" in said(w.post("/voice/incoming", CallSid=AGAIN, From=w.line()))
     assert keys.rejoin_number(w.ctx.pseudonyms.of(w.line())) in reads
@@ -325,10 +325,10 @@ def test_after_the_grace_the_interpreter_is_released_and_the_request_completed(w
     liaison = w.rec(request_id).handler_id
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + w.settings.reconnect_grace - 1)
-    w.dispatcher.sweep()
+    w.wiring.sweeper.sweep()
     assert w.rec(request_id).state == State.REJOINING, "not before the grace ends"
     monkeypatch.setattr(clock, "now", lambda: real() + w.settings.reconnect_grace + 0.01)
-    w.dispatcher.sweep()
+    w.wiring.sweeper.sweep()
     rec = w.rec(request_id)
     assert rec.state == State.COMPLETED and rec.outcome == "officer did not rejoin"
     assert w.history(request_id)[-1] == "rejoin_expired"
@@ -346,7 +346,7 @@ def test_a_liaison_waiting_for_a_rejoin_is_not_freed_as_stuck(w, monkeypatch):
     liaison = w.rec(request_id).handler_id
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + w.settings.grace_seconds * 10)
-    w.dispatcher.free_stuck_liaisons()
+    w.wiring.sweeper.free_stuck_liaisons()
     assert w.ctx.liaisons.status(liaison).state == "on_call"
 
 

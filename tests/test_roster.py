@@ -348,11 +348,11 @@ def test_the_sample_loads_with_the_real_catalog() -> None:
     """Through the service's own wiring, so every code in the sample is one the catalog knows."""
     try:
         from config.settings import Settings
-        from dispatch.context import load_catalog_for, load_roster_for
+        from bootstrap import load_languages, load_roster_file
     except ImportError as exc:  # the catalog is built in parallel; run once it lands
         pytest.skip(f"language catalog not importable yet: {exc}")
     settings = Settings()
-    roster = load_roster_for(settings, load_catalog_for(settings))
+    roster = load_roster_file(settings, load_languages(settings))
     assert roster.path == str(SAMPLE)
     assert roster.liaison("l-chen").languages == ("cmn", "yue")
 

@@ -52,21 +52,17 @@ def test_status_callbacks_get_their_own_base_url_and_callers_webhooks_the_public
     assert Urls("https://dispatch.example").base_for(paths.CALL_STATUS) == "https://dispatch.example"
 
 
-def _split_app(ctx, settings):
-    from dataclasses import replace
-
-    from dispatch.context import build_context
+def _split_app(rewire):
     from webhooks import create_app
 
-    split = replace(settings, status_callback_base_url="http://127.0.0.1:2")
-    context = build_context(split, jobs=ctx.jobs, telephony=ctx.telephony, r=ctx.redis)
-    app = create_app(context=context)
+    wired = rewire(status_callback_base_url="http://127.0.0.1:2")
+    app = create_app(wired)
     app.config["TESTING"] = True
-    return app, context
+    return app, wired
 
 
-def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_is_not(ctx, settings):
-    app, _context = _split_app(ctx, settings)
+def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_is_not(settings, rewire):
+    app, _wired = _split_app(rewire)
     client = app.test_client()
     params = {"CallSid": "CA" + "c" * 32, "CallStatus": "completed", "AccountSid": settings.twilio_account_sid}
     validator = RequestValidator(settings.twilio_auth_token)
@@ -77,16 +73,14 @@ def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_
     assert client.post("/voice/status", data=params, headers={"X-Twilio-Signature": sig}).status_code == 403
 
 
-def test_calls_placed_report_their_status_to_the_status_base(ctx, settings, telephony):
+def test_calls_placed_report_their_status_to_the_status_base(settings, telephony, rewire):
     from dispatch.roster import Caller
-    from dispatch.routing import Dispatcher
 
-    _app, context = _split_app(ctx, settings)
-    line = context.roster.precincts[0].lines[0]
-    dispatcher = Dispatcher(context)
-    rec = dispatcher.open_request(Caller(line, "precinct", context.roster.precincts[0].id), context.catalog.get("spa"),
-                                  officer_call="CA" + "b" * 32)
-    dispatcher.route(rec.id)
+    _app, dispatcher = _split_app(rewire)
+    roster = dispatcher.ctx.roster
+    rec = dispatcher.intake.open_request(Caller(roster.precincts[0].lines[0], "precinct", roster.precincts[0].id),
+                                         dispatcher.ctx.catalog.get("spa"), officer_call="CA" + "b" * 32)
+    dispatcher.offers.route(rec.id)
     call = telephony.calls[-1]
     assert call.status_callback.startswith("http://127.0.0.1:2/voice/")
     assert call.url.startswith(settings.public_base_url + "/voice/")

@@ -113,11 +113,10 @@ def test_low_confidence_speech_is_asked_again(client, settings, ctx):
 
 
 def test_zero_means_unknown_language_and_goes_to_the_vendor(client, settings, ctx, jobs, telephony):
-    from dispatch.routing import Dispatcher
 
     post(client, settings, "/voice/incoming/language?t=0", From=line(ctx), Digits="0")
     [request_id] = ctx.requests.open_ids()
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     rec = ctx.requests.get(request_id)
     assert rec.state == State.VENDOR_DIALING
     [call] = telephony.calls
@@ -128,21 +127,19 @@ def test_zero_means_unknown_language_and_goes_to_the_vendor(client, settings, ct
 @pytest.fixture
 def offered(client, settings, ctx, jobs, telephony):
     """A Spanish request whose first offer is ringing a liaison."""
-    from dispatch.routing import Dispatcher
 
     request_id, _ = queue_spanish(client, settings, ctx)
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     assert ctx.requests.get(request_id).state == State.OFFERING
     return request_id, telephony.calls[-1]
 
 
 def test_no_answer_delivered_twice_moves_on_once(client, settings, ctx, jobs, telephony, offered):
-    from dispatch.routing import Dispatcher
 
     request_id, call = offered
     for _ in range(2):
         post(client, settings, path_of(call.status_callback), CallSid=telephony.sids[-1], CallStatus="no-answer")
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     history = [h["event"] for h in ctx.requests.history(request_id)]
     assert history.count("offer_ended") == 1
     assert len(telephony.calls) == 2, "exactly one next offer, not two"
@@ -163,11 +160,10 @@ def test_late_no_answer_after_accept_changes_nothing(client, settings, ctx, offe
     assert ctx.liaisons.status(rec.handler_id).state == "on_call"
 
 
-def test_offer_answered_after_the_request_moved_on_is_turned_away(client, settings, ctx, offered, telephony):
-    from dispatch.routing import Dispatcher
+def test_offer_answered_after_the_request_moved_on_is_turned_away(client, settings, ctx, offered, telephony, wiring):
 
     request_id, call = offered
-    Dispatcher(ctx).send_to_vendor_now(request_id)
+    wiring.sergeant.send_to_vendor_now(request_id)
     root = post(client, settings, path_of(call.url), CallSid=telephony.sids[0], CallStatus="in-progress")
     assert "no longer waiting" in said(root) and root.find("Hangup") is not None
 
@@ -182,26 +178,25 @@ def test_officer_hangup_delivered_twice_abandons_once_and_stops_the_ringing(clie
     assert history.count("abandon") == 1
     assert telephony.hangups == [], "the callback does not wait on the phone network"
     assert jobs.submitted == [("hang_up", (request_id, telephony.sids[0]))]
-    jobs.drain(app.extensions["dispatcher"])
+    jobs.drain()
     assert telephony.hangups == [telephony.sids[0]]
     liaison = query(telephony.calls[0].url)["l"]
     assert ctx.liaisons.status(liaison).state == "idle"
 
 
 def test_old_vendor_attempt_callback_is_ignored_after_retry(client, settings, ctx, jobs, telephony):
-    from dispatch.routing import Dispatcher
 
     post(client, settings, "/voice/incoming/language?t=0", From=line(ctx), Digits="0")
     [request_id] = ctx.requests.open_ids()
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     main = telephony.calls[-1]
     post(client, settings, path_of(main.status_callback), CallSid=telephony.sids[-1], CallStatus="busy")
     assert len(telephony.calls) == 1, "the alternate is dialled by a worker, not inside Twilio's callback"
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     alternate = telephony.calls[-1]
     assert alternate.to == ctx.roster.vendor.alternate
     post(client, settings, path_of(main.status_callback), CallSid=telephony.sids[0], CallStatus="busy")
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     assert ctx.requests.get(request_id).state == State.VENDOR_DIALING
     assert len(telephony.calls) == 2
     post(client, settings, path_of(alternate.url), CallSid=telephony.sids[-1], CallStatus="in-progress")
@@ -220,14 +215,9 @@ def test_hold_prompt_gives_place_in_line_and_the_residents_sentence(client, sett
     assert spa.hold_sentence not in said(again), "the resident hears the sentence once"
 
 
-def test_unknown_caller_refused_when_configured(ctx, r, telephony, jobs):
-    from dataclasses import replace
-
-    from webhooks import create_app
-
-    ctx.settings = replace(ctx.settings, unknown_callers="refuse")
-    app = create_app(context=ctx)
-    root = post(app.test_client(), ctx.settings, "/voice/incoming", From="+13475550100")
+@pytest.mark.settings(unknown_callers="refuse")
+def test_unknown_caller_refused_when_configured(client, settings, ctx):
+    root = post(client, settings, "/voice/incoming", From="+13475550100")
     assert root.find("Hangup") is not None and root.find("Gather") is None
     assert ctx.requests.open_ids() == []
 

@@ -36,24 +36,21 @@ def assert_direct_vendor(root: ET.Element, ctx: Context) -> None:
 
 
 @pytest.fixture
-def dead_redis_app(ctx, telephony, jobs):
+def dead_redis_app(settings, telephony, jobs):
     """The app wired to a Redis port where nothing listens."""
+    from bootstrap import bootstrap
     from webhooks import create_app
 
-    dead = Context(ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog,
-                   telephony, jobs)
-    return create_app(context=dead)
+    return create_app(bootstrap(settings, redis=connect(f"redis://127.0.0.1:{free_port()}/0"),
+                                telephony=telephony, jobs=jobs))
 
 
-def test_signature_checked_against_public_url_behind_a_tls_proxy(ctx, r, telephony, jobs):
-    from dataclasses import replace
-
-    from dispatch.context import build_context
+def test_signature_checked_against_public_url_behind_a_tls_proxy(rewire):
     from webhooks import create_app
 
-    behind_proxy = replace(ctx.settings, public_base_url="https://dispatch.example.gov")
-    ctx = build_context(behind_proxy, jobs=jobs, telephony=telephony, r=r)
-    client = create_app(context=ctx).test_client()
+    behind_proxy = rewire(public_base_url="https://dispatch.example.gov")
+    ctx = behind_proxy.ctx
+    client = create_app(behind_proxy).test_client()
     params = {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "SomeNewTwilioField": "x"}
     sig = RequestValidator(ctx.settings.twilio_auth_token).compute_signature(
         "https://dispatch.example.gov/voice/incoming", params)
@@ -126,7 +123,7 @@ def test_an_exception_in_a_handler_gives_direct_vendor_twiml_and_is_logged(app, 
     def boom(*args, **kwargs):
         raise RuntimeError("injected")
 
-    app.extensions["dispatcher"].open_request = boom
+    app.extensions["wiring"].intake.open_request = boom
     response = signed_post(app.test_client(), ctx.settings, "/voice/incoming/language?t=0",
                            {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "Digits": "0"})
     assert_direct_vendor(parse(response), ctx)

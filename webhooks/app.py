@@ -1,4 +1,4 @@
-"""The application factory: one app, one blueprint per area, wiring from dispatch.context."""
+"""The application factory: one app, one blueprint per area, the services from bootstrap.py."""
 from __future__ import annotations
 
 import logging
@@ -11,11 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config.settings import Settings
-from dispatch.context import Context, build_context
-from dispatch.routing import Dispatcher
-from dispatch.sms.service import failure_hook as sms_failure_hook
-from logs import configure_logging
+from bootstrap import Wiring, bootstrap
 from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
 from webhooks.refusals import RefusalLog
@@ -37,9 +33,9 @@ class RequestGate:
     It matters where one process has many threads: the Procfile's `dashboard` process,
     whose threads are mostly event streams holding a thread each for minutes. Streams
     mostly sleep; the rest compute, and past a few computing threads Python threads only
-    fight over the GIL. A dashboard snapshot read at 1,000 open requests takes ~60 ms of
-    CPU (more under a surge): with their own slots, a burst of them never holds up the
-    page's other requests. Requests past a limit wait here, as in a smaller thread pool.
+    fight over the GIL. A dashboard snapshot read costs CPU per open request: with their own
+    slots, a burst of them never holds up the page's other requests. Requests past a limit
+    wait here, as in a smaller thread pool.
     (A `web` process's 2 threads are below both limits.)
     """
 
@@ -62,8 +58,8 @@ class RequestGate:
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's cookie sessions, with the signing serializer built once per secret key.
 
-    Flask builds a new serializer for every request (and every request opens the
-    session, webhooks included): ~20 µs, about 5% of a voice webhook's time.
+    Flask builds a new serializer for every request, and every request opens the session,
+    webhooks included (docs/performance.md).
     """
 
     _built: tuple[object, object] | None = None
@@ -82,20 +78,16 @@ class _SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def create_app(settings: Settings | None = None, context: Context | None = None) -> Flask:
-    """Build the web app. Fails at start (ConfigError) on a bad roster or environment."""
-    configure_logging()
-    settings = settings or (context.settings if context else Settings.from_env())
-    if context is None:
-        from adapters.rq_jobs import RQJobs
-
-        context = build_context(settings, jobs=RQJobs.from_settings(settings))
+def create_app(wiring: Wiring | None = None) -> Flask:
+    """Build the web app on `wiring` (by default bootstrap's, from the environment). Fails at
+    start (ConfigError) on a bad roster or environment."""
+    wiring = wiring or bootstrap()
+    settings, context = wiring.settings, wiring.ctx
     app = Flask(__name__)
     app.request_class = WebhookRequest
     app.session_interface = _SessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        DISPATCH_SETTINGS=settings,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -110,8 +102,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         # prefix: signatures are checked against PUBLIC_BASE_URL, not the request's own URL.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
-    app.extensions["dispatch_context"] = context
-    app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
+    app.extensions["wiring"] = wiring
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
     app.extensions["refusals"] = RefusalLog(logging.getLogger("webhooks.refused"), settings.refused_log_lines,
@@ -123,7 +114,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
             response.headers.setdefault("Strict-Transport-Security", HSTS)
             return response
     try:
-        context.liaisons.sync([l.id for l in context.roster.liaisons])
+        context.liaisons.sync([liaison.id for liaison in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML
         logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
                                             type(exc).__name__)

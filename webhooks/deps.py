@@ -1,18 +1,24 @@
-"""Request-scope access to the wiring built by the app factory."""
+"""Request-scope access to the wiring the app factory built (bootstrap.Wiring)."""
 from __future__ import annotations
 
 from flask import current_app, request
 
+from bootstrap import Wiring
+from config.settings import Settings
 from dispatch.context import Context
-from dispatch.routing import Dispatcher
+
+
+def wiring() -> Wiring:
+    wired: Wiring = current_app.extensions["wiring"]
+    return wired
 
 
 def ctx() -> Context:
-    return current_app.extensions["dispatch_context"]
+    return wiring().ctx
 
 
-def dispatcher() -> Dispatcher:
-    return current_app.extensions["dispatcher"]
+def settings() -> Settings:
+    return wiring().settings
 
 
 def arg(name: str, default: str = "") -> str:

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch import urls as paths
 from logs import clip
-from webhooks.deps import ctx, form
+from webhooks.deps import ctx, form, settings
 from webhooks.twilio_auth import log_refusal, twilio_only, verified
 from webhooks.twiml import direct_vendor, say, twiml
 
@@ -81,7 +81,7 @@ def safe_answer(exc: BaseException) -> Response:
         # <Dial>): keep the hold loop going; the request is in Redis and goes on when it is back.
         response = VoiceResponse()
         say(response, "Please stay on the line.")
-        response.pause(length=ctx().settings.hold_pause)
+        response.pause(length=settings().hold_pause)
         response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1")),
                           method="POST")
         return twiml(response)

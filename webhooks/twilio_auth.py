@@ -18,6 +18,7 @@ from flask import Response, current_app, g, request
 from twilio.request_validator import RequestValidator
 
 from logs import clip
+from webhooks.deps import ctx
 from webhooks.refusals import RefusalLog
 
 log = logging.getLogger("webhooks.auth")
@@ -27,7 +28,7 @@ def public_urls() -> list[str]:
     """The URL Twilio signed: the base URL it was given for this path (public, or the status
     base for status callbacks) + path + query string; then the other base, for a number whose
     status URL was set up on the public host."""
-    urls = current_app.extensions["dispatch_context"].urls  # the very URLs we hand to Twilio
+    urls = ctx().urls  # the very URLs we hand to Twilio
     query = request.query_string.decode()
     tail = request.path + (f"?{query}" if query else "")
     first = urls.base_for(request.path)

@@ -12,9 +12,8 @@ from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
-from dispatch.sms import service
 from dispatch.states import State
-from webhooks.deps import arg, ctx, dispatcher, form
+from webhooks.deps import arg, ctx, form, wiring
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import caller_conference, say, twiml
 
@@ -35,7 +34,7 @@ def spell(request_id: str) -> str:
 def answered() -> Response:
     """The called-back phone answered: say which request this is, queue it, join its room."""
     response = VoiceResponse()
-    rec = service.callback_answered(ctx(), dispatcher(), arg("r"), form("CallSid"))
+    rec = wiring().call_backs.answered(arg("r"), form("CallSid"))
     if rec is None or rec.finished or rec.state == State.NEW or rec.officer_call != form("CallSid"):
         say(response, CLOSED)
         response.hangup()
@@ -55,7 +54,5 @@ def answered() -> Response:
 def status() -> Response:
     """No answer, busy or failed → the request fails and the supervisor gets a text;
     hung up after joining → the same as an officer hanging up."""
-    call_status = form("CallStatus")
-    if call_status in ("completed", "no-answer", "busy", "failed", "canceled"):
-        service.callback_ended(ctx(), dispatcher(), arg("r"), form("CallSid"), call_status)
+    wiring().call_backs.ended(arg("r"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())

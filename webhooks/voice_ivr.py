@@ -18,7 +18,8 @@ from dispatch.phone import mask
 from dispatch.records import RequestRecord
 from dispatch.roster import Caller
 from dispatch.states import State
-from webhooks.deps import arg, ctx, dispatcher, form, int_arg
+from dispatch.telephony import ENDED
+from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import cached_twiml, caller_conference, goodbye, say, twiml
 from webhooks.voice_rejoin import rejoin_offer
@@ -47,7 +48,7 @@ def _caller() -> Caller | None:
 
 
 def _gather(action: str, num_digits: int | None = None, speech: bool = False) -> Gather:
-    s = ctx().settings
+    s = settings()
     options = dict(action=action, method="POST", timeout=s.ivr_gather_timeout, finish_on_key="#",
                    action_on_empty_result=True)
     if num_digits:
@@ -85,7 +86,7 @@ def incoming():
                 mask(form("From")), caller.kind if caller else "unknown number")
     if caller:
         return cached_twiml(("greet", arg("p")), lambda: _greet(response))
-    if ctx().settings.unknown_callers == "refuse":
+    if settings().unknown_callers == "refuse":
         return goodbye("This number is for registered police phones. " + HELP)
     return twiml(_ask_precinct(response, 0, "Interpretation service. This phone is not registered."))
 
@@ -117,7 +118,7 @@ def precinct():
         say(gather, "Enter your unit PIN followed by the pound key.")
         response.append(gather)
         return twiml(response)
-    if tries >= ctx().settings.ivr_max_tries:
+    if tries >= settings().ivr_max_tries:
         return goodbye("That precinct number was not recognised. " + HELP)
     return twiml(_ask_precinct(response, tries, "That precinct number was not recognised."))
 
@@ -138,12 +139,12 @@ def pin():
         return twiml(_ask_language(response, 0, False))
     if checked.counted:
         log.warning("call %s from %s: wrong PIN for precinct %s (%d of %d within an hour)", call, caller,
-                    precinct_id, checked.failures, ctx().settings.pin_failures_per_hour)
+                    precinct_id, checked.failures, settings().pin_failures_per_hour)
     if checked.locked_until is not None:
         if not checked.counted:
             log.info("call %s from %s: PIN entry for precinct %s refused (locked)", call, caller, precinct_id)
         return goodbye(PIN_LOCKED)
-    if tries >= ctx().settings.ivr_max_tries or precinct is None:
+    if tries >= settings().ivr_max_tries or precinct is None:
         return goodbye("That PIN was not accepted. " + HELP)
     gather = _gather(ctx().urls(paths.INCOMING + "/pin", p=precinct_id, t=str(tries)))
     say(gather, "That PIN was not accepted. Enter your unit PIN followed by the pound key.")
@@ -158,7 +159,7 @@ def language():
     response = VoiceResponse()
     if _caller() is None:
         return goodbye(HELP)
-    s = ctx().settings
+    s = settings()
     tries, urgent = int_arg("t"), arg("u") == "1"
     digits = form("Digits").strip()
     speech = form("SpeechResult").strip()
@@ -207,7 +208,7 @@ def confirm():
         return twiml(_ask_language(response, tries, False))
     if digits == "1":
         return twiml(_queue(response, language, False, ""))
-    if digits == "2" or again >= ctx().settings.ivr_max_tries:
+    if digits == "2" or again >= settings().ivr_max_tries:
         return twiml(_ask_language(response, tries, False))
     say(response, "Sorry, please press 1 or 2.")
     return twiml(_confirm(response, language, tries, again))
@@ -238,7 +239,7 @@ def choose():
             return twiml(_queue(response, picked, True, f"Urgent. {picked.name}."))  # type: ignore[union-attr]
         return twiml(_confirm(response, picked, tries))  # type: ignore[arg-type]
     tries += 1
-    if tries >= ctx().settings.ivr_max_tries:
+    if tries >= settings().ivr_max_tries:
         return twiml(_queue(response, None, urgent, "Connecting you to the interpretation line."))
     if digits == "0" or not ids:
         return twiml(_ask_language(response, tries, urgent))
@@ -259,13 +260,13 @@ def _queue(response: VoiceResponse, language: Language | None, urgent: bool, lea
     """
     caller = _caller()
     assert caller is not None
-    s = ctx().settings
+    s = settings()
     if not rate_limit.allow(ctx().redis, "voice", ctx().pseudonyms.of(caller.number), s.caller_rate_limit,
                             s.caller_rate_window):
         log.warning("call %s from %s refused: over %d requests in %ds", form("CallSid")[:10], mask(caller.number),
                     s.caller_rate_limit, s.caller_rate_window)
         raise _Flooding()
-    rec = dispatcher().open_request(caller, language, urgent=urgent, officer_call=form("CallSid"))
+    rec = wiring().intake.open_request(caller, language, urgent=urgent, officer_call=form("CallSid"))
     say(response, (lead + " " if lead else "") + f"Request {_spell(rec.id)}. Please hold for an interpreter.")
     return caller_conference(response, rec, ctx().urls)
 
@@ -304,10 +305,10 @@ def hold():
     language = ctx().catalog.get(rec.language) if rec.language else None
     if n == 0 and language and language.twilio_voice and language.hold_sentence:
         response.say(language.hold_sentence, language=language.twilio_voice)
-    place = dispatcher().position(rec)
+    place = wiring().intake.position(rec)
     what = f"a {rec.language_name} interpreter" if rec.language else "an interpreter"
     say(response, f"You are number {place} in line for {what}. Please stay on the line.")
-    response.pause(length=ctx().settings.hold_pause)
+    response.pause(length=settings().hold_pause)
     response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1)), method="POST")
     return twiml(response)
 
@@ -319,7 +320,7 @@ def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, n: int) ->
     else:
         after = "Please stay on the line: in a moment you can press 1 to request an interpreter again."
     say(response, f"We are sorry. {what} {after}")
-    response.pause(length=ctx().settings.hold_pause)
+    response.pause(length=settings().hold_pause)
     response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1)), method="POST")
     return response
 
@@ -341,7 +342,7 @@ def conference_status():
     rec = ctx().requests.get(arg("r"))
     if rec and event == "participant-leave" and call_sid and call_sid == rec.officer_call \
             and (rec.waiting or rec.state == State.CONNECTED):
-        dispatcher().officer_call_ended(call_sid)
+        wiring().call_ends.officer_call_ended(call_sid)
     return twiml(VoiceResponse())
 
 
@@ -349,8 +350,8 @@ def conference_status():
 @twilio_only
 def call_status():
     """The service number's status callback: the officer's call ended."""
-    if form("CallStatus") in ("completed", "busy", "no-answer", "failed", "canceled"):
-        dispatcher().officer_call_ended(form("CallSid"))
+    if form("CallStatus") in ENDED:
+        wiring().call_ends.officer_call_ended(form("CallSid"))
     return twiml(VoiceResponse())
 
 
@@ -382,7 +383,7 @@ def retry():
     response = VoiceResponse()
     if form("Digits") != "1":
         return goodbye("Goodbye.")
-    rec = dispatcher().retry(arg("r"), form("CallSid"))
+    rec = wiring().intake.retry(arg("r"), form("CallSid"))
     if rec is None or not rec.waiting:
         return goodbye(HELP)
     say(response, f"Request {_spell(rec.id)}. Please hold for an interpreter.")

@@ -18,8 +18,9 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
-from dispatch.rejoin import Rejoin, Step
-from webhooks.deps import arg, ctx, dispatcher, form, int_arg
+from dispatch.rejoin import Next, Rejoin, Step
+from dispatch.telephony import ENDED
+from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import caller_conference, goodbye, interpreter_conference, say, twiml
 
@@ -41,21 +42,20 @@ OFFICER_GONE = ("Interpretation service. Your interpreter is no longer on the li
 
 
 def rejoin() -> Rejoin:
-    return dispatcher().rejoin
+    return wiring().rejoin
 
 
-def _interpreter(step: Step, request_id: str, token: str, lead: str = "") -> Response:
+def _interpreter(step: Next, request_id: str, token: str, lead: str = "") -> Response:
     """The interpreter's next TwiML for `step`."""
     c = ctx()
-    rec = c.requests.get(request_id) if step in (Step.ROOM, Step.CALLING) else None
-    if step == Step.GONE or (step in (Step.ROOM, Step.CALLING) and rec is None):
+    if step.step == Step.GONE or step.record is None:
         return goodbye(OVER)
     response = VoiceResponse()
-    if rec is not None:
-        say(response, BACK if step == Step.ROOM else CALLING)
-        return twiml(interpreter_conference(response, rec, c.urls))
+    if step.step in (Step.ROOM, Step.CALLING):
+        say(response, BACK if step.step == Step.ROOM else CALLING)
+        return twiml(interpreter_conference(response, step.record, c.urls))
     gather = Gather(action=c.urls(paths.REJOIN_ANSWER, r=request_id, k=token), method="POST", num_digits=1,
-                    timeout=c.settings.ivr_gather_timeout)
+                    timeout=settings().ivr_gather_timeout)
     say(gather, lead or PROMPT)
     response.append(gather)
     response.redirect(c.urls(paths.REJOIN, r=request_id, k=token), method="POST")  # again until the grace ends
@@ -89,10 +89,10 @@ def _ask_officer(rec: RequestRecord, recall: str, tries: int, lead: str) -> Resp
     c = ctx()
     response = VoiceResponse()
     gather = Gather(action=c.urls(paths.REJOIN_OFFICER_ANSWER, r=rec.id, k=recall, t=str(tries)), method="POST",
-                    num_digits=1, timeout=c.settings.ivr_gather_timeout)
+                    num_digits=1, timeout=settings().ivr_gather_timeout)
     say(gather, f"{lead} Press 1 to rejoin {_your_interpreter(rec)}.")
     response.append(gather)
-    if tries + 1 >= c.settings.ivr_max_tries:
+    if tries + 1 >= settings().ivr_max_tries:
         say(response, "Goodbye.")
         response.hangup()
     else:
@@ -133,7 +133,7 @@ def officer_answer() -> Response:
 @bp.post(paths.REJOIN_OFFICER_STATUS)
 @twilio_only
 def officer_status() -> Response:
-    if form("CallStatus") in ("completed", "busy", "no-answer", "failed", "canceled"):
+    if form("CallStatus") in ENDED:
         rejoin().call_back_ended(arg("r"), arg("k"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())
 
@@ -152,7 +152,7 @@ def rejoin_offer() -> Response | None:
     c = ctx()
     response = VoiceResponse()
     gather = Gather(action=c.urls(paths.REJOIN_MENU, r=rec.id), method="POST", num_digits=1,
-                    timeout=c.settings.ivr_gather_timeout, action_on_empty_result=True)
+                    timeout=settings().ivr_gather_timeout, action_on_empty_result=True)
     say(gather, f"Interpretation service. Press 1 to rejoin {_your_interpreter(rec)}, or 2 for the main menu.")
     response.append(gather)
     return twiml(response)

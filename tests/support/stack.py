@@ -109,6 +109,7 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
     """Start web, workers and simulator wired to each other on free loopback ports."""
     from simulator import Simulator, SimulatorConfig
     from simulator.client import SimulatorClient
+    from bootstrap import bootstrap
     from webhooks import create_app
 
     ports = Ports.free()
@@ -118,8 +119,9 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
     env = dict(os.environ, **settings_env(settings), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
     launched = Launched(env, ports, served=(), workers=0,
                         output=None if os.environ.get("STACK_LOGS") else subprocess.DEVNULL)
-    app = create_app(settings)
-    roster: Roster = app.extensions["dispatch_context"].roster
+    wired = bootstrap(settings)
+    app = create_app(wired)
+    roster: Roster = wired.ctx.roster
     servers = []
     for name, port in (("web", ports.web), ("callbacks", ports.callbacks)):
         server = make_server("127.0.0.1", port, app, threaded=True)

@@ -52,7 +52,7 @@ from dispatch.audit import printable
 from dispatch.roster import User
 from dispatch.signin_lock import Locked, SigninLock
 from webhooks.dashboard import bp
-from webhooks.deps import ctx
+from webhooks.deps import ctx, settings
 
 log = logging.getLogger("webhooks.dashboard.auth")
 
@@ -84,7 +84,7 @@ class SignedIn:
 
 # --------------------------------------------------------------------------- sessions
 def idle_seconds() -> int:
-    return max(60, int(ctx().settings.session_idle_minutes) * 60)
+    return max(60, int(settings().session_idle_minutes) * 60)
 
 
 def start_session(user: User) -> SignedIn:
@@ -144,7 +144,7 @@ def still_signed_in(r: redis.Redis, user: SignedIn) -> bool:
 
 # --------------------------------------------------------------------------- sign-in lock
 def signin_lock() -> SigninLock:
-    s = ctx().settings
+    s = settings()
     return SigninLock(ctx().redis, s.signin_max_failures, s.signin_ip_max_failures, s.signin_lock_seconds)
 
 
@@ -300,7 +300,7 @@ def _wait_text(seconds: int) -> str:
 
 def _signin_page(message: str = "", status: int = 200, username: str = "") -> Response:
     html = render_template("dashboard/signin.html", csrf=signin_csrf(), message=message, username=username,
-                           idle_minutes=ctx().settings.session_idle_minutes)
+                           idle_minutes=settings().session_idle_minutes)
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -309,7 +309,7 @@ def signin() -> Response:
     if load_session(touch=False) is not None:
         return redirect(url_for("dashboard.index"))
     if request.args.get("expired") or g.get("session_expired"):
-        minutes = ctx().settings.session_idle_minutes
+        minutes = settings().session_idle_minutes
         return _signin_page(f"You were signed out after {minutes} minutes without activity. Please sign in again.")
     if request.args.get("out"):
         return _signin_page("You have signed out.")

@@ -38,7 +38,7 @@ from adapters.redis_connection import connect
 from dispatch import events
 from webhooks.dashboard import bp, broadcast
 from webhooks.dashboard.auth import reader, still_signed_in
-from webhooks.deps import ctx
+from webhooks.deps import ctx, settings
 
 HEARTBEAT_SECONDS = 10.0
 LIFETIME_SECONDS = 120.0
@@ -51,7 +51,7 @@ def _blocking_client(heartbeat: float) -> redis.Redis:
     """One client (a pool) per app for blocking reads, with a timeout above the block time."""
     client = current_app.extensions.get("dashboard_stream_redis")
     if client is None:
-        s = ctx().settings
+        s = settings()
         client = connect(s.redis_url, s.redis_sentinels, s.redis_sentinel_master, socket_timeout=heartbeat + 5)
         current_app.extensions["dashboard_stream_redis"] = client
     return client
