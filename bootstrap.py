@@ -41,6 +41,8 @@ from dispatch.rejoin_numbers import RejoinNumbers
 from dispatch.requests import RequestStore
 from dispatch.roster import Roster
 from dispatch.sergeant import SergeantActions
+from dispatch.sessions import Sessions
+from dispatch.signin_lock import SigninLock
 from dispatch.sms.callback import CallBacks
 from dispatch.sms.service import SmsService
 from dispatch.sweeper import Sweeper
@@ -70,6 +72,8 @@ class Wiring:
     call_backs: CallBacks        # a texted request's call-back
     heartbeats: Heartbeats       # which workers are alive
     leases: Leases               # periodic jobs run once per period across workers
+    sessions: Sessions           # the dashboard's signed-in sessions
+    signin_lock: SigninLock      # failed sign-ins lock the guesser out
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -141,5 +145,7 @@ def bootstrap(
         rejoin=rejoin, sweeper=Sweeper(ctx, offers, vendor, call_ends, rejoin),
         reconciler=Reconciler(ctx, rejoin, leases), sergeant=sergeant,
         texts=SmsService(ctx, intake, sergeant), call_backs=CallBacks(ctx, intake, call_ends),
-        heartbeats=Heartbeats(r), leases=leases,
+        heartbeats=Heartbeats(r), leases=leases, sessions=Sessions(r, settings.session_idle_minutes * 60),
+        signin_lock=SigninLock(r, settings.signin_max_failures, settings.signin_ip_max_failures,
+                               settings.signin_lock_seconds),
     )

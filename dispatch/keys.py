@@ -12,6 +12,7 @@ REQUEST_SEQ = PREFIX + "seq:request"          # INCR → request numbers
 OPEN_REQUESTS = PREFIX + "requests:open"      # zset id → created epoch
 CLOSED_REQUESTS = PREFIX + "requests:closed"  # zset id → ended epoch
 DEADLINES = PREFIX + "requests:deadlines"     # zset id → epoch the sweeper looks again
+WAITING_LINE = PREFIX + "requests:waiting:"   # + language id ("" unknown): zset id → when its wait began
 EVENTS = PREFIX + "events"                    # stream of every transition (dashboard)
 AUDIT = PREFIX + "audit"                      # stream, append-only audit log of actions
 AUDIT_REFUSALS = PREFIX + "audit:refusals"    # stream: a refusal's first time per source and hour
@@ -25,6 +26,12 @@ REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the lat
 def request(request_id: str) -> str:
     """Hash: the request record."""
     return f"{PREFIX}request:{request_id}"
+
+
+def waiting_line(language: str) -> str:
+    """Sorted set: the requests for `language` waiting for an interpreter, by when their wait
+    began (the request scripts keep it; "" is the line of unknown languages)."""
+    return WAITING_LINE + language
 
 
 def history(request_id: str) -> str:

@@ -187,6 +187,32 @@ def test_place_in_line_counts_waiting_requests_for_the_same_language(d, ctx):
     assert [d.intake.position(ctx.requests.get(x.id)) for x in (a, b, c)] == [1, 1, 2]
 
 
+def test_place_in_line_moves_up_as_those_ahead_are_served_or_leave(d, ctx):
+    for liaison in ctx.roster.liaisons:
+        ctx.liaisons.set_duty(liaison.id, False)
+    first, second, third = (d.intake.open_request(caller(ctx), ctx.catalog.get("spa")) for _ in range(3))
+    unknown = d.intake.open_request(caller(ctx), None)
+    assert [d.intake.position(ctx.requests.get(x.id)) for x in (first, second, third, unknown)] == [1, 2, 3, 1]
+    ctx.requests.apply(first.id, "cancel", deadline=None)
+    ctx.requests.apply(second.id, "offer", fields={"offer_id": "o1"})   # still waiting: still in line
+    assert [d.intake.position(ctx.requests.get(x.id)) for x in (second, third)] == [1, 2]
+    ctx.requests.apply(second.id, "liaison_connected", fields={"handler_kind": "liaison"}, deadline=None)
+    assert d.intake.position(ctx.requests.get(third.id)) == 1
+
+
+def test_place_in_line_is_one_read_however_many_requests_are_open(d, ctx, monkeypatch):
+    """Every hold prompt asks: it must not read every open request to answer."""
+    for liaison in ctx.roster.liaisons:
+        ctx.liaisons.set_duty(liaison.id, False)
+    opened = [d.intake.open_request(caller(ctx), ctx.catalog.get("spa")) for _ in range(40)]
+
+    def read_all(*args, **kwargs):
+        raise AssertionError("read every open request")
+
+    monkeypatch.setattr(ctx.requests, "get_many", read_all)
+    assert d.intake.position(ctx.requests.get(opened[-1].id)) == 40
+
+
 def test_the_alternate_is_dialled_once_even_if_its_job_runs_twice_or_late(d, ctx, jobs, telephony):
     """vendor_failed moves to the alternate in the callback and leaves the dial to a job:
     a repeated job, or one for an attempt that has moved on, places no second call."""

@@ -64,12 +64,7 @@ class Stack:
         return proc
 
     def wait_for_workers(self, n: int, timeout: float = 20.0) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.redis.zcount(keys.WORKER_HEARTBEAT, time.time() - 5, "+inf") >= n:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{n} workers did not start within {timeout}s")
+        self._launched.wait_workers(n, timeout=timeout)
 
     def request(self, request_id: str):  # type: ignore[no-untyped-def]
         from dispatch.requests import RequestStore

@@ -38,7 +38,7 @@ from adapters.redis_connection import connect
 from dispatch import events
 from webhooks.dashboard import bp, broadcast
 from webhooks.dashboard.auth import reader, still_signed_in
-from webhooks.deps import ctx, settings
+from webhooks.deps import ctx, settings, wiring
 
 HEARTBEAT_SECONDS = 10.0
 LIFETIME_SECONDS = 120.0
@@ -180,7 +180,8 @@ def stream() -> Response:
         slots.release()
         raise
     user = g.user
-    resp = Response(generate(hub, c.redis, after, lambda: still_signed_in(c.redis, user), lifetime, heartbeat,
+    sessions = wiring().sessions
+    resp = Response(generate(hub, c.redis, after, lambda: still_signed_in(sessions, c.redis, user), lifetime, heartbeat,
                              direct_socket()), mimetype="text/event-stream")
     # When the server closes the response, however it ended (even before it started).
     resp.call_on_close(hub.detach)
