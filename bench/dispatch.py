@@ -82,7 +82,7 @@ class Opener:
 
 
 def request_of(url: str) -> str:
-    return (parse_qs(urlsplit(url).query).get("r") or [""])[0]
+    return (parse_qs(urlsplit(url).query).get("request") or [""])[0]
 
 
 def first_calls(st: Stack, since: int, ids: set[str], deadline: float) -> tuple[dict[str, float], int]:

@@ -79,7 +79,7 @@ def build_requests(st: Stack, endpoint: str, n: int) -> list[tuple[str, str, str
         if endpoint == "incoming":
             path = "/voice/incoming"
         else:
-            path = "/voice/incoming/language?t=0"
+            path = "/voice/incoming/language?tries=0"
             params.update(LANGUAGE_INPUTS[i % len(LANGUAGE_INPUTS)])
         signature = validator.compute_signature(st.settings.public_base_url + path, params)
         out.append((path, urlencode(params), signature))

@@ -101,7 +101,7 @@ class CallEnds:
             return
         if self.store.call_link(rec.officer_call).get("request", rec.id) != rec.id:
             return
-        self.ctx.telephony.redirect(rec.officer_call, self.ctx.urls(path, r=rec.id))
+        self.ctx.telephony.redirect(rec.officer_call, self.ctx.urls(path, request=rec.id))
 
     def caller_not_told(self, request_id: str) -> None:
         """Every try to redirect the officer's call was refused: from now on the hold loop

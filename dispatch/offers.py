@@ -94,7 +94,7 @@ class Offers:
 
     def _ring(self, rec: RequestRecord, offer_id: str, liaison: Liaison) -> None:
         request_id = rec.id
-        where = dict(r=request_id, o=offer_id, l=liaison.id)
+        where = dict(request=request_id, offer=offer_id, liaison=liaison.id)
         urls = self.ctx.urls
         try:
             sid = self.ctx.telephony.place_call(CallRequest(

@@ -162,7 +162,7 @@ class Rejoin:
                 return
         elif rec.state != State.REJOINING or rec.rejoin_token != token or rec.recall:
             return
-        url = self.ctx.urls(paths.REJOIN, r=rec.id, k=rec.rejoin_token, m=why)
+        url = self.ctx.urls(paths.REJOIN, request=rec.id, drop=rec.rejoin_token, why=why)
         try:
             if not self.ctx.telephony.redirect(rec.handler_call, url):
                 log.info("request %s: the interpreter's leg had already ended", rec.id)
@@ -182,11 +182,11 @@ class Rejoin:
             log.warning("request %s: the officer's number is unknown; cannot call back", request_id)
             self.call_back_ended(request_id, recall, "", "number-unknown")
             return
-        q = dict(r=request_id, k=recall)
+        where = dict(request=request_id, recall=recall)
         try:
             sid = self.ctx.telephony.place_call(CallRequest(
-                to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **q),
-                status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **q),
+                to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **where),
+                status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **where),
                 timeout=self.settings.callback_ring_timeout, status_events=("completed",),
             ))
         except TelephonyError as exc:

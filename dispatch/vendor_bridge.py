@@ -75,7 +75,7 @@ class VendorBridge:
 
     def _dial(self, rec: RequestRecord, token: str, number: str) -> None:
         urls = self.ctx.urls
-        where = dict(r=rec.id, v=token)
+        where = dict(request=rec.id, dial=token)
         try:
             sid = self.ctx.telephony.place_call(CallRequest(
                 to=number, from_=self.ctx.roster.service_number, url=urls(paths.VENDOR, **where),

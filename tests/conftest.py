@@ -1,4 +1,6 @@
-"""Shared fixtures: a real Redis per session (flushed per test) and fast settings."""
+"""The fixtures: a real Redis per session (flushed per test), fast settings, the service's own
+wiring with fakes for the phone network and the job queue, the app, the whole stack, gunicorn,
+the phone simulator. Helpers the tests share are modules of tests/support, not of this file."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -13,9 +15,7 @@ hypothesis_settings.load_profile("dispatch")
 
 from config.settings import Settings
 from tests.support.redis_server import start_redis
-
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-ACCOUNT_SID = "AC" + "1" * 32
+from tests.support.settings import e2e_settings, fast_settings
 
 
 @pytest.fixture(scope="session")
@@ -30,22 +30,6 @@ def r(redis_server) -> redis.Redis:
     client = redis_server.client()
     client.flushdb()
     return client
-
-
-def fast_settings(**overrides: object) -> Settings:
-    """Durations scaled down so a whole call plays out in about a second."""
-    base: dict[str, object] = dict(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        public_base_url="http://127.0.0.1:1", secret_key="test-secret", local_mode=True,
-        liaison_ring_timeout=2, whisper_timeout=1, liaison_window=6.0, wrapup_seconds=0.5,
-        vendor_ring_timeout=2, callback_ring_timeout=2, hold_pause=1, sweep_interval=0.25,
-        queued_stuck_after=1.0, grace_seconds=0.5, ivr_gather_timeout=1,
-        twilio_retries=3, twilio_retry_backoff=0.05, twilio_http_timeout=2.0, redirect_retry_after=1,
-    )
-    base.update(overrides)
-    settings = Settings(**base)  # type: ignore[arg-type]
-    settings.validate()
-    return settings
 
 
 @pytest.fixture
@@ -119,15 +103,6 @@ def client(app):
     return app.test_client()
 
 
-def e2e_settings(redis_url: str, **overrides: object) -> Settings:
-    """Fast but not frantic: hold prompts loop every ~0.5 s at the simulator's time scale; a
-    dropped officer has a few times what a rejoin takes on a loaded machine to come back."""
-    from dataclasses import replace
-
-    overrides = {"hold_pause": 10, "reconnect_grace": 8.0, **overrides}
-    return replace(fast_settings(**overrides), redis_url=redis_url)
-
-
 @pytest.fixture(scope="session")
 def stack_session():
     """A Redis of its own (another server, or database 1 of TEST_REDIS_URL's): the stack's
@@ -169,3 +144,12 @@ def gunicorn(settings):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def h():
+    """The phone simulator wired to a scripted app (tests/support/simulator_harness.py)."""
+    from tests.support.simulator_harness import Harness
+
+    with Harness() as harness:
+        yield harness

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dispatch.phone import mask
 from dispatch import keys
+from dispatch.phone import mask
 from tests.support.stranger import Call, signed_in
 
 BUDGET = 10

@@ -18,7 +18,7 @@ import pytest
 
 from dispatch import events
 from tests.support.dashboard import accept, end_call, open_request, route, session_for
-from tests.test_dashboard_stream import Reader, connect, parse
+from tests.support.sse import Reader, connect, parse
 from webhooks.dashboard import broadcast
 
 HEARTBEAT = 0.3
@@ -141,10 +141,10 @@ def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(liv
 
 def test_a_redis_restart_does_not_stop_the_pages_updates(tmp_path):
     from bootstrap import bootstrap
-    from tests.conftest import fast_settings
     from tests.support.fakes import FakeTelephony, RecordingJobs
+    from tests.support.faults import stop_redis
     from tests.support.redis_server import free_port, start_redis
-    from tests.test_fault_support import stop_redis
+    from tests.support.settings import fast_settings
     from webhooks import create_app
 
     port, dbdir = free_port(), str(tmp_path)

@@ -13,7 +13,7 @@ import pytest
 from dispatch import keys
 from dispatch.liaisons import LiaisonBoard
 from dispatch.states import State
-from tests.test_fault_support import history_times
+from tests.support.faults import history_times
 
 pytestmark = pytest.mark.e2e
 

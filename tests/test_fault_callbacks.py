@@ -18,7 +18,6 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -27,22 +26,9 @@ from dispatch import keys
 from dispatch.roster import Caller
 from dispatch.sms import replies
 from dispatch.states import State
-from tests.support.signing import signed_post
+from tests.support.voice import path_of, signed
 
 OFFICER = "CA" + "0f" * 16
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def deliver(client, settings, path: str, params: dict[str, str]) -> bytes:
-    params = dict(params, AccountSid=settings.twilio_account_sid)
-    response = signed_post(client, settings, path, params)
-    assert response.status_code == 200, (path, response.data[:200])
-    assert ET.fromstring(response.data).tag == "Response"
-    return response.data
 
 
 @dataclass
@@ -55,7 +41,7 @@ class World:
     wiring: Wiring
 
     def post(self, path: str, **params: str) -> bytes:
-        return deliver(self.client, self.settings, path, params)
+        return signed(self.client, self.settings, path, **params)
 
     def drain(self) -> None:
         self.jobs.drain()
@@ -155,7 +141,7 @@ OFFER_ANSWER = lambda rid, call, sid: answer_path(call)  # noqa: E731
 VENDOR_URL = OFFER_URL
 VENDOR_STATUS = OFFER_STATUS
 CALL_STATUS = lambda rid, call, sid: "/voice/status"  # noqa: E731
-CONFERENCE = lambda rid, call, sid: f"/voice/conference?r={rid}"  # noqa: E731
+CONFERENCE = lambda rid, call, sid: f"/voice/conference?request={rid}"  # noqa: E731
 CALLBACK_URL = OFFER_URL
 CALLBACK_STATUS = OFFER_STATUS
 SID = lambda rid, call, sid: sid  # noqa: E731
@@ -279,7 +265,7 @@ def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settin
 def _text(client, settings, ctx, body: str, sid: str) -> str:
     params = {"From": ctx.roster.supervisors[0].cell, "To": ctx.roster.service_number, "Body": body,
               "MessageSid": sid, "NumMedia": "0"}
-    return ET.fromstring(deliver(client, settings, "/sms/incoming", params)).find("Message").text
+    return ET.fromstring(signed(client, settings, "/sms/incoming", **params)).find("Message").text
 
 
 def test_a_redelivered_yes_and_a_late_question_open_one_request(client, settings, ctx, jobs, r):

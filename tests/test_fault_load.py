@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.states import State, TERMINAL
-from tests.test_fault_support import history_times, overlaps, private_stack
+from dispatch.states import TERMINAL, State
+from tests.support.faults import history_times, overlaps, private_stack
 
 pytestmark = pytest.mark.e2e
 

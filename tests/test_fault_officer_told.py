@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.rq_jobs import redirect_retry
 from dispatch.languages import default_catalog
 from dispatch.states import State
 from simulator.eventlog import mask_text
-from tests.test_fault_support import history_times
-from adapters.rq_jobs import redirect_retry
+from tests.support.faults import history_times
 
 pytestmark = pytest.mark.e2e
 

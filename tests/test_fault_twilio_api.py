@@ -16,7 +16,7 @@ import pytest
 from dispatch import events, keys
 from dispatch.languages import default_catalog
 from dispatch.states import State
-from tests.test_fault_support import history_times, overlaps
+from tests.support.faults import history_times, overlaps
 
 pytestmark = pytest.mark.e2e
 
@@ -168,8 +168,8 @@ def test_a_call_back_the_network_refuses_fails_the_texted_request_with_a_text(st
 def test_a_refusal_naming_the_number_is_logged_masked(caplog):
     """Twilio's 4xx messages often quote the number ("Invalid 'To' Phone Number:
     +1..."); the adapter's error, and so every log line built from it, masks it."""
-    from dispatch.telephony import CallRequest, TelephonyError
     from adapters.twilio_telephony import TwilioTelephony
+    from dispatch.telephony import CallRequest, TelephonyError
     from tests.support.http_stub import HttpStub, Scripted
 
     stub = HttpStub()

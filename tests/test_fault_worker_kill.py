@@ -26,7 +26,7 @@ from dispatch import clock, keys
 from dispatch.liaisons import IDLE, ON_CALL, RINGING
 from dispatch.settings import offer_bound, vendor_bound
 from dispatch.states import State
-from tests.test_fault_support import history_times, overlaps, private_stack, wait_until
+from tests.support.faults import history_times, overlaps, private_stack, wait_until
 
 pytestmark = pytest.mark.e2e
 

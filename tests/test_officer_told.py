@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry
 
 from dispatch import urls as paths
 from dispatch.telephony import TelephonyError
-from tests.test_voice_webhooks import OFFICER_CALL, path_of, post, queue_spanish, said
+from tests.support.voice import OFFICER_CALL, path_of, post, queue_spanish, said
 
 # What a conference's waitUrl may answer with (Twilio: no <Gather>, no <Dial>).
 WAIT_MUSIC_VERBS = {"Say", "Play", "Pause", "Redirect"}
@@ -36,19 +36,19 @@ def _connected_then_left(client, settings, ctx) -> str:
 
 def test_the_hold_loop_tells_the_officer_of_a_failed_request_and_keeps_telling(client, settings, ctx):
     request_id = _failed(client, settings, ctx)
-    root = post(client, settings, f"/voice/hold?r={request_id}&n=3")
+    root = post(client, settings, f"/voice/hold?request={request_id}&prompts=3")
     assert {el.tag for el in root} <= WAIT_MUSIC_VERBS, "a waitUrl that gathers would be ignored by Twilio"
     assert "No interpreter could be reached" in said(root)
     assert "press 1 to request an interpreter again" in said(root)
     assert "in line" not in said(root)
-    assert path_of(root.find("Redirect").text) == f"/voice/hold?r={request_id}&n=4"
+    assert path_of(root.find("Redirect").text) == f"/voice/hold?request={request_id}&prompts=4"
     again = post(client, settings, path_of(root.find("Redirect").text))
     assert "No interpreter could be reached" in said(again), "the loop says it again until the call moves"
 
 
 def test_the_hold_loop_tells_the_officer_whose_interpreter_left(client, settings, ctx):
     request_id = _connected_then_left(client, settings, ctx)
-    root = post(client, settings, f"/voice/hold?r={request_id}&n=0")
+    root = post(client, settings, f"/voice/hold?request={request_id}&prompts=0")
     assert {el.tag for el in root} <= WAIT_MUSIC_VERBS
     assert "The interpreter has left the call" in said(root) and "press 1" in said(root)
 
@@ -56,7 +56,7 @@ def test_the_hold_loop_tells_the_officer_whose_interpreter_left(client, settings
 def test_once_every_redirect_was_refused_the_hold_loop_asks_the_officer_to_call_again(client, settings, ctx, wiring):
     request_id = _failed(client, settings, ctx)
     wiring.call_ends.caller_not_told(request_id)
-    root = post(client, settings, f"/voice/hold?r={request_id}&n=9")
+    root = post(client, settings, f"/voice/hold?request={request_id}&prompts=9")
     assert "No interpreter could be reached" in said(root)
     assert "hang up and call again" in said(root) and "press 1" not in said(root)
 
@@ -69,14 +69,14 @@ def test_a_refused_redirect_raises_to_be_tried_again_and_a_later_try_gets_throug
     assert telephony.redirects == []
     wiring.call_ends.tell_caller(request_id, paths.FAILED)
     [(sid, url)] = telephony.redirects
-    assert sid == OFFICER_CALL and path_of(url) == f"/voice/failed?r={request_id}"
+    assert sid == OFFICER_CALL and path_of(url) == f"/voice/failed?request={request_id}"
 
 
 def test_a_late_redirect_leaves_an_officer_who_has_moved_on_alone(client, settings, ctx, telephony, wiring):
     """The officer got the menu after all (a try Twilio applied but answered 500 to) and
     pressed 1: a retry of the old redirect must not pull them out of their new request."""
     old = _failed(client, settings, ctx)
-    root = post(client, settings, f"/voice/retry?r={old}", Digits="1")
+    root = post(client, settings, f"/voice/retry?request={old}", Digits="1")
     assert root.find("Dial/Conference").text != f"req-{old}"
     wiring.call_ends.tell_caller(old, paths.FAILED)
     assert telephony.redirects == []
@@ -109,4 +109,5 @@ def test_after_the_last_refused_try_the_hold_loop_stops_promising_the_menu(clien
     assert telephony.refuse_redirects == 3, "tried, refused, tried again once (max=1), refused"
     assert job.id in FailedJobRegistry(queue=queue).get_job_ids()
     assert ctx.requests.get(request_id).caller_not_told is True
-    assert "hang up and call again" in said(post(client, settings, f"/voice/hold?r={request_id}&n=1"))
+    held = post(client, settings, f"/voice/hold?request={request_id}&prompts=1")
+    assert "hang up and call again" in said(held)

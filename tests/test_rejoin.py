@@ -7,31 +7,18 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from dispatch import clock, keys
 from dispatch.roster import Caller
 from dispatch.states import State
-from tests.support.signing import signed_post
+from tests.support.voice import query, said, voice
 
 OFFICER = "CA" + "0f" * 16
 AGAIN = "CA" + "a9" * 16
 STRANGER = "+13475550199"   # not in the roster: identified by precinct PIN
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def query(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def said(root: ET.Element) -> str:
-    return " ".join(el.text or "" for el in root.iter("Say"))
 
 
 class World:
@@ -43,12 +30,7 @@ class World:
         self.wiring = app.extensions["wiring"]
 
     def post(self, path: str, **params: str) -> ET.Element:
-        params.setdefault("AccountSid", self.settings.twilio_account_sid)
-        response = signed_post(self.client, self.settings, path_of(path) if "://" in path else path, params)
-        assert response.status_code == 200, response.data
-        root = ET.fromstring(response.data)
-        assert root.tag == "Response"
-        return root
+        return voice(self.client, self.settings, path, **params)
 
     def drain(self) -> None:
         self.jobs.drain()
@@ -190,7 +172,7 @@ def test_a_voicemail_answering_the_call_back_never_rejoins(w):
     assert w.rec(request_id).state == State.REJOINING
     w.post(callback.status_callback, CallSid=callback_sid, CallStatus="completed")  # the voicemail hangs up
     w.drain()
-    assert w.history(request_id)[-1] == "call_back_failed" and query(w.prompt_url())["m"] == "no-answer"
+    assert w.history(request_id)[-1] == "call_back_failed" and query(w.prompt_url())["why"] == "no-answer"
 
 
 def test_a_call_back_not_answered_is_told_to_the_interpreter_who_may_press_1_again(w):
@@ -200,7 +182,7 @@ def test_a_call_back_not_answered_is_told_to_the_interpreter_who_may_press_1_aga
     assert w.rec(request_id).state == State.REJOINING and w.rec(request_id).recall == ""
     w.drain()
     call_sid, url = w.telephony.redirects[-1]
-    assert call_sid == interpreter and query(url)["m"] == "no-answer"
+    assert call_sid == interpreter and query(url)["why"] == "no-answer"
     root = w.post(url, CallSid=interpreter)
     assert "The officer did not answer the call back. Press 1 to call the officer again, or hang up." == said(root)
     w.post(root.find("Gather").get("action"), CallSid=interpreter, Digits="1")
@@ -249,7 +231,7 @@ def test_late_and_repeated_callbacks_change_nothing(w):
     before = w.snapshot(request_id)
     late = [
         ("/voice/status", dict(CallSid=OFFICER, CallStatus="completed")),            # the dropped leg, again
-        (f"/voice/conference?r={request_id}", dict(CallSid=OFFICER, StatusCallbackEvent="participant-leave")),
+        (f"/voice/conference?request={request_id}", dict(CallSid=OFFICER, StatusCallbackEvent="participant-leave")),
         (callback.status_callback, dict(CallSid=callback_sid, CallStatus="in-progress")),
         (w.telephony.calls[0].status_callback, dict(CallSid=interpreter, CallStatus="in-progress")),
     ]
@@ -262,7 +244,7 @@ def test_late_and_repeated_callbacks_change_nothing(w):
 
 def test_one_drop_reported_twice_is_one_drop(w):
     request_id, _interpreter = w.connected()
-    w.post(f"/voice/conference?r={request_id}", CallSid=OFFICER, StatusCallbackEvent="participant-leave")
+    w.post(f"/voice/conference?request={request_id}", CallSid=OFFICER, StatusCallbackEvent="participant-leave")
     w.drop()
     assert w.history(request_id).count("officer_dropped") == 1
     assert [t for t, _ in w.jobs.submitted].count("rejoin_dropped") == 1
@@ -288,7 +270,7 @@ def test_the_same_number_calling_again_is_offered_to_rejoin_first(w, number, kin
     assert w.ctx.requests.open_ids() == [request_id], "no new request"
     w.drain()
     call_sid, url = w.telephony.redirects[-1]   # the interpreter, from the prompt into the room
-    assert call_sid == interpreter and query(url)["m"] == "back"
+    assert call_sid == interpreter and query(url)["why"] == "back"
     assert w.post(url, CallSid=interpreter).find("Dial/Conference") is not None
 
 
@@ -364,12 +346,12 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
     token = w.rec(request_id).rejoin_token
     before = w.snapshot(request_id)
     attacks = [
-        (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"}, None),
-        (f"/voice/rejoin/menu?r={request_id}", {"CallSid": AGAIN, "From": w.line(), "Digits": "1"}, None),
+        (f"/voice/rejoin/answer?request={request_id}&drop={token}", {"CallSid": interpreter, "Digits": "1"}, None),
+        (f"/voice/rejoin/menu?request={request_id}", {"CallSid": AGAIN, "From": w.line(), "Digits": "1"}, None),
         # signed, but for another request's URL: the signature covers the query
-        (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"},
-         f"/voice/rejoin/answer?r=R99999&k={token}"),
-        (f"/voice/rejoin/officer/answer?r={request_id}&k=x&t=0", {"CallSid": AGAIN, "Digits": "1"}, "/voice/incoming"),
+        (f"/voice/rejoin/answer?request={request_id}&drop={token}", {"CallSid": interpreter, "Digits": "1"},
+         f"/voice/rejoin/answer?request=R99999&drop={token}"),
+        (f"/voice/rejoin/officer/answer?request={request_id}&recall=x&tries=0", {"CallSid": AGAIN, "Digits": "1"}, "/voice/incoming"),
     ]
 
     def post(path: str, form: dict[str, str], signed_for: str | None) -> http.Response:

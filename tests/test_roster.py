@@ -16,8 +16,8 @@ from werkzeug.security import check_password_hash
 
 from config.errors import ConfigError
 from config.roster import load_roster, parse_roster
-from dispatch.roster import Caller, Roster
 from config.settings import ROOT
+from dispatch.roster import Caller, Roster
 
 SAMPLE = ROOT / "config" / "roster.sample.yaml"
 HASH = ("scrypt:32768:8:1$JT4iWGxFjYxsK5hq$f524d36ae729ca2a45ad8e41d27bb8c1f51610ec32135037d73c110bd9ba9fd59a"
@@ -347,8 +347,8 @@ def test_the_sample_users_have_the_demo_passwords() -> None:
 def test_the_sample_loads_with_the_real_catalog() -> None:
     """Through the service's own wiring, so every code in the sample is one the catalog knows."""
     try:
-        from config.settings import Settings
         from bootstrap import load_languages, load_roster_file
+        from config.settings import Settings
     except ImportError as exc:  # the catalog is built in parallel; run once it lands
         pytest.skip(f"language catalog not importable yet: {exc}")
     settings = Settings()

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from rq import Queue
 
+from adapters.route_inbox import RouteInbox
+from adapters.rq_jobs import RQJobs
 from dispatch import keys
 from workers.dispatching import drain_inbox
-from adapters.rq_jobs import RQJobs
-from adapters.route_inbox import RouteInbox
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -124,7 +125,7 @@ def test_sweeper_sends_to_the_vendor_when_the_window_closes(d, ctx, jobs, teleph
     d.sweeper.sweep()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.VENDOR_DIALING
-    assert ctx.liaisons.status(telephony.calls[0].url.split("l=")[1]).state == "idle"
+    assert ctx.liaisons.status(parse_qs(urlsplit(telephony.calls[0].url).query)["liaison"][0]).state == "idle"
 
 
 def test_sweeper_requeues_a_request_whose_routing_job_was_lost(d, ctx, jobs, telephony):

@@ -5,7 +5,6 @@ back can fail. Real Redis, fake phone network; jobs are run by hand.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,13 +13,9 @@ from dispatch.sms.notices import send_notice
 from dispatch.states import State
 from dispatch.telephony import TelephonyError
 from tests.support.signing import signed_post
+from tests.support.voice import path_of, said, voice
 
 CALLBACK_SID = "CA" + "c" * 32
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 def text(client, settings, ctx, body: str, sid: str = "SM" + "1" * 32) -> str:
@@ -29,19 +24,6 @@ def text(client, settings, ctx, body: str, sid: str = "SM" + "1" * 32) -> str:
     response = signed_post(client, settings, "/sms/incoming", params)
     assert response.status_code == 200
     return ET.fromstring(response.data).find("Message").text
-
-
-def voice(client, settings, url_or_path: str, **params) -> ET.Element:
-    params.setdefault("AccountSid", settings.twilio_account_sid)
-    response = signed_post(client, settings, path_of(url_or_path) if "://" in url_or_path else url_or_path, params)
-    assert response.status_code == 200, response.data
-    root = ET.fromstring(response.data)
-    assert root.tag == "Response"
-    return root
-
-
-def said(root) -> str:
-    return " ".join(el.text or "" for el in root.iter("Say"))
 
 
 def open_one(client, settings, ctx, jobs, body: str = "spanish"):
@@ -56,8 +38,8 @@ def test_the_call_back_rings_the_supervisor_with_the_request_in_its_urls(client,
     sid = wiring.call_backs.place(request_id)
     (call,) = telephony.calls
     assert call.to == ctx.roster.supervisors[0].cell and call.from_ == ctx.roster.service_number
-    assert path_of(call.url) == f"/voice/callback?r={request_id}"
-    assert path_of(call.status_callback) == f"/voice/callback/status?r={request_id}"
+    assert path_of(call.url) == f"/voice/callback?request={request_id}"
+    assert path_of(call.status_callback) == f"/voice/callback/status?request={request_id}"
     assert call.timeout == settings.callback_ring_timeout
     assert ctx.requests.get(request_id).callback_call == sid
     assert ctx.requests.call_link(sid)["request"] == request_id
@@ -196,14 +178,14 @@ def test_the_job_functions_are_registered():
 
 
 def test_callback_urls_need_a_signature(client, ctx):
-    assert client.post("/voice/callback?r=R00001", data={"CallSid": CALLBACK_SID}).status_code == 403
-    assert client.post("/voice/callback/status?r=R00001", data={"CallStatus": "no-answer"}).status_code == 403
+    assert client.post("/voice/callback?request=R00001", data={"CallSid": CALLBACK_SID}).status_code == 403
+    assert client.post("/voice/callback/status?request=R00001", data={"CallStatus": "no-answer"}).status_code == 403
 
 
 def test_answer_for_an_unknown_request_hangs_up(client, settings):
-    root = voice(client, settings, "/voice/callback?r=R424242", CallSid=CALLBACK_SID)
+    root = voice(client, settings, "/voice/callback?request=R424242", CallSid=CALLBACK_SID)
     assert root.find("Hangup") is not None
-    root = voice(client, settings, "/voice/callback/status?r=R424242", CallSid=CALLBACK_SID, CallStatus="busy")
+    root = voice(client, settings, "/voice/callback/status?request=R424242", CallSid=CALLBACK_SID, CallStatus="busy")
     assert list(root) == []
 
 

@@ -13,7 +13,7 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=2
 
 
 @given(url=st.sampled_from(["https://dispatch.example/voice/incoming",
-                            "http://127.0.0.1:8000/voice/incoming/language?t=1&u=&p=7"]),
+                            "http://127.0.0.1:8000/voice/incoming/language?tries=1&urgent=&precinct=7"]),
        params=st.dictionaries(_text, _text, max_size=10))
 def test_the_quick_signer_gives_the_sdk_signature(url, params):
     assert Signer(TOKEN).sign(url, params) == RequestValidator(TOKEN).compute_signature(url, params)
@@ -45,9 +45,9 @@ def test_status_callbacks_get_their_own_base_url_and_callers_webhooks_the_public
     from dispatch.urls import Urls
 
     urls = Urls("https://dispatch.example/", "https://status.example")
-    assert urls(paths.VENDOR_STATUS, r="R00001") == "https://status.example/voice/vendor/status?r=R00001"
+    assert urls(paths.VENDOR_STATUS, request="R00001") == "https://status.example/voice/vendor/status?request=R00001"
     assert urls(paths.OFFER_STATUS) == "https://status.example/voice/offer/status"
-    assert urls(paths.HOLD, r="R1") == "https://dispatch.example/voice/hold?r=R1"
+    assert urls(paths.HOLD, request="R1") == "https://dispatch.example/voice/hold?request=R1"
     assert urls(paths.OFFER) == "https://dispatch.example/voice/offer"
     assert Urls("https://dispatch.example").base_for(paths.CALL_STATUS) == "https://dispatch.example"
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import redis
 
-from dispatch.phone import mask
 from dispatch import keys
+from dispatch.phone import mask
 from dispatch.pseudonyms import Pseudonyms, kept_number
 from dispatch.queue_view import queue_row
 from dispatch.roster import Caller

@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.request_validator import RequestValidator
 
-from dispatch.context import Context
 from adapters.redis_connection import connect
+from dispatch.context import Context
 from tests.support.redis_server import free_port
 from tests.support.signing import signed_post
 
@@ -62,7 +62,8 @@ def test_signature_checked_against_public_url_behind_a_tls_proxy(rewire):
     assert client.post("/voice/incoming", data=tampered, headers={"X-Twilio-Signature": sig}).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/voice/incoming", "/voice/status", "/voice/offer/status?r=R1&o=x&l=y",
+@pytest.mark.parametrize("path", ["/voice/incoming", "/voice/status",
+                                  "/voice/offer/status?request=R1&offer=x&liaison=y",
                                   "/sms/incoming", "/voice/fallback"])
 def test_missing_signature_is_403_on_every_twilio_webhook(client, ctx, path):
     response = client.post(path, data={"From": "+17185550101", "CallSid": OFFICER, "CallStatus": "completed"})
@@ -92,7 +93,7 @@ def test_redis_down_incoming_call_still_gets_the_menu_and_its_language_reaches_t
 
 def test_redis_down_mid_ivr_keeps_the_chosen_language(dead_redis_app, ctx):
     client = dead_redis_app.test_client()
-    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
+    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?language=spa&tries=0&again=0",
                            {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "Digits": "1"})
     number = parse(response).find("Dial/Number")
     vendor = ctx.roster.vendor
@@ -124,14 +125,14 @@ def test_an_exception_in_a_handler_gives_direct_vendor_twiml_and_is_logged(app, 
         raise RuntimeError("injected")
 
     app.extensions["wiring"].intake.open_request = boom
-    response = signed_post(app.test_client(), ctx.settings, "/voice/incoming/language?t=0",
+    response = signed_post(app.test_client(), ctx.settings, "/voice/incoming/language?tries=0",
                            {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "Digits": "0"})
     assert_direct_vendor(parse(response), ctx)
     assert any("RuntimeError" in rec.getMessage() for rec in caplog.records)
 
 
 def _ask_for_spanish(client, ctx, number: str, sid: str):
-    return parse(signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
+    return parse(signed_post(client, ctx.settings, "/voice/incoming/confirm?language=spa&tries=0&again=0",
                              {"From": number, "CallSid": sid, "Digits": "1"}))
 
 

@@ -130,10 +130,11 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         voice_interpreters,
         voice_ivr,
         voice_rejoin,
+        voice_room,
     )
 
-    for module in (health, voice_ivr, voice_interpreters, voice_rejoin, fallback, codes, sms, voice_callback,
-                   dashboard, metrics):
+    for module in (health, voice_ivr, voice_room, voice_interpreters, voice_rejoin, fallback, codes, sms,
+                   voice_callback, dashboard, metrics):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)

@@ -21,9 +21,22 @@ def settings() -> Settings:
     return wiring().settings
 
 
+# The names the query parameters had before they were spelled out. A call in flight during a
+# deploy still posts to URLs handed out before it (a hold loop, a menu, a status callback), and
+# Twilio signed them as they are: they are read under their new names.
+LEGACY_NAMES = {
+    "request": "r", "offer": "o", "liaison": "l", "dial": "v", "drop": "k", "recall": "k", "why": "m",
+    "main_menu": "m", "tries": "t", "urgent": "u", "precinct": "p", "again": "c", "prompts": "n",
+    "language": "lang", "choices": "opts",
+}
+
+
 def arg(name: str, default: str = "") -> str:
     """A query parameter we put in our own callback URL (covered by the signature)."""
-    return request.args.get(name, default)
+    value = request.args.get(name)
+    if value is None and name in LEGACY_NAMES:
+        value = request.args.get(LEGACY_NAMES[name])
+    return default if value is None else value
 
 
 def form(name: str, default: str = "") -> str:
@@ -33,6 +46,6 @@ def form(name: str, default: str = "") -> str:
 
 def int_arg(name: str, default: int = 0) -> int:
     try:
-        return int(request.args.get(name, default))
+        return int(arg(name, str(default)))
     except ValueError:
         return default

@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
 from dispatch.offers import OfferReply
 from dispatch.records import RequestRecord
 from webhooks.deps import arg, ctx, form, settings, wiring
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import goodbye, interpreter_conference, say, twiml
+from webhooks.twiml import ask, goodbye, hang_up, interpreter_conference, say, twiml
 
 bp = Blueprint("voice_interpreters", __name__)
 log = logging.getLogger("webhooks.interpreters")
@@ -28,22 +28,18 @@ def _whisper(response: VoiceResponse, rec: RequestRecord, offer_id: str, liaison
     c = ctx()
     precinct = c.roster.precinct(rec.precinct)
     where = precinct.name if precinct else f"precinct {rec.precinct}"
-    gather = Gather(action=c.urls(paths.OFFER_ANSWER, r=rec.id, o=offer_id, l=liaison_id), method="POST",
-                    num_digits=1, timeout=settings().whisper_timeout)
     urgent = "Urgent. " if rec.urgent else ""
-    text = f"{lead}{urgent}Interpretation request, {rec.language_name}, {where}. Press 1 to accept, or 2 to decline."
-    say(gather, text)
-    response.append(gather)
-    say(response, "No key was pressed. Goodbye.")
-    response.hangup()
-    return response
+    ask(response, c.urls(paths.OFFER_ANSWER, request=rec.id, offer=offer_id, liaison=liaison_id),
+        f"{lead}{urgent}Interpretation request, {rec.language_name}, {where}. Press 1 to accept, or 2 to decline.",
+        settings().whisper_timeout, num_digits=1)
+    return hang_up(response, "No key was pressed. Goodbye.")
 
 
 @bp.post(paths.OFFER)
 @twilio_only
 def offer():
     """A liaison's phone was answered: whisper the request, wait for a key."""
-    request_id, offer_id, liaison_id = arg("r"), arg("o"), arg("l")
+    request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
     rec = wiring().offers.offer_is_current(request_id, offer_id)
     if rec is None:
         return goodbye(GONE)
@@ -53,7 +49,7 @@ def offer():
 @bp.post(paths.OFFER_ANSWER)
 @twilio_only
 def offer_answer():
-    request_id, offer_id, liaison_id = arg("r"), arg("o"), arg("l")
+    request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
     answer = wiring().offers.offer_reply(request_id, offer_id, liaison_id, form("Digits"), form("CallSid"))
     response = VoiceResponse()
     if answer.reply == OfferReply.ACCEPTED and answer.record is not None:
@@ -69,7 +65,8 @@ def offer_answer():
 @bp.post(paths.OFFER_STATUS)
 @twilio_only
 def offer_status():
-    wiring().offers.offer_call_ended(arg("r"), arg("o"), arg("l"), form("CallSid"), form("CallStatus"))
+    wiring().offers.offer_call_ended(arg("request"), arg("offer"), arg("liaison"), form("CallSid"),
+                                     form("CallStatus"))
     return twiml(VoiceResponse())
 
 
@@ -78,7 +75,7 @@ def offer_status():
 def vendor():
     """The vendor answered (its DTMF already sent): into the officer's room."""
     response = VoiceResponse()
-    rec = wiring().vendor.vendor_answered(arg("r"), arg("v"), form("CallSid"))
+    rec = wiring().vendor.vendor_answered(arg("request"), arg("dial"), form("CallSid"))
     if rec is not None:
         return twiml(interpreter_conference(response, rec, ctx().urls))
     response.hangup()
@@ -88,5 +85,5 @@ def vendor():
 @bp.post(paths.VENDOR_STATUS)
 @twilio_only
 def vendor_status():
-    wiring().vendor.vendor_call_ended(arg("r"), arg("v"), form("CallSid"), form("CallStatus"))
+    wiring().vendor.vendor_call_ended(arg("request"), arg("dial"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())

@@ -43,8 +43,8 @@ class CallBacks:
         to = rec.callback_number or rec.caller
         try:
             sid = self.ctx.telephony.place_call(CallRequest(
-                to=to, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.CALLBACK, r=request_id),
-                status_callback=self.ctx.urls(paths.CALLBACK_STATUS, r=request_id),
+                to=to, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.CALLBACK, request=request_id),
+                status_callback=self.ctx.urls(paths.CALLBACK_STATUS, request=request_id),
                 timeout=self.ctx.settings.callback_ring_timeout,
             ))
         except TelephonyError as exc:

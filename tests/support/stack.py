@@ -20,9 +20,9 @@ from typing import Callable
 import redis
 from werkzeug.serving import make_server
 
-from dispatch.roster import Roster
 from config.settings import Settings
 from dispatch import keys
+from dispatch.roster import Roster
 from launcher.stack import Ports, settings_env
 from launcher.stack import Stack as Launched
 
@@ -102,9 +102,9 @@ class Stack:
 
 def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> Stack:
     """Start web, workers and simulator wired to each other on free loopback ports."""
+    from bootstrap import bootstrap
     from simulator import Simulator, SimulatorConfig
     from simulator.client import SimulatorClient
-    from bootstrap import bootstrap
     from webhooks import create_app
 
     ports = Ports.free()

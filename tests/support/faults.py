@@ -1,4 +1,4 @@
-"""Helpers shared by the tests/test_fault_*.py fault matrix (no tests here).
+"""Helpers for the end-to-end fault matrix (tests/test_fault_*.py) and other end-to-end tests.
 
 - `private_stack`: a whole stack (web, RQ workers, simulator) on its own Redis, for
   tests that kill processes, restart Redis or need another roster, so the session
@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from dispatch.requests import RequestStore
-from tests.conftest import e2e_settings
 from tests.support.redis_server import RedisServer, start_redis
+from tests.support.settings import e2e_settings
 from tests.support.stack import Stack, start_stack
 
 
