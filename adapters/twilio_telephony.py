@@ -41,8 +41,8 @@ def _masked(message: object) -> str:
 class _HttpClient(TwilioHttpClient):
     """The SDK's client, reading the environment's proxy and CA settings once per origin.
 
-    requests looks them up again for every request (all of os.environ, twice), which was
-    ~0.5 ms of a routing worker's CPU per call placed. They are read at the first request to
+    requests looks them up again for every request (all of os.environ, twice), a noticeable
+    share of a routing worker's CPU per call placed. They are read at the first request to
     each origin, so HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE still apply (set before start).
     With `base_url`, every SDK request goes there instead of *.twilio.com.
     """

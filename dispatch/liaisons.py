@@ -173,9 +173,8 @@ class LiaisonBoard:
         return self.statuses([liaison_id])[0]
 
     def statuses(self, liaison_ids: Sequence[str]) -> list[LiaisonStatus]:
-        # One HGETALL per liaison and one read of the whole (roster-sized) available set:
-        # a ZSCORE per liaison doubled the replies to parse, and routing reads this for
-        # every request.
+        # One HGETALL per liaison and one read of the whole (roster-sized) available set, not a
+        # ZSCORE per liaison: routing reads this for every request.
         pipe = self.r.pipeline(transaction=False)
         for lid in liaison_ids:
             pipe.hgetall(keys.liaison(lid))

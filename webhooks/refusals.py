@@ -15,8 +15,8 @@ class RefusalLog:
     counted, and the count is logged once when the interval ends.
 
     A stranger's garbage is not our error: each line is short, at INFO or WARNING, with no
-    traceback. Without a bound, thousands of refused requests a second wrote tens of
-    thousands of lines and slowed the real webhooks.
+    traceback; and a stranger can send thousands a second, whose lines, unbounded, would
+    slow the real webhooks.
     """
 
     def __init__(self, logger: logging.Logger, lines: int = 10, interval: float = 60.0,

@@ -63,7 +63,7 @@ def signature_ok() -> bool:
     params = request.form.to_dict(flat=True)
     urls = public_urls()
     # Fast path: one HMAC over exactly the URL Twilio was given. `validate` always computes
-    # two (the URL with and without its port) plus URL parsing, ~175 µs a webhook; it still
+    # two (the URL with and without its port) plus URL parsing; it still
     # decides every request this one HMAC does not accept.
     expected = current_app.extensions["twilio_signer"].sign(urls[0], params)
     if hmac.compare_digest(expected.encode(), signature.encode()):

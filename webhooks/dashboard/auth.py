@@ -52,7 +52,7 @@ from dispatch.audit import printable
 from dispatch.roster import User
 from dispatch.sessions import Sessions
 from dispatch.signin_lock import Locked
-from webhooks.dashboard import bp
+from webhooks.dashboard.blueprint import bp
 from webhooks.deps import ctx, settings, wiring
 
 log = logging.getLogger("webhooks.dashboard.auth")

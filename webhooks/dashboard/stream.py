@@ -36,8 +36,9 @@ from flask import Response, current_app, g, jsonify, request
 
 from adapters.redis_connection import connect
 from dispatch import events
-from webhooks.dashboard import bp, broadcast
+from webhooks.dashboard import broadcast
 from webhooks.dashboard.auth import reader, still_signed_in
+from webhooks.dashboard.blueprint import bp
 from webhooks.deps import ctx, settings, wiring
 
 HEARTBEAT_SECONDS = 10.0
@@ -90,9 +91,9 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, alive: Call
     """The response body: events after `after` until `lifetime` passes or `alive()` (the
     session, the API token; None: not checked) turns false.
 
-    Everything new since this stream's last id goes out as one chunk: in a surge the
-    per-message writes (a syscall and a GIL hand-off each, for every open stream) made
-    the streams fall behind. With `sock` (direct_socket), while the stream is caught up
+    Everything new since this stream's last id goes out as one chunk, not one write per
+    message (a syscall and a GIL hand-off each, for every open stream, in a surge). With
+    `sock` (direct_socket), while the stream is caught up
     the broadcaster writes its chunks itself and this thread only sleeps until its next
     heartbeat or session check, or until the broadcaster hands it back. The caller has
     attached the stream to `hub`.

@@ -25,8 +25,9 @@ from flask import (
 )
 
 from dispatch import events
-from webhooks.dashboard import bp, snapshot
+from webhooks.dashboard import snapshot
 from webhooks.dashboard.auth import SERGEANT, page, post
+from webhooks.dashboard.blueprint import bp
 from webhooks.deps import ctx, settings, wiring
 
 log = logging.getLogger("webhooks.dashboard")
