@@ -9,6 +9,7 @@ bound) when the script ends, fails, is interrupted or runs past its time limit.
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -120,10 +121,13 @@ class Stack(LauncherStack):
 
     # -- helpers
     def wiring(self) -> Wiring:
-        """The service's own wiring (bootstrap), in this process: to open requests as a webhook does."""
+        """The service's own wiring (bootstrap), in this process: to open requests as a webhook does.
+        Its INFO lines (one per request opened) are left out: they would bury the tables."""
         from bootstrap import bootstrap
 
-        return bootstrap(self.settings)
+        wired = bootstrap(self.settings)
+        logging.getLogger("dispatch").setLevel(logging.WARNING)
+        return wired
 
     def reset(self, answer: bool = True) -> None:
         """Forget requests, liaison state, queues and simulated calls (as the e2e tests do)."""
