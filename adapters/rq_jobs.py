@@ -1,4 +1,4 @@
-"""The Jobs port on RQ: task names map to the job functions in workers/
+"""The Jobs port on RQ: task names map to the job functions in workers/.
 
 "route" is special: requests to route go into the route inbox (adapters/route_inbox.py)
 and a few drainer jobs route them in batches, concurrently; every other task is one RQ

@@ -1,10 +1,10 @@
 """Jobs that move requests: offer to a liaison or dial the vendor.
 
-A drainer takes batches from the route inbox and routes them on a thread pool: routing
-is mostly waiting (Redis round trips, the phone network's answer to a call create, which
-takes 100-300 ms at Twilio), so a few routes at once drain a surge that one-at-a-time
-routing could not. Routing is safe to run concurrently: liaison claims and every state
-change are atomic, guarded scripts.
+A drainer takes batches from the route inbox (adapters/route_inbox.py, which says why it is
+not one RQ job per request) and routes them on a thread pool: routing is mostly waiting
+(Redis round trips, the phone network's answer to a call create), so a few routes at once
+drain a surge that one-at-a-time routing could not. Routing is safe to run concurrently:
+liaison claims and every state change are atomic, guarded scripts.
 """
 from __future__ import annotations
 
