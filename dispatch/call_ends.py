@@ -8,12 +8,13 @@ submitted as a job here.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dispatch import clock
 from dispatch import urls as paths
-from dispatch.context import Context
-from dispatch.legs import hang_up
-from dispatch.liaisons import ON_CALL, RINGING
+from dispatch.context import Service
+from dispatch.legs import free_interpreter, hang_up
+from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
 from dispatch.states import State
@@ -25,19 +26,15 @@ def _secs(since: float | None) -> str:
     return f"{clock.now() - since:.1f}" if since else "?"
 
 
-class CallEnds:
-    def __init__(self, ctx: Context, rejoin: Rejoin) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.rejoin = rejoin
+@dataclass(eq=False)
+class CallEnds(Service):
+    rejoin: Rejoin
 
     def interpreter_left(self, rec: RequestRecord, call_sid: str) -> RequestRecord | None:
         """The interpreter hung up: the request is complete; the officer may ask for another
         (or, if the officer's leg had dropped, nobody is left to tell). The record (completed),
         or None when it had already ended."""
-        if rec.handler_kind == "liaison":
-            self.ctx.liaisons.release(rec.handler_id, rec.id, wrapup=self.ctx.settings.wrapup_seconds,
-                                      only_if=(ON_CALL,))
+        free_interpreter(self.ctx, rec)
         out = self.store.apply(rec.id, "complete", data={"ended_by": "interpreter"}, deadline=None)
         if out.record is None:
             return None

@@ -39,3 +39,15 @@ class Context:
     pins: PinGuard
     audit: AuditLog
     deliveries: Deliveries
+
+
+@dataclass(eq=False)
+class Service:
+    """A domain service: the context every service shares, and the request store most of them
+    work on. A service's other fields are the services it calls (bootstrap.py wires them)."""
+
+    ctx: Context
+
+    @property
+    def store(self) -> RequestStore:
+        return self.ctx.requests

@@ -7,9 +7,10 @@ that record without reading it again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dispatch import clock
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.languages import Language
 from dispatch.phone import mask
 from dispatch.pseudonyms import kept_number
@@ -22,10 +23,8 @@ log = logging.getLogger("dispatch.intake")
 SAME_DELIVERY_WAIT = 2.0  # seconds a redelivered confirmation waits for the first one's request
 
 
-class Intake:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
+@dataclass(eq=False)
+class Intake(Service):
 
     def open_request(
         self,

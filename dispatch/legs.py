@@ -7,6 +7,7 @@ import secrets
 
 from dispatch import events
 from dispatch.context import Context
+from dispatch.liaisons import ON_CALL
 from dispatch.records import RequestRecord
 from dispatch.states import State
 from dispatch.telephony import TelephonyError
@@ -42,3 +43,10 @@ def already_connected(ctx: Context, request_id: str, call_sid: str) -> RequestRe
     if call_sid and rec is not None and rec.state == State.CONNECTED and rec.handler_call == call_sid:
         return rec
     return None
+
+
+def free_interpreter(ctx: Context, rec: RequestRecord) -> None:
+    """The call is over for the interpreter: a liaison goes back to the pool after their wrap-up
+    (only from "on a call" for this request, so a late report never frees them from another)."""
+    if rec.handler_kind == "liaison":
+        ctx.liaisons.release(rec.handler_id, rec.id, wrapup=ctx.settings.wrapup_seconds, only_if=(ON_CALL,))

@@ -19,7 +19,7 @@ from enum import StrEnum
 from dispatch import clock
 from dispatch import urls as paths
 from dispatch.call_ends import CallEnds
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.legs import already_connected, dial_error, new_token
 from dispatch.liaisons import RINGING
 from dispatch.records import OFFER_CLEARED, RequestRecord
@@ -51,13 +51,10 @@ def window_end(s: DispatchSettings, rec: RequestRecord) -> float:
     return rec.waiting_since + s.liaison_window
 
 
-class Offers:
-    def __init__(self, ctx: Context, vendor: VendorBridge, call_ends: CallEnds) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.board = ctx.liaisons
-        self.vendor = vendor
-        self.call_ends = call_ends
+@dataclass(eq=False)
+class Offers(Service):
+    vendor: VendorBridge
+    call_ends: CallEnds
 
     def route(self, request_id: str) -> RequestRecord | None:
         """Offer a queued request to the next liaison, or send it to the vendor; the record as
@@ -74,9 +71,9 @@ class Offers:
         if now >= window_end(settings, rec):
             return self.vendor.to_vendor(rec, "liaison window closed")
         # Who is free first: in a surge nobody is, and then that one read is all it takes.
-        free = self.board.available_now()
+        free = self.ctx.liaisons.available_now()
         candidates = self.candidates(rec.language, exclude=self.store.tried(request_id), among=free) if free else []
-        liaison_id = self.board.claim([c.id for c in candidates], request_id)
+        liaison_id = self.ctx.liaisons.claim([c.id for c in candidates], request_id)
         liaison = self.ctx.roster.liaison(liaison_id) if liaison_id else None
         if liaison is None:
             return self.vendor.to_vendor(rec, "no liaison available")
@@ -86,7 +83,7 @@ class Offers:
             "offer_id": offer_id, "offer_liaison": liaison.id, "offer_at": now, "offer_call": None,
         }, data={"liaison": liaison.id, "name": liaison.name}, deadline=deadline)
         if not out.applied:
-            self.board.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
+            self.ctx.liaisons.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
             return None
         self.store.mark_tried(request_id, liaison.id)
         self._ring(rec, offer_id, liaison)
@@ -118,7 +115,7 @@ class Offers:
         (and, if `among` is given, only those in it)."""
         roster = [liaison for liaison in self.ctx.roster.liaisons
                   if (among is None or liaison.id in among) and not (exclude and liaison.id in exclude)]
-        statuses = {s.id: s for s in self.board.statuses([liaison.id for liaison in roster])} if roster else {}
+        statuses = {s.id: s for s in self.ctx.liaisons.statuses([liaison.id for liaison in roster])} if roster else {}
         now = clock.utc_datetime()
         out = []
         for liaison in roster:
@@ -148,7 +145,7 @@ class Offers:
                 "handler_call": call_sid, "connected_at": clock.now(), **OFFER_CLEARED,
             }, data={"liaison": liaison_id}, deadline=None)
             if out.applied:
-                self.board.mark_on_call(liaison_id, request_id)
+                self.ctx.liaisons.mark_on_call(liaison_id, request_id)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
                 return OfferAnswer(OfferReply.ACCEPTED, out.record)
             again = already_connected(self.ctx, request_id, call_sid)
@@ -177,9 +174,9 @@ class Offers:
         if not out.applied:
             return None
         if phone_live:
-            self.board.hold(liaison_id, request_id)
+            self.ctx.liaisons.hold(liaison_id, request_id)
         else:
-            self.board.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
+            self.ctx.liaisons.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
         log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
         self.ctx.jobs.submit("route", request_id)
         return out.record
@@ -201,7 +198,7 @@ class Offers:
         # released, unless a newer offer of the same request rings them (sergeant's "offer again").
         rec = self.store.get(request_id)
         if not (rec and rec.state == State.OFFERING and rec.offer_liaison == liaison_id and rec.offer_id != offer_id):
-            self.board.release(liaison_id, request_id, only_if=(RINGING,))
+            self.ctx.liaisons.release(liaison_id, request_id, only_if=(RINGING,))
 
     def _learn_offer_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
         """A progress callback of the current offer's call: remember its sid if the worker

@@ -24,13 +24,14 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dispatch import clock
 from dispatch import urls as paths
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.leases import Leases
-from dispatch.liaisons import ON_CALL, RINGING
+from dispatch.legs import free_interpreter
+from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
 from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
@@ -62,16 +63,15 @@ def _live(call: CallInfo | None) -> bool:
     return call is not None and call.status in LIVE  # anything else, or a sid unknown to it, has ended
 
 
-class Reconciler:
-    def __init__(self, ctx: Context, rejoin: Rejoin, leases: Leases, budget: float = BUDGET) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.board = ctx.liaisons
-        self.telephony = ctx.telephony
-        self.rejoin = rejoin
-        self.leases = leases
-        self.budget = budget
-        self.checks: dict[State, Check] = {
+@dataclass(eq=False)
+class Reconciler(Service):
+    rejoin: Rejoin
+    leases: Leases
+    budget: float = BUDGET
+    checks: dict[State, Check] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checks = {
             State.CONNECTED: Check(lambda r: r.connected_at, lambda s: s.reconcile_seconds, self._connected),
             State.OFFERING: Check(lambda r: r.waiting_since, offer_bound, self._officer_gone),
             State.VENDOR_DIALING: Check(lambda r: r.waiting_since, vendor_bound, self._officer_gone),
@@ -116,13 +116,13 @@ class Reconciler:
         handler_call = rec.handler_call
         if not handler_call:
             return False  # nothing to ask the network about
-        interpreter = self.telephony.fetch_call(handler_call)
+        interpreter = self.ctx.telephony.fetch_call(handler_call)
         if _live(interpreter):
             return self._officer_dropped_unheard(rec)
-        room = self.telephony.conference_participants(rec.conference)
+        room = self.ctx.telephony.conference_participants(rec.conference)
         if room is not None and handler_call in room:
             return False  # the network's two answers disagree: ask again next run
-        officer = self.telephony.fetch_call(rec.officer_call) if rec.officer_call else None
+        officer = self.ctx.telephony.fetch_call(rec.officer_call) if rec.officer_call else None
         officer_waiting = _live(officer) and room is not None and rec.officer_call in room
         out = self.store.apply(rec.id, "reconcile_complete", guard=("handler_call", handler_call),
                                fields={"outcome": ENDED},
@@ -130,8 +130,7 @@ class Reconciler:
                                      "officer_call": _status(officer)}, deadline=None)
         if not out.applied:
             return False
-        if rec.handler_kind == "liaison":
-            self.board.release(rec.handler_id, rec.id, wrapup=self.ctx.settings.wrapup_seconds, only_if=(ON_CALL,))
+        free_interpreter(self.ctx, rec)
         log.warning("request %s: ended (reconciled): its final callbacks never came; interpreter call %s, "
                     "officer call %s", rec.id, _status(interpreter), _status(officer))
         if officer_waiting:
@@ -145,10 +144,10 @@ class Reconciler:
         the request is not closed here."""
         if not rec.officer_call:
             return False
-        officer = self.telephony.fetch_call(rec.officer_call)
+        officer = self.ctx.telephony.fetch_call(rec.officer_call)
         if _live(officer):
             return False
-        room = self.telephony.conference_participants(rec.conference)
+        room = self.ctx.telephony.conference_participants(rec.conference)
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
         if self.rejoin.officer_dropped(rec, rec.officer_call):
@@ -162,7 +161,7 @@ class Reconciler:
         nobody."""
         if not rec.officer_call:
             return False
-        officer = self.telephony.fetch_call(rec.officer_call)
+        officer = self.ctx.telephony.fetch_call(rec.officer_call)
         if _live(officer):
             return False
         out = self.store.apply(rec.id, "reconcile_abandon", guard=("officer_call", rec.officer_call),
@@ -175,7 +174,7 @@ class Reconciler:
             if sid:
                 self.ctx.jobs.submit("hang_up", done.id, sid)
         if done.offer_liaison:
-            self.board.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
+            self.ctx.liaisons.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
         log.warning("request %s: caller hung up (reconciled) while %s: its call's final callback never came",
                     rec.id, rec.state.value)
         return True

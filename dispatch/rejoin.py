@@ -23,9 +23,8 @@ from enum import StrEnum
 
 from dispatch import clock
 from dispatch import urls as paths
-from dispatch.context import Context
-from dispatch.legs import hang_up, new_token
-from dispatch.liaisons import ON_CALL
+from dispatch.context import Service
+from dispatch.legs import free_interpreter, hang_up, new_token
 from dispatch.phone import mask
 from dispatch.records import RequestRecord
 from dispatch.rejoin_numbers import RejoinNumbers
@@ -54,14 +53,11 @@ class Next:
     record: RequestRecord | None = None
 
 
-class Rejoin:
+@dataclass(eq=False)
+class Rejoin(Service):
     """The rejoining services; the call-end services, the rejoin webhooks and jobs call these."""
 
-    def __init__(self, ctx: Context, numbers: RejoinNumbers) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.store = ctx.requests
-        self.numbers = numbers
+    numbers: RejoinNumbers
 
     # ---------------------------------------------------------------- the drop
     def officer_dropped(self, rec: RequestRecord, call_sid: str) -> RequestRecord | None:
@@ -70,15 +66,15 @@ class Rejoin:
         (rejoining), or None when that leg was not the request's officer any more."""
         token = new_token()
         now = clock.now()
-        until = now + self.settings.reconnect_grace
+        until = now + self.ctx.settings.reconnect_grace
         out = self.store.apply(rec.id, "officer_dropped", guard=("officer_call", call_sid), fields={
             "rejoin_token": token, "rejoin_until": until, "dropped_call": call_sid, "dropped_at": now,
             "drops": rec.drops + 1, "recall": "", "recall_call": None,
             "interpreter_at": "room",
-        }, data={"interpreter": rec.handler_kind, "grace": self.settings.reconnect_grace}, deadline=until)
+        }, data={"interpreter": rec.handler_kind, "grace": self.ctx.settings.reconnect_grace}, deadline=until)
         if out.applied:
             log.info("request %s: the officer's leg ended; %s interpreter waits up to %gs", rec.id,
-                     rec.handler_kind or "the", self.settings.reconnect_grace)
+                     rec.handler_kind or "the", self.ctx.settings.reconnect_grace)
             self.ctx.jobs.submit("rejoin_dropped", rec.id, token)
         return out.record
 
@@ -187,7 +183,7 @@ class Rejoin:
             sid = self.ctx.telephony.place_call(CallRequest(
                 to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **where),
                 status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **where),
-                timeout=self.settings.callback_ring_timeout, status_events=("completed",),
+                timeout=self.ctx.settings.callback_ring_timeout, status_events=("completed",),
             ))
         except TelephonyError as exc:
             log.warning("request %s: could not call the officer back at %s: %s", request_id, mask(number), exc)
@@ -274,13 +270,12 @@ class Rejoin:
             return
         out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.rejoin_token),
                                fields={"outcome": "officer did not rejoin"},
-                               data={"after": self.settings.reconnect_grace}, deadline=None)
+                               data={"after": self.ctx.settings.reconnect_grace}, deadline=None)
         if not out.applied:
             return
         log.info("request %s: the officer did not rejoin within %gs; interpreter released", rec.id,
-                 self.settings.reconnect_grace)
-        if rec.handler_kind == "liaison":
-            self.ctx.liaisons.release(rec.handler_id, rec.id, wrapup=self.settings.wrapup_seconds, only_if=(ON_CALL,))
+                 self.ctx.settings.reconnect_grace)
+        free_interpreter(self.ctx, rec)
         for sid in (rec.handler_call, rec.recall_call):
             if sid:
                 hang_up(self.ctx, rec.id, sid)

@@ -7,10 +7,11 @@ are exact matches on E.164 strings, which is what Twilio sends.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from dispatch.duty import DutySchedule
 
@@ -100,9 +101,25 @@ class Caller:
     unit: str = ""            # the supervisor's id; "" for a precinct line or a PIN caller
 
 
+class Lookup(Generic[T]):
+    """Items by one of their keys: `roster.liaison("l-chen")` is that liaison, or None. The first
+    item with a key wins (the roster file's reader has refused duplicates)."""
+
+    def __init__(self, items: Iterable[T], key: Callable[[T], str]) -> None:
+        self._items: dict[str, T] = {}
+        for item in items:
+            self._items.setdefault(key(item), item)
+
+    def __call__(self, key: str) -> T | None:
+        return self._items.get(key)
+
+
 @dataclass(frozen=True)
 class Roster:
-    """Everything the roster file says, validated, with lookups by id and by E.164 number."""
+    """Everything the roster file says, validated, with lookups by id and by E.164 number:
+    `caller(e164)` (a precinct's line or a supervisor's cell; None for any other phone),
+    `precinct(id)`, `liaison(id)`, `liaison_by_phone(e164)`, `supervisor_by_cell(e164)`,
+    `user(username)`."""
 
     path: str
     timezone: str
@@ -112,66 +129,31 @@ class Roster:
     liaisons: tuple[Liaison, ...]
     vendor: Vendor
     users: tuple[User, ...]
-    _callers: dict[str, Caller] = field(init=False, repr=False, compare=False, hash=False)
-    _precincts: dict[str, Precinct] = field(init=False, repr=False, compare=False, hash=False)
-    _liaisons: dict[str, Liaison] = field(init=False, repr=False, compare=False, hash=False)
-    _liaison_phones: dict[str, Liaison] = field(init=False, repr=False, compare=False, hash=False)
-    _supervisor_cells: dict[str, Supervisor] = field(init=False, repr=False, compare=False, hash=False)
-    _users: dict[str, User] = field(init=False, repr=False, compare=False, hash=False)
+    caller: Lookup[Caller] = field(init=False, repr=False, compare=False, hash=False)
+    precinct: Lookup[Precinct] = field(init=False, repr=False, compare=False, hash=False)
+    liaison: Lookup[Liaison] = field(init=False, repr=False, compare=False, hash=False)
+    liaison_by_phone: Lookup[Liaison] = field(init=False, repr=False, compare=False, hash=False)
+    supervisor_by_cell: Lookup[Supervisor] = field(init=False, repr=False, compare=False, hash=False)
+    user: Lookup[User] = field(init=False, repr=False, compare=False, hash=False)
     _numbers: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        callers: dict[str, Caller] = {}
-        for precinct in self.precincts:
-            for line in precinct.lines:
-                callers.setdefault(line, Caller(line, "precinct", precinct.id))
-        for supervisor in self.supervisors:
-            callers.setdefault(supervisor.cell, Caller(supervisor.cell, "supervisor", supervisor.precinct,
-                                                       supervisor.id))
-        indexes = {
-            "_callers": callers,
-            "_precincts": _first_by(self.precincts, lambda p: p.id),
-            "_liaisons": _first_by(self.liaisons, lambda liaison: liaison.id),
-            "_liaison_phones": _first_by(self.liaisons, lambda liaison: liaison.phone),
-            "_supervisor_cells": _first_by(self.supervisors, lambda s: s.cell),
-            "_users": _first_by(self.users, lambda u: u.username),
-        }
-        for name, index in indexes.items():
-            object.__setattr__(self, name, index)
+        callers = [Caller(line, "precinct", p.id) for p in self.precincts for line in p.lines]
+        callers += [Caller(s.cell, "supervisor", s.precinct, s.id) for s in self.supervisors]
+        derive = functools.partial(object.__setattr__, self)  # the dataclass is frozen
+        derive("caller", Lookup(callers, lambda c: c.number))
+        derive("precinct", Lookup(self.precincts, lambda p: p.id))
+        derive("liaison", Lookup(self.liaisons, lambda liaison: liaison.id))
+        derive("liaison_by_phone", Lookup(self.liaisons, lambda liaison: liaison.phone))
+        derive("supervisor_by_cell", Lookup(self.supervisors, lambda s: s.cell))
+        derive("user", Lookup(self.users, lambda u: u.username))
         numbers = {self.service_number, self.vendor.number, self.vendor.alternate or ""}
         numbers.update(line for p in self.precincts for line in p.lines)
         numbers.update(s.cell for s in self.supervisors)
         numbers.update(liaison.phone for liaison in self.liaisons)
-        object.__setattr__(self, "_numbers", frozenset(numbers - {""}))
+        derive("_numbers", frozenset(numbers - {""}))
 
     def knows(self, e164: str) -> bool:
         """Whether `e164` is one of the roster's own numbers (a line, a cell, a liaison's or the
         vendor's phone, the service number): only those may be stored in full."""
         return e164 in self._numbers
-
-    def caller(self, e164: str) -> Caller | None:
-        """The precinct line or supervisor cell `e164` belongs to; None for any other phone."""
-        return self._callers.get(e164)
-
-    def precinct(self, id: str) -> Precinct | None:
-        return self._precincts.get(id)
-
-    def liaison(self, id: str) -> Liaison | None:
-        return self._liaisons.get(id)
-
-    def liaison_by_phone(self, e164: str) -> Liaison | None:
-        return self._liaison_phones.get(e164)
-
-    def supervisor_by_cell(self, e164: str) -> Supervisor | None:
-        return self._supervisor_cells.get(e164)
-
-    def user(self, username: str) -> User | None:
-        return self._users.get(username)
-
-
-def _first_by(items: tuple[T, ...], key: Callable[[T], str]) -> dict[str, T]:
-    """An index where the first item wins (the roster file's reader has refused duplicates)."""
-    index: dict[str, T] = {}
-    for item in items:
-        index.setdefault(key(item), item)
-    return index

@@ -6,19 +6,19 @@ applies to (refused: the dashboard says so and the audit log records it).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dispatch.call_ends import CallEnds
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.records import RequestRecord
 from dispatch.states import State
 from dispatch.vendor_bridge import VendorBridge
 
 
-class SergeantActions:
-    def __init__(self, ctx: Context, vendor: VendorBridge, call_ends: CallEnds) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.vendor = vendor
-        self.call_ends = call_ends
+@dataclass(eq=False)
+class SergeantActions(Service):
+    vendor: VendorBridge
+    call_ends: CallEnds
 
     def cancel(self, request_id: str, reason: str) -> RequestRecord | None:
         """Cancel a waiting request: its ringing calls stopped, the officer's call hung up."""

@@ -8,10 +8,11 @@ it. It also frees liaisons held by a worker that died between claiming them and 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dispatch import clock
 from dispatch.call_ends import CallEnds
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.liaisons import ON_CALL, RINGING
 from dispatch.offers import Offers, window_end
 from dispatch.rejoin import Rejoin
@@ -24,15 +25,12 @@ from dispatch.vendor_bridge import VendorBridge
 log = logging.getLogger("dispatch.sweeper")
 
 
-class Sweeper:
-    def __init__(self, ctx: Context, offers: Offers, vendor: VendorBridge, call_ends: CallEnds,
-                 rejoin: Rejoin) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.offers = offers
-        self.vendor = vendor
-        self.call_ends = call_ends
-        self.rejoin = rejoin
+@dataclass(eq=False)
+class Sweeper(Service):
+    offers: Offers
+    vendor: VendorBridge
+    call_ends: CallEnds
+    rejoin: Rejoin
 
     def sweep(self) -> int:
         """Review every overdue request and free liaisons stuck by a crash; how many were due."""

@@ -7,11 +7,12 @@ callback of an earlier dial changes nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dispatch import clock
 from dispatch import urls as paths
 from dispatch.call_ends import CallEnds
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.legs import already_connected, dial_error, hang_up, new_token
 from dispatch.liaisons import RINGING
 from dispatch.phone import mask
@@ -23,11 +24,9 @@ from dispatch.telephony import NOT_ANSWERED, CallRequest, TelephonyError
 
 log = logging.getLogger("dispatch.vendor")
 
-class VendorBridge:
-    def __init__(self, ctx: Context, call_ends: CallEnds) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.call_ends = call_ends
+@dataclass(eq=False)
+class VendorBridge(Service):
+    call_ends: CallEnds
 
     def to_vendor(self, rec: RequestRecord, reason: str) -> RequestRecord | None:
         """Dial the vendor bridge (main number first), cutting any ringing liaison. The record

@@ -84,6 +84,19 @@ def rewire(settings, r, telephony, jobs):
 
 
 @pytest.fixture
+def later(monkeypatch):
+    """`later(seconds)`: the domain's clock (dispatch.clock) moved forward by `seconds`."""
+    from dispatch import clock
+
+    real = clock.now
+
+    def move(seconds: float) -> None:
+        monkeypatch.setattr(clock, "now", lambda: real() + seconds)
+
+    return move
+
+
+@pytest.fixture
 def ctx(wiring):
     """The ports and stores the services share (wiring.ctx)."""
     return wiring.ctx

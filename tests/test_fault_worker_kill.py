@@ -197,17 +197,6 @@ def test_worker_killed_mid_create_the_ringing_phone_is_still_stopped_when_the_of
 
 # ---------------------------------------------------------------- between two Redis writes
 
-@pytest.fixture
-def later(monkeypatch):
-    """Move the domain clock forward by `seconds`."""
-    real = clock.now
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(clock, "now", lambda: real() + seconds)
-
-    return move
-
-
 def _queued_spanish(ctx, dispatcher):
     from dispatch.roster import Caller
 

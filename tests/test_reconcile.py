@@ -11,7 +11,7 @@ import pytest
 
 from config.errors import ConfigError
 from config.settings import Settings
-from dispatch import clock, events, keys
+from dispatch import events, keys
 from dispatch import urls as paths
 from dispatch.liaisons import IDLE, ON_CALL, RINGING, WRAPUP
 from dispatch.queue_view import _outcome
@@ -27,17 +27,6 @@ OFFICER = "CA" + "0f" * 16
 @pytest.fixture
 def d(wiring):
     return wiring
-
-
-@pytest.fixture
-def later(monkeypatch):
-    """Move the domain clock forward by `seconds`."""
-    real = clock.now
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(clock, "now", lambda: real() + seconds)
-
-    return move
 
 
 def _offered(d, ctx, jobs, telephony, officer: str = OFFICER):

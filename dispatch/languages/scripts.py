@@ -21,6 +21,10 @@ CONFIDENT_AT = 0.80      # below this the caller must confirm
 
 _ld_lock = threading.Lock()
 
+# Letters only one language writes settle it, in this order: (language, letters needed, confidence).
+_ARABIC_LETTERS_DECIDE = (("uig", 1, 0.9), ("ckb", 1, 0.9), ("snd", 2, 0.85), ("pus", 1, 0.9), ("kas", 1, 0.8))
+_CYRILLIC_LETTERS_DECIDE = (("srp", 0.95), ("mkd", 0.95), ("ukr", 0.95), ("che", 0.9), ("tgk", 0.9))
+
 _CYRILLIC_SUPPORT = {
     "ru": frozenset("я не мне нужен нужна переводчик пожалуйста вы это что на в с и как где "
                     "помогите говорю по русски меня у он она мы они".split()),
@@ -128,16 +132,9 @@ class ScriptEvidence:
             letters = M.ARABIC[key]
             return sum(1 for ch in text if ch in letters)
 
-        if count("uig"):
-            return self._result("uig", 0.9, "script")
-        if count("ckb"):
-            return self._result("ckb", 0.9, "script")
-        if count("snd") >= 2:
-            return self._result("snd", 0.85, "script")
-        if count("pus"):
-            return self._result("pus", 0.9, "script")
-        if count("kas"):
-            return self._result("kas", 0.8, "script")
+        for lang_id, letters_needed, conf in _ARABIC_LETTERS_DECIDE:
+            if count(lang_id) >= letters_needed:
+                return self._result(lang_id, conf, "script")
         urdu_words = len(tokset & M.ARABIC_MARKERS["urd"])
         if count("urd"):
             panjabi = len(tokset & _SHAHMUKHI)
@@ -156,16 +153,9 @@ class ScriptEvidence:
 
     def _cyrillic(self, lower: str, chars: set[str]) -> Detection:
         C = M.CYRILLIC
-        if chars & C["srp"]:
-            return self._result("srp", 0.95, "script")
-        if chars & C["mkd"]:
-            return self._result("mkd", 0.95, "script")
-        if chars & C["ukr"]:
-            return self._result("ukr", 0.95, "script")
-        if chars & C["che"]:
-            return self._result("che", 0.9, "script")
-        if chars & C["tgk"]:
-            return self._result("tgk", 0.9, "script")
+        for lang_id, conf in _CYRILLIC_LETTERS_DECIDE:
+            if chars & C[lang_id]:
+                return self._result(lang_id, conf, "script")
         kazakh_i = "і" in chars and chars & (C["turkic"] | C["kaz_kir_mon"] | C["kir"])
         if chars & C["kaz"] or kazakh_i:
             return self._result("kaz", 0.9, "script")

@@ -8,10 +8,11 @@ Placed by a job (`place`), answered at /voice/callback (`answered`), ended at
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dispatch import urls as paths
 from dispatch.call_ends import CallEnds
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.intake import Intake
 from dispatch.phone import mask
 from dispatch.pseudonyms import kept_number
@@ -23,12 +24,10 @@ from dispatch.telephony import ENDED, CallRequest, TelephonyError
 log = logging.getLogger("dispatch.sms")
 
 
-class CallBacks:
-    def __init__(self, ctx: Context, intake: Intake, call_ends: CallEnds) -> None:
-        self.ctx = ctx
-        self.store = ctx.requests
-        self.intake = intake
-        self.call_ends = call_ends
+@dataclass(eq=False)
+class CallBacks(Service):
+    intake: Intake
+    call_ends: CallEnds
 
     def place(self, request_id: str) -> str | None:
         """Ring the supervisor (or the texted callback number) for a NEW request; the job body.

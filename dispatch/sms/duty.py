@@ -5,8 +5,10 @@ change on the dashboard); every change is in the audit log.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dispatch import clock, events
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.languages import Language
 from dispatch.roster import Liaison
 from dispatch.sms import replies
@@ -15,9 +17,8 @@ from dispatch.sms.parse import Parsed
 CODES_SHOWN = 20
 
 
-class LiaisonTexts:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+@dataclass(eq=False)
+class LiaisonTexts(Service):
 
     def answer(self, liaison: Liaison, p: Parsed) -> str:
         board = self.ctx.liaisons

@@ -19,12 +19,12 @@ callback.py. The rules it keeps:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 
 from dispatch import events, rate_limit
-from dispatch.context import Context
+from dispatch.context import Service
 from dispatch.intake import Intake
 from dispatch.languages import Language
 from dispatch.phone import mask, to_e164
@@ -54,16 +54,18 @@ class Inbound:
     num_media: int = 0
 
 
-class SmsService:
+@dataclass(eq=False)
+class SmsService(Service):
     """Answers texts from supervisors (requests, commands) and liaisons (duty)."""
 
-    def __init__(self, ctx: Context, intake: Intake, sergeant: SergeantActions) -> None:
-        self.ctx = ctx
-        self.r = ctx.redis
-        self.intake = intake
-        self.sergeant = sergeant
-        self.liaisons = LiaisonTexts(ctx)
-        self.pending = PendingTexts(ctx.redis)
+    intake: Intake
+    sergeant: SergeantActions
+    liaisons: LiaisonTexts = field(init=False)
+    pending: PendingTexts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.liaisons = LiaisonTexts(self.ctx)
+        self.pending = PendingTexts(self.ctx.redis)
 
     # ---------------------------------------------------------------- entry point
     def handle(self, msg: Inbound) -> str:
@@ -87,7 +89,7 @@ class SmsService:
     def _handle(self, msg: Inbound) -> str:
         number = _normalise(msg.sender)
         settings = self.ctx.settings
-        if not rate_limit.allow(self.r, "sms", self.ctx.pseudonyms.of(number), settings.caller_rate_limit,
+        if not rate_limit.allow(self.ctx.redis, "sms", self.ctx.pseudonyms.of(number), settings.caller_rate_limit,
                                 settings.caller_rate_window):
             log.warning("text from %s refused: over %d texts in %ds", mask(number), settings.caller_rate_limit,
                         settings.caller_rate_window)
@@ -229,7 +231,7 @@ class SmsService:
         ringing = rec.callback_call
         if rec.state == State.NEW and ringing:
             self.ctx.jobs.submit("hang_up", rec.id, ringing)  # a webhook never waits on the phone network
-        events.audit(self.r, rec.unit or mask(number), "cancel", rec.id, "done by text")
+        events.audit(self.ctx.redis, rec.unit or mask(number), "cancel", rec.id, "done by text")
         log.info("request %s cancelled by text from %s", rec.id, mask(number))
         return replies.cancelled(rec)
 
