@@ -107,4 +107,4 @@ class RouteInbox:
         return int(self.r.zcard(keys.ROUTE_INBOX))
 
     def members(self) -> set[str]:
-        return {m.decode() for m in self.r.zrange(keys.ROUTE_INBOX, 0, -1)}
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in self.r.zrange(keys.ROUTE_INBOX, 0, -1)}

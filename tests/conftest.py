@@ -9,13 +9,13 @@ import pytest
 import redis
 from hypothesis import settings as hypothesis_settings
 
-# Timing belongs in bench/, not in tests: on a loaded 2-core machine a slow example is not a bug.
-hypothesis_settings.register_profile("dispatch", deadline=None, max_examples=100)
-hypothesis_settings.load_profile("dispatch")
-
 from config.settings import Settings
 from tests.support.redis_server import start_redis
 from tests.support.settings import e2e_settings, fast_settings
+
+# Timing belongs in bench/, not in tests: on a loaded 2-core machine a slow example is not a bug.
+hypothesis_settings.register_profile("dispatch", deadline=None, max_examples=100)
+hypothesis_settings.load_profile("dispatch")
 
 
 @pytest.fixture(scope="session")

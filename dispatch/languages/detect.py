@@ -198,7 +198,7 @@ class Detector(ScriptEvidence):
     def _support(raw: list[str], folded: list[str]) -> Counter[str]:
         """For each langdetect language, how many words of the text are its common words."""
         counts: Counter[str] = Counter()
-        for r, f in zip(raw, folded):
+        for r, f in zip(raw, folded, strict=True):
             hit = set(_SUPPORT_FOLDED.get(f, ())) | set(_SUPPORT_EXACT.get(r, ()))
             for code in hit:
                 counts[code] += 1
@@ -208,7 +208,7 @@ class Detector(ScriptEvidence):
     def _latin_markers(lower: str, raw: list[str], folded: list[str]) -> Counter[str]:
         """Marker-word and distinctive-letter scores for Latin-script text."""
         scores: Counter[str] = Counter()
-        for r, f in zip(raw, folded):
+        for r, f in zip(raw, folded, strict=True):
             hit: set[str] = set()
             for lang in _MARKER_FOLDED.get(f, ()):
                 hit.add(lang)

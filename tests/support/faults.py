@@ -14,9 +14,10 @@ import os
 import signal
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from dispatch.requests import RequestStore
 from tests.support.redis_server import RedisServer, start_redis
@@ -88,7 +89,7 @@ def overlaps(calls: list[dict[str, Any]], numbers: set[str]) -> list[str]:
 
 
 def epoch(iso: str) -> float:
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def history_times(stack: Stack, request_id: str) -> list[tuple[float, str, dict[str, Any]]]:

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 from werkzeug.serving import make_server
@@ -54,7 +54,7 @@ class Stack:
             self.redis.delete(queue_key)
         from dispatch.liaisons import LiaisonBoard
 
-        LiaisonBoard(self.redis).sync([l.id for l in self.roster.liaisons])
+        LiaisonBoard(self.redis).sync([liaison.id for liaison in self.roster.liaisons])
         self.sim.reset()  # type: ignore[attr-defined]
 
     def start_worker(self) -> subprocess.Popen:
