@@ -33,10 +33,11 @@ LEGACY_NAMES = {
 
 def arg(name: str, default: str = "") -> str:
     """A query parameter we put in our own callback URL (covered by the signature)."""
-    value = request.args.get(name)
-    if value is None and name in LEGACY_NAMES:
-        value = request.args.get(LEGACY_NAMES[name])
-    return default if value is None else value
+    args = request.args  # (`in` first: a miss in werkzeug's MultiDict.get builds an exception)
+    if name in args:
+        return str(args[name])
+    old = LEGACY_NAMES.get(name)
+    return str(args[old]) if old is not None and old in args else default
 
 
 def form(name: str, default: str = "") -> str:
