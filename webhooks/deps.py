@@ -14,11 +14,13 @@ def wiring() -> Wiring:
 
 
 def ctx() -> Context:
-    return wiring().ctx
+    wired: Wiring = current_app.extensions["wiring"]
+    return wired.ctx
 
 
 def settings() -> Settings:
-    return wiring().settings
+    wired: Wiring = current_app.extensions["wiring"]
+    return wired.settings
 
 
 # The names the query parameters had before they were spelled out. A call in flight during a

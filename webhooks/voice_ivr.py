@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import rate_limit
@@ -38,16 +38,13 @@ SPEECH_HINTS = "Spanish, Mandarin, Cantonese, Russian, Bengali, Haitian Creole, 
 
 def caller() -> Caller | None:
     """Who is calling: a roster phone, or a precinct identified by PIN earlier in this call.
-    Worked out once per webhook (each step of the menu is a webhook of its own)."""
-    if "caller" not in g:
-        number = form("From")
-        precinct = arg("precinct")
-        known = ctx().roster.caller(number)
-        if known is None and precinct and ctx().roster.precinct(precinct):
-            known = Caller(number, "pin", precinct)
-        g.caller = known
-    found: Caller | None = g.caller
-    return found
+    Each step of the menu is a webhook of its own: a step works it out once and hands it on."""
+    number = form("From")
+    known = ctx().roster.caller(number)
+    precinct = arg("precinct") if known is None else ""
+    if precinct and ctx().roster.precinct(precinct):
+        return Caller(number, "pin", precinct)
+    return known
 
 
 def _menu(response: VoiceResponse, path: str, prompt: str, num_digits: int | None = None, speech: bool = False,
@@ -153,7 +150,8 @@ def pin() -> Response:
 def language() -> Response:
     """Keypad code, 0 (unknown → vendor), 9 (urgent), or a spoken language name."""
     response = VoiceResponse()
-    if caller() is None:
+    who = caller()
+    if who is None:
         return goodbye(HELP)
     s = settings()
     tries, urgent = int_arg("tries"), arg("urgent") == "1"
@@ -164,7 +162,7 @@ def language() -> Response:
     except ValueError:
         confidence = 0.0
     if digits == "0":
-        return twiml(_queue(response, None, urgent, TO_THE_VENDOR))
+        return twiml(_queue(response, who, None, urgent, TO_THE_VENDOR))
     if digits == "9" and not urgent:
         return twiml(_ask_language(response, tries, True))
     entered = digits or (speech if speech and confidence >= s.speech_min_confidence else "")
@@ -172,13 +170,13 @@ def language() -> Response:
     if found and found.kind == "match" and found.language:
         picked = found.language
         if urgent:
-            return twiml(_queue(response, picked, True, f"Urgent. {picked.name}."))
+            return twiml(_queue(response, who, picked, True, f"Urgent. {picked.name}."))
         return cached_twiml(("confirm", picked.id, tries, arg("precinct")), lambda: _confirm(response, picked, tries))
     if found and found.kind == "ambiguous" and found.choices:
         return twiml(_choose(response, list(found.choices[:8]), tries, urgent))
     tries += 1
     if tries >= s.ivr_max_tries or (urgent and not entered):
-        return twiml(_queue(response, None, urgent, TO_THE_VENDOR))
+        return twiml(_queue(response, who, None, urgent, TO_THE_VENDOR))
     lead = "Sorry, I did not recognise that language." if entered else "Sorry, I did not get that."
     return cached_twiml(("ask", tries, urgent, lead, arg("precinct")),
                         lambda: _ask_language(response, tries, urgent, lead))
@@ -197,10 +195,11 @@ def confirm() -> Response:
     chosen = ctx().catalog.get(arg("language"))
     tries, again = int_arg("tries"), int_arg("again") + 1
     digits = form("Digits")
-    if chosen is None or caller() is None:
+    who = caller()
+    if chosen is None or who is None:
         return twiml(_ask_language(response, tries, False))
     if digits == "1":
-        return twiml(_queue(response, chosen, False, ""))
+        return twiml(_queue(response, who, chosen, False, ""))
     if digits == "2" or again >= settings().ivr_max_tries:
         return twiml(_ask_language(response, tries, False))
     say(response, "Sorry, please press 1 or 2.")
@@ -222,16 +221,17 @@ def choose() -> Response:
     choices = [found for found in (catalog.get(i) for i in arg("choices").split(",")) if found][:8]
     tries, urgent = int_arg("tries"), arg("urgent") == "1"
     digits = form("Digits")
-    if caller() is None:
+    who = caller()
+    if who is None:
         return goodbye(HELP)
     if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= len(choices):  # "²".isdigit() too
         picked = choices[int(digits) - 1]
         if urgent:
-            return twiml(_queue(response, picked, True, f"Urgent. {picked.name}."))
+            return twiml(_queue(response, who, picked, True, f"Urgent. {picked.name}."))
         return twiml(_confirm(response, picked, tries))
     tries += 1
     if tries >= settings().ivr_max_tries:
-        return twiml(_queue(response, None, urgent, "Connecting you to the interpretation line."))
+        return twiml(_queue(response, who, None, urgent, "Connecting you to the interpretation line."))
     if digits == "0" or not choices:
         return twiml(_ask_language(response, tries, urgent))
     say(response, "Sorry, that is not one of the choices.")
@@ -242,15 +242,14 @@ class _Flooding(Exception):
     """This phone asked for more interpreters than the caller rate limit allows."""
 
 
-def _queue(response: VoiceResponse, language: Language | None, urgent: bool, lead: str) -> VoiceResponse:
+def _queue(response: VoiceResponse, who: Caller, language: Language | None, urgent: bool,
+           lead: str) -> VoiceResponse:
     """Open the request (once per call) and put the caller in its conference.
 
     The caller rate limit is counted here, where a call would reach the queue and ring
     liaisons' phones: one phone cannot flood the queue, and the first webhooks of a call
     need no Redis at all (the menu still answers while Redis is down).
     """
-    who = caller()
-    assert who is not None, "every step checks the caller before it queues"
     s = settings()
     if not rate_limit.allow(ctx().redis, "voice", ctx().pseudonyms.of(who.number), s.caller_rate_limit,
                             s.caller_rate_window):
