@@ -17,15 +17,18 @@ import signal
 import tempfile
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
 from bench._figures import tree_rss_cpu
-from bootstrap import Wiring
 from config.settings import Settings
 from launcher import procfile
 from launcher.stack import Ports
 from launcher.stack import Stack as LauncherStack
+
+if TYPE_CHECKING:  # the service itself is loaded only by the benchmarks that open requests in-process
+    from bootstrap import Wiring
 
 BENCH = Path(__file__).resolve().parent
 ROSTER = BENCH / "data" / "roster.bench.yaml"
@@ -141,7 +144,7 @@ class Stack(LauncherStack):
                 self.redis.delete(key)
         for key in self.redis.scan_iter("rq:queue:*"):
             self.redis.delete(key)
-        LiaisonBoard(self.redis).sync([l.id for l in self.roster().liaisons])
+        LiaisonBoard(self.redis).sync([liaison.id for liaison in self.roster().liaisons])
         if self.want_sim:
             self.set_parties(answer)
 
@@ -155,7 +158,7 @@ class Stack(LauncherStack):
             vendor = {"answer": "after", "answer_after": 1.0, "hangup_after": talk}
         else:
             liaison = vendor = {"answer": "never"}
-        parties = {l.phone: liaison for l in roster.liaisons}
+        parties = {person.phone: liaison for person in roster.liaisons}
         for number in (roster.vendor.number, roster.vendor.alternate):
             if number:
                 parties[number] = vendor

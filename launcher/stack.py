@@ -24,7 +24,6 @@ from typing import ClassVar
 import redis as redis_py
 import requests
 
-from bootstrap import load_languages, load_roster_file
 from config.settings import Settings
 from dispatch.heartbeats import Heartbeats
 from dispatch.roster import Roster
@@ -258,4 +257,8 @@ class Stack:
 
     def roster(self) -> Roster:
         """The roster the processes will load (a bad one raises ConfigError here, before any starts)."""
+        # Imported here: the launcher's own process (make run, a benchmark's driver) runs none of
+        # the service, and loading all of it would only weigh on that process.
+        from bootstrap import load_languages, load_roster_file
+
         return load_roster_file(self.settings, load_languages(self.settings))
