@@ -9,6 +9,7 @@ bound) when the script ends, fails, is interrupted or runs past its time limit.
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -16,6 +17,7 @@ import signal
 import tempfile
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -24,6 +26,9 @@ from config.settings import Settings
 from launcher import procfile
 from launcher.stack import Ports
 from launcher.stack import Stack as LauncherStack
+
+if TYPE_CHECKING:  # the service itself is loaded only by the benchmarks that open requests in-process
+    from bootstrap import Wiring
 
 BENCH = Path(__file__).resolve().parent
 ROSTER = BENCH / "data" / "roster.bench.yaml"
@@ -118,12 +123,14 @@ class Stack(LauncherStack):
         return self.dashboard_url
 
     # -- helpers
-    def context(self, jobs: object | None = None):  # type: ignore[no-untyped-def]
-        """The service's own wiring, in this process (for opening requests like a webhook does)."""
-        from dispatch.context import build_context
-        from workers.jobqueue import RQJobs
+    def wiring(self) -> Wiring:
+        """The service's own wiring (bootstrap), in this process: to open requests as a webhook does.
+        Its INFO lines (one per request opened) are left out: they would bury the tables."""
+        from bootstrap import bootstrap
 
-        return build_context(self.settings, jobs=jobs or RQJobs.from_settings(self.settings))
+        wired = bootstrap(self.settings)
+        logging.getLogger("dispatch").setLevel(logging.WARNING)
+        return wired
 
     def reset(self, answer: bool = True) -> None:
         """Forget requests, liaison state, queues and simulated calls (as the e2e tests do)."""
@@ -137,7 +144,7 @@ class Stack(LauncherStack):
                 self.redis.delete(key)
         for key in self.redis.scan_iter("rq:queue:*"):
             self.redis.delete(key)
-        LiaisonBoard(self.redis).sync([l.id for l in self.roster().liaisons])
+        LiaisonBoard(self.redis).sync([liaison.id for liaison in self.roster().liaisons])
         if self.want_sim:
             self.set_parties(answer)
 
@@ -151,7 +158,7 @@ class Stack(LauncherStack):
             vendor = {"answer": "after", "answer_after": 1.0, "hangup_after": talk}
         else:
             liaison = vendor = {"answer": "never"}
-        parties = {l.phone: liaison for l in roster.liaisons}
+        parties = {person.phone: liaison for person in roster.liaisons}
         for number in (roster.vendor.number, roster.vendor.alternate):
             if number:
                 parties[number] = vendor

@@ -9,7 +9,7 @@ which timestamps every REST call-create it receives), with bench/data/roster.ben
 20 liaisons on duty, the vendor with an alternate. All on loopback.
 
 Requests are opened in this process exactly as the IVR's confirm webhook opens them
-(`Dispatcher.open_request` with the RQ jobs adapter: record created in state queued,
+(`Intake.open_request` with the RQ jobs adapter: record created in state queued,
 the request put in the route inbox and a drainer job started if one is free), with a mix of languages (most spoken by a liaison, some not,
 some unknown, a few urgent). For each request, latency = the simulator's receipt of the
 first REST call-create for it (liaison offer or vendor dial) - the record's `queued_at`;
@@ -53,10 +53,10 @@ class Opener:
     """Opens requests the way the confirm webhook does, from any number of threads."""
 
     def __init__(self, st: Stack, seed: int):
-        from dispatch.routing import Caller, Dispatcher
+        from dispatch.roster import Caller
 
-        self.ctx = st.context()
-        self.dispatcher = Dispatcher(self.ctx)
+        self.wiring = st.wiring()
+        self.ctx = self.wiring.ctx
         self.catalog = self.ctx.catalog
         roster = self.ctx.roster
         self.callers = [Caller(line, "precinct", p.id) for p in roster.precincts for line in p.lines]
@@ -77,12 +77,12 @@ class Opener:
             language = self.catalog.get("spa")
         caller = self.callers[n % len(self.callers)]
         sid = "CA" + f"{n:032x}"
-        rec = self.dispatcher.open_request(caller, language, urgent=urgent, officer_call=sid)
+        rec = self.wiring.intake.open_request(caller, language, urgent=urgent, officer_call=sid)
         return rec.id
 
 
 def request_of(url: str) -> str:
-    return (parse_qs(urlsplit(url).query).get("r") or [""])[0]
+    return (parse_qs(urlsplit(url).query).get("request") or [""])[0]
 
 
 def first_calls(st: Stack, since: int, ids: set[str], deadline: float) -> tuple[dict[str, float], int]:
@@ -141,7 +141,7 @@ def phase_empty_jobs(st: Stack, n: int) -> dict:
     from rq.job import Job
     from rq.registry import FinishedJobRegistry
 
-    from workers.jobqueue import DISPATCH_QUEUE
+    from adapters.rq_jobs import DISPATCH_QUEUE
 
     q = Queue(DISPATCH_QUEUE, connection=st.redis)
     finished = FinishedJobRegistry(DISPATCH_QUEUE, connection=st.redis)
@@ -222,7 +222,7 @@ def settle(st: Stack, timeout: float = 60.0) -> None:
     from rq import Queue
     from rq.registry import StartedJobRegistry
 
-    from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
+    from adapters.rq_jobs import DISPATCH_QUEUE, PERIODIC_QUEUE
 
     deadline = time.time() + timeout
     while time.time() < deadline:

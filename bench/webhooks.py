@@ -69,9 +69,7 @@ def build_requests(st: Stack, endpoint: str, n: int) -> list[tuple[str, str, str
     """(path?query, form body, X-Twilio-Signature) tuples, signed as Twilio signs them."""
     from twilio.request_validator import RequestValidator
 
-    from dispatch.context import load_catalog_for, load_roster_for
-
-    roster = load_roster_for(st.settings, load_catalog_for(st.settings))
+    roster = st.roster()
     callers = [line for p in roster.precincts for line in p.lines] + [s.cell for s in roster.supervisors]
     validator = RequestValidator(st.auth_token)
     rng = random.Random(8)
@@ -81,7 +79,7 @@ def build_requests(st: Stack, endpoint: str, n: int) -> list[tuple[str, str, str
         if endpoint == "incoming":
             path = "/voice/incoming"
         else:
-            path = "/voice/incoming/language?t=0"
+            path = "/voice/incoming/language?tries=0"
             params.update(LANGUAGE_INPUTS[i % len(LANGUAGE_INPUTS)])
         signature = validator.compute_signature(st.settings.public_base_url + path, params)
         out.append((path, urlencode(params), signature))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
 
 from config.errors import ConfigError
 
@@ -88,7 +88,7 @@ class Settings:
     refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Each field is read from its upper-case name (REDIS_URL, LIAISON_WINDOW, ...)."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}

@@ -3,8 +3,8 @@
 A token is 32 random bytes (256 bits), shown once when created and stored only as its
 SHA-256. A password hash must be slow (scrypt) because people choose guessable passwords;
 a token cannot be guessed, so one fast hash per request is as safe, and a tool polling
-every second no longer costs a scrypt check per request (which slowed sergeants' actions
-tens of times over). Tokens are named, listed by name, revoked by name, and read-only:
+every second does not cost a scrypt check per request (which would take the CPU the
+sergeants' own actions need). Tokens are named, listed by name, revoked by name, and read-only:
 the dashboard accepts them for its JSON API and event stream, never for an action.
 """
 from __future__ import annotations

@@ -1,91 +1,53 @@
-"""Wiring in one place (cosmicpython's bootstrap): real or fake adapters, one Context.
+"""What every service shares: the settings it reads, the roster and catalog, the ports (the
+phone network, the job queue) and the stores on Redis.
 
-The web app, the workers, the sweeper and the tests all build their collaborators
-here, so swapping the phone network or the job runner is one argument.
+bootstrap.py builds one per process, with real adapters or a test's; nothing here connects to
+anything, so the domain names no adapter.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis
 
-from config.roster import Roster, load_roster
-from config.settings import Settings
 from dispatch.audit import AuditLog
+from dispatch.deliveries import Deliveries
 from dispatch.jobs import Jobs
-from dispatch.languages import Catalog, default_catalog, load_catalog
+from dispatch.languages import Catalog
 from dispatch.liaisons import LiaisonBoard
 from dispatch.pin_guard import PinGuard
 from dispatch.pseudonyms import Pseudonyms
-from dispatch.redis_conn import connect
 from dispatch.requests import RequestStore
+from dispatch.roster import Roster
+from dispatch.settings import DispatchSettings
 from dispatch.telephony import Telephony
-from dispatch.telephony.twilio_adapter import TwilioTelephony
 from dispatch.urls import Urls
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    settings: Settings
-    redis: redis.Redis
+    settings: DispatchSettings
+    redis: redis.Redis            # for the stores' module functions (events, rate limits, API tokens)
     roster: Roster
     catalog: Catalog
     telephony: Telephony
     jobs: Jobs
-    requests: RequestStore = field(init=False)
-    liaisons: LiaisonBoard = field(init=False)
-    urls: Urls = field(init=False)
-    pseudonyms: Pseudonyms = field(init=False)
-    pins: PinGuard = field(init=False)
-
-    audit: AuditLog = field(init=False)
-
-    def __post_init__(self) -> None:
-        s = self.settings
-        self.requests = RequestStore(self.redis, s.retention_seconds, s.events_maxlen)
-        self.liaisons = LiaisonBoard(self.redis, s.events_maxlen)
-        self.urls = Urls(s.public_base_url, s.status_callback_base_url)
-        self.pseudonyms = Pseudonyms(s.secret_key)
-        self.pins = PinGuard(self.redis, self.roster, s.pin_failures_per_hour, s.pin_lockout_seconds, s.events_maxlen)
-        self.audit = AuditLog(self.redis, s.audit_retention_seconds)
+    urls: Urls
+    pseudonyms: Pseudonyms
+    requests: RequestStore
+    liaisons: LiaisonBoard
+    pins: PinGuard
+    audit: AuditLog
+    deliveries: Deliveries
 
 
-def load_catalog_for(settings: Settings) -> Catalog:
-    return load_catalog(settings.languages_file) if settings.languages_file else default_catalog()
+@dataclass(eq=False)
+class Service:
+    """A domain service: the context every service shares, and the request store most of them
+    work on. A service's other fields are the services it calls (bootstrap.py wires them)."""
 
+    ctx: Context
 
-def load_roster_for(settings: Settings, catalog: Catalog) -> Roster:
-    """Read and validate the roster; raises ConfigError naming file, line and reason."""
-
-    def known(code: str) -> str | None:
-        language = catalog.get(code)
-        if language is None:
-            found = catalog.resolve(code)
-            language = found.language if found.kind == "match" and found.via != "fuzzy" else None
-        return language.id if language else None
-
-    return load_roster(settings.roster_file, known)
-
-
-def twilio_from(settings: Settings) -> TwilioTelephony:
-    return TwilioTelephony(
-        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url,
-        region=settings.twilio_region, edge=settings.twilio_edge, timeout=settings.twilio_http_timeout,
-        retries=settings.twilio_retries, backoff=settings.twilio_retry_backoff,
-    )
-
-
-def build_context(
-    settings: Settings,
-    jobs: Jobs,
-    telephony: Telephony | None = None,
-    r: redis.Redis | None = None,
-    roster: Roster | None = None,
-) -> Context:
-    """Everything a process needs; fails fast on a bad roster or language file, or without
-    the SECRET_KEY every process must share."""
-    settings.require_secret_key()
-    catalog = load_catalog_for(settings)
-    roster = roster or load_roster_for(settings, catalog)
-    r = r or connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)
-    return Context(settings, r, roster, catalog, telephony or twilio_from(settings), jobs)
+    @property
+    def store(self) -> RequestStore:
+        return self.ctx.requests

@@ -1,7 +1,7 @@
 """The background-job port: the domain asks for work to happen later, by name.
 
 Workers implement it with RQ; tests may run tasks inline. Task names are the keys
-of workers.jobqueue.TASKS.
+of adapters.rq_jobs.TASKS.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ REQUEST_SEQ = PREFIX + "seq:request"          # INCR → request numbers
 OPEN_REQUESTS = PREFIX + "requests:open"      # zset id → created epoch
 CLOSED_REQUESTS = PREFIX + "requests:closed"  # zset id → ended epoch
 DEADLINES = PREFIX + "requests:deadlines"     # zset id → epoch the sweeper looks again
+WAITING_LINE = PREFIX + "requests:waiting:"   # + language id ("" unknown): zset id → when its wait began
 EVENTS = PREFIX + "events"                    # stream of every transition (dashboard)
 AUDIT = PREFIX + "audit"                      # stream, append-only audit log of actions
 AUDIT_REFUSALS = PREFIX + "audit:refusals"    # stream: a refusal's first time per source and hour
@@ -19,13 +20,18 @@ API_TOKENS = PREFIX + "api-tokens"            # hash: API token name -> SHA-256 
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
-RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
 REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
 
 
 def request(request_id: str) -> str:
     """Hash: the request record."""
     return f"{PREFIX}request:{request_id}"
+
+
+def waiting_line(language: str) -> str:
+    """Sorted set: the requests for `language` waiting for an interpreter, by when their wait
+    began (the request scripts keep it; "" is the line of unknown languages)."""
+    return WAITING_LINE + language
 
 
 def history(request_id: str) -> str:
@@ -62,6 +68,11 @@ def rate(scope: str, who: str, window_start: int) -> str:
 def periodic(name: str, slot: int) -> str:
     """String: claims one run of a periodic job across all workers."""
     return f"{PREFIX}periodic:{name}:{slot}"
+
+
+def lease(name: str) -> str:
+    """String with a TTL: the holder of lease `name` (dispatch.leases), e.g. a reconciler pass."""
+    return f"{PREFIX}lease:{name}"
 
 
 def route_drainer(slot: int) -> str:

@@ -119,7 +119,7 @@ class LiaisonBoard:
     def hold(self, liaison_id: str, request_id: str) -> bool:
         """Keep a ringing liaison held for `request_id` from now on (their phone is still on
         our call): the offer call's final status frees them, or the sweeper once an offer's
-        longest life has passed since this (Dispatcher.free_stuck_liaisons)."""
+        longest life has passed since this (Sweeper.free_stuck_liaisons)."""
         return bool(self._hold(keys=[keys.liaison(liaison_id)], args=[request_id, repr(clock.now())]))
 
     def mark_on_call(self, liaison_id: str, request_id: str) -> None:
@@ -173,9 +173,8 @@ class LiaisonBoard:
         return self.statuses([liaison_id])[0]
 
     def statuses(self, liaison_ids: Sequence[str]) -> list[LiaisonStatus]:
-        # One HGETALL per liaison and one read of the whole (roster-sized) available set:
-        # a ZSCORE per liaison doubled the replies to parse, and routing reads this for
-        # every request.
+        # One HGETALL per liaison and one read of the whole (roster-sized) available set, not a
+        # ZSCORE per liaison: routing reads this for every request.
         pipe = self.r.pipeline(transaction=False)
         for lid in liaison_ids:
             pipe.hgetall(keys.liaison(lid))

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from config.roster import Roster
+from dispatch.roster import Roster
 from dispatch import clock, events, keys
 
 log = logging.getLogger("dispatch.pin_guard")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from config.phone import mask
-from config.roster import Roster
+from dispatch.phone import mask
+from dispatch.roster import Roster
 
 _PURPOSE = b"ird phone-number pseudonym v1"  # a key of its own, derived from SECRET_KEY
 ANONYMOUS = "anonymous"

@@ -24,24 +24,23 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from config.settings import Settings
-from dispatch import clock, keys
+from dispatch import clock
 from dispatch import urls as paths
-from dispatch.context import Context
-from dispatch.liaisons import ON_CALL, RINGING
+from dispatch.context import Service
+from dispatch.leases import Leases
+from dispatch.legs import free_interpreter
+from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
-from dispatch.routing import offer_bound, vendor_bound
+from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
 from dispatch.states import State
-from dispatch.telephony import CallInfo, TelephonyError
+from dispatch.telephony import LIVE, CallInfo, TelephonyError
 
 log = logging.getLogger("dispatch.reconcile")
 
-# Twilio's call statuses of a call still going ("initiated" is what a status callback says
-# for "queued"). Anything else, or a sid the network does not know, has ended.
-LIVE_CALL = frozenset({"queued", "initiated", "ringing", "in-progress"})
+LEASE = "reconcile"
 ENDED = "ended (reconciled)"
 ABANDONED = "Caller hung up (reconciled)"
 BUDGET = 30.0  # seconds one run may take (RQ's job timeout is 60); what is left waits for the next run
@@ -52,12 +51,8 @@ class Check:
     """How long a request may stay in a state before the network is asked, and the asking."""
 
     since: Callable[[RequestRecord], float | None]   # when its clock started
-    bound: Callable[[Settings], float]
+    bound: Callable[[DispatchSettings], float]
     close: Callable[[RequestRecord], bool]           # True when it closed the request
-
-
-def _waiting_since(rec: RequestRecord) -> float | None:
-    return rec.queued_at or rec.created_at
 
 
 def _status(call: CallInfo | None) -> str:
@@ -65,24 +60,21 @@ def _status(call: CallInfo | None) -> str:
 
 
 def _live(call: CallInfo | None) -> bool:
-    return call is not None and call.status in LIVE_CALL
+    return call is not None and call.status in LIVE  # anything else, or a sid unknown to it, has ended
 
 
-class Reconciler:
-    """Built from the Dispatcher's collaborators (the context): the store, the liaison
-    board, the telephony port and the jobs port."""
+@dataclass(eq=False)
+class Reconciler(Service):
+    rejoin: Rejoin
+    leases: Leases
+    budget: float = BUDGET
+    checks: dict[State, Check] = field(init=False)
 
-    def __init__(self, ctx: Context, budget: float = BUDGET):
-        self.ctx = ctx
-        self.s = ctx.settings
-        self.store = ctx.requests
-        self.board = ctx.liaisons
-        self.telephony = ctx.telephony
-        self.budget = budget
-        self.checks: dict[State, Check] = {
+    def __post_init__(self) -> None:
+        self.checks = {
             State.CONNECTED: Check(lambda r: r.connected_at, lambda s: s.reconcile_seconds, self._connected),
-            State.OFFERING: Check(_waiting_since, offer_bound, self._officer_gone),
-            State.VENDOR_DIALING: Check(_waiting_since, vendor_bound, self._officer_gone),
+            State.OFFERING: Check(lambda r: r.waiting_since, offer_bound, self._officer_gone),
+            State.VENDOR_DIALING: Check(lambda r: r.waiting_since, vendor_bound, self._officer_gone),
         }
 
     def due(self, now: float) -> list[RequestRecord]:
@@ -91,7 +83,7 @@ class Reconciler:
         for rec in self.store.get_many(self.store.open_ids()):
             check = self.checks.get(rec.state)
             since = check.since(rec) if check else None
-            if check and since is not None and now - since >= check.bound(self.s):
+            if check and since is not None and now - since >= check.bound(self.ctx.settings):
                 found.append((since, rec.id, rec))
         return [rec for _, _, rec in sorted(found, key=lambda x: x[:2])]
 
@@ -99,7 +91,7 @@ class Reconciler:
         """One pass over the due requests; returns how many it closed. Two passes at once
         (two workers starting together) would only ask twice: the second one stands down."""
         token = secrets.token_hex(8)
-        if not self.ctx.redis.set(keys.RECONCILING, token, nx=True, ex=int(self.budget * 2)):
+        if not self.leases.take(LEASE, token, int(self.budget * 2)):
             return 0
         try:
             started, closed = time.monotonic(), 0
@@ -114,24 +106,23 @@ class Reconciler:
                     log.warning("reconcile: request %s: %s; asking again next run", rec.id, exc)
             return closed
         finally:
-            if self.ctx.redis.get(keys.RECONCILING) == token.encode():
-                self.ctx.redis.delete(keys.RECONCILING)
+            self.leases.give_back(LEASE, token)
 
     # ---------------------------------------------------------------- per state
     def _connected(self, rec: RequestRecord) -> bool:
         """Closed once the interpreter's leg has ended (and is in no room): the request is
         over, as interpreter_left would have had it. An officer still waiting in the room
         is told, as then (the retry menu)."""
-        handler_call = rec.extra.get("handler_call", "")
+        handler_call = rec.handler_call
         if not handler_call:
             return False  # nothing to ask the network about
-        interpreter = self.telephony.fetch_call(handler_call)
+        interpreter = self.ctx.telephony.fetch_call(handler_call)
         if _live(interpreter):
             return self._officer_dropped_unheard(rec)
-        room = self.telephony.conference_participants(rec.conference)
+        room = self.ctx.telephony.conference_participants(rec.conference)
         if room is not None and handler_call in room:
             return False  # the network's two answers disagree: ask again next run
-        officer = self.telephony.fetch_call(rec.officer_call) if rec.officer_call else None
+        officer = self.ctx.telephony.fetch_call(rec.officer_call) if rec.officer_call else None
         officer_waiting = _live(officer) and room is not None and rec.officer_call in room
         out = self.store.apply(rec.id, "reconcile_complete", guard=("handler_call", handler_call),
                                fields={"outcome": ENDED},
@@ -139,8 +130,7 @@ class Reconciler:
                                      "officer_call": _status(officer)}, deadline=None)
         if not out.applied:
             return False
-        if rec.handler_kind == "liaison":
-            self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
+        free_interpreter(self.ctx, rec)
         log.warning("request %s: ended (reconciled): its final callbacks never came; interpreter call %s, "
                     "officer call %s", rec.id, _status(interpreter), _status(officer))
         if officer_waiting:
@@ -154,13 +144,13 @@ class Reconciler:
         the request is not closed here."""
         if not rec.officer_call:
             return False
-        officer = self.telephony.fetch_call(rec.officer_call)
+        officer = self.ctx.telephony.fetch_call(rec.officer_call)
         if _live(officer):
             return False
-        room = self.telephony.conference_participants(rec.conference)
+        room = self.ctx.telephony.conference_participants(rec.conference)
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
-        if Rejoin(self.ctx).officer_dropped(rec, rec.officer_call):
+        if self.rejoin.officer_dropped(rec, rec.officer_call):
             log.warning("request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
                         "interpreter is asked whether to call back", rec.id, _status(officer))
         return False
@@ -171,7 +161,7 @@ class Reconciler:
         nobody."""
         if not rec.officer_call:
             return False
-        officer = self.telephony.fetch_call(rec.officer_call)
+        officer = self.ctx.telephony.fetch_call(rec.officer_call)
         if _live(officer):
             return False
         out = self.store.apply(rec.id, "reconcile_abandon", guard=("officer_call", rec.officer_call),
@@ -184,7 +174,7 @@ class Reconciler:
             if sid:
                 self.ctx.jobs.submit("hang_up", done.id, sid)
         if done.offer_liaison:
-            self.board.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
+            self.ctx.liaisons.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
         log.warning("request %s: caller hung up (reconciled) while %s: its call's final callback never came",
                     rec.id, rec.state.value)
         return True

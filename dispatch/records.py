@@ -1,14 +1,42 @@
-"""The request record as the rest of the code sees it (a typed view of a Redis hash)."""
+"""The request record as the rest of the code sees it (a typed view of a Redis hash).
+
+Every field the code reads is a typed attribute here, read from the hash field of the same
+name. Reading is tolerant: a missing field takes its default, and a field this version does
+not know (written by a newer one during a rolling deploy) is kept in `extra`, unread.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from dispatch.states import TERMINAL, WAITING, State
 
 
-def _f(raw: dict[str, str], key: str) -> float | None:
-    value = raw.get(key)
-    return float(value) if value not in (None, "") else None
+def _optional_float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _count(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+# The current offer's fields, cleared (None deletes a field) when the offer ends in any way.
+OFFER_CLEARED: dict[str, None] = {"offer_id": None, "offer_liaison": None, "offer_call": None, "offer_at": None}
+
+# How each annotation is read from the hash's text.
+_READERS: dict[str, Callable[[str | None], Any]] = {
+    "str": lambda v: v or "",
+    "str | None": lambda v: v or None,
+    "bool": lambda v: v == "1",
+    "int": _count,
+    "float": lambda v: _optional_float(v) or 0.0,
+    "float | None": _optional_float,
+    "State": lambda v: State(v or State.NEW.value),
+}
 
 
 @dataclass(frozen=True)
@@ -26,7 +54,9 @@ class RequestRecord:
     precinct: str
     unit: str
     officer_call: str             # the CallSid waiting in the conference
-    callback_number: str
+    callback_number: str          # a texted request's number to call (masked once dialled, if not the roster's)
+    callback_key: str             # ... then its keyed hash (dispatch.pseudonyms), to spot a repeated request
+    callback_call: str            # the call ringing a texted request's supervisor back
     created_at: float
     queued_at: float | None
     connected_at: float | None
@@ -34,15 +64,29 @@ class RequestRecord:
     handler_kind: str             # "liaison" | "vendor" | ""
     handler_id: str
     handler_name: str
-    offer_id: str
+    handler_call: str             # the interpreter's CallSid once connected
+    offer_id: str                 # the current liaison offer's token ...
     offer_liaison: str
     offer_call: str
     offer_at: float | None
+    vendor_token: str             # ... and the current vendor dial's: a callback naming an old one changes nothing
     vendor_attempt: str           # "main" | "alternate" | ""
     vendor_call: str
     vendor_at: float | None
     outcome: str
     previous: str                 # the request this one retries, if any
+    caller_not_told: bool         # every redirect of the officer's call was refused (the hold loop says so)
+    # A dropped officer (dispatch/rejoin.py): the drop's token, its grace and the call-back in flight.
+    rejoin_token: str
+    rejoin_until: float | None
+    dropped_call: str
+    dropped_at: float | None
+    drops: int
+    rejoins: int
+    recall: str                   # the call-back's token ("" when none is in flight)
+    recall_call: str
+    recall_at: float | None
+    interpreter_at: str           # "room" | "prompt": where the interpreter's TwiML last put them
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -59,6 +103,11 @@ class RequestRecord:
         return self.state in TERMINAL
 
     @property
+    def waiting_since(self) -> float:
+        """When the wait for an interpreter started: queued, or created (a texted request)."""
+        return self.queued_at or self.created_at
+
+    @property
     def time_to_interpreter(self) -> float | None:
         """Seconds from queued to connected: the figure the department cares about."""
         if self.connected_at is None or self.queued_at is None:
@@ -66,43 +115,12 @@ class RequestRecord:
         return max(0.0, self.connected_at - self.queued_at)
 
     @classmethod
-    def from_hash(cls, raw: dict[str, str]) -> "RequestRecord":
-        known = {
-            "id", "state", "channel", "language", "language_name", "urgent", "caller",
-            "caller_kind", "precinct", "unit", "officer_call", "callback_number",
-            "created_at", "queued_at", "connected_at", "ended_at", "handler_kind",
-            "handler_id", "handler_name", "offer_id", "offer_liaison", "offer_call",
-            "offer_at", "vendor_attempt", "vendor_call", "vendor_at", "outcome", "previous",
-        }
-        g = raw.get
-        return cls(
-            id=g("id", ""),
-            state=State(g("state", "new")),
-            channel=g("channel", "voice"),
-            language=g("language") or None,
-            language_name=g("language_name", ""),
-            urgent=g("urgent") == "1",
-            caller=g("caller", ""),
-            caller_kind=g("caller_kind", ""),
-            precinct=g("precinct", ""),
-            unit=g("unit", ""),
-            officer_call=g("officer_call", ""),
-            callback_number=g("callback_number", ""),
-            created_at=_f(raw, "created_at") or 0.0,
-            queued_at=_f(raw, "queued_at"),
-            connected_at=_f(raw, "connected_at"),
-            ended_at=_f(raw, "ended_at"),
-            handler_kind=g("handler_kind", ""),
-            handler_id=g("handler_id", ""),
-            handler_name=g("handler_name", ""),
-            offer_id=g("offer_id", ""),
-            offer_liaison=g("offer_liaison", ""),
-            offer_call=g("offer_call", ""),
-            offer_at=_f(raw, "offer_at"),
-            vendor_attempt=g("vendor_attempt", ""),
-            vendor_call=g("vendor_call", ""),
-            vendor_at=_f(raw, "vendor_at"),
-            outcome=g("outcome", ""),
-            previous=g("previous", ""),
-            extra={k: v for k, v in raw.items() if k not in known},
-        )
+    def from_hash(cls, raw: Mapping[str, str]) -> RequestRecord:
+        values: dict[str, Any] = {name: read(raw.get(name)) for name, read in _FIELDS.items()}
+        values["channel"] = values["channel"] or "voice"
+        return cls(**values, extra={k: v for k, v in raw.items() if k not in _FIELDS})
+
+
+_FIELDS: dict[str, Callable[[str | None], Any]] = {
+    f.name: _READERS[str(f.type)] for f in fields(RequestRecord) if f.name != "extra"
+}

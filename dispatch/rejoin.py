@@ -12,45 +12,31 @@ Every step is a guarded transition (states.py): `rejoin_token` names the drop an
 call-back in flight ("" when none), so a repeated key press, a late status callback or a
 redelivered webhook changes nothing. The officer's number is not stored for this: the call-back
 asks the network for the dropped call's number, and "the same number calls again" is matched
-through a key holding its keyed hash (dispatch.pseudonyms, keys.rejoin_number) that expires
-with the grace period.
+through its keyed hash (rejoin_numbers.py), kept for the grace period.
 """
 from __future__ import annotations
 
 import logging
-import math
 import re
-import secrets
-import time
-from enum import Enum
+from dataclasses import dataclass
+from enum import StrEnum
 
-import redis
-
-from config.phone import mask
-from dispatch import clock, keys
+from dispatch import clock
 from dispatch import urls as paths
-from dispatch.context import Context
-from dispatch.liaisons import ON_CALL
+from dispatch.context import Service
+from dispatch.legs import free_interpreter, hang_up, new_token
+from dispatch.phone import mask
 from dispatch.records import RequestRecord
+from dispatch.rejoin_numbers import RejoinNumbers
 from dispatch.states import State
 from dispatch.telephony import CallRequest, TelephonyError
 
 log = logging.getLogger("dispatch.rejoin")
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-GATE_MAX_SECONDS = 1.0
-
-# KEYS: the number's key, REJOIN_UNTIL; ARGV: request id, grace end (epoch), ms to it.
-_REMEMBER = """
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then
-  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-end
-return 1
-"""
 
 
-class Step(str, Enum):
+class Step(StrEnum):
     """Where the interpreter's leg goes next (the rejoin webhooks turn it into TwiML)."""
 
     PROMPT = "prompt"      # ask: press 1 to call the officer back
@@ -59,52 +45,38 @@ class Step(str, Enum):
     GONE = "gone"          # nothing to wait for (request over, or not this request's interpreter)
 
 
-def _token() -> str:
-    return secrets.token_hex(6)
+@dataclass(frozen=True)
+class Next:
+    """The interpreter's next step, and the request as it is (for ROOM and CALLING: its room)."""
+
+    step: Step
+    record: RequestRecord | None = None
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+@dataclass(eq=False)
+class Rejoin(Service):
+    """The rejoining services; the call-end services, the rejoin webhooks and jobs call these."""
 
-
-def _float(value: str | None) -> float:
-    try:
-        return float(value) if value else 0.0
-    except ValueError:
-        return 0.0
-
-
-class Rejoin:
-    """The rejoining services; Dispatcher, the rejoin webhooks and jobs call these."""
-
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.s = ctx.settings
-        self.store = ctx.requests
-        self._remember = ctx.redis.register_script(_REMEMBER)
-        # What this process knows of REJOIN_UNTIL (see _may_be_waiting): a change is seen within
-        # a sweep interval (at most a second), as the sweeper sees deadlines.
-        self._gate_seconds = min(GATE_MAX_SECONDS, self.s.sweep_interval)
-        self._gate_read_at = -math.inf
-        self._gate_until = 0.0
+    numbers: RejoinNumbers
 
     # ---------------------------------------------------------------- the drop
-    def officer_dropped(self, rec: RequestRecord, call_sid: str) -> bool:
+    def officer_dropped(self, rec: RequestRecord, call_sid: str) -> RequestRecord | None:
         """The officer's leg `call_sid` ended while an interpreter was connected: keep the
-        interpreter, and (a job) prompt them and remember the officer's number."""
-        token = _token()
+        interpreter, and (a job) prompt them and remember the officer's number. The record
+        (rejoining), or None when that leg was not the request's officer any more."""
+        token = new_token()
         now = clock.now()
-        until = now + self.s.reconnect_grace
+        until = now + self.ctx.settings.reconnect_grace
         out = self.store.apply(rec.id, "officer_dropped", guard=("officer_call", call_sid), fields={
             "rejoin_token": token, "rejoin_until": until, "dropped_call": call_sid, "dropped_at": now,
-            "drops": _int(rec.extra.get("drops")) + 1, "recall": "", "recall_call": None,
+            "drops": rec.drops + 1, "recall": "", "recall_call": None,
             "interpreter_at": "room",
-        }, data={"interpreter": rec.handler_kind, "grace": self.s.reconnect_grace}, deadline=until)
+        }, data={"interpreter": rec.handler_kind, "grace": self.ctx.settings.reconnect_grace}, deadline=until)
         if out.applied:
             log.info("request %s: the officer's leg ended; %s interpreter waits up to %gs", rec.id,
-                     rec.handler_kind or "the", self.s.reconnect_grace)
+                     rec.handler_kind or "the", self.ctx.settings.reconnect_grace)
             self.ctx.jobs.submit("rejoin_dropped", rec.id, token)
-        return out.applied
+        return out.record
 
     def dropped(self, request_id: str, token: str) -> None:
         """Job: remember the officer's number (hashed) for the grace period, and move the
@@ -113,17 +85,14 @@ class Rejoin:
         if rec is None:
             return
         number = self.officer_number(rec)
-        until = _float(rec.extra.get("rejoin_until"))
-        remaining = until - clock.now()
-        if number and remaining > 0:
-            self._remember(keys=[keys.rejoin_number(self.ctx.pseudonyms.of(number)), keys.REJOIN_UNTIL],
-                           args=[rec.id, repr(until), max(1, int(remaining * 1000))])
+        if number and rec.rejoin_until:
+            self.numbers.remember(self.ctx.pseudonyms.of(number), rec.id, rec.rejoin_until)
         self.redirect(request_id, token, "dropped")
 
     def officer_number(self, rec: RequestRecord) -> str | None:
         """The dropped officer's number, from the network (records may hold it only masked);
         the record's own number if the network cannot say and it is a full one."""
-        dropped = rec.extra.get("dropped_call", "")
+        dropped = rec.dropped_call
         try:
             info = self.ctx.telephony.fetch_call(dropped) if dropped else None
         except TelephonyError as exc:
@@ -141,39 +110,39 @@ class Rejoin:
         return None
 
     # ---------------------------------------------------------------- the interpreter
-    def interpreter_step(self, request_id: str, call_sid: str) -> Step:
+    def interpreter_step(self, request_id: str, call_sid: str) -> Next:
         """The interpreter's leg asks what to do now (the prompt URL, looping)."""
         rec = self.store.get(request_id)
-        if rec is None or rec.finished or not call_sid or rec.extra.get("handler_call") != call_sid:
-            return Step.GONE
+        if rec is None or rec.finished or not call_sid or rec.handler_call != call_sid:
+            return Next(Step.GONE)
         if rec.state == State.CONNECTED:
             self._interpreter_at(rec.id, "room")
-            return Step.ROOM
-        if rec.extra.get("recall"):
+            return Next(Step.ROOM, rec)
+        if rec.recall:
             self._interpreter_at(rec.id, "room")
-            return Step.CALLING
+            return Next(Step.CALLING, rec)
         self._interpreter_at(rec.id, "prompt")
-        return Step.PROMPT
+        return Next(Step.PROMPT, rec)
 
-    def call_back_asked(self, request_id: str, token: str, call_sid: str) -> Step:
+    def call_back_asked(self, request_id: str, token: str, call_sid: str) -> Next:
         """The interpreter pressed 1 at the prompt of drop `token`: call the officer back,
         once however often they press it."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token \
-                or rec.extra.get("handler_call") != call_sid:
+        if rec is None or rec.state != State.REJOINING or rec.rejoin_token != token \
+                or rec.handler_call != call_sid:
             return self.interpreter_step(request_id, call_sid)
-        recall = _token()
+        recall = new_token()
         now = clock.now()
         out = self.store.apply(request_id, "call_officer_back", guard=("recall", ""), fields={
             "recall": recall, "recall_at": now, "recall_call": None, "interpreter_at": "room",
         }, data={"asked_by": rec.handler_kind or "interpreter"})
-        if out.applied:
+        if out.record is not None:
             log.info("request %s: the interpreter asked for the officer to be called back", request_id)
             self.ctx.jobs.submit("rejoin_call_back", request_id, recall)
-            return Step.CALLING
+            return Next(Step.CALLING, out.record)
         after = self.store.get(request_id)
-        if after is not None and after.state == State.REJOINING and after.extra.get("recall"):
-            return Step.CALLING  # already calling: the same answer, no second call
+        if after is not None and after.state == State.REJOINING and after.recall:
+            return Next(Step.CALLING, after)  # already calling: the same answer, no second call
         return self.interpreter_step(request_id, call_sid)
 
     def redirect(self, request_id: str, token: str, why: str) -> None:
@@ -182,16 +151,16 @@ class Rejoin:
         `why` is "dropped", "no-answer" or "call-failed" (to the prompt, while rejoining) or
         "back" (into the room: the officer called in again while the interpreter was at the prompt)."""
         rec = self.store.get(request_id)
-        if rec is None or not rec.extra.get("handler_call"):
+        if rec is None or not rec.handler_call:
             return
         if why == "back":
-            if rec.state != State.CONNECTED or rec.extra.get("interpreter_at") != "prompt":
+            if rec.state != State.CONNECTED or rec.interpreter_at != "prompt":
                 return
-        elif rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token or rec.extra.get("recall"):
+        elif rec.state != State.REJOINING or rec.rejoin_token != token or rec.recall:
             return
-        url = self.ctx.urls(paths.REJOIN, r=rec.id, k=rec.extra.get("rejoin_token", ""), m=why)
+        url = self.ctx.urls(paths.REJOIN, request=rec.id, drop=rec.rejoin_token, why=why)
         try:
-            if not self.ctx.telephony.redirect(rec.extra["handler_call"], url):
+            if not self.ctx.telephony.redirect(rec.handler_call, url):
                 log.info("request %s: the interpreter's leg had already ended", rec.id)
         except TelephonyError as exc:
             log.warning("request %s: could not move the interpreter (%s): %s", rec.id, why, exc)
@@ -200,21 +169,21 @@ class Rejoin:
     def call_back(self, request_id: str, recall: str) -> None:
         """Job: ring the dropped officer's number; answering and pressing 1 rejoins."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("recall") != recall:
+        if rec is None or rec.state != State.REJOINING or rec.recall != recall:
             return
-        if not self.ctx.redis.set(keys.once("recall", recall), "1", nx=True, ex=self.s.retention_seconds):
+        if not self.ctx.deliveries.first("recall", recall):
             return  # this call-back was placed already (the job delivered twice)
         number = self.officer_number(rec)
         if number is None:
             log.warning("request %s: the officer's number is unknown; cannot call back", request_id)
             self.call_back_ended(request_id, recall, "", "number-unknown")
             return
-        q = dict(r=request_id, k=recall)
+        where = dict(request=request_id, recall=recall)
         try:
             sid = self.ctx.telephony.place_call(CallRequest(
-                to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **q),
-                status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **q),
-                timeout=self.s.callback_ring_timeout, status_events=("completed",),
+                to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **where),
+                status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **where),
+                timeout=self.ctx.settings.callback_ring_timeout, status_events=("completed",),
             ))
         except TelephonyError as exc:
             log.warning("request %s: could not call the officer back at %s: %s", request_id, mask(number), exc)
@@ -227,7 +196,7 @@ class Rejoin:
     def call_back_answered(self, request_id: str, recall: str) -> RequestRecord | None:
         """The call-back was answered: the request, if the officer may still rejoin with it."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("recall") != recall:
+        if rec is None or rec.state != State.REJOINING or rec.recall != recall:
             return None
         return rec
 
@@ -240,7 +209,7 @@ class Rejoin:
         if call_sid and rec.state == State.CONNECTED and rec.officer_call == call_sid:
             self.officer_dropped(rec, call_sid)
             return
-        if call_sid and rec.extra.get("recall_call") not in (None, "", call_sid):
+        if call_sid and rec.recall_call not in (None, "", call_sid):
             return  # not the call-back in flight
         out = self.store.apply(request_id, "call_back_failed", guard=("recall", recall), fields={
             "recall": "", "recall_call": None, "recall_at": None,
@@ -248,15 +217,15 @@ class Rejoin:
         if out.applied and out.record is not None:
             log.info("request %s: the call-back ended %s before the officer rejoined", request_id, status)
             why = "call-failed" if status in ("failed", "dial-failed", "number-unknown") else "no-answer"
-            self.ctx.jobs.submit("rejoin_redirect", request_id, out.record.extra.get("rejoin_token", ""), why)
+            self.ctx.jobs.submit("rejoin_redirect", request_id, out.record.rejoin_token, why)
 
     # ---------------------------------------------------------------- the officer is back
     def waiting_for(self, number: str) -> RequestRecord | None:
         """The request whose interpreter waits for this number's officer, if any."""
-        if not number or not self._may_be_waiting():
+        if not number or not self.numbers.may_be_waiting():
             return None
-        raw = self.ctx.redis.get(keys.rejoin_number(self.ctx.pseudonyms.of(number)))
-        rec = self.store.get(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
+        request_id = self.numbers.request_for(self.ctx.pseudonyms.of(number))
+        rec = self.store.get(request_id) if request_id else None
         return rec if rec is not None and rec.state == State.REJOINING else None
 
     def officer_back(self, request_id: str, call_sid: str, via: str, guard: tuple[str, str]) -> RequestRecord | None:
@@ -269,78 +238,56 @@ class Rejoin:
             return None
         out = self.store.apply(request_id, "officer_rejoined", guard=guard, fields={
             "officer_call": call_sid, "recall": "", "recall_at": None, "rejoin_until": None,
-            "rejoins": _int(rec.extra.get("rejoins")) + 1,
-        }, data={"via": via, "after": round(clock.now() - _float(rec.extra.get("dropped_at")), 1)}, deadline=None)
+            "rejoins": rec.rejoins + 1,
+        }, data={"via": via, "after": round(clock.now() - (rec.dropped_at or 0.0), 1)}, deadline=None)
         if not out.applied:
             again = self.store.get(request_id)
             # the same key press delivered twice: the same answer
             return again if again and again.state == State.CONNECTED and again.officer_call == call_sid else None
         self.store.link_call(call_sid, request_id, "officer")
         log.info("request %s: the officer rejoined (%s)", request_id, via)
-        recall_call = rec.extra.get("recall_call", "")
+        recall_call = rec.recall_call
         if recall_call and recall_call != call_sid:
             self.ctx.jobs.submit("hang_up", request_id, recall_call)  # a call-back still ringing
-        if rec.extra.get("interpreter_at") == "prompt":
-            self.ctx.jobs.submit("rejoin_redirect", request_id, rec.extra.get("rejoin_token", ""), "back")
+        if rec.interpreter_at == "prompt":
+            self.ctx.jobs.submit("rejoin_redirect", request_id, rec.rejoin_token, "back")
         return out.record
 
     # ---------------------------------------------------------------- ends
     def interpreter_left(self, rec: RequestRecord) -> None:
         """The interpreter hung up while the officer was away (the request is complete):
         stop a call-back that may still be ringing."""
-        if rec.extra.get("recall_call"):
-            self.ctx.jobs.submit("hang_up", rec.id, rec.extra["recall_call"])
+        if rec.recall_call:
+            self.ctx.jobs.submit("hang_up", rec.id, rec.recall_call)
 
     def review(self, rec: RequestRecord) -> None:
         """The sweeper: past the grace period, release the interpreter and complete the
         request, whatever was lost on the way (a job, a callback, a worker)."""
-        until = _float(rec.extra.get("rejoin_until"))
+        until = rec.rejoin_until or 0.0
         now = clock.now()
         if now < until:
             self.store.set_deadline(rec.id, until)
             return
-        out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.extra.get("rejoin_token", "")),
+        out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.rejoin_token),
                                fields={"outcome": "officer did not rejoin"},
-                               data={"after": self.s.reconnect_grace}, deadline=None)
+                               data={"after": self.ctx.settings.reconnect_grace}, deadline=None)
         if not out.applied:
             return
         log.info("request %s: the officer did not rejoin within %gs; interpreter released", rec.id,
-                 self.s.reconnect_grace)
-        if rec.handler_kind == "liaison":
-            self.ctx.liaisons.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
-        for sid in (rec.extra.get("handler_call", ""), rec.extra.get("recall_call", "")):
+                 self.ctx.settings.reconnect_grace)
+        free_interpreter(self.ctx, rec)
+        for sid in (rec.handler_call, rec.recall_call):
             if sid:
-                self._hang_up(rec.id, sid)
+                hang_up(self.ctx, rec.id, sid)
 
     # ---------------------------------------------------------------- helpers
     def _rejoining(self, request_id: str, token: str) -> RequestRecord | None:
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token:
+        if rec is None or rec.state != State.REJOINING or rec.rejoin_token != token:
             return None
         return rec
-
-    def _may_be_waiting(self) -> bool:
-        """False when no officer anywhere can be waiting to rejoin: the latest grace end has
-        passed. Known without a Redis round trip on most calls (REJOIN_UNTIL is read at most
-        every `_gate_seconds`): the first menu, which asks, is the busiest webhook, and a
-        dropped officer takes longer than that to call again."""
-        now = time.monotonic()
-        if now - self._gate_read_at >= self._gate_seconds:
-            self._gate_read_at = now
-            try:
-                raw = self.ctx.redis.get(keys.REJOIN_UNTIL)
-            except redis.RedisError:  # the menu works without Redis: no rejoin offer meanwhile
-                raw = None
-            self._gate_until = _float(raw.decode() if isinstance(raw, bytes) else raw)
-        return clock.now() < self._gate_until
 
     def _interpreter_at(self, request_id: str, where: str) -> None:
         """Where the interpreter's TwiML last put them: a rejoining officer's job moves them
         into the room only if they are at the prompt."""
         self.store.set_fields(request_id, {"interpreter_at": where})
-
-    def _hang_up(self, request_id: str, call_sid: str) -> None:
-        try:
-            self.ctx.telephony.hangup(call_sid)
-        except TelephonyError as exc:
-            log.warning("request %s: could not hang up a call: %s", request_id, exc)

@@ -10,22 +10,43 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 import redis
 
 from dispatch import clock, keys
 from dispatch.records import RequestRecord
-from dispatch.states import TERMINAL, State, transition
+from dispatch.states import TERMINAL, WAITING, State, transition
 
-_CREATE = """
+# The line a waiting request stands in (for its place in line): a sorted set per language,
+# member the request id, score when its wait began. Kept by the create and transition scripts
+# below, so it always agrees with the records; its key is built in the script from the record's
+# language (one Redis or a Sentinel pair, not a Cluster). Entries older than the retention are
+# dropped as the line moves, so a record that expired while waiting leaves no trace for long.
+_LINE = """
+local function stand_in_line(hash, id, prefix, waiting, now, retention)
+  local line = prefix .. (redis.call('HGET', hash, 'language') or '')
+  if waiting then
+    local since = redis.call('HGET', hash, 'queued_at')
+    if not since or since == '' then since = redis.call('HGET', hash, 'created_at') end
+    redis.call('ZADD', line, since, id)
+    redis.call('ZREMRANGEBYSCORE', line, '-inf', '(' .. (tonumber(now) - tonumber(retention)))
+  else
+    redis.call('ZREM', line, id)
+  end
+end
+"""
+
+_CREATE = _LINE + """
 -- KEYS: request hash, history, open zset, events stream
--- ARGV: fields json, now, iso, retention, maxlen
+-- ARGV: fields json, now, iso, retention, maxlen, line key prefix, waiting ('1'/'0')
 local f = cjson.decode(ARGV[1])
 for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
 local entry = cjson.encode({ts=ARGV[3], event='created', from='', to=f['state'], data={}})
 redis.call('RPUSH', KEYS[2], entry)
 redis.call('ZADD', KEYS[3], ARGV[2], f['id'])
+if ARGV[7] == '1' then stand_in_line(KEYS[1], f['id'], ARGV[6], true, ARGV[2], ARGV[4]) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'request', f['id'], 'event', 'created',
@@ -33,11 +54,11 @@ redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'request', f['id'], 'ev
 return redis.call('HGETALL', KEYS[1])
 """
 
-_TRANSITION = """
+_TRANSITION = _LINE + """
 -- KEYS: request hash, history, events stream, open zset, closed zset, deadlines zset
 -- ARGV: 1 event, 2 sources (space separated), 3 target, 4 guard field, 5 guard value,
 --       6 now, 7 iso, 8 fields json, 9 data json, 10 deadline ('' keep, '-' drop, else epoch),
---       11 terminal ('1'/'0'), 12 retention, 13 maxlen
+--       11 terminal ('1'/'0'), 12 retention, 13 maxlen, 14 line key prefix, 15 target waits ('1'/'0')
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {0, ''} end
 local ok = false
@@ -50,6 +71,7 @@ for k, v in pairs(f) do
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[3])
 local id = redis.call('HGET', KEYS[1], 'id')
+stand_in_line(KEYS[1], id, ARGV[14], ARGV[15] == '1', ARGV[6], ARGV[12])
 local entry = '{"ts":' .. cjson.encode(ARGV[7]) .. ',"event":' .. cjson.encode(ARGV[1]) ..
   ',"from":' .. cjson.encode(state) .. ',"to":' .. cjson.encode(ARGV[3]) .. ',"data":' .. ARGV[9] .. '}'
 redis.call('RPUSH', KEYS[2], entry)
@@ -121,7 +143,8 @@ class RequestStore:
         # step), which saves a round trip to read it back after every create and transition.
         flat = self._create(
             keys=[keys.request(request_id), keys.history(request_id), keys.OPEN_REQUESTS, keys.EVENTS],
-            args=[json.dumps(data), now, clock.iso(now), self.retention, self.maxlen],
+            args=[json.dumps(data), now, clock.iso(now), self.retention, self.maxlen, keys.WAITING_LINE,
+                  "1" if state in WAITING else "0"],
         )
         return RequestRecord.from_hash(_pairs(flat))
 
@@ -169,6 +192,7 @@ class RequestStore:
                 guard[0] if guard else "", guard[1] if guard else "",
                 now, clock.iso(now), json.dumps(encoded), json.dumps(dict(data or {})),
                 deadline_arg, "1" if t.target in TERMINAL else "0", self.retention, self.maxlen,
+                keys.WAITING_LINE, "1" if t.target in WAITING else "0",
             ],
         )
         applied = bool(int(result[0]))
@@ -178,6 +202,12 @@ class RequestStore:
 
     def history(self, request_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(keys.history(request_id), 0, -1)]
+
+    def place_in_line(self, rec: RequestRecord) -> int | None:
+        """How many requests for the same language wait ahead of `rec` (0: it is next); None
+        when `rec` is not in the line (not waiting, or waiting since before the line was kept)."""
+        rank = self.r.zrank(keys.waiting_line(rec.language or ""), rec.id)
+        return int(rank) if rank is not None else None
 
     def open_ids(self) -> list[str]:
         return [x.decode() for x in self.r.zrange(keys.OPEN_REQUESTS, 0, -1)]
@@ -211,6 +241,10 @@ class RequestStore:
 
     def tried(self, request_id: str) -> set[str]:
         return {x.decode() for x in self.r.smembers(keys.tried(request_id))}
+
+    def forget_tried(self, request_id: str) -> None:
+        """Every liaison may be offered the request again (a sergeant's "offer again")."""
+        self.r.delete(keys.tried(request_id))
 
     def set_fields(self, request_id: str, fields: Mapping[str, Any]) -> bool:
         """Record facts that are not transitions (a call sid learned after dialling).

@@ -35,7 +35,6 @@ class Transition:
     target: State
 
 
-_W = WAITING
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("queue", frozenset({State.NEW}), State.QUEUED),
     Transition("offer", frozenset({State.QUEUED}), State.OFFERING),
@@ -52,9 +51,9 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("call_back_failed", frozenset({State.REJOINING}), State.REJOINING),
     Transition("officer_rejoined", frozenset({State.REJOINING}), State.CONNECTED),
     Transition("rejoin_expired", frozenset({State.REJOINING}), State.COMPLETED),
-    Transition("cancel", _W, State.CANCELLED),
-    Transition("abandon", _W, State.ABANDONED),
-    Transition("fail", _W, State.FAILED),
+    Transition("cancel", WAITING, State.CANCELLED),
+    Transition("abandon", WAITING, State.ABANDONED),
+    Transition("fail", WAITING, State.FAILED),
     # The reconciler closing what the phone network says has ended, its callbacks lost
     # (dispatch/reconcile.py): named apart so the history shows it was not a callback.
     Transition("reconcile_complete", frozenset({State.CONNECTED}), State.COMPLETED),

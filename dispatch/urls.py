@@ -1,14 +1,21 @@
 """The webhook paths Twilio is told to call: the contract between dispatch/ and webhooks/.
 
 Routing code places calls whose TwiML and status callbacks live at these paths;
-the blueprints register the same paths. Query parameters carry the request and
-offer tokens, so a callback for an old offer is recognised as old.
+the blueprints register the same paths. Query parameters carry the request and the token
+of the offer, dial, drop or call-back, so a callback for an old one is recognised as old,
+and the menu's state (tries so far, urgent, the precinct a PIN caller keyed). Every URL is
+signed by Twilio as given, so these names are read back exactly (webhooks/deps.py).
 """
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 INCOMING = "/voice/incoming"
+INCOMING_PRECINCT = "/voice/incoming/precinct"        # an unregistered phone: its precinct ...
+INCOMING_PIN = "/voice/incoming/pin"                  # ... and the unit PIN
+INCOMING_LANGUAGE = "/voice/incoming/language"        # the language: keypad code, speech, 0, 9
+INCOMING_CONFIRM = "/voice/incoming/confirm"          # "You selected Spanish. Press 1 ..."
+INCOMING_CHOOSE = "/voice/incoming/choose"            # a short list for an ambiguous name
 CALL_STATUS = "/voice/status"
 FALLBACK = "/voice/fallback"
 SMS_INCOMING = "/sms/incoming"

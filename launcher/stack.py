@@ -25,6 +25,8 @@ import redis as redis_py
 import requests
 
 from config.settings import Settings
+from dispatch.heartbeats import Heartbeats
+from dispatch.roster import Roster
 from launcher import procfile
 from launcher.embedded_redis import EmbeddedRedis
 from launcher.ports import HOST, check_free, free_port
@@ -240,10 +242,9 @@ class Stack:
                      timeout: float = START_TIMEOUT) -> None:
         """Until `n` workers beat their heart in Redis (failing early if one of `among`, by
         default any process, dies)."""
-        from dispatch import keys
-
+        heartbeats = Heartbeats(self.redis)
         deadline = time.monotonic() + timeout
-        while self.redis.zcount(keys.WORKER_HEARTBEAT, time.time() - 5, "+inf") < n:
+        while heartbeats.alive(within=5) < n:
             self._waiting(f"{n} workers", deadline, timeout, among)
             time.sleep(0.1)
 
@@ -254,7 +255,10 @@ class Stack:
             self._redis = redis_py.Redis.from_url(self.settings.redis_url)
         return self._redis
 
-    def roster(self):  # type: ignore[no-untyped-def]
-        from dispatch.context import load_catalog_for, load_roster_for
+    def roster(self) -> Roster:
+        """The roster the processes will load (a bad one raises ConfigError here, before any starts)."""
+        # Imported here: the launcher's own process (make run, a benchmark's driver) runs none of
+        # the service, and loading all of it would only weigh on that process.
+        from bootstrap import load_languages, load_roster_file
 
-        return load_roster_for(self.settings, load_catalog_for(self.settings))
+        return load_roster_file(self.settings, load_languages(self.settings))

@@ -1,7 +1,7 @@
 """Who answers what in the local demo: scripted liaisons, a vendor line, officer calls."""
 from __future__ import annotations
 
-from config.roster import Roster
+from dispatch.roster import Roster
 
 # Liaisons, in roster order, cycle through these behaviours so every path shows up in the log.
 LIAISON_BEHAVIOURS = [

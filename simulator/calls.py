@@ -56,6 +56,10 @@ class Source:
     is_fallback: bool = False
 
 
+class MusicOver(Exception):
+    """Wait music must stop now (the room started or let this participant go)."""
+
+
 class Redirected(Exception):
     """The app replaced the running TwiML (REST update with Url or Twiml)."""
 

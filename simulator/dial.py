@@ -11,9 +11,8 @@ import time
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from simulator.calls import CallEnded, Redirected, Source
+from simulator.calls import CallEnded, MusicOver, Redirected, Source
 from simulator.eventlog import mask
-from simulator.legs import MusicOver
 from simulator.twiml import AppError, Interpreter, attr_bool, attr_float
 
 if TYPE_CHECKING:
@@ -176,7 +175,7 @@ def _wait_music(interp: Interpreter, room: object, me: object, wait_url: str, wa
             leg.event("wait music: Twilio's default hold music")
         leg.wait(None, until=over)
         return
-    music = Interpreter(leg, mode="music")
+    music = Interpreter(leg, mode="music", dial=run_dial)
     leg.music_stop = over
     try:
         while True:

@@ -18,16 +18,14 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from simulator.calls import Call, CallEnded, Redirected, Source, rfc2822, utcnow
+from simulator.calls import Call, CallEnded, MusicOver, Redirected, Source, rfc2822, utcnow
+from simulator.dial import run_dial
+from simulator.twiml import Interpreter
 
 if TYPE_CHECKING:
     from simulator.network import Network
 
 log = logging.getLogger(__name__)
-
-
-class MusicOver(Exception):
-    """Wait music must stop now (the room started or let this participant go)."""
 
 
 def dtmf_seconds(keys: str) -> float:
@@ -192,14 +190,10 @@ class LegRunner:
             raise CallEnded(f"no answer within {c.timeout:g}s", status="no-answer")
 
     def _run_inbound(self) -> None:
-        from simulator.twiml import Interpreter
-
         self.event("incoming call to the service number")
-        Interpreter(self).run(Source(self.call.url, self.call.method))
+        Interpreter(self, dial=run_dial).run(Source(self.call.url, self.call.method))
 
     def _run_outbound(self) -> None:
-        from simulator.twiml import Interpreter
-
         c = self.call
         self.event("outbound call via REST")
         self._ring()
@@ -212,11 +206,9 @@ class LegRunner:
                 self.send_dtmf(c.send_digits, "SendDigits")
         except Redirected as redirect:
             source = redirect.source
-        Interpreter(self).run(source)
+        Interpreter(self, dial=run_dial).run(source)
 
     def _run_child(self) -> None:
-        from simulator.twiml import Interpreter
-
         c = self.call
         self._ring()
         self.answer()
@@ -225,7 +217,7 @@ class LegRunner:
             if c.send_digits:
                 self.send_dtmf(c.send_digits, "sendDigits")
             if c.url:
-                Interpreter(self, mode="whisper").run(Source(c.url, c.method))
+                Interpreter(self, mode="whisper", dial=run_dial).run(Source(c.url, c.method))
             with self.net.lock:
                 c.bridged = True
                 self.net.notify_related(c)
@@ -236,4 +228,4 @@ class LegRunner:
                 c.bridged = False
                 self.net.notify_related(c)
             self.event("left the bridge: redirected by the app")
-            Interpreter(self).run(redirect.source)
+            Interpreter(self, dial=run_dial).run(redirect.source)

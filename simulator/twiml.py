@@ -47,10 +47,17 @@ def short_url(url: str | None) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+Dial = Callable[["Interpreter", ET.Element, "str | None"], "Source | None"]
+
+
 class Interpreter:
-    def __init__(self, leg: LegRunner, mode: str = "call"):
+    """Runs a leg's TwiML. `dial` runs a <Dial> verb (simulator/dial.py, which itself runs
+    TwiML for the legs it bridges; the leg runner passes it in)."""
+
+    def __init__(self, leg: LegRunner, mode: str = "call", dial: Dial | None = None):
         self.leg = leg
         self.mode = mode
+        self.dial = dial
         self.config = leg.net.config
         self.handlers: dict[str, Callable[[ET.Element, str | None], Source | None]] = {
             "Say": self._say, "Play": self._play, "Pause": self._pause, "Gather": self._gather,
@@ -234,6 +241,6 @@ class Interpreter:
         return {"Digits": digits, "FinishedOnKey": finished}
 
     def _dial(self, el: ET.Element, base: str | None) -> Source | None:
-        from simulator.dial import run_dial
-
-        return run_dial(self, el, base)
+        if self.dial is None:
+            raise AppError("<Dial> cannot run here")
+        return self.dial(self, el, base)

@@ -1,19 +1,21 @@
-"""Shared fixtures: a real Redis per session (flushed per test) and fast settings."""
+"""The fixtures: a real Redis per session (flushed per test), fast settings, the service's own
+wiring with fakes for the phone network and the job queue, the app, the whole stack, gunicorn,
+the phone simulator. Helpers the tests share are modules of tests/support, not of this file."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 import redis
 from hypothesis import settings as hypothesis_settings
 
+from config.settings import Settings
+from tests.support.redis_server import start_redis
+from tests.support.settings import e2e_settings, fast_settings
+
 # Timing belongs in bench/, not in tests: on a loaded 2-core machine a slow example is not a bug.
 hypothesis_settings.register_profile("dispatch", deadline=None, max_examples=100)
 hypothesis_settings.load_profile("dispatch")
-
-from config.settings import Settings
-from tests.support.redis_server import start_redis
-
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-ACCOUNT_SID = "AC" + "1" * 32
 
 
 @pytest.fixture(scope="session")
@@ -30,27 +32,12 @@ def r(redis_server) -> redis.Redis:
     return client
 
 
-def fast_settings(**overrides: object) -> Settings:
-    """Durations scaled down so a whole call plays out in about a second."""
-    base: dict[str, object] = dict(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        public_base_url="http://127.0.0.1:1", secret_key="test-secret", local_mode=True,
-        liaison_ring_timeout=2, whisper_timeout=1, liaison_window=6.0, wrapup_seconds=0.5,
-        vendor_ring_timeout=2, callback_ring_timeout=2, hold_pause=1, sweep_interval=0.25,
-        queued_stuck_after=1.0, grace_seconds=0.5, ivr_gather_timeout=1,
-        twilio_retries=3, twilio_retry_backoff=0.05, twilio_http_timeout=2.0, redirect_retry_after=1,
-    )
-    base.update(overrides)
-    settings = Settings(**base)  # type: ignore[arg-type]
-    settings.validate()
-    return settings
-
-
 @pytest.fixture
-def settings(redis_server) -> Settings:
-    from dataclasses import replace
-
-    return replace(fast_settings(), redis_url=redis_server.url)
+def settings(redis_server, request) -> Settings:
+    """fast_settings on the session's Redis; `@pytest.mark.settings(name=value, ...)` on a test
+    changes some of them."""
+    marker = request.node.get_closest_marker("settings")
+    return replace(fast_settings(**(marker.kwargs if marker else {})), redis_url=redis_server.url)
 
 
 @pytest.fixture
@@ -68,20 +55,58 @@ def jobs():
 
 
 @pytest.fixture
-def ctx(settings, r, telephony, jobs):
-    """The real wiring (sample roster, catalog, Redis) with fake phone network and jobs."""
-    from dispatch.context import build_context
+def wiring(settings, r, telephony, jobs):
+    """The real wiring (bootstrap: sample roster, catalog, Redis, every service) with a fake
+    phone network and recorded jobs; the job functions (jobs.drain()) run on it too."""
+    from bootstrap import bootstrap
+    from workers import runtime
 
-    context = build_context(settings, jobs=jobs, telephony=telephony, r=r)
-    context.liaisons.sync([l.id for l in context.roster.liaisons])
-    return context
+    built = bootstrap(settings, redis=r, telephony=telephony, jobs=jobs)
+    built.ctx.liaisons.sync([liaison.id for liaison in built.ctx.roster.liaisons])
+    runtime.use(built)
+    yield built
+    runtime.use(None)
 
 
 @pytest.fixture
-def app(ctx):
+def rewire(settings, r, telephony, jobs):
+    """`rewire(**setting_overrides)`, or `rewire(telephony=other)`: the wiring built again on the
+    same Redis and jobs, with other settings or another phone network (and bound for the jobs)."""
+    from bootstrap import bootstrap
+    from workers import runtime
+
+    def build(telephony=telephony, **overrides):
+        built = bootstrap(replace(settings, **overrides), redis=r, telephony=telephony, jobs=jobs)
+        runtime.use(built)
+        return built
+
+    return build
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """`later(seconds)`: the domain's clock (dispatch.clock) moved forward by `seconds`."""
+    from dispatch import clock
+
+    real = clock.now
+
+    def move(seconds: float) -> None:
+        monkeypatch.setattr(clock, "now", lambda: real() + seconds)
+
+    return move
+
+
+@pytest.fixture
+def ctx(wiring):
+    """The ports and stores the services share (wiring.ctx)."""
+    return wiring.ctx
+
+
+@pytest.fixture
+def app(wiring):
     from webhooks import create_app
 
-    application = create_app(context=ctx)
+    application = create_app(wiring)
     application.config["TESTING"] = True
     return application
 
@@ -89,15 +114,6 @@ def app(ctx):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def e2e_settings(redis_url: str, **overrides: object) -> Settings:
-    """Fast but not frantic: hold prompts loop every ~0.5 s at the simulator's time scale; a
-    dropped officer has a few times what a rejoin takes on a loaded machine to come back."""
-    from dataclasses import replace
-
-    overrides = {"hold_pause": 10, "reconnect_grace": 8.0, **overrides}
-    return replace(fast_settings(**overrides), redis_url=redis_url)
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +157,12 @@ def gunicorn(settings):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def h():
+    """The phone simulator wired to a scripted app (tests/support/simulator_harness.py)."""
+    from tests.support.simulator_harness import Harness
+
+    with Harness() as harness:
+        yield harness

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from config.phone import mask
 from dispatch import keys
+from dispatch.phone import mask
 from tests.support.stranger import Call, signed_in
 
 BUDGET = 10
@@ -135,19 +135,19 @@ def test_a_timeout_at_the_pin_prompt_is_not_a_guess(gunicorn, r):
     assert "language code" in _at_pin_prompt(server, STRANGERS[5]).key("7501").said
 
 
-def test_with_redis_down_the_pin_is_still_checked_and_a_wrong_one_never_reaches_the_vendor(ctx, telephony, jobs):
+def test_with_redis_down_the_pin_is_still_checked_and_a_wrong_one_never_reaches_the_vendor(ctx, settings, telephony,
+                                                                                          jobs):
     """PIN entry must not become a way in when the budget cannot be counted: the right PIN
     still identifies an officer (the call then goes to the vendor as in any Redis outage),
     a wrong one is asked again — never the vendor's number for a stranger."""
-    from dispatch.context import Context
-    from dispatch.redis_conn import connect
+    from adapters.redis_connection import connect
+    from bootstrap import bootstrap
     from tests.support.redis_server import free_port
     from tests.support.signing import signed_post
     from webhooks import create_app
 
-    dead = Context(ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog,
-                   telephony, jobs)
-    client = create_app(context=dead).test_client()
+    dead = bootstrap(settings, redis=connect(f"redis://127.0.0.1:{free_port()}/0"), telephony=telephony, jobs=jobs)
+    client = create_app(dead).test_client()
     vendor = ctx.roster.vendor
     params = {"CallSid": "CA" + "d" * 32, "From": STRANGERS[0], "AccountSid": ctx.settings.twilio_account_sid}
     for digits in ("0000", "75017501", ""):

@@ -46,9 +46,10 @@ def assert_nothing_secret(secrets: set[str], response: requests.Response) -> Non
 
 def webhook_rules(settings):
     """Every route under /voice/ and /sms/ of the app as wsgi.py builds it."""
+    from bootstrap import bootstrap
     from webhooks import create_app
 
-    app = create_app(settings)
+    app = create_app(bootstrap(settings))
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith(("/voice/", "/sms/"))]
     return app, rules
 
@@ -71,12 +72,12 @@ def test_the_secret_detector_finds_the_vendors_dtmf_in_a_verified_answer(gunicor
     ("GET", "/voice/x", 404),
     ("DELETE", "/voice/anything", 404),
     ("POST", "/voice/incoming/", 404),             # a trailing slash
-    ("GET", "/voice/x?lang=spa", 404),             # a language's code picked by the query
-    ("POST", "/voice/x?lang=spa&step=alternate", 404),
+    ("GET", "/voice/x?language=spa", 404),             # a language's code picked by the query
+    ("POST", "/voice/x?language=spa&step=alternate", 404),
     ("PUT", "/sms/incoming/", 404),
     ("GET", "/sms/anything", 404),
     ("GET", "/voice/incoming", 405),
-    ("DELETE", "/voice/fallback?lang=spa", 405),
+    ("DELETE", "/voice/fallback?language=spa", 405),
     ("PATCH", "/sms/incoming", 405),
 ])
 def test_unknown_paths_and_methods_are_plain_errors_with_nothing_secret(gunicorn, method, path, kind):
@@ -96,7 +97,7 @@ def test_an_oversized_body_with_any_signature_is_a_plain_413(gunicorn):
     server = gunicorn()
     secrets = roster_secrets(server.settings)
     body = "From=%2B17185550101&CallSid=" + CALL + "&Junk=" + "x" * 100_000
-    for path in ("/voice/incoming", "/voice/fallback?lang=spa", "/sms/incoming", "/voice/x"):
+    for path in ("/voice/incoming", "/voice/fallback?language=spa", "/sms/incoming", "/voice/x"):
         response = requests.post(server.url + path, data=body, headers={
             "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "forged="})
         assert response.status_code == (404 if path == "/voice/x" else 413), (path, response.status_code)
@@ -107,7 +108,7 @@ def test_the_fallback_url_checks_the_signature(gunicorn):
     server = gunicorn()
     secrets = roster_secrets(server.settings)
     params = {"CallSid": CALL, "ErrorCode": "11200", "ErrorUrl": "https://x/voice/incoming", "DialCallStatus": "busy"}
-    for path in ("/voice/fallback", "/voice/fallback?lang=spa", "/voice/fallback?step=alternate"):
+    for path in ("/voice/fallback", "/voice/fallback?language=spa", "/voice/fallback?step=alternate"):
         for headers in ({}, sign(server, path, params, token="not-the-auth-token"),
                         sign(server, "/voice/fallback", {**params, "ErrorCode": "0"})):  # another request's
             response = requests.post(server.url + path, data=params, headers=headers)
@@ -126,7 +127,7 @@ def test_every_webhook_route_checks_the_signature_before_it_answers(gunicorn, se
     assert unprotected == [], "webhook routes without twilio_only"
     form = {"From": LINE, "To": "+12125550100", "CallSid": CALL, "Digits": "1", "CallStatus": "completed",
             "DialCallStatus": "busy", "Body": "spanish", "MessageSid": "SM" + "1" * 32, "ErrorCode": "11200"}
-    query = "?lang=spa&step=alternate&r=R00001&n=1&t=0&c=0&p=75"
+    query = "?language=spa&step=alternate&request=R00001&prompts=1&tries=0&again=0&precinct=75"
     with requests.Session() as http:
         for rule in rules:
             assert not rule.arguments, rule.rule  # plain paths: the request below reaches the view
@@ -145,14 +146,15 @@ def test_a_verified_request_still_gets_the_safe_twiml_when_redis_is_down(gunicor
     request unsigned, or to a path that does not exist, gets nothing."""
     server = gunicorn(redis_url=f"redis://127.0.0.1:{free_port()}/0")
     secrets = roster_secrets(server.settings)
-    path = "/voice/incoming/confirm?lang=spa&t=0&c=0"
+    path = "/voice/incoming/confirm?language=spa&tries=0&again=0"
     params = {"From": LINE, "CallSid": CALL, "Digits": "1"}
     signed = requests.post(server.url + path, data=params, headers=sign(server, path, params))
     assert signed.status_code == 200
     assert ET.fromstring(signed.content).find("Dial/Number").get("sendDigits").startswith("ww123456#ww7890#")
     before = len(server.log_lines())
     for method, url, headers in (("POST", path, {}), ("POST", path, {"X-Twilio-Signature": "x"}),
-                                 ("POST", "/voice/hold?r=R1&n=1", {}), ("GET", "/voice/x?lang=spa", {})):
+                                 ("POST", "/voice/hold?request=R1&prompts=1", {}),
+                                 ("GET", "/voice/x?language=spa", {})):
         response = requests.request(method, server.url + url, data=params, headers=headers)
         assert response.status_code in (403, 404), (url, response.status_code)
         assert_nothing_secret(secrets, response)
@@ -171,7 +173,7 @@ def test_a_crash_before_the_signature_is_checked_is_a_plain_500(app, client, ctx
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.extensions["twilio_validator"] = Broken()
-    response = client.post("/voice/incoming?lang=spa", data={"From": LINE, "CallSid": CALL},
+    response = client.post("/voice/incoming?language=spa", data={"From": LINE, "CallSid": CALL},
                            headers={"X-Twilio-Signature": "forged="})
     assert response.status_code == 500 and response.mimetype == "text/plain"
     assert leaked(roster_secrets(ctx.settings), response.get_data(as_text=True)) == []
@@ -183,8 +185,8 @@ def test_a_verified_handler_that_raises_still_gets_the_direct_vendor(app, client
     def boom(*args, **kwargs):
         raise RuntimeError("injected")
 
-    app.extensions["dispatcher"].open_request = boom
-    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
+    app.extensions["wiring"].intake.open_request = boom
+    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?language=spa&tries=0&again=0",
                            {"From": LINE, "CallSid": CALL, "Digits": "1"})
     assert response.status_code == 200
     assert ET.fromstring(response.data).find("Dial/Number").text == ctx.roster.vendor.number
@@ -218,7 +220,7 @@ def test_five_hundred_refused_requests_add_a_handful_of_short_lines(gunicorn):
         for i in range(150):
             for method, path, data in (("GET", f"/voice/x{i}", None), ("DELETE", "/voice/incoming", None),
                                        ("POST", "/voice/incoming", {"From": LINE, "CallSid": CALL}),
-                                       ("POST", "/voice/fallback?lang=spa", {"ErrorCode": str(i)})):
+                                       ("POST", "/voice/fallback?language=spa", {"ErrorCode": str(i)})):
                 status = http.request(method, server.url + path, data=data,
                                       headers={"X-Twilio-Signature": "forged="}).status_code
                 statuses[status] = statuses.get(status, 0) + 1
@@ -245,11 +247,11 @@ def test_the_refusals_not_logged_are_counted_once_the_interval_ends(gunicorn):
 
 
 def test_workers_log_through_the_same_escaping_formatter():
-    """workers/worker.py calls webhooks.app.configure_logging, then RQ sets up its own
+    """workers/worker.py calls logs.configure_logging, then RQ sets up its own
     handlers unless one is already there: RQ's and our lines both come out escaped."""
     code = (
         "import logging\n"
-        "from workers.worker import configure_logging\n"
+        "from logs import configure_logging\n"
         "from rq.logutils import setup_loghandlers\n"
         "configure_logging()\n"
         "setup_loghandlers('INFO', name='rq.worker')\n"
@@ -291,7 +293,7 @@ def test_metrics_open_and_no_hsts_by_default_in_local_mode(gunicorn):
 # --- fast checks of the pieces ------------------------------------------------------------------------
 
 def test_the_formatter_escapes_messages_and_indents_tracebacks():
-    from webhooks.logsafe import EscapingFormatter
+    from logs import EscapingFormatter
 
     formatter = EscapingFormatter("%(levelname)s %(name)s: %(message)s")
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "path %s", (f"/x\n{FORGED}\x1b[31m\u2028",), None)
@@ -309,7 +311,7 @@ def test_the_formatter_escapes_messages_and_indents_tracebacks():
 
 
 def test_the_refusal_log_keeps_to_its_budget_and_counts_the_rest(caplog):
-    from webhooks.logsafe import RefusalLog
+    from webhooks.refusals import RefusalLog
 
     now = [0.0]
     refusals = RefusalLog(logging.getLogger("t.refused"), lines=3, interval=10.0, clock=lambda: now[0], timers=False)

@@ -49,7 +49,6 @@ def test_no_field_prompt_or_export_mentions_immigration_status():
 
 
 def test_logs_carry_no_full_number_and_no_auth_token(client, settings, ctx, jobs, caplog):
-    from dispatch.routing import Dispatcher
 
     caplog.set_level(logging.DEBUG)
     line = ctx.roster.precincts[0].lines[0]
@@ -58,7 +57,7 @@ def test_logs_carry_no_full_number_and_no_auth_token(client, settings, ctx, jobs
     signed_post(client, settings, "/voice/incoming/language?t=0", {"From": line, "CallSid": "CA1", "Digits": spa.keypad})
     signed_post(client, settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
                 {"From": line, "CallSid": "CA1", "Digits": "1"})
-    jobs.drain(Dispatcher(ctx))
+    jobs.drain()
     text = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "request R" in text, "the flow was logged"
     numbers = [line] + [l.phone for l in ctx.roster.liaisons] + [ctx.roster.vendor.number]

@@ -62,7 +62,7 @@ def test_cancel_ends_the_request_and_the_officers_call(app, ctx, jobs, telephony
     assert resp.status_code == 200 and resp.get_json()["ok"] is True
     assert ctx.requests.get(rec.id).state == State.CANCELLED
     assert telephony.hangups == [], "the action does not wait on the phone network"
-    jobs.drain(app.extensions["dispatcher"])
+    jobs.drain()
     assert OFFICER_CALL in telephony.hangups
     assert [h["data"] for h in ctx.requests.history(rec.id) if h["event"] == "cancel"] == [
         {"reason": "cancelled by sergeant"}]
@@ -200,7 +200,7 @@ def test_a_failure_while_acting_is_audited_as_an_error(app, ctx, sergeant, monke
     def broken(request_id: str) -> bool:
         raise RuntimeError("phone network down")
 
-    monkeypatch.setattr(app.extensions["dispatcher"], "send_to_vendor_now", broken)
+    monkeypatch.setattr(app.extensions["wiring"].sergeant, "send_to_vendor_now", broken)
     resp = act(sergeant, f"/dashboard/requests/{rec.id}/send-to-vendor")
     assert resp.status_code == 502 and resp.get_json()["outcome"] == "error: RuntimeError"
     assert_audited(ctx, "sergeant", "send_to_vendor", rec.id, "error: RuntimeError")

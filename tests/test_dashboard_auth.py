@@ -1,8 +1,6 @@
 """Sign-in, sessions and their security rules: hashes, cookie flags, throttling, idle timeout."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from dispatch import events, keys
@@ -36,12 +34,8 @@ def test_the_session_cookie_is_httponly_strict_and_holds_only_an_id(client, ctx)
     assert len(session_keys(ctx.redis)) == 1
 
 
-def test_the_cookie_is_secure_outside_local_runs(ctx):
-    from webhooks import create_app
-
-    ctx.settings = replace(ctx.settings, local_mode=False)
-    app = create_app(context=ctx)
-    client = app.test_client()
+@pytest.mark.settings(local_mode=False)
+def test_the_cookie_is_secure_outside_local_runs(client):
     token = signin_form_token(client)
     resp = client.post("/dashboard/signin", data={"csrf_token": token, "username": "viewer",
                                                   "password": "viewer-demo"})
@@ -67,11 +61,13 @@ def test_sign_in_form_needs_its_csrf_token(client, ctx):
 
 
 @pytest.fixture
-def three_tries(app, ctx):
-    ctx.settings = replace(ctx.settings, signin_max_failures=3, signin_ip_max_failures=5)
+def three_tries(app, settings):
+    """The app, its sign-in locking after 3 wrong passwords for a username (5 for an address)."""
+    assert (settings.signin_max_failures, settings.signin_ip_max_failures) == (3, 5)
     return app
 
 
+@pytest.mark.settings(signin_max_failures=3, signin_ip_max_failures=5)
 def test_failed_sign_ins_lock_that_username_at_that_address_only(three_tries, client, ctx):
     for _ in range(3):
         assert sign_in(client, "sergeant", "guess").status_code == 401
@@ -85,6 +81,7 @@ def test_failed_sign_ins_lock_that_username_at_that_address_only(three_tries, cl
     assert sign_in(client, "viewer").status_code == 303  # another username from the same address
 
 
+@pytest.mark.settings(signin_max_failures=3, signin_ip_max_failures=5)
 def test_the_right_password_during_the_lock_is_not_checked_and_does_not_restart_it(three_tries, client, ctx,
                                                                                     monkeypatch):
     from webhooks.dashboard import auth
@@ -105,6 +102,7 @@ def test_the_right_password_during_the_lock_is_not_checked_and_does_not_restart_
     assert sign_in(client, "sergeant").status_code == 303 and checked == ["sergeant"]
 
 
+@pytest.mark.settings(signin_max_failures=3, signin_ip_max_failures=5)
 def test_a_success_clears_the_username_s_failures_but_not_the_address_s(three_tries, client, ctx):
     for _ in range(2):
         sign_in(client, "sergeant", "guess")
@@ -117,6 +115,7 @@ def test_a_success_clears_the_username_s_failures_but_not_the_address_s(three_tr
     assert sign_in(client, "sergeant").status_code == 429
 
 
+@pytest.mark.settings(signin_max_failures=3, signin_ip_max_failures=5)
 def test_one_address_trying_many_usernames_is_locked_for_every_username(three_tries, client, ctx):
     sign_in(client, "sergeant", "guess")
     for name in ("admin", "root", "chief", "ops"):
@@ -126,6 +125,7 @@ def test_one_address_trying_many_usernames_is_locked_for_every_username(three_tr
     assert sign_in(other, "viewer", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
 
 
+@pytest.mark.settings(signin_max_failures=3, signin_ip_max_failures=5)
 def test_failed_sign_ins_are_audited_once_per_hour_with_a_count_and_no_password(three_tries, client, ctx):
     for _ in range(2):
         sign_in(client, "sergeant", "s3cret-guess")

@@ -18,7 +18,7 @@ import pytest
 
 from dispatch import events
 from tests.support.dashboard import accept, end_call, open_request, route, session_for
-from tests.test_dashboard_stream import Reader, connect, parse
+from tests.support.sse import Reader, connect, parse
 from webhooks.dashboard import broadcast
 
 HEARTBEAT = 0.3
@@ -89,7 +89,7 @@ def test_a_request_s_life_arrives_as_the_rows_the_page_draws(live, ctx, jobs, cl
     page.wait_for(lambda t: '"state":"offering"' in t and '"state":"ringing"' in t)
     accept(live, rec.id)
     page.wait_for(lambda t: '"state":"connected"' in t)
-    live.extensions["dispatcher"].officer_call_ended("CA" + "3" * 32)
+    live.extensions["wiring"].call_ends.officer_call_ended("CA" + "3" * 32)
     page.wait_for(lambda t: '"state":"rejoining"' in t)      # the interpreter waits for a rejoin
     end_call(live, rec.id)                                    # ... and hangs up
     page.wait_for(lambda t: '"finished":true' in t)
@@ -140,11 +140,11 @@ def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(liv
 
 
 def test_a_redis_restart_does_not_stop_the_pages_updates(tmp_path):
-    from dispatch.context import build_context
-    from tests.conftest import fast_settings
+    from bootstrap import bootstrap
     from tests.support.fakes import FakeTelephony, RecordingJobs
+    from tests.support.faults import stop_redis
     from tests.support.redis_server import free_port, start_redis
-    from tests.test_fault_support import stop_redis
+    from tests.support.settings import fast_settings
     from webhooks import create_app
 
     port, dbdir = free_port(), str(tmp_path)
@@ -152,9 +152,9 @@ def test_a_redis_restart_does_not_stop_the_pages_updates(tmp_path):
     app = None
     try:
         settings = replace(fast_settings(), redis_url=servers[0].url)
-        c = build_context(settings, jobs=RecordingJobs(), telephony=FakeTelephony(), r=servers[0].client())
-        c.liaisons.sync([l.id for l in c.roster.liaisons])
-        app = create_app(context=c)
+        wired = bootstrap(settings, redis=servers[0].client(), jobs=RecordingJobs(), telephony=FakeTelephony())
+        wired.ctx.liaisons.sync([liaison.id for liaison in wired.ctx.roster.liaisons])
+        app = create_app(wired)
         app.config.update(TESTING=True, DASHBOARD_HEARTBEAT_SECONDS=HEARTBEAT, DASHBOARD_STREAM_SECONDS=30.0)
         client = app.test_client()
         session_for(app, client, "viewer")

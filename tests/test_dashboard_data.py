@@ -72,7 +72,7 @@ def test_finished_requests_move_below_with_their_outcome(app, ctx, jobs, viewer)
     rec = open_request(app, "spa", officer_call="CA" + "1" * 32)
     route(app, jobs)
     accept(app, rec.id)
-    app.extensions["dispatcher"].officer_call_ended("CA" + "1" * 32)
+    app.extensions["wiring"].call_ends.officer_call_ended("CA" + "1" * 32)
     data = viewer.get("/dashboard/api/queue").get_json()
     assert [(r["id"], r["state_label"], r["drops"]) for r in data["active"]] == [
         (rec.id, "Officer dropped, rejoining", 1)], "the interpreter waits: not finished yet"
@@ -178,10 +178,10 @@ def test_embedded_json_cannot_close_its_script_tag(app, ctx, viewer):
 
 
 def test_a_request_from_a_supervisor_cell_is_masked_too(app, ctx, viewer):
-    from dispatch.routing import Caller
+    from dispatch.roster import Caller
 
     cell = ctx.roster.supervisors[0].cell
-    app.extensions["dispatcher"].open_request(Caller(cell, "supervisor", "75"), ctx.catalog.get("spa"),
+    app.extensions["wiring"].intake.open_request(Caller(cell, "supervisor", "75"), ctx.catalog.get("spa"),
                                               channel="sms", state=State.NEW, callback_number=cell)
     body = viewer.get("/dashboard/api/snapshot").get_data(as_text=True)
     assert json.loads(body)["queue"]["active"][0]["channel"] == "sms"

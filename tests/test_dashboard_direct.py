@@ -17,10 +17,10 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch import events, keys
+from dispatch import events
 from tests.support.dashboard import open_request, session_for
 from tests.support.gunicorn import start_gunicorn
-from webhooks.dashboard import auth, broadcast, stream
+from webhooks.dashboard import broadcast, stream
 
 
 def read_chunk(sock: socket.socket, buf: bytearray) -> bytes:
@@ -192,13 +192,13 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, a
     window.close()
 
 
-def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, app, ctx, r):
+def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, app, ctx, r, wiring):
     """The reader writes the messages, but the stream's thread still checks the session as
     often as when it wrote them itself (SESSION_CHECK_SECONDS), not only at heartbeats."""
-    sid = "direct-test-session"
-    r.hset(keys.dashboard_session(sid), mapping={"username": "viewer"})
+    sid = wiring.sessions.start("viewer").id
     server, page = socket.socketpair()
-    body = stream.generate(hub, r, hub.last_id, lambda: auth.session_alive(r, sid), lifetime=30.0, heartbeat=10.0, sock=server)
+    body = stream.generate(hub, r, hub.last_id, lambda: wiring.sessions.alive(sid), lifetime=30.0, heartbeat=10.0,
+                           sock=server)
     ended = threading.Event()
     tail: list[bytes] = []
 
@@ -210,7 +210,7 @@ def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, 
     threading.Thread(target=serve, daemon=True).start()
     wait_until(lambda: hub.direct_streams == 1)
     open_request(app)
-    r.delete(keys.dashboard_session(sid))
+    wiring.sessions.end(sid)
     signed_out = time.monotonic()
     while not ended.is_set() and time.monotonic() - signed_out < 5:
         open_request(app)   # messages keep flowing: the page is live, the session is not

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from config.duty import parse_duty
-from config.roster import Liaison
+from dispatch.duty import parse_duty
 from dispatch.liaisons import LiaisonStatus
 from dispatch.queue_view import build_liaisons, build_queue, queue_row
 from dispatch.records import RequestRecord
+from dispatch.roster import Liaison
 
 NOW = 1_700_000_000.0
 CALLER = "+17185550101"

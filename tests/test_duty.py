@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.duty import DAYS, parse_duty, parse_window, zone
+from dispatch.duty import DAYS, parse_duty, parse_window, zone
 
 NY = ZoneInfo("America/New_York")
 WEEK = {name: 23 + i for i, name in enumerate(DAYS)}  # 2026-11-23 is a Monday

@@ -13,7 +13,7 @@ import pytest
 from dispatch import keys
 from dispatch.liaisons import LiaisonBoard
 from dispatch.states import State
-from tests.test_fault_support import history_times
+from tests.support.faults import history_times
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ def _connected_spanish_call(stack) -> tuple[str, object]:
     officer = stack.sim.place_call(_line(stack), stack.roster.service_number,
                                    inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="connected request")
-    _both_in_the_room(stack, rec.conference, officer, rec.extra["handler_call"])
+    _both_in_the_room(stack, rec.conference, officer, rec.handler_call)
     return officer, rec
 
 
@@ -76,7 +76,7 @@ def test_a_dropped_officer_is_called_back_into_the_room_with_the_same_interprete
     liaison = _spanish_liaison(stack, inputs=[{"digits": "1"}])  # 1 at the prompt
     stack.sim.set_parties({_line(stack): {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}]}})
     officer, rec = _connected_spanish_call(stack)
-    interpreter = rec.extra["handler_call"]
+    interpreter = rec.handler_call
 
     stack.sim.hangup(officer)  # the cell drops
     back = stack.wait_request(lambda r: r.id == rec.id and r.state == State.CONNECTED and r.officer_call != officer,
@@ -84,7 +84,7 @@ def test_a_dropped_officer_is_called_back_into_the_room_with_the_same_interprete
     callback = back.officer_call
     _both_in_the_room(stack, rec.conference, callback, interpreter)
 
-    assert back.extra["handler_call"] == interpreter and stack.sim.call(interpreter)["status"] == "in-progress"
+    assert back.handler_call == interpreter and stack.sim.call(interpreter)["status"] == "in-progress"
     assert stack.sim.call(callback)["to"] == _line(stack), "the officer's own number was called back"
     assert "The officer's line has ended. If the call was cut off, press 1" in _said(stack, interpreter)
     assert "rejoin your Spanish interpreter" in _said(stack, callback)
@@ -102,7 +102,7 @@ def test_an_unanswered_call_back_is_told_and_the_interpreter_may_ask_again(stack
     _spanish_liaison(stack, inputs=[{"digits": "1"}, {"digits": "1"}])
     stack.sim.set_parties({_line(stack): {"answer": "after", "answer_after": 30}})  # rings on
     officer, rec = _connected_spanish_call(stack)
-    interpreter = rec.extra["handler_call"]
+    interpreter = rec.handler_call
     stack.sim.hangup(officer)
 
     first = stack.sim.wait_for(lambda: [c["sid"] for c in stack.sim.calls() if c["to"] == _line(stack)
@@ -111,7 +111,7 @@ def test_an_unanswered_call_back_is_told_and_the_interpreter_may_ask_again(stack
     stack.sim.hangup(first)  # the officer's phone declines the first call-back (busy)
     back = stack.wait_request(lambda r: r.id == rec.id and r.state == State.CONNECTED and r.officer_call != officer,
                               what="officer back after a second call-back")
-    assert back.officer_call != first and back.extra["handler_call"] == interpreter
+    assert back.officer_call != first and back.handler_call == interpreter
     assert "The officer did not answer the call back. Press 1 to call the officer again" in _said(stack, interpreter)
     assert _events(stack, rec)[3:] == ["officer_dropped", "call_officer_back", "call_back_failed",
                                        "call_officer_back", "officer_rejoined"]
@@ -123,7 +123,7 @@ def test_a_dropped_officer_calling_again_rejoins_the_vendor_from_the_first_menu(
     stack.sim.set_parties({vendor.number: {"answer": "after", "answer_after": 0.1}})  # waits silently at the prompt
     officer = stack.sim.place_call(_line(stack), stack.roster.service_number, inputs=[{"digits": "0#"}])
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="vendor connected")
-    interpreter = rec.extra["handler_call"]
+    interpreter = rec.handler_call
     _both_in_the_room(stack, rec.conference, officer, interpreter)
 
     stack.sim.hangup(officer)
@@ -131,7 +131,7 @@ def test_a_dropped_officer_calling_again_rejoins_the_vendor_from_the_first_menu(
     stack.sim.wait_for(lambda: "press 1 and we will call the officer back" in _said(stack, interpreter), timeout=15)
     again = stack.sim.place_call(_line(stack), stack.roster.service_number, inputs=[{"digits": "1"}])
     back = stack.wait_request(lambda r: r.id == rec.id and r.state == State.CONNECTED, what="officer back")
-    assert back.officer_call == again and back.extra["handler_call"] == interpreter
+    assert back.officer_call == again and back.handler_call == interpreter
     _both_in_the_room(stack, rec.conference, again, interpreter)
     assert "Press 1 to rejoin your interpreter" in _said(stack, again)
     assert [h for h in _events(stack, rec) if h.startswith("officer")] == ["officer_dropped", "officer_rejoined"]
@@ -145,7 +145,7 @@ def test_a_dropped_officer_calling_again_rejoins_the_vendor_from_the_first_menu(
 def test_an_officer_who_does_not_come_back_frees_the_interpreter_after_the_grace(stack):
     liaison = _spanish_liaison(stack, inputs=[])  # hears the prompt, presses nothing, stays on
     officer, rec = _connected_spanish_call(stack)
-    interpreter = rec.extra["handler_call"]
+    interpreter = rec.handler_call
     stack.sim.hangup(officer)
     s = stack.settings
     done = stack.wait_request(lambda r: r.id == rec.id and r.finished,

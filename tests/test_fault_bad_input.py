@@ -18,8 +18,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.request_validator import RequestValidator
 
-from dispatch.routing import Caller, Dispatcher
-from dispatch.sms.service import Inbound, SmsService, place_callback
+from dispatch.roster import Caller
+from dispatch.sms.service import Inbound
 from dispatch.states import State
 from tests.support.signing import signed_post
 
@@ -50,49 +50,50 @@ BAD_FORMS = {
 
 
 @pytest.fixture
-def paths(ctx, jobs, telephony):
+def paths(ctx, jobs, telephony, wiring):
     """Every webhook path, with the query a live call would carry (a real request, offer
     and vendor attempt behind them, so the handlers go past their 'unknown' branches)."""
-    dispatcher = Dispatcher(ctx)
+    dispatcher = wiring
     precinct = ctx.roster.precincts[0]
-    offered = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
+    offered = dispatcher.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
                                       officer_call=OFFICER)
-    jobs.drain(dispatcher)
+    jobs.drain()
     offer = ctx.requests.get(offered.id)
     assert offer.state == State.OFFERING
-    vendor = dispatcher.open_request(Caller(precinct.lines[1], "precinct", precinct.id), None,
+    vendor = dispatcher.intake.open_request(Caller(precinct.lines[1], "precinct", precinct.id), None,
                                      officer_call="CA" + "d" * 32)
-    jobs.drain(dispatcher)
+    jobs.drain()
     vend = ctx.requests.get(vendor.id)
     assert vend.state == State.VENDOR_DIALING
-    SmsService(ctx, dispatcher).handle(Inbound(ctx.roster.supervisors[0].cell, "bengali", "SM" + "5" * 32))
+    dispatcher.texts.handle(Inbound(ctx.roster.supervisors[0].cell, "bengali", "SM" + "5" * 32))
     texted = [i for i in ctx.requests.open_ids() if i not in (offer.id, vend.id)][0]
-    place_callback(ctx, texted)
-    dropped = dispatcher.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
+    dispatcher.call_backs.place(texted)
+    dropped = dispatcher.intake.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
                                       None, officer_call="CA" + "c" * 32)  # the vendor on the line, the officer gone
-    jobs.drain(dispatcher)
-    assert dispatcher.vendor_answered(dropped.id, ctx.requests.get(dropped.id).extra["vendor_token"], "CA" + "b" * 32)
-    dispatcher.officer_call_ended("CA" + "c" * 32)
-    assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).extra["rejoin_token"],
-                                             "CA" + "b" * 32).value == "calling"
+    jobs.drain()
+    assert dispatcher.vendor.vendor_answered(dropped.id, ctx.requests.get(dropped.id).vendor_token, "CA" + "b" * 32)
+    dispatcher.call_ends.officer_call_ended("CA" + "c" * 32)
+    assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).rejoin_token,
+                                             "CA" + "b" * 32).step.value == "calling"
     rejoining = ctx.requests.get(dropped.id)
     assert rejoining.state == State.REJOINING
-    o = f"r={offer.id}&o={offer.offer_id}&l={offer.offer_liaison}"
-    v = f"r={vend.id}&v={vend.extra['vendor_token']}"
-    j = f"r={dropped.id}&k={rejoining.extra['rejoin_token']}"
-    k = f"r={dropped.id}&k={rejoining.extra['recall']}"
+    o = f"request={offer.id}&offer={offer.offer_id}&liaison={offer.offer_liaison}"
+    v = f"request={vend.id}&dial={vend.vendor_token}"
+    j = f"request={dropped.id}&drop={rejoining.rejoin_token}"
+    k = f"request={dropped.id}&recall={rejoining.recall}"
     return [
-        "/voice/incoming", "/voice/incoming/language?t=0", "/voice/incoming/language?t=1&u=1",
-        "/voice/incoming/confirm?lang=spa&t=0&c=0", "/voice/incoming/choose?opts=cmn,yue&t=0",
-        "/voice/incoming/precinct?t=0", f"/voice/incoming/pin?p={precinct.id}&t=0",
-        f"/voice/hold?r={offer.id}&n=0", f"/voice/offer?{o}", f"/voice/offer/answer?{o}", f"/voice/offer/status?{o}",
-        f"/voice/vendor?{v}", f"/voice/vendor/status?{v}", "/voice/status", f"/voice/conference?r={offer.id}",
-        f"/voice/dropped?r={offer.id}", f"/voice/failed?r={offer.id}", f"/voice/retry?r={offer.id}",
-        f"/voice/after?r={offer.id}", "/voice/fallback", "/voice/fallback?step=alternate",
-        f"/voice/callback?r={texted}", f"/voice/callback/status?r={texted}", "/sms/incoming",
-        f"/voice/rejoin?{j}&m=dropped", f"/voice/rejoin/answer?{j}", f"/voice/rejoin/officer?{k}&t=0",
-        f"/voice/rejoin/officer/answer?{k}&t=0", f"/voice/rejoin/officer/status?{k}",
-        f"/voice/rejoin/menu?r={dropped.id}",
+        "/voice/incoming", "/voice/incoming/language?tries=0", "/voice/incoming/language?tries=1&urgent=1",
+        "/voice/incoming/confirm?language=spa&tries=0&again=0", "/voice/incoming/choose?choices=cmn,yue&tries=0",
+        "/voice/incoming/precinct?tries=0", f"/voice/incoming/pin?precinct={precinct.id}&tries=0",
+        f"/voice/hold?request={offer.id}&prompts=0", f"/voice/offer?{o}", f"/voice/offer/answer?{o}",
+        f"/voice/offer/status?{o}",
+        f"/voice/vendor?{v}", f"/voice/vendor/status?{v}", "/voice/status", f"/voice/conference?request={offer.id}",
+        f"/voice/dropped?request={offer.id}", f"/voice/failed?request={offer.id}", f"/voice/retry?request={offer.id}",
+        f"/voice/after?request={offer.id}", "/voice/fallback", "/voice/fallback?step=alternate",
+        f"/voice/callback?request={texted}", f"/voice/callback/status?request={texted}", "/sms/incoming",
+        f"/voice/rejoin?{j}&why=dropped", f"/voice/rejoin/answer?{j}", f"/voice/rejoin/officer?{k}&tries=0",
+        f"/voice/rejoin/officer/answer?{k}&tries=0", f"/voice/rejoin/officer/status?{k}",
+        f"/voice/rejoin/menu?request={dropped.id}",
     ]
 
 
@@ -131,13 +132,13 @@ def test_bad_fields_on_every_path_get_the_handlers_own_twiml(client, settings, c
 def test_thirty_digits_and_junk_never_open_a_request(client, settings, ctx):
     line = ctx.roster.precincts[0].lines[0]
     for digits in ("1" * 30, "*#*#0000##*", "abc²½١٢", "²", "١٢", "#", "*"):
-        for path in ("/voice/incoming/language?t=0", "/voice/incoming/confirm?lang=spa&t=0&c=0",
-                     "/voice/incoming/choose?opts=cmn,yue&t=0"):
+        for path in ("/voice/incoming/language?tries=0", "/voice/incoming/confirm?language=spa&tries=0&again=0",
+                     "/voice/incoming/choose?choices=cmn,yue&tries=0"):
             root = check(signed_post(client, settings, path, {"From": line, "CallSid": OFFICER, "Digits": digits}),
                          path, settings, ctx)
             assert root.find("Gather") is not None, (path, digits, "asked again")
     for speech, confidence in (("", ""), ("Spanish", "0.01"), ("Spanish", "high"), ("Spanish", "NaN")):
-        root = check(signed_post(client, settings, "/voice/incoming/language?t=0",
+        root = check(signed_post(client, settings, "/voice/incoming/language?tries=0",
                                  {"From": line, "CallSid": OFFICER, "SpeechResult": speech, "Confidence": confidence}),
                      "/voice/incoming/language", settings, ctx)
         assert root.find("Gather") is not None and "Spanish" not in "".join(root.itertext()), (speech, confidence)

@@ -18,30 +18,17 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlsplit
 
 import pytest
 
+from bootstrap import Wiring
 from dispatch import keys
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
 from dispatch.sms import replies
 from dispatch.states import State
-from tests.support.signing import signed_post
+from tests.support.voice import path_of, signed
 
 OFFICER = "CA" + "0f" * 16
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def deliver(client, settings, path: str, params: dict[str, str]) -> bytes:
-    params = dict(params, AccountSid=settings.twilio_account_sid)
-    response = signed_post(client, settings, path, params)
-    assert response.status_code == 200, (path, response.data[:200])
-    assert ET.fromstring(response.data).tag == "Response"
-    return response.data
 
 
 @dataclass
@@ -51,13 +38,13 @@ class World:
     ctx: object
     jobs: object
     telephony: object
-    dispatcher: Dispatcher
+    wiring: Wiring
 
     def post(self, path: str, **params: str) -> bytes:
-        return deliver(self.client, self.settings, path, params)
+        return signed(self.client, self.settings, path, **params)
 
     def drain(self) -> None:
-        self.jobs.drain(self.dispatcher)
+        self.jobs.drain()
 
 
 def snapshot(w: World, request_id: str) -> dict:
@@ -82,7 +69,7 @@ def snapshot(w: World, request_id: str) -> dict:
 
 def _open(w: World, language: str | None = "spa", channel_call: str = OFFICER) -> str:
     precinct = w.ctx.roster.precincts[0]
-    rec = w.dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id),
+    rec = w.wiring.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id),
                                     w.ctx.catalog.get(language) if language else None, officer_call=channel_call)
     w.drain()
     return rec.id
@@ -120,12 +107,12 @@ def vendor_connected(w: World):
 
 
 def texted(w: World):
-    from dispatch.sms.service import Inbound, SmsService, place_callback
+    from dispatch.sms.service import Inbound
 
-    SmsService(w.ctx, w.dispatcher).handle(Inbound(w.ctx.roster.supervisors[0].cell, "spanish", "SM" + "1" * 32))
+    w.wiring.texts.handle(Inbound(w.ctx.roster.supervisors[0].cell, "spanish", "SM" + "1" * 32))
     (request_id,) = w.ctx.requests.open_ids()
     w.jobs.submitted.clear()
-    place_callback(w.ctx, request_id)
+    w.wiring.call_backs.place(request_id)
     return request_id, w.telephony.calls[-1], w.telephony.sids[-1]
 
 
@@ -154,7 +141,7 @@ OFFER_ANSWER = lambda rid, call, sid: answer_path(call)  # noqa: E731
 VENDOR_URL = OFFER_URL
 VENDOR_STATUS = OFFER_STATUS
 CALL_STATUS = lambda rid, call, sid: "/voice/status"  # noqa: E731
-CONFERENCE = lambda rid, call, sid: f"/voice/conference?r={rid}"  # noqa: E731
+CONFERENCE = lambda rid, call, sid: f"/voice/conference?request={rid}"  # noqa: E731
 CALLBACK_URL = OFFER_URL
 CALLBACK_STATUS = OFFER_STATUS
 SID = lambda rid, call, sid: sid  # noqa: E731
@@ -234,9 +221,9 @@ ROWS = {
 
 
 @pytest.mark.parametrize("name", list(ROWS))
-def test_a_repeated_or_late_callback_changes_nothing(client, settings, ctx, jobs, telephony, name):
+def test_a_repeated_or_late_callback_changes_nothing(client, settings, ctx, jobs, telephony, name, wiring):
     setup, first, replay, same_answer = ROWS[name]
-    w = World(client, settings, ctx, jobs, telephony, Dispatcher(ctx))
+    w = World(client, settings, ctx, jobs, telephony, wiring)
     rid, call, sid = setup(w)
     answers = []
     for path, params in first:
@@ -253,19 +240,19 @@ def test_a_repeated_or_late_callback_changes_nothing(client, settings, ctx, jobs
         assert again[-1] == answers[-1], (answers[-1], again[-1])
 
 
-def test_a_redelivered_accept_keeps_the_liaison_on_the_call(client, settings, ctx, jobs, telephony):
+def test_a_redelivered_accept_keeps_the_liaison_on_the_call(client, settings, ctx, jobs, telephony, wiring):
     """The case the table's first row guards: Twilio retried the accept because our
     first answer was slow; answering "no longer waiting" would hang up the liaison the
     request is now connected to."""
-    w = World(client, settings, ctx, jobs, telephony, Dispatcher(ctx))
+    w = World(client, settings, ctx, jobs, telephony, wiring)
     rid, call, sid = liaison_connected(w)
     root = ET.fromstring(w.post(answer_path(call), CallSid=sid, Digits="1"))
     assert root.find("Dial/Conference").text == f"req-{rid}"
     assert root.find("Hangup") is None
 
 
-def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settings, ctx, jobs, telephony):
-    w = World(client, settings, ctx, jobs, telephony, Dispatcher(ctx))
+def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settings, ctx, jobs, telephony, wiring):
+    w = World(client, settings, ctx, jobs, telephony, wiring)
     rid, call, sid = vendor_connected(w)
     root = ET.fromstring(w.post(path_of(call.url), CallSid=sid, CallStatus="in-progress"))
     assert root.find("Dial/Conference").text == f"req-{rid}"
@@ -278,7 +265,7 @@ def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settin
 def _text(client, settings, ctx, body: str, sid: str) -> str:
     params = {"From": ctx.roster.supervisors[0].cell, "To": ctx.roster.service_number, "Body": body,
               "MessageSid": sid, "NumMedia": "0"}
-    return ET.fromstring(deliver(client, settings, "/sms/incoming", params)).find("Message").text
+    return ET.fromstring(signed(client, settings, "/sms/incoming", **params)).find("Message").text
 
 
 def test_a_redelivered_yes_and_a_late_question_open_one_request(client, settings, ctx, jobs, r):

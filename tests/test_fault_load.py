@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.states import State, TERMINAL
-from tests.test_fault_support import history_times, overlaps, private_stack
+from dispatch.states import TERMINAL, State
+from tests.support.faults import history_times, overlaps, private_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -100,18 +100,17 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
             stack.roster.vendor.number: talk, stack.roster.vendor.alternate: talk,
         })
 
-        from dispatch.context import build_context
-        from dispatch.routing import Caller, Dispatcher
-        from workers.jobqueue import RQJobs
+        from bootstrap import bootstrap
+        from dispatch.roster import Caller
 
-        ctx = build_context(s, jobs=RQJobs.from_settings(s))
-        dispatcher = Dispatcher(ctx)
+        dispatcher = bootstrap(s)   # another web process: its jobs go to the stack's RQ workers
+        ctx = dispatcher.ctx
         precinct = stack.roster.precincts[0]
         spanish = ctx.catalog.get("spa")
 
         def open_one(n: int) -> str:
             caller = Caller(precinct.lines[n % 2], "precinct", precinct.id)
-            return dispatcher.open_request(caller, spanish).id
+            return dispatcher.intake.open_request(caller, spanish).id
 
         started = time.time()
         with ThreadPoolExecutor(8) as pool:
@@ -174,51 +173,51 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
 
 # ---------------------------------------------------------------- the two races the load test found
 
-def test_a_stale_route_does_not_send_a_just_offered_request_to_the_vendor(ctx, jobs, telephony):
+def test_a_stale_route_does_not_send_a_just_offered_request_to_the_vendor(ctx, jobs, telephony, wiring):
     """Two routes of one request (the job and the sweeper) race: the one that read it
     QUEUED must not move it to the vendor after the other offered it, or the offered
     liaison is left ringing, held for a request that no longer offers them."""
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
 
-    dispatcher = Dispatcher(ctx)
+    dispatcher = wiring
     precinct = ctx.roster.precincts[0]
-    rec = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
+    rec = dispatcher.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
                                   officer_call="CA" + "1" * 32)
     stale = ctx.requests.get(rec.id)
-    jobs.drain(dispatcher)                        # the other route: offered
+    jobs.drain()                        # the other route: offered
     offered = ctx.requests.get(rec.id)
     assert offered.state == State.OFFERING
-    dispatcher.to_vendor(stale, "no liaison available")
+    dispatcher.vendor.to_vendor(stale, "no liaison available")
     now = ctx.requests.get(rec.id)
     assert now.state == State.OFFERING and now.offer_id == offered.offer_id
     assert ctx.liaisons.status(offered.offer_liaison).request == rec.id
     assert [c.to for c in telephony.calls] == [ctx.roster.liaison(offered.offer_liaison).phone]
-    dispatcher.to_vendor(now, "liaison window closed")   # with the current record it does go
+    dispatcher.vendor.to_vendor(now, "liaison window closed")   # with the current record it does go
     assert ctx.requests.get(rec.id).state == State.VENDOR_DIALING
     assert telephony.hangups == [telephony.sids[0]]
     assert ctx.liaisons.status(offered.offer_liaison).state == "idle"
 
 
 def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(client, ctx, jobs, telephony,
-                                                                                settings):
+                                                                                settings, wiring):
     """Pressing 2 leaves the liaison on our call ("Declined. Thank you.") for a moment;
     a new offer must not ring them until that call has ended."""
     from urllib.parse import urlsplit
 
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
     from tests.support.signing import signed_post
 
-    dispatcher = Dispatcher(ctx)
-    speakers = dispatcher.candidates("spa")
+    dispatcher = wiring
+    speakers = dispatcher.offers.candidates("spa")
     only = speakers[0]
     for other in speakers[1:]:
         ctx.liaisons.set_duty(other.id, False)
     precinct = ctx.roster.precincts[0]
 
     def request(n: int) -> str:
-        rec = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
+        rec = dispatcher.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
                                       officer_call=f"CA{n:032d}")
-        jobs.drain(dispatcher)
+        jobs.drain()
         return rec.id
 
     first = request(1)
@@ -240,23 +239,24 @@ def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(
     assert ctx.requests.get(first).state == State.VENDOR_DIALING
 
 
-def test_a_declined_liaison_whose_call_never_reports_is_freed_by_the_sweeper(ctx, jobs, telephony, monkeypatch):
+def test_a_declined_liaison_whose_call_never_reports_is_freed_by_the_sweeper(ctx, jobs, telephony, monkeypatch, wiring):
     from dispatch import clock
-    from dispatch.routing import Caller, Dispatcher
+    from dispatch.roster import Caller
+    from dispatch.settings import offer_bound
 
-    dispatcher = Dispatcher(ctx)
+    dispatcher = wiring
     precinct = ctx.roster.precincts[0]
-    rec = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
+    rec = dispatcher.intake.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
                                   officer_call="CA" + "3" * 32)
-    jobs.drain(dispatcher)
+    jobs.drain()
     rec = ctx.requests.get(rec.id)
-    dispatcher.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "2", telephony.sids[-1])
-    dispatcher.sweep()
+    dispatcher.offers.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "2", telephony.sids[-1])
+    dispatcher.sweeper.sweep()
     assert ctx.liaisons.status(rec.offer_liaison).state == "ringing", "held while their phone may be live"
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + ctx.settings.grace_seconds + 0.1)
-    dispatcher.sweep()
+    dispatcher.sweeper.sweep()
     assert ctx.liaisons.status(rec.offer_liaison).state == "ringing", "their call may still be live"
-    monkeypatch.setattr(clock, "now", lambda: real() + dispatcher._offer_bound() + 0.1)
-    dispatcher.sweep()
+    monkeypatch.setattr(clock, "now", lambda: real() + offer_bound(ctx.settings) + 0.1)
+    dispatcher.sweeper.sweep()
     assert ctx.liaisons.status(rec.offer_liaison).state == "idle"

@@ -20,7 +20,7 @@ from dispatch.liaisons import IDLE, ON_CALL, LiaisonBoard
 from dispatch.requests import RequestStore
 from dispatch.states import State
 from simulator.calls import TERMINAL
-from tests.test_fault_support import history_times, private_stack, wait_until
+from tests.support.faults import history_times, private_stack, wait_until
 
 pytestmark = pytest.mark.e2e
 

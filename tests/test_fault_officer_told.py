@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.rq_jobs import redirect_retry
 from dispatch.languages import default_catalog
 from dispatch.states import State
 from simulator.eventlog import mask_text
-from tests.test_fault_support import history_times
-from workers.jobqueue import redirect_retry
+from tests.support.faults import history_times
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,7 @@ def test_an_interpreter_leaving_while_the_redirect_is_refused_still_reaches_the_
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="connected to the liaison")
     [room] = stack.sim.wait_for(lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference
                                          and len(c["participants"]) == 2], timeout=10)
-    stack.sim.hangup(rec.extra["handler_call"])   # the liaison hangs up; the officer stays in the room
+    stack.sim.hangup(rec.handler_call)   # the liaison hangs up; the officer stays in the room
     done = stack.wait_request(lambda r: r.id == rec.id and r.state == State.COMPLETED, timeout=10,
                               what="the liaison hung up")
     assert done.handler_id == liaison.id

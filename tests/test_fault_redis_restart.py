@@ -22,9 +22,15 @@ import requests
 from dispatch import keys
 from dispatch.languages import default_catalog
 from dispatch.requests import RequestStore
-from dispatch.states import State, TERMINAL
+from dispatch.states import TERMINAL, State
+from tests.support.faults import (
+    history_times,
+    private_stack,
+    redis_pid,
+    stop_redis,
+    wait_until,
+)
 from tests.support.redis_server import free_port, start_redis
-from tests.test_fault_support import history_times, private_stack, redis_pid, stop_redis, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import pytest
 from dispatch import events, keys
 from dispatch.languages import default_catalog
 from dispatch.states import State
-from tests.test_fault_support import history_times, overlaps
+from tests.support.faults import history_times, overlaps
 
 pytestmark = pytest.mark.e2e
 
@@ -129,9 +129,7 @@ def test_a_create_that_times_out_is_not_repeated_and_the_late_call_still_connect
 def test_a_hang_up_the_network_refuses_does_not_stop_the_move_to_the_vendor(stack):
     """A sergeant sends a request to the vendor while a liaison's phone rings; the API
     refuses the hang-up on every try. The vendor is still dialled at once."""
-    from dispatch.context import build_context
-    from dispatch.routing import Dispatcher
-    from workers.jobqueue import RQJobs
+    from bootstrap import bootstrap
 
     first, second, *_ = _spanish(stack)
     vendor = stack.roster.vendor
@@ -140,9 +138,9 @@ def test_a_hang_up_the_network_refuses_does_not_stop_the_move_to_the_vendor(stac
     ringing = stack.sim.wait_for(lambda: [c for c in _calls_to(stack, first.phone) if c["status"] == "ringing"])
     rec = stack.wait_request(lambda r: r.state == State.OFFERING and r.offer_call == ringing[0]["sid"],
                              what="offer with its call sid")
-    sergeant = Dispatcher(build_context(stack.settings, jobs=RQJobs.from_settings(stack.settings)))
+    sergeant = bootstrap(stack.settings)  # another process: the dashboard's
     stack.sim.faults([{"status": 500, "count": stack.settings.twilio_retries}])
-    assert sergeant.send_to_vendor_now(rec.id)
+    assert sergeant.sergeant.send_to_vendor_now(rec.id)
     rec = stack.wait_request(lambda r: r.id == rec.id and r.state == State.CONNECTED, timeout=10,
                              what="connected to the vendor")
     assert rec.handler_kind == "vendor" and rec.vendor_attempt == "main"
@@ -170,8 +168,8 @@ def test_a_call_back_the_network_refuses_fails_the_texted_request_with_a_text(st
 def test_a_refusal_naming_the_number_is_logged_masked(caplog):
     """Twilio's 4xx messages often quote the number ("Invalid 'To' Phone Number:
     +1..."); the adapter's error, and so every log line built from it, masks it."""
+    from adapters.twilio_telephony import TwilioTelephony
     from dispatch.telephony import CallRequest, TelephonyError
-    from dispatch.telephony.twilio_adapter import TwilioTelephony
     from tests.support.http_stub import HttpStub, Scripted
 
     stub = HttpStub()
@@ -188,7 +186,7 @@ def test_a_refusal_naming_the_number_is_logged_masked(caplog):
                 t.place_call(call)
             text = str(err.value)
             assert "6465550120" not in text and "0120" in text, text
-            logging.getLogger("dispatch.routing").warning("could not ring: %s", err.value)
+            logging.getLogger("dispatch.offers").warning("could not ring: %s", err.value)
     finally:
         stub.stop()
     assert "6465550120" not in caplog.text

@@ -24,9 +24,9 @@ from rq import Worker
 
 from dispatch import clock, keys
 from dispatch.liaisons import IDLE, ON_CALL, RINGING
-from dispatch.routing import Dispatcher
+from dispatch.settings import offer_bound, vendor_bound
 from dispatch.states import State
-from tests.test_fault_support import history_times, overlaps, private_stack, wait_until
+from tests.support.faults import history_times, overlaps, private_stack, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -69,10 +69,6 @@ def _replace_worker(stack) -> None:
     name = f"{socket.gethostname()}.{proc.pid}"
     wait_until(lambda: (stack.redis.zscore(keys.WORKER_HEARTBEAT, name) or 0) > time.time() - 2, 20,
                "replacement worker heartbeat")
-
-
-def _offer_bound(s) -> float:
-    return s.liaison_ring_timeout + 2 * s.whisper_timeout + s.grace_seconds
 
 
 def _spanish(stack):
@@ -123,7 +119,7 @@ def test_worker_killed_before_the_call_is_placed_the_sweeper_offers_it_again(sta
     _call_in_spanish(stack, first, second, accept, accept)
     pid, killed_at = _kill_the_dialling_worker(stack, "answered 500")
 
-    rec = stack.wait_request(lambda r: r.state == State.CONNECTED, timeout=_offer_bound(s) + 10,
+    rec = stack.wait_request(lambda r: r.state == State.CONNECTED, timeout=offer_bound(s) + 10,
                              what="connected after the kill")
     assert rec.handler_id == second.id, "the first liaison was never rung, the second took it"
     steps = history_times(stack, rec.id)
@@ -132,8 +128,8 @@ def test_worker_killed_before_the_call_is_placed_the_sweeper_offers_it_again(sta
                       ("offer_ended", first.id, "timeout"), ("offer", second.id, None),
                       ("liaison_connected", second.id, None)]
     offered_at, ended_at, reoffered_at = steps[1][0], steps[2][0], steps[3][0]
-    bound = _offer_bound(s) + s.sweep_interval + SCHEDULING_SLACK
-    assert _offer_bound(s) - 0.05 <= ended_at - offered_at <= bound, (ended_at - offered_at, bound)
+    bound = offer_bound(s) + s.sweep_interval + SCHEDULING_SLACK
+    assert offer_bound(s) - 0.05 <= ended_at - offered_at <= bound, (ended_at - offered_at, bound)
     assert reoffered_at - offered_at <= bound
     calls = stack.sim.calls()
     assert [c for c in calls if c["to"] == first.phone] == [], "no call ever reached the dead worker's liaison"
@@ -158,12 +154,12 @@ def test_worker_killed_while_the_create_is_in_flight_the_call_still_works(stack)
     _call_in_spanish(stack, first, second, accept, accept)
     _pid, killed_at = _kill_the_dialling_worker(stack, "hangs")
 
-    rec = stack.wait_request(lambda r: r.state == State.CONNECTED, timeout=_offer_bound(s) + 10,
+    rec = stack.wait_request(lambda r: r.state == State.CONNECTED, timeout=offer_bound(s) + 10,
                              what="connected to the first liaison")
     assert rec.handler_id == first.id
     offered_at = next(t for t, e, _ in history_times(stack, rec.id) if e == "offer")
     # Past the offer's deadline: had the sweeper not known the offer was taken, it would act now.
-    time.sleep(max(0.0, offered_at + _offer_bound(s) + 2 * s.sweep_interval - time.time()))
+    time.sleep(max(0.0, offered_at + offer_bound(s) + 2 * s.sweep_interval - time.time()))
     events = [e for _, e, _ in history_times(stack, rec.id)]
     assert events == ["created", "offer", "liaison_connected"], "the sweeper did not offer it again"
     calls = stack.sim.calls()
@@ -201,38 +197,27 @@ def test_worker_killed_mid_create_the_ringing_phone_is_still_stopped_when_the_of
 
 # ---------------------------------------------------------------- between two Redis writes
 
-@pytest.fixture
-def later(monkeypatch):
-    """Move the domain clock forward by `seconds`."""
-    real = clock.now
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(clock, "now", lambda: real() + seconds)
-
-    return move
-
-
-def _queued_spanish(ctx, dispatcher: Dispatcher):
-    from dispatch.routing import Caller
+def _queued_spanish(ctx, dispatcher):
+    from dispatch.roster import Caller
 
     caller = Caller(ctx.roster.precincts[0].lines[0], "precinct", ctx.roster.precincts[0].id)
-    return dispatcher.open_request(caller, ctx.catalog.get("spa"), officer_call="CA" + "0" * 32)
+    return dispatcher.intake.open_request(caller, ctx.catalog.get("spa"), officer_call="CA" + "0" * 32)
 
 
 def test_killed_between_claim_and_offer_the_liaison_is_freed_and_the_request_offered_once(ctx, jobs, telephony,
-                                                                                          later):
-    dispatcher = Dispatcher(ctx)
+                                                                                          later, wiring):
+    dispatcher = wiring
     rec = _queued_spanish(ctx, dispatcher)
     jobs.submitted.clear()  # the route job dies with its worker...
-    speakers = dispatcher.candidates("spa")
+    speakers = dispatcher.offers.candidates("spa")
     ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {l.id: 1000 + i for i, l in enumerate(speakers)})
     first = speakers[0]
     assert ctx.liaisons.claim([first.id], rec.id) == first.id   # ...right after claiming a liaison
-    dispatcher.sweep()
+    dispatcher.sweeper.sweep()
     assert ctx.liaisons.status(first.id).state == RINGING, "not freed before the grace period"
     assert telephony.calls == [] and ctx.requests.get(rec.id).state == State.QUEUED
     later(ctx.settings.grace_seconds + ctx.settings.queued_stuck_after + 0.1)
-    dispatcher.sweep()
+    dispatcher.sweeper.sweep()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.OFFERING, "the sweeper routed the orphaned request"
     assert [c.to for c in telephony.calls] == [ctx.roster.liaison(rec.offer_liaison).phone], "one offer, one call"
@@ -240,10 +225,10 @@ def test_killed_between_claim_and_offer_the_liaison_is_freed_and_the_request_off
     assert ctx.liaisons.status(first.id).available_at == 1000, "keeping their place in line"
 
 
-def test_killed_between_offer_ended_and_release_the_liaison_is_freed(ctx, jobs, telephony, later):
-    dispatcher = Dispatcher(ctx)
+def test_killed_between_offer_ended_and_release_the_liaison_is_freed(ctx, jobs, telephony, later, wiring):
+    dispatcher = wiring
     rec = _queued_spanish(ctx, dispatcher)
-    jobs.drain(dispatcher)
+    jobs.drain()
     rec = ctx.requests.get(rec.id)
     liaison = rec.offer_liaison
     # The transition is written; the worker dies before freeing the liaison and routing.
@@ -252,14 +237,14 @@ def test_killed_between_offer_ended_and_release_the_liaison_is_freed(ctx, jobs, 
                        data={"liaison": liaison, "outcome": "no-answer"},
                        deadline=clock.now() + ctx.settings.queued_stuck_after)
     later(ctx.settings.queued_stuck_after + 0.1)
-    dispatcher.sweep()
+    dispatcher.sweeper.sweep()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.OFFERING and rec.offer_liaison != liaison, "re-routed to the next liaison"
     # They were rung, so their phone may still be on our call: freed once an offer's
     # longest life has passed (ring + whisper + grace), not just the grace period.
     assert ctx.liaisons.status(liaison).state == RINGING
-    later(dispatcher._offer_bound() + 0.1)
-    dispatcher.sweep()
+    later(offer_bound(ctx.settings) + 0.1)
+    dispatcher.sweeper.sweep()
     assert ctx.liaisons.status(liaison).state == IDLE
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.OFFERING and rec.offer_liaison != liaison, "re-routed to the next liaison"
@@ -267,33 +252,33 @@ def test_killed_between_offer_ended_and_release_the_liaison_is_freed(ctx, jobs, 
 
 
 def test_killed_after_choosing_the_vendor_before_dialling_the_sweeper_dials_the_alternate(ctx, jobs, telephony,
-                                                                                          later):
-    dispatcher = Dispatcher(ctx)
+                                                                                          later, wiring):
+    dispatcher = wiring
     rec = _queued_spanish(ctx, dispatcher)
     jobs.submitted.clear()
     ctx.requests.apply(rec.id, "vendor_dial", fields={"vendor_token": "t0", "vendor_attempt": "main",
                                                       "vendor_at": clock.now()},
-                       data={"reason": "urgent"}, deadline=clock.now() + dispatcher._vendor_bound())
+                       data={"reason": "urgent"}, deadline=clock.now() + vendor_bound(ctx.settings))
     s = ctx.settings
     later(s.vendor_ring_timeout + s.grace_seconds + 0.1)
-    dispatcher.sweep()
+    dispatcher.sweeper.sweep()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.VENDOR_DIALING and rec.vendor_attempt == "alternate"
-    assert jobs.submitted == [("dial_vendor", (rec.id, rec.extra["vendor_token"]))]
-    jobs.drain(dispatcher)
+    assert jobs.submitted == [("dial_vendor", (rec.id, rec.vendor_token))]
+    jobs.drain()
     assert [c.to for c in telephony.calls] == [ctx.roster.vendor.alternate]
 
 
-def test_killed_between_accept_and_marking_on_call_the_sweeper_marks_it(ctx, jobs, telephony, later):
-    dispatcher = Dispatcher(ctx)
+def test_killed_between_accept_and_marking_on_call_the_sweeper_marks_it(ctx, jobs, telephony, later, wiring):
+    dispatcher = wiring
     rec = _queued_spanish(ctx, dispatcher)
-    jobs.drain(dispatcher)
+    jobs.drain()
     rec = ctx.requests.get(rec.id)
     ctx.requests.apply(rec.id, "liaison_connected", guard=("offer_id", rec.offer_id),
                        fields={"handler_kind": "liaison", "handler_id": rec.offer_liaison,
                                "handler_call": telephony.sids[-1]}, deadline=None)
     later(ctx.settings.grace_seconds + 0.1)
-    dispatcher.sweep()
+    dispatcher.sweeper.sweep()
     status = ctx.liaisons.status(rec.offer_liaison)
     assert status.state == ON_CALL and status.request == rec.id
     assert len(telephony.calls) == 1

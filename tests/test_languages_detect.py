@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.languages import Detection, default_catalog
-from dispatch.languages.detect import CONFIDENT_AT
+from dispatch.languages.scripts import CONFIDENT_AT
 
 CAT = default_catalog()
 

@@ -50,7 +50,7 @@ def test_time_to_interpreter_histogram_of_todays_connected_requests(app, ctx, jo
         route(app, jobs)
         ctx.requests.set_fields(rec.id, {"queued_at": clock.now() - delay})  # as if it had waited
         accept(app, rec.id)
-        app.extensions["dispatcher"].interpreter_left(ctx.requests.get(rec.id), "CA" + "a" * 32)
+        app.extensions["wiring"].call_ends.interpreter_left(ctx.requests.get(rec.id), "CA" + "a" * 32)
     family = scrape(client)["ird_time_to_interpreter_seconds"]
     buckets = {s.labels["le"]: s.value for s in family.samples
                if s.name.endswith("_bucket") and s.labels["handler"] == "liaison"}
@@ -75,11 +75,11 @@ def test_liaisons_by_state_and_the_oldest_wait(app, ctx, jobs, client):
     assert 42 <= oldest < 50
 
 
-def test_any_process_sees_the_same_figures(app, ctx, client):
+def test_any_process_sees_the_same_figures(app, ctx, client, wiring):
     from webhooks import create_app
 
     open_request(app, "spa")
-    other = create_app(context=ctx).test_client()  # another web process on the same Redis
+    other = create_app(wiring).test_client()  # another web process on the same Redis
     assert samples(scrape(other)["ird_requests"]) == samples(scrape(client)["ird_requests"]) != {}
 
 

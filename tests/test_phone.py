@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.phone import BULLETS, mask, to_e164
+from dispatch.phone import BULLETS, mask, to_e164
 
 
 @pytest.mark.parametrize("raw, region, expected", [

@@ -11,12 +11,13 @@ import pytest
 
 from config.errors import ConfigError
 from config.settings import Settings
-from dispatch import clock, events, keys
+from dispatch import events, keys
 from dispatch import urls as paths
 from dispatch.liaisons import IDLE, ON_CALL, RINGING, WRAPUP
 from dispatch.queue_view import _outcome
-from dispatch.reconcile import Reconciler
-from dispatch.routing import Caller, Dispatcher, offer_bound
+from dispatch.reconcile import LEASE
+from dispatch.roster import Caller
+from dispatch.settings import offer_bound
 from dispatch.states import State
 from dispatch.telephony import TelephonyError
 
@@ -24,35 +25,24 @@ OFFICER = "CA" + "0f" * 16
 
 
 @pytest.fixture
-def d(ctx) -> Dispatcher:
-    return Dispatcher(ctx)
+def d(wiring):
+    return wiring
 
 
-@pytest.fixture
-def later(monkeypatch):
-    """Move the domain clock forward by `seconds`."""
-    real = clock.now
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(clock, "now", lambda: real() + seconds)
-
-    return move
-
-
-def _offered(d: Dispatcher, ctx, jobs, telephony, officer: str = OFFICER):
+def _offered(d, ctx, jobs, telephony, officer: str = OFFICER):
     p = ctx.roster.precincts[0]
     ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {next(l.id for l in ctx.roster.liaisons if "spa" in l.languages): 0})
-    rec = d.open_request(Caller(p.lines[0], "precinct", p.id), ctx.catalog.get("spa"), officer_call=officer)
-    jobs.drain(d)
+    rec = d.intake.open_request(Caller(p.lines[0], "precinct", p.id), ctx.catalog.get("spa"), officer_call=officer)
+    jobs.drain()
     telephony.statuses[officer] = "in-progress"
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.OFFERING and rec.offer_call
     return rec
 
 
-def _connected(d: Dispatcher, ctx, jobs, telephony, officer: str = OFFICER):
+def _connected(d, ctx, jobs, telephony, officer: str = OFFICER):
     rec = _offered(d, ctx, jobs, telephony, officer)
-    assert d.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", rec.offer_call).value == "accepted"
+    assert d.offers.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", rec.offer_call).reply.value == "accepted"
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.CONNECTED and ctx.liaisons.status(rec.handler_id).state == ON_CALL
     return rec
@@ -64,9 +54,9 @@ def _events(ctx, rec) -> list[str]:
 
 def test_a_connected_request_whose_calls_ended_is_closed_and_its_liaison_freed(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses.update({rec.extra['handler_call']: "completed", OFFICER: "completed"})  # both callbacks lost
+    telephony.statuses.update({rec.handler_call: "completed", OFFICER: "completed"})  # both callbacks lost
     later(ctx.settings.reconcile_seconds)
-    assert Reconciler(ctx).run() == 1
+    assert d.reconciler.run() == 1
     done = ctx.requests.get(rec.id)
     assert done.state == State.COMPLETED and done.outcome == "ended (reconciled)"
     last = ctx.requests.history(rec.id)[-1]
@@ -80,24 +70,24 @@ def test_a_connected_request_whose_calls_ended_is_closed_and_its_liaison_freed(d
 
 def test_the_officer_still_in_the_room_is_told_the_interpreter_left(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses[rec.extra['handler_call']] = "completed"
+    telephony.statuses[rec.handler_call] = "completed"
     telephony.rooms[rec.conference] = [OFFICER]
     later(ctx.settings.reconcile_seconds)
-    assert Reconciler(ctx).run() == 1
+    assert d.reconciler.run() == 1
     assert ("tell_caller", (rec.id, paths.DROPPED)) in jobs.submitted
     assert ctx.requests.history(rec.id)[-1]["data"]["officer_call"] == "in-progress"
 
 
 def test_what_the_network_says_is_live_is_never_closed(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    reconciler = Reconciler(ctx)
+    reconciler = d.reconciler
     later(ctx.settings.reconcile_seconds - 1)
     assert reconciler.run() == 0 and telephony.fetched == [], "not asked before its bound"
     later(ctx.settings.reconcile_seconds)
     assert reconciler.run() == 0   # both legs on the line
-    assert telephony.fetched == [rec.extra['handler_call'], OFFICER]
-    telephony.statuses[rec.extra['handler_call']] = "completed"
-    telephony.rooms[rec.conference] = [rec.extra['handler_call']]   # yet still in the room: the answers disagree
+    assert telephony.fetched == [rec.handler_call, OFFICER]
+    telephony.statuses[rec.handler_call] = "completed"
+    telephony.rooms[rec.conference] = [rec.handler_call]   # yet still in the room: the answers disagree
     assert reconciler.run() == 0
     assert ctx.requests.get(rec.id).state == State.CONNECTED and _events(ctx, rec)[-1] == "liaison_connected"
     assert ctx.liaisons.status(rec.handler_id).state == ON_CALL
@@ -110,31 +100,31 @@ def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_cl
     bounds the rest; the request is not closed while an interpreter is on the line."""
     rec = _connected(d, ctx, jobs, telephony)
     telephony.statuses[OFFICER] = "completed"
-    telephony.rooms[rec.conference] = [rec.extra['handler_call']]
+    telephony.rooms[rec.conference] = [rec.handler_call]
     later(ctx.settings.reconcile_seconds)
-    assert Reconciler(ctx).run() == 0
+    assert d.reconciler.run() == 0
     now = ctx.requests.get(rec.id)
-    assert now.state == State.REJOINING and now.extra["dropped_call"] == OFFICER
+    assert now.state == State.REJOINING and now.dropped_call == OFFICER
     assert [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
     assert ctx.liaisons.status(rec.handler_id).state == ON_CALL, "still on the line with the officer's room"
-    assert Reconciler(ctx).run() == 0 and [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
+    assert d.reconciler.run() == 0 and [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
 
 
 def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(d, ctx, jobs, telephony, later,
                                                                            monkeypatch):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses[rec.extra['handler_call']] = "completed"
+    telephony.statuses[rec.handler_call] = "completed"
     asked = telephony.fetch_call
 
     def the_callback_arrives_meanwhile(sid: str):
-        if sid == rec.extra['handler_call']:
-            d.offer_call_ended(rec.id, rec.offer_id, rec.handler_id, sid, "completed")
+        if sid == rec.handler_call:
+            d.offers.offer_call_ended(rec.id, rec.offer_id, rec.handler_id, sid, "completed")
         return asked(sid)
 
     monkeypatch.setattr(telephony, "fetch_call", the_callback_arrives_meanwhile)
     start = events.last_id(ctx.redis)
     later(ctx.settings.reconcile_seconds)
-    assert Reconciler(ctx).run() == 0
+    assert d.reconciler.run() == 0
     assert _events(ctx, rec)[-1] == "complete" and "reconcile_complete" not in _events(ctx, rec)
     freed = [e for e in events.read(ctx.redis, after=start) if e.event == "liaison_free"]
     assert len(freed) == 1, "the liaison is freed once"
@@ -143,9 +133,9 @@ def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(d,
 def test_a_waiting_request_whose_officer_hung_up_is_abandoned_and_its_phone_stopped(d, ctx, jobs, telephony, later):
     rec = _offered(d, ctx, jobs, telephony)
     later(offer_bound(ctx.settings))
-    assert Reconciler(ctx).run() == 0, "the officer is still on the line"
+    assert d.reconciler.run() == 0, "the officer is still on the line"
     telephony.statuses[OFFICER] = "completed"
-    assert Reconciler(ctx).run() == 1
+    assert d.reconciler.run() == 1
     done = ctx.requests.get(rec.id)
     assert done.state == State.ABANDONED and done.outcome == "Caller hung up (reconciled)"
     assert _events(ctx, rec)[-1] == "reconcile_abandon"
@@ -159,7 +149,7 @@ def test_states_it_does_not_know_are_left_alone(d, ctx, jobs, telephony, later):
                                   "caller": p.lines[0], "precinct": p.id}, state=State.QUEUED)
     new = ctx.requests.create({"channel": "sms", "language": "spa", "officer_call": "CA" + "1" * 32}, state=State.NEW)
     later(10 * ctx.settings.reconcile_seconds)
-    assert Reconciler(ctx).run() == 0
+    assert d.reconciler.run() == 0
     assert telephony.fetched == []
     assert ctx.requests.get(queued.id).state == State.QUEUED and ctx.requests.get(new.id).state == State.NEW
 
@@ -167,34 +157,34 @@ def test_states_it_does_not_know_are_left_alone(d, ctx, jobs, telephony, later):
 def test_a_network_that_refuses_one_question_does_not_stop_the_others(d, ctx, jobs, telephony, later, monkeypatch):
     first = _connected(d, ctx, jobs, telephony)
     second = _connected(d, ctx, jobs, telephony, officer="CA" + "2" * 32)
-    telephony.statuses.update({first.extra['handler_call']: "completed", second.extra['handler_call']: "completed"})
+    telephony.statuses.update({first.handler_call: "completed", second.handler_call: "completed"})
     asked = telephony.fetch_call
 
     def refuse_the_first(sid: str):
-        if sid == first.extra['handler_call']:
+        if sid == first.handler_call:
             raise TelephonyError("fetch call: 500 after 3 tries", status=500)
         return asked(sid)
 
     monkeypatch.setattr(telephony, "fetch_call", refuse_the_first)
     later(ctx.settings.reconcile_seconds)
-    assert Reconciler(ctx).run() == 1
+    assert d.reconciler.run() == 1
     assert ctx.requests.get(first.id).state == State.CONNECTED, "asked again next run"
     assert ctx.requests.get(second.id).state == State.COMPLETED
 
 
 def test_one_run_at_a_time(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses[rec.extra['handler_call']] = "completed"
+    telephony.statuses[rec.handler_call] = "completed"
     later(ctx.settings.reconcile_seconds)
-    ctx.redis.set(keys.RECONCILING, "another worker", ex=30)
-    assert Reconciler(ctx).run() == 0 and telephony.fetched == []
-    ctx.redis.delete(keys.RECONCILING)
-    assert Reconciler(ctx).run() == 1
-    assert ctx.redis.get(keys.RECONCILING) is None, "a run gives its turn back"
+    assert d.leases.take(LEASE, "another worker", 30)
+    assert d.reconciler.run() == 0 and telephony.fetched == []
+    d.leases.give_back(LEASE, "another worker")
+    assert d.reconciler.run() == 1
+    assert d.leases.take(LEASE, "the next run", 30), "a run gives its turn back"
 
 
 def test_the_reconciler_runs_every_reconcile_seconds_and_at_each_worker_start(settings):
-    from workers.jobqueue import TASKS
+    from adapters.rq_jobs import TASKS
     from workers.schedule import Periodic, periodic_jobs
 
     assert Settings().reconcile_seconds == 60
@@ -209,6 +199,6 @@ def test_an_overdue_offer_whose_officer_still_waits_is_left_to_the_sweeper(d, ct
     """Offering longer than its bound while the officer waits: the sweeper's to time out."""
     rec = _offered(d, ctx, jobs, telephony)
     later(offer_bound(ctx.settings) + 1)
-    assert Reconciler(ctx).run() == 0
+    assert d.reconciler.run() == 0
     assert ctx.requests.get(rec.id).state == State.OFFERING
     assert ctx.liaisons.status(rec.offer_liaison).state == RINGING

@@ -7,31 +7,18 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from dispatch import clock, keys
-from dispatch.routing import Caller
+from dispatch.roster import Caller
 from dispatch.states import State
-from tests.support.signing import signed_post
+from tests.support.voice import query, said, voice
 
 OFFICER = "CA" + "0f" * 16
 AGAIN = "CA" + "a9" * 16
 STRANGER = "+13475550199"   # not in the roster: identified by precinct PIN
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def query(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def said(root: ET.Element) -> str:
-    return " ".join(el.text or "" for el in root.iter("Say"))
 
 
 class World:
@@ -40,18 +27,13 @@ class World:
     def __init__(self, app, client, settings, ctx, jobs, telephony):
         self.app, self.client, self.settings, self.ctx = app, client, settings, ctx
         self.jobs, self.telephony = jobs, telephony
-        self.dispatcher = app.extensions["dispatcher"]
+        self.wiring = app.extensions["wiring"]
 
     def post(self, path: str, **params: str) -> ET.Element:
-        params.setdefault("AccountSid", self.settings.twilio_account_sid)
-        response = signed_post(self.client, self.settings, path_of(path) if "://" in path else path, params)
-        assert response.status_code == 200, response.data
-        root = ET.fromstring(response.data)
-        assert root.tag == "Response"
-        return root
+        return voice(self.client, self.settings, path, **params)
 
     def drain(self) -> None:
-        self.jobs.drain(self.dispatcher)
+        self.jobs.drain()
 
     def rec(self, request_id: str):  # type: ignore[no-untyped-def]
         return self.ctx.requests.get(request_id)
@@ -68,7 +50,7 @@ class World:
         precinct = self.ctx.roster.precincts[0]
         number = number or self.line()
         self.telephony.inbound(OFFICER, number, self.ctx.roster.service_number)
-        rec = self.dispatcher.open_request(Caller(number, kind, precinct.id),
+        rec = self.wiring.intake.open_request(Caller(number, kind, precinct.id),
                                            None if vendor else self.ctx.catalog.get("spa"), officer_call=OFFICER)
         self.drain()
         call, sid = self.telephony.calls[-1], self.telephony.sids[-1]
@@ -111,7 +93,7 @@ def test_the_officer_s_leg_ending_keeps_the_interpreter_and_prompts_them(w):
     liaison = w.rec(request_id).handler_id
     w.drop()
     rec = w.rec(request_id)
-    assert rec.state == State.REJOINING and rec.extra["drops"] == "1"
+    assert rec.state == State.REJOINING and rec.drops == 1
     assert w.ctx.liaisons.status(liaison).state == "on_call", "still on a call: not offered others"
     assert ("tell_caller", (request_id, "/voice/dropped")) not in w.jobs.submitted
     assert w.telephony.hangups == [], "nobody is hung up"
@@ -173,7 +155,7 @@ def test_the_officer_answering_the_call_back_and_pressing_1_rejoins_the_same_int
     assert root.find("Dial/Conference").text == f"req-{request_id}"
     rec = w.rec(request_id)
     assert rec.state == State.CONNECTED and rec.officer_call == callback_sid
-    assert rec.extra["handler_call"] == interpreter and rec.connected_at == before.connected_at
+    assert rec.handler_call == interpreter and rec.connected_at == before.connected_at
     assert w.history(request_id)[-3:] == ["officer_dropped", "call_officer_back", "officer_rejoined"]
     assert w.ctx.requests.call_link(callback_sid)["role"] == "officer"
 
@@ -190,17 +172,17 @@ def test_a_voicemail_answering_the_call_back_never_rejoins(w):
     assert w.rec(request_id).state == State.REJOINING
     w.post(callback.status_callback, CallSid=callback_sid, CallStatus="completed")  # the voicemail hangs up
     w.drain()
-    assert w.history(request_id)[-1] == "call_back_failed" and query(w.prompt_url())["m"] == "no-answer"
+    assert w.history(request_id)[-1] == "call_back_failed" and query(w.prompt_url())["why"] == "no-answer"
 
 
 def test_a_call_back_not_answered_is_told_to_the_interpreter_who_may_press_1_again(w):
     request_id, interpreter, callback = _called_back(w)
     status = callback.status_callback
     w.post(status, CallSid=w.telephony.sids[-1], CallStatus="no-answer")
-    assert w.rec(request_id).state == State.REJOINING and w.rec(request_id).extra["recall"] == ""
+    assert w.rec(request_id).state == State.REJOINING and w.rec(request_id).recall == ""
     w.drain()
     call_sid, url = w.telephony.redirects[-1]
-    assert call_sid == interpreter and query(url)["m"] == "no-answer"
+    assert call_sid == interpreter and query(url)["why"] == "no-answer"
     root = w.post(url, CallSid=interpreter)
     assert "The officer did not answer the call back. Press 1 to call the officer again, or hang up." == said(root)
     w.post(root.find("Gather").get("action"), CallSid=interpreter, Digits="1")
@@ -235,7 +217,7 @@ def test_the_officer_hanging_up_again_after_rejoining_drops_again(w):
     w.post(w.post(callback.url, CallSid=callback_sid).find("Gather").get("action"), CallSid=callback_sid, Digits="1")
     w.post(callback.status_callback, CallSid=callback_sid, CallStatus="completed")
     rec = w.rec(request_id)
-    assert rec.state == State.REJOINING and rec.extra["drops"] == "2" and rec.extra["dropped_call"] == callback_sid
+    assert rec.state == State.REJOINING and rec.drops == 2 and rec.dropped_call == callback_sid
     w.drain()
     assert w.telephony.redirects[-1][0] == interpreter
 
@@ -249,7 +231,7 @@ def test_late_and_repeated_callbacks_change_nothing(w):
     before = w.snapshot(request_id)
     late = [
         ("/voice/status", dict(CallSid=OFFICER, CallStatus="completed")),            # the dropped leg, again
-        (f"/voice/conference?r={request_id}", dict(CallSid=OFFICER, StatusCallbackEvent="participant-leave")),
+        (f"/voice/conference?request={request_id}", dict(CallSid=OFFICER, StatusCallbackEvent="participant-leave")),
         (callback.status_callback, dict(CallSid=callback_sid, CallStatus="in-progress")),
         (w.telephony.calls[0].status_callback, dict(CallSid=interpreter, CallStatus="in-progress")),
     ]
@@ -262,7 +244,7 @@ def test_late_and_repeated_callbacks_change_nothing(w):
 
 def test_one_drop_reported_twice_is_one_drop(w):
     request_id, _interpreter = w.connected()
-    w.post(f"/voice/conference?r={request_id}", CallSid=OFFICER, StatusCallbackEvent="participant-leave")
+    w.post(f"/voice/conference?request={request_id}", CallSid=OFFICER, StatusCallbackEvent="participant-leave")
     w.drop()
     assert w.history(request_id).count("officer_dropped") == 1
     assert [t for t, _ in w.jobs.submitted].count("rejoin_dropped") == 1
@@ -284,11 +266,11 @@ def test_the_same_number_calling_again_is_offered_to_rejoin_first(w, number, kin
     root = w.post(action, CallSid=AGAIN, From=number, Digits="1")
     assert root.find("Dial/Conference").text == f"req-{request_id}"
     rec = w.rec(request_id)
-    assert rec.state == State.CONNECTED and rec.officer_call == AGAIN and rec.extra["handler_call"] == interpreter
+    assert rec.state == State.CONNECTED and rec.officer_call == AGAIN and rec.handler_call == interpreter
     assert w.ctx.requests.open_ids() == [request_id], "no new request"
     w.drain()
     call_sid, url = w.telephony.redirects[-1]   # the interpreter, from the prompt into the room
-    assert call_sid == interpreter and query(url)["m"] == "back"
+    assert call_sid == interpreter and query(url)["why"] == "back"
     assert w.post(url, CallSid=interpreter).find("Dial/Conference") is not None
 
 
@@ -307,14 +289,14 @@ def test_the_first_menu_asks_redis_only_while_a_rejoin_may_be_waiting(w, monkeyp
     reads: list[str] = []
     real_get = w.ctx.redis.get
     monkeypatch.setattr(w.ctx.redis, "get", lambda key: reads.append(key) or real_get(key))
-    monkeypatch.setattr(w.dispatcher.rejoin, "_gate_seconds", 3600.0)  # however slow these posts are
+    monkeypatch.setattr(w.wiring.rejoin.numbers, "_gate_seconds", 3600.0)  # however slow these posts are
     for i in range(5):
         w.post("/voice/incoming", CallSid=f"CA{i:032d}", From=w.line())
     assert reads == [keys.REJOIN_UNTIL]
     request_id, interpreter = w.connected()
     w.drop()
     w.drain()
-    monkeypatch.setattr(w.dispatcher.rejoin, "_gate_read_at", -math.inf)  # the interval has passed
+    monkeypatch.setattr(w.wiring.rejoin.numbers, "_gate_read_at", -math.inf)  # the interval has passed
     reads.clear()
     assert "rejoin" in said(w.post("/voice/incoming", CallSid=AGAIN, From=w.line()))
     assert keys.rejoin_number(w.ctx.pseudonyms.of(w.line())) in reads
@@ -325,10 +307,10 @@ def test_after_the_grace_the_interpreter_is_released_and_the_request_completed(w
     liaison = w.rec(request_id).handler_id
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + w.settings.reconnect_grace - 1)
-    w.dispatcher.sweep()
+    w.wiring.sweeper.sweep()
     assert w.rec(request_id).state == State.REJOINING, "not before the grace ends"
     monkeypatch.setattr(clock, "now", lambda: real() + w.settings.reconnect_grace + 0.01)
-    w.dispatcher.sweep()
+    w.wiring.sweeper.sweep()
     rec = w.rec(request_id)
     assert rec.state == State.COMPLETED and rec.outcome == "officer did not rejoin"
     assert w.history(request_id)[-1] == "rejoin_expired"
@@ -346,7 +328,7 @@ def test_a_liaison_waiting_for_a_rejoin_is_not_freed_as_stuck(w, monkeypatch):
     liaison = w.rec(request_id).handler_id
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + w.settings.grace_seconds * 10)
-    w.dispatcher.free_stuck_liaisons()
+    w.wiring.sweeper.free_stuck_liaisons()
     assert w.ctx.liaisons.status(liaison).state == "on_call"
 
 
@@ -361,15 +343,15 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
     w.drop()
     w.drain()
     server = gunicorn()
-    token = w.rec(request_id).extra["rejoin_token"]
+    token = w.rec(request_id).rejoin_token
     before = w.snapshot(request_id)
     attacks = [
-        (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"}, None),
-        (f"/voice/rejoin/menu?r={request_id}", {"CallSid": AGAIN, "From": w.line(), "Digits": "1"}, None),
+        (f"/voice/rejoin/answer?request={request_id}&drop={token}", {"CallSid": interpreter, "Digits": "1"}, None),
+        (f"/voice/rejoin/menu?request={request_id}", {"CallSid": AGAIN, "From": w.line(), "Digits": "1"}, None),
         # signed, but for another request's URL: the signature covers the query
-        (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"},
-         f"/voice/rejoin/answer?r=R99999&k={token}"),
-        (f"/voice/rejoin/officer/answer?r={request_id}&k=x&t=0", {"CallSid": AGAIN, "Digits": "1"}, "/voice/incoming"),
+        (f"/voice/rejoin/answer?request={request_id}&drop={token}", {"CallSid": interpreter, "Digits": "1"},
+         f"/voice/rejoin/answer?request=R99999&drop={token}"),
+        (f"/voice/rejoin/officer/answer?request={request_id}&recall=x&tries=0", {"CallSid": AGAIN, "Digits": "1"}, "/voice/incoming"),
     ]
 
     def post(path: str, form: dict[str, str], signed_for: str | None) -> http.Response:
@@ -382,7 +364,7 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
     # the same "1", signed as Twilio signs it, does ask for the call-back
     path, form, _ = attacks[0]
     assert post(path, form, path).status_code == 200
-    assert w.rec(request_id).extra["recall"] and w.history(request_id)[-1] == "call_officer_back"
+    assert w.rec(request_id).recall and w.history(request_id)[-1] == "call_officer_back"
 
 
 def test_calling_again_while_the_call_back_rings_rejoins_and_stops_the_call_back(w):

@@ -1,4 +1,4 @@
-"""The route inbox and its drainers (workers/route_inbox.py, workers/dispatching.py) on real
+"""The route inbox and its drainers (adapters/route_inbox.py, workers/dispatching.py) on real
 Redis: each request is routed once, a surge is routed a few at a time, and no wake-up or
 dead drainer leaves a request waiting."""
 from __future__ import annotations
@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from rq import Queue
 
+from adapters.route_inbox import RouteInbox
+from adapters.rq_jobs import RQJobs
 from dispatch import keys
 from workers.dispatching import drain_inbox
-from workers.jobqueue import RQJobs
-from workers.route_inbox import RouteInbox
 
 
 @pytest.fixture

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from dispatch import keys
 from dispatch.liaisons import RINGING
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
 from dispatch.states import State
 from dispatch.telephony import TelephonyError
 
 
 @pytest.fixture
-def d(ctx) -> Dispatcher:
-    return Dispatcher(ctx)
+def d(wiring):
+    """The services (bootstrap.Wiring): d.intake, d.offers, d.vendor, d.sweeper, ..."""
+    return wiring
 
 
 def caller(ctx) -> Caller:
@@ -29,8 +30,8 @@ def speakers(ctx, lang: str):
 
 
 def open_and_route(d, ctx, jobs, lang="spa", **kw):
-    rec = d.open_request(caller(ctx), ctx.catalog.get(lang) if lang else None, **kw)
-    jobs.drain(d)
+    rec = d.intake.open_request(caller(ctx), ctx.catalog.get(lang) if lang else None, **kw)
+    jobs.drain()
     return ctx.requests.get(rec.id)
 
 
@@ -38,7 +39,7 @@ def test_concurrent_deliveries_of_one_confirmation_open_one_request(d, ctx):
     results = []
 
     def go():
-        results.append(d.open_request(caller(ctx), ctx.catalog.get("spa"), officer_call="CA" + "1" * 32).id)
+        results.append(d.intake.open_request(caller(ctx), ctx.catalog.get("spa"), officer_call="CA" + "1" * 32).id)
 
     threads = [threading.Thread(target=go) for _ in range(6)]
     for t in threads:
@@ -74,7 +75,7 @@ def test_nobody_on_duty_goes_to_the_vendor_with_its_language_code(d, ctx, jobs, 
     rec = open_and_route(d, ctx, jobs)
     assert rec.state == State.VENDOR_DIALING
     call = telephony.calls[-1]
-    assert call.to == ctx.roster.vendor.number and call.send_digits == d.vendor_dtmf("spa")
+    assert call.to == ctx.roster.vendor.number and call.send_digits == d.vendor.dtmf("spa")
     assert ctx.catalog.get("spa").vendor_code in call.send_digits or ctx.roster.vendor.language_codes.get("spa")
 
 
@@ -86,7 +87,7 @@ def test_urgent_and_unknown_language_skip_liaisons(d, ctx, jobs, telephony):
     assert all(c.to in (ctx.roster.vendor.number,) for c in telephony.calls)
 
 
-def test_a_failed_dial_keeps_the_liaisons_place_and_tries_the_next(ctx, jobs, telephony):
+def test_a_failed_dial_keeps_the_liaisons_place_and_tries_the_next(ctx, jobs, telephony, rewire):
     first, second = speakers(ctx, "spa")[:2]
     ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {first.id: 1, second.id: 2})
 
@@ -96,8 +97,7 @@ def test_a_failed_dial_keeps_the_liaisons_place_and_tries_the_next(ctx, jobs, te
                 raise TelephonyError("500 after 3 tries", status=500)
             return super().place_call(call)
 
-    ctx.telephony = Flaky()
-    d = Dispatcher(ctx)
+    d = rewire(telephony=Flaky())
     rec = open_and_route(d, ctx, jobs)
     assert rec.offer_liaison == second.id
     assert ctx.liaisons.status(first.id).state == "idle"
@@ -105,15 +105,14 @@ def test_a_failed_dial_keeps_the_liaisons_place_and_tries_the_next(ctx, jobs, te
     assert outcomes == ["dial-failed"], "the sergeants see why the first offer ended"
 
 
-def test_sweeper_ends_an_offer_nobody_answered_and_offers_the_next(d, ctx, jobs, telephony):
-    ctx.settings = replace(ctx.settings, liaison_ring_timeout=1, whisper_timeout=1, grace_seconds=0.1)
-    d = Dispatcher(ctx)
+def test_sweeper_ends_an_offer_nobody_answered_and_offers_the_next(ctx, jobs, telephony, rewire):
+    d = rewire(liaison_ring_timeout=1, whisper_timeout=1, grace_seconds=0.1)
     rec = open_and_route(d, ctx, jobs)
     first = rec.offer_liaison
     ctx.requests.set_fields(rec.id, {"offer_at": time.time() - 10})
     ctx.requests.set_deadline(rec.id, 0)
-    d.sweep()
-    jobs.drain(d)
+    d.sweeper.sweep()
+    jobs.drain()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.OFFERING and rec.offer_liaison != first
     assert telephony.sids[0] in telephony.hangups, "the unanswered phone is hung up"
@@ -123,17 +122,17 @@ def test_sweeper_sends_to_the_vendor_when_the_window_closes(d, ctx, jobs, teleph
     rec = open_and_route(d, ctx, jobs)
     ctx.requests.set_fields(rec.id, {"queued_at": time.time() - ctx.settings.liaison_window - 1})
     ctx.requests.set_deadline(rec.id, 0)
-    d.sweep()
+    d.sweeper.sweep()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.VENDOR_DIALING
-    assert ctx.liaisons.status(telephony.calls[0].url.split("l=")[1]).state == "idle"
+    assert ctx.liaisons.status(parse_qs(urlsplit(telephony.calls[0].url).query)["liaison"][0]).state == "idle"
 
 
 def test_sweeper_requeues_a_request_whose_routing_job_was_lost(d, ctx, jobs, telephony):
-    rec = d.open_request(caller(ctx), ctx.catalog.get("spa"))
+    rec = d.intake.open_request(caller(ctx), ctx.catalog.get("spa"))
     jobs.submitted.clear()  # the job vanished with a dead worker
     ctx.requests.set_deadline(rec.id, 0)
-    d.sweep()
+    d.sweeper.sweep()
     assert ctx.requests.get(rec.id).state == State.OFFERING
 
 
@@ -141,13 +140,13 @@ def test_sweeper_leaves_a_request_still_waiting_for_its_routing_to_the_worker_th
         d, ctx, jobs, telephony):
     """A surge's backlog outlives QUEUED_STUCK_AFTER: the sweeper must not ring a second
     phone, nor do the routing work a second time, for a request a worker is about to route."""
-    rec = d.open_request(caller(ctx), ctx.catalog.get("spa"))
+    rec = d.intake.open_request(caller(ctx), ctx.catalog.get("spa"))
     ctx.requests.set_deadline(rec.id, 0)
-    d.sweep()
+    d.sweeper.sweep()
     assert ctx.requests.get(rec.id).state == State.QUEUED
     assert telephony.calls == []
     assert ctx.requests.due(time.time() + ctx.settings.queued_stuck_after + 1) == [rec.id], "looked at again later"
-    jobs.drain(d)
+    jobs.drain()
     assert ctx.requests.get(rec.id).state == State.OFFERING
     assert len(telephony.calls) == 1
 
@@ -157,8 +156,8 @@ def test_sweeper_moves_a_silent_vendor_dial_to_the_alternate_then_fails(d, ctx, 
     for expected in (ctx.roster.vendor.alternate, None):
         ctx.requests.set_fields(rec.id, {"vendor_at": time.time() - 100})
         ctx.requests.set_deadline(rec.id, 0)
-        d.sweep()
-        jobs.drain(d)  # the alternate is dialled by a job, not inside the sweep
+        d.sweeper.sweep()
+        jobs.drain()  # the alternate is dialled by a job, not inside the sweep
         if expected:
             assert telephony.calls[-1].to == expected
     final = ctx.requests.get(rec.id)
@@ -169,35 +168,61 @@ def test_a_liaison_claimed_by_a_worker_that_died_is_freed_after_grace(d, ctx):
     liaison = ctx.roster.liaisons[0]
     assert ctx.liaisons.claim([liaison.id], "R09999") == liaison.id
     ctx.redis.hset(keys.liaison(liaison.id), "since", time.time() - ctx.settings.grace_seconds - 1)
-    d.sweep()
+    d.sweeper.sweep()
     assert ctx.liaisons.status(liaison.id).state == "idle"
 
 
 def test_a_ringing_liaison_is_not_freed_while_their_offer_is_live(d, ctx, jobs):
     rec = open_and_route(d, ctx, jobs)
     ctx.redis.hset(keys.liaison(rec.offer_liaison), "since", time.time() - 60)
-    d.free_stuck_liaisons()
+    d.sweeper.free_stuck_liaisons()
     assert ctx.liaisons.status(rec.offer_liaison).state == RINGING
 
 
 def test_place_in_line_counts_waiting_requests_for_the_same_language(d, ctx):
     for liaison in ctx.roster.liaisons:
         ctx.liaisons.set_duty(liaison.id, False)
-    a = d.open_request(caller(ctx), ctx.catalog.get("spa"))
-    b = d.open_request(caller(ctx), ctx.catalog.get("rus"))
-    c = d.open_request(caller(ctx), ctx.catalog.get("spa"))
-    assert [d.position(ctx.requests.get(x.id)) for x in (a, b, c)] == [1, 1, 2]
+    a = d.intake.open_request(caller(ctx), ctx.catalog.get("spa"))
+    b = d.intake.open_request(caller(ctx), ctx.catalog.get("rus"))
+    c = d.intake.open_request(caller(ctx), ctx.catalog.get("spa"))
+    assert [d.intake.position(ctx.requests.get(x.id)) for x in (a, b, c)] == [1, 1, 2]
+
+
+def test_place_in_line_moves_up_as_those_ahead_are_served_or_leave(d, ctx):
+    for liaison in ctx.roster.liaisons:
+        ctx.liaisons.set_duty(liaison.id, False)
+    first, second, third = (d.intake.open_request(caller(ctx), ctx.catalog.get("spa")) for _ in range(3))
+    unknown = d.intake.open_request(caller(ctx), None)
+    assert [d.intake.position(ctx.requests.get(x.id)) for x in (first, second, third, unknown)] == [1, 2, 3, 1]
+    ctx.requests.apply(first.id, "cancel", deadline=None)
+    ctx.requests.apply(second.id, "offer", fields={"offer_id": "o1"})   # still waiting: still in line
+    assert [d.intake.position(ctx.requests.get(x.id)) for x in (second, third)] == [1, 2]
+    ctx.requests.apply(second.id, "liaison_connected", fields={"handler_kind": "liaison"}, deadline=None)
+    assert d.intake.position(ctx.requests.get(third.id)) == 1
+
+
+def test_place_in_line_is_one_read_however_many_requests_are_open(d, ctx, monkeypatch):
+    """Every hold prompt asks: it must not read every open request to answer."""
+    for liaison in ctx.roster.liaisons:
+        ctx.liaisons.set_duty(liaison.id, False)
+    opened = [d.intake.open_request(caller(ctx), ctx.catalog.get("spa")) for _ in range(40)]
+
+    def read_all(*args, **kwargs):
+        raise AssertionError("read every open request")
+
+    monkeypatch.setattr(ctx.requests, "get_many", read_all)
+    assert d.intake.position(ctx.requests.get(opened[-1].id)) == 40
 
 
 def test_the_alternate_is_dialled_once_even_if_its_job_runs_twice_or_late(d, ctx, jobs, telephony):
     """vendor_failed moves to the alternate in the callback and leaves the dial to a job:
     a repeated job, or one for an attempt that has moved on, places no second call."""
     rec = open_and_route(d, ctx, jobs, lang=None)
-    d.vendor_call_ended(rec.id, ctx.requests.get(rec.id).extra["vendor_token"], telephony.sids[-1], "busy")
+    d.vendor.vendor_call_ended(rec.id, ctx.requests.get(rec.id).vendor_token, telephony.sids[-1], "busy")
     [(task, args)] = jobs.submitted
     assert task == "dial_vendor" and len(telephony.calls) == 1
-    d.dial_vendor(*args)
-    d.dial_vendor(*args)
+    d.vendor.dial_vendor(*args)
+    d.vendor.dial_vendor(*args)
     assert [c.to for c in telephony.calls] == [ctx.roster.vendor.number, ctx.roster.vendor.alternate]
-    d.dial_vendor(rec.id, "an-older-token")
+    d.vendor.dial_vendor(rec.id, "an-older-token")
     assert len(telephony.calls) == 2

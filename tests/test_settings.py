@@ -17,13 +17,13 @@ def test_defaults_are_production_paced():
 def test_production_refuses_to_start_without_a_shared_secret_key():
     """Web and worker processes must hash unknown callers' numbers alike (dispatch.pseudonyms):
     outside LOCAL_MODE no process makes up a key of its own, and none starts without one."""
-    from dispatch.context import build_context
+    from bootstrap import bootstrap
     from tests.support.fakes import FakeTelephony, RecordingJobs
 
     s = Settings.from_env({})
     assert s.secret_key == ""
     with pytest.raises(ConfigError) as err:
-        build_context(s, jobs=RecordingJobs(), telephony=FakeTelephony())
+        bootstrap(s, jobs=RecordingJobs(), telephony=FakeTelephony())
     assert err.value.key == "SECRET_KEY" and "same value in every web and worker process" in str(err.value)
     local = Settings.from_env({"LOCAL_MODE": "1"})
     assert len(local.secret_key) == 64, "one process on a workstation gets a random key of its own"

@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from simulator.testing import Harness
 from simulator.trickle import trickle
+from tests.support.simulator_harness import Harness
 
 OFFICER = "+12125550111"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def h():
-    with Harness() as harness:
-        yield harness
 
 
 def test_party_scripts_are_validated_and_merged(h):

@@ -5,17 +5,9 @@ import time
 
 import pytest
 
-from simulator.testing import Harness
-
 OFFICER = "+12125550111"
 VENDOR = "+12125550190"
 LIAISON = "+12125550131"
-
-
-@pytest.fixture
-def h():
-    with Harness() as harness:
-        yield harness
 
 
 def test_dial_number_sends_digits_bridges_then_posts_the_action(h):

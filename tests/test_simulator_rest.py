@@ -9,15 +9,9 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from simulator.eventlog import mask_text
-from simulator.testing import Harness, SimulatorHttpClient
+from tests.support.simulator_harness import SimulatorHttpClient
 
 LIAISON = "+12125550131"
-
-
-@pytest.fixture
-def h():
-    with Harness() as harness:
-        yield harness
 
 
 def _create(h, to=LIAISON, **kwargs):

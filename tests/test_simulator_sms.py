@@ -1,17 +1,7 @@
 """Inbound SMS reach the app as Twilio sends them; TwiML replies are recorded as outbound SMS."""
 from __future__ import annotations
 
-import pytest
-
-from simulator.testing import Harness
-
 SUPERVISOR = "+12125550150"
-
-
-@pytest.fixture
-def h():
-    with Harness() as harness:
-        yield harness
 
 
 def test_inbound_sms_with_media_and_a_twiml_reply(h):

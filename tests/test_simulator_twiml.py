@@ -1,17 +1,7 @@
 """The simulator follows the app's TwiML as Twilio would, with signed, Twilio-shaped webhooks."""
 from __future__ import annotations
 
-import pytest
-
-from simulator.testing import Harness
-
 CALLER = "+12125550111"
-
-
-@pytest.fixture
-def h():
-    with Harness() as harness:
-        yield harness
 
 
 def test_say_gather_digits_then_action_with_twilio_fields_and_valid_signatures(h):

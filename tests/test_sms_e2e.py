@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.phone import mask
 from dispatch import keys
+from dispatch.phone import mask
 from dispatch.states import State
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from dispatch import events, keys
-from dispatch.routing import Dispatcher
 from dispatch.sms import replies
-from dispatch.sms.service import Inbound, SmsService
+from dispatch.sms.service import Inbound
 from dispatch.states import State
 from tests.support.signing import signed_post
 
@@ -252,7 +251,7 @@ def test_help_and_codes(client, settings, ctx):
     assert ctx.requests.open_ids() == []
 
 
-def test_status_reports_the_senders_newest_open_request(client, settings, ctx, jobs):
+def test_status_reports_the_senders_newest_open_request(client, settings, ctx, jobs, wiring):
     assert send(client, settings, ctx, "STATUS") == replies.NO_OPEN
     send(client, settings, ctx, "spanish")
     older = only_request(ctx)
@@ -264,31 +263,30 @@ def test_status_reports_the_senders_newest_open_request(client, settings, ctx, j
     other = supervisor(ctx, 1).cell
     assert send(client, settings, ctx, "STATUS", sender=other) == replies.NO_OPEN, "only the sender's own"
     assert send(client, settings, ctx, f"STATUS {older.id}", sender=other) == replies.NO_OPEN
-    Dispatcher(ctx).start(newer.id, "CA" + "a" * 32)
+    wiring.intake.start(newer.id, "CA" + "a" * 32)
     assert "finding an interpreter, number 1 in line" in send(client, settings, ctx, "STATUS")
 
 
-def test_cancel_cancels_the_newest_open_request_and_stops_its_call_back(client, settings, ctx, telephony, jobs):
-    from dispatch.sms.service import place_callback
+def test_cancel_cancels_the_newest_open_request_and_stops_its_call_back(client, settings, ctx, telephony, jobs, wiring):
 
     assert send(client, settings, ctx, "CANCEL") == replies.NO_OPEN
     send(client, settings, ctx, "bengali")
     rec = only_request(ctx)
-    sid = place_callback(ctx, rec.id)
+    sid = wiring.call_backs.place(rec.id)
     reply = send(client, settings, ctx, "cancel")
     assert reply == f"Request {rec.id} (Bengali) is cancelled. Text a language to request again."
     assert ctx.requests.get(rec.id).state == State.CANCELLED
     assert ("hang_up", (rec.id, sid)) in jobs.submitted
-    jobs.drain(client.application.extensions["dispatcher"])
+    jobs.drain()
     assert sid in telephony.hangups, "the ringing call back is stopped"
     assert send(client, settings, ctx, "CANCEL") == replies.NO_OPEN
     assert any(e["action"] == "cancel" and e["target"] == rec.id for e in events.audit_entries(ctx.redis))
 
 
-def test_cancel_of_a_connected_request_says_to_hang_up(client, settings, ctx):
+def test_cancel_of_a_connected_request_says_to_hang_up(client, settings, ctx, wiring):
     send(client, settings, ctx, "spanish")
     rec = only_request(ctx)
-    Dispatcher(ctx).start(rec.id, "CA" + "b" * 32)
+    wiring.intake.start(rec.id, "CA" + "b" * 32)
     ctx.requests.apply(rec.id, "vendor_dial")
     ctx.requests.apply(rec.id, "vendor_connected")
     assert send(client, settings, ctx, "CANCEL") == f"Request {rec.id} is connected to an interpreter; hang up to end it."
@@ -375,8 +373,8 @@ def test_a_duplicate_command_is_not_redone(client, settings, ctx, jobs):
     assert len(ctx.requests.open_ids()) == 1, "the redelivered CANCEL did not cancel the new request"
 
 
-def test_concurrent_redeliveries_open_one_request(ctx, jobs):
-    service = SmsService(ctx, Dispatcher(ctx))
+def test_concurrent_redeliveries_open_one_request(ctx, jobs, wiring):
+    service = wiring.texts
     msg = Inbound(supervisor(ctx).cell, "spanish", "SM" + "e" * 32)
     answers: list[str] = []
     threads = [threading.Thread(target=lambda: answers.append(service.handle(msg))) for _ in range(6)]
@@ -434,18 +432,18 @@ def liaison(ctx, language="spa"):
     return next(l for l in ctx.roster.liaisons if language in l.languages)
 
 
-def test_liaison_off_on_and_on_with_codes(client, settings, ctx, r):
+def test_liaison_off_on_and_on_with_codes(client, settings, ctx, r, wiring):
     who = liaison(ctx, "spa")
-    dispatcher = Dispatcher(ctx)
+    dispatcher = wiring
     assert send(client, settings, ctx, "OFF", sender=who.phone) == replies.LIAISON_OFF
     assert ctx.liaisons.status(who.id).duty_override == "off"
-    assert who.id not in [l.id for l in dispatcher.candidates("spa")]
+    assert who.id not in [l.id for l in dispatcher.offers.candidates("spa")]
 
     reply = send(client, settings, ctx, "ON ES, BN", sender=who.phone)
     assert reply == "You are ON duty today for Spanish, Bengali. Text OFF when you stop."
     status = ctx.liaisons.status(who.id)
     assert status.duty_override == "on" and status.languages_override == ("spa", "ben")
-    assert who.id in [l.id for l in dispatcher.candidates("ben")]
+    assert who.id in [l.id for l in dispatcher.offers.candidates("ben")]
 
     reply = send(client, settings, ctx, "on haitian creole xx", sender=who.phone)
     assert reply.startswith("You are ON duty today for Haitian Creole.") and "1 code not recognised" in reply

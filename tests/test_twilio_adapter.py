@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
+from adapters.twilio_telephony import TwilioTelephony
 from dispatch.telephony import CallInfo, CallRequest, TelephonyError
-from dispatch.telephony.twilio_adapter import TwilioTelephony
 from tests.support.http_stub import HttpStub, Scripted
 
 SID = "AC" + "1" * 32

@@ -13,7 +13,7 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=2
 
 
 @given(url=st.sampled_from(["https://dispatch.example/voice/incoming",
-                            "http://127.0.0.1:8000/voice/incoming/language?t=1&u=&p=7"]),
+                            "http://127.0.0.1:8000/voice/incoming/language?tries=1&urgent=&precinct=7"]),
        params=st.dictionaries(_text, _text, max_size=10))
 def test_the_quick_signer_gives_the_sdk_signature(url, params):
     assert Signer(TOKEN).sign(url, params) == RequestValidator(TOKEN).compute_signature(url, params)
@@ -45,28 +45,24 @@ def test_status_callbacks_get_their_own_base_url_and_callers_webhooks_the_public
     from dispatch.urls import Urls
 
     urls = Urls("https://dispatch.example/", "https://status.example")
-    assert urls(paths.VENDOR_STATUS, r="R00001") == "https://status.example/voice/vendor/status?r=R00001"
+    assert urls(paths.VENDOR_STATUS, request="R00001") == "https://status.example/voice/vendor/status?request=R00001"
     assert urls(paths.OFFER_STATUS) == "https://status.example/voice/offer/status"
-    assert urls(paths.HOLD, r="R1") == "https://dispatch.example/voice/hold?r=R1"
+    assert urls(paths.HOLD, request="R1") == "https://dispatch.example/voice/hold?request=R1"
     assert urls(paths.OFFER) == "https://dispatch.example/voice/offer"
     assert Urls("https://dispatch.example").base_for(paths.CALL_STATUS) == "https://dispatch.example"
 
 
-def _split_app(ctx, settings):
-    from dataclasses import replace
-
-    from dispatch.context import build_context
+def _split_app(rewire):
     from webhooks import create_app
 
-    split = replace(settings, status_callback_base_url="http://127.0.0.1:2")
-    context = build_context(split, jobs=ctx.jobs, telephony=ctx.telephony, r=ctx.redis)
-    app = create_app(context=context)
+    wired = rewire(status_callback_base_url="http://127.0.0.1:2")
+    app = create_app(wired)
     app.config["TESTING"] = True
-    return app, context
+    return app, wired
 
 
-def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_is_not(ctx, settings):
-    app, _context = _split_app(ctx, settings)
+def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_is_not(settings, rewire):
+    app, _wired = _split_app(rewire)
     client = app.test_client()
     params = {"CallSid": "CA" + "c" * 32, "CallStatus": "completed", "AccountSid": settings.twilio_account_sid}
     validator = RequestValidator(settings.twilio_auth_token)
@@ -77,15 +73,14 @@ def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_
     assert client.post("/voice/status", data=params, headers={"X-Twilio-Signature": sig}).status_code == 403
 
 
-def test_calls_placed_report_their_status_to_the_status_base(ctx, settings, telephony):
-    from dispatch.routing import Caller, Dispatcher
+def test_calls_placed_report_their_status_to_the_status_base(settings, telephony, rewire):
+    from dispatch.roster import Caller
 
-    _app, context = _split_app(ctx, settings)
-    line = context.roster.precincts[0].lines[0]
-    dispatcher = Dispatcher(context)
-    rec = dispatcher.open_request(Caller(line, "precinct", context.roster.precincts[0].id), context.catalog.get("spa"),
-                                  officer_call="CA" + "b" * 32)
-    dispatcher.route(rec.id)
+    _app, dispatcher = _split_app(rewire)
+    roster = dispatcher.ctx.roster
+    rec = dispatcher.intake.open_request(Caller(roster.precincts[0].lines[0], "precinct", roster.precincts[0].id),
+                                         dispatcher.ctx.catalog.get("spa"), officer_call="CA" + "b" * 32)
+    dispatcher.offers.route(rec.id)
     call = telephony.calls[-1]
     assert call.status_callback.startswith("http://127.0.0.1:2/voice/")
     assert call.url.startswith(settings.public_base_url + "/voice/")

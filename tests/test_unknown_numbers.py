@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import redis
 
-from config.phone import mask
 from dispatch import keys
+from dispatch.phone import mask
 from dispatch.pseudonyms import Pseudonyms, kept_number
 from dispatch.queue_view import queue_row
-from dispatch.routing import Caller, Dispatcher
+from dispatch.roster import Caller
 from tests.support.stranger import Call, signed_in, text
 
 PIN_CALLER = "+13475550342"   # an officer's own cell: not in the roster
@@ -126,32 +126,31 @@ def test_the_hash_is_keyed_and_the_same_wherever_the_key_is(settings):
     assert PIN_CALLER[2:] not in one.of(PIN_CALLER)
 
 
-def test_roster_numbers_are_kept_whole_and_a_retried_pin_request_stays_masked(ctx):
+def test_roster_numbers_are_kept_whole_and_a_retried_pin_request_stays_masked(ctx, wiring):
     """Roster numbers are the department's own (a supervisor is called back on theirs); a
     PIN caller's request, retried after a failure, is still masked, and its row shows it."""
     supervisor = ctx.roster.supervisors[0]
     assert kept_number(ctx.roster, supervisor.cell) == supervisor.cell
     assert kept_number(ctx.roster, PIN_CALLER) == mask(PIN_CALLER)
-    dispatcher = Dispatcher(ctx)
-    first = dispatcher.open_request(Caller(PIN_CALLER, "pin", "75"), ctx.catalog.get("spa"),
+    dispatcher = wiring
+    first = dispatcher.intake.open_request(Caller(PIN_CALLER, "pin", "75"), ctx.catalog.get("spa"),
                                     officer_call="CA" + "1" * 32)
     assert first.caller == mask(PIN_CALLER)
     assert ctx.requests.apply(first.id, "fail", fields={"outcome": "test"}, deadline=None).applied
-    again = dispatcher.retry(first.id, "CA" + "1" * 32)
+    again = dispatcher.intake.retry(first.id, "CA" + "1" * 32)
     assert again is not None and again.id != first.id and again.caller == mask(PIN_CALLER)
     row = queue_row(again, again.created_at, 30.0, str, str, "vendor")
     assert row.caller == mask(PIN_CALLER) and row.caller_kind == "pin"
-    texted = dispatcher.open_request(Caller(supervisor.cell, "supervisor", supervisor.precinct, supervisor.id),
+    texted = dispatcher.intake.open_request(Caller(supervisor.cell, "supervisor", supervisor.precinct, supervisor.id),
                                      None, channel="sms")
     assert texted.caller == supervisor.cell
 
 
 def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(client, settings, ctx, telephony, r,
-                                                                          redis_server):
+                                                                          redis_server, wiring):
     """A supervisor texts a scene's number to be called back on: it is dialled in full, then
     the record keeps it masked (and hashed, so the same request texted again is still
     recognised); the reply, kept for redeliveries, shows only its last digits."""
-    from dispatch.sms.service import place_callback
     from tests.support.signing import signed_post
 
     scene = "+13475550366"
@@ -167,10 +166,10 @@ def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(client,
     assert "Calling the number ending 0366 now" in reply and scene[2:] not in reply
     (request_id,) = ctx.requests.open_ids()
     assert ctx.requests.get(request_id).callback_number == scene   # needed to dial it
-    place_callback(ctx, request_id)
+    wiring.call_backs.place(request_id)
     assert [c.to for c in telephony.calls] == [scene]
     rec = ctx.requests.get(request_id)
-    assert rec.callback_number == mask(scene) and rec.extra["callback_key"] == ctx.pseudonyms.of(scene)
+    assert rec.callback_number == mask(scene) and rec.callback_key == ctx.pseudonyms.of(scene)
     assert f"You already have request {request_id}" in send("Spanish call back 347 555 0366", "SM" + "b" * 32)
     assert len(ctx.requests.open_ids()) == 1
     everything = dump(redis_server.url)

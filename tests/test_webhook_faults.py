@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.request_validator import RequestValidator
 
+from adapters.redis_connection import connect
 from dispatch.context import Context
-from dispatch.redis_conn import connect
 from tests.support.redis_server import free_port
 from tests.support.signing import signed_post
 
@@ -36,24 +36,21 @@ def assert_direct_vendor(root: ET.Element, ctx: Context) -> None:
 
 
 @pytest.fixture
-def dead_redis_app(ctx, telephony, jobs):
+def dead_redis_app(settings, telephony, jobs):
     """The app wired to a Redis port where nothing listens."""
+    from bootstrap import bootstrap
     from webhooks import create_app
 
-    dead = Context(ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog,
-                   telephony, jobs)
-    return create_app(context=dead)
+    return create_app(bootstrap(settings, redis=connect(f"redis://127.0.0.1:{free_port()}/0"),
+                                telephony=telephony, jobs=jobs))
 
 
-def test_signature_checked_against_public_url_behind_a_tls_proxy(ctx, r, telephony, jobs):
-    from dataclasses import replace
-
-    from dispatch.context import build_context
+def test_signature_checked_against_public_url_behind_a_tls_proxy(rewire):
     from webhooks import create_app
 
-    behind_proxy = replace(ctx.settings, public_base_url="https://dispatch.example.gov")
-    ctx = build_context(behind_proxy, jobs=jobs, telephony=telephony, r=r)
-    client = create_app(context=ctx).test_client()
+    behind_proxy = rewire(public_base_url="https://dispatch.example.gov")
+    ctx = behind_proxy.ctx
+    client = create_app(behind_proxy).test_client()
     params = {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "SomeNewTwilioField": "x"}
     sig = RequestValidator(ctx.settings.twilio_auth_token).compute_signature(
         "https://dispatch.example.gov/voice/incoming", params)
@@ -65,7 +62,8 @@ def test_signature_checked_against_public_url_behind_a_tls_proxy(ctx, r, telepho
     assert client.post("/voice/incoming", data=tampered, headers={"X-Twilio-Signature": sig}).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/voice/incoming", "/voice/status", "/voice/offer/status?r=R1&o=x&l=y",
+@pytest.mark.parametrize("path", ["/voice/incoming", "/voice/status",
+                                  "/voice/offer/status?request=R1&offer=x&liaison=y",
                                   "/sms/incoming", "/voice/fallback"])
 def test_missing_signature_is_403_on_every_twilio_webhook(client, ctx, path):
     response = client.post(path, data={"From": "+17185550101", "CallSid": OFFICER, "CallStatus": "completed"})
@@ -95,7 +93,7 @@ def test_redis_down_incoming_call_still_gets_the_menu_and_its_language_reaches_t
 
 def test_redis_down_mid_ivr_keeps_the_chosen_language(dead_redis_app, ctx):
     client = dead_redis_app.test_client()
-    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
+    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?language=spa&tries=0&again=0",
                            {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "Digits": "1"})
     number = parse(response).find("Dial/Number")
     vendor = ctx.roster.vendor
@@ -126,15 +124,15 @@ def test_an_exception_in_a_handler_gives_direct_vendor_twiml_and_is_logged(app, 
     def boom(*args, **kwargs):
         raise RuntimeError("injected")
 
-    app.extensions["dispatcher"].open_request = boom
-    response = signed_post(app.test_client(), ctx.settings, "/voice/incoming/language?t=0",
+    app.extensions["wiring"].intake.open_request = boom
+    response = signed_post(app.test_client(), ctx.settings, "/voice/incoming/language?tries=0",
                            {"From": ctx.roster.precincts[0].lines[0], "CallSid": OFFICER, "Digits": "0"})
     assert_direct_vendor(parse(response), ctx)
     assert any("RuntimeError" in rec.getMessage() for rec in caplog.records)
 
 
 def _ask_for_spanish(client, ctx, number: str, sid: str):
-    return parse(signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
+    return parse(signed_post(client, ctx.settings, "/voice/incoming/confirm?language=spa&tries=0&again=0",
                              {"From": number, "CallSid": sid, "Digits": "1"}))
 
 

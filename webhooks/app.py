@@ -1,8 +1,7 @@
-"""The application factory: one app, one blueprint per area, wiring from dispatch.context."""
+"""The application factory: one app, one blueprint per area, the services from bootstrap.py."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,30 +11,14 @@ from flask.sessions import SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config.settings import Settings
-from dispatch.context import Context, build_context
-from dispatch.routing import Dispatcher
-from dispatch.sms.service import failure_hook as sms_failure_hook
+from bootstrap import Wiring, bootstrap
 from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
-from webhooks.logsafe import EscapingFormatter, RefusalLog
+from webhooks.refusals import RefusalLog
 from webhooks.twilio_auth import Signer
 from webhooks.webhook_request import WebhookRequest
 
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HSTS = "max-age=31536000; includeSubDomains"
-
-
-def configure_logging() -> None:
-    """Plain one-line logs, control characters escaped (a value from outside cannot start
-    a line of its own); the SDK's request logger would print URLs and headers. Web and
-    worker processes both call this. A root logger already set up is left as it is."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), handlers=[handler])
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 STREAM_PATHS = ("/dashboard/stream",)
@@ -50,9 +33,9 @@ class RequestGate:
     It matters where one process has many threads: the Procfile's `dashboard` process,
     whose threads are mostly event streams holding a thread each for minutes. Streams
     mostly sleep; the rest compute, and past a few computing threads Python threads only
-    fight over the GIL. A dashboard snapshot read at 1,000 open requests takes ~60 ms of
-    CPU (more under a surge): with their own slots, a burst of them never holds up the
-    page's other requests. Requests past a limit wait here, as in a smaller thread pool.
+    fight over the GIL. A dashboard snapshot read costs CPU per open request: with their own
+    slots, a burst of them never holds up the page's other requests. Requests past a limit
+    wait here, as in a smaller thread pool.
     (A `web` process's 2 threads are below both limits.)
     """
 
@@ -75,8 +58,8 @@ class RequestGate:
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's cookie sessions, with the signing serializer built once per secret key.
 
-    Flask builds a new serializer for every request (and every request opens the
-    session, webhooks included): ~20 µs, about 5% of a voice webhook's time.
+    Flask builds a new serializer for every request, and every request opens the session,
+    webhooks included (docs/performance.md).
     """
 
     _built: tuple[object, object] | None = None
@@ -95,20 +78,16 @@ class _SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def create_app(settings: Settings | None = None, context: Context | None = None) -> Flask:
-    """Build the web app. Fails at start (ConfigError) on a bad roster or environment."""
-    configure_logging()
-    settings = settings or (context.settings if context else Settings.from_env())
-    if context is None:
-        from workers.jobqueue import RQJobs
-
-        context = build_context(settings, jobs=RQJobs.from_settings(settings))
+def create_app(wiring: Wiring | None = None) -> Flask:
+    """Build the web app on `wiring` (by default bootstrap's, from the environment). Fails at
+    start (ConfigError) on a bad roster or environment."""
+    wiring = wiring or bootstrap()
+    settings, context = wiring.settings, wiring.ctx
     app = Flask(__name__)
     app.request_class = WebhookRequest
     app.session_interface = _SessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        DISPATCH_SETTINGS=settings,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -123,8 +102,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         # prefix: signatures are checked against PUBLIC_BASE_URL, not the request's own URL.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
-    app.extensions["dispatch_context"] = context
-    app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
+    app.extensions["wiring"] = wiring
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
     app.extensions["refusals"] = RefusalLog(logging.getLogger("webhooks.refused"), settings.refused_log_lines,
@@ -136,16 +114,27 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
             response.headers.setdefault("Strict-Transport-Security", HSTS)
             return response
     try:
-        context.liaisons.sync([l.id for l in context.roster.liaisons])
+        context.liaisons.sync([liaison.id for liaison in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML
         logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
                                             type(exc).__name__)
 
-    from webhooks import (codes, dashboard, fallback, health, metrics, sms, voice_callback, voice_interpreters,
-                          voice_ivr, voice_rejoin)
+    from webhooks import (
+        codes,
+        dashboard,
+        fallback,
+        health,
+        metrics,
+        sms,
+        voice_callback,
+        voice_interpreters,
+        voice_ivr,
+        voice_rejoin,
+        voice_room,
+    )
 
-    for module in (health, voice_ivr, voice_interpreters, voice_rejoin, fallback, codes, sms, voice_callback,
-                   dashboard, metrics):
+    for module in (health, voice_ivr, voice_room, voice_interpreters, voice_rejoin, fallback, codes, sms,
+                   voice_callback, dashboard, metrics):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)

@@ -20,8 +20,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from dispatch import urls as paths
-from webhooks.deps import ctx, form
-from webhooks.logsafe import clip
+from logs import clip
+from webhooks.deps import arg, ctx, form, settings, wiring
 from webhooks.twilio_auth import log_refusal, twilio_only, verified
 from webhooks.twiml import direct_vendor, say, twiml
 
@@ -35,21 +35,15 @@ MESSAGE = "Connecting you directly to the interpretation line. Please hold."
 
 def vendor_direct_response(message: str = MESSAGE) -> Response:
     """Direct vendor dial for the language named in the URL if any, else 'unknown'."""
-    c = ctx()
-    language = request.args.get("lang") or None
-    vendor = c.roster.vendor
-    code = vendor.unknown_language_code
-    if language:
-        found = c.catalog.get(language)
-        code = vendor.language_codes.get(language) or (found.vendor_code if found else code)
-    next_url = c.urls(paths.FALLBACK, step="alternate", lang=language or "")
-    return twiml(direct_vendor(vendor, vendor.dtmf_for(code), message, next_url))
+    language = arg("language") or None
+    next_url = ctx().urls(paths.FALLBACK, step="alternate", language=language or "")
+    return twiml(direct_vendor(ctx().roster.vendor, wiring().vendor.dtmf(language), message, next_url))
 
 
 @bp.post(paths.FALLBACK)
 @twilio_only
 def fallback():
-    if request.args.get("step") == "alternate":
+    if arg("step") == "alternate":
         if form("DialCallStatus") in ("completed", "answered"):
             response = VoiceResponse()
             response.hangup()
@@ -57,7 +51,8 @@ def fallback():
         vendor = ctx().roster.vendor
         code = vendor.unknown_language_code
         return twiml(direct_vendor(vendor, vendor.dtmf_for(code), "", None))
-    log.error("Twilio used the fallback URL: ErrorCode=%s for %s", clip(form("ErrorCode"), 20), clip(form("ErrorUrl"), 200))
+    log.error("Twilio used the fallback URL: ErrorCode=%s for %s", clip(form("ErrorCode"), 20),
+              clip(form("ErrorUrl"), 200))
     return vendor_direct_response()
 
 
@@ -81,8 +76,8 @@ def safe_answer(exc: BaseException) -> Response:
         # <Dial>): keep the hold loop going; the request is in Redis and goes on when it is back.
         response = VoiceResponse()
         say(response, "Please stay on the line.")
-        response.pause(length=ctx().settings.hold_pause)
-        response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1")),
+        response.pause(length=settings().hold_pause)
+        response.redirect(ctx().urls(paths.HOLD, request=arg("request"), prompts=arg("prompts", "1")),
                           method="POST")
         return twiml(response)
     return vendor_direct_response()

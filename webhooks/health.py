@@ -1,12 +1,9 @@
 """/healthz: is Redis reachable, is any worker alive? For load balancers and operators."""
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, jsonify
 
-from dispatch import keys
-from webhooks.deps import ctx
+from webhooks.deps import ctx, wiring
 
 bp = Blueprint("health", __name__)
 WORKER_STALE_AFTER = 30.0
@@ -14,13 +11,11 @@ WORKER_STALE_AFTER = 30.0
 
 @bp.get("/healthz")
 def healthz():
-    c = ctx()
     body: dict[str, object] = {"redis": "down", "workers": 0}
     try:
-        c.redis.ping()
+        ctx().redis.ping()
         body["redis"] = "ok"
-        cutoff = time.time() - WORKER_STALE_AFTER
-        body["workers"] = c.redis.zcount(keys.WORKER_HEARTBEAT, cutoff, "+inf")
+        body["workers"] = wiring().heartbeats.alive(within=WORKER_STALE_AFTER)
     except Exception as exc:  # any Redis failure means "down", not a 500
         body["error"] = type(exc).__name__
     healthy = body["redis"] == "ok" and body["workers"] > 0  # type: ignore[operator]

@@ -32,7 +32,7 @@ from dispatch.context import Context
 from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP
 from dispatch.stats import histogram, todays
 from webhooks.dashboard import snapshot
-from webhooks.deps import ctx
+from webhooks.deps import ctx, settings
 from webhooks.twilio_auth import log_refusal
 
 bp = Blueprint("metrics", __name__)
@@ -94,7 +94,7 @@ def bearer_ok(expected: str, header: str) -> bool:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Text format 0.0.4 by default; OpenMetrics when the scraper asks for it (as Prometheus does)."""
-    token = ctx().settings.metrics_token
+    token = settings().metrics_token
     if token and not bearer_ok(token, request.headers.get("Authorization", "")):
         log_refusal("missing or wrong metrics bearer token")
         return Response("401 Unauthorized\n", status=401, mimetype="text/plain",

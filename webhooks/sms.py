@@ -11,8 +11,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from dispatch import urls as paths
 from dispatch.sms.parse import MAX_BODY
-from dispatch.sms.service import Inbound, SmsService
-from webhooks.deps import ctx, dispatcher, form
+from dispatch.sms.service import Inbound
+from webhooks.deps import form, wiring
 from webhooks.twilio_auth import twilio_only
 
 bp = Blueprint("sms", __name__)
@@ -31,7 +31,7 @@ def incoming() -> Response:
     """A text to the service number."""
     inbound = Inbound(sender=form("From")[:40], body=request.form.get("Body", "")[:MAX_BODY],
                       message_sid=form("MessageSid")[:64], num_media=_media_count())
-    reply = SmsService(ctx(), dispatcher()).handle(inbound)
+    reply = wiring().texts.handle(inbound)
     response = MessagingResponse()
     response.message(reply)
     return Response(str(response), mimetype="text/xml")

@@ -1,24 +1,26 @@
 """TwiML shapes shared by several webhooks: the conference room and the direct vendor dial."""
 from __future__ import annotations
 
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 from xml.etree import ElementTree
 
 from flask import Response, current_app
-from twilio.twiml.voice_response import Dial, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from config.roster import Vendor
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
+from dispatch.roster import Vendor
 from dispatch.urls import Urls
 
 VOICE = "Polly.Joanna"  # one clear English voice for every prompt
+HELP = "Please call the desk sergeant for an interpreter. Goodbye."  # the end of every dead end
 
 
 def twiml(response: VoiceResponse) -> Response:
     """The document as text/xml. Same bytes as `str(response)` (the SDK's ElementTree
-    elements, ElementTree's escaping), serialised straight to text: the SDK serialises
-    to UTF-8 through io wrappers and decodes back, ~40% of its rendering time."""
+    elements, ElementTree's escaping), serialised straight to text: the SDK serialises to
+    UTF-8 through io wrappers and decodes back, which is slower (docs/performance.md)."""
     return Response(_DECLARATION + ElementTree.tostring(response.xml(), encoding="unicode"), mimetype="text/xml")
 
 
@@ -30,8 +32,9 @@ def cached_twiml(key: Hashable, build: Callable[[], VoiceResponse]) -> Response:
     """A document that depends only on `key` (and this app's settings), rendered once.
 
     The officer's first prompts are the same for every call from a known phone (the
-    greeting, the read-back of a language); building and rendering them was a quarter of
-    those webhooks' time. `key` must name everything `build` reads from the request.
+    greeting, the read-back of a language), and building and rendering them cost more than
+    the rest of those webhooks (docs/performance.md). `key` must name everything `build`
+    reads from the request.
     """
     cache: dict[Hashable, str] = current_app.extensions.setdefault("twiml_cache", {})
     body = cache.get(key)
@@ -49,20 +52,38 @@ def say(response: VoiceResponse | object, text: str) -> None:
 
 def goodbye(text: str) -> Response:
     """Say `text` and hang up: the end of every refusal or dead end."""
-    response = VoiceResponse()
+    return twiml(hang_up(VoiceResponse(), text))
+
+
+def hang_up(response: VoiceResponse, text: str) -> VoiceResponse:
+    """Say `text`, then end the call."""
     say(response, text)
     response.hangup()
-    return twiml(response)
+    return response
+
+
+def ask(response: VoiceResponse, action: str, prompt: str, timeout: int, **options: Any) -> VoiceResponse:
+    """`prompt`, said inside a <Gather> that posts the keys pressed (or the words said) to
+    `action`; what the caller hears when nothing is pressed is up to the caller of this."""
+    gather = Gather(action=action, method="POST", timeout=timeout, **options)
+    say(gather, prompt)
+    response.append(gather)
+    return response
+
+
+def spell(request_id: str) -> str:
+    """R00042 → "R 4 2": short and clear over a phone line."""
+    return request_id[:1] + " " + " ".join(request_id[1:].lstrip("0") or "0")
 
 
 def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
     """The officer waits in the request's room hearing hold prompts. Leaving does not end the
     room: an interpreter in it stays for the officer to rejoin (dispatch/rejoin.py)."""
-    dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id), method="POST")
+    dial = Dial(action=urls(paths.AFTER_CONFERENCE, request=rec.id), method="POST")
     dial.conference(
         rec.conference, start_conference_on_enter=False, end_conference_on_exit=False, beep=False,
-        wait_url=urls(paths.HOLD, r=rec.id, n="0"), wait_method="POST",
-        status_callback=urls(paths.CONFERENCE_STATUS, r=rec.id), status_callback_method="POST",
+        wait_url=urls(paths.HOLD, request=rec.id, prompts="0"), wait_method="POST",
+        status_callback=urls(paths.CONFERENCE_STATUS, request=rec.id), status_callback_method="POST",
         status_callback_event="start end join leave",
     )
     response.append(dial)
@@ -71,7 +92,7 @@ def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -
 
 def interpreter_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
     """The interpreter's leg starts the room; it may leave without ending it."""
-    dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id, who="interpreter"), method="POST")
+    dial = Dial(action=urls(paths.AFTER_CONFERENCE, request=rec.id, who="interpreter"), method="POST")
     dial.conference(rec.conference, start_conference_on_enter=True, end_conference_on_exit=False, beep=False)
     response.append(dial)
     return response

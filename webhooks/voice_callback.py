@@ -1,8 +1,8 @@
 """The call back for a texted request: the supervisor's phone rings, they answer, and
 they wait in the request's conference exactly like an officer who called in.
 
-POST /voice/callback?r=<id>          the called-back phone answered
-POST /voice/callback/status?r=<id>   how the call back ended (unanswered → the request fails)
+POST /voice/callback?request=<id>          the called-back phone answered
+POST /voice/callback/status?request=<id>   how the call back ended (unanswered → the request fails)
 """
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
-from dispatch.sms import service
 from dispatch.states import State
-from webhooks.deps import arg, ctx, dispatcher, form
+from webhooks.deps import arg, ctx, form, wiring
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import caller_conference, say, twiml
+from webhooks.twiml import caller_conference, say, spell, twiml
 
 bp = Blueprint("voice_callback", __name__)
 log = logging.getLogger("webhooks.callback")
@@ -25,17 +24,12 @@ CLOSED = ("Interpretation service. This request is no longer open. "
           "Text the language again if you still need an interpreter. Goodbye.")
 
 
-def spell(request_id: str) -> str:
-    """R00042 → "R 4 2": short and clear over a phone line."""
-    return request_id[:1] + " " + " ".join(request_id[1:].lstrip("0") or "0")
-
-
 @bp.post(paths.CALLBACK)
 @twilio_only
 def answered() -> Response:
     """The called-back phone answered: say which request this is, queue it, join its room."""
     response = VoiceResponse()
-    rec = service.callback_answered(ctx(), dispatcher(), arg("r"), form("CallSid"))
+    rec = wiring().call_backs.answered(arg("request"), form("CallSid"))
     if rec is None or rec.finished or rec.state == State.NEW or rec.officer_call != form("CallSid"):
         say(response, CLOSED)
         response.hangup()
@@ -55,7 +49,5 @@ def answered() -> Response:
 def status() -> Response:
     """No answer, busy or failed → the request fails and the supervisor gets a text;
     hung up after joining → the same as an officer hanging up."""
-    call_status = form("CallStatus")
-    if call_status in ("completed", "no-answer", "busy", "failed", "canceled"):
-        service.callback_ended(ctx(), dispatcher(), arg("r"), form("CallSid"), call_status)
+    wiring().call_backs.ended(arg("request"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())

@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
-from dispatch.routing import OfferReply
-from webhooks.deps import arg, ctx, dispatcher, form
+from dispatch.offers import OfferReply
+from dispatch.records import RequestRecord
+from webhooks.deps import arg, ctx, form, settings, wiring
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import goodbye, interpreter_conference, say, twiml
+from webhooks.twiml import ask, goodbye, hang_up, interpreter_conference, say, twiml
 
 bp = Blueprint("voice_interpreters", __name__)
 log = logging.getLogger("webhooks.interpreters")
@@ -22,55 +23,50 @@ log = logging.getLogger("webhooks.interpreters")
 GONE = "This interpretation request is no longer waiting. Thank you."
 
 
-def _whisper(response: VoiceResponse, request_id: str, offer_id: str, liaison_id: str, lead: str = "") -> VoiceResponse:
+def _whisper(response: VoiceResponse, rec: RequestRecord, offer_id: str, liaison_id: str,
+             lead: str = "") -> VoiceResponse:
     c = ctx()
-    rec = c.requests.get(request_id)
-    precinct = c.roster.precinct(rec.precinct) if rec else None
-    where = precinct.name if precinct else (f"precinct {rec.precinct}" if rec else "")
-    gather = Gather(action=c.urls(paths.OFFER_ANSWER, r=request_id, o=offer_id, l=liaison_id), method="POST",
-                    num_digits=1, timeout=c.settings.whisper_timeout)
-    urgent = "Urgent. " if rec and rec.urgent else ""
-    text = f"{lead}{urgent}Interpretation request, {rec.language_name if rec else ''}, {where}. " \
-           "Press 1 to accept, or 2 to decline."
-    say(gather, text)
-    response.append(gather)
-    say(response, "No key was pressed. Goodbye.")
-    response.hangup()
-    return response
+    precinct = c.roster.precinct(rec.precinct)
+    where = precinct.name if precinct else f"precinct {rec.precinct}"
+    urgent = "Urgent. " if rec.urgent else ""
+    ask(response, c.urls(paths.OFFER_ANSWER, request=rec.id, offer=offer_id, liaison=liaison_id),
+        f"{lead}{urgent}Interpretation request, {rec.language_name}, {where}. Press 1 to accept, or 2 to decline.",
+        settings().whisper_timeout, num_digits=1)
+    return hang_up(response, "No key was pressed. Goodbye.")
 
 
 @bp.post(paths.OFFER)
 @twilio_only
 def offer():
     """A liaison's phone was answered: whisper the request, wait for a key."""
-    request_id, offer_id, liaison_id = arg("r"), arg("o"), arg("l")
-    response = VoiceResponse()
-    if dispatcher().offer_is_current(request_id, offer_id) is None:
+    request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
+    rec = wiring().offers.offer_is_current(request_id, offer_id)
+    if rec is None:
         return goodbye(GONE)
-    return twiml(_whisper(response, request_id, offer_id, liaison_id))
+    return twiml(_whisper(VoiceResponse(), rec, offer_id, liaison_id))
 
 
 @bp.post(paths.OFFER_ANSWER)
 @twilio_only
 def offer_answer():
-    request_id, offer_id, liaison_id = arg("r"), arg("o"), arg("l")
-    reply = dispatcher().offer_reply(request_id, offer_id, liaison_id, form("Digits"), form("CallSid"))
+    request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
+    answer = wiring().offers.offer_reply(request_id, offer_id, liaison_id, form("Digits"), form("CallSid"))
     response = VoiceResponse()
-    if reply == OfferReply.ACCEPTED:
-        rec = ctx().requests.get(request_id)
+    if answer.reply == OfferReply.ACCEPTED and answer.record is not None:
         say(response, "Connecting you to the officer now.")
-        return twiml(interpreter_conference(response, rec, ctx().urls))  # type: ignore[arg-type]
-    if reply == OfferReply.DECLINED:
+        return twiml(interpreter_conference(response, answer.record, ctx().urls))
+    if answer.reply == OfferReply.DECLINED:
         return goodbye("Declined. Thank you.")
-    if reply == OfferReply.ASK_AGAIN:
-        return twiml(_whisper(response, request_id, offer_id, liaison_id, "Please press 1 or 2. "))
+    if answer.reply == OfferReply.ASK_AGAIN and answer.record is not None:
+        return twiml(_whisper(response, answer.record, offer_id, liaison_id, "Please press 1 or 2. "))
     return goodbye(GONE)
 
 
 @bp.post(paths.OFFER_STATUS)
 @twilio_only
 def offer_status():
-    dispatcher().offer_call_ended(arg("r"), arg("o"), arg("l"), form("CallSid"), form("CallStatus"))
+    wiring().offers.offer_call_ended(arg("request"), arg("offer"), arg("liaison"), form("CallSid"),
+                                     form("CallStatus"))
     return twiml(VoiceResponse())
 
 
@@ -79,8 +75,9 @@ def offer_status():
 def vendor():
     """The vendor answered (its DTMF already sent): into the officer's room."""
     response = VoiceResponse()
-    if dispatcher().vendor_answered(arg("r"), arg("v"), form("CallSid")):
-        return twiml(interpreter_conference(response, ctx().requests.get(arg("r")), ctx().urls))  # type: ignore[arg-type]
+    rec = wiring().vendor.vendor_answered(arg("request"), arg("dial"), form("CallSid"))
+    if rec is not None:
+        return twiml(interpreter_conference(response, rec, ctx().urls))
     response.hangup()
     return twiml(response)
 
@@ -88,5 +85,5 @@ def vendor():
 @bp.post(paths.VENDOR_STATUS)
 @twilio_only
 def vendor_status():
-    dispatcher().vendor_call_ended(arg("r"), arg("v"), form("CallSid"), form("CallStatus"))
+    wiring().vendor.vendor_call_ended(arg("request"), arg("dial"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())

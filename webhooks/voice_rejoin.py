@@ -1,12 +1,14 @@
 """A dropped officer and the interpreter who waits for them (dispatch/rejoin.py).
 
-POST /voice/rejoin?r&k&m               the interpreter's leg, moved here when the officer's leg
-                                       ended: the prompt, looping; or into the room
-POST /voice/rejoin/answer?r&k          the interpreter's key: 1 calls the officer back
-POST /voice/rejoin/officer?r&k&t       the officer answered the call-back: press 1 to rejoin
-POST /voice/rejoin/officer/answer?...  the officer's key
-POST /voice/rejoin/officer/status?r&k  how the call-back ended
-POST /voice/rejoin/menu?r              the officer called in again: their key at the first menu
+POST /voice/rejoin?request&drop&why       the interpreter's leg, moved here when the officer's
+                                          leg ended: the prompt, looping; or into the room
+POST /voice/rejoin/answer?request&drop    the interpreter's key: 1 calls the officer back
+POST /voice/rejoin/officer?request&recall&tries   the officer answered the call-back: press 1
+POST /voice/rejoin/officer/answer?...     the officer's key
+POST /voice/rejoin/officer/status?request&recall  how the call-back ended
+POST /voice/rejoin/menu?request           the officer called in again: their key at the first menu
+
+`drop` names the drop (the request's rejoin_token), `recall` the call-back in flight.
 """
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ import logging
 
 import redis
 from flask import Blueprint, Response
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
-from dispatch.rejoin import Rejoin, Step
-from webhooks.deps import arg, ctx, dispatcher, form, int_arg
+from dispatch.rejoin import Next, Rejoin, Step
+from dispatch.telephony import ENDED
+from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import caller_conference, goodbye, interpreter_conference, say, twiml
+from webhooks.twiml import ask, caller_conference, goodbye, hang_up, interpreter_conference, say, twiml
 
 bp = Blueprint("voice_rejoin", __name__)
 log = logging.getLogger("webhooks.rejoin")
@@ -41,39 +44,36 @@ OFFICER_GONE = ("Interpretation service. Your interpreter is no longer on the li
 
 
 def rejoin() -> Rejoin:
-    return dispatcher().rejoin
+    return wiring().rejoin
 
 
-def _interpreter(step: Step, request_id: str, token: str, lead: str = "") -> Response:
+def _interpreter(step: Next, request_id: str, token: str, lead: str = "") -> Response:
     """The interpreter's next TwiML for `step`."""
     c = ctx()
-    rec = c.requests.get(request_id) if step in (Step.ROOM, Step.CALLING) else None
-    if step == Step.GONE or (step in (Step.ROOM, Step.CALLING) and rec is None):
+    if step.step == Step.GONE or step.record is None:
         return goodbye(OVER)
     response = VoiceResponse()
-    if rec is not None:
-        say(response, BACK if step == Step.ROOM else CALLING)
-        return twiml(interpreter_conference(response, rec, c.urls))
-    gather = Gather(action=c.urls(paths.REJOIN_ANSWER, r=request_id, k=token), method="POST", num_digits=1,
-                    timeout=c.settings.ivr_gather_timeout)
-    say(gather, lead or PROMPT)
-    response.append(gather)
-    response.redirect(c.urls(paths.REJOIN, r=request_id, k=token), method="POST")  # again until the grace ends
+    if step.step in (Step.ROOM, Step.CALLING):
+        say(response, BACK if step.step == Step.ROOM else CALLING)
+        return twiml(interpreter_conference(response, step.record, c.urls))
+    ask(response, c.urls(paths.REJOIN_ANSWER, request=request_id, drop=token), lead or PROMPT,
+        settings().ivr_gather_timeout, num_digits=1)
+    response.redirect(c.urls(paths.REJOIN, request=request_id, drop=token), method="POST")  # again until the grace ends
     return twiml(response)
 
 
 @bp.post(paths.REJOIN)
 @twilio_only
 def prompt() -> Response:
-    step = rejoin().interpreter_step(arg("r"), form("CallSid"))
-    lead = LEADS.get(arg("m"), "")
-    return _interpreter(step, arg("r"), arg("k"), f"{lead} {AGAIN}" if lead else "")
+    step = rejoin().interpreter_step(arg("request"), form("CallSid"))
+    lead = LEADS.get(arg("why"), "")
+    return _interpreter(step, arg("request"), arg("drop"), f"{lead} {AGAIN}" if lead else "")
 
 
 @bp.post(paths.REJOIN_ANSWER)
 @twilio_only
 def answer() -> Response:
-    request_id, token, call_sid = arg("r"), arg("k"), form("CallSid")
+    request_id, token, call_sid = arg("request"), arg("drop"), form("CallSid")
     if form("Digits") == "1":
         return _interpreter(rejoin().call_back_asked(request_id, token, call_sid), request_id, token)
     step = rejoin().interpreter_step(request_id, call_sid)
@@ -88,15 +88,13 @@ def _your_interpreter(rec: RequestRecord) -> str:
 def _ask_officer(rec: RequestRecord, recall: str, tries: int, lead: str) -> Response:
     c = ctx()
     response = VoiceResponse()
-    gather = Gather(action=c.urls(paths.REJOIN_OFFICER_ANSWER, r=rec.id, k=recall, t=str(tries)), method="POST",
-                    num_digits=1, timeout=c.settings.ivr_gather_timeout)
-    say(gather, f"{lead} Press 1 to rejoin {_your_interpreter(rec)}.")
-    response.append(gather)
-    if tries + 1 >= c.settings.ivr_max_tries:
-        say(response, "Goodbye.")
-        response.hangup()
+    ask(response, c.urls(paths.REJOIN_OFFICER_ANSWER, request=rec.id, recall=recall, tries=str(tries)),
+        f"{lead} Press 1 to rejoin {_your_interpreter(rec)}.", settings().ivr_gather_timeout, num_digits=1)
+    if tries + 1 >= settings().ivr_max_tries:
+        hang_up(response, "Goodbye.")
     else:
-        response.redirect(c.urls(paths.REJOIN_OFFICER, r=rec.id, k=recall, t=str(tries + 1)), method="POST")
+        response.redirect(c.urls(paths.REJOIN_OFFICER, request=rec.id, recall=recall, tries=str(tries + 1)),
+                          method="POST")
     return twiml(response)
 
 
@@ -110,31 +108,31 @@ def _into_the_room(rec: RequestRecord) -> Response:
 @twilio_only
 def officer() -> Response:
     """The call-back was answered: a key press, so a voicemail greeting never rejoins."""
-    rec = rejoin().call_back_answered(arg("r"), arg("k"))
+    rec = rejoin().call_back_answered(arg("request"), arg("recall"))
     if rec is None:
         return goodbye(OFFICER_GONE)
-    lead = "Interpretation service, calling you back." if int_arg("t") == 0 else ""
-    return _ask_officer(rec, arg("k"), int_arg("t"), lead)
+    lead = "Interpretation service, calling you back." if int_arg("tries") == 0 else ""
+    return _ask_officer(rec, arg("recall"), int_arg("tries"), lead)
 
 
 @bp.post(paths.REJOIN_OFFICER_ANSWER)
 @twilio_only
 def officer_answer() -> Response:
-    request_id, recall = arg("r"), arg("k")
+    request_id, recall = arg("request"), arg("recall")
     if form("Digits") == "1":
         rec = rejoin().officer_back(request_id, form("CallSid"), "call-back", guard=("recall", recall))
         return _into_the_room(rec) if rec else goodbye(OFFICER_GONE)
     rec = rejoin().call_back_answered(request_id, recall)
     if rec is None:
         return goodbye(OFFICER_GONE)
-    return _ask_officer(rec, recall, int_arg("t") + 1, "Sorry, that key is not a choice.")
+    return _ask_officer(rec, recall, int_arg("tries") + 1, "Sorry, that key is not a choice.")
 
 
 @bp.post(paths.REJOIN_OFFICER_STATUS)
 @twilio_only
 def officer_status() -> Response:
-    if form("CallStatus") in ("completed", "busy", "no-answer", "failed", "canceled"):
-        rejoin().call_back_ended(arg("r"), arg("k"), form("CallSid"), form("CallStatus"))
+    if form("CallStatus") in ENDED:
+        rejoin().call_back_ended(arg("request"), arg("recall"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())
 
 
@@ -151,10 +149,9 @@ def rejoin_offer() -> Response | None:
         return None
     c = ctx()
     response = VoiceResponse()
-    gather = Gather(action=c.urls(paths.REJOIN_MENU, r=rec.id), method="POST", num_digits=1,
-                    timeout=c.settings.ivr_gather_timeout, action_on_empty_result=True)
-    say(gather, f"Interpretation service. Press 1 to rejoin {_your_interpreter(rec)}, or 2 for the main menu.")
-    response.append(gather)
+    ask(response, c.urls(paths.REJOIN_MENU, request=rec.id),
+        f"Interpretation service. Press 1 to rejoin {_your_interpreter(rec)}, or 2 for the main menu.",
+        settings().ivr_gather_timeout, num_digits=1, action_on_empty_result=True)
     return twiml(response)
 
 
@@ -166,11 +163,12 @@ def menu() -> Response:
     main = VoiceResponse()
     if form("Digits") == "1":
         waiting = rejoin().waiting_for(form("From"))
-        token = waiting.extra.get("rejoin_token", "") if waiting is not None and waiting.id == arg("r") else ""
+        token = waiting.rejoin_token if waiting is not None and waiting.id == arg("request") else ""
         # (no token: only the same key press delivered again finds its room)
-        rec = rejoin().officer_back(arg("r"), form("CallSid"), "called again", guard=("rejoin_token", token or "-"))
+        rec = rejoin().officer_back(arg("request"), form("CallSid"), "called again",
+                                    guard=("rejoin_token", token or "-"))
         if rec is not None:
             return _into_the_room(rec)
         say(main, "Your interpreter is no longer on the line.")
-    main.redirect(ctx().urls(paths.INCOMING, m="1"), method="POST")
+    main.redirect(ctx().urls(paths.INCOMING, main_menu="1"), method="POST")
     return twiml(main)

@@ -1,12 +1,12 @@
 """Flask's request, with a quicker reading of Twilio's form bodies.
 
-Every phone webhook is an `application/x-www-form-urlencoded` POST of ~15 short ASCII
-fields, and its signature check reads all of them. werkzeug reaches them through a
-guarded stream, a parser object and `parse_qsl`: ~100 µs of the ~390 µs an incoming call
-costs in-process. The same fields, the same decoding (UTF-8, `+` as a space, bad escapes
-kept as werkzeug keeps them) and the same size limit, read directly from the body, cost a
-fifth of that. Anything else — another content type, no Content-Length, a body that is not
-ASCII — takes werkzeug's own path unchanged.
+Every phone webhook is an `application/x-www-form-urlencoded` POST of a dozen or so short
+ASCII fields, and its signature check reads all of them. werkzeug reaches them through a
+guarded stream, a parser object and `parse_qsl`, a large share of what a webhook costs. The
+same fields, the same decoding (UTF-8, `+` as a space, bad escapes kept as werkzeug keeps
+them) and the same size limit, read directly from the body, cost much less
+(docs/performance.md). Anything else — another content type, no Content-Length, a body that
+is not ASCII — takes werkzeug's own path unchanged.
 """
 from __future__ import annotations
 

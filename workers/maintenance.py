@@ -2,8 +2,7 @@
 and the reconciler."""
 from __future__ import annotations
 
-from dispatch.reconcile import Reconciler
-from workers.runtime import context, dispatcher
+from workers.runtime import wiring
 
 
 def sweep() -> int:
@@ -11,12 +10,12 @@ def sweep() -> int:
 
     Also drops audit entries past AUDIT_RETENTION_SECONDS (two XTRIMs that find nothing
     to do on almost every sweep)."""
-    due = dispatcher().sweep()
-    context().audit.trim()
+    due = wiring().sweeper.sweep()
+    wiring().ctx.audit.trim()
     return due
 
 
 def reconcile() -> int:
     """Ask the phone network about long-connected and long-waiting requests; close what has
     ended (their final callbacks lost). Returns how many were closed."""
-    return Reconciler(context()).run()
+    return wiring().reconciler.run()

@@ -2,19 +2,19 @@
 which a webhook never does itself."""
 from __future__ import annotations
 
-from workers.runtime import dispatcher
+from workers.runtime import wiring
 
 
 def dropped(request_id: str, token: str) -> None:
     """Remember the dropped officer's number (hashed) and move the interpreter to the prompt."""
-    dispatcher().rejoin.dropped(request_id, token)
+    wiring().rejoin.dropped(request_id, token)
 
 
 def call_back(request_id: str, recall: str) -> None:
     """Ring the dropped officer back (once per press of 1)."""
-    dispatcher().rejoin.call_back(request_id, recall)
+    wiring().rejoin.call_back(request_id, recall)
 
 
 def redirect(request_id: str, token: str, why: str) -> None:
     """Move the interpreter to the prompt (call-back failed) or into the room (officer back)."""
-    dispatcher().rejoin.redirect(request_id, token, why)
+    wiring().rejoin.redirect(request_id, token, why)

@@ -1,22 +1,30 @@
-"""The worker process's wiring, built once per process and reused by every job."""
+"""The worker process's wiring (bootstrap.py), built once per process and used by every job.
+
+Jobs run in the worker's own process (RQ's SimpleWorker), so the roster, the catalog and the
+connections are built once, not per job. Tests `use` the wiring they built, with fakes for the
+ports, and then run the very job functions RQ would.
+"""
 from __future__ import annotations
 
-import functools
+import threading
 
-from config.settings import Settings
-from dispatch.context import Context, build_context
-from dispatch.routing import Dispatcher
-from workers.jobqueue import RQJobs
+from bootstrap import Wiring, bootstrap
 
-
-@functools.lru_cache(maxsize=1)
-def context() -> Context:
-    settings = Settings.from_env()
-    return build_context(settings, jobs=RQJobs.from_settings(settings))
+_lock = threading.Lock()
+_wiring: Wiring | None = None
 
 
-@functools.lru_cache(maxsize=1)
-def dispatcher() -> Dispatcher:
-    from workers.notifications import on_failed  # imported late: it uses context()
+def wiring() -> Wiring:
+    """This process's wiring, built from the environment the first time it is asked for."""
+    global _wiring
+    with _lock:
+        if _wiring is None:
+            _wiring = bootstrap()
+        return _wiring
 
-    return Dispatcher(context(), on_failed=on_failed)
+
+def use(built: Wiring | None) -> None:
+    """Run jobs with `built` from now on (None: build from the environment again when asked)."""
+    global _wiring
+    with _lock:
+        _wiring = built

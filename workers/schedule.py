@@ -8,7 +8,7 @@ from config.settings import Settings
 
 @dataclass(frozen=True)
 class Periodic:
-    task: str        # a name in workers.jobqueue.TASKS
+    task: str        # a name in adapters.rq_jobs.TASKS
     every: float     # seconds
 
 

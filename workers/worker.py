@@ -18,11 +18,9 @@ import time
 import redis
 from rq import Queue, SimpleWorker
 
-from dispatch import keys
-from dispatch.redis_conn import connect
-from webhooks.app import configure_logging
+from adapters.redis_connection import connect
+from adapters.rq_jobs import DISPATCH_QUEUE, PERIODIC_QUEUE
 from workers import runtime
-from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
 from workers.schedule import periodic_jobs
 
 log = logging.getLogger("workers.worker")
@@ -31,16 +29,15 @@ TICK = 0.2
 
 def ticker(stop: threading.Event, name: str) -> None:
     """Enqueue due periodic jobs and beat the heart until `stop` is set."""
-    ctx = runtime.context()
-    jobs = periodic_jobs(ctx.settings)
+    wiring = runtime.wiring()
+    jobs = periodic_jobs(wiring.settings)
     while not stop.is_set():
         now = time.time()
         try:
-            ctx.redis.zadd(keys.WORKER_HEARTBEAT, {name: now})
+            wiring.heartbeats.beat(name, now)
             for job in jobs:
-                slot = int(now // job.every)
-                if ctx.redis.set(keys.periodic(job.task, slot), name, nx=True, ex=math.ceil(job.every * 3) + 1):
-                    ctx.jobs.submit(job.task)
+                if wiring.leases.claim_period(job.task, int(now // job.every), name, math.ceil(job.every * 3) + 1):
+                    wiring.ctx.jobs.submit(job.task)
         except Exception as exc:  # Redis restarting: keep ticking, the worker reconnects
             log.warning("ticker: %s", type(exc).__name__)
         stop.wait(TICK)
@@ -58,14 +55,13 @@ class _Worker(SimpleWorker):
 
 
 def main() -> None:
-    configure_logging()
-    ctx = runtime.context()  # fail fast on a bad roster or environment
+    wiring = runtime.wiring()  # logging set up; fails fast on a bad roster or environment
+    settings, ctx = wiring.settings, wiring.ctx
     # Webhooks must answer Twilio within seconds and the dashboards are live; routing can
     # wait a few milliseconds. Where they share CPUs, the kernel favours the web processes.
-    if ctx.settings.worker_nice:
-        os.nice(ctx.settings.worker_nice)
-    runtime.dispatcher()
-    ctx.liaisons.sync([l.id for l in ctx.roster.liaisons])
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
+    ctx.liaisons.sync([liaison.id for liaison in ctx.roster.liaisons])
     # Callbacks may have been lost while no process was up to take them (a restart): the
     # reconciler looks at once rather than a period from now.
     ctx.jobs.submit("reconcile")
@@ -73,10 +69,10 @@ def main() -> None:
     stop = threading.Event()
     thread = threading.Thread(target=ticker, args=(stop, name), daemon=True, name="ticker")
     thread.start()
-    s = ctx.settings
     # RQ blocks on BLPOP for up to its dequeue timeout: give it a client without the
     # short socket timeout that request handling uses.
-    blocking = connect(s.redis_url, s.redis_sentinels, s.redis_sentinel_master, socket_timeout=None)
+    blocking = connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master,
+                       socket_timeout=None)
     queues = [Queue(PERIODIC_QUEUE, connection=blocking), Queue(DISPATCH_QUEUE, connection=blocking)]
     log.info("worker %s listening on %s", name, ", ".join(q.name for q in queues))
     try:
@@ -97,9 +93,9 @@ def main() -> None:
     finally:
         stop.set()
         try:
-            ctx.redis.zrem(keys.WORKER_HEARTBEAT, name)
-        except Exception:
-            pass
+            wiring.heartbeats.leave(name)
+        except redis.RedisError:
+            pass  # gone with Redis: its beat ages out
 
 
 if __name__ == "__main__":

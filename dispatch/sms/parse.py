@@ -19,8 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from config.phone import to_e164
 from dispatch.languages import Catalog, Detection, Language
+from dispatch.phone import to_e164
 
 MAX_BODY = 480
 """Characters looked at: three SMS segments. A 1,600-character body costs no more than this."""

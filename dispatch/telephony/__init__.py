@@ -1,4 +1,5 @@
-"""The telephony port and its adapter on the official twilio SDK."""
-from dispatch.telephony.port import CallInfo, CallRequest, Telephony, TelephonyError
+"""The telephony port: the small surface the domain needs from a phone network (the adapter on
+the twilio SDK is adapters/twilio_telephony.py)."""
+from dispatch.telephony.port import ENDED, LIVE, NOT_ANSWERED, CallInfo, CallRequest, Telephony, TelephonyError
 
-__all__ = ["CallInfo", "CallRequest", "Telephony", "TelephonyError"]
+__all__ = ["ENDED", "LIVE", "NOT_ANSWERED", "CallInfo", "CallRequest", "Telephony", "TelephonyError"]

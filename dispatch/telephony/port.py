@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# Twilio's call statuses. A call that ended without being answered ...
+NOT_ANSWERED = frozenset({"no-answer", "busy", "failed", "canceled"})
+# ... or ended at all (a call-status callback with one of these is the call's last).
+ENDED = NOT_ANSWERED | {"completed"}
+# A call still going ("initiated" is what a status callback says for "queued").
+LIVE = frozenset({"queued", "initiated", "ringing", "in-progress"})
+
 
 class TelephonyError(Exception):
     """The network refused or could not be reached after every retry.

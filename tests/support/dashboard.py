@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bootstrap import Wiring
 from dispatch.records import RequestRecord
-from dispatch.routing import Caller
+from dispatch.roster import Caller
 
 PASSWORDS = {"sergeant": "sergeant-demo", "viewer": "viewer-demo"}
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -16,7 +17,7 @@ def session_for(app, client, username: str) -> str:  # type: ignore[no-untyped-d
     """A signed-in session without the (deliberately slow) password hash; returns its CSRF token."""
     from webhooks.dashboard import auth
 
-    ctx = app.extensions["dispatch_context"]
+    ctx = wiring(app).ctx
     with app.test_request_context():
         signed = auth.start_session(ctx.roster.user(username))
     with client.session_transaction() as sess:
@@ -49,35 +50,37 @@ def page_csrf(client) -> str:  # type: ignore[no-untyped-def]
     return found.group(1)
 
 
-def dispatcher(app):  # type: ignore[no-untyped-def]
-    return app.extensions["dispatcher"]
+def wiring(app) -> Wiring:  # type: ignore[no-untyped-def]
+    """The app's services (bootstrap.Wiring)."""
+    wired: Wiring = app.extensions["wiring"]
+    return wired
 
 
 def precinct_line(app, index: int = 0) -> str:  # type: ignore[no-untyped-def]
-    return app.extensions["dispatch_context"].roster.precincts[index].lines[0]
+    return wiring(app).ctx.roster.precincts[index].lines[0]
 
 
 def open_request(app, language: str | None = "spa", line: int = 0, urgent: bool = False,
                  officer_call: str = "") -> RequestRecord:  # type: ignore[no-untyped-def]
     """A queued request from a precinct line, as the IVR would open it (not routed yet)."""
-    ctx = app.extensions["dispatch_context"]
+    ctx = wiring(app).ctx
     precinct = ctx.roster.precincts[line]
-    return dispatcher(app).open_request(
+    return wiring(app).intake.open_request(
         Caller(precinct.lines[0], "precinct", precinct.id, "Sector B"),
         ctx.catalog.get(language) if language else None, urgent=urgent, officer_call=officer_call)
 
 
 def route(app, jobs) -> None:  # type: ignore[no-untyped-def]
     """Run the route jobs the app submitted, as a worker would."""
-    jobs.drain(dispatcher(app))
+    jobs.drain()
 
 
 def accept(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-def]
     """The ringing liaison presses 1."""
-    ctx = app.extensions["dispatch_context"]
+    ctx = wiring(app).ctx
     rec = ctx.requests.get(request_id)
     assert rec is not None and rec.offer_id, rec
-    dispatcher(app).offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", "CA" + "a" * 32)
+    wiring(app).offers.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", "CA" + "a" * 32)
     rec = ctx.requests.get(request_id)
     assert rec is not None
     return rec
@@ -86,11 +89,11 @@ def accept(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-de
 def end_call(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-def]
     """The officer hangs up (the interpreter is asked whether to call them back) and the
     interpreter then hangs up too: the request is completed."""
-    ctx = app.extensions["dispatch_context"]
+    ctx = wiring(app).ctx
     rec = ctx.requests.get(request_id)
     assert rec is not None and rec.officer_call, rec
-    dispatcher(app).officer_call_ended(rec.officer_call)
-    dispatcher(app).interpreter_left(ctx.requests.get(request_id), rec.extra["handler_call"])
+    wiring(app).call_ends.officer_call_ended(rec.officer_call)
+    wiring(app).call_ends.interpreter_left(ctx.requests.get(request_id), rec.handler_call)
     rec = ctx.requests.get(request_id)
     assert rec is not None
     return rec

@@ -15,14 +15,14 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 from werkzeug.serving import make_server
 
-from config.roster import Roster
 from config.settings import Settings
 from dispatch import keys
+from dispatch.roster import Roster
 from launcher.stack import Ports, settings_env
 from launcher.stack import Stack as Launched
 
@@ -54,7 +54,7 @@ class Stack:
             self.redis.delete(queue_key)
         from dispatch.liaisons import LiaisonBoard
 
-        LiaisonBoard(self.redis).sync([l.id for l in self.roster.liaisons])
+        LiaisonBoard(self.redis).sync([liaison.id for liaison in self.roster.liaisons])
         self.sim.reset()  # type: ignore[attr-defined]
 
     def start_worker(self) -> subprocess.Popen:
@@ -64,12 +64,7 @@ class Stack:
         return proc
 
     def wait_for_workers(self, n: int, timeout: float = 20.0) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.redis.zcount(keys.WORKER_HEARTBEAT, time.time() - 5, "+inf") >= n:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{n} workers did not start within {timeout}s")
+        self._launched.wait_workers(n, timeout=timeout)
 
     def request(self, request_id: str):  # type: ignore[no-untyped-def]
         from dispatch.requests import RequestStore
@@ -107,6 +102,7 @@ class Stack:
 
 def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> Stack:
     """Start web, workers and simulator wired to each other on free loopback ports."""
+    from bootstrap import bootstrap
     from simulator import Simulator, SimulatorConfig
     from simulator.client import SimulatorClient
     from webhooks import create_app
@@ -118,8 +114,9 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
     env = dict(os.environ, **settings_env(settings), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
     launched = Launched(env, ports, served=(), workers=0,
                         output=None if os.environ.get("STACK_LOGS") else subprocess.DEVNULL)
-    app = create_app(settings)
-    roster: Roster = app.extensions["dispatch_context"].roster
+    wired = bootstrap(settings)
+    app = create_app(wired)
+    roster: Roster = wired.ctx.roster
     servers = []
     for name, port in (("web", ports.web), ("callbacks", ports.callbacks)):
         server = make_server("127.0.0.1", port, app, threaded=True)

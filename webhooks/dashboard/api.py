@@ -12,10 +12,10 @@ import time
 
 from flask import Response, current_app, g, jsonify, request
 
-from webhooks.dashboard import bp, snapshot
+from webhooks.dashboard import snapshot
 from webhooks.dashboard.auth import reader
+from webhooks.dashboard.blueprint import bp
 from webhooks.deps import ctx
-
 
 SNAPSHOT_MAX_AGE = 0.5  # seconds one read of the store may serve every page of a process ...
 SNAPSHOT_SHARE = 0.2    # ... or longer, so that reads take at most this share of the time
@@ -28,8 +28,8 @@ class _SharedSnapshot:
 
     A page reads the snapshot when its stream (re)connects, every 3 s while its stream is
     refused, and for today's figures every 15 s (its stream's messages carry the changed
-    rows meanwhile); a read costs ~0.15 ms of CPU per open request, and 50 pages that
-    re-read it on every event starved the phone webhooks that share these threads. So at
+    rows meanwhile); a read costs CPU for every open request, and pages re-reading it at
+    will would take the CPU of the phone webhooks that share these threads. So at
     most one read per SNAPSHOT_MAX_AGE per process runs (longer when a read takes long:
     reads keep to SNAPSHOT_SHARE of the time); requests meanwhile get the last one at once
     (never waiting on a read in progress). A caller may accept an older one (`max_age`,
@@ -48,8 +48,8 @@ class _SharedSnapshot:
     def json(self, user: dict, max_age: float = 0.0) -> str:
         with self.lock:
             if self.reading and not self.body:
-                # The first read of this process is under way (50 pages opening at once
-                # each started their own: seconds of CPU, and the webhooks starved): wait for it.
+                # The first read of this process is under way: pages opening together wait for
+                # it rather than each starting a read of their own.
                 self.done.wait_for(lambda: not self.reading, timeout=SNAPSHOT_WAIT)
             fresh = time.monotonic() - self.read_at < max(self.max_age, max_age)
             serve = self.body if (fresh or self.reading) and self.body else ""

@@ -47,12 +47,13 @@ from flask import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from config.roster import User
-from dispatch import api_tokens, clock, client_address, events, keys
+from dispatch import api_tokens, client_address, events
 from dispatch.audit import printable
-from dispatch.signin_lock import Locked, SigninLock
-from webhooks.dashboard import bp
-from webhooks.deps import ctx
+from dispatch.roster import User
+from dispatch.sessions import Sessions
+from dispatch.signin_lock import Locked
+from webhooks.dashboard.blueprint import bp
+from webhooks.deps import ctx, settings, wiring
 
 log = logging.getLogger("webhooks.dashboard.auth")
 
@@ -83,36 +84,20 @@ class SignedIn:
 
 
 # --------------------------------------------------------------------------- sessions
-def idle_seconds() -> int:
-    return max(60, int(ctx().settings.session_idle_minutes) * 60)
-
-
 def start_session(user: User) -> SignedIn:
-    """A fresh session id and CSRF token (rotated at every sign-in: no fixation)."""
-    sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    key = keys.dashboard_session(sid)
-    pipe = ctx().redis.pipeline()
+    """A fresh session (rotated at every sign-in: no fixation); this browser's previous one ends."""
     old = session.get("sid")
-    if isinstance(old, str) and old:
-        pipe.delete(keys.dashboard_session(old))  # signing in again ends the previous session
-    pipe.hset(key, mapping={"username": user.username, "csrf": csrf, "created": repr(clock.now())})
-    pipe.expire(key, idle_seconds())
-    pipe.execute()
+    started = wiring().sessions.start(user.username, replaces=old if isinstance(old, str) else "")
     session.clear()
-    session["sid"] = sid
-    return SignedIn(user.username, user.name, user.role, csrf, sid)
+    session["sid"] = started.id
+    return SignedIn(user.username, user.name, user.role, started.csrf, started.id)
 
 
 def end_session() -> None:
     sid = session.get("sid")
     if isinstance(sid, str):
-        ctx().redis.delete(keys.dashboard_session(sid))
+        wiring().sessions.end(sid)
     session.clear()
-
-
-def session_alive(r: redis.Redis, session_id: str) -> bool:
-    """Still signed in? (The event stream asks this between reads, without a request.)"""
-    return bool(r.exists(keys.dashboard_session(session_id)))
 
 
 def load_session(touch: bool) -> SignedIn | None:
@@ -124,30 +109,23 @@ def load_session(touch: bool) -> SignedIn | None:
     sid = session.get("sid")
     if not isinstance(sid, str) or not sid:
         return None
-    r = ctx().redis
-    key = keys.dashboard_session(sid)
-    raw = {k.decode(): v.decode() for k, v in r.hgetall(key).items()}
-    user = ctx().roster.user(raw.get("username", "")) if raw else None
-    if user is None:  # expired, signed out elsewhere, or the user left the roster
+    found = wiring().sessions.get(sid)
+    user = ctx().roster.user(found.username) if found else None
+    if found is None or user is None:  # expired, signed out elsewhere, or the user left the roster
         g.session_expired = True
         session.pop("sid", None)  # say so once, then it is an ordinary signed-out browser
         return None
     if touch:
-        r.expire(key, idle_seconds())
-    return SignedIn(user.username, user.name, user.role, raw.get("csrf", ""), sid)
+        wiring().sessions.touch(sid)
+    return SignedIn(user.username, user.name, user.role, found.csrf, sid)
 
 
-def still_signed_in(r: redis.Redis, user: SignedIn) -> bool:
+def still_signed_in(sessions: Sessions, r: redis.Redis, user: SignedIn) -> bool:
     """The session not ended (signed out, idle) or the token not revoked."""
-    return api_tokens.alive(r, user.token) if user.token else session_alive(r, user.session_id)
+    return api_tokens.alive(r, user.token) if user.token else sessions.alive(user.session_id)
 
 
 # --------------------------------------------------------------------------- sign-in lock
-def signin_lock() -> SigninLock:
-    s = ctx().settings
-    return SigninLock(ctx().redis, s.signin_max_failures, s.signin_ip_max_failures, s.signin_lock_seconds)
-
-
 @functools.cache
 def _decoy_hash() -> str:
     """Checked for unknown usernames so a wrong name costs as long as a wrong password."""
@@ -173,7 +151,7 @@ def authenticate(username: str, password: str) -> User | None:
     """Check the password unless this client is locked out (raises Locked, nothing checked)."""
     username, password = username.strip()[:MAX_USERNAME], password[:MAX_PASSWORD]
     address = request.remote_addr or ""
-    lock = signin_lock()
+    lock = wiring().signin_lock
     try:
         attempt = lock.begin(client_address.throttle_key(address), username)
     except Locked:
@@ -281,7 +259,7 @@ def post(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[...
             csrf_ok(user.csrf)
             if role is not None and user.role != role:
                 abort(403, description="your role may not do this")
-            ctx().redis.expire(keys.dashboard_session(user.session_id), idle_seconds())
+            wiring().sessions.touch(user.session_id)
             g.user = user
             return view(*args, **kwargs)
 
@@ -300,7 +278,7 @@ def _wait_text(seconds: int) -> str:
 
 def _signin_page(message: str = "", status: int = 200, username: str = "") -> Response:
     html = render_template("dashboard/signin.html", csrf=signin_csrf(), message=message, username=username,
-                           idle_minutes=ctx().settings.session_idle_minutes)
+                           idle_minutes=settings().session_idle_minutes)
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -309,7 +287,7 @@ def signin() -> Response:
     if load_session(touch=False) is not None:
         return redirect(url_for("dashboard.index"))
     if request.args.get("expired") or g.get("session_expired"):
-        minutes = ctx().settings.session_idle_minutes
+        minutes = settings().session_idle_minutes
         return _signin_page(f"You were signed out after {minutes} minutes without activity. Please sign in again.")
     if request.args.get("out"):
         return _signin_page("You have signed out.")

@@ -1,20 +1,19 @@
 """One reader of the events stream per web process, fanned out to every open dashboard stream.
 
-Each stream used to do its own XREAD BLOCK and format its own messages, and each page then
-re-read the whole snapshot: with 50 pages in a surge that starved the phone webhooks sharing
-the process's threads. Now one daemon thread per process reads the events (its own blocking
-Redis client), reads the rows those events changed once per batch (snapshot.changes: the
-same view models the snapshot draws), formats each SSE message once, and keeps the newest
-in a bounded ring. Streams wait on a Condition and write everything after their own last
-id as one chunk (the newest batch joined and encoded once, for the streams that are caught
-up). After a batch the reader lets events gather for GATHER_SECONDS, so in a surge every
-stream wakes at most ~20 times a second.
+One daemon thread per process reads the events (its own blocking Redis client), reads the
+rows those events changed once per batch (snapshot.changes: the same view models the
+snapshot draws), formats each SSE message once, and keeps the newest in a bounded ring, so
+many open pages cost the process one reader, not one each, and never a whole snapshot per
+event. Streams wait on a Condition and write everything after their own last id as one
+chunk (the newest batch joined and encoded once, for the streams that are caught up). After
+a batch the reader lets events gather for GATHER_SECONDS, which bounds how often a stream
+wakes in a surge.
 
 - Under gunicorn, a caught-up stream hands its socket to the reader (`follow`), which then
   writes every batch to it itself, never blocking (MSG_DONTWAIT), framed as the chunks
-  gunicorn would send: one thread writing 50 sockets costs about a seventh of the CPU of
-  50 threads each woken to write their own (0.5 against 3.9 ms per batch, measured), and
-  on a small host that CPU is the officers' webhooks'. The stream's own thread sleeps until
+  gunicorn would send: one thread writing every socket costs far less CPU than each stream's
+  thread woken to write its own (docs/performance.md), and on a small host that CPU is the
+  officers' webhooks'. The stream's own thread sleeps until
   its heartbeat or session check, or until the reader hands the stream back: the socket
   took only part of a chunk (the thread sends the rest, blocking as gunicorn would), the
   stream fell behind the ring, or the page has gone.
@@ -33,7 +32,6 @@ stream wakes at most ~20 times a second.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -45,67 +43,21 @@ from collections.abc import Callable
 
 import redis
 
-from dispatch import events, pin_guard
+from dispatch import events
 from dispatch.context import Context
-from webhooks.dashboard import snapshot
+from webhooks.dashboard.messages import Position, bare, format_batch, position
 
 log = logging.getLogger("webhooks.dashboard")
 
-RING_SIZE = 4096        # messages kept per process (~40 s of a 1,000-request surge)
+RING_SIZE = 4096        # messages kept per process: tens of seconds of a surge
 READ_COUNT = 200        # events per XREAD: a burst goes out in slices (the first ones sooner)
 BLOCK_SECONDS = 5.0     # longest XREAD BLOCK: how soon an idle reader notices it should stop
-GATHER_SECONDS = 0.025  # after a batch, let events gather this long: at most ~40 wake-ups of every
-                        # stream a second in a surge (each costs every stream thread a GIL hand-off
-                        # and a write), for at most this much more latency; the first event after a
-                        # quiet spell still goes out at once
+GATHER_SECONDS = 0.025  # after a batch, let events gather this long: each wake-up costs every stream a
+                        # GIL hand-off and a write; the first event after a quiet spell goes out at once
 BACKOFF_MAX = 5.0       # seconds between retries while Redis is unreachable
 IDLE_SECONDS = 60.0     # stop the reader after this long with no stream attached
 
-Position = tuple[int, int]
 DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
-
-
-def position(stream_id: str) -> Position:
-    """A Redis stream id ("ms-seq") as something that compares in stream order."""
-    ms, _, seq = stream_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def message(event: events.Event, found: snapshot.Changes) -> str:
-    """One SSE message: the id to resume from, what happened, and the rows it changed.
-
-    `row` (a request event) is the request's queue row as the snapshot shapes it, or null
-    when the record is gone; `finished` says it belongs in "recently finished". `liaison`
-    is a liaison row, `audit` the newest audit entries, `alert` an alert as the snapshot's
-    `alerts` list it (the event carries it whole). A message with none of them is one the
-    page cannot apply, so it re-reads the snapshot.
-    """
-    data: dict[str, object] = {"request": event.request, "event": event.event, "to": event.target}
-    if event.request:
-        data["row"] = found.requests.get(event.request)
-        data["finished"] = event.request in found.finished
-    liaison = event.data.get("liaison")
-    if isinstance(liaison, str) and liaison in found.liaisons:
-        data["liaison"] = found.liaisons[liaison]
-    if event.event == "audit" and found.audit is not None:
-        data["audit"] = found.audit
-    if event.event == pin_guard.EVENT:
-        data["alert"] = event.data
-    return f"id: {event.id}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-def format_batch(c: Context, batch: list[events.Event]) -> list[str]:
-    """The batch's messages, after one read of everything they changed (raises RedisError)."""
-    liaisons = [e.data["liaison"] for e in batch if isinstance(e.data.get("liaison"), str)]
-    found = snapshot.changes(c, (e.request for e in batch if e.request), liaisons,
-                             with_audit=any(e.event == "audit" for e in batch))
-    return [message(e, found) for e in batch]
-
-
-def bare(event: events.Event) -> str:
-    """A message without rows (the page re-reads the snapshot): used if shaping fails."""
-    data = {"request": event.request, "event": event.event, "to": event.target}
-    return f"id: {event.id}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 class Direct:

@@ -34,11 +34,12 @@ from collections.abc import Callable, Iterator
 import redis
 from flask import Response, current_app, g, jsonify, request
 
+from adapters.redis_connection import connect
 from dispatch import events
-from dispatch.redis_conn import connect
-from webhooks.dashboard import bp, broadcast
+from webhooks.dashboard import broadcast
 from webhooks.dashboard.auth import reader, still_signed_in
-from webhooks.deps import ctx
+from webhooks.dashboard.blueprint import bp
+from webhooks.deps import ctx, settings, wiring
 
 HEARTBEAT_SECONDS = 10.0
 LIFETIME_SECONDS = 120.0
@@ -51,7 +52,7 @@ def _blocking_client(heartbeat: float) -> redis.Redis:
     """One client (a pool) per app for blocking reads, with a timeout above the block time."""
     client = current_app.extensions.get("dashboard_stream_redis")
     if client is None:
-        s = ctx().settings
+        s = settings()
         client = connect(s.redis_url, s.redis_sentinels, s.redis_sentinel_master, socket_timeout=heartbeat + 5)
         current_app.extensions["dashboard_stream_redis"] = client
     return client
@@ -90,9 +91,9 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, alive: Call
     """The response body: events after `after` until `lifetime` passes or `alive()` (the
     session, the API token; None: not checked) turns false.
 
-    Everything new since this stream's last id goes out as one chunk: in a surge the
-    per-message writes (a syscall and a GIL hand-off each, for every open stream) made
-    the streams fall behind. With `sock` (direct_socket), while the stream is caught up
+    Everything new since this stream's last id goes out as one chunk, not one write per
+    message (a syscall and a GIL hand-off each, for every open stream, in a surge). With
+    `sock` (direct_socket), while the stream is caught up
     the broadcaster writes its chunks itself and this thread only sleeps until its next
     heartbeat or session check, or until the broadcaster hands it back. The caller has
     attached the stream to `hub`.
@@ -180,7 +181,8 @@ def stream() -> Response:
         slots.release()
         raise
     user = g.user
-    resp = Response(generate(hub, c.redis, after, lambda: still_signed_in(c.redis, user), lifetime, heartbeat,
+    sessions = wiring().sessions
+    resp = Response(generate(hub, c.redis, after, lambda: still_signed_in(sessions, c.redis, user), lifetime, heartbeat,
                              direct_socket()), mimetype="text/event-stream")
     # When the server closes the response, however it ended (even before it started).
     resp.call_on_close(hub.detach)

@@ -3,7 +3,7 @@
 The page is rendered with the current snapshot embedded as JSON (no inline script: the
 CSP forbids it), and dashboard.js draws it and keeps it live. Each action is a POST
 that must carry the CSRF token and `confirm=yes` (the page asks first); it is done by
-the Dispatcher or the liaison board and then written to the audit log with who, what,
+the sergeant actions (dispatch/sergeant.py) or the liaison board and then written to the audit log with who, what,
 the target and the outcome, whether it was done, refused or failed.
 """
 from __future__ import annotations
@@ -25,9 +25,10 @@ from flask import (
 )
 
 from dispatch import events
-from webhooks.dashboard import bp, snapshot
+from webhooks.dashboard import snapshot
 from webhooks.dashboard.auth import SERGEANT, page, post
-from webhooks.deps import ctx, dispatcher
+from webhooks.dashboard.blueprint import bp
+from webhooks.deps import ctx, settings, wiring
 
 log = logging.getLogger("webhooks.dashboard")
 _REQUEST_ID = re.compile(r"R[0-9]{1,12}")
@@ -47,7 +48,7 @@ def index() -> Response:
     html = render_template(
         "dashboard/index.html", user=g.user, csrf=g.user.csrf,
         snapshot_json=_script_json(data),
-        alert_after=c.settings.wait_alert_seconds, idle_minutes=c.settings.session_idle_minutes,
+        alert_after=settings().wait_alert_seconds, idle_minutes=settings().session_idle_minutes,
     )
     return Response(html, mimetype="text/html")
 
@@ -69,11 +70,12 @@ def _confirmed() -> None:
         abort(400, description="confirmation required")
 
 
-def _act(action: str, target: str, do: Callable[[], bool], refused: str) -> Response:
-    """Do it, audit it, tell every open dashboard, answer the page."""
+def _act(action: str, target: str, do: Callable[[], object], refused: str) -> Response:
+    """Do it (None or False: refused), audit it, tell every open dashboard, answer the page."""
     c = ctx()
     try:
-        done = do()
+        result = do()
+        done = result is not None and result is not False
         outcome = "done" if done else f"refused: {refused}"
     except Exception as exc:  # the audit must say it failed, not stay silent
         log.exception("dashboard action %s on %s failed", action, target)
@@ -97,7 +99,7 @@ def _request_id(request_id: str) -> str:
 def send_to_vendor(request_id: str) -> Response:
     rid = _request_id(request_id)
     _confirmed()
-    return _act("send_to_vendor", rid, lambda: dispatcher().send_to_vendor_now(rid),
+    return _act("send_to_vendor", rid, lambda: wiring().sergeant.send_to_vendor_now(rid),
                 "not waiting for a liaison any more")
 
 
@@ -107,7 +109,7 @@ def cancel(request_id: str) -> Response:
     rid = _request_id(request_id)
     _confirmed()
     # A fixed reason: no free text is stored with a request (DESIGN.md, confidentiality).
-    return _act("cancel", rid, lambda: dispatcher().cancel(rid, f"cancelled by {g.user.username}"),
+    return _act("cancel", rid, lambda: wiring().sergeant.cancel(rid, f"cancelled by {g.user.username}"),
                 "no longer waiting")
 
 
@@ -116,7 +118,7 @@ def cancel(request_id: str) -> Response:
 def offer_again(request_id: str) -> Response:
     rid = _request_id(request_id)
     _confirmed()
-    return _act("offer_again", rid, lambda: dispatcher().offer_again(rid), "not queued")
+    return _act("offer_again", rid, lambda: wiring().sergeant.offer_again(rid), "not queued")
 
 
 @bp.post("/liaisons/<liaison_id>/duty")

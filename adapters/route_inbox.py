@@ -1,16 +1,19 @@
 """The route inbox: requests waiting to be routed, drained in batches by a few leased drainers.
 
-One RQ job per request cost more than the routing itself in a surge (RQ's own bookkeeping
-is ~15 Redis commands a job) and ran each phone-network call one after another. Instead a
-request to route goes into a sorted set (oldest first; a request is in it at most once),
-and at most `slots` drainer jobs at a time take batches from it and route them
-concurrently (workers/dispatching.py).
+A request to route goes into a sorted set (oldest first; a request is in it at most once),
+and at most `slots` drainer jobs at a time take batches from it and route them concurrently
+(workers/dispatching.py). Why not one RQ job per request, with RQ the only queue: RQ's own
+bookkeeping for each job costs about as much as the routing, and a worker runs its jobs one
+after another, so each phone-network call would wait for the one before. Routing on RQ alone
+was measured against this inbox with bench.dispatch (docs/performance.md, round 5): it misses
+the surge target (half the rate at which the same workers drain empty jobs) that the inbox
+meets, so the inbox stays.
 
 Each drainer holds a lease, a key per slot with a TTL, renewed whenever it takes a batch.
 Adding and taking are single scripts, so a wake-up is never lost: a drainer that finds the
 inbox empty gives its lease back in the same step, and an add that finds a slot free starts
 a new drainer. A drainer that dies loses its lease after `lease_ms`; what it had taken but
-not routed is still QUEUED and the sweeper routes it (Dispatcher.review).
+not routed is still QUEUED and the sweeper routes it (Sweeper.review).
 """
 from __future__ import annotations
 
@@ -104,4 +107,4 @@ class RouteInbox:
         return int(self.r.zcard(keys.ROUTE_INBOX))
 
     def members(self) -> set[str]:
-        return {m.decode() for m in self.r.zrange(keys.ROUTE_INBOX, 0, -1)}
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in self.r.zrange(keys.ROUTE_INBOX, 0, -1)}

@@ -1,6 +1,6 @@
-"""The Jobs port on RQ: task names map to job functions in this package.
+"""The Jobs port on RQ: task names map to the job functions in workers/.
 
-"route" is special: requests to route go into the route inbox (workers/route_inbox.py)
+"route" is special: requests to route go into the route inbox (adapters/route_inbox.py)
 and a few drainer jobs route them in batches, concurrently; every other task is one RQ
 job per call. "tell_caller" is retried by RQ itself, with backoff, when it fails.
 """
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import secrets
 
+import redis
 from rq import Queue, Retry
 
+from adapters.redis_connection import connect
+from adapters.route_inbox import RouteInbox
 from config.settings import Settings
-from dispatch.redis_conn import connect
-from workers.route_inbox import RouteInbox
 
 DISPATCH_QUEUE = "dispatch"
 PERIODIC_QUEUE = "periodic"  # listened to first, so the sweeper never waits behind a surge
@@ -56,8 +57,9 @@ class RQJobs:
         self.retries = retries or {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RQJobs":
-        r = connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)
+    def from_settings(cls, settings: Settings, r: redis.Redis | None = None) -> RQJobs:
+        """On `r` (the process's own client), or a client of its own."""
+        r = r or connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)
         inbox = RouteInbox(r, slots=settings.route_drainers, lease_seconds=settings.route_lease_seconds)
         return cls(Queue(DISPATCH_QUEUE, connection=r), Queue(PERIODIC_QUEUE, connection=r), inbox,
                    retries={"tell_caller": redirect_retry(settings)})

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests/test_fault_*.py fault matrix (no tests here).
+"""Helpers for the end-to-end fault matrix (tests/test_fault_*.py) and other end-to-end tests.
 
 - `private_stack`: a whole stack (web, RQ workers, simulator) on its own Redis, for
   tests that kill processes, restart Redis or need another roster, so the session
@@ -14,13 +14,14 @@ import os
 import signal
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from dispatch.requests import RequestStore
-from tests.conftest import e2e_settings
 from tests.support.redis_server import RedisServer, start_redis
+from tests.support.settings import e2e_settings
 from tests.support.stack import Stack, start_stack
 
 
@@ -88,7 +89,7 @@ def overlaps(calls: list[dict[str, Any]], numbers: set[str]) -> list[str]:
 
 
 def epoch(iso: str) -> float:
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def history_times(stack: Stack, request_id: str) -> list[tuple[float, str, dict[str, Any]]]:

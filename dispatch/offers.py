@@ -1,0 +1,212 @@
+"""Offers: a queued request rung to the next liaison who speaks its language, and the offer's end.
+
+Liaison first (DESIGN.md, Routing): an on-duty, idle liaison whose languages include the
+request's, longest idle first, claimed atomically (two workers never offer one liaison two
+calls). The offer rings their phone with a whisper that asks for a key, so a voicemail never
+counts as an answer. Declined, unanswered or timed out: the next liaison; after the liaison
+window, or with nobody left, the vendor bridge (vendor_bridge.py).
+
+Every method moves the request through a guarded transition (requests.py), named by the
+offer's token: a late, duplicate or out-of-order callback finds the guard closed and
+changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dispatch import clock
+from dispatch import urls as paths
+from dispatch.call_ends import CallEnds
+from dispatch.context import Service
+from dispatch.legs import already_connected, dial_error, new_token
+from dispatch.liaisons import RINGING
+from dispatch.records import OFFER_CLEARED, RequestRecord
+from dispatch.roster import Liaison
+from dispatch.settings import DispatchSettings, offer_bound
+from dispatch.states import State
+from dispatch.telephony import NOT_ANSWERED, CallRequest, TelephonyError
+from dispatch.vendor_bridge import VendorBridge
+
+log = logging.getLogger("dispatch.offers")
+
+class OfferReply(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ASK_AGAIN = "ask_again"
+    GONE = "gone"          # the request moved on (taken, abandoned, sent to the vendor)
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    """What a liaison's key press did, and the request as it left it (ACCEPTED: the room to join)."""
+
+    reply: OfferReply
+    record: RequestRecord | None
+
+
+def window_end(s: DispatchSettings, rec: RequestRecord) -> float:
+    """When the liaison window of `rec` closes: after that, only the vendor."""
+    return rec.waiting_since + s.liaison_window
+
+
+@dataclass(eq=False)
+class Offers(Service):
+    vendor: VendorBridge
+    call_ends: CallEnds
+
+    def route(self, request_id: str) -> RequestRecord | None:
+        """Offer a queued request to the next liaison, or send it to the vendor; the record as
+        it left it (None: it was not queued, nothing done)."""
+        rec = self.store.get(request_id)
+        if rec is None or rec.state != State.QUEUED:
+            return None
+        now = clock.now()
+        settings = self.ctx.settings
+        if rec.urgent:
+            return self.vendor.to_vendor(rec, "urgent")
+        if not rec.language:
+            return self.vendor.to_vendor(rec, "language unknown")
+        if now >= window_end(settings, rec):
+            return self.vendor.to_vendor(rec, "liaison window closed")
+        # Who is free first: in a surge nobody is, and then that one read is all it takes.
+        free = self.ctx.liaisons.available_now()
+        candidates = self.candidates(rec.language, exclude=self.store.tried(request_id), among=free) if free else []
+        liaison_id = self.ctx.liaisons.claim([c.id for c in candidates], request_id)
+        liaison = self.ctx.roster.liaison(liaison_id) if liaison_id else None
+        if liaison is None:
+            return self.vendor.to_vendor(rec, "no liaison available")
+        offer_id = new_token()
+        deadline = min(now + offer_bound(settings), window_end(settings, rec))
+        out = self.store.apply(request_id, "offer", fields={
+            "offer_id": offer_id, "offer_liaison": liaison.id, "offer_at": now, "offer_call": None,
+        }, data={"liaison": liaison.id, "name": liaison.name}, deadline=deadline)
+        if not out.applied:
+            self.ctx.liaisons.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
+            return None
+        self.store.mark_tried(request_id, liaison.id)
+        self._ring(rec, offer_id, liaison)
+        return out.record
+
+    def _ring(self, rec: RequestRecord, offer_id: str, liaison: Liaison) -> None:
+        request_id = rec.id
+        where = dict(request=request_id, offer=offer_id, liaison=liaison.id)
+        urls = self.ctx.urls
+        try:
+            sid = self.ctx.telephony.place_call(CallRequest(
+                to=liaison.phone, from_=self.ctx.roster.service_number, url=urls(paths.OFFER, **where),
+                status_callback=urls(paths.OFFER_STATUS, **where), timeout=self.ctx.settings.liaison_ring_timeout,
+            ))
+        except TelephonyError as exc:
+            log.warning("request %s: could not ring liaison %s: %s", request_id, liaison.id, exc)
+            dial_error(self.ctx, request_id, liaison.id, exc)
+            if not exc.maybe_placed:
+                self.end_offer(request_id, offer_id, liaison.id, "dial-failed", keep_place=True)
+            return
+        self.store.link_call(sid, request_id, "offer", liaison.id)
+        if self.offer_is_current(request_id, offer_id):
+            self.store.set_fields(request_id, {"offer_call": sid})
+        log.info("request %s: ringing liaison %s (%s)", request_id, liaison.name, rec.language_name)
+
+    def candidates(self, language: str, exclude: set[str] | None = None,
+                   among: set[str] | None = None) -> list[Liaison]:
+        """On-duty liaisons who speak `language` today, not yet offered this request
+        (and, if `among` is given, only those in it)."""
+        roster = [liaison for liaison in self.ctx.roster.liaisons
+                  if (among is None or liaison.id in among) and not (exclude and liaison.id in exclude)]
+        statuses = {s.id: s for s in self.ctx.liaisons.statuses([liaison.id for liaison in roster])} if roster else {}
+        now = clock.utc_datetime()
+        out = []
+        for liaison in roster:
+            status = statuses[liaison.id]
+            speaks = status.languages_override if status.languages_override is not None else liaison.languages
+            if language not in speaks:
+                continue
+            on = {"on": True, "off": False}.get(status.duty_override)
+            if on is None:
+                on = liaison.on_duty_at(now)
+            if on:
+                out.append(liaison)
+        return out
+
+    def offer_is_current(self, request_id: str, offer_id: str) -> RequestRecord | None:
+        """The request, while offer `offer_id` is still the one ringing for it."""
+        rec = self.store.get(request_id)
+        return rec if rec and rec.state == State.OFFERING and rec.offer_id == offer_id else None
+
+    def offer_reply(self, request_id: str, offer_id: str, liaison_id: str, digits: str,
+                    call_sid: str) -> OfferAnswer:
+        """The liaison pressed a key during the whisper: 1 accepts, 2 declines."""
+        if digits == "1":
+            liaison = self.ctx.roster.liaison(liaison_id)
+            out = self.store.apply(request_id, "liaison_connected", guard=("offer_id", offer_id), fields={
+                "handler_kind": "liaison", "handler_id": liaison_id, "handler_name": liaison.name if liaison else "",
+                "handler_call": call_sid, "connected_at": clock.now(), **OFFER_CLEARED,
+            }, data={"liaison": liaison_id}, deadline=None)
+            if out.applied:
+                self.ctx.liaisons.mark_on_call(liaison_id, request_id)
+                log.info("request %s: liaison %s accepted", request_id, liaison_id)
+                return OfferAnswer(OfferReply.ACCEPTED, out.record)
+            again = already_connected(self.ctx, request_id, call_sid)
+            if again is not None:
+                return OfferAnswer(OfferReply.ACCEPTED, again)  # the same accept delivered again: join again
+            return OfferAnswer(OfferReply.GONE, None)  # whoever moved the request on has freed the liaison
+        if digits == "2":
+            self.end_offer(request_id, offer_id, liaison_id, "declined", phone_live=True)
+            return OfferAnswer(OfferReply.DECLINED, None)
+        current = self.offer_is_current(request_id, offer_id)
+        return OfferAnswer(OfferReply.ASK_AGAIN if current else OfferReply.GONE, current)
+
+    def end_offer(self, request_id: str, offer_id: str, liaison_id: str, outcome: str,
+                  keep_place: bool = False, phone_live: bool = False) -> RequestRecord | None:
+        """The offer did not end in an accept: free the liaison, try the next one. The record
+        (queued again), or None when the offer had already ended.
+
+        `phone_live`: the liaison is still on the offer call (they pressed 2 and hear
+        "Declined"); they are freed when that call reports its end (offer_call_ended), or
+        by the sweeper once an offer's longest life has passed, so no new offer rings them
+        mid-call.
+        """
+        out = self.store.apply(request_id, "offer_ended", guard=("offer_id", offer_id),
+                               fields=OFFER_CLEARED, data={"liaison": liaison_id, "outcome": outcome},
+                               deadline=clock.now() + self.ctx.settings.queued_stuck_after)
+        if not out.applied:
+            return None
+        if phone_live:
+            self.ctx.liaisons.hold(liaison_id, request_id)
+        else:
+            self.ctx.liaisons.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
+        log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
+        self.ctx.jobs.submit("route", request_id)
+        return out.record
+
+    def offer_call_ended(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str, status: str) -> None:
+        """Status callback for a liaison's leg: no answer/busy/failed, or hung up."""
+        if status in NOT_ANSWERED:
+            self.end_offer(request_id, offer_id, liaison_id, status)
+        elif status != "completed":
+            self._learn_offer_call(request_id, offer_id, liaison_id, call_sid)
+            return
+        else:
+            rec = self.store.get(request_id)
+            if rec and rec.handler_call == call_sid:
+                self.call_ends.interpreter_left(rec, call_sid)
+            else:
+                self.end_offer(request_id, offer_id, liaison_id, "no-accept")
+        # The phone is free now: a liaison still held for this request (they declined) is
+        # released, unless a newer offer of the same request rings them (sergeant's "offer again").
+        rec = self.store.get(request_id)
+        if not (rec and rec.state == State.OFFERING and rec.offer_liaison == liaison_id and rec.offer_id != offer_id):
+            self.ctx.liaisons.release(liaison_id, request_id, only_if=(RINGING,))
+
+    def _learn_offer_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
+        """A progress callback of the current offer's call: remember its sid if the worker
+        that placed it never could (it died, or the create timed out after Twilio placed
+        it), so an abandon or a move to the vendor can still stop that phone."""
+        rec = self.offer_is_current(request_id, offer_id)
+        if rec is None or rec.offer_call or not call_sid or rec.offer_liaison != liaison_id:
+            return
+        self.store.link_call(call_sid, request_id, "offer", liaison_id)
+        if self.offer_is_current(request_id, offer_id):
+            self.store.set_fields(request_id, {"offer_call": call_sid})

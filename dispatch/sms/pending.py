@@ -1,0 +1,49 @@
+"""What a supervisor's follow-up text needs from the one before: the language to confirm
+("Reply YES"), URGENT, the callback number. Never the text itself; gone after PENDING_TTL."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import redis
+
+from dispatch import keys
+
+PENDING_TTL = 10 * 60        # how long "Reply YES" stays answerable
+
+
+class PendingTexts:
+    def __init__(self, r: redis.Redis) -> None:
+        self.r = r
+
+    def remember(self, number: str, language: str, urgent: bool, callback: str) -> None:
+        """Keep these for the sender's next text (nothing to keep: forget what was there)."""
+        key = keys.sms_pending(number)
+        if not language and not urgent and not callback:
+            self.r.delete(key)
+            return
+        pipe = self.r.pipeline()
+        pipe.delete(key)
+        pipe.hset(key, mapping={"language": language, "urgent": "1" if urgent else "0", "callback": callback})
+        pipe.expire(key, PENDING_TTL)
+        pipe.execute()
+
+    def peek(self, number: str) -> dict[str, str] | None:
+        return _texts(self.r.hgetall(keys.sms_pending(number)))
+
+    def take(self, number: str) -> dict[str, str] | None:
+        """What was kept, and forget it."""
+        pipe = self.r.pipeline()
+        pipe.hgetall(keys.sms_pending(number))
+        pipe.delete(keys.sms_pending(number))
+        raw, _ = pipe.execute()
+        return _texts(raw)
+
+    def forget(self, number: str) -> None:
+        self.r.delete(keys.sms_pending(number))
+
+
+def _texts(raw: Mapping[bytes | str, bytes | str]) -> dict[str, str] | None:
+    def text(value: bytes | str) -> str:
+        return value.decode() if isinstance(value, bytes) else value
+
+    return {text(k): text(v) for k, v in raw.items()} if raw else None
