@@ -6,6 +6,7 @@ with its ports and stores, at the bottom, importing nothing of the service's own
 itself. These tests read the source (no imports are executed), so a new arrow that breaks
 the picture fails here with its file and line.
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,8 +22,10 @@ PACKAGES = ("adapters", "config", "dispatch", "launcher", "scripts", "simulator"
 TOP_MODULES = ("bootstrap", "gunicorn_worker", "logs", "wsgi")
 OURS = PACKAGES + TOP_MODULES + ("bench", "tests")
 
+# Counted on ruff-formatted code, which spreads a long call over several lines (issue 23 adopted it;
+# the class limit rose from 250 with it, the module limit did not).
 MAX_MODULE_LINES = 400
-MAX_CLASS_LINES = 250
+MAX_CLASS_LINES = 300
 DATA_TABLES = {
     "dispatch/languages/markers.py": "script ranges and marker words per language, one table per script",
 }
@@ -31,17 +34,28 @@ DATA_TABLES = {
 NOT_IN_DOMAIN = ("flask", "werkzeug", "rq", "gunicorn", "twilio")
 # The domain's stores: the only modules that name Redis keys (dispatch/keys.py).
 STORES = {
-    "dispatch.api_tokens", "dispatch.audit", "dispatch.deliveries", "dispatch.events", "dispatch.heartbeats",
-    "dispatch.leases", "dispatch.liaisons", "dispatch.pin_guard", "dispatch.rate_limit", "dispatch.rejoin_numbers",
-    "dispatch.requests", "dispatch.sessions", "dispatch.signin_lock", "dispatch.sms.pending",
+    "dispatch.api_tokens",
+    "dispatch.audit",
+    "dispatch.deliveries",
+    "dispatch.events",
+    "dispatch.heartbeats",
+    "dispatch.leases",
+    "dispatch.liaisons",
+    "dispatch.pin_guard",
+    "dispatch.rate_limit",
+    "dispatch.rejoin_numbers",
+    "dispatch.requests",
+    "dispatch.sessions",
+    "dispatch.signin_lock",
+    "dispatch.sms.pending",
     "adapters.route_inbox",
 }
 
 
 @dataclass(frozen=True)
 class Import:
-    module: str       # the importing module, dotted
-    target: str       # what it imports, dotted (a module, or a name in one)
+    module: str  # the importing module, dotted
+    target: str  # what it imports, dotted (a module, or a name in one)
     line: int
 
     @property
@@ -170,8 +184,13 @@ def test_no_import_cycles_between_packages(graph):
 
 
 def test_the_domain_imports_nothing_of_the_service_outside_itself(graph):
-    wrong = [f"{i.where}: {i.target}" for m, imps in graph.items() if top(m) == "dispatch"
-             for i in imps if top(i.target) != "dispatch"]
+    wrong = [
+        f"{i.where}: {i.target}"
+        for m, imps in graph.items()
+        if top(m) == "dispatch"
+        for i in imps
+        if top(i.target) != "dispatch"
+    ]
     assert wrong == []
 
 
@@ -185,14 +204,19 @@ def test_the_domain_uses_no_web_job_queue_or_phone_library():
 
 
 def test_webhooks_and_workers_do_not_import_each_other(graph):
-    wrong = [f"{i.where}: {i.target}" for m, imps in graph.items() for i in imps
-             if {top(m), top(i.target)} == {"webhooks", "workers"}]
+    wrong = [
+        f"{i.where}: {i.target}"
+        for m, imps in graph.items()
+        for i in imps
+        if {top(m), top(i.target)} == {"webhooks", "workers"}
+    ]
     assert wrong == []
 
 
 def test_only_the_stores_name_redis_keys(graph):
-    wrong = sorted({f"{i.where}" for m, imps in graph.items() for i in imps
-                    if i.target == "dispatch.keys" and m not in STORES})
+    wrong = sorted(
+        {f"{i.where}" for m, imps in graph.items() for i in imps if i.target == "dispatch.keys" and m not in STORES}
+    )
     assert wrong == []
 
 
@@ -230,8 +254,12 @@ def test_test_modules_import_no_other_test_module():
 def test_no_product_code_reads_a_record_field_untyped():
     """RequestRecord.extra holds only fields this version does not know: every field the code
     reads is a typed attribute."""
-    wrong = [f"{p.relative_to(ROOT)}:{n}" for p in product_files()
-             for n, text in enumerate(p.read_text().splitlines(), 1) if ".extra.get(" in text or ".extra[" in text]
+    wrong = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in product_files()
+        for n, text in enumerate(p.read_text().splitlines(), 1)
+        if ".extra.get(" in text or ".extra[" in text
+    ]
     assert wrong == []
 
 
