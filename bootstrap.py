@@ -11,6 +11,7 @@ get the real wiring of everything else.
     wiring = bootstrap(settings, redis=r, telephony=fake, jobs=recording)   # a test
     wiring.offers.route("R00042")
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,22 +59,22 @@ REJOIN_GATE_MAX_SECONDS = 1.0  # how stale "may any officer be waiting to rejoin
 class Wiring:
     """One process's services, built once: entrypoints call these and nothing lower."""
 
-    settings: Settings           # everything the process reads (the domain reads ctx.settings)
-    ctx: Context                 # the ports and stores every service shares
-    intake: Intake               # open, start, retry a request; its place in line
-    offers: Offers               # route: ring the next liaison, the offer's replies and ends
-    vendor: VendorBridge         # the vendor bridge: dial, answered, ended, failed
-    call_ends: CallEnds          # the interpreter left, the officer's leg ended, tell the officer
-    rejoin: Rejoin               # a dropped officer rejoins their interpreter
-    sweeper: Sweeper             # the deadlines of every waiting state
-    reconciler: Reconciler       # the phone network's word on calls whose callbacks were lost
-    sergeant: SergeantActions    # cancel, send to the vendor now, offer again
-    texts: SmsService            # texted requests and liaisons' duty texts
-    call_backs: CallBacks        # a texted request's call-back
-    heartbeats: Heartbeats       # which workers are alive
-    leases: Leases               # periodic jobs run once per period across workers
-    sessions: Sessions           # the dashboard's signed-in sessions
-    signin_lock: SigninLock      # failed sign-ins lock the guesser out
+    settings: Settings  # everything the process reads (the domain reads ctx.settings)
+    ctx: Context  # the ports and stores every service shares
+    intake: Intake  # open, start, retry a request; its place in line
+    offers: Offers  # route: ring the next liaison, the offer's replies and ends
+    vendor: VendorBridge  # the vendor bridge: dial, answered, ended, failed
+    call_ends: CallEnds  # the interpreter left, the officer's leg ended, tell the officer
+    rejoin: Rejoin  # a dropped officer rejoins their interpreter
+    sweeper: Sweeper  # the deadlines of every waiting state
+    reconciler: Reconciler  # the phone network's word on calls whose callbacks were lost
+    sergeant: SergeantActions  # cancel, send to the vendor now, offer again
+    texts: SmsService  # texted requests and liaisons' duty texts
+    call_backs: CallBacks  # a texted request's call-back
+    heartbeats: Heartbeats  # which workers are alive
+    leases: Leases  # periodic jobs run once per period across workers
+    sessions: Sessions  # the dashboard's signed-in sessions
+    signin_lock: SigninLock  # failed sign-ins lock the guesser out
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -95,9 +96,14 @@ def load_roster_file(settings: Settings, catalog: Catalog) -> Roster:
 
 def twilio_telephony(settings: Settings) -> TwilioTelephony:
     return TwilioTelephony(
-        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url,
-        region=settings.twilio_region, edge=settings.twilio_edge, timeout=settings.twilio_http_timeout,
-        retries=settings.twilio_retries, backoff=settings.twilio_retry_backoff,
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        api_base_url=settings.twilio_api_base_url,
+        region=settings.twilio_region,
+        edge=settings.twilio_edge,
+        timeout=settings.twilio_http_timeout,
+        retries=settings.twilio_retries,
+        backoff=settings.twilio_retry_backoff,
     )
 
 
@@ -122,7 +128,10 @@ def bootstrap(
     roster = roster or load_roster_file(settings, catalog)
     r = redis or redis_for(settings)
     ctx = Context(
-        settings=settings, redis=r, roster=roster, catalog=catalog,
+        settings=settings,
+        redis=r,
+        roster=roster,
+        catalog=catalog,
         telephony=telephony or twilio_telephony(settings),
         jobs=jobs or RQJobs.from_settings(settings, r),
         urls=Urls(settings.public_base_url, settings.status_callback_base_url),
@@ -141,11 +150,22 @@ def bootstrap(
     intake = Intake(ctx)
     sergeant = SergeantActions(ctx, vendor, call_ends)
     return Wiring(
-        settings=settings, ctx=ctx, intake=intake, offers=offers, vendor=vendor, call_ends=call_ends,
-        rejoin=rejoin, sweeper=Sweeper(ctx, offers, vendor, call_ends, rejoin),
-        reconciler=Reconciler(ctx, rejoin, leases), sergeant=sergeant,
-        texts=SmsService(ctx, intake, sergeant), call_backs=CallBacks(ctx, intake, call_ends),
-        heartbeats=Heartbeats(r), leases=leases, sessions=Sessions(r, settings.session_idle_minutes * 60),
-        signin_lock=SigninLock(r, settings.signin_max_failures, settings.signin_ip_max_failures,
-                               settings.signin_lock_seconds),
+        settings=settings,
+        ctx=ctx,
+        intake=intake,
+        offers=offers,
+        vendor=vendor,
+        call_ends=call_ends,
+        rejoin=rejoin,
+        sweeper=Sweeper(ctx, offers, vendor, call_ends, rejoin),
+        reconciler=Reconciler(ctx, rejoin, leases),
+        sergeant=sergeant,
+        texts=SmsService(ctx, intake, sergeant),
+        call_backs=CallBacks(ctx, intake, call_ends),
+        heartbeats=Heartbeats(r),
+        leases=leases,
+        sessions=Sessions(r, settings.session_idle_minutes * 60),
+        signin_lock=SigninLock(
+            r, settings.signin_max_failures, settings.signin_ip_max_failures, settings.signin_lock_seconds
+        ),
     )

@@ -6,6 +6,7 @@ ours. `EscapingFormatter` escapes every control character in a record's message 
 all logging, so no call site has to remember; `clip` bounds an outside value's size where
 it is logged. `configure_logging` installs it; bootstrap calls it in every process.
 """
+
 from __future__ import annotations
 
 import logging

@@ -13,6 +13,7 @@ once, ids are unique, languages are catalog ids, supervisors name real precincts
 duty schedules parse and the vendor's DTMF sequence can only produce dialable keys.
 Lookups are exact matches on E.164 strings, which is what Twilio sends.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,10 @@ DTMF_TEMPLATE_CHARS = DTMF_KEYS | frozenset("wW")  # w / W: Twilio's half-second
 SECTIONS = ("timezone", "service", "precincts", "supervisors", "liaisons", "vendor", "users")
 REQUIRED_SECTIONS = ("service", "precincts", "liaisons", "vendor", "users")
 
-HASH_HELP = ("generate one with: python -c 'import getpass; from werkzeug.security import "
-             "generate_password_hash as h; print(h(getpass.getpass()))'")
+HASH_HELP = (
+    "generate one with: python -c 'import getpass; from werkzeug.security import "
+    "generate_password_hash as h; print(h(getpass.getpass()))'"
+)
 
 _PRECINCT_ID = re.compile(r"[0-9]{1,6}")
 _PIN = re.compile(r"[0-9]{4,8}")
@@ -73,7 +76,6 @@ def parse_roster(text: str, known_language: KnownLanguage, region: str = "US", p
     return _Reader(path, known_language, region).roster(compose(text, path))
 
 
-
 class _Reader(NodeReader):
     """Walks the node graph section by section; the first problem found is raised."""
 
@@ -83,8 +85,9 @@ class _Reader(NodeReader):
             self.fail(None, None, "the file is empty; see config/roster.sample.yaml for the format")
         if not isinstance(top, MappingNode):
             self.fail(top, None, f"expected the roster sections ({', '.join(SECTIONS)}), got {kind(top)}")
-        sections = self.fields(top, None, REQUIRED_SECTIONS, ("timezone", "supervisors"), what="section",
-                               order=SECTIONS)
+        sections = self.fields(
+            top, None, REQUIRED_SECTIONS, ("timezone", "supervisors"), what="section", order=SECTIONS
+        )
         tz_name = DEFAULT_TIMEZONE
         if "timezone" in sections:
             tz_name = self.text(sections["timezone"], "timezone")
@@ -99,8 +102,16 @@ class _Reader(NodeReader):
         liaisons = self.liaisons(sections["liaisons"], tz_name)
         vendor = self.vendor(sections["vendor"])
         users = self.users(sections["users"])
-        return Roster(path=self.path, timezone=tz_name, service_number=service_number, precincts=precincts,
-                      supervisors=supervisors, liaisons=liaisons, vendor=vendor, users=users)
+        return Roster(
+            path=self.path,
+            timezone=tz_name,
+            service_number=service_number,
+            precincts=precincts,
+            supervisors=supervisors,
+            liaisons=liaisons,
+            vendor=vendor,
+            users=users,
+        )
 
     def precincts(self, node: Node) -> tuple[Precinct, ...]:
         out, ids = [], {}
@@ -111,13 +122,21 @@ class _Reader(NodeReader):
             if not _PRECINCT_ID.fullmatch(pid):
                 self.fail(f["id"], f"{k}.id", f"{pid!r}: a precinct id is keyed in on a phone, so digits only (1 to 6)")
             self.unique(ids, pid, f["id"], f"{k}.id", "precinct id")
-            lines = tuple(self.phone(n, f"{k}.lines[{j}]")
-                          for j, n in enumerate(self.items(f["lines"], f"{k}.lines", "phone numbers",
-                                                           single_ok=True, min_items=1)))
+            lines = tuple(
+                self.phone(n, f"{k}.lines[{j}]")
+                for j, n in enumerate(
+                    self.items(f["lines"], f"{k}.lines", "phone numbers", single_ok=True, min_items=1)
+                )
+            )
             pin = self.text(f["pin"], f"{k}.pin")
             if not _PIN.fullmatch(pin):
-                self.fail(f["pin"], f"{k}.pin", f"a unit PIN must be 4 to 8 digits (got {len(pin)} characters"
-                                               + ("" if pin.isascii() and pin.isdigit() else ", not all digits") + ")")
+                self.fail(
+                    f["pin"],
+                    f"{k}.pin",
+                    f"a unit PIN must be 4 to 8 digits (got {len(pin)} characters"
+                    + ("" if pin.isascii() and pin.isdigit() else ", not all digits")
+                    + ")",
+                )
             out.append(Precinct(id=pid, name=self.text(f["name"], f"{k}.name"), lines=lines, pin=pin))
         return tuple(out)
 
@@ -133,8 +152,11 @@ class _Reader(NodeReader):
             cell = self.phone(f["cell"], f"{k}.cell")
             precinct = self.text(f["precinct"], f"{k}.precinct")
             if precinct not in precinct_ids:
-                self.fail(f["precinct"], f"{k}.precinct",
-                          f"unknown precinct {precinct!r}; the precincts are {', '.join(precinct_ids)}")
+                self.fail(
+                    f["precinct"],
+                    f"{k}.precinct",
+                    f"unknown precinct {precinct!r}; the precincts are {', '.join(precinct_ids)}",
+                )
             out.append(Supervisor(id=sid, name=name, cell=cell, precinct=precinct))
         return tuple(out)
 
@@ -148,8 +170,9 @@ class _Reader(NodeReader):
             name = self.text(f["name"], f"{k}.name")
             phone = self.phone(f["phone"], f"{k}.phone")
             languages: list[str] = []
-            for j, n in enumerate(self.items(f["languages"], f"{k}.languages", "languages",
-                                             single_ok=True, min_items=1)):
+            for j, n in enumerate(
+                self.items(f["languages"], f"{k}.languages", "languages", single_ok=True, min_items=1)
+            ):
                 canonical = self.language(n, f"{k}.languages[{j}]")
                 if canonical not in languages:
                     languages.append(canonical)
@@ -160,15 +183,26 @@ class _Reader(NodeReader):
                     windows.append(parse_window(entry))
                 except ValueError as exc:
                     self.fail(n, f"{k}.duty[{j}]", str(exc))
-            out.append(Liaison(id=lid, name=name, phone=phone, languages=tuple(languages),
-                               duty=DutySchedule(windows=tuple(windows), timezone=tz)))
+            out.append(
+                Liaison(
+                    id=lid,
+                    name=name,
+                    phone=phone,
+                    languages=tuple(languages),
+                    duty=DutySchedule(windows=tuple(windows), timezone=tz),
+                )
+            )
         return tuple(out)
 
     def vendor(self, node: Node) -> Vendor:
         k = "vendor"
-        f = self.fields(node, k, ("name", "number", "account", "pin", "dtmf", "unknown_language_code"),
-                        ("alternate", "language_codes"), order=("name", "number", "alternate", "account", "pin",
-                                                               "dtmf", "language_codes", "unknown_language_code"))
+        f = self.fields(
+            node,
+            k,
+            ("name", "number", "account", "pin", "dtmf", "unknown_language_code"),
+            ("alternate", "language_codes"),
+            order=("name", "number", "alternate", "account", "pin", "dtmf", "language_codes", "unknown_language_code"),
+        )
         name = self.text(f["name"], f"{k}.name")
         number = self.phone(f["number"], f"{k}.number")
         alternate = self.phone(f["alternate"], f"{k}.alternate") if "alternate" in f else None
@@ -179,8 +213,7 @@ class _Reader(NodeReader):
         if "language_codes" in f:
             table = f["language_codes"]
             if not isinstance(table, MappingNode):
-                self.fail(table, f"{k}.language_codes",
-                          f"expected a mapping like {{spa: \"001\"}}, got {kind(table)}")
+                self.fail(table, f"{k}.language_codes", f'expected a mapping like {{spa: "001"}}, got {kind(table)}')
             lines: dict[str, int | None] = {}
             for key_node, value_node in table.value:
                 entry = f"{k}.language_codes.{key_node.value if isinstance(key_node, ScalarNode) else '?'}"
@@ -190,8 +223,16 @@ class _Reader(NodeReader):
                 codes[canonical] = self.keys(value_node, entry, "a vendor language code")
                 lines[canonical] = line_of(key_node)
         unknown = self.keys(f["unknown_language_code"], f"{k}.unknown_language_code", "the unknown-language code")
-        return Vendor(name=name, number=number, alternate=alternate, account=account, pin=pin, dtmf=dtmf,
-                      language_codes=codes, unknown_language_code=unknown)
+        return Vendor(
+            name=name,
+            number=number,
+            alternate=alternate,
+            account=account,
+            pin=pin,
+            dtmf=dtmf,
+            language_codes=codes,
+            unknown_language_code=unknown,
+        )
 
     def dtmf_template(self, node: Node, key: str) -> str:
         """Only {account} {pin} {language} and dialable keys, so the sent digits are always valid."""
@@ -205,8 +246,12 @@ class _Reader(NodeReader):
         for literal, placeholder, spec, conversion in parts:
             bad = [c for c in dict.fromkeys(literal) if c not in DTMF_TEMPLATE_CHARS]  # in order of appearance
             if bad:
-                self.fail(node, key, f"{''.join(bad)!r} cannot be sent as DTMF; only 0-9 * # and w W "
-                                     f"(pauses) are allowed besides the placeholders {names}")
+                self.fail(
+                    node,
+                    key,
+                    f"{''.join(bad)!r} cannot be sent as DTMF; only 0-9 * # and w W "
+                    f"(pauses) are allowed besides the placeholders {names}",
+                )
             if placeholder is None:
                 continue
             if placeholder not in DTMF_PLACEHOLDERS:
@@ -222,21 +267,31 @@ class _Reader(NodeReader):
         out, names = [], {}
         for i, item in enumerate(self.items(node, "users", "users", min_items=1)):
             k = f"users[{i}]"
-            f = self.fields(item, k, ("username", "name", "role", "password_hash"), refused={
-                "password": "plain-text passwords are refused; replace it with password_hash: <hash>, " + HASH_HELP})
-            username = self.unique(names, self.slug(f["username"], f"{k}.username"), f["username"],
-                                   f"{k}.username", "username")
+            f = self.fields(
+                item,
+                k,
+                ("username", "name", "role", "password_hash"),
+                refused={
+                    "password": "plain-text passwords are refused; replace it with password_hash: <hash>, " + HASH_HELP
+                },
+            )
+            username = self.unique(
+                names, self.slug(f["username"], f"{k}.username"), f["username"], f"{k}.username", "username"
+            )
             role = self.text(f["role"], f"{k}.role")
             if role not in ROLES:
                 self.fail(f["role"], f"{k}.role", f"unknown role {role!r}; use {' or '.join(ROLES)}")
             password_hash = self.text(f["password_hash"], f"{k}.password_hash")
             if not _WERKZEUG_HASH.fullmatch(password_hash):
-                self.fail(f["password_hash"], f"{k}.password_hash",
-                          "does not look like a werkzeug password hash (scrypt:...$salt$hash); " + HASH_HELP)
-            out.append(User(username=username, name=self.text(f["name"], f"{k}.name"), role=role,
-                            password_hash=password_hash))
+                self.fail(
+                    f["password_hash"],
+                    f"{k}.password_hash",
+                    "does not look like a werkzeug password hash (scrypt:...$salt$hash); " + HASH_HELP,
+                )
+            out.append(
+                User(username=username, name=self.text(f["name"], f"{k}.name"), role=role, password_hash=password_hash)
+            )
         return tuple(out)
-
 
 
 __all__ = ["ConfigError", "KnownLanguage", "load_roster", "parse_roster"]

@@ -4,6 +4,7 @@
 lists, phone numbers used once, DTMF keys, catalog languages); each raises ConfigError with
 the file, the line, the dotted key and the reason, the message an operator acts on.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -63,7 +64,6 @@ def kind(node: Node) -> str:
     return f"the value {node.value!r}"
 
 
-
 class NodeReader:
     """The checks of single values; the first problem found is raised."""
 
@@ -77,9 +77,16 @@ class NodeReader:
     def fail(self, node: Node | None, key: str | None, reason: str) -> NoReturn:
         raise ConfigError(self.path, line_of(node), key, reason)
 
-    def fields(self, node: Node, key: str | None, required: tuple[str, ...], optional: tuple[str, ...] = (),
-               refused: dict[str, str] | None = None, what: str = "field",
-               order: tuple[str, ...] = ()) -> dict[str, Node]:
+    def fields(
+        self,
+        node: Node,
+        key: str | None,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+        refused: dict[str, str] | None = None,
+        what: str = "field",
+        order: tuple[str, ...] = (),
+    ) -> dict[str, Node]:
         """A mapping's values by key, after rejecting duplicates, typos, refused and missing keys."""
         allowed = order or required + optional
         if not isinstance(node, MappingNode):
@@ -99,8 +106,7 @@ class NodeReader:
             if name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(key_node, join(key, name),
-                          f"unknown {what}{hint}; expected {', '.join(allowed)}")
+                self.fail(key_node, join(key, name), f"unknown {what}{hint}; expected {', '.join(allowed)}")
             found[name] = value_node
             key_lines[name] = line_of(key_node)
         for name in required:
@@ -166,7 +172,10 @@ class NodeReader:
         code = self.text(node, key)
         canonical = self.known_language(code)
         if not canonical:
-            self.fail(node, key, f"unknown language {code!r}: not in the language catalog "
-                                 "(use a catalog code such as spa or a name such as Spanish)")
+            self.fail(
+                node,
+                key,
+                f"unknown language {code!r}: not in the language catalog "
+                "(use a catalog code such as spa or a name such as Spanish)",
+            )
         return canonical
-

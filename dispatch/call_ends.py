@@ -5,6 +5,7 @@ Called from webhooks (status callbacks) and jobs. A webhook never waits on the p
 network: what it would have to ask of it (a hang-up, a redirect of the officer's call) is
 submitted as a job here.
 """
+
 from __future__ import annotations
 
 import logging

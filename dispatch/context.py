@@ -4,6 +4,7 @@ phone network, the job queue) and the stores on Redis.
 bootstrap.py builds one per process, with real adapters or a test's; nothing here connects to
 anything, so the domain names no adapter.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from dispatch.urls import Urls
 @dataclass(frozen=True)
 class Context:
     settings: DispatchSettings
-    redis: redis.Redis            # for the stores' module functions (events, rate limits, API tokens)
+    redis: redis.Redis  # for the stores' module functions (events, rate limits, API tokens)
     roster: Roster
     catalog: Catalog
     telephony: Telephony

@@ -5,6 +5,7 @@ first to `claim` it does the work and `settle`s it with what it produced; a conc
 redelivery waits for that (`outcome`) and answers the same, so nothing is done twice. The
 marks expire after the request's retention (or the ttl given).
 """
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,7 @@ import redis
 
 from dispatch import keys
 
-PENDING = b"\x00pending"   # a claim whose work is still under way
+PENDING = b"\x00pending"  # a claim whose work is still under way
 
 
 class Deliveries:

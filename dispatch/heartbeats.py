@@ -1,5 +1,6 @@
 """Which worker processes are alive: each beats every few tenths of a second; /healthz and the
 launcher count those that beat recently."""
+
 from __future__ import annotations
 
 import time

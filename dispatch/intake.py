@@ -4,6 +4,7 @@ Every method is safe to call twice: Twilio may deliver a webhook again, and a jo
 twice. Each returns the record as it left it, so the webhook that called it answers from
 that record without reading it again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,7 +26,6 @@ SAME_DELIVERY_WAIT = 2.0  # seconds a redelivered confirmation waits for the fir
 
 @dataclass(eq=False)
 class Intake(Service):
-
     def open_request(
         self,
         caller: Caller,
@@ -48,21 +48,37 @@ class Intake(Service):
             existing = self.store.get(opened) if opened else None
             if existing:
                 return existing
-        record = self.store.create({
-            "channel": channel, "language": language.id if language else "",
-            "language_name": language.name if language else "Unknown language", "urgent": urgent,
-            # A PIN caller's phone is not the department's: the record keeps it masked, so
-            # nothing may rely on calling it back from here (the live call's From is Twilio's).
-            "caller": kept_number(self.ctx.roster, caller.number), "caller_kind": caller.kind,
-            "precinct": caller.precinct, "unit": caller.unit, "officer_call": officer_call,
-            "callback_number": callback_number, "previous": previous,
-        }, state=state)
+        record = self.store.create(
+            {
+                "channel": channel,
+                "language": language.id if language else "",
+                "language_name": language.name if language else "Unknown language",
+                "urgent": urgent,
+                # A PIN caller's phone is not the department's: the record keeps it masked, so
+                # nothing may rely on calling it back from here (the live call's From is Twilio's).
+                "caller": kept_number(self.ctx.roster, caller.number),
+                "caller_kind": caller.kind,
+                "precinct": caller.precinct,
+                "unit": caller.unit,
+                "officer_call": officer_call,
+                "callback_number": callback_number,
+                "previous": previous,
+            },
+            state=state,
+        )
         if officer_call:
             self.ctx.deliveries.settle("open", delivery, record.id)
         if officer_call:
             self.store.link_call(officer_call, record.id, "officer")
-        log.info("request %s opened: %s, %s, precinct %s, caller %s%s", record.id, channel,
-                 record.language_name, caller.precinct, mask(caller.number), " URGENT" if urgent else "")
+        log.info(
+            "request %s opened: %s, %s, precinct %s, caller %s%s",
+            record.id,
+            channel,
+            record.language_name,
+            caller.precinct,
+            mask(caller.number),
+            " URGENT" if urgent else "",
+        )
         if state == State.QUEUED:
             self.store.set_deadline(record.id, clock.now() + self.ctx.settings.queued_stuck_after)
             self.ctx.jobs.submit("route", record.id)
@@ -72,8 +88,12 @@ class Intake(Service):
         """A NEW request's caller has joined its conference (SMS call-back answered): queue it."""
         self.store.link_call(officer_call, request_id, "officer")
         now = clock.now()
-        out = self.store.apply(request_id, "queue", fields={"officer_call": officer_call, "queued_at": now},
-                               deadline=now + self.ctx.settings.queued_stuck_after)
+        out = self.store.apply(
+            request_id,
+            "queue",
+            fields={"officer_call": officer_call, "queued_at": now},
+            deadline=now + self.ctx.settings.queued_stuck_after,
+        )
         if out.applied:
             self.ctx.jobs.submit("route", request_id)
             return out.record
@@ -86,8 +106,15 @@ class Intake(Service):
             return rec
         language = self.ctx.catalog.get(rec.language) if rec.language else None
         caller = Caller(rec.caller, rec.caller_kind, rec.precinct, rec.unit)
-        return self.open_request(caller, language, urgent=rec.urgent, channel=rec.channel,
-                                 officer_call=call_sid, callback_number=rec.callback_number, previous=rec.id)
+        return self.open_request(
+            caller,
+            language,
+            urgent=rec.urgent,
+            channel=rec.channel,
+            officer_call=call_sid,
+            callback_number=rec.callback_number,
+            previous=rec.id,
+        )
 
     def position(self, rec: RequestRecord) -> int:
         """Place in line among waiting requests for the same language (1 = next): one read of
@@ -95,6 +122,9 @@ class Intake(Service):
         ahead = self.store.place_in_line(rec)
         if ahead is None:  # waiting since before the line was kept (a deploy): count the slow way
             others = self.store.get_many(self.store.open_ids())
-            ahead = sum(1 for o in others if o.waiting and o.language == rec.language and o.id != rec.id
-                        and o.waiting_since < rec.waiting_since)
+            ahead = sum(
+                1
+                for o in others
+                if o.waiting and o.language == rec.language and o.id != rec.id and o.waiting_since < rec.waiting_since
+            )
         return ahead + 1

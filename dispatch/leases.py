@@ -1,6 +1,7 @@
 """Work that one process at a time may do, across every worker sharing the Redis: a periodic
 job's run for one period, a reconciler pass. A lease is a key with a TTL, so a holder that
 dies lets the next one in after the TTL at most."""
+
 from __future__ import annotations
 
 import redis

@@ -1,5 +1,6 @@
 """Small steps every service takes with a call leg: a fresh token, a hang-up that never stops
 the caller's work, a failed dial put where the sergeants see it."""
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,13 @@ def hang_up(ctx: Context, request_id: str, call_sid: str) -> None:
 
 def dial_error(ctx: Context, request_id: str, who: str, exc: TelephonyError) -> None:
     """Put a failed or uncertain dial on the events stream the dashboard reads."""
-    events.publish(ctx.redis, "dial_error", {"to": who, "status": exc.status, "maybe_placed": exc.maybe_placed},
-                   request=request_id, maxlen=ctx.settings.events_maxlen)
+    events.publish(
+        ctx.redis,
+        "dial_error",
+        {"to": who, "status": exc.status, "maybe_placed": exc.maybe_placed},
+        request=request_id,
+        maxlen=ctx.settings.events_maxlen,
+    )
 
 
 def already_connected(ctx: Context, request_id: str, call_sid: str) -> RequestRecord | None:

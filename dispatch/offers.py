@@ -10,6 +10,7 @@ Every method moves the request through a guarded transition (requests.py), named
 offer's token: a late, duplicate or out-of-order callback finds the guard closed and
 changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,11 +32,12 @@ from dispatch.vendor_bridge import VendorBridge
 
 log = logging.getLogger("dispatch.offers")
 
+
 class OfferReply(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     ASK_AGAIN = "ask_again"
-    GONE = "gone"          # the request moved on (taken, abandoned, sent to the vendor)
+    GONE = "gone"  # the request moved on (taken, abandoned, sent to the vendor)
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,18 @@ class Offers(Service):
             return self.vendor.to_vendor(rec, "no liaison available")
         offer_id = new_token()
         deadline = min(now + offer_bound(settings), window_end(settings, rec))
-        out = self.store.apply(request_id, "offer", fields={
-            "offer_id": offer_id, "offer_liaison": liaison.id, "offer_at": now, "offer_call": None,
-        }, data={"liaison": liaison.id, "name": liaison.name}, deadline=deadline)
+        out = self.store.apply(
+            request_id,
+            "offer",
+            fields={
+                "offer_id": offer_id,
+                "offer_liaison": liaison.id,
+                "offer_at": now,
+                "offer_call": None,
+            },
+            data={"liaison": liaison.id, "name": liaison.name},
+            deadline=deadline,
+        )
         if not out.applied:
             self.ctx.liaisons.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
             return None
@@ -94,10 +105,15 @@ class Offers(Service):
         where = dict(request=request_id, offer=offer_id, liaison=liaison.id)
         urls = self.ctx.urls
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=liaison.phone, from_=self.ctx.roster.service_number, url=urls(paths.OFFER, **where),
-                status_callback=urls(paths.OFFER_STATUS, **where), timeout=self.ctx.settings.liaison_ring_timeout,
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=liaison.phone,
+                    from_=self.ctx.roster.service_number,
+                    url=urls(paths.OFFER, **where),
+                    status_callback=urls(paths.OFFER_STATUS, **where),
+                    timeout=self.ctx.settings.liaison_ring_timeout,
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: could not ring liaison %s: %s", request_id, liaison.id, exc)
             dial_error(self.ctx, request_id, liaison.id, exc)
@@ -109,12 +125,16 @@ class Offers(Service):
             self.store.set_fields(request_id, {"offer_call": sid})
         log.info("request %s: ringing liaison %s (%s)", request_id, liaison.name, rec.language_name)
 
-    def candidates(self, language: str, exclude: set[str] | None = None,
-                   among: set[str] | None = None) -> list[Liaison]:
+    def candidates(
+        self, language: str, exclude: set[str] | None = None, among: set[str] | None = None
+    ) -> list[Liaison]:
         """On-duty liaisons who speak `language` today, not yet offered this request
         (and, if `among` is given, only those in it)."""
-        roster = [liaison for liaison in self.ctx.roster.liaisons
-                  if (among is None or liaison.id in among) and not (exclude and liaison.id in exclude)]
+        roster = [
+            liaison
+            for liaison in self.ctx.roster.liaisons
+            if (among is None or liaison.id in among) and not (exclude and liaison.id in exclude)
+        ]
         statuses = {s.id: s for s in self.ctx.liaisons.statuses([liaison.id for liaison in roster])} if roster else {}
         now = clock.utc_datetime()
         out = []
@@ -135,15 +155,25 @@ class Offers(Service):
         rec = self.store.get(request_id)
         return rec if rec and rec.state == State.OFFERING and rec.offer_id == offer_id else None
 
-    def offer_reply(self, request_id: str, offer_id: str, liaison_id: str, digits: str,
-                    call_sid: str) -> OfferAnswer:
+    def offer_reply(self, request_id: str, offer_id: str, liaison_id: str, digits: str, call_sid: str) -> OfferAnswer:
         """The liaison pressed a key during the whisper: 1 accepts, 2 declines."""
         if digits == "1":
             liaison = self.ctx.roster.liaison(liaison_id)
-            out = self.store.apply(request_id, "liaison_connected", guard=("offer_id", offer_id), fields={
-                "handler_kind": "liaison", "handler_id": liaison_id, "handler_name": liaison.name if liaison else "",
-                "handler_call": call_sid, "connected_at": clock.now(), **OFFER_CLEARED,
-            }, data={"liaison": liaison_id}, deadline=None)
+            out = self.store.apply(
+                request_id,
+                "liaison_connected",
+                guard=("offer_id", offer_id),
+                fields={
+                    "handler_kind": "liaison",
+                    "handler_id": liaison_id,
+                    "handler_name": liaison.name if liaison else "",
+                    "handler_call": call_sid,
+                    "connected_at": clock.now(),
+                    **OFFER_CLEARED,
+                },
+                data={"liaison": liaison_id},
+                deadline=None,
+            )
             if out.applied:
                 self.ctx.liaisons.mark_on_call(liaison_id, request_id)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
@@ -158,8 +188,15 @@ class Offers(Service):
         current = self.offer_is_current(request_id, offer_id)
         return OfferAnswer(OfferReply.ASK_AGAIN if current else OfferReply.GONE, current)
 
-    def end_offer(self, request_id: str, offer_id: str, liaison_id: str, outcome: str,
-                  keep_place: bool = False, phone_live: bool = False) -> RequestRecord | None:
+    def end_offer(
+        self,
+        request_id: str,
+        offer_id: str,
+        liaison_id: str,
+        outcome: str,
+        keep_place: bool = False,
+        phone_live: bool = False,
+    ) -> RequestRecord | None:
         """The offer did not end in an accept: free the liaison, try the next one. The record
         (queued again), or None when the offer had already ended.
 
@@ -168,9 +205,14 @@ class Offers(Service):
         by the sweeper once an offer's longest life has passed, so no new offer rings them
         mid-call.
         """
-        out = self.store.apply(request_id, "offer_ended", guard=("offer_id", offer_id),
-                               fields=OFFER_CLEARED, data={"liaison": liaison_id, "outcome": outcome},
-                               deadline=clock.now() + self.ctx.settings.queued_stuck_after)
+        out = self.store.apply(
+            request_id,
+            "offer_ended",
+            guard=("offer_id", offer_id),
+            fields=OFFER_CLEARED,
+            data={"liaison": liaison_id, "outcome": outcome},
+            deadline=clock.now() + self.ctx.settings.queued_stuck_after,
+        )
         if not out.applied:
             return None
         if phone_live:

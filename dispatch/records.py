@@ -4,6 +4,7 @@ Every field the code reads is a typed attribute here, read from the hash field o
 name. Reading is tolerant: a missing field takes its default, and a field this version does
 not know (written by a newer one during a rolling deploy) is kept in `extra`, unread.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -45,37 +46,37 @@ class RequestRecord:
 
     id: str
     state: State
-    channel: str                  # "voice" | "sms"
-    language: str | None          # catalog id; None when the caller did not know it
+    channel: str  # "voice" | "sms"
+    language: str | None  # catalog id; None when the caller did not know it
     language_name: str
     urgent: bool
-    caller: str                   # E.164 of a roster phone; masked for any other (a PIN caller)
-    caller_kind: str              # "precinct" | "supervisor" | "pin"
+    caller: str  # E.164 of a roster phone; masked for any other (a PIN caller)
+    caller_kind: str  # "precinct" | "supervisor" | "pin"
     precinct: str
     unit: str
-    officer_call: str             # the CallSid waiting in the conference
-    callback_number: str          # a texted request's number to call (masked once dialled, if not the roster's)
-    callback_key: str             # ... then its keyed hash (dispatch.pseudonyms), to spot a repeated request
-    callback_call: str            # the call ringing a texted request's supervisor back
+    officer_call: str  # the CallSid waiting in the conference
+    callback_number: str  # a texted request's number to call (masked once dialled, if not the roster's)
+    callback_key: str  # ... then its keyed hash (dispatch.pseudonyms), to spot a repeated request
+    callback_call: str  # the call ringing a texted request's supervisor back
     created_at: float
     queued_at: float | None
     connected_at: float | None
     ended_at: float | None
-    handler_kind: str             # "liaison" | "vendor" | ""
+    handler_kind: str  # "liaison" | "vendor" | ""
     handler_id: str
     handler_name: str
-    handler_call: str             # the interpreter's CallSid once connected
-    offer_id: str                 # the current liaison offer's token ...
+    handler_call: str  # the interpreter's CallSid once connected
+    offer_id: str  # the current liaison offer's token ...
     offer_liaison: str
     offer_call: str
     offer_at: float | None
-    vendor_token: str             # ... and the current vendor dial's: a callback naming an old one changes nothing
-    vendor_attempt: str           # "main" | "alternate" | ""
+    vendor_token: str  # ... and the current vendor dial's: a callback naming an old one changes nothing
+    vendor_attempt: str  # "main" | "alternate" | ""
     vendor_call: str
     vendor_at: float | None
     outcome: str
-    previous: str                 # the request this one retries, if any
-    caller_not_told: bool         # every redirect of the officer's call was refused (the hold loop says so)
+    previous: str  # the request this one retries, if any
+    caller_not_told: bool  # every redirect of the officer's call was refused (the hold loop says so)
     # A dropped officer (dispatch/rejoin.py): the drop's token, its grace and the call-back in flight.
     rejoin_token: str
     rejoin_until: float | None
@@ -83,10 +84,10 @@ class RequestRecord:
     dropped_at: float | None
     drops: int
     rejoins: int
-    recall: str                   # the call-back's token ("" when none is in flight)
+    recall: str  # the call-back's token ("" when none is in flight)
     recall_call: str
     recall_at: float | None
-    interpreter_at: str           # "room" | "prompt": where the interpreter's TwiML last put them
+    interpreter_at: str  # "room" | "prompt": where the interpreter's TwiML last put them
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property

@@ -14,6 +14,7 @@ redelivered webhook changes nothing. The officer's number is not stored for this
 asks the network for the dropped call's number, and "the same number calls again" is matched
 through its keyed hash (rejoin_numbers.py), kept for the grace period.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,10 +40,10 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 class Step(StrEnum):
     """Where the interpreter's leg goes next (the rejoin webhooks turn it into TwiML)."""
 
-    PROMPT = "prompt"      # ask: press 1 to call the officer back
-    CALLING = "calling"    # a call-back is on its way: wait in the room
-    ROOM = "room"          # the officer is back: into the room
-    GONE = "gone"          # nothing to wait for (request over, or not this request's interpreter)
+    PROMPT = "prompt"  # ask: press 1 to call the officer back
+    CALLING = "calling"  # a call-back is on its way: wait in the room
+    ROOM = "room"  # the officer is back: into the room
+    GONE = "gone"  # nothing to wait for (request over, or not this request's interpreter)
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,30 @@ class Rejoin(Service):
         token = new_token()
         now = clock.now()
         until = now + self.ctx.settings.reconnect_grace
-        out = self.store.apply(rec.id, "officer_dropped", guard=("officer_call", call_sid), fields={
-            "rejoin_token": token, "rejoin_until": until, "dropped_call": call_sid, "dropped_at": now,
-            "drops": rec.drops + 1, "recall": "", "recall_call": None,
-            "interpreter_at": "room",
-        }, data={"interpreter": rec.handler_kind, "grace": self.ctx.settings.reconnect_grace}, deadline=until)
+        out = self.store.apply(
+            rec.id,
+            "officer_dropped",
+            guard=("officer_call", call_sid),
+            fields={
+                "rejoin_token": token,
+                "rejoin_until": until,
+                "dropped_call": call_sid,
+                "dropped_at": now,
+                "drops": rec.drops + 1,
+                "recall": "",
+                "recall_call": None,
+                "interpreter_at": "room",
+            },
+            data={"interpreter": rec.handler_kind, "grace": self.ctx.settings.reconnect_grace},
+            deadline=until,
+        )
         if out.applied:
-            log.info("request %s: the officer's leg ended; %s interpreter waits up to %gs", rec.id,
-                     rec.handler_kind or "the", self.ctx.settings.reconnect_grace)
+            log.info(
+                "request %s: the officer's leg ended; %s interpreter waits up to %gs",
+                rec.id,
+                rec.handler_kind or "the",
+                self.ctx.settings.reconnect_grace,
+            )
             self.ctx.jobs.submit("rejoin_dropped", rec.id, token)
         return out.record
 
@@ -128,14 +145,22 @@ class Rejoin(Service):
         """The interpreter pressed 1 at the prompt of drop `token`: call the officer back,
         once however often they press it."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.rejoin_token != token \
-                or rec.handler_call != call_sid:
+        if rec is None or rec.state != State.REJOINING or rec.rejoin_token != token or rec.handler_call != call_sid:
             return self.interpreter_step(request_id, call_sid)
         recall = new_token()
         now = clock.now()
-        out = self.store.apply(request_id, "call_officer_back", guard=("recall", ""), fields={
-            "recall": recall, "recall_at": now, "recall_call": None, "interpreter_at": "room",
-        }, data={"asked_by": rec.handler_kind or "interpreter"})
+        out = self.store.apply(
+            request_id,
+            "call_officer_back",
+            guard=("recall", ""),
+            fields={
+                "recall": recall,
+                "recall_at": now,
+                "recall_call": None,
+                "interpreter_at": "room",
+            },
+            data={"asked_by": rec.handler_kind or "interpreter"},
+        )
         if out.record is not None:
             log.info("request %s: the interpreter asked for the officer to be called back", request_id)
             self.ctx.jobs.submit("rejoin_call_back", request_id, recall)
@@ -180,11 +205,16 @@ class Rejoin(Service):
             return
         where = dict(request=request_id, recall=recall)
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **where),
-                status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **where),
-                timeout=self.ctx.settings.callback_ring_timeout, status_events=("completed",),
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=number,
+                    from_=self.ctx.roster.service_number,
+                    url=self.ctx.urls(paths.REJOIN_OFFICER, **where),
+                    status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **where),
+                    timeout=self.ctx.settings.callback_ring_timeout,
+                    status_events=("completed",),
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: could not call the officer back at %s: %s", request_id, mask(number), exc)
             if not exc.maybe_placed:
@@ -211,9 +241,17 @@ class Rejoin(Service):
             return
         if call_sid and rec.recall_call not in (None, "", call_sid):
             return  # not the call-back in flight
-        out = self.store.apply(request_id, "call_back_failed", guard=("recall", recall), fields={
-            "recall": "", "recall_call": None, "recall_at": None,
-        }, data={"outcome": status})
+        out = self.store.apply(
+            request_id,
+            "call_back_failed",
+            guard=("recall", recall),
+            fields={
+                "recall": "",
+                "recall_call": None,
+                "recall_at": None,
+            },
+            data={"outcome": status},
+        )
         if out.applied and out.record is not None:
             log.info("request %s: the call-back ended %s before the officer rejoined", request_id, status)
             why = "call-failed" if status in ("failed", "dial-failed", "number-unknown") else "no-answer"
@@ -236,10 +274,20 @@ class Rejoin(Service):
         rec = self.store.get(request_id)
         if rec is None or not call_sid:
             return None
-        out = self.store.apply(request_id, "officer_rejoined", guard=guard, fields={
-            "officer_call": call_sid, "recall": "", "recall_at": None, "rejoin_until": None,
-            "rejoins": rec.rejoins + 1,
-        }, data={"via": via, "after": round(clock.now() - (rec.dropped_at or 0.0), 1)}, deadline=None)
+        out = self.store.apply(
+            request_id,
+            "officer_rejoined",
+            guard=guard,
+            fields={
+                "officer_call": call_sid,
+                "recall": "",
+                "recall_at": None,
+                "rejoin_until": None,
+                "rejoins": rec.rejoins + 1,
+            },
+            data={"via": via, "after": round(clock.now() - (rec.dropped_at or 0.0), 1)},
+            deadline=None,
+        )
         if not out.applied:
             again = self.store.get(request_id)
             # the same key press delivered twice: the same answer
@@ -268,13 +316,21 @@ class Rejoin(Service):
         if now < until:
             self.store.set_deadline(rec.id, until)
             return
-        out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.rejoin_token),
-                               fields={"outcome": "officer did not rejoin"},
-                               data={"after": self.ctx.settings.reconnect_grace}, deadline=None)
+        out = self.store.apply(
+            rec.id,
+            "rejoin_expired",
+            guard=("rejoin_token", rec.rejoin_token),
+            fields={"outcome": "officer did not rejoin"},
+            data={"after": self.ctx.settings.reconnect_grace},
+            deadline=None,
+        )
         if not out.applied:
             return
-        log.info("request %s: the officer did not rejoin within %gs; interpreter released", rec.id,
-                 self.ctx.settings.reconnect_grace)
+        log.info(
+            "request %s: the officer did not rejoin within %gs; interpreter released",
+            rec.id,
+            self.ctx.settings.reconnect_grace,
+        )
         free_interpreter(self.ctx, rec)
         for sid in (rec.handler_call, rec.recall_call):
             if sid:

@@ -6,6 +6,7 @@ The first menu of every call asks whether its number may rejoin; `may_be_waiting
 drop (REJOIN_UNTIL), read at most every `gate_seconds`. A dropped officer takes longer than
 that to call again.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,10 @@ class RejoinNumbers:
         """The number with this pseudonym may rejoin `request_id` until `until` (epoch)."""
         remaining = until - clock.now()
         if remaining > 0:
-            self._remember(keys=[keys.rejoin_number(pseudonym), keys.REJOIN_UNTIL],
-                           args=[request_id, repr(until), max(1, int(remaining * 1000))])
+            self._remember(
+                keys=[keys.rejoin_number(pseudonym), keys.REJOIN_UNTIL],
+                args=[request_id, repr(until), max(1, int(remaining * 1000))],
+            )
 
     def request_for(self, pseudonym: str) -> str | None:
         """The request the number with this pseudonym may rejoin now, if any."""

@@ -5,6 +5,7 @@ refuses anything inconsistent (numbers in E.164 and used once, ids unique, langu
 catalog, a DTMF template that can only produce dialable keys), then builds these. Lookups
 are exact matches on E.164 strings, which is what Twilio sends.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,6 +20,7 @@ T = TypeVar("T")
 
 ROLES = ("sergeant", "viewer")
 DTMF_KEYS = frozenset("0123456789*#")
+
 
 @dataclass(frozen=True)
 class Precinct:
@@ -96,9 +98,9 @@ class Caller:
     cell), or another phone whose caller keyed a precinct and its unit PIN ("pin")."""
 
     number: str
-    kind: str                 # "precinct" | "supervisor" | "pin"
-    precinct: str             # the precinct id
-    unit: str = ""            # the supervisor's id; "" for a precinct line or a PIN caller
+    kind: str  # "precinct" | "supervisor" | "pin"
+    precinct: str  # the precinct id
+    unit: str = ""  # the supervisor's id; "" for a precinct line or a PIN caller
 
 
 class Lookup(Generic[T]):

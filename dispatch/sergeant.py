@@ -4,6 +4,7 @@ to the vendor now, offer to the liaisons again) and a supervisor's CANCEL by tex
 Each returns the record it changed, or None when the request was not in a state the action
 applies to (refused: the dashboard says so and the audit log records it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

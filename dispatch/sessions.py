@@ -5,6 +5,7 @@ So every web process agrees on a session, signing out really ends it everywhere,
 session simply expires. Renewing the TTL (`touch`) is the caller's decision: people's activity
 renews it, a page's background reads and the event stream do not.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -62,7 +63,7 @@ class Sessions:
     def ids(self) -> list[str]:
         """Every live session's id (for operators and tests)."""
         prefix = keys.dashboard_session("")
-        return [_text(k)[len(prefix):] for k in self.r.scan_iter(keys.dashboard_session("*"))]
+        return [_text(k)[len(prefix) :] for k in self.r.scan_iter(keys.dashboard_session("*"))]
 
 
 def _text(value: bytes | str) -> str:

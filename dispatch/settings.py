@@ -6,6 +6,7 @@ all, and bootstrap.py hands it in. Declaring them here, read-only, keeps dispatc
 importing config/: config/ builds the domain's types (the roster), so an arrow back would tie
 the two layers into one.
 """
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -13,37 +14,37 @@ from typing import Protocol
 
 class DispatchSettings(Protocol):
     @property
-    def liaison_ring_timeout(self) -> int: ...          # a liaison's phone rings this long
+    def liaison_ring_timeout(self) -> int: ...  # a liaison's phone rings this long
     @property
-    def whisper_timeout(self) -> int: ...               # the whisper waits this long for a key
+    def whisper_timeout(self) -> int: ...  # the whisper waits this long for a key
     @property
-    def liaison_window(self) -> float: ...              # then a waiting request goes to the vendor
+    def liaison_window(self) -> float: ...  # then a waiting request goes to the vendor
     @property
-    def wrapup_seconds(self) -> float: ...              # a liaison's rest after a call
+    def wrapup_seconds(self) -> float: ...  # a liaison's rest after a call
     @property
     def vendor_ring_timeout(self) -> int: ...
     @property
-    def callback_ring_timeout(self) -> int: ...         # ringing a texting supervisor back
+    def callback_ring_timeout(self) -> int: ...  # ringing a texting supervisor back
     @property
-    def queued_stuck_after(self) -> float: ...          # a queued request nobody took is routed by the sweeper
+    def queued_stuck_after(self) -> float: ...  # a queued request nobody took is routed by the sweeper
     @property
-    def grace_seconds(self) -> float: ...               # slack on every bound, for late callbacks
+    def grace_seconds(self) -> float: ...  # slack on every bound, for late callbacks
     @property
-    def reconnect_grace(self) -> float: ...             # a dropped officer may rejoin within this
+    def reconnect_grace(self) -> float: ...  # a dropped officer may rejoin within this
     @property
     def sweep_interval(self) -> float: ...
     @property
     def reconcile_seconds(self) -> float: ...
     @property
-    def retention_seconds(self) -> int: ...             # request records expire after this
+    def retention_seconds(self) -> int: ...  # request records expire after this
     @property
-    def events_maxlen(self) -> int: ...                 # the events stream's cap
+    def events_maxlen(self) -> int: ...  # the events stream's cap
     @property
-    def caller_rate_limit(self) -> int: ...             # requests per caller ...
+    def caller_rate_limit(self) -> int: ...  # requests per caller ...
     @property
-    def caller_rate_window(self) -> int: ...            # ... per this many seconds
+    def caller_rate_window(self) -> int: ...  # ... per this many seconds
     @property
-    def wait_alert_seconds(self) -> float: ...          # a wait longer than this is flagged on the queue
+    def wait_alert_seconds(self) -> float: ...  # a wait longer than this is flagged on the queue
 
 
 def offer_bound(s: DispatchSettings) -> float:

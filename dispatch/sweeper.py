@@ -5,6 +5,7 @@ sweeper, a periodic job, looks again at each request whose deadline passed: a lo
 job, a killed worker or a callback that never came delays a call by seconds, never strands
 it. It also frees liaisons held by a worker that died between claiming them and ringing them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -106,9 +107,18 @@ class Sweeper(Service):
                 continue
             if status.state == ON_CALL and rec and rec.state in ON_THE_LINE and rec.handler_id == status.id:
                 continue  # on a call, or waiting on the line for their officer to rejoin
-            if status.state == RINGING and status.request and (status.since or now) > now - offer_bound(settings) \
-                    and status.id in self.store.tried(status.request):
+            if (
+                status.state == RINGING
+                and status.request
+                and (status.since or now) > now - offer_bound(settings)
+                and status.id in self.store.tried(status.request)
+            ):
                 continue  # offered and declined: still on our call until its status callback frees them
-            board.release(status.id, status.request, wrapup=settings.wrapup_seconds if status.state == ON_CALL else 0,
-                          keep_place=status.state == RINGING, only_if=(status.state,))
+            board.release(
+                status.id,
+                status.request,
+                wrapup=settings.wrapup_seconds if status.state == ON_CALL else 0,
+                keep_place=status.state == RINGING,
+                only_if=(status.state,),
+            )
             log.warning("liaison %s was stuck %s for %s; released", status.id, status.state, status.request)

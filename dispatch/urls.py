@@ -6,16 +6,17 @@ of the offer, dial, drop or call-back, so a callback for an old one is recognise
 and the menu's state (tries so far, urgent, the precinct a PIN caller keyed). Every URL is
 signed by Twilio as given, so these names are read back exactly (webhooks/deps.py).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 INCOMING = "/voice/incoming"
-INCOMING_PRECINCT = "/voice/incoming/precinct"        # an unregistered phone: its precinct ...
-INCOMING_PIN = "/voice/incoming/pin"                  # ... and the unit PIN
-INCOMING_LANGUAGE = "/voice/incoming/language"        # the language: keypad code, speech, 0, 9
-INCOMING_CONFIRM = "/voice/incoming/confirm"          # "You selected Spanish. Press 1 ..."
-INCOMING_CHOOSE = "/voice/incoming/choose"            # a short list for an ambiguous name
+INCOMING_PRECINCT = "/voice/incoming/precinct"  # an unregistered phone: its precinct ...
+INCOMING_PIN = "/voice/incoming/pin"  # ... and the unit PIN
+INCOMING_LANGUAGE = "/voice/incoming/language"  # the language: keypad code, speech, 0, 9
+INCOMING_CONFIRM = "/voice/incoming/confirm"  # "You selected Spanish. Press 1 ..."
+INCOMING_CHOOSE = "/voice/incoming/choose"  # a short list for an ambiguous name
 CALL_STATUS = "/voice/status"
 FALLBACK = "/voice/fallback"
 SMS_INCOMING = "/sms/incoming"
@@ -32,17 +33,18 @@ FAILED = "/voice/failed"
 RETRY = "/voice/retry"
 CALLBACK = "/voice/callback"
 CALLBACK_STATUS = "/voice/callback/status"
-REJOIN = "/voice/rejoin"                              # the interpreter, after the officer's leg ended
-REJOIN_ANSWER = "/voice/rejoin/answer"                # ... their key (1: call the officer back)
-REJOIN_OFFICER = "/voice/rejoin/officer"              # the officer answered the call-back
+REJOIN = "/voice/rejoin"  # the interpreter, after the officer's leg ended
+REJOIN_ANSWER = "/voice/rejoin/answer"  # ... their key (1: call the officer back)
+REJOIN_OFFICER = "/voice/rejoin/officer"  # the officer answered the call-back
 REJOIN_OFFICER_ANSWER = "/voice/rejoin/officer/answer"  # ... their key (1: rejoin)
 REJOIN_OFFICER_STATUS = "/voice/rejoin/officer/status"  # how the call-back ended
-REJOIN_MENU = "/voice/rejoin/menu"                    # the officer called in again: their first key
+REJOIN_MENU = "/voice/rejoin/menu"  # the officer called in again: their first key
 
 # Reports from the phone network that nobody waits on (Twilio ignores the answer). They may
 # be served by processes of their own, so a burst of them never delays a caller's webhook.
-STATUS_CALLBACKS = frozenset({CALL_STATUS, OFFER_STATUS, VENDOR_STATUS, CONFERENCE_STATUS, CALLBACK_STATUS,
-                              REJOIN_OFFICER_STATUS})
+STATUS_CALLBACKS = frozenset(
+    {CALL_STATUS, OFFER_STATUS, VENDOR_STATUS, CONFERENCE_STATUS, CALLBACK_STATUS, REJOIN_OFFICER_STATUS}
+)
 
 
 class Urls:

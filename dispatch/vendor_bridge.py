@@ -4,6 +4,7 @@ alternate number when the main one fails, and the request failed when both have.
 Every step is a guarded transition named by the dial's token (`vendor_token`): a status
 callback of an earlier dial changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,6 +25,7 @@ from dispatch.telephony import NOT_ANSWERED, CallRequest, TelephonyError
 
 log = logging.getLogger("dispatch.vendor")
 
+
 @dataclass(eq=False)
 class VendorBridge(Service):
     call_ends: CallEnds
@@ -36,10 +38,20 @@ class VendorBridge(Service):
         # Only from the state `rec` shows: if another worker has offered it meanwhile, that
         # offer's liaison (ringing, unknown to `rec`) must not be left held with no request.
         guard = ("offer_id", rec.offer_id) if rec.state == State.OFFERING else ("state", rec.state.value)
-        out = self.store.apply(rec.id, "vendor_dial", guard=guard, fields={
-            "vendor_token": token, "vendor_attempt": "main", "vendor_at": now, "vendor_call": None,
-            **OFFER_CLEARED,
-        }, data={"reason": reason}, deadline=now + vendor_bound(self.ctx.settings))
+        out = self.store.apply(
+            rec.id,
+            "vendor_dial",
+            guard=guard,
+            fields={
+                "vendor_token": token,
+                "vendor_attempt": "main",
+                "vendor_at": now,
+                "vendor_call": None,
+                **OFFER_CLEARED,
+            },
+            data={"reason": reason},
+            deadline=now + vendor_bound(self.ctx.settings),
+        )
         if out.record is None:
             return None
         if out.previous == State.OFFERING and rec.offer_liaison:
@@ -76,13 +88,18 @@ class VendorBridge(Service):
         urls = self.ctx.urls
         where = dict(request=rec.id, dial=token)
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=number, from_=self.ctx.roster.service_number, url=urls(paths.VENDOR, **where),
-                status_callback=urls(paths.VENDOR_STATUS, **where), timeout=self.ctx.settings.vendor_ring_timeout,
-                send_digits=self.dtmf(rec.language),
-                # Only the final status: vendor_call_ended acts on nothing else.
-                status_events=("completed",),
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=number,
+                    from_=self.ctx.roster.service_number,
+                    url=urls(paths.VENDOR, **where),
+                    status_callback=urls(paths.VENDOR_STATUS, **where),
+                    timeout=self.ctx.settings.vendor_ring_timeout,
+                    send_digits=self.dtmf(rec.language),
+                    # Only the final status: vendor_call_ended acts on nothing else.
+                    status_events=("completed",),
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: vendor dial to %s failed: %s", rec.id, mask(number), exc)
             dial_error(self.ctx, rec.id, "vendor", exc)
@@ -97,10 +114,20 @@ class VendorBridge(Service):
         rec = self.store.get(request_id)
         if rec is None:
             return None
-        out = self.store.apply(request_id, "vendor_connected", guard=("vendor_token", token), fields={
-            "handler_kind": "vendor", "handler_id": "vendor", "handler_name": self.ctx.roster.vendor.name,
-            "handler_call": call_sid, "connected_at": clock.now(),
-        }, data={"attempt": rec.vendor_attempt}, deadline=None)
+        out = self.store.apply(
+            request_id,
+            "vendor_connected",
+            guard=("vendor_token", token),
+            fields={
+                "handler_kind": "vendor",
+                "handler_id": "vendor",
+                "handler_name": self.ctx.roster.vendor.name,
+                "handler_call": call_sid,
+                "connected_at": clock.now(),
+            },
+            data={"attempt": rec.vendor_attempt},
+            deadline=None,
+        )
         if out.record is not None:
             log.info("request %s: vendor connected", request_id)
             return out.record
@@ -124,15 +151,31 @@ class VendorBridge(Service):
         if rec.vendor_attempt == "main" and self.ctx.roster.vendor.alternate:
             new = new_token()
             now = clock.now()
-            out = self.store.apply(request_id, "vendor_retry", guard=("vendor_token", token), fields={
-                "vendor_token": new, "vendor_attempt": "alternate", "vendor_at": now, "vendor_call": None,
-            }, data={"outcome": outcome}, deadline=now + vendor_bound(self.ctx.settings))
+            out = self.store.apply(
+                request_id,
+                "vendor_retry",
+                guard=("vendor_token", token),
+                fields={
+                    "vendor_token": new,
+                    "vendor_attempt": "alternate",
+                    "vendor_at": now,
+                    "vendor_call": None,
+                },
+                data={"outcome": outcome},
+                deadline=now + vendor_bound(self.ctx.settings),
+            )
             if out.record is not None:
                 log.info("request %s: vendor main number %s, trying the alternate", request_id, outcome)
                 self.ctx.jobs.submit("dial_vendor", request_id, new)
             return out.record
-        out = self.store.apply(request_id, "fail", guard=("vendor_token", token),
-                               fields={"outcome": f"vendor {outcome}"}, data={"outcome": outcome}, deadline=None)
+        out = self.store.apply(
+            request_id,
+            "fail",
+            guard=("vendor_token", token),
+            fields={"outcome": f"vendor {outcome}"},
+            data={"outcome": outcome},
+            deadline=None,
+        )
         if out.record is not None:
             log.warning("request %s: FAILED, no interpreter reachable (%s)", request_id, outcome)
             self.ctx.jobs.submit("tell_caller", request_id, paths.FAILED)

@@ -1,6 +1,7 @@
 """The fixtures: a real Redis per session (flushed per test), fast settings, the service's own
 wiring with fakes for the phone network and the job queue, the app, the whole stack, gunicorn,
 the phone simulator. Helpers the tests share are modules of tests/support, not of this file."""
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -5,6 +5,7 @@ this process: the hold loop's answers for a failed request and for one whose int
 left, the redirect out of the room that raises (for RQ to retry) when the network
 refuses it, the retry schedule, and the hold loop once every retry was refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -61,7 +62,9 @@ def test_once_every_redirect_was_refused_the_hold_loop_asks_the_officer_to_call_
     assert "hang up and call again" in said(root) and "press 1" not in said(root)
 
 
-def test_a_refused_redirect_raises_to_be_tried_again_and_a_later_try_gets_through(client, settings, ctx, telephony, wiring):
+def test_a_refused_redirect_raises_to_be_tried_again_and_a_later_try_gets_through(
+    client, settings, ctx, telephony, wiring
+):
     request_id = _failed(client, settings, ctx)
     telephony.refuse_redirects = 1
     with pytest.raises(TelephonyError):
@@ -88,7 +91,7 @@ def test_the_redirect_job_is_retried_with_backoff(settings, r):
     defaults = redirect_retry(replace(settings, redirect_retry_after=5))
     assert (defaults.max, defaults.intervals) == (8, [5, 10, 20, 40, 60, 60, 60, 60])
     jobs = RQJobs.from_settings(settings)
-    jobs.queue = Queue("officer-told-submit", connection=r)   # not one the e2e stack's workers take from
+    jobs.queue = Queue("officer-told-submit", connection=r)  # not one the e2e stack's workers take from
     jobs.submit("tell_caller", "R00001", paths.FAILED)
     [job] = jobs.queue.jobs
     assert job.func_name == "workers.dispatching.tell_caller" and job.args == ("R00001", paths.FAILED)

@@ -5,6 +5,7 @@ Twilio posts to the URLs it was given (a menu's action, the hold loop's redirect
 interpreter's leg, a status callback) and signs them as they are, so a call that began
 before the deploy keeps posting the old names until it ends: each is read as its new name.
 """
+
 from __future__ import annotations
 
 from dispatch.states import State
@@ -31,11 +32,11 @@ def test_the_language_menu_under_its_old_names(client, settings, ctx):
 
 def test_a_pin_callers_precinct_under_its_old_name(client, settings, ctx):
     precinct = ctx.roster.precincts[0]
-    root = post(client, settings, f"/voice/incoming/pin?p={precinct.id}&t=0", From="+13475550123",
-                Digits=precinct.pin)
+    root = post(client, settings, f"/voice/incoming/pin?p={precinct.id}&t=0", From="+13475550123", Digits=precinct.pin)
     assert query(root.find("Gather").get("action"))["precinct"] == precinct.id
-    root = post(client, settings, f"/voice/incoming/confirm?lang=spa&t=0&c=0&p={precinct.id}",
-                From="+13475550123", Digits="1")
+    root = post(
+        client, settings, f"/voice/incoming/confirm?lang=spa&t=0&c=0&p={precinct.id}", From="+13475550123", Digits="1"
+    )
     rec = ctx.requests.get(root.find("Dial/Conference").text.removeprefix("req-"))
     assert (rec.caller_kind, rec.precinct) == ("pin", precinct.id)
 
@@ -61,8 +62,9 @@ def test_a_liaisons_offer_and_a_vendors_leg_under_their_old_names(client, settin
 
     _off_duty(ctx)
     other = ctx.roster.precincts[1].lines[0]
-    root = post(client, settings, "/voice/incoming/confirm?lang=spa&t=0&c=0", From=other, CallSid="CA" + "3" * 32,
-                Digits="1")
+    root = post(
+        client, settings, "/voice/incoming/confirm?lang=spa&t=0&c=0", From=other, CallSid="CA" + "3" * 32, Digits="1"
+    )
     vendor_request = root.find("Dial/Conference").text.removeprefix("req-")
     jobs.drain()
     dial = query(telephony.calls[-1].url)
@@ -80,7 +82,6 @@ def test_a_rejoin_prompt_under_its_old_names(client, settings, ctx, jobs, teleph
     wiring.call_ends.officer_call_ended(OFFICER_CALL)
     rec = ctx.requests.get(request_id)
     assert rec.state == State.REJOINING
-    root = post(client, settings, f"/voice/rejoin?r={request_id}&k={rec.rejoin_token}&m=no-answer",
-                CallSid=VENDOR_CALL)
+    root = post(client, settings, f"/voice/rejoin?r={request_id}&k={rec.rejoin_token}&m=no-answer", CallSid=VENDOR_CALL)
     assert "did not answer the call back" in said(root)
     assert query(root.find("Gather").get("action"))["drop"] == rec.rejoin_token

@@ -5,6 +5,7 @@ the network says is live, a request that moved on, states it does not know), and
 it does for the people on the line: the liaison freed, ringing phones stopped, an
 officer still in the room told the interpreter left.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -84,17 +85,16 @@ def test_what_the_network_says_is_live_is_never_closed(d, ctx, jobs, telephony, 
     later(ctx.settings.reconcile_seconds - 1)
     assert reconciler.run() == 0 and telephony.fetched == [], "not asked before its bound"
     later(ctx.settings.reconcile_seconds)
-    assert reconciler.run() == 0   # both legs on the line
+    assert reconciler.run() == 0  # both legs on the line
     assert telephony.fetched == [rec.handler_call, OFFICER]
     telephony.statuses[rec.handler_call] = "completed"
-    telephony.rooms[rec.conference] = [rec.handler_call]   # yet still in the room: the answers disagree
+    telephony.rooms[rec.conference] = [rec.handler_call]  # yet still in the room: the answers disagree
     assert reconciler.run() == 0
     assert ctx.requests.get(rec.id).state == State.CONNECTED and _events(ctx, rec)[-1] == "liaison_connected"
     assert ctx.liaisons.status(rec.handler_id).state == ON_CALL
 
 
-def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_closed(d, ctx, jobs, telephony,
-                                                                                      later):
+def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_closed(d, ctx, jobs, telephony, later):
     """The interpreter is on, the officer's leg has ended and left the room, and the service
     never heard: the interpreter is asked (rejoin.py) as for a drop it heard, and the grace
     bounds the rest; the request is not closed while an interpreter is on the line."""
@@ -110,8 +110,9 @@ def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_cl
     assert d.reconciler.run() == 0 and [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
 
 
-def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(d, ctx, jobs, telephony, later,
-                                                                           monkeypatch):
+def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(
+    d, ctx, jobs, telephony, later, monkeypatch
+):
     rec = _connected(d, ctx, jobs, telephony)
     telephony.statuses[rec.handler_call] = "completed"
     asked = telephony.fetch_call
@@ -145,8 +146,10 @@ def test_a_waiting_request_whose_officer_hung_up_is_abandoned_and_its_phone_stop
 
 def test_states_it_does_not_know_are_left_alone(d, ctx, jobs, telephony, later):
     p = ctx.roster.precincts[0]
-    queued = ctx.requests.create({"channel": "voice", "language": "spa", "officer_call": OFFICER,
-                                  "caller": p.lines[0], "precinct": p.id}, state=State.QUEUED)
+    queued = ctx.requests.create(
+        {"channel": "voice", "language": "spa", "officer_call": OFFICER, "caller": p.lines[0], "precinct": p.id},
+        state=State.QUEUED,
+    )
     new = ctx.requests.create({"channel": "sms", "language": "spa", "officer_call": "CA" + "1" * 32}, state=State.NEW)
     later(10 * ctx.settings.reconcile_seconds)
     assert d.reconciler.run() == 0

@@ -1,4 +1,5 @@
 """Routing rules at the domain level: real Redis, fake phone network, jobs run inline."""
+
 from __future__ import annotations
 
 import threading
@@ -137,7 +138,8 @@ def test_sweeper_requeues_a_request_whose_routing_job_was_lost(d, ctx, jobs, tel
 
 
 def test_sweeper_leaves_a_request_still_waiting_for_its_routing_to_the_worker_that_will_route_it(
-        d, ctx, jobs, telephony):
+    d, ctx, jobs, telephony
+):
     """A surge's backlog outlives QUEUED_STUCK_AFTER: the sweeper must not ring a second
     phone, nor do the routing work a second time, for a request a worker is about to route."""
     rec = d.intake.open_request(caller(ctx), ctx.catalog.get("spa"))
@@ -195,7 +197,7 @@ def test_place_in_line_moves_up_as_those_ahead_are_served_or_leave(d, ctx):
     unknown = d.intake.open_request(caller(ctx), None)
     assert [d.intake.position(ctx.requests.get(x.id)) for x in (first, second, third, unknown)] == [1, 2, 3, 1]
     ctx.requests.apply(first.id, "cancel", deadline=None)
-    ctx.requests.apply(second.id, "offer", fields={"offer_id": "o1"})   # still waiting: still in line
+    ctx.requests.apply(second.id, "offer", fields={"offer_id": "o1"})  # still waiting: still in line
     assert [d.intake.position(ctx.requests.get(x.id)) for x in (second, third)] == [1, 2]
     ctx.requests.apply(second.id, "liaison_connected", fields={"handler_kind": "liaison"}, deadline=None)
     assert d.intake.position(ctx.requests.get(third.id)) == 1

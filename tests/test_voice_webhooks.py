@@ -3,6 +3,7 @@
 These pin down the rules a live call depends on: every answer is valid TwiML,
 wrong keys are asked again, and duplicate or out-of-order callbacks change nothing.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -59,8 +60,9 @@ def test_choose_again_and_bad_confirm_key(client, settings, ctx):
 
 
 def test_ambiguous_name_offers_a_short_menu(client, settings, ctx):
-    root = post(client, settings, "/voice/incoming/language?tries=0", From=line(ctx), SpeechResult="Chinese",
-                Confidence="0.9")
+    root = post(
+        client, settings, "/voice/incoming/language?tries=0", From=line(ctx), SpeechResult="Chinese", Confidence="0.9"
+    )
     text = said(root)
     assert "Mandarin" in text and "Cantonese" in text
     choose = path_of(root.find("Gather").get("action"))
@@ -69,8 +71,9 @@ def test_ambiguous_name_offers_a_short_menu(client, settings, ctx):
 
 
 def test_low_confidence_speech_is_asked_again(client, settings, ctx):
-    root = post(client, settings, "/voice/incoming/language?tries=0", From=line(ctx), SpeechResult="Spanish",
-                Confidence="0.1")
+    root = post(
+        client, settings, "/voice/incoming/language?tries=0", From=line(ctx), SpeechResult="Spanish", Confidence="0.1"
+    )
     assert "did not recognise" in said(root) or "did not get that" in said(root)
     assert ctx.requests.open_ids() == []
 
@@ -131,8 +134,9 @@ def test_offer_answered_after_the_request_moved_on_is_turned_away(client, settin
     assert "no longer waiting" in said(root) and root.find("Hangup") is not None
 
 
-def test_officer_hangup_delivered_twice_abandons_once_and_stops_the_ringing(client, settings, ctx, offered,
-                                                                             telephony, jobs, app):
+def test_officer_hangup_delivered_twice_abandons_once_and_stops_the_ringing(
+    client, settings, ctx, offered, telephony, jobs, app
+):
     request_id, _ = offered
     jobs.submitted.clear()
     for _ in range(2):
@@ -198,8 +202,9 @@ def test_prompts_rendered_once_still_carry_each_calls_own_precinct_tries_and_lan
     for tries in ("0", "1"):
         for code, name in (("1", "Spanish"), ("4", "Russian")):
             p = ctx.roster.precincts[1]
-            root = post(client, settings, f"/voice/incoming/language?tries={tries}&precinct={p.id}", From=unknown,
-                        Digits=code)
+            root = post(
+                client, settings, f"/voice/incoming/language?tries={tries}&precinct={p.id}", From=unknown, Digits=code
+            )
             assert name in said(root)
             q = query(root.find("Gather").get("action"))
             assert (q["tries"], q["precinct"]) == (tries, p.id)

@@ -1,4 +1,5 @@
 """The application factory: one app, one blueprint per area, the services from bootstrap.py."""
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,14 @@ class RequestGate:
     (A `web` process's 2 threads are below both limits.)
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], limit: int, exempt: tuple[str, ...] = (),
-                 side: tuple[str, ...] = (), side_limit: int = DASHBOARD_CONCURRENCY):
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        limit: int,
+        exempt: tuple[str, ...] = (),
+        side: tuple[str, ...] = (),
+        side_limit: int = DASHBOARD_CONCURRENCY,
+    ):
         self.app = app
         self.exempt = exempt
         self.side = side
@@ -94,8 +101,12 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         DASHBOARD_MAX_STREAMS=settings.dashboard_max_streams,
     )
-    app.wsgi_app = RequestGate(app.wsgi_app, settings.request_concurrency, exempt=STREAM_PATHS,  # type: ignore[method-assign]
-                               side=DASHBOARD_PATHS)
+    app.wsgi_app = RequestGate(
+        app.wsgi_app,
+        settings.request_concurrency,
+        exempt=STREAM_PATHS,  # type: ignore[method-assign]
+        side=DASHBOARD_PATHS,
+    )
     if settings.trusted_proxies:
         # The client address and scheme as the proxies saw them, believing only the last N hops
         # (without proxies X-Forwarded-For is anyone's to forge). Never the Host, port or
@@ -105,19 +116,23 @@ def create_app(wiring: Wiring | None = None) -> Flask:
     app.extensions["wiring"] = wiring
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
-    app.extensions["refusals"] = RefusalLog(logging.getLogger("webhooks.refused"), settings.refused_log_lines,
-                                            settings.refused_log_interval)
+    app.extensions["refusals"] = RefusalLog(
+        logging.getLogger("webhooks.refused"), settings.refused_log_lines, settings.refused_log_interval
+    )
     if not settings.local_mode:
+
         @app.after_request
         def _hsts(response):  # type: ignore[no-untyped-def]
             """Browsers keep to https for this host (the dashboard's session cookie included)."""
             response.headers.setdefault("Strict-Transport-Security", HSTS)
             return response
+
     try:
         context.liaisons.sync([liaison.id for liaison in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML
-        logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
-                                            type(exc).__name__)
+        logging.getLogger("webhooks").error(
+            "Redis unavailable at start (%s); calls go direct to the vendor", type(exc).__name__
+        )
 
     from webhooks import (
         codes,
@@ -133,8 +148,19 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         voice_room,
     )
 
-    for module in (health, voice_ivr, voice_room, voice_interpreters, voice_rejoin, fallback, codes, sms,
-                   voice_callback, dashboard, metrics):
+    for module in (
+        health,
+        voice_ivr,
+        voice_room,
+        voice_interpreters,
+        voice_rejoin,
+        fallback,
+        codes,
+        sms,
+        voice_callback,
+        dashboard,
+        metrics,
+    ):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)

@@ -1,4 +1,5 @@
 """Request-scope access to the wiring the app factory built (bootstrap.Wiring)."""
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -27,9 +28,21 @@ def settings() -> Settings:
 # deploy still posts to URLs handed out before it (a hold loop, a menu, a status callback), and
 # Twilio signed them as they are: they are read under their new names.
 LEGACY_NAMES = {
-    "request": "r", "offer": "o", "liaison": "l", "dial": "v", "drop": "k", "recall": "k", "why": "m",
-    "main_menu": "m", "tries": "t", "urgent": "u", "precinct": "p", "again": "c", "prompts": "n",
-    "language": "lang", "choices": "opts",
+    "request": "r",
+    "offer": "o",
+    "liaison": "l",
+    "dial": "v",
+    "drop": "k",
+    "recall": "k",
+    "why": "m",
+    "main_menu": "m",
+    "tries": "t",
+    "urgent": "u",
+    "precinct": "p",
+    "again": "c",
+    "prompts": "n",
+    "language": "lang",
+    "choices": "opts",
 }
 
 

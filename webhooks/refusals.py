@@ -2,6 +2,7 @@
 
 `RefusalLog` writes a few lines per interval per process, then one count of the rest.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,14 @@ class RefusalLog:
     slow the real webhooks.
     """
 
-    def __init__(self, logger: logging.Logger, lines: int = 10, interval: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, timers: bool = True):
+    def __init__(
+        self,
+        logger: logging.Logger,
+        lines: int = 10,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        timers: bool = True,
+    ):
         self.logger = logger
         self.lines = lines
         self.interval = interval
@@ -64,5 +71,6 @@ class RefusalLog:
             self._summary(count)
 
     def _summary(self, count: int) -> None:
-        self.logger.warning("…and %d more refused requests in the last %g s (not logged one by one)",
-                            count, self.interval)
+        self.logger.warning(
+            "…and %d more refused requests in the last %g s (not logged one by one)", count, self.interval
+        )

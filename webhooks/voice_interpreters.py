@@ -3,6 +3,7 @@
 The whisper asks for a key press, so a voicemail greeting (which presses nothing)
 never counts as an answer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,15 +24,20 @@ log = logging.getLogger("webhooks.interpreters")
 GONE = "This interpretation request is no longer waiting. Thank you."
 
 
-def _whisper(response: VoiceResponse, rec: RequestRecord, offer_id: str, liaison_id: str,
-             lead: str = "") -> VoiceResponse:
+def _whisper(
+    response: VoiceResponse, rec: RequestRecord, offer_id: str, liaison_id: str, lead: str = ""
+) -> VoiceResponse:
     c = ctx()
     precinct = c.roster.precinct(rec.precinct)
     where = precinct.name if precinct else f"precinct {rec.precinct}"
     urgent = "Urgent. " if rec.urgent else ""
-    ask(response, c.urls(paths.OFFER_ANSWER, request=rec.id, offer=offer_id, liaison=liaison_id),
+    ask(
+        response,
+        c.urls(paths.OFFER_ANSWER, request=rec.id, offer=offer_id, liaison=liaison_id),
         f"{lead}{urgent}Interpretation request, {rec.language_name}, {where}. Press 1 to accept, or 2 to decline.",
-        settings().whisper_timeout, num_digits=1)
+        settings().whisper_timeout,
+        num_digits=1,
+    )
     return hang_up(response, "No key was pressed. Goodbye.")
 
 
@@ -65,8 +71,7 @@ def offer_answer():
 @bp.post(paths.OFFER_STATUS)
 @twilio_only
 def offer_status():
-    wiring().offers.offer_call_ended(arg("request"), arg("offer"), arg("liaison"), form("CallSid"),
-                                     form("CallStatus"))
+    wiring().offers.offer_call_ended(arg("request"), arg("offer"), arg("liaison"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())
 
 

@@ -7,6 +7,7 @@ an officer is never left at a dead end. Nothing is queued for an unidentified ca
 The menu's state travels in the URL of the next step (Twilio signs it): `tries` so far,
 `urgent`, and the `precinct` a caller on an unregistered phone identified by unit PIN.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,10 @@ from webhooks.voice_rejoin import rejoin_offer
 bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
 
-LANGUAGE_PROMPT = ("Enter the language code followed by the pound key, or say the language. "
-                   "Press 0 if you do not know the language. Press 9 for an urgent request.")
+LANGUAGE_PROMPT = (
+    "Enter the language code followed by the pound key, or say the language. "
+    "Press 0 if you do not know the language. Press 9 for an urgent request."
+)
 TO_THE_VENDOR = "Connecting you to the interpretation line, whose operator will identify the language."
 # The same words whether the PIN keyed would have been right or not: a lock must not
 # become a way to test PINs.
@@ -47,8 +50,9 @@ def caller() -> Caller | None:
     return known
 
 
-def _menu(response: VoiceResponse, path: str, prompt: str, num_digits: int | None = None, speech: bool = False,
-          **state: str) -> VoiceResponse:
+def _menu(
+    response: VoiceResponse, path: str, prompt: str, num_digits: int | None = None, speech: bool = False, **state: str
+) -> VoiceResponse:
     """Ask for keys (or speech), posting them with the menu's `state` to `path`; no answer posts
     an empty one, so every step decides what silence means."""
     options: dict[str, object] = {"finish_on_key": "#", "action_on_empty_result": True}
@@ -61,8 +65,15 @@ def _menu(response: VoiceResponse, path: str, prompt: str, num_digits: int | Non
 
 def _ask_language(response: VoiceResponse, tries: int, urgent: bool, lead: str = "") -> VoiceResponse:
     prompt = (lead + " " if lead else "") + ("Urgent request. " if urgent else "") + LANGUAGE_PROMPT
-    return _menu(response, paths.INCOMING_LANGUAGE, prompt, speech=True, tries=str(tries),
-                 urgent="1" if urgent else "", precinct=arg("precinct"))
+    return _menu(
+        response,
+        paths.INCOMING_LANGUAGE,
+        prompt,
+        speech=True,
+        tries=str(tries),
+        urgent="1" if urgent else "",
+        precinct=arg("precinct"),
+    )
 
 
 @bp.post(paths.INCOMING)
@@ -80,8 +91,13 @@ def incoming() -> Response:
     # A known phone's call is logged (INFO) when it opens a request; the menu alone is DEBUG,
     # and not even formatted unless DEBUG is on: this is the busiest webhook.
     if known is None or log.isEnabledFor(logging.DEBUG):
-        log.log(logging.DEBUG if known else logging.INFO, "call %s from %s: %s", form("CallSid")[:10],
-                mask(form("From")), known.kind if known else "unknown number")
+        log.log(
+            logging.DEBUG if known else logging.INFO,
+            "call %s from %s: %s",
+            form("CallSid")[:10],
+            mask(form("From")),
+            known.kind if known else "unknown number",
+        )
     if known:
         return cached_twiml(("greet", arg("precinct")), lambda: _greet(response))
     if settings().unknown_callers == "refuse":
@@ -95,8 +111,12 @@ def _greet(response: VoiceResponse) -> VoiceResponse:
 
 
 def _ask_precinct(response: VoiceResponse, tries: int, lead: str = "") -> VoiceResponse:
-    return _menu(response, paths.INCOMING_PRECINCT, (lead + " " if lead else "") +
-                 "Enter your precinct number followed by the pound key.", tries=str(tries))
+    return _menu(
+        response,
+        paths.INCOMING_PRECINCT,
+        (lead + " " if lead else "") + "Enter your precinct number followed by the pound key.",
+        tries=str(tries),
+    )
 
 
 @bp.post(paths.INCOMING_PRECINCT)
@@ -107,11 +127,22 @@ def precinct() -> Response:
     digits = form("Digits")
     if ctx().roster.precinct(digits):
         if ctx().pins.locked_until(digits) is not None:
-            log.info("call %s from %s: PIN entry for precinct %s refused (locked)", form("CallSid")[:10],
-                     mask(form("From")), digits)
+            log.info(
+                "call %s from %s: PIN entry for precinct %s refused (locked)",
+                form("CallSid")[:10],
+                mask(form("From")),
+                digits,
+            )
             return goodbye(PIN_LOCKED)
-        return twiml(_menu(response, paths.INCOMING_PIN, "Enter your unit PIN followed by the pound key.",
-                           precinct=digits, tries="0"))
+        return twiml(
+            _menu(
+                response,
+                paths.INCOMING_PIN,
+                "Enter your unit PIN followed by the pound key.",
+                precinct=digits,
+                tries="0",
+            )
+        )
     if tries >= settings().ivr_max_tries:
         return goodbye("That precinct number was not recognised. " + HELP)
     return twiml(_ask_precinct(response, tries, "That precinct number was not recognised."))
@@ -132,17 +163,29 @@ def pin() -> Response:
         log.info("call %s from %s identified by PIN for precinct %s", call, number, precinct_id)
         return twiml(_ask_language(response, 0, False))
     if checked.counted:
-        log.warning("call %s from %s: wrong PIN for precinct %s (%d of %d within an hour)", call, number,
-                    precinct_id, checked.failures, settings().pin_failures_per_hour)
+        log.warning(
+            "call %s from %s: wrong PIN for precinct %s (%d of %d within an hour)",
+            call,
+            number,
+            precinct_id,
+            checked.failures,
+            settings().pin_failures_per_hour,
+        )
     if checked.locked_until is not None:
         if not checked.counted:
             log.info("call %s from %s: PIN entry for precinct %s refused (locked)", call, number, precinct_id)
         return goodbye(PIN_LOCKED)
     if tries >= settings().ivr_max_tries or found is None:
         return goodbye("That PIN was not accepted. " + HELP)
-    return twiml(_menu(response, paths.INCOMING_PIN,
-                       "That PIN was not accepted. Enter your unit PIN followed by the pound key.",
-                       precinct=precinct_id, tries=str(tries)))
+    return twiml(
+        _menu(
+            response,
+            paths.INCOMING_PIN,
+            "That PIN was not accepted. Enter your unit PIN followed by the pound key.",
+            precinct=precinct_id,
+            tries=str(tries),
+        )
+    )
 
 
 @bp.post(paths.INCOMING_LANGUAGE)
@@ -178,14 +221,22 @@ def language() -> Response:
     if tries >= s.ivr_max_tries or (urgent and not entered):
         return twiml(_queue(response, who, None, urgent, TO_THE_VENDOR))
     lead = "Sorry, I did not recognise that language." if entered else "Sorry, I did not get that."
-    return cached_twiml(("ask", tries, urgent, lead, arg("precinct")),
-                        lambda: _ask_language(response, tries, urgent, lead))
+    return cached_twiml(
+        ("ask", tries, urgent, lead, arg("precinct")), lambda: _ask_language(response, tries, urgent, lead)
+    )
 
 
 def _confirm(response: VoiceResponse, language: Language, tries: int, again: int = 0) -> VoiceResponse:
-    return _menu(response, paths.INCOMING_CONFIRM,
-                 f"You selected {language.name}. Press 1 to confirm, or 2 to choose again.", num_digits=1,
-                 language=language.id, tries=str(tries), again=str(again), precinct=arg("precinct"))
+    return _menu(
+        response,
+        paths.INCOMING_CONFIRM,
+        f"You selected {language.name}. Press 1 to confirm, or 2 to choose again.",
+        num_digits=1,
+        language=language.id,
+        tries=str(tries),
+        again=str(again),
+        precinct=arg("precinct"),
+    )
 
 
 @bp.post(paths.INCOMING_CONFIRM)
@@ -208,9 +259,16 @@ def confirm() -> Response:
 
 def _choose(response: VoiceResponse, choices: list[Language], tries: int, urgent: bool) -> VoiceResponse:
     options = " ".join(f"For {language.name}, press {n}." for n, language in enumerate(choices, 1))
-    return _menu(response, paths.INCOMING_CHOOSE, "Which language? " + options + " Press 0 to choose again.",
-                 num_digits=1, choices=",".join(language.id for language in choices), tries=str(tries),
-                 urgent="1" if urgent else "", precinct=arg("precinct"))
+    return _menu(
+        response,
+        paths.INCOMING_CHOOSE,
+        "Which language? " + options + " Press 0 to choose again.",
+        num_digits=1,
+        choices=",".join(language.id for language in choices),
+        tries=str(tries),
+        urgent="1" if urgent else "",
+        precinct=arg("precinct"),
+    )
 
 
 @bp.post(paths.INCOMING_CHOOSE)
@@ -242,8 +300,7 @@ class _Flooding(Exception):
     """This phone asked for more interpreters than the caller rate limit allows."""
 
 
-def _queue(response: VoiceResponse, who: Caller, language: Language | None, urgent: bool,
-           lead: str) -> VoiceResponse:
+def _queue(response: VoiceResponse, who: Caller, language: Language | None, urgent: bool, lead: str) -> VoiceResponse:
     """Open the request (once per call) and put the caller in its conference.
 
     The caller rate limit is counted here, where a call would reach the queue and ring
@@ -251,10 +308,16 @@ def _queue(response: VoiceResponse, who: Caller, language: Language | None, urge
     need no Redis at all (the menu still answers while Redis is down).
     """
     s = settings()
-    if not rate_limit.allow(ctx().redis, "voice", ctx().pseudonyms.of(who.number), s.caller_rate_limit,
-                            s.caller_rate_window):
-        log.warning("call %s from %s refused: over %d requests in %ds", form("CallSid")[:10], mask(who.number),
-                    s.caller_rate_limit, s.caller_rate_window)
+    if not rate_limit.allow(
+        ctx().redis, "voice", ctx().pseudonyms.of(who.number), s.caller_rate_limit, s.caller_rate_window
+    ):
+        log.warning(
+            "call %s from %s refused: over %d requests in %ds",
+            form("CallSid")[:10],
+            mask(who.number),
+            s.caller_rate_limit,
+            s.caller_rate_window,
+        )
         raise _Flooding()
     rec = wiring().intake.open_request(who, language, urgent=urgent, officer_call=form("CallSid"))
     say(response, (lead + " " if lead else "") + f"Request {spell(rec.id)}. Please hold for an interpreter.")

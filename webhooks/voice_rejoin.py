@@ -10,6 +10,7 @@ POST /voice/rejoin/menu?request           the officer called in again: their key
 
 `drop` names the drop (the request's rejoin_token), `recall` the call-back in flight.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,10 @@ from webhooks.twiml import ask, caller_conference, goodbye, hang_up, interpreter
 bp = Blueprint("voice_rejoin", __name__)
 log = logging.getLogger("webhooks.rejoin")
 
-PROMPT = ("The officer's line has ended. If the call was cut off, press 1 and we will call the officer back; "
-          "otherwise hang up.")
+PROMPT = (
+    "The officer's line has ended. If the call was cut off, press 1 and we will call the officer back; "
+    "otherwise hang up."
+)
 LEADS = {
     "no-answer": "The officer did not answer the call back.",
     "call-failed": "The call to the officer could not be placed.",
@@ -39,8 +42,10 @@ AGAIN = "Press 1 to call the officer again, or hang up."
 CALLING = "We are calling the officer back. Please stay on the line; you will hear them when they answer."
 BACK = "The officer is back on the line."
 OVER = "This call has ended. Thank you. Goodbye."
-OFFICER_GONE = ("Interpretation service. Your interpreter is no longer on the line. "
-                "Call the service again if you still need one. Goodbye.")
+OFFICER_GONE = (
+    "Interpretation service. Your interpreter is no longer on the line. "
+    "Call the service again if you still need one. Goodbye."
+)
 
 
 def rejoin() -> Rejoin:
@@ -56,8 +61,13 @@ def _interpreter(step: Next, request_id: str, token: str, lead: str = "") -> Res
     if step.step in (Step.ROOM, Step.CALLING):
         say(response, BACK if step.step == Step.ROOM else CALLING)
         return twiml(interpreter_conference(response, step.record, c.urls))
-    ask(response, c.urls(paths.REJOIN_ANSWER, request=request_id, drop=token), lead or PROMPT,
-        settings().ivr_gather_timeout, num_digits=1)
+    ask(
+        response,
+        c.urls(paths.REJOIN_ANSWER, request=request_id, drop=token),
+        lead or PROMPT,
+        settings().ivr_gather_timeout,
+        num_digits=1,
+    )
     response.redirect(c.urls(paths.REJOIN, request=request_id, drop=token), method="POST")  # again until the grace ends
     return twiml(response)
 
@@ -88,13 +98,19 @@ def _your_interpreter(rec: RequestRecord) -> str:
 def _ask_officer(rec: RequestRecord, recall: str, tries: int, lead: str) -> Response:
     c = ctx()
     response = VoiceResponse()
-    ask(response, c.urls(paths.REJOIN_OFFICER_ANSWER, request=rec.id, recall=recall, tries=str(tries)),
-        f"{lead} Press 1 to rejoin {_your_interpreter(rec)}.", settings().ivr_gather_timeout, num_digits=1)
+    ask(
+        response,
+        c.urls(paths.REJOIN_OFFICER_ANSWER, request=rec.id, recall=recall, tries=str(tries)),
+        f"{lead} Press 1 to rejoin {_your_interpreter(rec)}.",
+        settings().ivr_gather_timeout,
+        num_digits=1,
+    )
     if tries + 1 >= settings().ivr_max_tries:
         hang_up(response, "Goodbye.")
     else:
-        response.redirect(c.urls(paths.REJOIN_OFFICER, request=rec.id, recall=recall, tries=str(tries + 1)),
-                          method="POST")
+        response.redirect(
+            c.urls(paths.REJOIN_OFFICER, request=rec.id, recall=recall, tries=str(tries + 1)), method="POST"
+        )
     return twiml(response)
 
 
@@ -149,9 +165,14 @@ def rejoin_offer() -> Response | None:
         return None
     c = ctx()
     response = VoiceResponse()
-    ask(response, c.urls(paths.REJOIN_MENU, request=rec.id),
+    ask(
+        response,
+        c.urls(paths.REJOIN_MENU, request=rec.id),
         f"Interpretation service. Press 1 to rejoin {_your_interpreter(rec)}, or 2 for the main menu.",
-        settings().ivr_gather_timeout, num_digits=1, action_on_empty_result=True)
+        settings().ivr_gather_timeout,
+        num_digits=1,
+        action_on_empty_result=True,
+    )
     return twiml(response)
 
 
@@ -165,8 +186,9 @@ def menu() -> Response:
         waiting = rejoin().waiting_for(form("From"))
         token = waiting.rejoin_token if waiting is not None and waiting.id == arg("request") else ""
         # (no token: only the same key press delivered again finds its room)
-        rec = rejoin().officer_back(arg("request"), form("CallSid"), "called again",
-                                    guard=("rejoin_token", token or "-"))
+        rec = rejoin().officer_back(
+            arg("request"), form("CallSid"), "called again", guard=("rejoin_token", token or "-")
+        )
         if rec is not None:
             return _into_the_room(rec)
         say(main, "Your interpreter is no longer on the line.")

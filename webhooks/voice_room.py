@@ -2,6 +2,7 @@
 callbacks, and what follows when the request ends while they are still on the line (the
 retry menu: press 1 for a fresh request).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -79,8 +80,13 @@ def conference_status() -> Response:
     or their cell dropped): a waiting request is abandoned, a connected one waits for a rejoin."""
     event, call_sid = form("StatusCallbackEvent"), form("CallSid")
     rec = ctx().requests.get(arg("request"))
-    if rec and event == "participant-leave" and call_sid and call_sid == rec.officer_call \
-            and (rec.waiting or rec.state == State.CONNECTED):
+    if (
+        rec
+        and event == "participant-leave"
+        and call_sid
+        and call_sid == rec.officer_call
+        and (rec.waiting or rec.state == State.CONNECTED)
+    ):
         wiring().call_ends.officer_call_ended(call_sid)
     return twiml(VoiceResponse())
 
@@ -95,9 +101,15 @@ def call_status() -> Response:
 
 
 def _offer_retry(message: str) -> Response:
-    response = ask(VoiceResponse(), ctx().urls(paths.RETRY, request=arg("request")),
-                   message + " Press 1 to request an interpreter again, or hang up.",
-                   settings().ivr_gather_timeout, num_digits=1, finish_on_key="#", action_on_empty_result=True)
+    response = ask(
+        VoiceResponse(),
+        ctx().urls(paths.RETRY, request=arg("request")),
+        message + " Press 1 to request an interpreter again, or hang up.",
+        settings().ivr_gather_timeout,
+        num_digits=1,
+        finish_on_key="#",
+        action_on_empty_result=True,
+    )
     return twiml(hang_up(response, "Goodbye."))
 
 

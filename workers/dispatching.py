@@ -6,6 +6,7 @@ not one RQ job per request) and routes them on a thread pool: routing is mostly 
 drain a surge that one-at-a-time routing could not. Routing is safe to run concurrently:
 liaison claims and every state change are atomic, guarded scripts.
 """
+
 from __future__ import annotations
 
 import functools
@@ -70,8 +71,14 @@ def drain(slot: str, token: str) -> int:
     return done
 
 
-def drain_inbox(inbox: RouteInbox, slot: int, token: str, route_one: Callable[[str], object],
-                pool: ThreadPoolExecutor, budget: float) -> int:
+def drain_inbox(
+    inbox: RouteInbox,
+    slot: int,
+    token: str,
+    route_one: Callable[[str], object],
+    pool: ThreadPoolExecutor,
+    budget: float,
+) -> int:
     """Keep `pool` busy with routes taken from the inbox until it is empty, the slot is
     lost, or `budget` seconds have passed; then wait for the routes in flight."""
     width = pool._max_workers  # noqa: SLF001 - the pool's size is the concurrency

@@ -1,4 +1,5 @@
 """Texts to supervisors about their texted request (voice callers hear it instead)."""
+
 from __future__ import annotations
 
 from dispatch.sms.notices import send_notice

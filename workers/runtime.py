@@ -4,6 +4,7 @@ Jobs run in the worker's own process (RQ's SimpleWorker), so the roster, the cat
 connections are built once, not per job. Tests `use` the wiring they built, with fakes for the
 ports, and then run the very job functions RQ would.
 """
+
 from __future__ import annotations
 
 import threading

@@ -6,6 +6,7 @@ each periodic job once per period across all workers (a Redis SET NX per slot)
 and records this worker's heartbeat for /healthz. A starting worker also asks for
 one reconciler run at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,8 +72,9 @@ def main() -> None:
     thread.start()
     # RQ blocks on BLPOP for up to its dequeue timeout: give it a client without the
     # short socket timeout that request handling uses.
-    blocking = connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master,
-                       socket_timeout=None)
+    blocking = connect(
+        settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master, socket_timeout=None
+    )
     queues = [Queue(PERIODIC_QUEUE, connection=blocking), Queue(DISPATCH_QUEUE, connection=blocking)]
     log.info("worker %s listening on %s", name, ", ".join(q.name for q in queues))
     try:

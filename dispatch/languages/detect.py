@@ -19,6 +19,7 @@ mixed text, for languages that writing cannot tell from a sibling (Croatian/Serb
 Bosnian in Latin script, Persian/Dari, the Mayan languages, ...), and whenever the
 evidence disagrees. Work is capped at the first MAX_INPUT characters.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -55,6 +56,7 @@ def _build_index(table: dict[str, tuple[frozenset[str], frozenset[str]]]):
 
 _MARKER_FOLDED, _MARKER_EXACT = _build_index(M.LATIN_MARKERS)
 _SUPPORT_FOLDED, _SUPPORT_EXACT = _build_index(M.SUPPORT_WORDS)
+
 
 def script_of(ch: str) -> str | None:
     """The Unicode script of one character, from the table in markers.py."""
@@ -118,9 +120,13 @@ class Detector(ScriptEvidence):
             # Written Chinese does not say which Chinese the writer speaks.
             return self._result("cmn", 0.6, "script", force_unsure=True)
         if script == "Tibetan":
-            return self._words_choice(re.split(r"[\s\u0f0b\u0f0d\u0f0e]+", text),
-                                      M.TIBETAN_MARKERS, default="bod",
-                                      default_conf=0.9, method="script")
+            return self._words_choice(
+                re.split(r"[\s\u0f0b\u0f0d\u0f0e]+", text),
+                M.TIBETAN_MARKERS,
+                default="bod",
+                default_conf=0.9,
+                method="script",
+            )
         if script == "Ethiopic":
             return self._ethiopic(text)
         if script == "Hebrew":
@@ -221,8 +227,11 @@ class Detector(ScriptEvidence):
             if chars & letters:
                 scores[lang] += weight * sum(1 for r in raw if not letters.isdisjoint(r))
         # Mayan glottal stops (k' q' tz' ...), not English contractions.
-        glottal = sum(1 for r in raw if "'" in r and any(g in r for g in _MAYAN_GLOTTALS)
-                      and not r.endswith(_ENGLISH_CONTRACTIONS))
+        glottal = sum(
+            1
+            for r in raw
+            if "'" in r and any(g in r for g in _MAYAN_GLOTTALS) and not r.endswith(_ENGLISH_CONTRACTIONS)
+        )
         if glottal:
             mayan = [lang for lang in M.MAYAN if scores.get(lang)]
             for lang in mayan or ["quc"]:

@@ -5,6 +5,7 @@ called in.
 Placed by a job (`place`), answered at /voice/callback (`answered`), ended at
 /voice/callback/status (`ended`). Each runs once per request however often it is delivered.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,11 +42,15 @@ class CallBacks(Service):
             return None
         to = rec.callback_number or rec.caller
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=to, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.CALLBACK, request=request_id),
-                status_callback=self.ctx.urls(paths.CALLBACK_STATUS, request=request_id),
-                timeout=self.ctx.settings.callback_ring_timeout,
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=to,
+                    from_=self.ctx.roster.service_number,
+                    url=self.ctx.urls(paths.CALLBACK, request=request_id),
+                    status_callback=self.ctx.urls(paths.CALLBACK_STATUS, request=request_id),
+                    timeout=self.ctx.settings.callback_ring_timeout,
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: could not call back %s: %s", request_id, mask(to), exc)
             self._forget_callback_number(rec)
@@ -62,8 +67,9 @@ class CallBacks(Service):
         needed no more, so the record keeps it masked, with its keyed hash to spot a repeat."""
         number = rec.callback_number
         if number and kept_number(self.ctx.roster, number) != number:
-            self.store.set_fields(rec.id, {"callback_number": mask(number),
-                                           "callback_key": self.ctx.pseudonyms.of(number)})
+            self.store.set_fields(
+                rec.id, {"callback_number": mask(number), "callback_key": self.ctx.pseudonyms.of(number)}
+            )
 
     def answered(self, request_id: str, call_sid: str) -> RequestRecord | None:
         """The called-back phone answered: queue the request for an interpreter (once) and text
@@ -72,8 +78,12 @@ class CallBacks(Service):
         if rec is None or rec.state != State.NEW or not call_sid:
             return rec
         after = self.intake.start(request_id, call_sid)
-        if after is not None and after.state != State.NEW and after.officer_call == call_sid \
-                and self.ctx.deliveries.first("callback-answered", request_id):
+        if (
+            after is not None
+            and after.state != State.NEW
+            and after.officer_call == call_sid
+            and self.ctx.deliveries.first("callback-answered", request_id)
+        ):
             log.info("request %s: call back answered, queued", request_id)
             self.ctx.jobs.submit("notify", request_id, "connecting")
         return after
@@ -91,8 +101,9 @@ class CallBacks(Service):
 
     def fail(self, request_id: str, why: str) -> RequestRecord | None:
         """A NEW request whose call-back did not connect: fail it and queue the text."""
-        out = self.store.apply(request_id, "fail", fields={"outcome": f"call-back {why}"},
-                               data={"outcome": why}, deadline=None)
+        out = self.store.apply(
+            request_id, "fail", fields={"outcome": f"call-back {why}"}, data={"outcome": why}, deadline=None
+        )
         if out.record is not None:
             log.info("request %s: call back %s; failed", request_id, why)
             tell_texter_it_failed(self.ctx, out.record)

@@ -3,6 +3,7 @@
 Duty set by text overrides the roster's schedule until the next ON or OFF (or a sergeant's
 change on the dashboard); every change is in the audit log.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ CODES_SHOWN = 20
 
 @dataclass(eq=False)
 class LiaisonTexts(Service):
-
     def answer(self, liaison: Liaison, p: Parsed) -> str:
         board = self.ctx.liaisons
         if p.command == "OFF":
@@ -37,8 +37,13 @@ class LiaisonTexts(Service):
                 return replies.LIAISON_NO_CODES
             board.set_languages(liaison.id, [language.id for language in found])
             board.set_duty(liaison.id, True)
-            events.audit(self.ctx.redis, liaison.id, "duty_on", liaison.id,
-                         "by text; languages " + ",".join(language.id for language in found))
+            events.audit(
+                self.ctx.redis,
+                liaison.id,
+                "duty_on",
+                liaison.id,
+                "by text; languages " + ",".join(language.id for language in found),
+            )
             return replies.liaison_on(found, usual=False, unrecognised=missed)
         if p.command == "STATUS":
             status = board.status(liaison.id)
@@ -74,7 +79,7 @@ class LiaisonTexts(Service):
             i = 0
             while i < len(words):
                 for size in range(min(3, len(words) - i), 0, -1):
-                    language = one(" ".join(words[i:i + size]), size == 1)
+                    language = one(" ".join(words[i : i + size]), size == 1)
                     if language is not None:
                         found.append(language)
                         i += size

@@ -1,5 +1,6 @@
 """Texts to the supervisor of a texted request about it ("connecting", "failed"): voice callers
 hear the same news on the line instead. The wording is replies.NOTICES; a worker sends them."""
+
 from __future__ import annotations
 
 import logging

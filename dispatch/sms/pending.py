@@ -1,5 +1,6 @@
 """What a supervisor's follow-up text needs from the one before: the language to confirm
 ("Reply YES"), URGENT, the callback number. Never the text itself; gone after PENDING_TTL."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,7 +9,7 @@ import redis
 
 from dispatch import keys
 
-PENDING_TTL = 10 * 60        # how long "Reply YES" stays answerable
+PENDING_TTL = 10 * 60  # how long "Reply YES" stays answerable
 
 
 class PendingTexts:

@@ -16,6 +16,7 @@ callback.py. The rules it keeps:
   repeated request (dispatch.pseudonyms); replies show it masked.
 - Phone numbers appear masked in every log line.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,8 @@ from dispatch.states import State
 
 log = logging.getLogger("dispatch.sms")
 
-REPLY_TTL = 24 * 3600        # how long a MessageSid's reply is kept for redeliveries
-_DUPLICATE_WAIT = 3.0         # seconds a concurrent redelivery waits for the first reply
+REPLY_TTL = 24 * 3600  # how long a MessageSid's reply is kept for redeliveries
+_DUPLICATE_WAIT = 3.0  # seconds a concurrent redelivery waits for the first reply
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,19 @@ class SmsService(Service):
     def _handle(self, msg: Inbound) -> str:
         number = _normalise(msg.sender)
         settings = self.ctx.settings
-        if not rate_limit.allow(self.ctx.redis, "sms", self.ctx.pseudonyms.of(number), settings.caller_rate_limit,
-                                settings.caller_rate_window):
-            log.warning("text from %s refused: over %d texts in %ds", mask(number), settings.caller_rate_limit,
-                        settings.caller_rate_window)
+        if not rate_limit.allow(
+            self.ctx.redis,
+            "sms",
+            self.ctx.pseudonyms.of(number),
+            settings.caller_rate_limit,
+            settings.caller_rate_window,
+        ):
+            log.warning(
+                "text from %s refused: over %d texts in %ds",
+                mask(number),
+                settings.caller_rate_limit,
+                settings.caller_rate_window,
+            )
             return replies.TOO_MANY
         supervisor = self.ctx.roster.supervisor_by_cell(number) if number else None
         liaison = self.ctx.roster.liaison_by_phone(number) if number else None
@@ -102,9 +112,14 @@ class SmsService(Service):
             log.info("text from unregistered %s refused", mask(msg.sender))
             return replies.UNREGISTERED
         parsed = parse(msg.body)
-        log.info("text from %s (%s): %d chars, %d media, command %s", mask(number),
-                 supervisor.id if supervisor else liaison.id,  # type: ignore[union-attr]
-                 len(parsed.text), msg.num_media, parsed.command or "-")
+        log.info(
+            "text from %s (%s): %d chars, %d media, command %s",
+            mask(number),
+            supervisor.id if supervisor else liaison.id,  # type: ignore[union-attr]
+            len(parsed.text),
+            msg.num_media,
+            parsed.command or "-",
+        )
         if parsed.empty:
             if msg.num_media > 0:
                 return replies.PICTURE
@@ -132,8 +147,9 @@ class SmsService(Service):
             language = self.ctx.catalog.get(pending["language"])
             if language is None:
                 return replies.NOTHING_TO_CONFIRM
-            return self._request(supervisor, number, language, p.urgent or pending.get("urgent") == "1",
-                                 pending.get("callback") or None)
+            return self._request(
+                supervisor, number, language, p.urgent or pending.get("urgent") == "1", pending.get("callback") or None
+            )
         if command == "NO" and pending is not None:
             return replies.DECLINED
         # Anything else (ON/OFF from a supervisor, "no" with nothing pending) is read as a language.
@@ -148,8 +164,13 @@ class SmsService(Service):
             self._remember(number, None, urgent, callback)
             return replies.NEED_LANGUAGE
         choice = read_language(self.ctx.catalog, p.language_text)
-        log.info("text from %s read as %s %s (%s)", mask(number), choice.kind,
-                 choice.language.id if choice.language else "-", choice.via or "-")
+        log.info(
+            "text from %s read as %s %s (%s)",
+            mask(number),
+            choice.kind,
+            choice.language.id if choice.language else "-",
+            choice.via or "-",
+        )
         if choice.kind == "request" and choice.language is not None:
             return self._request(supervisor, number, choice.language, urgent, callback)
         if choice.kind == "confirm" and choice.language is not None:
@@ -163,17 +184,22 @@ class SmsService(Service):
         self._remember(number, None, urgent, callback)
         return replies.not_recognised(choice.choices)
 
-    def _request(self, supervisor: Supervisor, number: str, language: Language | None, urgent: bool,
-                 callback: str | None) -> str:
+    def _request(
+        self, supervisor: Supervisor, number: str, language: Language | None, urgent: bool, callback: str | None
+    ) -> str:
         """Open a NEW request and ask a worker to call back; a repeat of an open one is not doubled."""
         self.pending.forget(number)
         for rec in self._open_for(number):
-            if rec.waiting and rec.language == (language.id if language else None) \
-                    and self._same_callback(rec, callback or ""):
+            if (
+                rec.waiting
+                and rec.language == (language.id if language else None)
+                and self._same_callback(rec, callback or "")
+            ):
                 return replies.already(rec)
         caller = Caller(number, "supervisor", supervisor.precinct, supervisor.id)
-        rec = self.intake.open_request(caller, language, urgent=urgent, channel="sms",
-                                       callback_number=callback or "", state=State.NEW)
+        rec = self.intake.open_request(
+            caller, language, urgent=urgent, channel="sms", callback_number=callback or "", state=State.NEW
+        )
         # The sweeper fails it if the call back is never answered (Sweeper.review).
         self.ctx.requests.set_deadline(rec.id, rec.created_at + callback_bound(self.ctx.settings) + 0.01)
         self.ctx.jobs.submit("call_back", rec.id)
@@ -195,8 +221,11 @@ class SmsService(Service):
             return False
         kind = phonenumbers.number_type(number)
         return number.country_code == home and kind not in (
-            phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST,
-            phonenumbers.PhoneNumberType.UAN, phonenumbers.PhoneNumberType.PAGER)
+            phonenumbers.PhoneNumberType.PREMIUM_RATE,
+            phonenumbers.PhoneNumberType.SHARED_COST,
+            phonenumbers.PhoneNumberType.UAN,
+            phonenumbers.PhoneNumberType.PAGER,
+        )
 
     def _open_for(self, number: str) -> list[RequestRecord]:
         """The sender's open requests, newest first."""

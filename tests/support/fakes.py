@@ -4,6 +4,7 @@ at the domain and Flask level: bootstrap.py wires them in place of the twilio SD
 End-to-end tests use the real adapters against the simulator instead; these keep handler
 tests fast and let them assert exactly which calls the domain placed and which jobs it asked for.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,11 +23,11 @@ class FakeTelephony:
     redirects: list[tuple[str, str]] = field(default_factory=list)
     sms: list[tuple[str, str, str]] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)        # call sid → status fetch_call reports
-    rooms: dict[str, list[str]] = field(default_factory=dict)     # in-progress conference → call sids
-    known: dict[str, CallInfo] = field(default_factory=dict)      # call sid → who called whom
+    statuses: dict[str, str] = field(default_factory=dict)  # call sid → status fetch_call reports
+    rooms: dict[str, list[str]] = field(default_factory=dict)  # in-progress conference → call sids
+    known: dict[str, CallInfo] = field(default_factory=dict)  # call sid → who called whom
     fetched: list[str] = field(default_factory=list)
-    refuse_redirects: int = 0                                     # the next n redirects raise (500)
+    refuse_redirects: int = 0  # the next n redirects raise (500)
 
     def place_call(self, call: CallRequest) -> str:
         self.calls.append(call)
@@ -69,8 +70,19 @@ class FakeTelephony:
 
 # What drain() runs: the routing and call jobs. The texts ("notify") and a texted request's
 # call-back ("call_back") are only recorded, for the tests that look for them.
-RUN_BY_DRAIN = frozenset({"route", "dial_vendor", "tell_caller", "hang_up", "sweep", "reconcile", "rejoin_dropped",
-                          "rejoin_call_back", "rejoin_redirect"})
+RUN_BY_DRAIN = frozenset(
+    {
+        "route",
+        "dial_vendor",
+        "tell_caller",
+        "hang_up",
+        "sweep",
+        "reconcile",
+        "rejoin_dropped",
+        "rejoin_call_back",
+        "rejoin_redirect",
+    }
+)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The settings tests run with: every duration scaled down (durations come from configuration,
 never from sleeps at human pace), and the accounts the tests sign with."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -13,12 +14,26 @@ ACCOUNT_SID = "AC" + "1" * 32
 def fast_settings(**overrides: object) -> Settings:
     """Durations scaled down so a whole call plays out in about a second."""
     base: dict[str, object] = dict(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        public_base_url="http://127.0.0.1:1", secret_key="test-secret", local_mode=True,
-        liaison_ring_timeout=2, whisper_timeout=1, liaison_window=6.0, wrapup_seconds=0.5,
-        vendor_ring_timeout=2, callback_ring_timeout=2, hold_pause=1, sweep_interval=0.25,
-        queued_stuck_after=1.0, grace_seconds=0.5, ivr_gather_timeout=1,
-        twilio_retries=3, twilio_retry_backoff=0.05, twilio_http_timeout=2.0, redirect_retry_after=1,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        public_base_url="http://127.0.0.1:1",
+        secret_key="test-secret",
+        local_mode=True,
+        liaison_ring_timeout=2,
+        whisper_timeout=1,
+        liaison_window=6.0,
+        wrapup_seconds=0.5,
+        vendor_ring_timeout=2,
+        callback_ring_timeout=2,
+        hold_pause=1,
+        sweep_interval=0.25,
+        queued_stuck_after=1.0,
+        grace_seconds=0.5,
+        ivr_gather_timeout=1,
+        twilio_retries=3,
+        twilio_retry_backoff=0.05,
+        twilio_http_timeout=2.0,
+        redirect_retry_after=1,
     )
     base.update(overrides)
     settings = Settings(**base)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
 """Reading the dashboard's server-sent event stream from a test client, in the background."""
+
 from __future__ import annotations
 
 import threading

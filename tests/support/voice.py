@@ -1,4 +1,5 @@
 """Posting to the voice webhooks as Twilio does (signed), and reading the TwiML that comes back."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET

@@ -4,6 +4,7 @@ One blueprint (blueprint.py), split by concern: auth (sign-in, sessions, CSRF, r
 (the page and the actions), api (JSON), stream (server-sent events, fanned out by broadcast).
 Data shaping lives in dispatch.queue_view and dispatch.stats; reading Redis for it in snapshot.
 """
+
 from webhooks.dashboard import api, auth, stream, views
 from webhooks.dashboard.blueprint import bp
 

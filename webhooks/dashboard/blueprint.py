@@ -1,5 +1,6 @@
 """The dashboard's blueprint under /dashboard, with the headers and error answers every one of
 its routes gets (auth, views, api and stream register on it)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
@@ -8,8 +9,10 @@ from werkzeug.exceptions import HTTPException
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 # Self-contained page: no CDN, no inline script or style, nothing framed or framing.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 @bp.after_request
@@ -25,8 +28,11 @@ def _headers(resp: Response) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response | HTTPException:
     """JSON for the page's fetches and other tools; the plain error page for a browser GET."""
-    if request.method == "GET" and request.accept_mimetypes.accept_html and not request.path.startswith(
-            ("/dashboard/api/", "/dashboard/stream")):
+    if (
+        request.method == "GET"
+        and request.accept_mimetypes.accept_html
+        and not request.path.startswith(("/dashboard/api/", "/dashboard/stream"))
+    ):
         return exc
     resp = jsonify(error=exc.description or exc.name)
     resp.status_code = exc.code or 500

@@ -1,5 +1,6 @@
 """The dashboard stream's messages: one SSE message per event, carrying the rows it changed as
 the page draws them (read once per batch, snapshot.changes), so a page applies it in place."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ def message(event: events.Event, found: snapshot.Changes) -> str:
 def format_batch(c: Context, batch: list[events.Event]) -> list[str]:
     """The batch's messages, after one read of everything they changed (raises RedisError)."""
     liaisons = [e.data["liaison"] for e in batch if isinstance(e.data.get("liaison"), str)]
-    found = snapshot.changes(c, (e.request for e in batch if e.request), liaisons,
-                             with_audit=any(e.event == "audit" for e in batch))
+    found = snapshot.changes(
+        c, (e.request for e in batch if e.request), liaisons, with_audit=any(e.event == "audit" for e in batch)
+    )
     return [message(e, found) for e in batch]
 
 
