@@ -19,7 +19,7 @@ import redis
 from rq import Queue, SimpleWorker
 
 from dispatch import keys
-from dispatch.redis_conn import connect
+from dispatch.redis_conn import connect, unavailable
 from webhooks.app import configure_logging
 from workers import runtime
 from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
@@ -44,6 +44,13 @@ def ticker(stop: threading.Event, name: str) -> None:
         except Exception as exc:  # Redis restarting: keep ticking, the worker reconnects
             log.warning("ticker: %s", type(exc).__name__)
         stop.wait(TICK)
+
+
+def _reason(exc: BaseException) -> str:
+    """The error's kind, and Redis's own code for a refusal (NOREPLICAS, READONLY)."""
+    if isinstance(exc, redis.exceptions.ResponseError):
+        return str(exc).rpartition("caused error: ")[2].split(" ", 1)[0]
+    return type(exc).__name__
 
 
 class _Worker(SimpleWorker):
@@ -89,8 +96,12 @@ def main() -> None:
             try:
                 worker = _Worker(queues, connection=blocking, name=name if attempt == 0 else f"{name}.{attempt}")
                 worker.work(with_scheduler=True, logging_level="WARNING")
-            except redis.exceptions.ConnectionError as exc:
-                log.warning("worker %s: lost Redis (%s); starting again", name, type(exc).__name__)
+            except redis.exceptions.RedisError as exc:
+                # Also a master refusing writes while no replica is in sync (NOREPLICAS, just
+                # after a Sentinel failover): RQ quits on it as on a lost connection.
+                if not unavailable(exc):
+                    raise
+                log.warning("worker %s: lost Redis (%s); starting again", name, _reason(exc))
             attempt += 1
             if not _Worker.stop_asked.is_set():
                 time.sleep(1.0)
