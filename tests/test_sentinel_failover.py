@@ -314,3 +314,37 @@ def _connected_by(stack: Stack, records: dict, call_sid: str, when: float) -> bo
     store = RequestStore(stack.redis, stack.settings.retention_seconds)
     return any(h["event"] in CONNECTED and epoch(h["ts"]) < when
                for rec in records.values() if rec.officer_call == call_sid for h in store.history(rec.id))
+
+
+def _forget(r: redis.Redis, rec) -> None:  # type: ignore[no-untyped-def]
+    """What a failover drops of a request opened in its last instant: the record, its history,
+    its place among the open requests, the deadlines and the route inbox, its call's link."""
+    r.delete(keys.request(rec.id), keys.history(rec.id), keys.tried(rec.id), keys.call(rec.officer_call))
+    for zset in (keys.OPEN_REQUESTS, keys.DEADLINES, keys.ROUTE_INBOX):
+        r.zrem(zset, rec.id)
+
+
+def test_an_officer_holding_for_a_request_the_failover_lost_is_put_through_to_the_vendor(stack):
+    roster = stack.roster
+    vendor = roster.vendor
+    language = default_catalog().get("spa")
+    stack.sim.set_parties({l.phone: {"answer": "never"} for l in roster.liaisons})
+    stack.sim.set_parties({vendor.number: {"answer": "after", "answer_after": 0.2}})
+    call = stack.sim.place_call(roster.precincts[0].lines[0], roster.service_number,
+                                inputs=[{"digits": language.keypad + "#"}, {"digits": "1"}], hangup_after=30)
+    rec = stack.wait_request(lambda r: r.officer_call == call, what="the officer's request")
+    stack.sim.wait_for(lambda: stack.sim.call(call)["conference"] == rec.conference)
+
+    _forget(stack.redis, rec)
+
+    dtmf = vendor.dtmf_for(vendor.language_codes.get("spa") or language.vendor_code)
+
+    def at_the_vendor_in_spanish():
+        legs = [stack.sim.call(sid) for sid in stack.sim.call(call)["children"]]
+        return [leg for leg in legs if leg["to"] == vendor.number and leg["answered"]
+                and dtmf in leg["received_digits"]]
+
+    stack.sim.wait_for(at_the_vendor_in_spanish, timeout=10)
+    moved = [e for e in stack.sim.log() if e["call"] == call and e["text"].startswith("REST update")]
+    assert len(moved) == 1, moved
+    assert stack.request(rec.id) is None   # nothing of the lost request came back

@@ -31,6 +31,7 @@ log = logging.getLogger("webhooks.fallback")
 _INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR, paths.REJOIN, paths.REJOIN_ANSWER}
 WEBHOOK_PREFIXES = ("/voice/", "/sms/")
 MESSAGE = "Connecting you directly to the interpretation line. Please hold."
+LOST = "We are sorry for the wait. " + MESSAGE
 
 
 def vendor_direct_response(message: str = MESSAGE) -> Response:
@@ -49,6 +50,8 @@ def vendor_direct_response(message: str = MESSAGE) -> Response:
 @bp.post(paths.FALLBACK)
 @twilio_only
 def fallback():
+    if request.args.get("step") == "lost":   # an officer whose request a failover lost (voice_ivr.hold)
+        return vendor_direct_response(LOST)
     if request.args.get("step") == "alternate":
         if form("DialCallStatus") in ("completed", "answered"):
             response = VoiceResponse()
@@ -82,7 +85,8 @@ def safe_answer(exc: BaseException) -> Response:
         response = VoiceResponse()
         say(response, "Please stay on the line.")
         response.pause(length=ctx().settings.hold_pause)
-        response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1")),
+        response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1"),
+                                     lang=request.args.get("lang", "")),
                           method="POST")
         return twiml(response)
     return vendor_direct_response()

@@ -61,7 +61,7 @@ def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -
     dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id), method="POST")
     dial.conference(
         rec.conference, start_conference_on_enter=False, end_conference_on_exit=False, beep=False,
-        wait_url=urls(paths.HOLD, r=rec.id, n="0"), wait_method="POST",
+        wait_url=urls(paths.HOLD, r=rec.id, n="0", lang=rec.language or ""), wait_method="POST",
         status_callback=urls(paths.CONFERENCE_STATUS, r=rec.id), status_callback_method="POST",
         status_callback_event="start end join leave",
     )

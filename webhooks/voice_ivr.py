@@ -12,13 +12,14 @@ from flask import Blueprint
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config.phone import mask
-from dispatch import rate_limit
+from dispatch import lost_requests, rate_limit
 from dispatch import urls as paths
 from dispatch.languages import Language
 from dispatch.records import RequestRecord
 from dispatch.routing import Caller
 from dispatch.states import State
 from webhooks.deps import arg, ctx, dispatcher, form, int_arg
+from webhooks.logsafe import clip
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import cached_twiml, caller_conference, goodbye, say, twiml
 from webhooks.voice_rejoin import rejoin_offer
@@ -297,9 +298,11 @@ def hold():
     response = VoiceResponse()
     rec = ctx().requests.get(arg("r"))
     n = int_arg("n")
-    if rec is not None and rec.state in (State.FAILED, State.COMPLETED):
+    if rec is None:
+        return twiml(_request_lost(response, n))
+    if rec.state in (State.FAILED, State.COMPLETED):
         return twiml(_ended_while_holding(response, rec, n))
-    if rec is None or not rec.waiting:
+    if not rec.waiting:
         response.pause(length=1)
         return twiml(response)
     language = ctx().catalog.get(rec.language) if rec.language else None
@@ -309,8 +312,23 @@ def hold():
     what = f"a {rec.language_name} interpreter" if rec.language else "an interpreter"
     say(response, f"You are number {place} in line for {what}. Please stay on the line.")
     response.pause(length=ctx().settings.hold_pause)
-    response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1)), method="POST")
+    response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1), lang=arg("lang")), method="POST")
     return twiml(response)
+
+
+def _request_lost(response: VoiceResponse, n: int) -> VoiceResponse:
+    """The request this officer holds for is not in Redis: acknowledged by a master that died
+    before its replica had it (a Sentinel failover loses what min-replicas-max-lag allows).
+    Nothing would ever route it, so the officer is put through to the vendor directly, in the
+    language they chose: a job moves the call (once per call), and this loop goes on meanwhile."""
+    call = form("CallSid")
+    if lost_requests.put_through_once(ctx(), call, arg("r"), arg("lang")):
+        log.warning("call %s holds for request %s, which Redis does not have (lost in a failover?): "
+                    "putting it through to the vendor", call[:10], clip(arg("r"), 20))
+    say(response, "Please stay on the line.")
+    response.pause(length=ctx().settings.hold_pause)
+    response.redirect(ctx().urls(paths.HOLD, r=arg("r"), n=str(n + 1), lang=arg("lang")), method="POST")
+    return response
 
 
 def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, n: int) -> VoiceResponse:
@@ -321,7 +339,7 @@ def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, n: int) ->
         after = "Please stay on the line: in a moment you can press 1 to request an interpreter again."
     say(response, f"We are sorry. {what} {after}")
     response.pause(length=ctx().settings.hold_pause)
-    response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1)), method="POST")
+    response.redirect(ctx().urls(paths.HOLD, r=rec.id, n=str(n + 1), lang=arg("lang")), method="POST")
     return response
 
 
