@@ -21,6 +21,7 @@ WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last 
 ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
 RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
 REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
+COUNTERS = PREFIX + "counters"                      # hash: counter (and label value) -> count (dispatch.counters)
 
 
 def request(request_id: str) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from config.settings import Settings
-from dispatch import clock, keys
+from dispatch import clock, counters, keys
 from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.liaisons import ON_CALL, RINGING
@@ -139,6 +139,7 @@ class Reconciler:
                                      "officer_call": _status(officer)}, deadline=None)
         if not out.applied:
             return False
+        counters.add(self.ctx.redis, counters.RECONCILER_FINDINGS, "ended")
         if rec.handler_kind == "liaison":
             self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
         log.warning("request %s: ended (reconciled): its final callbacks never came; interpreter call %s, "
@@ -161,6 +162,7 @@ class Reconciler:
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
         if Rejoin(self.ctx).officer_dropped(rec, rec.officer_call):
+            counters.add(self.ctx.redis, counters.RECONCILER_FINDINGS, "officer_dropped")
             log.warning("request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
                         "interpreter is asked whether to call back", rec.id, _status(officer))
         return False
@@ -179,6 +181,7 @@ class Reconciler:
                                data={"officer_call": _status(officer), "ended_by": "reconciled"}, deadline=None)
         if not out.applied or out.record is None:
             return False
+        counters.add(self.ctx.redis, counters.RECONCILER_FINDINGS, "abandoned")
         done = out.record  # as it was when abandoned: the calls ringing for it then
         for sid in (done.offer_call, done.vendor_call):
             if sid:

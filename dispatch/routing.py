@@ -17,7 +17,7 @@ from typing import Callable
 from config.phone import mask
 from config.roster import Liaison
 from config.settings import Settings
-from dispatch import clock, events, keys
+from dispatch import clock, counters, events, keys
 from dispatch import urls as paths
 from dispatch.context import Context
 from dispatch.languages import Language
@@ -384,12 +384,14 @@ class Dispatcher:
                 "vendor_token": new, "vendor_attempt": "alternate", "vendor_at": now, "vendor_call": None,
             }, data={"outcome": outcome}, deadline=now + self._vendor_bound())
             if out.applied:
+                counters.add(self.ctx.redis, counters.VENDOR_DIAL_FAILURES, outcome)
                 log.info("request %s: vendor main number %s, trying the alternate", request_id, outcome)
                 self.ctx.jobs.submit("dial_vendor", request_id, new)
             return
         out = self.store.apply(request_id, "fail", guard=("vendor_token", token),
                                fields={"outcome": f"vendor {outcome}"}, data={"outcome": outcome}, deadline=None)
         if out.applied:
+            counters.add(self.ctx.redis, counters.VENDOR_DIAL_FAILURES, outcome)
             log.warning("request %s: FAILED, no interpreter reachable (%s)", request_id, outcome)
             self.ctx.jobs.submit("tell_caller", request_id, paths.FAILED)
             if self.on_failed:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import redis
 
-from dispatch import keys
+from dispatch import counters, keys
 
 # KEYS: pair failures, address failures, pair lock, address lock.
 # ARGV: pair limit, address limit, window ms.
@@ -91,6 +91,7 @@ class SigninLock:
         self.max_failures = max(1, int(max_failures))
         self.address_max_failures = max(1, int(address_max_failures))
         self.lock_ms = max(1, int(lock_seconds)) * 1000
+        self.r = r
         self._begin = r.register_script(_BEGIN)
         self._failed = r.register_script(_FAILED)
         self._succeeded = r.register_script(_SUCCEEDED)
@@ -111,6 +112,8 @@ class SigninLock:
         """The password was wrong; returns the seconds of the lock this failure started, or 0."""
         locked_ms = int(self._failed(keys=list(attempt.keys), args=[self.max_failures, self.address_max_failures,
                                                                      self.lock_ms]))
+        if locked_ms:
+            counters.add(self.r, counters.SIGNIN_LOCKOUTS)
         return math.ceil(locked_ms / 1000)
 
     def succeeded(self, attempt: Attempt) -> None:

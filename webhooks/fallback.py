@@ -19,7 +19,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from dispatch import counters
 from dispatch import urls as paths
+from dispatch.redis_conn import unavailable
 from webhooks.deps import ctx, form
 from webhooks.logsafe import clip
 from webhooks.twilio_auth import log_refusal, twilio_only, verified
@@ -68,6 +70,8 @@ def safe_answer(exc: BaseException) -> Response:
     """What a webhook answers instead of a 500."""
     path = request.path
     log.exception("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
+    if not unavailable(exc):   # Redis itself failing is ird_redis_up's to report (and cannot be counted there)
+        counters.add(ctx().redis, counters.WEBHOOK_ERRORS)
     if path.startswith("/sms/"):
         reply = MessagingResponse()
         reply.message("Sorry, the interpretation service hit a problem. Please call the desk for an interpreter.")

@@ -2,14 +2,22 @@
 
 Any number of web and worker processes share one Redis, so per-process counters would
 each see a slice; a custom collector reading the shared records is right whichever
-process is scraped. Families (label values are catalog ids and states, never numbers):
+process is scraped (and the counters of failures are Redis hashes, dispatch.counters).
+Names follow Prometheus's conventions: base units in the name (seconds), `_total` for
+counters. Families (label values are catalog ids, states and outcomes, never numbers):
 
+- ird_redis_up: 1, or 0 when this process cannot reach Redis (the only family then)
+- ird_workers_alive: RQ worker processes whose heartbeat is fresh (30 s)
 - ird_requests{state, language}: open requests plus those created today, by current state
-- ird_requests_waiting_oldest_seconds: the longest current wait (alert on this)
+- ird_requests_waiting_oldest_seconds: the longest current wait (alert on this) ...
+- ird_liaison_window_seconds: ... against LIAISON_WINDOW, after which a wait goes to the vendor
 - ird_time_to_interpreter_seconds{handler}: histogram of today's requests that reached
   an interpreter; it restarts at local midnight, which rate()/increase() treat as a reset
 - ird_liaisons{state}: roster liaisons by live state (idle, ringing, on_call, wrapup, off)
+- ird_webhook_errors_total, ird_vendor_dial_failures_total{outcome},
+  ird_reconciler_findings_total{finding}, ird_signin_lockouts_total: counters, dispatch.counters
 
+Alerting rules over these: deploy/prometheus/alerts.yml; a dashboard: deploy/grafana/dispatch.json.
 With METRICS_TOKEN set, a scrape must carry `Authorization: Bearer <token>` (Prometheus's
 `authorization` / `bearer_token` scrape options); unset, /metrics is open.
 """
@@ -24,15 +32,17 @@ from collections.abc import Iterator
 import redis
 from flask import Blueprint, Response, request
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from dispatch import counters, keys
 from dispatch.context import Context
 from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP
 from dispatch.stats import histogram, todays
 from webhooks.dashboard import snapshot
 from webhooks.deps import ctx
+from webhooks.health import WORKER_STALE_AFTER
 from webhooks.twilio_auth import log_refusal
 
 bp = Blueprint("metrics", __name__)
@@ -48,6 +58,11 @@ class DispatchCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         recs = snapshot.load(self.c)
+        yield GaugeMetricFamily("ird_redis_up", "Whether this process reaches Redis (0: calls go straight to the "
+                                               "vendor, the queue and dashboards stand still)", value=1)
+        alive = self.c.redis.zcount(keys.WORKER_HEARTBEAT, recs.now - WORKER_STALE_AFTER, "+inf")
+        yield GaugeMetricFamily("ird_workers_alive", f"RQ worker processes whose heartbeat is under "
+                                                     f"{WORKER_STALE_AFTER:.0f} s old", value=alive)
         current = {r.id: r for r in todays(recs.all, recs.since)}
         current.update({r.id: r for r in recs.open})  # still open from yesterday: still counts
 
@@ -62,6 +77,8 @@ class DispatchCollector(Collector):
         yield GaugeMetricFamily("ird_requests_waiting_oldest_seconds",
                                 "Longest current wait for an interpreter (0 when nobody waits)",
                                 value=max(waits, default=0.0))
+        yield GaugeMetricFamily("ird_liaison_window_seconds", "LIAISON_WINDOW: a request still waiting after this "
+                                                              "goes to the vendor", value=self.c.settings.liaison_window)
 
         tti = HistogramMetricFamily("ird_time_to_interpreter_seconds",
                                     "Seconds from queued to an interpreter joining, today's requests",
@@ -79,6 +96,19 @@ class DispatchCollector(Collector):
         for state in LIAISON_STATES:
             liaisons.add_metric([state], counts.get(state, 0))
         yield liaisons
+
+        for counter, values in counters.read(self.c.redis).items():
+            family = CounterMetricFamily(counter.name, counter.help, labels=[counter.label] if counter.label else None)
+            for value, count in sorted(values.items()):
+                family.add_metric([value] if counter.label else [], count)
+            yield family
+
+
+class RedisDown(Collector):
+    """What a scrape gets while this process cannot reach Redis."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("ird_redis_up", "Whether this process reaches Redis", value=0)
 
 
 def bearer_ok(expected: str, header: str) -> bool:
@@ -105,7 +135,10 @@ def metrics() -> Response:
     try:
         body = encoder(registry)
     except redis.RedisError as exc:
+        # Still 200: Prometheus's `up` then stays about this process, ird_redis_up about Redis.
         log.warning("metrics: Redis unavailable (%s)", type(exc).__name__)
-        return Response("# Redis unavailable\n", status=503, mimetype="text/plain")
+        down = CollectorRegistry(auto_describe=False)
+        down.register(RedisDown())
+        body = encoder(down)
     return Response(body, content_type=content_type)
 
