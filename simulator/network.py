@@ -102,7 +102,8 @@ class Network:
         call = self._new_call(direction="inbound", from_=from_, to=to or cfg.number,
                               party=self.parties.run_for(from_, **overrides), status="ringing",
                               url=cfg.voice_url, method=cfg.voice_method, fallback_url=cfg.voice_fallback_url,
-                              status_callback=cfg.voice_status_url, status_events={"completed"})
+                              fallback_method=cfg.voice_fallback_method, status_callback=cfg.voice_status_url,
+                              status_method=cfg.voice_status_method, status_events={"completed"})
         self._start(call)
         return call
 

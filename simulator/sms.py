@@ -93,7 +93,7 @@ def _post_inbound(net: Network, sid: str, from_: str, to: str, body: str, media_
     for _ in range(10):  # <Redirect> hops
         if generation != net.generation:
             return
-        result = net.webhooks.send(url, params, "POST")
+        result = net.webhooks.send(url, params, net.config.sms_method if url == net.config.sms_url else "POST")
         if not result.ok:
             net.log.add(None, f"error 11200: sms webhook {result.error or 'HTTP ' + str(result.status)}")
             return
