@@ -20,6 +20,7 @@ from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
 from webhooks.logsafe import EscapingFormatter, RefusalLog
 from webhooks.twilio_auth import Signer
+from webhooks.twilio_cli import twilio_cli
 from webhooks.webhook_request import WebhookRequest
 
 
@@ -149,4 +150,5 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)
+    app.cli.add_command(twilio_cli)
     return app
