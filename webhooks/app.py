@@ -18,6 +18,7 @@ from dispatch.routing import Dispatcher
 from dispatch.sms.service import failure_hook as sms_failure_hook
 from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
+from webhooks.json_logs import JsonFormatter
 from webhooks.logsafe import EscapingFormatter, RefusalLog
 from webhooks.twilio_auth import Signer
 from webhooks.twilio_cli import twilio_cli
@@ -30,10 +31,13 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def configure_logging() -> None:
     """Plain one-line logs, control characters escaped (a value from outside cannot start
-    a line of its own); the SDK's request logger would print URLs and headers. Web and
-    worker processes both call this. A root logger already set up is left as it is."""
+    a line of its own), or one JSON object a line with LOG_FORMAT=json (webhooks/json_logs.py;
+    a bad value is Settings' to refuse); the SDK's request logger would print URLs and
+    headers. Web and worker processes both call this. A root logger already set up is left
+    as it is."""
     handler = logging.StreamHandler()
-    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
+    json_lines = os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else EscapingFormatter(LOG_FORMAT))
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), handlers=[handler])
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

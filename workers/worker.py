@@ -21,6 +21,7 @@ from rq import Queue, SimpleWorker
 from dispatch import keys
 from dispatch.redis_conn import connect, unavailable
 from webhooks.app import configure_logging
+from webhooks.json_logs import ids_in, log_context
 from workers import runtime
 from workers.jobqueue import DISPATCH_QUEUE, PERIODIC_QUEUE
 from workers.schedule import periodic_jobs
@@ -62,6 +63,11 @@ class _Worker(SimpleWorker):
     def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
         self.stop_asked.set()
         super().request_stop(signum, frame)
+
+    def perform_job(self, job, queue):  # type: ignore[no-untyped-def]
+        """Every line a job logs names its request and call (LOG_FORMAT=json)."""
+        with log_context(**ids_in(job.args)):
+            return super().perform_job(job, queue)
 
 
 def main() -> None:
