@@ -22,6 +22,7 @@ ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when r
 RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
 REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
 COUNTERS = PREFIX + "counters"                      # hash: counter (and label value) -> count (dispatch.counters)
+WRITE_PROBE = PREFIX + "metrics:write-probe"        # string with a TTL: /metrics checks Redis still takes writes
 
 
 def request(request_id: str) -> str:

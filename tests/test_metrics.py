@@ -132,6 +132,7 @@ def test_redis_up_workers_alive_and_the_liaison_window(client, ctx):
                                            "gone.3": time.time() - 120})   # a worker killed two minutes ago
     families = scrape(client)
     assert samples(families["ird_redis_up"]) == {(): 1.0}
+    assert samples(families["ird_redis_writable"]) == {(): 1.0}
     assert samples(families["ird_workers_alive"]) == {(): 2.0}
     assert samples(families["ird_liaison_window_seconds"]) == {(): ctx.settings.liaison_window}
 
@@ -200,3 +201,17 @@ def test_failures_counted_by_one_process_are_reported_by_any(app, ctx, jobs, tel
     assert counter(other, "ird_reconciler_findings_total", finding="ended") == 1
     assert counter(other, "ird_signin_lockouts_total") == 1
     assert scrape(client).keys() == other.keys()
+
+
+def test_a_redis_that_answers_but_refuses_writes_is_reported(client, ctx):
+    """As a promoted master with no replica in sync does (min-replicas-to-write): reads work,
+    every write is refused, and the service is as good as without Redis."""
+    ctx.redis.config_set("min-replicas-to-write", 1)     # this test Redis has no replica
+    try:
+        families = scrape(client)
+    finally:
+        ctx.redis.config_set("min-replicas-to-write", 0)
+    assert samples(families["ird_redis_up"]) == {(): 1.0}
+    assert samples(families["ird_redis_writable"]) == {(): 0.0}
+    assert "ird_liaisons" in families, "what can be read is still reported"
+    assert samples(scrape(client)["ird_redis_writable"]) == {(): 1.0}

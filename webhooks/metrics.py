@@ -7,6 +7,7 @@ Names follow Prometheus's conventions: base units in the name (seconds), `_total
 counters. Families (label values are catalog ids, states and outcomes, never numbers):
 
 - ird_redis_up: 1, or 0 when this process cannot reach Redis (the only family then)
+- ird_redis_writable: 0 while Redis answers but refuses writes (NOREPLICAS, READONLY)
 - ird_workers_alive: RQ worker processes whose heartbeat is fresh (30 s)
 - ird_requests{state, language}: open requests plus those created today, by current state
 - ird_requests_waiting_oldest_seconds: the longest current wait (alert on this) ...
@@ -39,6 +40,7 @@ from prometheus_client.registry import Collector
 from dispatch import counters, keys
 from dispatch.context import Context
 from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP
+from dispatch.redis_conn import unavailable
 from dispatch.stats import histogram, todays
 from webhooks.dashboard import snapshot
 from webhooks.deps import ctx
@@ -60,6 +62,9 @@ class DispatchCollector(Collector):
         recs = snapshot.load(self.c)
         yield GaugeMetricFamily("ird_redis_up", "Whether this process reaches Redis (0: calls go straight to the "
                                                "vendor, the queue and dashboards stand still)", value=1)
+        yield GaugeMetricFamily("ird_redis_writable", "Whether Redis takes this process's writes (0: refused, e.g. "
+                                                     "a master with no replica in sync: calls go straight to the "
+                                                     "vendor)", value=_writable(self.c))
         alive = self.c.redis.zcount(keys.WORKER_HEARTBEAT, recs.now - WORKER_STALE_AFTER, "+inf")
         yield GaugeMetricFamily("ird_workers_alive", f"RQ worker processes whose heartbeat is under "
                                                      f"{WORKER_STALE_AFTER:.0f} s old", value=alive)
@@ -109,6 +114,19 @@ class RedisDown(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily("ird_redis_up", "Whether this process reaches Redis", value=0)
+
+
+def _writable(c: Context) -> int:
+    """A master that answers may still refuse writes (min-replicas-to-write with no replica in
+    sync, a demoted master): the service is then as good as without Redis."""
+    try:
+        c.redis.set(keys.WRITE_PROBE, "1", ex=60)
+        return 1
+    except redis.RedisError as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("metrics: Redis refuses writes (%s)", str(exc).split(" ", 1)[0])
+        return 0
 
 
 def bearer_ok(expected: str, header: str) -> bool:
