@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ CALL_EVERY = 0.5          # an officer calls this often, all through the test
 TALK = 2.0                # an interpreter hangs up this long after answering
 OFFICER_STAYS = 20.0      # an officer hangs up this long after the service answered
 AFTER_RECOVERY = 4.0      # calls go on this long once the master takes writes again
+SCHEDULED = (1, 3, 8, 16)  # seconds after the crash: RQ jobs scheduled then (enqueue_in)
 LANGUAGES = ("spa", "rus", "cmn", "spa", "ben")
 CONNECTED = ("liaison_connected", "vendor_connected")
 
@@ -216,6 +218,11 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
             wait_until(lambda: sum(r.state == State.CONNECTED for r in _records(stack).values()) >= 2, 20,
                        "traffic flowing: two requests connected")
             before = _records(stack)
+            # RQ's scheduler (every worker runs one, in a process of its own, on a connection RQ
+            # rebuilds from the worker's): jobs due during the failover and after it
+            scheduler_queue = Queue(DISPATCH_QUEUE, connection=stack.redis)
+            scheduled = [scheduler_queue.enqueue_in(timedelta(seconds=due), "tests.support.probe_job.probe", -due,
+                                                    result_ttl=600, failure_ttl=600).id for due in SCHEDULED]
 
             # ---- the crash
             old = group.master()
@@ -289,6 +296,14 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         unfinished = [st for st in statuses if st != JobStatus.FINISHED]
         assert len(unfinished) <= stack.n_workers, unfinished
         assert statuses.count(None) <= len(counter_lost) + stack.n_workers
+        # ... and every job scheduled before the crash ran, due during the outage or after it
+        def scheduled_status() -> list:
+            return [j.get_status() if j is not None else None for j in Job.fetch_many(scheduled, connection=stack.redis)]
+
+        try:
+            wait_until(lambda: set(scheduled_status()) == {JobStatus.FINISHED}, 15, "the scheduled jobs finished")
+        except AssertionError:
+            raise AssertionError(f"scheduled jobs: {scheduled_status()}") from None
 
         # ---- no process restarted or exited: each found the new master by itself
         assert stack.exited() == [], [c.name for c in stack.exited()]

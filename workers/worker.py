@@ -17,6 +17,7 @@ import time
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.scheduler import RQScheduler
 
 from dispatch import keys
 from dispatch.redis_conn import connect, unavailable
@@ -28,6 +29,10 @@ from workers.schedule import periodic_jobs
 
 log = logging.getLogger("workers.worker")
 TICK = 0.2
+# RQ's scheduler process (retries, enqueue_in) dies on any Redis error, and RQ starts it again
+# at its maintenance, every 10 minutes by default: every 10 s here, so a Redis outage delays
+# scheduled jobs by seconds, not minutes.
+SCHEDULER_CHECK = 10
 
 
 def ticker(stop: threading.Event, name: str) -> None:
@@ -45,6 +50,17 @@ def ticker(stop: threading.Event, name: str) -> None:
         except Exception as exc:  # Redis restarting: keep ticking, the worker reconnects
             log.warning("ticker: %s", type(exc).__name__)
         stop.wait(TICK)
+
+
+def _released(scheduler: RQScheduler) -> bool:
+    """Whether a scheduler of an earlier loop holds no lock any more. Its process ended with
+    that loop, but a lock it could not release (Redis was gone) would keep this worker's new
+    scheduler from scheduling anything (RQ's retries, `enqueue_in`) until it expired."""
+    try:
+        scheduler.release_locks()
+        return True
+    except redis.exceptions.RedisError:
+        return False
 
 
 def _reason(exc: BaseException) -> str:
@@ -94,20 +110,26 @@ def main() -> None:
     log.info("worker %s listening on %s", name, ", ".join(q.name for q in queues))
     try:
         # RQ's work loop quits when Redis vanishes while it is not blocked on the queue (a
-        # job's bookkeeping, its heartbeat), and its teardown then raises: a Redis restart
-        # would end the process. Start the loop again (under a new RQ name: the old one
-        # could not register its death) until a stop is asked for (SIGTERM / SIGINT).
+        # job's bookkeeping, its heartbeat) or refuses a write (NOREPLICAS just after a
+        # Sentinel failover, or a transaction that refusal cut short), and its teardown then
+        # raises: a Redis restart would end the process. Start the loop again (under a new RQ
+        # name: the old one could not register its death) until a stop is asked for.
         attempt = 0
+        stale: list[RQScheduler] = []   # earlier loops' schedulers, whose locks may outlive them
         while not _Worker.stop_asked.is_set():
+            stale = [old for old in stale if not _released(old)]
+            worker = None
             try:
-                worker = _Worker(queues, connection=blocking, name=name if attempt == 0 else f"{name}.{attempt}")
+                worker = _Worker(queues, connection=blocking, name=name if attempt == 0 else f"{name}.{attempt}",
+                                 maintenance_interval=SCHEDULER_CHECK)
                 worker.work(with_scheduler=True, logging_level="WARNING")
             except redis.exceptions.RedisError as exc:
-                # Also a master refusing writes while no replica is in sync (NOREPLICAS, just
-                # after a Sentinel failover): RQ quits on it as on a lost connection.
-                if not unavailable(exc):
-                    raise
-                log.warning("worker %s: lost Redis (%s); starting again", name, _reason(exc))
+                if unavailable(exc):
+                    log.warning("worker %s: lost Redis (%s); starting again", name, _reason(exc))
+                else:
+                    log.error("worker %s: RQ quit on a Redis error; starting again", name, exc_info=exc)
+            if worker is not None and worker.scheduler is not None:
+                stale.append(worker.scheduler)
             attempt += 1
             if not _Worker.stop_asked.is_set():
                 time.sleep(1.0)
