@@ -11,6 +11,7 @@ which Prometheus's rate() and increase() take for a counter reset.
 Counting is best effort: an increment that fails (Redis down) is dropped rather than let
 the failure being counted fail a second time.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,22 +33,31 @@ class Counter:
     name: str
     help: str
     label: str = ""
-    values: tuple[str, ...] = ()    # reported as 0 until counted, so increase() sees the first one
+    values: tuple[str, ...] = ()  # reported as 0 until counted, so increase() sees the first one
 
 
-WEBHOOK_ERRORS = Counter("ird_webhook_errors_total",
-                         "Verified Twilio webhooks whose handler failed (answered with the direct vendor dial "
-                         "or empty TwiML instead); Redis being unreachable is ird_redis_up")
-VENDOR_DIAL_FAILURES = Counter("ird_vendor_dial_failures_total",
-                               "Vendor calls that did not reach the vendor, by outcome (the alternate number "
-                               "is tried next, then the request fails)", "outcome",
-                               ("dial-failed", "busy", "no-answer", "failed", "canceled", "hung-up-before-joining"))
-RECONCILER_FINDINGS = Counter("ird_reconciler_findings_total",
-                              "Calls the reconciler found over while the service still had them live (their "
-                              "final callbacks lost), by what it did", "finding",
-                              ("ended", "abandoned", "officer_dropped"))
-SIGNIN_LOCKOUTS = Counter("ird_signin_lockouts_total",
-                          "Dashboard sign-in lock-outs started (a username at an address, or an address)")
+WEBHOOK_ERRORS = Counter(
+    "ird_webhook_errors_total",
+    "Verified Twilio webhooks whose handler failed (answered with the direct vendor dial "
+    "or empty TwiML instead); Redis being unreachable is ird_redis_up",
+)
+VENDOR_DIAL_FAILURES = Counter(
+    "ird_vendor_dial_failures_total",
+    "Vendor calls that did not reach the vendor, by outcome (the alternate number "
+    "is tried next, then the request fails)",
+    "outcome",
+    ("dial-failed", "busy", "no-answer", "failed", "canceled", "hung-up-before-joining"),
+)
+RECONCILER_FINDINGS = Counter(
+    "ird_reconciler_findings_total",
+    "Calls the reconciler found over while the service still had them live (their "
+    "final callbacks lost), by what it did",
+    "finding",
+    ("ended", "abandoned", "officer_dropped"),
+)
+SIGNIN_LOCKOUTS = Counter(
+    "ird_signin_lockouts_total", "Dashboard sign-in lock-outs started (a username at an address, or an address)"
+)
 ALL = (WEBHOOK_ERRORS, VENDOR_DIAL_FAILURES, RECONCILER_FINDINGS, SIGNIN_LOCKOUTS)
 
 

@@ -7,6 +7,7 @@ conference: no route, no deadline, no sweeper would ever act on it, and the hold
 play silence for good. The hold webhook notices (its request id finds nothing) and asks for
 the call to be moved to the direct vendor dial, in the language the officer chose, once.
 """
+
 from __future__ import annotations
 
 from dispatch import keys

@@ -10,6 +10,7 @@ after a failover the clients (RQ's included) find the promoted replica by themse
 a connection still open to a demoted master gets READONLY, which redis-py turns into a
 reconnect.
 """
+
 from __future__ import annotations
 
 import redis
@@ -23,18 +24,27 @@ SOCKET_TIMEOUT = 1.0
 WRITES_REFUSED = ("NOREPLICAS", "READONLY", "MASTERDOWN", "LOADING")
 
 
-def connect(url: str, sentinels: tuple[tuple[str, int], ...] = (), master: str = "mymaster",
-            socket_timeout: float | None = SOCKET_TIMEOUT) -> redis.Redis:
+def connect(
+    url: str,
+    sentinels: tuple[tuple[str, int], ...] = (),
+    master: str = "mymaster",
+    socket_timeout: float | None = SOCKET_TIMEOUT,
+) -> redis.Redis:
     """A client for `url`, or for the Sentinel-elected master when sentinels are given.
 
     `socket_timeout=None` is for blocking reads (RQ's BLPOP, XREAD BLOCK) that must
     outlast the short timeout request handlers use.
     """
-    options = dict(socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=socket_timeout,
-                   health_check_interval=15, retry_on_timeout=False)
+    options = dict(
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=socket_timeout,
+        health_check_interval=15,
+        retry_on_timeout=False,
+    )
     if sentinels:
-        sentinel = Sentinel(list(sentinels), sentinel_kwargs=dict(socket_connect_timeout=CONNECT_TIMEOUT,
-                                                                  socket_timeout=SOCKET_TIMEOUT))
+        sentinel = Sentinel(
+            list(sentinels), sentinel_kwargs=dict(socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT)
+        )
         return sentinel.master_for(master, **options)
     return redis.Redis.from_url(url, **options)
 
@@ -46,5 +56,5 @@ def unavailable(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, redis.ResponseError):
         return False
-    reply = str(exc).rpartition("caused error: ")[2]   # a pipeline names the command first
+    reply = str(exc).rpartition("caused error: ")[2]  # a pipeline names the command first
     return reply.startswith(WRITES_REFUSED)

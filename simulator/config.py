@@ -1,4 +1,5 @@
 """Everything the simulated network needs to know about the app it serves."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,17 +24,17 @@ class SimulatorConfig:
     port: int = 0
     time_scale: float = 1.0
     default_answer_after: float = 1.0
-    webhook_timeout: float = 15.0          # Twilio gives a webhook 15 s
-    echo: bool = True                      # print each event line on stdout
-    voice_url: str = ""                    # default {app_url}/voice/incoming
+    webhook_timeout: float = 15.0  # Twilio gives a webhook 15 s
+    echo: bool = True  # print each event line on stdout
+    voice_url: str = ""  # default {app_url}/voice/incoming
     voice_method: str = "POST"
-    voice_fallback_url: str = ""           # default {app_url}/voice/fallback
+    voice_fallback_url: str = ""  # default {app_url}/voice/fallback
     voice_fallback_method: str = "POST"
-    voice_status_url: str = ""             # default {app_url}/voice/status
+    voice_status_url: str = ""  # default {app_url}/voice/status
     voice_status_method: str = "POST"
-    sms_url: str = ""                      # default {app_url}/sms/incoming
+    sms_url: str = ""  # default {app_url}/sms/incoming
     sms_method: str = "POST"
-    log_limit: int = 50_000                # oldest log entries are dropped past this
+    log_limit: int = 50_000  # oldest log entries are dropped past this
 
     def __post_init__(self) -> None:
         base = self.app_url.rstrip("/")

@@ -6,6 +6,7 @@ anywhere in the number, as Twilio's), `GET` and `POST IncomingPhoneNumbers/{sid}
 status callback and SMS URLs and methods are the simulator's own configuration, so an
 update changes where the next inbound call or text goes, as it does on Twilio.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,14 @@ bp.before_request(authenticate_and_inject_faults)
 
 # Form field → (SimulatorConfig attribute, kind). URLs may be "" (unset); methods GET or POST.
 UPDATABLE = {
-    "VoiceUrl": ("voice_url", "url"), "VoiceMethod": ("voice_method", "method"),
-    "VoiceFallbackUrl": ("voice_fallback_url", "url"), "VoiceFallbackMethod": ("voice_fallback_method", "method"),
-    "StatusCallback": ("voice_status_url", "url"), "StatusCallbackMethod": ("voice_status_method", "method"),
-    "SmsUrl": ("sms_url", "url"), "SmsMethod": ("sms_method", "method"),
+    "VoiceUrl": ("voice_url", "url"),
+    "VoiceMethod": ("voice_method", "method"),
+    "VoiceFallbackUrl": ("voice_fallback_url", "url"),
+    "VoiceFallbackMethod": ("voice_fallback_method", "method"),
+    "StatusCallback": ("voice_status_url", "url"),
+    "StatusCallbackMethod": ("voice_status_method", "method"),
+    "SmsUrl": ("sms_url", "url"),
+    "SmsMethod": ("sms_method", "method"),
 }
 
 
@@ -47,19 +52,40 @@ class ServiceNumber:
         c = self.config
         uri = f"/{API_VERSION}/Accounts/{c.account_sid}/IncomingPhoneNumbers/{self.sid}.json"
         return {
-            "sid": self.sid, "account_sid": c.account_sid, "phone_number": c.number,
-            "friendly_name": self.friendly_name or c.number, "api_version": API_VERSION,
-            "voice_url": c.voice_url or None, "voice_method": c.voice_method,
-            "voice_fallback_url": c.voice_fallback_url or None, "voice_fallback_method": c.voice_fallback_method,
-            "status_callback": c.voice_status_url or None, "status_callback_method": c.voice_status_method,
-            "voice_caller_id_lookup": False, "voice_application_sid": self.voice_application_sid or None,
-            "sms_url": c.sms_url or None, "sms_method": c.sms_method, "sms_fallback_url": None,
-            "sms_fallback_method": "POST", "sms_application_sid": self.sms_application_sid or None,
-            "trunk_sid": None, "voice_receive_mode": "voice", "emergency_status": "Inactive",
-            "emergency_address_sid": None, "address_requirements": "none", "address_sid": None,
-            "identity_sid": None, "bundle_sid": None, "beta": False, "origin": "twilio", "status": "in-use",
-            "type": "local", "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
-            "date_created": rfc2822(self.created), "date_updated": rfc2822(self.updated), "uri": uri,
+            "sid": self.sid,
+            "account_sid": c.account_sid,
+            "phone_number": c.number,
+            "friendly_name": self.friendly_name or c.number,
+            "api_version": API_VERSION,
+            "voice_url": c.voice_url or None,
+            "voice_method": c.voice_method,
+            "voice_fallback_url": c.voice_fallback_url or None,
+            "voice_fallback_method": c.voice_fallback_method,
+            "status_callback": c.voice_status_url or None,
+            "status_callback_method": c.voice_status_method,
+            "voice_caller_id_lookup": False,
+            "voice_application_sid": self.voice_application_sid or None,
+            "sms_url": c.sms_url or None,
+            "sms_method": c.sms_method,
+            "sms_fallback_url": None,
+            "sms_fallback_method": "POST",
+            "sms_application_sid": self.sms_application_sid or None,
+            "trunk_sid": None,
+            "voice_receive_mode": "voice",
+            "emergency_status": "Inactive",
+            "emergency_address_sid": None,
+            "address_requirements": "none",
+            "address_sid": None,
+            "identity_sid": None,
+            "bundle_sid": None,
+            "beta": False,
+            "origin": "twilio",
+            "status": "in-use",
+            "type": "local",
+            "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+            "date_created": rfc2822(self.created),
+            "date_updated": rfc2822(self.updated),
+            "uri": uri,
             "subresource_uris": {"assigned_add_ons": uri.replace(".json", "/AssignedAddOns.json")},
         }
 
@@ -119,8 +145,10 @@ def update_number(account: str, sid: str) -> Response:
             setattr(number.config, attribute, value)
         if "FriendlyName" in form:
             number.friendly_name = form["FriendlyName"][:64]
-        for name, attribute in (("VoiceApplicationSid", "voice_application_sid"),
-                                ("SmsApplicationSid", "sms_application_sid")):
+        for name, attribute in (
+            ("VoiceApplicationSid", "voice_application_sid"),
+            ("SmsApplicationSid", "sms_application_sid"),
+        ):
             if name in form:
                 setattr(number, attribute, form[name].strip())
         number.updated = utcnow()

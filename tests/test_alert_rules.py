@@ -4,6 +4,7 @@ own /metrics lint-clean by Prometheus's standards (names, units, `_total` counte
 promtool comes from Debian's `prometheus` package (.ci/run installs it); without it these
 tests skip, unless CI is set (tests/support/promtool.py).
 """
+
 from __future__ import annotations
 
 import requests
@@ -34,7 +35,7 @@ def test_every_alert_has_a_unit_test_that_sees_it_fire_and_stay_quiet():
 
 
 def test_the_service_metrics_pass_promtools_lint(gunicorn, app):
-    open_request(app, "spa")            # some samples in every family
+    open_request(app, "spa")  # some samples in every family
     server = gunicorn()
     text = requests.get(server.url + "/metrics", timeout=10).text
     assert "ird_redis_up 1.0" in text

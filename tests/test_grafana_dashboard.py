@@ -5,6 +5,7 @@ a running service exports (its /metrics scraped from a real gunicorn and read wi
 prometheus_client's parser), every family the service exports is on the dashboard, and
 every expression parses (promtool).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,14 +33,18 @@ def panels(board: dict) -> list[dict]:
     out = []
     for panel in board["panels"]:
         out.append(panel)
-        out.extend(panel.get("panels", []))   # a collapsed row holds its panels
+        out.extend(panel.get("panels", []))  # a collapsed row holds its panels
     return out
 
 
 def dashboard_expressions() -> dict[str, str]:
     """Where → expression, for every query of every panel."""
-    return {f"panel {p['title']!r} {t['refId']}": t["expr"]
-            for p in panels(dashboard()) for t in p.get("targets", []) if t.get("expr")}
+    return {
+        f"panel {p['title']!r} {t['refId']}": t["expr"]
+        for p in panels(dashboard())
+        for t in p.get("targets", [])
+        if t.get("expr")
+    }
 
 
 def rule_expressions() -> dict[str, str]:
@@ -65,8 +70,11 @@ def exported(gunicorn, app) -> dict[str, str]:
 def test_every_expression_names_only_metrics_the_service_exports(exported):
     expressions = {**dashboard_expressions(), **rule_expressions()}
     assert len(expressions) > 20
-    unknown = {where: sorted(metric_names(expr) - set(exported)) for where, expr in expressions.items()
-               if metric_names(expr) - set(exported)}
+    unknown = {
+        where: sorted(metric_names(expr) - set(exported))
+        for where, expr in expressions.items()
+        if metric_names(expr) - set(exported)
+    }
     assert not unknown, unknown
     assert all(metric_names(expr) for expr in expressions.values()), "an expression that reads no metric"
 
@@ -81,14 +89,17 @@ def test_every_family_the_service_exports_is_on_the_dashboard(exported):
 def test_a_misspelt_metric_is_caught():
     """The check above can fail: a name the service does not export is reported."""
     assert metric_names('sum by (state) (max without (instance) (ird_request{state="queued"}))') == {"ird_request"}
-    assert metric_names("histogram_quantile(0.9, rate(ird_time_to_interpreter_bucket[5m])) > 1e3") == \
-        {"ird_time_to_interpreter_bucket"}
+    assert metric_names("histogram_quantile(0.9, rate(ird_time_to_interpreter_bucket[5m])) > 1e3") == {
+        "ird_time_to_interpreter_bucket"
+    }
 
 
 def test_every_expression_parses(tmp_path):
     """promtool checks the expressions, as recording rules, with Grafana's variables set."""
-    rules = [{"record": f"dashboard:query_{i}", "expr": GRAFANA_VARIABLES.sub("5m", expr)}
-             for i, expr in enumerate(dashboard_expressions().values())]
+    rules = [
+        {"record": f"dashboard:query_{i}", "expr": GRAFANA_VARIABLES.sub("5m", expr)}
+        for i, expr in enumerate(dashboard_expressions().values())
+    ]
     path = tmp_path / "dashboard_rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     checked = promtool.run("check", "rules", str(path))

@@ -1,5 +1,6 @@
 """LOG_FORMAT=json: one JSON object per line for log shippers, with the request and call
 when known; a forged newline still cannot start a line of its own."""
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,7 @@ def test_a_jobs_request_and_call_are_on_every_line_it_logs():
     with log_context(**ids_in(["R00042", CALL, "path"])):
         data = json.loads(JsonFormatter().format(record("redirect refused")))
     assert data["request_id"] == "R00042" and data["call_sid"] == CALL[:10]
-    assert ids_in(["0", "5f3a", "R1\nforged", "CA123"]) == {}   # only an id's exact shape
+    assert ids_in(["0", "5f3a", "R1\nforged", "CA123"]) == {}  # only an id's exact shape
     assert "request_id" not in json.loads(JsonFormatter().format(record("after the job")))
 
 
@@ -85,8 +86,14 @@ def test_workers_and_rq_log_json_lines_too():
         "logging.getLogger('rq.worker').warning('job %s', 'x\\nforged')\n"
         "logging.getLogger('workers.worker').warning('sms from %s', 'y\\r\\nforged')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"},
+    )
     lines = (out.stdout + out.stderr).splitlines()
     assert [json.loads(line)["message"] for line in lines] == ["job x\nforged", "sms from y\r\nforged"], lines
     assert [json.loads(line)["logger"] for line in lines] == ["rq.worker", "workers.worker"]
@@ -96,21 +103,34 @@ def test_under_gunicorn_every_line_of_the_app_is_a_json_object_and_none_is_forge
     server = gunicorn(log_format="json")
     before = len(server.log_lines())
     forged = FORGED.replace(" ", "%20").replace('"', "%22").replace("{", "%7B").replace("}", "%7D")
-    for path in (f"/voice/x%0a{forged}", f"/voice/x%0d%0a{forged}", f"/voice/x%e2%80%a8{forged}",
-                 f"/voice/x%c2%85{forged}"):
+    for path in (
+        f"/voice/x%0a{forged}",
+        f"/voice/x%0d%0a{forged}",
+        f"/voice/x%e2%80%a8{forged}",
+        f"/voice/x%c2%85{forged}",
+    ):
         assert requests.get(server.url + path, timeout=10).status_code == 404
     stranger = {"From": f"+1347555{'0123'}\n{FORGED}", "CallSid": CALL}
     sig = signature(server.settings, "/voice/incoming", stranger)
-    assert requests.post(server.url + "/voice/incoming", data=stranger, timeout=10,
-                         headers={"X-Twilio-Signature": sig}).status_code == 200
+    assert (
+        requests.post(
+            server.url + "/voice/incoming", data=stranger, timeout=10, headers={"X-Twilio-Signature": sig}
+        ).status_code
+        == 200
+    )
     lost = {"CallSid": CALL, "From": "+17185550101"}
     sig = signature(server.settings, "/voice/hold?r=R00099&n=1", lost)
-    assert requests.post(server.url + "/voice/hold?r=R00099&n=1", data=lost, timeout=10,
-                         headers={"X-Twilio-Signature": sig}).status_code == 200
+    assert (
+        requests.post(
+            server.url + "/voice/hold?r=R00099&n=1", data=lost, timeout=10, headers={"X-Twilio-Signature": sig}
+        ).status_code
+        == 200
+    )
     added = server.log_lines()[before:]
     ours = [json.loads(line) for line in added if line.startswith("{")]
-    assert [line for line in added if not line.startswith(("{", "["))] == [], "a line that is neither ours " \
-                                                                              "nor gunicorn's own"
+    assert [line for line in added if not line.startswith(("{", "["))] == [], (
+        "a line that is neither ours nor gunicorn's own"
+    )
     assert not [line for line in added if line.startswith(FORGED[:10])]
     refused = [o for o in ours if o["logger"] == "webhooks.refused"]
     assert len(refused) == 4 and all(FORGED in o["message"] for o in refused), refused

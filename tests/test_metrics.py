@@ -1,4 +1,5 @@
 """/metrics: valid Prometheus text, the documented families, values read from Redis at scrape time."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,8 @@ def test_the_families_exist_even_when_nothing_has_happened(client):
 def test_requests_by_state_and_language(app, ctx, jobs, client):
     a = open_request(app, "spa")
     open_request(app, "spa")
-    route(app, jobs)                 # both Spanish liaisons ringing
-    open_request(app, "tir")         # queued, not yet routed
+    route(app, jobs)  # both Spanish liaisons ringing
+    open_request(app, "tir")  # queued, not yet routed
     accept(app, a.id)
     got = samples(scrape(client)["ird_requests"])
     assert got == {
@@ -52,8 +53,11 @@ def test_time_to_interpreter_histogram_of_todays_connected_requests(app, ctx, jo
         accept(app, rec.id)
         app.extensions["dispatcher"].interpreter_left(ctx.requests.get(rec.id), "CA" + "a" * 32)
     family = scrape(client)["ird_time_to_interpreter_seconds"]
-    buckets = {s.labels["le"]: s.value for s in family.samples
-               if s.name.endswith("_bucket") and s.labels["handler"] == "liaison"}
+    buckets = {
+        s.labels["le"]: s.value
+        for s in family.samples
+        if s.name.endswith("_bucket") and s.labels["handler"] == "liaison"
+    }
     assert buckets["5.0"] == 1 and buckets["15.0"] == 2 and buckets["45.0"] == 2 and buckets["60.0"] == 3
     assert buckets["+Inf"] == 3
     count = samples(family, "ird_time_to_interpreter_seconds_count")
@@ -64,7 +68,7 @@ def test_time_to_interpreter_histogram_of_todays_connected_requests(app, ctx, jo
 
 def test_liaisons_by_state_and_the_oldest_wait(app, ctx, jobs, client):
     rec = open_request(app, "spa")
-    route(app, jobs)                               # one Spanish liaison ringing
+    route(app, jobs)  # one Spanish liaison ringing
     ctx.requests.set_fields(rec.id, {"queued_at": clock.now() - 42})
     ctx.liaisons.set_duty("l-chen", False)
     families = scrape(client)
@@ -117,8 +121,9 @@ def test_redis_unreachable_is_reported_as_a_gauge_not_a_failed_scrape(ctx, telep
     from tests.support.redis_server import free_port
     from webhooks import create_app
 
-    dead = Context(ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog,
-                   telephony, jobs)
+    dead = Context(
+        ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog, telephony, jobs
+    )
     families = scrape(create_app(context=dead).test_client())
     assert set(families) == {"ird_redis_up"} and samples(families["ird_redis_up"]) == {(): 0.0}
 
@@ -128,8 +133,9 @@ def test_redis_up_workers_alive_and_the_liaison_window(client, ctx):
 
     from dispatch import keys
 
-    ctx.redis.zadd(keys.WORKER_HEARTBEAT, {"host.1": time.time(), "host.2": time.time() - 1,
-                                           "gone.3": time.time() - 120})   # a worker killed two minutes ago
+    ctx.redis.zadd(
+        keys.WORKER_HEARTBEAT, {"host.1": time.time(), "host.2": time.time() - 1, "gone.3": time.time() - 120}
+    )  # a worker killed two minutes ago
     families = scrape(client)
     assert samples(families["ird_redis_up"]) == {(): 1.0}
     assert samples(families["ird_redis_writable"]) == {(): 1.0}
@@ -164,19 +170,25 @@ def test_failures_counted_by_one_process_are_reported_by_any(app, ctx, jobs, tel
         raise RuntimeError("injected")
 
     d.open_request = boom
-    assert signed_post(client, ctx.settings, "/voice/incoming/language?t=0",
-                       {"From": ctx.roster.precincts[0].lines[0], "CallSid": "CA" + "e" * 32,
-                        "Digits": "0"}).status_code == 200
+    assert (
+        signed_post(
+            client,
+            ctx.settings,
+            "/voice/incoming/language?t=0",
+            {"From": ctx.roster.precincts[0].lines[0], "CallSid": "CA" + "e" * 32, "Digits": "0"},
+        ).status_code
+        == 200
+    )
     d.open_request = real_open
 
     for liaison in ctx.roster.liaisons:
         ctx.liaisons.set_duty(liaison.id, False)
     rec = open_request(app, None)
-    route(app, jobs)                                       # nobody on duty: the vendor's main number
+    route(app, jobs)  # nobody on duty: the vendor's main number
     token = ctx.requests.get(rec.id).extra["vendor_token"]
     d.vendor_call_ended(rec.id, token, telephony.sids[-1], "busy")
-    d.vendor_call_ended(rec.id, token, telephony.sids[-1], "busy")           # redelivered: counted once
-    route(app, jobs)                                       # the alternate, which does not answer
+    d.vendor_call_ended(rec.id, token, telephony.sids[-1], "busy")  # redelivered: counted once
+    route(app, jobs)  # the alternate, which does not answer
     rec = ctx.requests.get(rec.id)
     d.vendor_call_ended(rec.id, rec.extra["vendor_token"], telephony.sids[-1], "no-answer")
 
@@ -194,7 +206,7 @@ def test_failures_counted_by_one_process_are_reported_by_any(app, ctx, jobs, tel
     for _ in range(ctx.settings.signin_max_failures):
         sign_in(client, "sergeant", "not-the-password")
 
-    other = scrape(create_app(context=ctx).test_client())   # another process on the same Redis
+    other = scrape(create_app(context=ctx).test_client())  # another process on the same Redis
     assert counter(other, "ird_webhook_errors_total") == 1
     assert counter(other, "ird_vendor_dial_failures_total", outcome="busy") == 1
     assert counter(other, "ird_vendor_dial_failures_total", outcome="no-answer") == 1
@@ -206,7 +218,7 @@ def test_failures_counted_by_one_process_are_reported_by_any(app, ctx, jobs, tel
 def test_a_redis_that_answers_but_refuses_writes_is_reported(client, ctx):
     """As a promoted master with no replica in sync does (min-replicas-to-write): reads work,
     every write is refused, and the service is as good as without Redis."""
-    ctx.redis.config_set("min-replicas-to-write", 1)     # this test Redis has no replica
+    ctx.redis.config_set("min-replicas-to-write", 1)  # this test Redis has no replica
     try:
         families = scrape(client)
     finally:

@@ -17,6 +17,7 @@ none left on hold; every request ended and every liaison is free again; what the
 lost (acknowledged writes, RQ jobs, requests), measured; calls after the recovery are
 queued and answered by a liaison. The figures are printed (`-s`) for docs/reliability.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,11 +51,11 @@ from workers.jobqueue import DISPATCH_QUEUE
 pytestmark = pytest.mark.e2e
 
 TIMINGS = SentinelTimings(down_after_ms=3000, failover_timeout_ms=2000)
-MAX_LAG = 10              # min-replicas-max-lag, as README's Deployment sets it
-CALL_EVERY = 0.5          # an officer calls this often, all through the test
-TALK = 2.0                # an interpreter hangs up this long after answering
-OFFICER_STAYS = 20.0      # an officer hangs up this long after the service answered
-AFTER_RECOVERY = 4.0      # calls go on this long once the master takes writes again
+MAX_LAG = 10  # min-replicas-max-lag, as README's Deployment sets it
+CALL_EVERY = 0.5  # an officer calls this often, all through the test
+TALK = 2.0  # an interpreter hangs up this long after answering
+OFFICER_STAYS = 20.0  # an officer hangs up this long after the service answered
+AFTER_RECOVERY = 4.0  # calls go on this long once the master takes writes again
 SCHEDULED = (1, 3, 8, 16)  # seconds after the crash: RQ jobs scheduled then (enqueue_in)
 LANGUAGES = ("spa", "rus", "cmn", "spa", "ben")
 CONNECTED = ("liaison_connected", "vendor_connected")
@@ -68,7 +69,7 @@ class Traffic:
     phones: list[str]
     service_number: str
     every: float
-    placed: list[tuple[float, str]] = field(default_factory=list)   # (epoch, CallSid)
+    placed: list[tuple[float, str]] = field(default_factory=list)  # (epoch, CallSid)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -81,9 +82,12 @@ class Traffic:
         i = 0
         while not self._stop.is_set():
             language = default_catalog().get(LANGUAGES[i % len(LANGUAGES)])
-            sid = self.sim.place_call(self.phones[i % len(self.phones)], self.service_number,
-                                      inputs=[{"digits": language.keypad + "#"}, {"digits": "1"}],
-                                      hangup_after=OFFICER_STAYS)
+            sid = self.sim.place_call(
+                self.phones[i % len(self.phones)],
+                self.service_number,
+                inputs=[{"digits": language.keypad + "#"}, {"digits": "1"}],
+                hangup_after=OFFICER_STAYS,
+            )
             self.placed.append((time.time(), sid))
             i += 1
             self._stop.wait(self.every)
@@ -100,10 +104,10 @@ class Writes:
     a counter (INCR) and RQ jobs on the dispatch queue, each acknowledgement remembered."""
 
     sentinels: tuple[tuple[str, int], ...]
-    counter_times: list[float] = field(default_factory=list)   # when each value 1, 2, ... was acknowledged
+    counter_times: list[float] = field(default_factory=list)  # when each value 1, 2, ... was acknowledged
     jobs_acked: list[str] = field(default_factory=list)
     first_refusal: float | None = None
-    back_at: float | None = None        # the first write acknowledged after `since`
+    back_at: float | None = None  # the first write acknowledged after `since`
     since: float = float("inf")
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -157,19 +161,28 @@ class Writes:
 def sentinel_stack(tmp_path: Path, replicas: int) -> Iterator[tuple[SentinelRedis, Stack, SimulatorClient]]:
     """The Redis group, then the Procfile's web and callbacks, two workers and the simulator,
     every process given REDIS_SENTINELS (and a REDIS_URL naming the first master, never used)."""
-    group = SentinelRedis(tmp_path / "redis", replicas=replicas, timings=TIMINGS,
-                          min_replicas_max_lag=MAX_LAG).start()
+    group = SentinelRedis(tmp_path / "redis", replicas=replicas, timings=TIMINGS, min_replicas_max_lag=MAX_LAG).start()
     stack = None
     try:
         ports = Ports.free()
-        settings = replace(e2e_settings(group.servers[0].url, redis_sentinels=group.sentinels,
-                                        caller_rate_limit=1000, reconcile_seconds=2.0),
-                           public_base_url=ports.url("web"), status_callback_base_url=ports.url("callbacks"),
-                           twilio_api_base_url=ports.url("sim"))
+        settings = replace(
+            e2e_settings(
+                group.servers[0].url, redis_sentinels=group.sentinels, caller_rate_limit=1000, reconcile_seconds=2.0
+            ),
+            public_base_url=ports.url("web"),
+            status_callback_base_url=ports.url("callbacks"),
+            twilio_api_base_url=ports.url("sim"),
+        )
         env = dict(os.environ, **settings_env(settings), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
-        stack = Stack(env, ports, served=("web", "callbacks"), workers=2, simulator="simulator",
-                      simulator_args=["--time-scale", "0.05", "--default-answer-after", "0.2", "--quiet"],
-                      output=tmp_path / "logs")
+        stack = Stack(
+            env,
+            ports,
+            served=("web", "callbacks"),
+            workers=2,
+            simulator="simulator",
+            simulator_args=["--time-scale", "0.05", "--default-answer-after", "0.2", "--quiet"],
+            output=tmp_path / "logs",
+        )
         stack.start()
         yield group, stack, SimulatorClient(ports.url("sim"))
     finally:
@@ -180,8 +193,9 @@ def sentinel_stack(tmp_path: Path, replicas: int) -> Iterator[tuple[SentinelRedi
 
 def _records(stack: Stack) -> dict[str, object]:
     store = RequestStore(stack.redis, stack.settings.retention_seconds)
-    ids = [k.decode().rsplit(":", 1)[1] for k in stack.redis.scan_iter(keys.PREFIX + "request:R*")
-           if k.count(b":") == 2]
+    ids = [
+        k.decode().rsplit(":", 1)[1] for k in stack.redis.scan_iter(keys.PREFIX + "request:R*") if k.count(b":") == 2
+    ]
     return {rec.id: rec for rec in store.get_many(ids) if rec is not None}
 
 
@@ -208,27 +222,38 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         roster = stack.roster()
         s = stack.settings
         vendor = {roster.vendor.number, roster.vendor.alternate}
-        sim.set_parties({l.phone: {"answer": "after", "answer_after": 0.5, "inputs": [{"digits": "1"}],
-                                   "hangup_after": TALK} for l in roster.liaisons})
+        sim.set_parties(
+            {
+                l.phone: {"answer": "after", "answer_after": 0.5, "inputs": [{"digits": "1"}], "hangup_after": TALK}
+                for l in roster.liaisons
+            }
+        )
         sim.set_parties({n: {"answer": "after", "answer_after": 0.3, "hangup_after": TALK} for n in vendor})
         phones = [line for p in roster.precincts for line in p.lines] + [x.cell for x in roster.supervisors]
         traffic = Traffic(sim, phones, roster.service_number, CALL_EVERY).start()
         writes = Writes(group.sentinels).start()
         try:
-            wait_until(lambda: sum(r.state == State.CONNECTED for r in _records(stack).values()) >= 2, 20,
-                       "traffic flowing: two requests connected")
+            wait_until(
+                lambda: sum(r.state == State.CONNECTED for r in _records(stack).values()) >= 2,
+                20,
+                "traffic flowing: two requests connected",
+            )
             before = _records(stack)
             # RQ's scheduler (every worker runs one, in a process of its own, on a connection RQ
             # rebuilds from the worker's): jobs due during the failover and after it
             scheduler_queue = Queue(DISPATCH_QUEUE, connection=stack.redis)
-            scheduled = [scheduler_queue.enqueue_in(timedelta(seconds=due), "tests.support.probe_job.probe", -due,
-                                                    result_ttl=600, failure_ttl=600).id for due in SCHEDULED]
+            scheduled = [
+                scheduler_queue.enqueue_in(
+                    timedelta(seconds=due), "tests.support.probe_job.probe", -due, result_ttl=600, failure_ttl=600
+                ).id
+                for due in SCHEDULED
+            ]
 
             # ---- the crash
             old = group.master()
             killed = time.time()
             group.kill(old)
-            writes.since = time.time()    # the process is gone: nothing it acknowledges from here on
+            writes.since = time.time()  # the process is gone: nothing it acknowledges from here on
             new = group.wait_master(other_than=old)
             promoted = time.time()
             counter_kept = int(redis.Redis(port=new.port).get("probe:counter") or 0)
@@ -250,13 +275,17 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         # ---- the phones hang up; every request ends, nothing waits, nobody is held
         bound = OFFICER_STAYS + s.reconnect_grace + 2 * s.reconcile_seconds + 5.0
         try:
-            wait_until(lambda: all(r.state in TERMINAL for r in _records(stack).values()), bound,
-                       "every request ended")
+            wait_until(lambda: all(r.state in TERMINAL for r in _records(stack).values()), bound, "every request ended")
         except AssertionError:
             store = RequestStore(stack.redis, s.retention_seconds)
-            raise AssertionError("not ended: " + "; ".join(
-                f"{r.id} {r.state.value} {[(round(epoch(h['ts']) - killed, 1), h['event']) for h in store.history(r.id)]}"
-                for r in _records(stack).values() if r.state not in TERMINAL)) from None
+            raise AssertionError(
+                "not ended: "
+                + "; ".join(
+                    f"{r.id} {r.state.value} {[(round(epoch(h['ts']) - killed, 1), h['event']) for h in store.history(r.id)]}"
+                    for r in _records(stack).values()
+                    if r.state not in TERMINAL
+                )
+            ) from None
         records = _records(stack)
         calls = {c["sid"]: c for c in sim.calls()}
         how = _reached_interpreter(stack, calls, records, vendor)
@@ -268,17 +297,23 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         # ... through the queue, or straight to the vendor while no master took writes
         in_flight = [sid for sid, t in placed.items() if t < killed and not _connected_by(stack, records, sid, killed)]
         # a call asks for its request this long after it is placed (the menu needs no Redis)
-        lead = max(r.created_at - placed[r.officer_call] for r in records.values()
-                   if r.officer_call in placed and placed[r.officer_call] < killed)
+        lead = max(
+            r.created_at - placed[r.officer_call]
+            for r in records.values()
+            if r.officer_call in placed and placed[r.officer_call] < killed
+        )
         during = [sid for sid, t in placed.items() if killed < t < resumed - lead - 0.2]
         after = [sid for sid, t in placed.items() if t > resumed + 0.5]
         direct = [sid for sid in placed if how[sid] == "direct"]
-        assert during and all(how[sid] == "direct" for sid in during), \
-            (f"no writes for {resumed - killed:.1f} s, calls ask {lead:.1f} s in", {sid: how[sid] for sid in during})
+        assert during and all(how[sid] == "direct" for sid in during), (
+            f"no writes for {resumed - killed:.1f} s, calls ask {lead:.1f} s in",
+            {sid: how[sid] for sid in during},
+        )
         # calls after the recovery: queued again, and answered by a liaison
         assert after and all(how[sid] == "queue" for sid in after), {sid: how[sid] for sid in after}
-        assert any(r.officer_call in after and r.handler_kind == "liaison" for r in records.values()), \
+        assert any(r.officer_call in after and r.handler_kind == "liaison" for r in records.values()), (
             "no call after the recovery was answered by a liaison"
+        )
 
         # ---- what the failover lost: only writes acknowledged within the documented window
         # the counter's values 1..n were acknowledged in order before the kill; those above what the
@@ -296,9 +331,12 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         unfinished = [st for st in statuses if st != JobStatus.FINISHED]
         assert len(unfinished) <= stack.n_workers, unfinished
         assert statuses.count(None) <= len(counter_lost) + stack.n_workers
+
         # ... and every job scheduled before the crash ran, due during the outage or after it
         def scheduled_status() -> list:
-            return [j.get_status() if j is not None else None for j in Job.fetch_many(scheduled, connection=stack.redis)]
+            return [
+                j.get_status() if j is not None else None for j in Job.fetch_many(scheduled, connection=stack.redis)
+            ]
 
         try:
             wait_until(lambda: set(scheduled_status()) == {JobStatus.FINISHED}, 15, "the scheduled jobs finished")
@@ -313,22 +351,28 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         busy = {l.id: st for l in roster.liaisons if (st := board.status(l.id).state) in (RINGING, ON_CALL)}
         assert not busy, busy
 
-        print(f"\nSentinel failover, {replicas} replica(s): every sentinel named the new master {promoted - killed:.1f} s "
-              f"after the SIGKILL "
-              f"(down-after {TIMINGS.down_after_ms} ms, failover-timeout {TIMINGS.failover_timeout_ms} ms); "
-              f"no write taken for {resumed - killed:.1f} s; {len(direct)} of {len(placed)} officer calls went "
-              f"straight to the vendor ({len(during)} placed in the outage); {len(in_flight)} calls in flight at "
-              f"the kill, all reached an interpreter ({sum(how[c] == 'queue' for c in in_flight)} through the queue); "
-              f"lost: {len(counter_lost)} of {len(acked_before)} acknowledged counter writes, "
-              f"{len(lost_requests)} of {len(before)} requests, RQ jobs {len(unfinished)} of {len(jobs)} "
-              f"not finished ({[str(st) for st in unfinished]})")
+        print(
+            f"\nSentinel failover, {replicas} replica(s): every sentinel named the new master {promoted - killed:.1f} s "
+            f"after the SIGKILL "
+            f"(down-after {TIMINGS.down_after_ms} ms, failover-timeout {TIMINGS.failover_timeout_ms} ms); "
+            f"no write taken for {resumed - killed:.1f} s; {len(direct)} of {len(placed)} officer calls went "
+            f"straight to the vendor ({len(during)} placed in the outage); {len(in_flight)} calls in flight at "
+            f"the kill, all reached an interpreter ({sum(how[c] == 'queue' for c in in_flight)} through the queue); "
+            f"lost: {len(counter_lost)} of {len(acked_before)} acknowledged counter writes, "
+            f"{len(lost_requests)} of {len(before)} requests, RQ jobs {len(unfinished)} of {len(jobs)} "
+            f"not finished ({[str(st) for st in unfinished]})"
+        )
 
 
 def _connected_by(stack: Stack, records: dict, call_sid: str, when: float) -> bool:
     """Whether a request of this call had an interpreter connected before `when`."""
     store = RequestStore(stack.redis, stack.settings.retention_seconds)
-    return any(h["event"] in CONNECTED and epoch(h["ts"]) < when
-               for rec in records.values() if rec.officer_call == call_sid for h in store.history(rec.id))
+    return any(
+        h["event"] in CONNECTED and epoch(h["ts"]) < when
+        for rec in records.values()
+        if rec.officer_call == call_sid
+        for h in store.history(rec.id)
+    )
 
 
 def _forget(r: redis.Redis, rec) -> None:  # type: ignore[no-untyped-def]
@@ -345,8 +389,12 @@ def test_an_officer_holding_for_a_request_the_failover_lost_is_put_through_to_th
     language = default_catalog().get("spa")
     stack.sim.set_parties({l.phone: {"answer": "never"} for l in roster.liaisons})
     stack.sim.set_parties({vendor.number: {"answer": "after", "answer_after": 0.2}})
-    call = stack.sim.place_call(roster.precincts[0].lines[0], roster.service_number,
-                                inputs=[{"digits": language.keypad + "#"}, {"digits": "1"}], hangup_after=30)
+    call = stack.sim.place_call(
+        roster.precincts[0].lines[0],
+        roster.service_number,
+        inputs=[{"digits": language.keypad + "#"}, {"digits": "1"}],
+        hangup_after=30,
+    )
     rec = stack.wait_request(lambda r: r.officer_call == call, what="the officer's request")
     stack.sim.wait_for(lambda: stack.sim.call(call)["conference"] == rec.conference)
 
@@ -356,10 +404,11 @@ def test_an_officer_holding_for_a_request_the_failover_lost_is_put_through_to_th
 
     def at_the_vendor_in_spanish():
         legs = [stack.sim.call(sid) for sid in stack.sim.call(call)["children"]]
-        return [leg for leg in legs if leg["to"] == vendor.number and leg["answered"]
-                and dtmf in leg["received_digits"]]
+        return [
+            leg for leg in legs if leg["to"] == vendor.number and leg["answered"] and dtmf in leg["received_digits"]
+        ]
 
     stack.sim.wait_for(at_the_vendor_in_spanish, timeout=10)
     moved = [e for e in stack.sim.log() if e["call"] == call and e["text"].startswith("REST update")]
     assert len(moved) == 1, moved
-    assert stack.request(rec.id) is None   # nothing of the lost request came back
+    assert stack.request(rec.id) is None  # nothing of the lost request came back

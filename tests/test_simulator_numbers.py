@@ -1,5 +1,6 @@
 """The simulator's IncomingPhoneNumbers, driven by the official twilio SDK: list with the
 PhoneNumber filter, fetch, update; an update moves where the next call and text go."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,11 +43,20 @@ def test_another_number_is_not_listed_and_an_unknown_sid_is_404(h):
 def test_an_update_moves_the_next_call_and_text_to_the_new_urls(h):
     [number] = h.twilio.incoming_phone_numbers.list(phone_number=h.NUMBER)
     h.app.on("/new/voice", "<Response><Hangup/></Response>")
-    updated = number.update(voice_url=h.url("/new/voice"), voice_method="POST", status_callback=h.url("/new/status"),
-                            status_callback_method="POST", sms_url=h.url("/new/sms"), sms_method="POST")
-    assert (updated.voice_url, updated.status_callback, updated.sms_url) == \
-        (h.url("/new/voice"), h.url("/new/status"), h.url("/new/sms"))
-    assert updated.voice_fallback_url == h.url("/voice/fallback")   # not named: unchanged
+    updated = number.update(
+        voice_url=h.url("/new/voice"),
+        voice_method="POST",
+        status_callback=h.url("/new/status"),
+        status_callback_method="POST",
+        sms_url=h.url("/new/sms"),
+        sms_method="POST",
+    )
+    assert (updated.voice_url, updated.status_callback, updated.sms_url) == (
+        h.url("/new/voice"),
+        h.url("/new/status"),
+        h.url("/new/sms"),
+    )
+    assert updated.voice_fallback_url == h.url("/voice/fallback")  # not named: unchanged
     call = h.sim.place_call("+17185550101")
     h.app.wait_hits("/new/voice")
     h.app.wait_hits("/new/status", where=lambda r: r["form"].get("CallStatus") == "completed")
@@ -74,6 +84,9 @@ def test_a_twiml_app_can_be_attached_and_removed(h):
 
 
 def test_wrong_credentials_are_refused(h):
-    resp = requests.get(f"{h.simulator.url}/2010-04-01/Accounts/{h.ACCOUNT_SID}/IncomingPhoneNumbers.json",
-                        auth=(h.ACCOUNT_SID, "wrong"), timeout=5)
+    resp = requests.get(
+        f"{h.simulator.url}/2010-04-01/Accounts/{h.ACCOUNT_SID}/IncomingPhoneNumbers.json",
+        auth=(h.ACCOUNT_SID, "wrong"),
+        timeout=5,
+    )
     assert resp.status_code == 401 and resp.json()["code"] == 20003

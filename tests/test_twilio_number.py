@@ -5,6 +5,7 @@ The simulator's number starts out pointing at an old host; `check` says so and f
 text to the number reach the URLs the settings name (a scripted app stands in for the
 service there and checks every request's signature).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,18 +27,37 @@ OLD = "http://old-host.example:8000"
 @pytest.fixture
 def h():
     """The simulated Twilio whose service number still points at OLD (the roster's number)."""
-    with Harness(voice_url=f"{OLD}/voice/incoming", voice_fallback_url=f"{OLD}/voice/fallback",
-                 voice_status_url=f"{OLD}/voice/status", sms_url=f"{OLD}/sms/incoming") as harness:
+    with Harness(
+        voice_url=f"{OLD}/voice/incoming",
+        voice_fallback_url=f"{OLD}/voice/fallback",
+        voice_status_url=f"{OLD}/voice/status",
+        sms_url=f"{OLD}/sms/incoming",
+    ) as harness:
         yield harness
 
 
 def twilio(settings, h, *args: str, answer: str | None = None) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     """The command as an operator runs it, where the service's settings are."""
-    env = dict(os.environ, **settings_env(replace(settings, twilio_account_sid=h.ACCOUNT_SID,
-                                                  twilio_auth_token=h.AUTH_TOKEN,
-                                                  twilio_api_base_url=h.simulator.url)))
-    return subprocess.run([FLASK, "--app", "wsgi", "twilio", *args], cwd=ROOT, env=env, input=answer,
-                          capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ,
+        **settings_env(
+            replace(
+                settings,
+                twilio_account_sid=h.ACCOUNT_SID,
+                twilio_auth_token=h.AUTH_TOKEN,
+                twilio_api_base_url=h.simulator.url,
+            )
+        ),
+    )
+    return subprocess.run(
+        [FLASK, "--app", "wsgi", "twilio", *args],
+        cwd=ROOT,
+        env=env,
+        input=answer,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def number(h):  # type: ignore[no-untyped-def]
@@ -65,8 +85,11 @@ def test_check_fails_configure_asks_then_points_every_webhook_at_the_service(set
     assert "4 setting(s) changed" in made.stdout
     now = number(h)
     assert (now.voice_url, now.voice_fallback_url, now.status_callback, now.sms_url) == (
-        f"{h.app.url}/voice/incoming", f"{h.app.url}/voice/fallback", f"{h.app.url}/status-host/voice/status",
-        f"{h.app.url}/sms/incoming")
+        f"{h.app.url}/voice/incoming",
+        f"{h.app.url}/voice/fallback",
+        f"{h.app.url}/status-host/voice/status",
+        f"{h.app.url}/sms/incoming",
+    )
     assert {now.voice_method, now.voice_fallback_method, now.status_callback_method, now.sms_method} == {"POST"}
 
     again = twilio(service, h, "check")
@@ -91,7 +114,7 @@ def test_configure_yes_changes_without_asking_and_removes_a_twiml_app(settings, 
     assert made.returncode == 0 and "5 setting(s) changed" in made.stdout, made.stdout + made.stderr
     now = number(h)
     assert now.voice_application_sid is None and now.voice_url == settings.url("/voice/incoming")
-    assert now.status_callback == settings.url("/voice/status")   # no STATUS_CALLBACK_BASE_URL: the public one
+    assert now.status_callback == settings.url("/voice/status")  # no STATUS_CALLBACK_BASE_URL: the public one
 
 
 def test_a_number_that_is_not_the_accounts_is_one_clear_error(settings, h, tmp_path):
@@ -104,11 +127,25 @@ def test_a_number_that_is_not_the_accounts_is_one_clear_error(settings, h, tmp_p
 
 
 def test_wrong_credentials_are_one_clear_error_and_change_nothing(settings, h):
-    env = dict(os.environ, **settings_env(replace(settings, twilio_account_sid=h.ACCOUNT_SID,
-                                                  twilio_auth_token="not-the-token",
-                                                  twilio_api_base_url=h.simulator.url)))
-    failed = subprocess.run([FLASK, "--app", "wsgi", "twilio", "configure", "--yes"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ,
+        **settings_env(
+            replace(
+                settings,
+                twilio_account_sid=h.ACCOUNT_SID,
+                twilio_auth_token="not-the-token",
+                twilio_api_base_url=h.simulator.url,
+            )
+        ),
+    )
+    failed = subprocess.run(
+        [FLASK, "--app", "wsgi", "twilio", "configure", "--yes"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert failed.returncode == 1 and "Twilio refused: HTTP 401, error 20003" in failed.stderr
     assert "Traceback" not in failed.stderr and "not-the-token" not in failed.stderr + failed.stdout
     assert number(h).voice_url == f"{OLD}/voice/incoming"

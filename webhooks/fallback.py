@@ -10,6 +10,7 @@ answer carries the vendor's number, account and PIN. Anything else under the web
 paths (an unknown path or method, an oversized body, a crash before the signature was
 checked) gets a plain HTTP error with nothing in it, logged within the refusal budget.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,7 +53,7 @@ def vendor_direct_response(message: str = MESSAGE) -> Response:
 @bp.post(paths.FALLBACK)
 @twilio_only
 def fallback():
-    if request.args.get("step") == "lost":   # an officer whose request a failover lost (voice_ivr.hold)
+    if request.args.get("step") == "lost":  # an officer whose request a failover lost (voice_ivr.hold)
         return vendor_direct_response(LOST)
     if request.args.get("step") == "alternate":
         if form("DialCallStatus") in ("completed", "answered"):
@@ -62,7 +63,9 @@ def fallback():
         vendor = ctx().roster.vendor
         code = vendor.unknown_language_code
         return twiml(direct_vendor(vendor, vendor.dtmf_for(code), "", None))
-    log.error("Twilio used the fallback URL: ErrorCode=%s for %s", clip(form("ErrorCode"), 20), clip(form("ErrorUrl"), 200))
+    log.error(
+        "Twilio used the fallback URL: ErrorCode=%s for %s", clip(form("ErrorCode"), 20), clip(form("ErrorUrl"), 200)
+    )
     return vendor_direct_response()
 
 
@@ -70,7 +73,7 @@ def safe_answer(exc: BaseException) -> Response:
     """What a webhook answers instead of a 500."""
     path = request.path
     log.exception("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
-    if not unavailable(exc):   # Redis itself failing is ird_redis_up's to report (and cannot be counted there)
+    if not unavailable(exc):  # Redis itself failing is ird_redis_up's to report (and cannot be counted there)
         counters.add(ctx().redis, counters.WEBHOOK_ERRORS)
     if path.startswith("/sms/"):
         reply = MessagingResponse()
@@ -89,9 +92,12 @@ def safe_answer(exc: BaseException) -> Response:
         response = VoiceResponse()
         say(response, "Please stay on the line.")
         response.pause(length=ctx().settings.hold_pause)
-        response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1"),
-                                     lang=request.args.get("lang", "")),
-                          method="POST")
+        response.redirect(
+            ctx().urls(
+                paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1"), lang=request.args.get("lang", "")
+            ),
+            method="POST",
+        )
         return twiml(response)
     return vendor_direct_response()
 

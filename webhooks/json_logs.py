@@ -15,6 +15,7 @@ and with ensure_ascii every non-ASCII one (U+2028, NEL), as an escape, so a forg
 in a path or a form field cannot start a line (webhooks/logsafe.py does the same for the
 plain format).
 """
+
 from __future__ import annotations
 
 import json
@@ -59,12 +60,12 @@ def ids_in(values: Iterable[object]) -> dict[str, str]:
 def _from_web_request() -> dict[str, str]:
     try:
         from flask import has_request_context, request
-    except ImportError:   # pragma: no cover - Flask is always there in this service
+    except ImportError:  # pragma: no cover - Flask is always there in this service
         return {}
     if not has_request_context():
         return {}
     values = [request.args.get("r", "")]
-    if "form" in request.__dict__:   # already parsed by the handler: reading it costs nothing more
+    if "form" in request.__dict__:  # already parsed by the handler: reading it costs nothing more
         values.append(request.form.get("CallSid", ""))
     return ids_in(values)
 
@@ -72,7 +73,8 @@ def _from_web_request() -> dict[str, str]:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+            "time": datetime.fromtimestamp(record.created, timezone.utc)
+            .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,

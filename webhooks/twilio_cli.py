@@ -6,6 +6,7 @@ webhook that does not point at this service and exits 1 if there is one (a deplo
 cron job); `configure` shows each change (old → new) and makes them once confirmed, or at
 once with `--yes`. Both talk to Twilio's REST API through the twilio SDK, as the service does.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ def _talking_to_twilio(action):  # type: ignore[no-untyped-def]
         return action()
     except TwilioRestException as exc:
         raise click.ClickException(f"Twilio refused: HTTP {exc.status}, error {exc.code}: {exc.msg}") from None
-    except TwilioException as exc:   # a list's page refused: the SDK hands over the response itself
+    except TwilioException as exc:  # a list's page refused: the SDK hands over the response itself
         raise click.ClickException(f"Twilio refused: {_refusal(exc)}") from None
     except requests.RequestException as exc:
         raise click.ClickException(f"cannot reach Twilio's API: {type(exc).__name__}") from None
@@ -64,8 +65,9 @@ def check() -> None:
     if not to_make:
         click.echo(f"{number.phone_number}: every webhook points at this service.")
         return
-    click.echo(f"{number.phone_number} ({number.sid}): {len(to_make)} webhook(s) do not point at this service "
-               f"(now → needed):")
+    click.echo(
+        f"{number.phone_number} ({number.sid}): {len(to_make)} webhook(s) do not point at this service (now → needed):"
+    )
     for change in to_make:
         click.echo("  " + change.describe())
     click.echo("Run `flask --app wsgi twilio configure` to set them.", err=True)

@@ -1,4 +1,5 @@
 """The job that puts an officer whose request was lost through to the vendor (dispatch/lost_requests.py)."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ each periodic job once per period across all workers (a Redis SET NX per slot)
 and records this worker's heartbeat for /healthz. A starting worker also asks for
 one reconciler run at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -115,13 +116,17 @@ def main() -> None:
         # raises: a Redis restart would end the process. Start the loop again (under a new RQ
         # name: the old one could not register its death) until a stop is asked for.
         attempt = 0
-        stale: list[RQScheduler] = []   # earlier loops' schedulers, whose locks may outlive them
+        stale: list[RQScheduler] = []  # earlier loops' schedulers, whose locks may outlive them
         while not _Worker.stop_asked.is_set():
             stale = [old for old in stale if not _released(old)]
             worker = None
             try:
-                worker = _Worker(queues, connection=blocking, name=name if attempt == 0 else f"{name}.{attempt}",
-                                 maintenance_interval=SCHEDULER_CHECK)
+                worker = _Worker(
+                    queues,
+                    connection=blocking,
+                    name=name if attempt == 0 else f"{name}.{attempt}",
+                    maintenance_interval=SCHEDULER_CHECK,
+                )
                 worker.work(with_scheduler=True, logging_level="WARNING")
             except redis.exceptions.RedisError as exc:
                 if unavailable(exc):

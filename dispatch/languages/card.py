@@ -7,6 +7,7 @@ The same content is served as one self-contained HTML page (webhooks/codes.py, G
 Both are generated so the card can never drift from what the IVR accepts; a test compares
 the committed Markdown with a fresh render.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,16 +21,16 @@ from dispatch.languages.model import Language
 CARD_PATH = REPO_ROOT / "docs" / "language-codes.md"
 TITLE = "Interpreter language codes"
 HOW_TO = "Call the interpretation line, type the language code, then press #."
-RESERVED_NOTE = ("**0#** = language unknown → connects the vendor, who identifies it. "
-                 "**9#** = urgent.")
+RESERVED_NOTE = "**0#** = language unknown → connects the vendor, who identifies it. **9#** = urgent."
 
 
 def split_card(catalog: Catalog) -> tuple[list[Language], list[Language]]:
     """Short codes (1-2 digits) by rank first; the 3-digit rest alphabetically by name,
     because on paper people look a rare language up by name."""
     short = [lang for lang in catalog.all() if len(lang.keypad) <= 2]
-    rest = sorted((lang for lang in catalog.all() if len(lang.keypad) > 2),
-                  key=lambda lang: (lang.name.casefold(), lang.id))
+    rest = sorted(
+        (lang for lang in catalog.all() if len(lang.keypad) > 2), key=lambda lang: (lang.name.casefold(), lang.id)
+    )
     return short, rest
 
 
@@ -49,8 +50,7 @@ def render_markdown(catalog: Catalog) -> str:
 
     def rows(langs: list[Language]) -> str:
         return "".join(
-            f"| {lang.keypad} | {_md_cell(lang.name)} | {_md_cell(lang.endonym)} | {_iso(lang)} |\n"
-            for lang in langs
+            f"| {lang.keypad} | {_md_cell(lang.name)} | {_md_cell(lang.endonym)} | {_iso(lang)} |\n" for lang in langs
         )
 
     return (
@@ -101,9 +101,11 @@ def render_html(catalog: Catalog) -> str:
     esc = html.escape
 
     def item(lang: Language) -> str:
-        return (f'<li><b>{esc(lang.keypad)}</b> <span>{esc(lang.name)}'
-                f' <span class="endo" lang="{esc(lang.iso639_1 or lang.iso639_3)}">'
-                f'{esc(lang.endonym)}</span></span></li>')
+        return (
+            f"<li><b>{esc(lang.keypad)}</b> <span>{esc(lang.name)}"
+            f' <span class="endo" lang="{esc(lang.iso639_1 or lang.iso639_3)}">'
+            f"{esc(lang.endonym)}</span></span></li>"
+        )
 
     return (
         "<!doctype html>\n"
@@ -113,16 +115,15 @@ def render_html(catalog: Catalog) -> str:
         f"<h1>{esc(TITLE)}</h1>\n<p>{esc(HOW_TO)}</p>\n"
         '<div class="reserved"><span>0# = language unknown → vendor</span>'
         "<span>9# = urgent</span></div>\n"
-        f"<h2>Most requested</h2>\n<ol class=\"top\">{''.join(item(x) for x in short)}</ol>\n"
-        f"<h2>All other languages, A–Z</h2>\n<ol class=\"rest\">{''.join(item(x) for x in rest)}</ol>\n"
+        f'<h2>Most requested</h2>\n<ol class="top">{"".join(item(x) for x in short)}</ol>\n'
+        f'<h2>All other languages, A–Z</h2>\n<ol class="rest">{"".join(item(x) for x in rest)}</ol>\n'
         "</body></html>\n"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the language code card.")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the card on disk differs from the catalog")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the card on disk differs from the catalog")
     parser.add_argument("--out", type=Path, default=CARD_PATH)
     args = parser.parse_args(argv)
     text = render_markdown(default_catalog())

@@ -8,6 +8,7 @@ attached (an application's URLs would be used instead of the number's). The numb
 by its PhoneNumber in the account's IncomingPhoneNumbers and updated through the twilio SDK
 (`flask --app wsgi twilio check|configure`, webhooks/twilio_cli.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class Webhook:
     label: str
     url_field: str
     method_field: str | None
-    path: str | None     # under the service's URLs; None: must be empty
+    path: str | None  # under the service's URLs; None: must be empty
 
 
 WEBHOOKS = (
@@ -43,7 +44,7 @@ METHOD = "POST"
 @dataclass(frozen=True)
 class Change:
     webhook: Webhook
-    old: tuple[str, str]    # (method, URL or sid); "" where unset
+    old: tuple[str, str]  # (method, URL or sid); "" where unset
     new: tuple[str, str]
 
     def describe(self, width: int = 44) -> str:

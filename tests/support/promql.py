@@ -6,12 +6,27 @@ once label matchers, strings, ranges and the label lists of `by`, `without`, `on
 aggregation (followed by `(`), a keyword, or part of a number or duration. promtool checks
 that the expressions parse at all (tests/test_grafana_dashboard.py).
 """
+
 from __future__ import annotations
 
 import re
 
-KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
-            "group_right", "inf", "nan", "atan2"}
+KEYWORDS = {
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "inf",
+    "nan",
+    "atan2",
+}
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
 _RANGE = re.compile(r"\[[^\[\]]*\]")
@@ -27,7 +42,7 @@ def metric_names(expr: str) -> set[str]:
     names = set()
     for match in _WORD.finditer(text):
         word = match.group(0)
-        if word.lower() in KEYWORDS or text[match.end():].lstrip().startswith("("):
+        if word.lower() in KEYWORDS or text[match.end() :].lstrip().startswith("("):
             continue
         names.add(word)
     return names

@@ -3,6 +3,7 @@
 CI installs it (.ci/run: Debian's `prometheus` package) and sets CI, and there a missing
 promtool fails the test instead of skipping it: the rules would otherwise go untested.
 """
+
 from __future__ import annotations
 
 import os
