@@ -26,6 +26,7 @@ from config.settings import Settings
 from dispatch.audit import AuditLog
 from dispatch.call_ends import CallEnds
 from dispatch.context import Context
+from dispatch.counters import Counters
 from dispatch.deliveries import Deliveries
 from dispatch.heartbeats import Heartbeats
 from dispatch.intake import Intake
@@ -141,6 +142,7 @@ def bootstrap(
         pins=PinGuard(r, roster, settings.pin_failures_per_hour, settings.pin_lockout_seconds, settings.events_maxlen),
         audit=AuditLog(r, settings.audit_retention_seconds),
         deliveries=Deliveries(r, settings.retention_seconds),
+        counters=Counters(r),
     )
     leases = Leases(r)
     rejoin = Rejoin(ctx, RejoinNumbers(r, gate_seconds=min(REJOIN_GATE_MAX_SECONDS, settings.sweep_interval)))
@@ -166,6 +168,10 @@ def bootstrap(
         leases=leases,
         sessions=Sessions(r, settings.session_idle_minutes * 60),
         signin_lock=SigninLock(
-            r, settings.signin_max_failures, settings.signin_ip_max_failures, settings.signin_lock_seconds
+            r,
+            settings.signin_max_failures,
+            settings.signin_ip_max_failures,
+            settings.signin_lock_seconds,
+            ctx.counters,
         ),
     )

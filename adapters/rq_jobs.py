@@ -32,6 +32,7 @@ TASKS = {
     "rejoin_dropped": "workers.rejoining.dropped",
     "rejoin_call_back": "workers.rejoining.call_back",
     "rejoin_redirect": "workers.rejoining.redirect",
+    "to_vendor_directly": "workers.lost_requests.to_vendor_directly",
 }
 JOB_TIMEOUT = 60  # seconds; a drainer hands over to a successor well before this
 REDIRECT_RETRIES = 8
@@ -66,7 +67,7 @@ class RQJobs:
             Queue(DISPATCH_QUEUE, connection=r),
             Queue(PERIODIC_QUEUE, connection=r),
             inbox,
-            retries={"tell_caller": redirect_retry(settings)},
+            retries={"tell_caller": redirect_retry(settings), "to_vendor_directly": redirect_retry(settings)},
         )
 
     def submit(self, task: str, *args: str) -> None:

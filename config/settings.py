@@ -87,6 +87,7 @@ class Settings:
     metrics_token: str = field(default="", repr=False)  # "": /metrics open; else Bearer token required
     refused_log_lines: int = 10  # refused requests logged one by one per process ...
     refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
+    log_format: str = "plain"  # "plain": one escaped line a record; "json": one JSON object a line
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -130,6 +131,8 @@ class Settings:
         """Cross-field checks an operator would otherwise discover on a live call."""
         if self.unknown_callers not in ("pin", "refuse"):
             raise _env_error("UNKNOWN_CALLERS", "must be 'pin' or 'refuse'")
+        if self.log_format.strip().lower() not in ("plain", "json"):
+            raise _env_error("LOG_FORMAT", "must be 'plain' or 'json'")
         for name, required in (
             ("public_base_url", True),
             ("status_callback_base_url", False),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import redis
 
 from dispatch.audit import AuditLog
+from dispatch.counters import Counters
 from dispatch.deliveries import Deliveries
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog
@@ -40,6 +41,7 @@ class Context:
     pins: PinGuard
     audit: AuditLog
     deliveries: Deliveries
+    counters: Counters  # failures counted for /metrics, shared by every process
 
 
 @dataclass(eq=False)

@@ -22,6 +22,8 @@ LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → availa
 WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"  # zset worker name → last beat epoch
 ROUTE_INBOX = PREFIX + "route:inbox"  # zset request id → when routing was asked for
 REJOIN_UNTIL = PREFIX + "rejoin:until"  # string with a TTL: the latest end of any rejoin grace
+COUNTERS = PREFIX + "counters"  # hash: counter (and label value) -> count (dispatch.counters)
+WRITE_PROBE = PREFIX + "metrics:write-probe"  # string with a TTL: /metrics checks Redis still takes writes
 
 
 def request(request_id: str) -> str:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from dispatch import clock
 from dispatch import urls as paths
 from dispatch.context import Service
+from dispatch.counters import RECONCILER_FINDINGS
 from dispatch.leases import Leases
 from dispatch.legs import free_interpreter
 from dispatch.liaisons import RINGING
@@ -135,6 +136,7 @@ class Reconciler(Service):
         )
         if not out.applied:
             return False
+        self.ctx.counters.add(RECONCILER_FINDINGS, "ended")
         free_interpreter(self.ctx, rec)
         log.warning(
             "request %s: ended (reconciled): its final callbacks never came; interpreter call %s, officer call %s",
@@ -160,6 +162,7 @@ class Reconciler(Service):
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
         if self.rejoin.officer_dropped(rec, rec.officer_call):
+            self.ctx.counters.add(RECONCILER_FINDINGS, "officer_dropped")
             log.warning(
                 "request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
                 "interpreter is asked whether to call back",
@@ -187,6 +190,7 @@ class Reconciler(Service):
         )
         if not out.applied or out.record is None:
             return False
+        self.ctx.counters.add(RECONCILER_FINDINGS, "abandoned")
         done = out.record  # as it was when abandoned: the calls ringing for it then
         for sid in (done.offer_call, done.vendor_call):
             if sid:

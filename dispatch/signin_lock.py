@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import redis
 
 from dispatch import keys
+from dispatch.counters import SIGNIN_LOCKOUTS, Counters
 
 # KEYS: pair failures, address failures, pair lock, address lock.
 # ARGV: pair limit, address limit, window ms.
@@ -88,10 +89,13 @@ class Locked(Exception):
 
 
 class SigninLock:
-    def __init__(self, r: redis.Redis, max_failures: int, address_max_failures: int, lock_seconds: int) -> None:
+    def __init__(
+        self, r: redis.Redis, max_failures: int, address_max_failures: int, lock_seconds: int, counters: Counters
+    ) -> None:
         self.max_failures = max(1, int(max_failures))
         self.address_max_failures = max(1, int(address_max_failures))
         self.lock_ms = max(1, int(lock_seconds)) * 1000
+        self.counters = counters  # a lock-out started is counted for /metrics
         self._begin = r.register_script(_BEGIN)
         self._failed = r.register_script(_FAILED)
         self._succeeded = r.register_script(_SUCCEEDED)
@@ -116,6 +120,8 @@ class SigninLock:
         locked_ms = int(
             self._failed(keys=list(attempt.keys), args=[self.max_failures, self.address_max_failures, self.lock_ms])
         )
+        if locked_ms:
+            self.counters.add(SIGNIN_LOCKOUTS)
         return math.ceil(locked_ms / 1000)
 
     def succeeded(self, attempt: Attempt) -> None:

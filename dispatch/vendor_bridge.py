@@ -14,6 +14,7 @@ from dispatch import clock
 from dispatch import urls as paths
 from dispatch.call_ends import CallEnds
 from dispatch.context import Service
+from dispatch.counters import VENDOR_DIAL_FAILURES
 from dispatch.legs import already_connected, dial_error, hang_up, new_token
 from dispatch.liaisons import RINGING
 from dispatch.phone import mask
@@ -165,6 +166,7 @@ class VendorBridge(Service):
                 deadline=now + vendor_bound(self.ctx.settings),
             )
             if out.record is not None:
+                self.ctx.counters.add(VENDOR_DIAL_FAILURES, outcome)
                 log.info("request %s: vendor main number %s, trying the alternate", request_id, outcome)
                 self.ctx.jobs.submit("dial_vendor", request_id, new)
             return out.record
@@ -177,6 +179,7 @@ class VendorBridge(Service):
             deadline=None,
         )
         if out.record is not None:
+            self.ctx.counters.add(VENDOR_DIAL_FAILURES, outcome)
             log.warning("request %s: FAILED, no interpreter reachable (%s)", request_id, outcome)
             self.ctx.jobs.submit("tell_caller", request_id, paths.FAILED)
             tell_texter_it_failed(self.ctx, out.record)

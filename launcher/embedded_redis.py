@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis as redis_py
@@ -25,7 +26,8 @@ class EmbeddedRedis:
     """redis-server on 127.0.0.1:`port`, its files in `directory`.
 
     `appendonly`: production's persistence (README: appendonly, fsync `fsync`); without it
-    nothing is written to disk. `snapshots`: also Redis's default RDB save points.
+    nothing is written to disk. `snapshots`: also Redis's default RDB save points. `options`:
+    more redis-server options (`--replicaof host port`, `--min-replicas-to-write 1`, ...).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class EmbeddedRedis:
         fsync: str = "everysec",
         snapshots: bool = False,
         dbfilename: str = "dump.rdb",
+        options: Sequence[str] = (),
     ) -> None:
         self.port = port
         self.directory = Path(directory)
@@ -43,6 +46,7 @@ class EmbeddedRedis:
         self.fsync = fsync
         self.snapshots = snapshots
         self.dbfilename = dbfilename
+        self.options = list(options)
         self.proc: subprocess.Popen | None = None
         self._procs: Processes | None = None
         self._own = False
@@ -83,7 +87,7 @@ class EmbeddedRedis:
         ]
         if not self.snapshots:
             argv += ["--save", ""]
-        return argv
+        return argv + self.options
 
     def start(self, procs: Processes | None = None, name: str = "redis") -> EmbeddedRedis:
         """Start it (among `procs`, or on its own) and wait until it answers PING."""

@@ -25,6 +25,7 @@ from typing import ClassVar
 import redis as redis_py
 import requests
 
+from adapters.redis_connection import connect
 from config.settings import Settings
 from dispatch.heartbeats import Heartbeats
 from dispatch.roster import Roster
@@ -293,8 +294,10 @@ class Stack:
     # ------------------------------------------------------------------ helpers
     @property
     def redis(self) -> redis_py.Redis:
+        """The stack's Redis, found as the service finds it (through Sentinel if configured)."""
         if self._redis is None:
-            self._redis = redis_py.Redis.from_url(self.settings.redis_url)
+            s = self.settings
+            self._redis = connect(s.redis_url, s.redis_sentinels, s.redis_sentinel_master, socket_timeout=None)
         return self._redis
 
     def roster(self) -> Roster:

@@ -29,8 +29,11 @@ class SimulatorConfig:
     voice_url: str = ""  # default {app_url}/voice/incoming
     voice_method: str = "POST"
     voice_fallback_url: str = ""  # default {app_url}/voice/fallback
+    voice_fallback_method: str = "POST"
     voice_status_url: str = ""  # default {app_url}/voice/status
+    voice_status_method: str = "POST"
     sms_url: str = ""  # default {app_url}/sms/incoming
+    sms_method: str = "POST"
     log_limit: int = 50_000  # oldest log entries are dropped past this
 
     def __post_init__(self) -> None:

@@ -117,7 +117,9 @@ class Network:
             url=cfg.voice_url,
             method=cfg.voice_method,
             fallback_url=cfg.voice_fallback_url,
+            fallback_method=cfg.voice_fallback_method,
             status_callback=cfg.voice_status_url,
+            status_method=cfg.voice_status_method,
             status_events={"completed"},
         )
         self._start(call)

@@ -1,5 +1,5 @@
 """The Twilio REST subset the app's SDK calls: Calls (create, fetch, update, list), Messages,
-Conferences (list, fetch) and their Participants (list).
+Conferences (list, fetch) and their Participants (list); IncomingPhoneNumbers in numbers.py.
 
 Errors use Twilio's JSON shape ({"code", "message", "more_info", "status"}) so the SDK
 raises TwilioRestException with the right status and code. Faults queued through the
@@ -121,10 +121,10 @@ def list_calls(account: str) -> Response:
         calls = [c.resource() for c in net().calls.values()]
     calls = [c for c in calls if all(c[k.lower()] == v for k, v in wanted.items())]
     calls.reverse()  # Twilio lists newest first
-    return _page("calls", calls)
+    return page("calls", calls)
 
 
-def _page(key: str, items: list[dict[str, Any]]) -> Response:
+def page(key: str, items: list[dict[str, Any]]) -> Response:
     """One page holding every item, with Twilio's paging fields (no next page)."""
     uri = request.full_path.rstrip("?")
     return jsonify(
@@ -178,7 +178,7 @@ def list_conferences(account: str) -> Response:
             if (name is None or room.name == name) and (status is None or room.state == status)
         ]
     rooms.reverse()
-    return _page("conferences", rooms)
+    return page("conferences", rooms)
 
 
 @bp.get("/Accounts/<account>/Conferences/<sid>.json")
@@ -201,7 +201,7 @@ def list_participants(account: str, sid: str) -> Response:
             for p in room.participants.values()
             if room.state != "completed" and not p.removed and (muted is None or str(p.muted).lower() == muted.lower())
         ]
-    return _page("participants", people)
+    return page("participants", people)
 
 
 @bp.post("/Accounts/<account>/Messages.json")

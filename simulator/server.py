@@ -8,7 +8,7 @@ import threading
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from simulator import control_api, rest_api
+from simulator import control_api, numbers, rest_api
 from simulator.config import SimulatorConfig
 from simulator.network import Network
 
@@ -30,6 +30,7 @@ def create_app(network: Network) -> Flask:
     app = Flask("simulator")
     app.extensions["sim_network"] = network
     app.register_blueprint(rest_api.bp)
+    app.register_blueprint(numbers.bp)  # IncomingPhoneNumbers, behind the same auth and faults
     app.register_blueprint(control_api.bp)
 
     @app.get("/")

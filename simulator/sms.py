@@ -150,7 +150,7 @@ def _post_inbound(
     for _ in range(10):  # <Redirect> hops
         if generation != net.generation:
             return
-        result = net.webhooks.send(url, params, "POST")
+        result = net.webhooks.send(url, params, net.config.sms_method if url == net.config.sms_url else "POST")
         if not result.ok:
             net.log.add(None, f"error 11200: sms webhook {result.error or 'HTTP ' + str(result.status)}")
             return

@@ -36,6 +36,7 @@ NOT_IN_DOMAIN = ("flask", "werkzeug", "rq", "gunicorn", "twilio")
 STORES = {
     "dispatch.api_tokens",
     "dispatch.audit",
+    "dispatch.counters",
     "dispatch.deliveries",
     "dispatch.events",
     "dispatch.heartbeats",

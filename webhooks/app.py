@@ -7,16 +7,18 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bootstrap import Wiring, bootstrap
+from logs import add_id_source, ids_in
 from webhooks.api_token_cli import api_token_cli
 from webhooks.fallback import install_error_handlers
 from webhooks.refusals import RefusalLog
 from webhooks.twilio_auth import Signer
+from webhooks.twilio_cli import twilio_cli
 from webhooks.webhook_request import WebhookRequest
 
 HSTS = "max-age=31536000; includeSubDomains"
@@ -60,6 +62,18 @@ class RequestGate:
             return self.app(environ, start_response)
         with self.side_slots if self.side and path.startswith(self.side) else self.slots:
             return self.app(environ, start_response)
+
+
+def request_ids() -> dict[str, str]:
+    """The request and call a web request is about, for JSON log lines (logs.py): our own
+    callback URL's request id, and Twilio's CallSid only once the handler has parsed the form
+    (a log line must not make us read a stranger's body)."""
+    if not has_request_context():
+        return {}
+    values = [request.args.get("request") or request.args.get("r", "")]
+    if "form" in request.__dict__:  # already parsed by the handler: reading it costs nothing more
+        values.append(request.form.get("CallSid", ""))
+    return ids_in(values)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -164,4 +178,6 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)
+    app.cli.add_command(twilio_cli)
+    add_id_source("web request", request_ids)
     return app

@@ -20,7 +20,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from adapters.redis_connection import unavailable
 from dispatch import urls as paths
+from dispatch.counters import WEBHOOK_ERRORS
 from logs import clip
 from webhooks.deps import arg, ctx, form, settings, wiring
 from webhooks.twilio_auth import log_refusal, twilio_only, verified
@@ -32,6 +34,7 @@ log = logging.getLogger("webhooks.fallback")
 _INTERPRETER_LEGS = {paths.OFFER, paths.OFFER_ANSWER, paths.VENDOR, paths.REJOIN, paths.REJOIN_ANSWER}
 WEBHOOK_PREFIXES = ("/voice/", "/sms/")
 MESSAGE = "Connecting you directly to the interpretation line. Please hold."
+LOST = "We are sorry for the wait. " + MESSAGE
 
 
 def vendor_direct_response(message: str = MESSAGE) -> Response:
@@ -44,6 +47,8 @@ def vendor_direct_response(message: str = MESSAGE) -> Response:
 @bp.post(paths.FALLBACK)
 @twilio_only
 def fallback():
+    if arg("step") == "lost":  # an officer whose request a failover lost (voice_room.hold)
+        return vendor_direct_response(LOST)
     if arg("step") == "alternate":
         if form("DialCallStatus") in ("completed", "answered"):
             response = VoiceResponse()
@@ -62,6 +67,8 @@ def safe_answer(exc: BaseException) -> Response:
     """What a webhook answers instead of a 500."""
     path = request.path
     log.exception("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
+    if not unavailable(exc):  # Redis itself failing is ird_redis_up's to report (and cannot be counted there)
+        ctx().counters.add(WEBHOOK_ERRORS)
     if path.startswith("/sms/"):
         reply = MessagingResponse()
         reply.message("Sorry, the interpretation service hit a problem. Please call the desk for an interpreter.")
@@ -79,7 +86,8 @@ def safe_answer(exc: BaseException) -> Response:
         response = VoiceResponse()
         say(response, "Please stay on the line.")
         response.pause(length=settings().hold_pause)
-        response.redirect(ctx().urls(paths.HOLD, request=arg("request"), prompts=arg("prompts", "1")), method="POST")
+        hold = ctx().urls(paths.HOLD, request=arg("request"), prompts=arg("prompts", "1"), language=arg("language"))
+        response.redirect(hold, method="POST")
         return twiml(response)
     return vendor_direct_response()
 

@@ -86,7 +86,7 @@ def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -
         start_conference_on_enter=False,
         end_conference_on_exit=False,
         beep=False,
-        wait_url=urls(paths.HOLD, request=rec.id, prompts="0"),
+        wait_url=urls(paths.HOLD, request=rec.id, prompts="0", language=rec.language or ""),
         wait_method="POST",
         status_callback=urls(paths.CONFERENCE_STATUS, request=rec.id),
         status_callback_method="POST",

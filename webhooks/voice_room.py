@@ -5,18 +5,23 @@ retry menu: press 1 for a fresh request).
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
 
+from dispatch import lost_requests
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
 from dispatch.states import State
 from dispatch.telephony import ENDED
+from logs import clip
 from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import HELP, ask, caller_conference, goodbye, hang_up, say, spell, twiml
 
 bp = Blueprint("voice_room", __name__)
+log = logging.getLogger("webhooks.voice_room")
 
 
 @bp.post(paths.HOLD)
@@ -35,9 +40,11 @@ def hold() -> Response:
     response = VoiceResponse()
     rec = ctx().requests.get(arg("request"))
     prompts = int_arg("prompts")
-    if rec is not None and rec.state in (State.FAILED, State.COMPLETED):
+    if rec is None:
+        return twiml(_request_lost(response, prompts))
+    if rec.state in (State.FAILED, State.COMPLETED):
         return twiml(_ended_while_holding(response, rec, prompts))
-    if rec is None or not rec.waiting:
+    if not rec.waiting:
         response.pause(length=1)
         return twiml(response)
     language = ctx().catalog.get(rec.language) if rec.language else None
@@ -46,13 +53,31 @@ def hold() -> Response:
     place = wiring().intake.position(rec)
     what = f"a {rec.language_name} interpreter" if rec.language else "an interpreter"
     say(response, f"You are number {place} in line for {what}. Please stay on the line.")
-    return twiml(_hold_again(response, rec, prompts))
+    return twiml(_hold_again(response, rec.id, prompts))
 
 
-def _hold_again(response: VoiceResponse, rec: RequestRecord, prompts: int) -> VoiceResponse:
+def _hold_again(response: VoiceResponse, request_id: str, prompts: int) -> VoiceResponse:
     response.pause(length=settings().hold_pause)
-    response.redirect(ctx().urls(paths.HOLD, request=rec.id, prompts=str(prompts + 1)), method="POST")
+    hold = ctx().urls(paths.HOLD, request=request_id, prompts=str(prompts + 1), language=arg("language"))
+    response.redirect(hold, method="POST")
     return response
+
+
+def _request_lost(response: VoiceResponse, prompts: int) -> VoiceResponse:
+    """The request this officer holds for is not in Redis: acknowledged by a master that died
+    before its replica had it (a Sentinel failover loses what min-replicas-max-lag allows).
+    Nothing would ever route it, so the officer is put through to the vendor directly, in the
+    language they chose: a job moves the call (once per call), and this loop goes on meanwhile."""
+    call = form("CallSid")
+    if lost_requests.put_through_once(ctx(), call, arg("language")):
+        log.warning(
+            "call %s holds for request %s, which Redis does not have (lost in a failover?): "
+            "putting it through to the vendor",
+            call[:10],
+            clip(arg("request"), 20),
+        )
+    say(response, "Please stay on the line.")
+    return _hold_again(response, arg("request"), prompts)
 
 
 def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, prompts: int) -> VoiceResponse:
@@ -62,7 +87,7 @@ def _ended_while_holding(response: VoiceResponse, rec: RequestRecord, prompts: i
     else:
         after = "Please stay on the line: in a moment you can press 1 to request an interpreter again."
     say(response, f"We are sorry. {what} {after}")
-    return _hold_again(response, rec, prompts)
+    return _hold_again(response, rec.id, prompts)
 
 
 @bp.post(paths.AFTER_CONFERENCE)

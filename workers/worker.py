@@ -18,14 +18,20 @@ import time
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.scheduler import RQScheduler
 
-from adapters.redis_connection import connect
+from adapters.redis_connection import connect, unavailable
 from adapters.rq_jobs import DISPATCH_QUEUE, PERIODIC_QUEUE
+from logs import ids_in, log_context
 from workers import runtime
 from workers.schedule import periodic_jobs
 
 log = logging.getLogger("workers.worker")
 TICK = 0.2
+# RQ's scheduler process (retries, enqueue_in) dies on any Redis error, and RQ starts it again
+# at its maintenance, every 10 minutes by default: every 10 s here, so a Redis outage delays
+# scheduled jobs by seconds, not minutes.
+SCHEDULER_CHECK = 10
 
 
 def ticker(stop: threading.Event, name: str) -> None:
@@ -44,6 +50,24 @@ def ticker(stop: threading.Event, name: str) -> None:
         stop.wait(TICK)
 
 
+def _released(scheduler: RQScheduler) -> bool:
+    """Whether a scheduler of an earlier loop holds no lock any more. Its process ended with
+    that loop, but a lock it could not release (Redis was gone) would keep this worker's new
+    scheduler from scheduling anything (RQ's retries, `enqueue_in`) until it expired."""
+    try:
+        scheduler.release_locks()
+        return True
+    except redis.exceptions.RedisError:
+        return False
+
+
+def _reason(exc: BaseException) -> str:
+    """The error's kind, and Redis's own code for a refusal (NOREPLICAS, READONLY)."""
+    if isinstance(exc, redis.exceptions.ResponseError):
+        return str(exc).rpartition("caused error: ")[2].split(" ", 1)[0]
+    return type(exc).__name__
+
+
 class _Worker(SimpleWorker):
     """RQ's SimpleWorker, remembering that a stop was asked for (SIGTERM / SIGINT), so
     main() can tell a stop from the work loop quitting because Redis went away."""
@@ -53,6 +77,11 @@ class _Worker(SimpleWorker):
     def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
         self.stop_asked.set()
         super().request_stop(signum, frame)
+
+    def perform_job(self, job, queue):  # type: ignore[no-untyped-def]
+        """Every line a job logs names its request and call (LOG_FORMAT=json)."""
+        with log_context(**ids_in(job.args)):
+            return super().perform_job(job, queue)
 
 
 def main() -> None:
@@ -79,16 +108,30 @@ def main() -> None:
     log.info("worker %s listening on %s", name, ", ".join(q.name for q in queues))
     try:
         # RQ's work loop quits when Redis vanishes while it is not blocked on the queue (a
-        # job's bookkeeping, its heartbeat), and its teardown then raises: a Redis restart
-        # would end the process. Start the loop again (under a new RQ name: the old one
-        # could not register its death) until a stop is asked for (SIGTERM / SIGINT).
+        # job's bookkeeping, its heartbeat) or refuses a write (NOREPLICAS just after a
+        # Sentinel failover, or a transaction that refusal cut short), and its teardown then
+        # raises: a Redis restart would end the process. Start the loop again (under a new RQ
+        # name: the old one could not register its death) until a stop is asked for.
         attempt = 0
+        stale: list[RQScheduler] = []  # earlier loops' schedulers, whose locks may outlive them
         while not _Worker.stop_asked.is_set():
+            stale = [old for old in stale if not _released(old)]
+            worker = None
             try:
-                worker = _Worker(queues, connection=blocking, name=name if attempt == 0 else f"{name}.{attempt}")
+                worker = _Worker(
+                    queues,
+                    connection=blocking,
+                    name=name if attempt == 0 else f"{name}.{attempt}",
+                    maintenance_interval=SCHEDULER_CHECK,
+                )
                 worker.work(with_scheduler=True, logging_level="WARNING")
-            except redis.exceptions.ConnectionError as exc:
-                log.warning("worker %s: lost Redis (%s); starting again", name, type(exc).__name__)
+            except redis.exceptions.RedisError as exc:
+                if unavailable(exc):
+                    log.warning("worker %s: lost Redis (%s); starting again", name, _reason(exc))
+                else:
+                    log.error("worker %s: RQ quit on a Redis error; starting again", name, exc_info=exc)
+            if worker is not None and worker.scheduler is not None:
+                stale.append(worker.scheduler)
             attempt += 1
             if not _Worker.stop_asked.is_set():
                 time.sleep(1.0)
