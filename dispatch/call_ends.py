@@ -91,7 +91,7 @@ class CallEnds(Service):
 
         Raises TelephonyError when the network refuses: the job is then tried again later
         (adapters/rq_jobs.py), and meanwhile the hold loop tells a waiting officer what
-        happened (webhooks/voice_ivr.py hold). A call that has moved on to a newer request
+        happened (webhooks/voice_room.py hold). A call that has moved on to a newer request
         (the officer already pressed 1) is left where it is.
         """
         rec = self.store.get(request_id)
