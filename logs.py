@@ -14,7 +14,7 @@ import os
 
 # C0 controls, DEL, C1 controls and the Unicode line and paragraph separators: everything
 # a terminal, a log viewer or str.splitlines() may treat as a line break or an escape.
-_CONTROL = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
+_CONTROL = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _CONTROL}
 _KEEP_NEWLINES = {c: e for c, e in ESCAPES.items() if c != 0x0A}

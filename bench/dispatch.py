@@ -140,7 +140,7 @@ def record_times(st: Stack, ids: list[str]) -> dict[str, tuple[float, float | No
             if entry["event"] in ("offer", "vendor_dial"):
                 routed = (
                     dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
-                    .replace(tzinfo=dt.timezone.utc)
+                    .replace(tzinfo=dt.UTC)
                     .timestamp()
                 )
                 break
@@ -179,7 +179,7 @@ def phase_empty_jobs(st: Stack, n: int) -> dict:
     done = [j for j in Job.fetch_many(ids, connection=st.redis) if j and j.ended_at]
 
     def ts(d: dt.datetime) -> float:
-        return d.replace(tzinfo=dt.timezone.utc).timestamp() if d.tzinfo is None else d.timestamp()
+        return d.replace(tzinfo=dt.UTC).timestamp() if d.tzinfo is None else d.timestamp()
 
     first_enq = min(ts(j.enqueued_at) for j in done)
     last_end = max(ts(j.ended_at) for j in done)

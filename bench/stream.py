@@ -83,8 +83,8 @@ def sign_in(base: str) -> str:
 
 def xread_readers(st: Stack, n: int, seconds: float, out: list) -> list[threading.Thread]:
     """Fallback when there is no SSE endpoint: n threads reading the stream with XREAD BLOCK."""
-    from dispatch import events
     from adapters.redis_connection import connect
+    from dispatch import events
 
     def read() -> None:
         r = connect(st.redis_url, socket_timeout=None)

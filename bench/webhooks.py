@@ -172,7 +172,7 @@ class Result:
         self.errors = 0
         self.samples: list[tuple[float, float]] = []
 
-    def add(self, other: "Result") -> None:
+    def add(self, other: Result) -> None:
         self.requests += other.requests
         self.seconds += other.seconds
         self.errors += other.errors

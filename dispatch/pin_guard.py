@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from dispatch.roster import Roster
 from dispatch import clock, events, keys
+from dispatch.roster import Roster
 
 log = logging.getLogger("dispatch.pin_guard")
 

@@ -10,9 +10,9 @@ duplicate or late callback can never half-apply.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Iterable, Mapping
 
 import redis
 

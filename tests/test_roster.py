@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -411,8 +411,8 @@ def test_languages_become_canonical_ids(roster: Roster) -> None:
 
 def test_liaison_duty_follows_the_schedule_in_the_roster_timezone(roster: Roster) -> None:
     garcia, chen = roster.liaison("l-garcia"), roster.liaison("l-chen")
-    monday_8am_new_york = datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc)
-    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+    monday_8am_new_york = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     assert garcia.on_duty_at(monday_8am_new_york) and not garcia.on_duty_at(saturday)
     assert chen.on_duty_at(saturday)
 

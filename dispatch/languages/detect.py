@@ -37,7 +37,7 @@ SELF_NAMING_CONF = 0.97
 
 _STARTS = [r[0] for r in M.SCRIPT_RANGES]
 _WORD_RE = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+(?:['’ʼʻ‘`](?:[^\W\d_]|[\u0300-\u036f])+)*['’ʼʻ‘]?")
-_APOS = str.maketrans({c: "'" for c in "’ʼʻ‘`"})
+_APOS = str.maketrans(dict.fromkeys("’ʼʻ‘`", "'"))
 _ENGLISH_CONTRACTIONS = ("n't", "'s", "'re", "'ll", "'ve", "'m", "'d")
 _MAYAN_GLOTTALS = ("k'", "q'", "tz'", "ch'", "b'", "t'")
 _QUECHUA_SUFFIXES = ("kuna", "manta", "nchik", "ykichik", "llachu", "paq")

@@ -10,7 +10,7 @@ be a way to make the service send arbitrary content.
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from dispatch.languages import Language
 from dispatch.records import RequestRecord
