@@ -138,11 +138,7 @@ def record_times(st: Stack, ids: list[str]) -> dict[str, tuple[float, float | No
         for raw in replies[2 * i + 1]:
             entry = json.loads(raw)
             if entry["event"] in ("offer", "vendor_dial"):
-                routed = (
-                    dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
-                    .replace(tzinfo=dt.UTC)
-                    .timestamp()
-                )
+                routed = dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
                 break
         out[rid] = (queued, routed)
     return out
