@@ -223,7 +223,7 @@ def run_phase(
             client_stall_max=loaded.get("client_stall_max_ms", 0.0),
             client_stall_p99=loaded.get("client_stall_p99_ms", 0.0),
         )
-        out["lat"] = [l for s in streams for t, l in s["latency"] if t0 <= t <= t1 + 2]
+        out["lat"] = [ms for s in streams for t, ms in s["latency"] if t0 <= t <= t1 + 2]
         for s_ in streams:
             for code, k in s_["status"].items():
                 out["statuses"][code] = out["statuses"].get(code, 0) + k
@@ -234,9 +234,9 @@ def run_phase(
             errors=sum(s["errors"] for s in streams),
         )
         out["snaps"] = [(lat_, st_) for s_ in streams for t, lat_, st_ in s_.get("snapshots", []) if t0 <= t <= t1]
-        out["shown"] = [l for s_ in streams for t, l in s_.get("shown", []) if t0 <= t <= t1 + 2]
+        out["shown"] = [ms for s_ in streams for t, ms in s_.get("shown", []) if t0 <= t <= t1 + 2]
     else:
-        out["lat"] = [l for t, l in xread_lat if t0 <= t <= t1 + 2]
+        out["lat"] = [ms for t, ms in xread_lat if t0 <= t <= t1 + 2]
     return out
 
 
@@ -374,8 +374,8 @@ def main() -> int:
         )
         print(
             f"   the pages re-read /dashboard/api/snapshot {len(snaps)} times in {streamed['seconds']:.0f}s "
-            f"({len(snaps) / streamed['seconds']:.1f}/s): p50 {pct([l for l, _ in snaps], 50):.0f} ms, "
-            f"p99 {pct([l for l, _ in snaps], 99):.0f} ms, {sum(1 for _, code in snaps if code != 200)} not 200"
+            f"({len(snaps) / streamed['seconds']:.1f}/s): p50 {pct([each for each, _ in snaps], 50):.0f} ms, "
+            f"p99 {pct([each for each, _ in snaps], 99):.0f} ms, {sum(1 for _, code in snaps if code != 200)} not 200"
         )
         print(
             f"   the {args.browsers} simulated pages (one Python process) used {streamed['client_cpu']:.2f} CPUs of "

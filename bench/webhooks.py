@@ -223,7 +223,7 @@ def run_wrk(base: str, reqs: list[tuple[str, str, str]], duration: float, concur
         proc.kill()
         proc.wait()
         raise
-    line = next((l for l in out.splitlines() if l.startswith("WRKJSON ")), None)
+    line = next((row for row in out.splitlines() if row.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError("wrk produced no summary:\n" + out)
     s = json.loads(line[len("WRKJSON ") :])

@@ -57,7 +57,7 @@ def snapshot(w: World, request_id: str) -> dict:
         "deadline": r.zscore(keys.DEADLINES, request_id),
         "liaisons": [
             (s.id, s.state, s.request, s.available_at)
-            for s in w.ctx.liaisons.statuses([l.id for l in w.ctx.roster.liaisons])
+            for s in w.ctx.liaisons.statuses([liaison.id for liaison in w.ctx.roster.liaisons])
         ],
         "calls": [c.to for c in w.telephony.calls],
         "hangups": list(w.telephony.hangups),

@@ -160,7 +160,7 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
         by_vendor = sum(1 for r in records if r.handler_kind == "vendor")
 
         calls = stack.sim.calls()
-        phones = {l.phone for l in liaisons}
+        phones = {liaison.phone for liaison in liaisons}
         assert overlaps(calls, phones) == [], "a liaison's phone had two calls at once"
 
         spans = _liaison_spans(stack, ids)

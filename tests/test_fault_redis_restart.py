@@ -55,7 +55,7 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
             s = stack.settings
             roster = stack.roster
             slow_accept = {"answer": "after", "answer_after": 1.5, "inputs": [{"digits": "1"}], "hangup_after": TALK}
-            stack.sim.set_parties({l.phone: slow_accept for l in roster.liaisons})
+            stack.sim.set_parties({liaison.phone: slow_accept for liaison in roster.liaisons})
             stack.sim.set_parties(
                 {
                     roster.vendor.number: {"answer": "after", "answer_after": 1.5, "hangup_after": TALK},

@@ -85,7 +85,7 @@ class World:
             "events": r.xlen(keys.EVENTS),
             "liaisons": [
                 (s.id, s.state, s.request, s.available_at)
-                for s in self.ctx.liaisons.statuses([l.id for l in self.ctx.roster.liaisons])
+                for s in self.ctx.liaisons.statuses([liaison.id for liaison in self.ctx.roster.liaisons])
             ],
             "calls": [c.to for c in self.telephony.calls],
             "hangups": list(self.telephony.hangups),

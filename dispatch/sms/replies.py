@@ -194,7 +194,9 @@ def not_recognised(suggestions: Sequence[Language]) -> str:
 def codes(languages: Sequence[Language]) -> str:
     """CODES: the most requested languages with their keypad codes, as many as fit."""
     return finish(
-        _list_until_full("Codes: ", (f"{l.keypad} {name(l)}" for l in languages), ". Or text a name.", sep=", ")
+        _list_until_full(
+            "Codes: ", (f"{lang.keypad} {name(lang)}" for lang in languages), ". Or text a name.", sep=", "
+        )
     )
 
 
@@ -233,14 +235,14 @@ def liaison_on(languages: Sequence[Language], usual: bool, unrecognised: int = 0
     else:
         head = "You are ON duty today for "
     tail = f".{note} Text OFF when you stop."
-    return finish(_list_until_full(head, (name(l) for l in languages), tail))
+    return finish(_list_until_full(head, (name(lang) for lang in languages), tail))
 
 
 def liaison_status(on: bool, languages: Sequence[Language], source: str) -> str:
     if not on:
         return finish(f"You are OFF duty ({source}). Text ON to take calls.")
     return finish(
-        _list_until_full(f"You are ON duty ({source}) for ", (name(l) for l in languages), ". Text OFF to stop.")
+        _list_until_full(f"You are ON duty ({source}) for ", (name(lang) for lang in languages), ". Text OFF to stop.")
     )
 
 

@@ -78,7 +78,7 @@ def queue(c: Context, recs: Records) -> QueueView:
         recs.now,
         c.settings.wait_alert_seconds,
         precinct_name=lambda p: _precinct_name(c, p),
-        liaison_name=lambda l: _liaison_name(c, l),
+        liaison_name=lambda liaison_id: _liaison_name(c, liaison_id),
         vendor_name=c.roster.vendor.name,
         finished_limit=RECENT_LIMIT,
     )
@@ -91,7 +91,7 @@ def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
         now,
         c.settings.wait_alert_seconds,
         precinct_name=lambda p: _precinct_name(c, p),
-        liaison_name=lambda l: _liaison_name(c, l),
+        liaison_name=lambda liaison_id: _liaison_name(c, liaison_id),
         vendor_name=c.roster.vendor.name,
     )
 
@@ -101,10 +101,10 @@ def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = N
     roster = c.roster.liaisons
     if ids is not None:
         wanted = set(ids)
-        roster = [l for l in roster if l.id in wanted]
+        roster = [liaison for liaison in roster if liaison.id in wanted]
         if not roster:
             return []
-    statuses = c.liaisons.statuses([l.id for l in roster])
+    statuses = c.liaisons.statuses([liaison.id for liaison in roster])
     return build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
 
 
