@@ -79,4 +79,6 @@ def listed(r: redis.Redis) -> list[TokenInfo]:
     pipe = r.pipeline(transaction=False)
     for _name, hashed in names:
         pipe.hget(keys.api_token(hashed), "created")
-    return [TokenInfo(name, (created or b"").decode()) for (name, _), created in zip(names, pipe.execute())]
+    return [
+        TokenInfo(name, (created or b"").decode()) for (name, _), created in zip(names, pipe.execute(), strict=True)
+    ]

@@ -103,7 +103,7 @@ class AuditLog:
         for e in found:
             pipe.hget(keys.audit_refusal_counts(int(e.get("hour") or 0)), e.get("source", ""))
         out = []
-        for e, n in zip(found, pipe.execute() if found else []):
+        for e, n in zip(found, pipe.execute() if found else [], strict=True):
             hour = int(e.pop("hour", 0) or 0)
             e.pop("source", None)
             out.append(dict(e, count=int(n or 1), hour=clock.iso(hour * HOUR)))

@@ -61,7 +61,7 @@ def fallback():
 def safe_answer(exc: BaseException) -> Response:
     """What a webhook answers instead of a 500."""
     path = request.path
-    log.exception("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
+    log.error("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
     if path.startswith("/sms/"):
         reply = MessagingResponse()
         reply.message("Sorry, the interpretation service hit a problem. Please call the desk for an interpreter.")

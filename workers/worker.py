@@ -9,6 +9,7 @@ one reconciler run at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -94,10 +95,8 @@ def main() -> None:
                 time.sleep(1.0)
     finally:
         stop.set()
-        try:
+        with contextlib.suppress(redis.RedisError):  # gone with Redis: its beat ages out
             wiring.heartbeats.leave(name)
-        except redis.RedisError:
-            pass  # gone with Redis: its beat ages out
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             continue
         if len(row) != len(COLUMNS):
             raise _fail(path, line, f"expected {len(COLUMNS)} cells, got {len(row)}")
-        cell = dict(zip(COLUMNS, (c.strip() for c in row)))
+        cell = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
         lang = _parse_row(path, line, cell)
 
         for key in ("id", "keypad", "vendor_code"):

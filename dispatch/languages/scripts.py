@@ -195,9 +195,8 @@ class ScriptEvidence:
             return self._result(None, 0.0, "langdetect")
         code, prob = ld[0]
         conf = prob
-        if chars & C["ru_only"]:
-            if code != "ru":
-                code, conf = "ru", 0.85
+        if chars & C["ru_only"] and code != "ru":
+            code, conf = "ru", 0.85
         words = set(tokens)
         supports = {k: len(words & v) for k, v in _CYRILLIC_SUPPORT.items()}
         support = supports.get(code, 0)

@@ -230,10 +230,7 @@ def cannot_cancel(rec: RequestRecord) -> str:
 
 def liaison_on(languages: Sequence[Language], usual: bool, unrecognised: int = 0) -> str:
     note = f" {unrecognised} code{'s' if unrecognised != 1 else ''} not recognised." if unrecognised else ""
-    if usual:
-        head = "You are ON duty for your usual languages: "
-    else:
-        head = "You are ON duty today for "
+    head = "You are ON duty for your usual languages: " if usual else "You are ON duty today for "
     tail = f".{note} Text OFF when you stop."
     return finish(_list_until_full(head, (name(lang) for lang in languages), tail))
 
