@@ -14,6 +14,7 @@ marked on call) are tested at the domain level below, with the clock moved forwa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -56,10 +57,8 @@ def stack(kstack):
     yield kstack
     # The killed worker's RQ scheduler child (a fork) outlives it; end it by its pid.
     for pid in orphans:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     live = [p for p in kstack.workers if p.poll() is None]
     for _ in range(2 - len(live)):
         _replace_worker(kstack)
