@@ -10,11 +10,11 @@ which timestamps every REST call-create it receives), with bench/data/roster.ben
 
 Requests are opened in this process exactly as the IVR's confirm webhook opens them
 (`Intake.open_request` with the RQ jobs adapter: record created in state queued,
-the request put in the route inbox and a drainer job started if one is free), with a mix of languages (most spoken by a liaison, some not,
-some unknown, a few urgent). For each request, latency = the simulator's receipt of the
-first REST call-create for it (liaison offer or vendor dial) - the record's `queued_at`;
-"routed" = the history's offer/vendor_dial timestamp - queued_at (the decision, before
-the HTTP call).
+the request put in the route inbox and a drainer job started if one is free), with a mix of
+languages (most spoken by a liaison, some not, some unknown, a few urgent). For each request,
+latency = the simulator's receipt of the first REST call-create for it (liaison offer or
+vendor dial) - the record's `queued_at`; "routed" = the history's offer/vendor_dial
+timestamp - queued_at (the decision, before the HTTP call).
 
 Phases, in this order on the same two workers:
   1. empty jobs: `--surge` RQ jobs that do nothing (`time.time`), enqueued in one pipeline;
@@ -82,7 +82,7 @@ class Opener:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.n = 0
-        langs, weights = zip(*LANGUAGE_MIX)
+        langs, weights = zip(*LANGUAGE_MIX, strict=True)
         self.langs, self.weights = langs, weights
 
     def open_one(self) -> str:

@@ -333,7 +333,7 @@ def main() -> int:
     base, streamed = pooled(without), pooled(with_)
     what = "SSE /dashboard/stream" if has_sse else "XREAD readers (no SSE endpoint)"
     rows = []
-    for k, (a, b) in enumerate(zip(without, with_), start=1):
+    for k, (a, b) in enumerate(zip(without, with_, strict=True), start=1):
         rows += [row(f"{k}: without streams", a, False), row(f"{k}: with {args.browsers} pages", b, True)]
     rows += [row("all without streams", base, False), row(f"all with {args.browsers} {what}", streamed, True)]
     print()
