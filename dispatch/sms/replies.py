@@ -76,7 +76,7 @@ def to_gsm7(text: str) -> str:
 def finish(text: str) -> str:
     """The last step of every reply: GSM-7 only, cut to one segment if it still runs over."""
     text = " ".join(to_gsm7(text).split())
-    while gsm7_units(text) is not None and gsm7_units(text) > SEGMENT:  # type: ignore[operator]
+    while (units := gsm7_units(text)) is not None and units > SEGMENT:
         text = text[: SEGMENT - 3].rstrip() + "..."
     return text
 
