@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, Response, current_app, request
+from flask.typing import ResponseReturnValue
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
@@ -99,7 +100,7 @@ def install_error_handlers(app: Flask) -> None:
     becomes safe TwiML, never a 500; everything else is a plain HTTP error."""
 
     @app.errorhandler(Exception)
-    def _handle(exc: Exception):  # type: ignore[no-untyped-def]
+    def _handle(exc: Exception) -> ResponseReturnValue:
         if not request.path.startswith(WEBHOOK_PREFIXES):
             if isinstance(exc, HTTPException):
                 return exc

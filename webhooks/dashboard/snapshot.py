@@ -8,7 +8,7 @@ touched, for the live stream), shaped by the same code so a row looks the same e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from dispatch.queue_view import (
     queue_row,
 )
 from dispatch.records import RequestRecord
+from dispatch.roster import Liaison
 from dispatch.stats import DayFigures, day_figures, start_of_day
 
 RECENT_SECONDS = 6 * 3600  # "recently finished": ended within this long ...
@@ -98,7 +99,7 @@ def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
 
 def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = None) -> list[LiaisonRow]:
     """The liaison board; only the roster liaisons in `ids` when given (one read for them all)."""
-    roster = c.roster.liaisons
+    roster: Sequence[Liaison] = c.roster.liaisons
     if ids is not None:
         wanted = set(ids)
         roster = [liaison for liaison in roster if liaison.id in wanted]
