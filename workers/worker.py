@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from types import FrameType
 
 import redis
 from rq import Queue, SimpleWorker
@@ -51,7 +52,7 @@ class _Worker(SimpleWorker):
 
     stop_asked = threading.Event()
 
-    def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_asked.set()
         super().request_stop(signum, frame)
 
