@@ -209,7 +209,7 @@ def test_a_forked_web_process_builds_and_runs_its_own_broadcaster(live, ctx, red
             chunk = got[0].decode() if got is not None and isinstance(got[0], bytes) else (got or ("",))[0]
             ok = hub is not parent and hub.pid == os.getpid() and ctx.roster.liaisons[0].id in chunk
             os.write(write_end, b"ok" if ok else b"no")
-        except BaseException as exc:  # noqa: BLE001 (say what failed, from the child)
+        except BaseException as exc:  # whatever failed in the child, said to the parent
             os.write(write_end, repr(exc).encode()[:200])
         finally:
             os._exit(0)

@@ -150,7 +150,10 @@ def test_an_overnight_window_is_the_complement_of_the_day_window(start: int, end
     """'daily a-b' and 'daily b-a' split every minute of the day between them, exactly once."""
     if start == end:
         return
-    fmt = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+
+    def fmt(m: int) -> str:
+        return f"{m // 60:02d}:{m % 60:02d}"
+
     one = parse_duty([f"daily {fmt(start)}-{fmt(end)}"])
     other = parse_duty([f"daily {fmt(end)}-{fmt(start)}"])
     assert one.on_duty_at(moment) != other.on_duty_at(moment)
