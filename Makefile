@@ -1,10 +1,11 @@
-# Two commands from a fresh clone: `make run` and `make test`. Each installs what it needs.
+# Two commands from a fresh clone: `make run` and `make test`; a third for contributors, `make lint`.
+# Each installs what it needs.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv bench card clean
+.PHONY: run test lint venv bench card clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +21,11 @@ run: $(STAMP)  ## embedded Redis + web + worker + simulated phone network, at hu
 test: $(STAMP)  ## every test, on a real (embedded) Redis and real RQ worker processes
 	$(BIN)/python -m pytest -q
 
+lint: $(STAMP)  ## ruff's linter and formatter (check only), then mypy; configuration in pyproject.toml
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 BENCHMARKS := webhooks dispatch stream memory languages
 
 bench: $(STAMP)  ## every benchmark in turn (python -m bench.<name>); fails at the end if any missed its targets
@@ -29,4 +35,4 @@ card: $(STAMP)  ## regenerate docs/language-codes.md from the catalog
 	$(BIN)/python -m dispatch.languages.card
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

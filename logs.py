@@ -26,11 +26,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # C0 controls, DEL, C1 controls and the Unicode line and paragraph separators: everything
 # a terminal, a log viewer or str.splitlines() may treat as a line break or an escape.
-_CONTROL = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
+_CONTROL = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _CONTROL}
 _KEEP_NEWLINES = {c: e for c, e in ESCAPES.items() if c != 0x0A}
@@ -44,7 +44,7 @@ REQUEST_ID = re.compile(r"R\d{1,12}")
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 SID_SHOWN = 10
 
-_context: ContextVar[dict[str, str]] = ContextVar("log_context", default={})
+_context: ContextVar[dict[str, str]] = ContextVar("log_context")  # no default: .get({}) gives a fresh one
 _id_sources: dict[str, Callable[[], dict[str, str]]] = {}
 
 
@@ -98,7 +98,7 @@ class EscapingFormatter(logging.Formatter):
 @contextmanager
 def log_context(**ids: str) -> Iterator[None]:
     """Records logged inside carry these ids (request_id, call_sid) unless a source says otherwise."""
-    token = _context.set({**_context.get(), **{k: v for k, v in ids.items() if v}})
+    token = _context.set({**_context.get({}), **{k: v for k, v in ids.items() if v}})
     try:
         yield
     finally:
@@ -128,14 +128,14 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line (LOG_FORMAT=json), for log shippers."""
 
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         out: dict[str, object] = {
             "time": when.replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
             "message": clip(record.getMessage(), MAX_MESSAGE),
         }
-        ids = dict(_context.get())
+        ids = dict(_context.get({}))
         for source in list(_id_sources.values()):
             ids.update(source())
         if ids.get("request_id"):

@@ -11,6 +11,7 @@ because Twilio may already have placed it; the error says so (`maybe_placed`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -65,9 +66,9 @@ class _HttpClient(TwilioHttpClient):
                 cache[origin] = merge(url, proxies, stream, verify, cert)
             return cache[origin]
 
-        session.merge_environment_settings = merge_once  # type: ignore[method-assign]
+        session.merge_environment_settings = merge_once
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if self._netloc:
             parts = urlsplit(url)
             url = urlunsplit((self._scheme, self._netloc, self._prefix + parts.path, parts.query, ""))
@@ -147,11 +148,14 @@ class TwilioTelephony:
         for room in rooms:  # Twilio keeps one in-progress room per name; a list costs nothing more
             people = self._with_retries(
                 "list participants",
-                lambda sid=str(room.sid): self.client.conferences(sid).participants.list(limit=50),
+                functools.partial(self._participants, str(room.sid)),
                 idempotent=True,
             )
             sids.extend(str(p.call_sid) for p in people if p.call_sid)
         return sids
+
+    def _participants(self, conference_sid: str) -> list[Any]:
+        return self.client.conferences(conference_sid).participants.list(limit=50)
 
     def _update(self, call_sid: str, **kwargs: Any) -> bool:
         try:

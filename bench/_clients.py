@@ -66,7 +66,7 @@ class _Http:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             try:
                 if self.writer is None:
                     self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -262,7 +262,7 @@ def run_sse(base: str, cookies: list[str], seconds: float, settle: float = 0.0) 
         # up here would pause every page at once, and count as the server's delay.
         gc.disable()
         metering = asyncio.ensure_future(meter())
-        await asyncio.gather(*[_browser(host, port, c, stop_at, o) for c, o in zip(cookies, outs)])
+        await asyncio.gather(*[_browser(host, port, c, stop_at, o) for c, o in zip(cookies, outs, strict=True)])
         metering.cancel()
 
     asyncio.run(main())

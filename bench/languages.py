@@ -93,7 +93,10 @@ DETECT_INPUTS = [
 
 def _stats(samples_s: list[float]) -> tuple[float, float, float, float]:
     us = sorted(s * 1e6 for s in samples_s)
-    p = lambda q: us[min(len(us) - 1, int(q * len(us)))]  # noqa: E731
+
+    def p(q: float) -> float:
+        return us[min(len(us) - 1, int(q * len(us)))]
+
     return statistics.fmean(us), p(0.50), p(0.99), us[-1]
 
 

@@ -83,8 +83,8 @@ def sign_in(base: str) -> str:
 
 def xread_readers(st: Stack, n: int, seconds: float, out: list) -> list[threading.Thread]:
     """Fallback when there is no SSE endpoint: n threads reading the stream with XREAD BLOCK."""
-    from dispatch import events
     from adapters.redis_connection import connect
+    from dispatch import events
 
     def read() -> None:
         r = connect(st.redis_url, socket_timeout=None)
@@ -223,7 +223,7 @@ def run_phase(
             client_stall_max=loaded.get("client_stall_max_ms", 0.0),
             client_stall_p99=loaded.get("client_stall_p99_ms", 0.0),
         )
-        out["lat"] = [l for s in streams for t, l in s["latency"] if t0 <= t <= t1 + 2]
+        out["lat"] = [ms for s in streams for t, ms in s["latency"] if t0 <= t <= t1 + 2]
         for s_ in streams:
             for code, k in s_["status"].items():
                 out["statuses"][code] = out["statuses"].get(code, 0) + k
@@ -234,9 +234,9 @@ def run_phase(
             errors=sum(s["errors"] for s in streams),
         )
         out["snaps"] = [(lat_, st_) for s_ in streams for t, lat_, st_ in s_.get("snapshots", []) if t0 <= t <= t1]
-        out["shown"] = [l for s_ in streams for t, l in s_.get("shown", []) if t0 <= t <= t1 + 2]
+        out["shown"] = [ms for s_ in streams for t, ms in s_.get("shown", []) if t0 <= t <= t1 + 2]
     else:
-        out["lat"] = [l for t, l in xread_lat if t0 <= t <= t1 + 2]
+        out["lat"] = [ms for t, ms in xread_lat if t0 <= t <= t1 + 2]
     return out
 
 
@@ -333,7 +333,7 @@ def main() -> int:
     base, streamed = pooled(without), pooled(with_)
     what = "SSE /dashboard/stream" if has_sse else "XREAD readers (no SSE endpoint)"
     rows = []
-    for k, (a, b) in enumerate(zip(without, with_), start=1):
+    for k, (a, b) in enumerate(zip(without, with_, strict=True), start=1):
         rows += [row(f"{k}: without streams", a, False), row(f"{k}: with {args.browsers} pages", b, True)]
     rows += [row("all without streams", base, False), row(f"all with {args.browsers} {what}", streamed, True)]
     print()
@@ -374,8 +374,8 @@ def main() -> int:
         )
         print(
             f"   the pages re-read /dashboard/api/snapshot {len(snaps)} times in {streamed['seconds']:.0f}s "
-            f"({len(snaps) / streamed['seconds']:.1f}/s): p50 {pct([l for l, _ in snaps], 50):.0f} ms, "
-            f"p99 {pct([l for l, _ in snaps], 99):.0f} ms, {sum(1 for _, code in snaps if code != 200)} not 200"
+            f"({len(snaps) / streamed['seconds']:.1f}/s): p50 {pct([each for each, _ in snaps], 50):.0f} ms, "
+            f"p99 {pct([each for each, _ in snaps], 99):.0f} ms, {sum(1 for _, code in snaps if code != 200)} not 200"
         )
         print(
             f"   the {args.browsers} simulated pages (one Python process) used {streamed['client_cpu']:.2f} CPUs of "

@@ -159,7 +159,7 @@ def _lua_data(reqs: list[tuple[str, str, str]], path: Path) -> None:
     with open(path, "w") as f:
         f.write("return {\n")
         for p, body, sig in reqs:
-            f.write("{%s,%s,%s},\n" % (q(p), q(body), q(sig)))
+            f.write(f"{{{q(p)},{q(body)},{q(sig)}}},\n")
         f.write("}\n")
 
 
@@ -172,7 +172,7 @@ class Result:
         self.errors = 0
         self.samples: list[tuple[float, float]] = []
 
-    def add(self, other: "Result") -> None:
+    def add(self, other: Result) -> None:
         self.requests += other.requests
         self.seconds += other.seconds
         self.errors += other.errors
@@ -223,7 +223,7 @@ def run_wrk(base: str, reqs: list[tuple[str, str, str]], duration: float, concur
         proc.kill()
         proc.wait()
         raise
-    line = next((l for l in out.splitlines() if l.startswith("WRKJSON ")), None)
+    line = next((row for row in out.splitlines() if row.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError("wrk produced no summary:\n" + out)
     s = json.loads(line[len("WRKJSON ") :])
@@ -320,7 +320,8 @@ def main() -> int:
 
     print_machine(f"webhooks under gunicorn ({gunicorn_shape()}, the Procfile's web entry), loopback")
     print(
-        f"   client: {client}{' (1 thread, Lua script of pre-signed requests)' if client == 'wrk' else ' (asyncio, in this process)'}, "
+        f"   client: {client}"
+        f"{' (1 thread, Lua script of pre-signed requests)' if client == 'wrk' else ' (asyncio, in this process)'}, "
         f"{args.concurrency} keep-alive connections, {args.duration:.0f}s per endpoint in {slices} slices "
         f"of {slice_s:.0f}s, after {args.warmup:.0f}s warm-up; CALLER_RATE_LIMIT=1000000000; LOG_LEVEL={args.log_level}"
     )
@@ -345,7 +346,7 @@ def main() -> int:
         totals = {name: Result() for name, *_ in phases}
         cpu = {name: 0.0 for name, *_ in phases}
         loads = []
-        for name, url, _pids, rq in phases:
+        for _name, url, _pids, rq in phases:
             run(url, rq, args.warmup, args.concurrency, st.tmp)
         for _ in range(slices):
             loads.append(os.getloadavg()[0])

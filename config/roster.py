@@ -114,7 +114,8 @@ class _Reader(NodeReader):
         )
 
     def precincts(self, node: Node) -> tuple[Precinct, ...]:
-        out, ids = [], {}
+        out: list[Precinct] = []
+        ids: dict[str, int | None] = {}
         for i, item in enumerate(self.items(node, "precincts", "precincts", min_items=1)):
             k = f"precincts[{i}]"
             f = self.fields(item, k, ("id", "name", "lines", "pin"))
@@ -143,7 +144,8 @@ class _Reader(NodeReader):
     def supervisors(self, node: Node | None, precinct_ids: list[str]) -> tuple[Supervisor, ...]:
         if node is None:
             return ()
-        out, ids = [], {}
+        out: list[Supervisor] = []
+        ids: dict[str, int | None] = {}
         for i, item in enumerate(self.items(node, "supervisors", "supervisors")):
             k = f"supervisors[{i}]"
             f = self.fields(item, k, ("id", "name", "cell", "precinct"))
@@ -161,7 +163,8 @@ class _Reader(NodeReader):
         return tuple(out)
 
     def liaisons(self, node: Node, tz_name: str) -> tuple[Liaison, ...]:
-        out, ids = [], {}
+        out: list[Liaison] = []
+        ids: dict[str, int | None] = {}
         tz = zone(tz_name)
         for i, item in enumerate(self.items(node, "liaisons", "liaisons")):
             k = f"liaisons[{i}]"
@@ -264,7 +267,8 @@ class _Reader(NodeReader):
         return template
 
     def users(self, node: Node) -> tuple[User, ...]:
-        out, names = [], {}
+        out: list[User] = []
+        names: dict[str, int | None] = {}
         for i, item in enumerate(self.items(node, "users", "users", min_items=1)):
             k = f"users[{i}]"
             f = self.fields(

@@ -100,7 +100,7 @@ class Settings:
                 continue
             raw = env[var]
             values[f.name] = _convert(var, raw, f.type, f.default)
-        settings = cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]  # each value _convert-ed to its field's type
         settings.validate()
         if not settings.secret_key and settings.local_mode:
             # One process on a workstation (`make run` sets one key for all its processes).

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import redis
 
 from dispatch import clock, keys
+from dispatch.redis_replies import text, text_fields, text_or_none
 
 PREFIX = "ird_"  # recognisable in a config file or a secret scanner
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -55,7 +56,7 @@ def reader_name(r: redis.Redis, token: str) -> str | None:
     if not token or len(token) > MAX_TOKEN:
         return None
     name = r.hget(keys.api_token(digest(token)), "name")
-    return name.decode() if name is not None else None
+    return text_or_none(name)
 
 
 def alive(r: redis.Redis, token: str) -> bool:
@@ -68,15 +69,17 @@ def revoke(r: redis.Redis, name: str) -> None:
     if hashed is None:
         raise TokenError(f"no token named {name!r}")
     pipe = r.pipeline()
-    pipe.delete(keys.api_token(hashed.decode()))
+    pipe.delete(keys.api_token(text(hashed)))
     pipe.hdel(keys.API_TOKENS, name)
     pipe.execute()
 
 
 def listed(r: redis.Redis) -> list[TokenInfo]:
     """Every current token's name and creation time (never the token), by name."""
-    names = sorted((n.decode(), h.decode()) for n, h in r.hgetall(keys.API_TOKENS).items())
+    names = sorted(text_fields(r.hgetall(keys.API_TOKENS)).items())
     pipe = r.pipeline(transaction=False)
     for _name, hashed in names:
         pipe.hget(keys.api_token(hashed), "created")
-    return [TokenInfo(name, (created or b"").decode()) for (name, _), created in zip(names, pipe.execute())]
+    return [
+        TokenInfo(name, (created or b"").decode()) for (name, _), created in zip(names, pipe.execute(), strict=True)
+    ]

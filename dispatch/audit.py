@@ -24,6 +24,7 @@ from typing import Any
 import redis
 
 from dispatch import clock, keys
+from dispatch.redis_replies import stream_entries, text, text_fields
 
 HOUR = 3600
 MAX_SOURCES_PER_HOUR = 100
@@ -97,13 +98,13 @@ class AuditLog:
 
     def refusals(self, count: int = 20) -> list[dict[str, Any]]:
         """The newest refusal entries, each with its hour's count so far."""
-        raw = self.r.xrevrange(keys.AUDIT_REFUSALS, count=count)
-        found = [dict({k.decode(): v.decode() for k, v in f.items()}, id=i.decode()) for i, f in raw]
+        raw = stream_entries(self.r.xrevrange(keys.AUDIT_REFUSALS, count=count))
+        found = [dict(text_fields(f), id=text(i)) for i, f in raw]
         pipe = self.r.pipeline(transaction=False)
         for e in found:
             pipe.hget(keys.audit_refusal_counts(int(e.get("hour") or 0)), e.get("source", ""))
         out = []
-        for e, n in zip(found, pipe.execute() if found else []):
+        for e, n in zip(found, pipe.execute() if found else [], strict=True):
             hour = int(e.pop("hour", 0) or 0)
             e.pop("source", None)
             out.append(dict(e, count=int(n or 1), hour=clock.iso(hour * HOUR)))

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import redis
 
 from dispatch import keys
+from dispatch.redis_replies import text_fields
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +82,14 @@ class Counters:
 
     def read(self) -> dict[Counter, dict[str, int]]:
         """Every counter's values by label value ("" for a counter without a label); raises RedisError."""
-        raw: Mapping[bytes, bytes] = self.r.hgetall(keys.COUNTERS)
-        out = {c: {v: 0 for v in c.values} if c.label else {"": 0} for c in ALL}
+        raw = text_fields(self.r.hgetall(keys.COUNTERS))
+        out = {c: dict.fromkeys(c.values, 0) if c.label else {"": 0} for c in ALL}
         by_name = {c.name: c for c in ALL}
         for field, count in raw.items():
-            text = field.decode()
-            if text.startswith("["):
-                name, value = json.loads(text)
+            if field.startswith("["):
+                name, value = json.loads(field)
             else:
-                name, value = text, ""
+                name, value = field, ""
             counter = by_name.get(name)
             if counter is not None:
                 out[counter][str(value)] = int(count)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis
 
 from dispatch import clock, keys
+from dispatch.redis_replies import stream_entries, text, text_fields
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,14 @@ def publish(r: redis.Redis, event: str, data: dict[str, Any], request: str = "",
 
 def read(r: redis.Redis, after: str = "$", block_ms: int | None = None, count: int = 100) -> list[Event]:
     """Events after stream id `after` ("$" = only new ones, "0" = from the start)."""
-    reply = r.xread({keys.EVENTS: after}, count=count, block=block_ms)
+    reply = cast(list[tuple[bytes, object]], r.xread({keys.EVENTS: after}, count=count, block=block_ms) or [])
     out: list[Event] = []
-    for _stream, entries in reply or []:
-        for entry_id, fields in entries:
-            f = {k.decode(): v.decode() for k, v in fields.items()}
+    for _stream, entries in reply:
+        for entry_id, fields in stream_entries(entries):
+            f = text_fields(fields)
             out.append(
                 Event(
-                    entry_id.decode(),
+                    text(entry_id),
                     f.get("request", ""),
                     f.get("event", ""),
                     f.get("from", ""),
@@ -70,8 +71,8 @@ def read(r: redis.Redis, after: str = "$", block_ms: int | None = None, count: i
 
 def last_id(r: redis.Redis) -> str:
     """The newest event id, so a new watcher starts from now."""
-    info = r.xrevrange(keys.EVENTS, count=1)
-    return info[0][0].decode() if info else "0"
+    info = stream_entries(r.xrevrange(keys.EVENTS, count=1))
+    return text(info[0][0]) if info else "0"
 
 
 def audit(r: redis.Redis, who: str, action: str, target: str, outcome: str) -> None:
@@ -80,7 +81,4 @@ def audit(r: redis.Redis, who: str, action: str, target: str, outcome: str) -> N
 
 
 def audit_entries(r: redis.Redis, count: int = 100) -> list[dict[str, str]]:
-    return [
-        dict({k.decode(): v.decode() for k, v in f.items()}, id=i.decode())
-        for i, f in r.xrevrange(keys.AUDIT, count=count)
-    ]
+    return [dict(text_fields(f), id=text(i)) for i, f in stream_entries(r.xrevrange(keys.AUDIT, count=count))]

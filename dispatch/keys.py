@@ -6,7 +6,6 @@ a retention or migration change touches one module.
 
 from __future__ import annotations
 
-
 PREFIX = "ird:"  # interpretation-request dispatch
 
 REQUEST_SEQ = PREFIX + "seq:request"  # INCR → request numbers

@@ -10,12 +10,14 @@ ordering.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any
 
 import redis
 
 from dispatch import clock, events, keys
+from dispatch.redis_replies import texts
 
 IDLE, RINGING, ON_CALL, WRAPUP, OFF = "idle", "ringing", "on_call", "wrapup", "off"
 
@@ -98,7 +100,7 @@ class LiaisonBoard:
             state = self.r.hget(keys.liaison(lid), "state")
             if state in (IDLE.encode(), WRAPUP.encode()):
                 self.r.zadd(keys.LIAISONS_AVAILABLE, {lid: now}, nx=True)
-        known = {x.decode() for x in self.r.zrange(keys.LIAISONS_AVAILABLE, 0, -1)}
+        known = set(texts(self.r.zrange(keys.LIAISONS_AVAILABLE, 0, -1)))
         for stale in known - set(ids):
             self.r.zrem(keys.LIAISONS_AVAILABLE, stale)
 
@@ -181,7 +183,7 @@ class LiaisonBoard:
     def available_now(self) -> set[str]:
         """Liaisons free to be offered a call now (idle, wrap-up over): the only ones a
         claim can take."""
-        return {m.decode() for m in self.r.zrangebyscore(keys.LIAISONS_AVAILABLE, "-inf", clock.now())}
+        return set(texts(self.r.zrangebyscore(keys.LIAISONS_AVAILABLE, "-inf", clock.now())))
 
     def status(self, liaison_id: str) -> LiaisonStatus:
         return self.statuses([liaison_id])[0]
@@ -217,7 +219,7 @@ class LiaisonBoard:
             )
         return out
 
-    def _publish(self, event: str, data: dict, request: str = "") -> None:
+    def _publish(self, event: str, data: dict[str, Any], request: str = "") -> None:
         """Tell watchers, within the configured cap on the events stream."""
         events.publish(self.r, event, data, request=request, maxlen=self.maxlen)
 

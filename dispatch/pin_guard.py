@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from dispatch.roster import Roster
 from dispatch import clock, events, keys
+from dispatch.roster import Roster
 
 log = logging.getLogger("dispatch.pin_guard")
 
@@ -172,6 +172,6 @@ class PinGuard:
         values = self.r.mget([keys.pin_lock(i) for i in ids])
         return [
             PinLock(p.id, p.name, float(v), self.budget, self.roster.timezone)
-            for p, v in zip(self.roster.precincts, values)
+            for p, v in zip(self.roster.precincts, values, strict=True)
             if v
         ]

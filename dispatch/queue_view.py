@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dispatch.phone import mask
-from dispatch.roster import Liaison
 from dispatch.liaisons import IDLE, OFF, ON_CALL, RINGING, WRAPUP, LiaisonStatus
+from dispatch.phone import mask
 from dispatch.records import RequestRecord
+from dispatch.roster import Liaison
 from dispatch.states import ON_THE_LINE, State
 
 STATE_LABELS: dict[State, str] = {

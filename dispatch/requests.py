@@ -10,14 +10,15 @@ duplicate or late callback can never half-apply.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Iterable, Mapping
 
 import redis
 
 from dispatch import clock, keys
 from dispatch.records import RequestRecord
+from dispatch.redis_replies import text_fields, texts
 from dispatch.states import TERMINAL, WAITING, State, transition
 
 # The line a waiting request stands in (for its place in line): a sorted set per language,
@@ -164,14 +165,14 @@ class RequestStore:
 
     def get(self, request_id: str) -> RequestRecord | None:
         raw = self.r.hgetall(keys.request(request_id))
-        return RequestRecord.from_hash(_decode(raw)) if raw else None
+        return RequestRecord.from_hash(text_fields(raw)) if raw else None
 
     def get_many(self, request_ids: Iterable[str]) -> list[RequestRecord]:
         ids = list(request_ids)
         pipe = self.r.pipeline(transaction=False)
         for request_id in ids:
             pipe.hgetall(keys.request(request_id))
-        return [RequestRecord.from_hash(_decode(raw)) for raw in pipe.execute() if raw]
+        return [RequestRecord.from_hash(text_fields(raw)) for raw in pipe.execute() if raw]
 
     def apply(
         self,
@@ -237,19 +238,19 @@ class RequestStore:
         """How many requests for the same language wait ahead of `rec` (0: it is next); None
         when `rec` is not in the line (not waiting, or waiting since before the line was kept)."""
         rank = self.r.zrank(keys.waiting_line(rec.language or ""), rec.id)
-        return int(rank) if rank is not None else None
+        return rank if isinstance(rank, int) else None  # an int, or nil when not in the line
 
     def open_ids(self) -> list[str]:
-        return [x.decode() for x in self.r.zrange(keys.OPEN_REQUESTS, 0, -1)]
+        return texts(self.r.zrange(keys.OPEN_REQUESTS, 0, -1))
 
     def closed_ids(self, since: float, limit: int = 200) -> list[str]:
         raw = self.r.zrevrangebyscore(keys.CLOSED_REQUESTS, "+inf", since, start=0, num=limit)
-        return [x.decode() for x in raw]
+        return texts(raw)
 
     def due(self, now: float, limit: int = 500) -> list[str]:
         """Requests whose deadline has passed: the sweeper's work list."""
         raw = self.r.zrangebyscore(keys.DEADLINES, "-inf", now, start=0, num=limit)
-        return [x.decode() for x in raw]
+        return texts(raw)
 
     def set_deadline(self, request_id: str, when: float | None) -> None:
         if when is None:
@@ -270,7 +271,7 @@ class RequestStore:
         pipe.execute()
 
     def tried(self, request_id: str) -> set[str]:
-        return {x.decode() for x in self.r.smembers(keys.tried(request_id))}
+        return set(texts(self.r.smembers(keys.tried(request_id))))
 
     def forget_tried(self, request_id: str) -> None:
         """Every liaison may be offered the request again (a sergeant's "offer again")."""
@@ -297,7 +298,7 @@ class RequestStore:
         )
 
     def call_link(self, call_sid: str) -> dict[str, str]:
-        return _decode(self.r.hgetall(keys.call(call_sid)))
+        return text_fields(self.r.hgetall(keys.call(call_sid)))
 
 
 def _encode(value: Any) -> str:
@@ -313,7 +314,3 @@ def _encode(value: Any) -> str:
 def _pairs(flat: list[bytes]) -> dict[str, str]:
     """A Lua-returned HGETALL (field, value, field, value, ...) as a dict of str."""
     return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
-
-
-def _decode(raw: Mapping[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}

@@ -8,10 +8,10 @@ for both the store's atomic check and the tests that walk every pair.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class State(str, Enum):
+class State(StrEnum):
     NEW = "new"  # created; the caller is not in the conference yet (SMS call-back)
     QUEUED = "queued"  # caller waiting, no interpreter ringing
     OFFERING = "offering"  # a liaison's phone is ringing for it

@@ -10,6 +10,7 @@ first, so no call posts callbacks to a web process that is already gone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -94,8 +95,8 @@ class Processes:
     ) -> subprocess.Popen:
         """Start `argv` as `name`. `output`: None (this terminal), subprocess.DEVNULL, or a
         file to append to (its tail is quoted if the child dies)."""
-        log = open(output, "ab") if isinstance(output, Path) else output
-        try:
+        with contextlib.ExitStack() as opened:
+            log = opened.enter_context(open(output, "ab")) if isinstance(output, Path) else output
             proc = subprocess.Popen(
                 list(argv),
                 cwd=cwd,
@@ -106,9 +107,6 @@ class Processes:
                 process_group=0,
                 pass_fds=tuple(pass_fds),
             )
-        finally:
-            if isinstance(output, Path) and log is not None:
-                log.close()  # type: ignore[union-attr]
         with self._lock:
             self.children.append(Child(name, proc, output if isinstance(output, Path) else None))
         return proc
@@ -170,14 +168,10 @@ class Processes:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

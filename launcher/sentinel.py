@@ -144,6 +144,8 @@ class SentinelRedis:
             return None
         finally:
             client.close()
+        if not isinstance(state, dict):  # redis-py types the reply dict | bool
+            return None
         if state.get("is_master") and not state.get("is_sdown") and not state.get("is_odown"):
             return str(state["ip"]), int(state["port"])
         return None
@@ -255,14 +257,14 @@ class SentinelRedis:
                 return False
             finally:
                 client.close()
-            if (
+            if not isinstance(state, dict) or (
                 int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1
                 or int(state.get("num-slaves", 0)) < self.n_replicas
             ):
                 return False
         return True
 
-    def _wait(self, pred, what: str, timeout: float = START_TIMEOUT):  # type: ignore[no-untyped-def]
+    def _wait(self, pred, what: str, timeout: float = START_TIMEOUT):
         deadline = time.monotonic() + timeout
         while True:
             found = pred()

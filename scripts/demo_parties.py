@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dispatch.roster import Roster
 
 # Liaisons, in roster order, cycle through these behaviours so every path shows up in the log.
-LIAISON_BEHAVIOURS = [
+LIAISON_BEHAVIOURS: list[dict[str, Any]] = [
     {"answer": "after", "answer_after": 4.0, "inputs": [{"digits": "1"}], "hangup_after": 45.0},
     {"answer": "after", "answer_after": 3.0, "inputs": [{"digits": "2"}]},  # declines
     {"answer": "after", "answer_after": 5.0, "inputs": [{"digits": "1"}], "hangup_after": 60.0},

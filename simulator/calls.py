@@ -50,6 +50,7 @@ class CallEnded(Exception):
     ):
         super().__init__(reason)
         self.reason, self.status, self.by_party, self.silent, self.via_api = reason, status, by_party, silent, via_api
+        self.dial_params: dict[str, str] = {}  # a <Dial> the leg was in: what its action URL is told
 
 
 @dataclass

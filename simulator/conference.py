@@ -34,7 +34,7 @@ class Participant:
     removed: str = ""  # why the room let go of this participant, once it has
     created: Any = field(default_factory=utcnow)
 
-    def resource(self, room: "Room") -> dict[str, Any]:
+    def resource(self, room: Room) -> dict[str, Any]:
         """The REST representation (Conferences/{sid}/Participants), shaped like Twilio's."""
         return {
             "account_sid": room.account_sid,

@@ -18,6 +18,8 @@ from simulator.twiml import AppError, Interpreter, attr_bool, attr_float
 
 if TYPE_CHECKING:
     from simulator.calls import Call
+    from simulator.conference import Participant, Room
+    from simulator.network import Network
 
 SUPPORTED_NOUNS = {"Number", "Conference"}
 DEFAULT_WAIT_URL = "default hold music"
@@ -26,7 +28,8 @@ MIN_MUSIC_LOOP = 0.05  # seconds: an empty wait document must not spin the CPU
 
 def run_dial(interp: Interpreter, el: ET.Element, base: str | None) -> Source | None:
     leg = interp.leg
-    action = interp.resolve(base, el.get("action")) if el.get("action") else None
+    action_url = el.get("action")
+    action = interp.resolve(base, action_url) if action_url else None
     method = (el.get("method") or "POST").upper()
     nouns = [child for child in el if isinstance(child.tag, str)]
     if not nouns and (el.text or "").strip():
@@ -45,7 +48,7 @@ def run_dial(interp: Interpreter, el: ET.Element, base: str | None) -> Source | 
             result = _numbers(interp, [n for n in nouns if n.tag == "Number"], el, base)
     except CallEnded as ended:
         if action and not ended.silent and leg.live():
-            _post_after_hangup(interp, action, method, getattr(ended, "dial_params", {}))
+            _post_after_hangup(interp, action, method, ended.dial_params)
         raise
     leg.event(f"dial ended: {result['DialCallStatus']}")
     return Source(action, method, result) if action else None
@@ -107,15 +110,15 @@ def _numbers(interp: Interpreter, numbers: list[ET.Element], dial: ET.Element, b
         for child in children:
             _settle(net, child)
         if isinstance(exc, CallEnded):
-            exc.dial_params = outcome(winner)  # type: ignore[attr-defined]
+            exc.dial_params = outcome(winner)
         raise
     return outcome(winner)
 
 
-def _settle(net: object, child: Call, timeout: float = 2.0) -> None:
+def _settle(net: Network, child: Call, timeout: float = 2.0) -> None:
     """Give a child leg a moment to finish, so DialCallDuration and its status are final."""
     deadline = time.monotonic() + timeout
-    with net.lock:  # type: ignore[attr-defined]
+    with net.lock:
         while not child.ended and time.monotonic() < deadline:
             child.cond.wait(timeout=0.05)
 
@@ -163,7 +166,7 @@ def _conference(interp: Interpreter, noun: ET.Element, base: str | None) -> dict
             _wait_music(interp, room, me, wait_url, (noun.get("waitMethod") or "POST").upper())
     except CallEnded as ended:
         reason, call_status = "participant_hung_up", "completed"
-        ended.dial_params = {"DialCallStatus": "answered", "ConferenceSid": room.sid}  # type: ignore[attr-defined]
+        ended.dial_params = {"DialCallStatus": "answered", "ConferenceSid": room.sid}
         raise
     finally:
         with net.lock:
@@ -171,18 +174,18 @@ def _conference(interp: Interpreter, noun: ET.Element, base: str | None) -> dict
             call.conference = None
             net.notify_room(room, released_sids)
         why = me.removed or reason
-        ended = ", room ended" if room.state == "completed" else ""
-        leg.event(f"conference {name}: left ({why.replace('_', ' ')}){ended}")
+        room_ended = ", room ended" if room.state == "completed" else ""
+        leg.event(f"conference {name}: left ({why.replace('_', ' ')}){room_ended}")
         net.post_events(events)
     return {"DialCallStatus": "answered", "ConferenceSid": room.sid}
 
 
-def _wait_music(interp: Interpreter, room: object, me: object, wait_url: str, wait_method: str) -> None:
+def _wait_music(interp: Interpreter, room: Room, me: Participant, wait_url: str, wait_method: str) -> None:
     """Play the waitUrl's TwiML in a loop until the room starts or lets this participant go."""
     leg = interp.leg
 
     def over() -> bool:
-        return room.started or bool(me.removed) or room.state == "completed"  # type: ignore[attr-defined]
+        return room.started or bool(me.removed) or room.state == "completed"
 
     if wait_url in ("", DEFAULT_WAIT_URL):
         if wait_url:
@@ -205,7 +208,7 @@ def _wait_music(interp: Interpreter, room: object, me: object, wait_url: str, wa
             if spent < MIN_MUSIC_LOOP:
                 leg.wait(MIN_MUSIC_LOOP - spent)
     except MusicOver:
-        why = "the room started" if room.started else "the room let go"  # type: ignore[attr-defined]
+        why = "the room started" if room.started else "the room let go"
         leg.event(f"wait music stopped: {why}")
         return
     finally:

@@ -46,7 +46,7 @@ class EventLog:
         self.echo = echo
 
     def add(self, call: str | None, text: str, route: str = "") -> dict[str, Any]:
-        now = datetime.now()
+        now = datetime.now().astimezone()
         clock = now.strftime("%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
         text = mask_text(text)
         with self._lock:

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from flask import Flask
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from simulator import control_api, numbers, rest_api
 from simulator.config import SimulatorConfig
@@ -53,12 +53,12 @@ class Simulator:
         self.config = config
         self.network = Network(config)
         self.app = create_app(self.network)
-        self._server = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
-        return self._server.server_port if self._server else self.config.port  # type: ignore[attr-defined]
+        return self._server.server_port if self._server else self.config.port
 
     @property
     def url(self) -> str:
@@ -69,7 +69,6 @@ class Simulator:
         self._server = make_server(
             self.config.host, self.config.port, self.app, threaded=True, request_handler=_QuietHandler
         )
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="simulator-http", daemon=True
         )

@@ -206,7 +206,8 @@ class Interpreter:
         finish = el.get("finishOnKey", "#")
         num_digits = int(attr_float(el, "numDigits", 0)) or None
         timeout = attr_float(el, "timeout", 5.0)
-        action = self.resolve(base, el.get("action")) if el.get("action") else base
+        action_url = el.get("action")
+        action = self.resolve(base, action_url) if action_url else base
         method = (el.get("method") or "POST").upper()
         for child in el:
             if child.tag in ("Say", "Play", "Pause"):

@@ -62,7 +62,10 @@ def test_twenty_failures_from_one_client_behind_the_proxy_lock_out_that_client_o
     log = server.log()
     assert "guess-" not in log and ATTACKER not in log and ATTACKER_NET in log
     lines = [line for line in log.splitlines() if "sign-in" in line]
-    firsts, locks = [l for l in lines if "more this hour" in l], [l for l in lines if "locked out for" in l]
+    firsts, locks = (
+        [line for line in lines if "more this hour" in line],
+        [line for line in lines if "locked out for" in line],
+    )
     assert len(firsts) == len(seen) and len(locks) == 4 and len(lines) == len(firsts) + len(locks), lines
 
 

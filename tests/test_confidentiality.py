@@ -74,7 +74,7 @@ def test_logs_carry_no_full_number_and_no_auth_token(client, settings, ctx, jobs
     jobs.drain()
     text = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "request R" in text, "the flow was logged"
-    numbers = [line] + [l.phone for l in ctx.roster.liaisons] + [ctx.roster.vendor.number]
+    numbers = [line] + [liaison.phone for liaison in ctx.roster.liaisons] + [ctx.roster.vendor.number]
     for number in numbers:
         assert number not in text and number[2:] not in text, f"{number} appears in the logs"
     assert settings.twilio_auth_token not in text

@@ -111,7 +111,7 @@ def test_a_request_s_life_arrives_as_the_rows_the_page_draws(live, ctx, jobs, cl
     assert last["finished"] is True and last["row"]["outcome"] == "Completed (liaison)"
     assert last["row"]["time_to_interpreter"] is not None and not last["row"]["can_cancel"]
     rung = [d["liaison"] for d in got if isinstance(d.get("liaison"), dict) and d["liaison"]["id"] == ringing]
-    assert ("ringing", rec.id) in [(l["state"], l["request"]) for l in rung]
+    assert ("ringing", rec.id) in [(event["state"], event["request"]) for event in rung]
     audit = next(d["audit"] for d in got if "audit" in d)
     assert (audit[0]["who"], audit[0]["action"], audit[0]["target"]) == ("sergeant", "cancel", other.id)
     assert ctx.roster.precincts[0].lines[0][2:] not in page.text  # callers stay masked
@@ -123,7 +123,7 @@ def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(liv
     session_for(live, client, "viewer")
     watching = connect(client)
     watching.wait_for(lambda t: "retry:" in t)
-    liaisons = [l.id for l in ctx.roster.liaisons]
+    liaisons = [liaison.id for liaison in ctx.roster.liaisons]
     for n in range(12):
         events.publish(ctx.redis, "liaison_duty", {"liaison": liaisons[n % len(liaisons)]})
     ids = [e.id for e in events.read(ctx.redis, after="0")]
@@ -209,7 +209,7 @@ def test_a_forked_web_process_builds_and_runs_its_own_broadcaster(live, ctx, red
             chunk = got[0].decode() if got is not None and isinstance(got[0], bytes) else (got or ("",))[0]
             ok = hub is not parent and hub.pid == os.getpid() and ctx.roster.liaisons[0].id in chunk
             os.write(write_end, b"ok" if ok else b"no")
-        except BaseException as exc:  # noqa: BLE001 (say what failed, from the child)
+        except BaseException as exc:  # whatever failed in the child, said to the parent
             os.write(write_end, repr(exc).encode()[:200])
         finally:
             os._exit(0)

@@ -24,7 +24,7 @@ def every_phone_number(ctx, extra: tuple[str, ...] = ()) -> set[str]:
     roster = ctx.roster
     numbers = {roster.service_number, roster.vendor.number, roster.vendor.alternate or ""}
     numbers |= {line for p in roster.precincts for line in p.lines}
-    numbers |= {s.cell for s in roster.supervisors} | {l.phone for l in roster.liaisons} | set(extra)
+    numbers |= {s.cell for s in roster.supervisors} | {liaison.phone for liaison in roster.liaisons} | set(extra)
     numbers.discard("")
     return numbers | {n[2:] for n in numbers if n.startswith("+1")}
 
@@ -51,7 +51,7 @@ def test_queue_json_lists_waiting_then_connected_with_masked_callers(app, ctx, j
     assert ids == [first.id, second.id, third.id]
     rows = {row["id"]: row for row in data["active"]}
     assert rows[first.id]["state"] == "offering" and rows[first.id]["handler_kind"] == "liaison"
-    assert rows[first.id]["handler"] in {l.name for l in ctx.roster.liaisons if "spa" in l.languages}
+    assert rows[first.id]["handler"] in {liaison.name for liaison in ctx.roster.liaisons if "spa" in liaison.languages}
     assert rows[second.id]["state"] == "vendor_dialing" and rows[second.id]["handler"] == ctx.roster.vendor.name
     assert rows[third.id]["state"] == "connected" and rows[third.id]["handler"] == "Olga Ivanova"
     assert rows[first.id]["precinct"] == ctx.roster.precincts[0].name and rows[first.id]["unit"] == "Sector B"
@@ -105,7 +105,7 @@ def test_liaisons_json_shows_the_ringing_liaison_and_duty(app, ctx, jobs, viewer
     ringing = ctx.requests.get(rec.id).offer_liaison
     ctx.liaisons.set_duty("l-chen", False)
     rows = {row["id"]: row for row in viewer.get("/dashboard/api/liaisons").get_json()["liaisons"]}
-    assert set(rows) == {l.id for l in ctx.roster.liaisons}
+    assert set(rows) == {liaison.id for liaison in ctx.roster.liaisons}
     assert (rows[ringing]["state"], rows[ringing]["request"]) == ("ringing", rec.id)
     assert (rows["l-chen"]["state"], rows["l-chen"]["on_duty"], rows["l-chen"]["duty_override"]) == (
         "off",

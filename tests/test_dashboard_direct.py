@@ -65,7 +65,7 @@ class Window:
         self.page = self._Page(self)
 
     class _Page:
-        def __init__(self, window: "Window") -> None:
+        def __init__(self, window: Window) -> None:
             self.window = window
 
         def recv(self, n: int) -> bytes:

@@ -37,7 +37,7 @@ def view(open_records, finished=(), alert_after=30.0, limit=25):  # type: ignore
         NOW,
         alert_after,
         precinct_name=lambda p: f"{p}th Precinct",
-        liaison_name=lambda l: NAMES.get(l, l),
+        liaison_name=lambda liaison_id: NAMES.get(liaison_id, liaison_id),
         vendor_name="LanguageLine",
         finished_limit=limit,
     )

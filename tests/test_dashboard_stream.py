@@ -43,7 +43,7 @@ def test_an_event_published_after_connecting_arrives_with_its_row(fast_stream, c
 
 def test_reconnecting_with_last_event_id_resumes_after_it(fast_stream, ctx, client):
     session_for(fast_stream, client, "viewer")
-    liaisons = [l.id for l in ctx.roster.liaisons[:3]]
+    liaisons = [liaison.id for liaison in ctx.roster.liaisons[:3]]
     for lid in liaisons:
         ctx.liaisons.set_duty(lid, False)  # publishes liaison_duty
     ids = [e.id for e in events.read(ctx.redis, after="0")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -90,11 +90,11 @@ def test_a_single_string_is_one_entry() -> None:
 @pytest.mark.parametrize(
     "utc, expected",
     [
-        (datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc), True),  # Monday 08:00 EST (UTC-5)
-        (datetime(2026, 11, 30, 12, 59, tzinfo=timezone.utc), False),  # Monday 07:59 EST
-        (datetime(2026, 7, 6, 12, 0, tzinfo=timezone.utc), True),  # Monday 08:00 EDT (UTC-4)
-        (datetime(2026, 7, 6, 11, 59, tzinfo=timezone.utc), False),
-        (datetime(2026, 11, 28, 0, 30, tzinfo=timezone.utc), True),  # Friday 19:30 in New York, Saturday in UTC
+        (datetime(2026, 11, 30, 13, 0, tzinfo=UTC), True),  # Monday 08:00 EST (UTC-5)
+        (datetime(2026, 11, 30, 12, 59, tzinfo=UTC), False),  # Monday 07:59 EST
+        (datetime(2026, 7, 6, 12, 0, tzinfo=UTC), True),  # Monday 08:00 EDT (UTC-4)
+        (datetime(2026, 7, 6, 11, 59, tzinfo=UTC), False),
+        (datetime(2026, 11, 28, 0, 30, tzinfo=UTC), True),  # Friday 19:30 in New York, Saturday in UTC
     ],
 )
 def test_aware_times_are_read_in_the_roster_timezone(utc: datetime, expected: bool) -> None:
@@ -150,7 +150,10 @@ def test_an_overnight_window_is_the_complement_of_the_day_window(start: int, end
     """'daily a-b' and 'daily b-a' split every minute of the day between them, exactly once."""
     if start == end:
         return
-    fmt = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+
+    def fmt(m: int) -> str:
+        return f"{m // 60:02d}:{m % 60:02d}"
+
     one = parse_duty([f"daily {fmt(start)}-{fmt(end)}"])
     other = parse_duty([f"daily {fmt(end)}-{fmt(start)}"])
     assert one.on_duty_at(moment) != other.on_duty_at(moment)

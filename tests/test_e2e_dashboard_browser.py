@@ -96,7 +96,7 @@ def keep_ringing_spanish(stack) -> None:
     board = LiaisonBoard(stack.redis)
     for liaison in stack.roster.liaisons:
         board.set_languages(liaison.id, ["spa"])
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
 
 
 def expect_vendor(stack) -> None:
@@ -206,7 +206,7 @@ def test_rows_put_in_place_match_a_full_render(stack, page):
     store.apply(later, "vendor_dial")
     store.apply(urgent, "cancel", {"outcome": "Cancelled by sergeant"})
     board = LiaisonBoard(stack.redis)
-    off = [l.id for l in stack.roster.liaisons[:2]]
+    off = [liaison.id for liaison in stack.roster.liaisons[:2]]
     for lid in off:
         board.set_duty(lid, False)  # off duty: their rows move below those on duty
     page.locator(f"#finished tr[data-id='{urgent}']").wait_for()

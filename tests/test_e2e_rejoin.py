@@ -27,8 +27,8 @@ def _line(stack) -> str:
 
 def _spanish_liaison(stack, inputs: list[dict]):
     """Only the first Spanish liaison answers; they press 1 to accept, then `inputs`."""
-    first = next(l for l in stack.roster.liaisons if "spa" in l.languages)
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    first = next(liaison for liaison in stack.roster.liaisons if "spa" in liaison.languages)
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
     stack.sim.set_parties({first.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}, *inputs]}})
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {first.id: 1})
     return first

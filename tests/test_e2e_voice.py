@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _spanish(stack):
-    return [l for l in stack.roster.liaisons if "spa" in l.languages]
+    return [liaison for liaison in stack.roster.liaisons if "spa" in liaison.languages]
 
 
 def _keypad(stack, language_id: str) -> str:
@@ -32,7 +32,7 @@ def _line(stack) -> str:
 
 def _order(stack, liaisons) -> None:
     """Make `liaisons` the longest idle, in this order."""
-    stack.redis.zadd(keys.LIAISONS_AVAILABLE, {l.id: 1000 + i for i, l in enumerate(liaisons)})
+    stack.redis.zadd(keys.LIAISONS_AVAILABLE, {liaison.id: 1000 + i for i, liaison in enumerate(liaisons)})
 
 
 def _history(stack, rec):
@@ -42,7 +42,7 @@ def _history(stack, rec):
 
 
 def _silence_everyone(stack) -> None:
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
 
 
 def test_liaison_accepts_and_joins_the_officer(stack):
@@ -107,7 +107,7 @@ def _expect_vendor(stack, language: str | None, **party):
 
 
 def test_no_liaison_speaks_it_so_the_vendor_gets_the_exact_dtmf(stack):
-    speakers = {lang for l in stack.roster.liaisons for lang in l.languages}
+    speakers = {lang for liaison in stack.roster.liaisons for lang in liaison.languages}
     assert "tir" not in speakers
     expected = _expect_vendor(stack, "tir")
     stack.sim.place_call(

@@ -51,10 +51,9 @@ BAD_FORMS = {
     },
     "From junk": {"From": "<script>alert(1)</script>", "Body": "spanish", "MessageSid": "SM" + "7" * 32},
     "From 30 digits": {"From": "+1" + "5" * 30, "Body": "HELP", "NumMedia": "-3"},
-    "every field at 2000 chars": {
-        k: "9" * 2000
-        for k in ("Digits", "SpeechResult", "Confidence", "CallStatus", "From", "Body", "MessageSid", "CallSid")
-    },
+    "every field at 2000 chars": dict.fromkeys(
+        ("Digits", "SpeechResult", "Confidence", "CallStatus", "From", "Body", "MessageSid", "CallSid"), "9" * 2000
+    ),
 }
 
 

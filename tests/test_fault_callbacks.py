@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -57,7 +57,7 @@ def snapshot(w: World, request_id: str) -> dict:
         "deadline": r.zscore(keys.DEADLINES, request_id),
         "liaisons": [
             (s.id, s.state, s.request, s.available_at)
-            for s in w.ctx.liaisons.statuses([l.id for l in w.ctx.roster.liaisons])
+            for s in w.ctx.liaisons.statuses([liaison.id for liaison in w.ctx.roster.liaisons])
         ],
         "calls": [c.to for c in w.telephony.calls],
         "hangups": list(w.telephony.hangups),
@@ -142,16 +142,16 @@ def _d(path: Callable, **params) -> Delivery:
     return (path, lambda rid, call, sid: {k: (v(rid, call, sid) if callable(v) else v) for k, v in params.items()})
 
 
-OFFER_STATUS = lambda rid, call, sid: path_of(call.status_callback)  # noqa: E731
-OFFER_URL = lambda rid, call, sid: path_of(call.url)  # noqa: E731
-OFFER_ANSWER = lambda rid, call, sid: answer_path(call)  # noqa: E731
+OFFER_STATUS = lambda rid, call, sid: path_of(call.status_callback)
+OFFER_URL = lambda rid, call, sid: path_of(call.url)
+OFFER_ANSWER = lambda rid, call, sid: answer_path(call)
 VENDOR_URL = OFFER_URL
 VENDOR_STATUS = OFFER_STATUS
-CALL_STATUS = lambda rid, call, sid: "/voice/status"  # noqa: E731
-CONFERENCE = lambda rid, call, sid: f"/voice/conference?request={rid}"  # noqa: E731
+CALL_STATUS = lambda rid, call, sid: "/voice/status"
+CONFERENCE = lambda rid, call, sid: f"/voice/conference?request={rid}"
 CALLBACK_URL = OFFER_URL
 CALLBACK_STATUS = OFFER_STATUS
-SID = lambda rid, call, sid: sid  # noqa: E731
+SID = lambda rid, call, sid: sid
 
 ROWS = {
     # ---- duplicates

@@ -15,6 +15,7 @@ waiting — within a bound computed from the settings.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -160,14 +161,14 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
         by_vendor = sum(1 for r in records if r.handler_kind == "vendor")
 
         calls = stack.sim.calls()
-        phones = {l.phone for l in liaisons}
+        phones = {liaison.phone for liaison in liaisons}
         assert overlaps(calls, phones) == [], "a liaison's phone had two calls at once"
 
         spans = _liaison_spans(stack, ids)
         double = []
         for liaison, held in spans.items():
             held.sort()
-            for (a0, a1, ra), (b0, b1, rb) in zip(held, held[1:]):
+            for (_a0, a1, ra), (b0, _b1, rb) in itertools.pairwise(held):
                 if b0 < a1:
                     double.append(f"{liaison}: {rb} offered at {b0:.3f} while holding {ra} until {a1:.3f}")
         assert double == [], double[:5]

@@ -43,7 +43,7 @@ def stack(rstack):
 
 def _one_spanish_speaker_on_duty(stack):
     """Who takes a Spanish call is then beyond doubt: this liaison, who accepts."""
-    liaison, *others = [l for l in stack.roster.liaisons if "spa" in l.languages]
+    liaison, *others = [speaker for speaker in stack.roster.liaisons if "spa" in speaker.languages]
     for other in others:
         LiaisonBoard(stack.redis).set_duty(other.id, False)
     stack.sim.set_parties({liaison.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}})

@@ -93,8 +93,8 @@ def test_an_interpreter_leaving_while_the_redirect_is_refused_still_reaches_the_
     """The room has started, so there is no hold loop: the retried redirect alone brings
     the officer the "interpreter has left" menu."""
     s = stack.settings
-    liaison = next(l for l in stack.roster.liaisons if "spa" in l.languages)
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    liaison = next(each for each in stack.roster.liaisons if "spa" in each.languages)
+    stack.sim.set_parties({each.phone: {"answer": "never"} for each in stack.roster.liaisons})
     stack.sim.set_parties({liaison.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}})
     from dispatch import keys
 

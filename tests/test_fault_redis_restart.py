@@ -55,7 +55,7 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
             s = stack.settings
             roster = stack.roster
             slow_accept = {"answer": "after", "answer_after": 1.5, "inputs": [{"digits": "1"}], "hangup_after": TALK}
-            stack.sim.set_parties({l.phone: slow_accept for l in roster.liaisons})
+            stack.sim.set_parties({liaison.phone: slow_accept for liaison in roster.liaisons})
             stack.sim.set_parties(
                 {
                     roster.vendor.number: {"answer": "after", "answer_after": 1.5, "hangup_after": TALK},
@@ -65,7 +65,7 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
             phones = [line for p in roster.precincts for line in p.lines] + [x.cell for x in roster.supervisors]
             languages = ["spa", "spa", "rus", "cmn", "tir", None]
             officers = []
-            for phone, language in zip(phones, languages):
+            for phone, language in zip(phones, languages, strict=False):  # as many officers as languages
                 keys_in = [{"digits": _keypad(language)}, {"digits": "1"}] if language else [{"digits": "0#"}]
                 officers.append(stack.sim.place_call(phone, roster.service_number, inputs=keys_in, hangup_after=30))
             store = RequestStore(stack.redis, s.retention_seconds)
@@ -90,7 +90,7 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
             assert redis_pid(servers[-1]) != redis_pid(first_server)
 
             # ---- nothing acknowledged before the crash is lost
-            for request_id, (state, events) in before.items():
+            for request_id, (_state, events) in before.items():
                 rec = store.get(request_id)
                 assert rec is not None, f"{request_id} lost"
                 now_events = [h["event"] for h in store.history(request_id)]

@@ -25,7 +25,7 @@ ACCEPT = {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}
 
 
 def _spanish(stack):
-    return [l for l in stack.roster.liaisons if "spa" in l.languages]
+    return [liaison for liaison in stack.roster.liaisons if "spa" in liaison.languages]
 
 
 def _line(stack) -> str:
@@ -33,7 +33,7 @@ def _line(stack) -> str:
 
 
 def _officer_asks_for_spanish(stack, first, second, first_script=ACCEPT, second_script=ACCEPT) -> str:
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
     stack.sim.set_parties({first.phone: first_script, second.phone: second_script})
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {first.id: 1000, second.id: 1001})
     keypad = default_catalog().get("spa").keypad
@@ -96,7 +96,7 @@ def test_500_on_every_try_moves_on_to_the_next_liaison_and_the_sergeants_see_why
 
 def test_429_on_every_try_of_the_vendor_goes_to_the_alternate_number(stack):
     vendor = stack.roster.vendor
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
     stack.sim.set_parties(
         {
             vendor.number: {"answer": "after", "answer_after": 0.1},
@@ -143,7 +143,7 @@ def test_a_create_that_times_out_is_not_repeated_and_the_late_call_still_connect
     assert len(_calls_to(stack, first.phone)) == 1, "a create that may have gone through is never repeated"
     assert _calls_to(stack, second.phone) == []
     assert _dial_errors(stack, rec.id) == [{"to": first.id, "status": None, "maybe_placed": True}]
-    assert overlaps(stack.sim.calls(), {l.phone for l in stack.roster.liaisons}) == []
+    assert overlaps(stack.sim.calls(), {liaison.phone for liaison in stack.roster.liaisons}) == []
 
 
 def test_a_hang_up_the_network_refuses_does_not_stop_the_move_to_the_vendor(stack):

@@ -14,6 +14,7 @@ marked on call) are tested at the domain level below, with the clock moved forwa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -56,10 +57,8 @@ def stack(kstack):
     yield kstack
     # The killed worker's RQ scheduler child (a fork) outlives it; end it by its pid.
     for pid in orphans:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     live = [p for p in kstack.workers if p.poll() is None]
     for _ in range(2 - len(live)):
         _replace_worker(kstack)
@@ -76,11 +75,11 @@ def _replace_worker(stack) -> None:
 
 
 def _spanish(stack):
-    return [l for l in stack.roster.liaisons if "spa" in l.languages]
+    return [liaison for liaison in stack.roster.liaisons if "spa" in liaison.languages]
 
 
 def _call_in_spanish(stack, first, second, first_script, second_script) -> str:
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
     stack.sim.set_parties({first.phone: first_script, second.phone: second_script})
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {first.id: 1000, second.id: 1001})
     from dispatch.languages import default_catalog
@@ -149,7 +148,7 @@ def test_worker_killed_before_the_call_is_placed_the_sweeper_offers_it_again(sta
     calls = stack.sim.calls()
     assert [c for c in calls if c["to"] == first.phone] == [], "no call ever reached the dead worker's liaison"
     assert len([c for c in calls if c["to"] == second.phone]) == 1
-    assert overlaps(calls, {l.phone for l in stack.roster.liaisons}) == []
+    assert overlaps(calls, {liaison.phone for liaison in stack.roster.liaisons}) == []
     from dispatch.liaisons import LiaisonBoard
 
     assert LiaisonBoard(stack.redis).status(first.id).state == IDLE, "the dead worker's claim was freed"
@@ -183,7 +182,7 @@ def test_worker_killed_while_the_create_is_in_flight_the_call_still_works(stack)
     calls = stack.sim.calls()
     assert len([c for c in calls if c["to"] == first.phone]) == 1
     assert [c for c in calls if c["to"] == second.phone] == []
-    assert overlaps(calls, {l.phone for l in stack.roster.liaisons}) == []
+    assert overlaps(calls, {liaison.phone for liaison in stack.roster.liaisons}) == []
     print(f"\nconnected {rec.connected_at - killed_at:.2f}s after the kill")
 
 
@@ -237,7 +236,7 @@ def test_killed_between_claim_and_offer_the_liaison_is_freed_and_the_request_off
     rec = _queued_spanish(ctx, dispatcher)
     jobs.submitted.clear()  # the route job dies with its worker...
     speakers = dispatcher.offers.candidates("spa")
-    ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {l.id: 1000 + i for i, l in enumerate(speakers)})
+    ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {liaison.id: 1000 + i for i, liaison in enumerate(speakers)})
     first = speakers[0]
     assert ctx.liaisons.claim([first.id], rec.id) == first.id  # ...right after claiming a liaison
     dispatcher.sweeper.sweep()

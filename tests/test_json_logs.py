@@ -13,8 +13,8 @@ import requests
 
 from config.errors import ConfigError
 from config.settings import ROOT, Settings
-from tests.support.signing import signature
 from logs import JsonFormatter, ids_in, log_context
+from tests.support.signing import signature
 
 FORGED = '2026-12-02 16:00:00,000 WARNING dispatch.routing: forged {"level": "ERROR"}'
 CALL = "CA" + "0123456789abcdef" * 2
@@ -59,11 +59,11 @@ def test_in_a_web_request_the_ids_come_from_our_url_and_twilios_form(app):
 
         assert "request_id" in json.loads(JsonFormatter().format(record("x")))
         assert "call_sid" not in json.loads(JsonFormatter().format(record("x"))), "the body is not read for a log line"
-        request.form  # the handler parses it
+        assert request.form  # the handler parses it
         data = json.loads(JsonFormatter().format(record("x")))
     assert (data["request_id"], data["call_sid"]) == ("R00007", CALL[:10])
     with app.test_request_context(f"/voice/hold?request=R1%0a{FORGED}", method="POST", data={"CallSid": "x\ny"}):
-        request.form
+        assert request.form
         data = json.loads(JsonFormatter().format(record("x")))
     assert "request_id" not in data and "call_sid" not in data
 

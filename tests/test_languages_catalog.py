@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -197,7 +198,7 @@ def test_default_catalog_is_cached():
 
 
 def test_language_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         CAT.get("es").name = "x"  # type: ignore[misc]
 
 

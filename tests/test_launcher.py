@@ -12,6 +12,7 @@ named and the rest stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -149,10 +150,8 @@ class LocalRun:
             if self.proc.poll() is None:  # the test failed: leave nothing behind anyway
                 left = descendants(self.proc.pid)
                 for pgid in {self.proc.pid, *left.values()}:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(pgid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                 self.proc.wait(5)
         self._reader.join(5)
         return code

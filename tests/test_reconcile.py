@@ -32,7 +32,9 @@ def d(wiring):
 
 def _offered(d, ctx, jobs, telephony, officer: str = OFFICER):
     p = ctx.roster.precincts[0]
-    ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {next(l.id for l in ctx.roster.liaisons if "spa" in l.languages): 0})
+    ctx.redis.zadd(
+        keys.LIAISONS_AVAILABLE, {next(liaison.id for liaison in ctx.roster.liaisons if "spa" in liaison.languages): 0}
+    )
     rec = d.intake.open_request(Caller(p.lines[0], "precinct", p.id), ctx.catalog.get("spa"), officer_call=officer)
     jobs.drain()
     telephony.statuses[officer] = "in-progress"

@@ -85,7 +85,7 @@ class World:
             "events": r.xlen(keys.EVENTS),
             "liaisons": [
                 (s.id, s.state, s.request, s.available_at)
-                for s in self.ctx.liaisons.statuses([l.id for l in self.ctx.roster.liaisons])
+                for s in self.ctx.liaisons.statuses([liaison.id for liaison in self.ctx.roster.liaisons])
             ],
             "calls": [c.to for c in self.telephony.calls],
             "hangups": list(self.telephony.hangups),
@@ -197,7 +197,7 @@ def test_a_call_back_not_answered_is_told_to_the_interpreter_who_may_press_1_aga
     call_sid, url = w.telephony.redirects[-1]
     assert call_sid == interpreter and query(url)["why"] == "no-answer"
     root = w.post(url, CallSid=interpreter)
-    assert "The officer did not answer the call back. Press 1 to call the officer again, or hang up." == said(root)
+    assert said(root) == "The officer did not answer the call back. Press 1 to call the officer again, or hang up."
     w.post(root.find("Gather").get("action"), CallSid=interpreter, Digits="1")
     w.drain()
     assert len([c for c in w.telephony.calls if c.to == w.line()]) == 2

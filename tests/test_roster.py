@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -411,8 +411,8 @@ def test_languages_become_canonical_ids(roster: Roster) -> None:
 
 def test_liaison_duty_follows_the_schedule_in_the_roster_timezone(roster: Roster) -> None:
     garcia, chen = roster.liaison("l-garcia"), roster.liaison("l-chen")
-    monday_8am_new_york = datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc)
-    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+    monday_8am_new_york = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     assert garcia.on_duty_at(monday_8am_new_york) and not garcia.on_duty_at(saturday)
     assert chen.on_duty_at(saturday)
 
@@ -463,9 +463,9 @@ def test_the_sample_loads_with_what_the_demo_needs() -> None:
     assert len(roster.precincts) >= 3 and len(roster.supervisors) >= 4 and len(roster.liaisons) >= 8
     spoken = {language for liaison in roster.liaisons for language in liaison.languages}
     assert {"spa", "cmn", "yue", "rus", "ben", "hat", "ara", "kor", "pol", "urd", "fra"} <= spoken
-    always = [l for l in roster.liaisons if l.duty.always]
+    always = [liaison for liaison in roster.liaisons if liaison.duty.always]
     assert len(always) > len(roster.liaisons) // 2
-    assert len([l for l in always if "spa" in l.languages]) >= 2  # decline → next liaison, at any hour
+    assert len([each for each in always if "spa" in each.languages]) >= 2  # decline → next liaison, at any hour
     assert all(roster.caller(line) for p in roster.precincts for line in p.lines)
 
 
@@ -473,7 +473,7 @@ def test_the_sample_uses_only_fictional_numbers() -> None:
     roster = load_roster(SAMPLE, known)
     numbers = [roster.service_number, roster.vendor.number, roster.vendor.alternate]
     numbers += [line for p in roster.precincts for line in p.lines]
-    numbers += [s.cell for s in roster.supervisors] + [l.phone for l in roster.liaisons]
+    numbers += [s.cell for s in roster.supervisors] + [liaison.phone for liaison in roster.liaisons]
     assert all(re.fullmatch(r"\+1\d{3}55501\d\d", n) for n in numbers), numbers
 
 

@@ -27,7 +27,7 @@ def caller(ctx) -> Caller:
 
 
 def speakers(ctx, lang: str):
-    return [l for l in ctx.roster.liaisons if lang in l.languages]
+    return [liaison for liaison in ctx.roster.liaisons if lang in liaison.languages]
 
 
 def open_and_route(d, ctx, jobs, lang="spa", **kw):
@@ -64,7 +64,7 @@ def test_duty_and_language_overrides_decide_who_is_offered(d, ctx, jobs, telepho
     spa = speakers(ctx, "spa")
     for liaison in spa:
         ctx.liaisons.set_duty(liaison.id, False)
-    other = next(l for l in ctx.roster.liaisons if "spa" not in l.languages)
+    other = next(liaison for liaison in ctx.roster.liaisons if "spa" not in liaison.languages)
     ctx.liaisons.set_languages(other.id, ["spa"])
     rec = open_and_route(d, ctx, jobs)
     assert rec.offer_liaison == other.id

@@ -224,8 +224,13 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         vendor = {roster.vendor.number, roster.vendor.alternate}
         sim.set_parties(
             {
-                l.phone: {"answer": "after", "answer_after": 0.5, "inputs": [{"digits": "1"}], "hangup_after": TALK}
-                for l in roster.liaisons
+                liaison.phone: {
+                    "answer": "after",
+                    "answer_after": 0.5,
+                    "inputs": [{"digits": "1"}],
+                    "hangup_after": TALK,
+                }
+                for liaison in roster.liaisons
             }
         )
         sim.set_parties({n: {"answer": "after", "answer_after": 0.3, "hangup_after": TALK} for n in vendor})
@@ -281,7 +286,8 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
             raise AssertionError(
                 "not ended: "
                 + "; ".join(
-                    f"{r.id} {r.state.value} {[(round(epoch(h['ts']) - killed, 1), h['event']) for h in store.history(r.id)]}"
+                    f"{r.id} {r.state.value} "
+                    f"{[(round(epoch(h['ts']) - killed, 1), h['event']) for h in store.history(r.id)]}"
                     for r in _records(stack).values()
                     if r.state not in TERMINAL
                 )
@@ -348,12 +354,16 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         health = requests.get(stack.ports.url("web") + "/healthz", timeout=5).json()
         assert health["redis"] == "ok" and health["workers"] == stack.n_workers, health
         board = LiaisonBoard(stack.redis)
-        busy = {l.id: st for l in roster.liaisons if (st := board.status(l.id).state) in (RINGING, ON_CALL)}
+        busy = {
+            liaison.id: st
+            for liaison in roster.liaisons
+            if (st := board.status(liaison.id).state) in (RINGING, ON_CALL)
+        }
         assert not busy, busy
 
         print(
-            f"\nSentinel failover, {replicas} replica(s): every sentinel named the new master {promoted - killed:.1f} s "
-            f"after the SIGKILL "
+            f"\nSentinel failover, {replicas} replica(s): every sentinel named the new master "
+            f"{promoted - killed:.1f} s after the SIGKILL "
             f"(down-after {TIMINGS.down_after_ms} ms, failover-timeout {TIMINGS.failover_timeout_ms} ms); "
             f"no write taken for {resumed - killed:.1f} s; {len(direct)} of {len(placed)} officer calls went "
             f"straight to the vendor ({len(during)} placed in the outage); {len(in_flight)} calls in flight at "
@@ -387,7 +397,7 @@ def test_an_officer_holding_for_a_request_the_failover_lost_is_put_through_to_th
     roster = stack.roster
     vendor = roster.vendor
     language = default_catalog().get("spa")
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in roster.liaisons})
     stack.sim.set_parties({vendor.number: {"answer": "after", "answer_after": 0.2}})
     call = stack.sim.place_call(
         roster.precincts[0].lines[0],

@@ -21,15 +21,15 @@ def _texts_to(stack, number: str) -> list[str]:
 
 
 def _silence_liaisons(stack) -> None:
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
 
 
 def test_text_call_back_and_interpreter_connected(stack):
     supervisor = stack.roster.supervisors[0]
-    speakers = [l for l in stack.roster.liaisons if "rus" in l.languages]
+    speakers = [liaison for liaison in stack.roster.liaisons if "rus" in liaison.languages]
     first = speakers[0]
     _silence_liaisons(stack)
-    stack.redis.zadd(keys.LIAISONS_AVAILABLE, {l.id: 1000 + i for i, l in enumerate(speakers)})
+    stack.redis.zadd(keys.LIAISONS_AVAILABLE, {liaison.id: 1000 + i for i, liaison in enumerate(speakers)})
     stack.sim.set_parties(
         {
             first.phone: {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}]},

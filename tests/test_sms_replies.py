@@ -44,7 +44,7 @@ def test_fixed_replies_fit_one_segment(name):
 
 
 def test_every_reply_that_names_a_language_fits_for_every_catalog_language(catalog):
-    longest = sorted(catalog.all(), key=lambda l: len(l.name), reverse=True)
+    longest = sorted(catalog.all(), key=lambda lang: len(lang.name), reverse=True)
     for language in list(catalog.all()):
         rec = record(language)
         texts = [

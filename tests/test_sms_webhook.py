@@ -460,7 +460,7 @@ def test_logs_mask_numbers_and_never_hold_the_text(client, settings, ctx, caplog
 
 
 def liaison(ctx, language="spa"):
-    return next(l for l in ctx.roster.liaisons if language in l.languages)
+    return next(liaison for liaison in ctx.roster.liaisons if language in liaison.languages)
 
 
 def test_liaison_off_on_and_on_with_codes(client, settings, ctx, r, wiring):
@@ -468,13 +468,13 @@ def test_liaison_off_on_and_on_with_codes(client, settings, ctx, r, wiring):
     dispatcher = wiring
     assert send(client, settings, ctx, "OFF", sender=who.phone) == replies.LIAISON_OFF
     assert ctx.liaisons.status(who.id).duty_override == "off"
-    assert who.id not in [l.id for l in dispatcher.offers.candidates("spa")]
+    assert who.id not in [liaison.id for liaison in dispatcher.offers.candidates("spa")]
 
     reply = send(client, settings, ctx, "ON ES, BN", sender=who.phone)
     assert reply == "You are ON duty today for Spanish, Bengali. Text OFF when you stop."
     status = ctx.liaisons.status(who.id)
     assert status.duty_override == "on" and status.languages_override == ("spa", "ben")
-    assert who.id in [l.id for l in dispatcher.offers.candidates("ben")]
+    assert who.id in [liaison.id for liaison in dispatcher.offers.candidates("ben")]
 
     reply = send(client, settings, ctx, "on haitian creole xx", sender=who.phone)
     assert reply.startswith("You are ON duty today for Haitian Creole.") and "1 code not recognised" in reply

@@ -106,7 +106,7 @@ def test_unknown_request_is_not_created_by_a_transition(store, r):
 
 def test_state_sets_are_consistent():
     assert WAITING.isdisjoint(TERMINAL) and ON_THE_LINE.isdisjoint(WAITING | TERMINAL)
-    assert ON_THE_LINE | WAITING | TERMINAL == set(State)
+    assert set(State) == ON_THE_LINE | WAITING | TERMINAL
     for t in TRANSITIONS.values():
         assert not (t.sources & TERMINAL), f"{t.name} leaves a terminal state"
 

@@ -9,6 +9,7 @@ rate-limit keys) are kept; roster numbers may be stored as they are.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import zlib
 from urllib.parse import urlsplit
@@ -56,10 +57,8 @@ def dump(url: str) -> bytes:
             parts.append(key)
             for value in _values(r, key):
                 parts.append(value)
-                try:
+                with contextlib.suppress(zlib.error):
                     parts.append(zlib.decompress(value))
-                except zlib.error:
-                    pass
     return b"\n".join(parts)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, Response, current_app, request
+from flask.typing import ResponseReturnValue
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
@@ -66,7 +67,7 @@ def fallback():
 def safe_answer(exc: BaseException) -> Response:
     """What a webhook answers instead of a 500."""
     path = request.path
-    log.exception("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
+    log.error("webhook %s failed: %s", clip(path), type(exc).__name__, exc_info=exc)
     if not unavailable(exc):  # Redis itself failing is ird_redis_up's to report (and cannot be counted there)
         ctx().counters.add(WEBHOOK_ERRORS)
     if path.startswith("/sms/"):
@@ -107,7 +108,7 @@ def install_error_handlers(app: Flask) -> None:
     becomes safe TwiML, never a 500; everything else is a plain HTTP error."""
 
     @app.errorhandler(Exception)
-    def _handle(exc: Exception):  # type: ignore[no-untyped-def]
+    def _handle(exc: Exception) -> ResponseReturnValue:
         if not request.path.startswith(WEBHOOK_PREFIXES):
             if isinstance(exc, HTTPException):
                 return exc

@@ -13,12 +13,13 @@ WORKER_STALE_AFTER = 30.0
 @bp.get("/healthz")
 def healthz():
     body: dict[str, object] = {"redis": "down", "workers": 0}
+    workers = 0
     try:
         ctx().redis.ping()
         body["redis"] = "ok"
-        body["workers"] = wiring().heartbeats.alive(within=WORKER_STALE_AFTER)
+        body["workers"] = workers = wiring().heartbeats.alive(within=WORKER_STALE_AFTER)
     except Exception as exc:  # any Redis failure means "down", not a 500
         body["error"] = type(exc).__name__
-    healthy = body["redis"] == "ok" and body["workers"] > 0  # type: ignore[operator]
+    healthy = body["redis"] == "ok" and workers > 0
     body["status"] = "ok" if healthy else "degraded"
     return jsonify(body), 200 if healthy else 503

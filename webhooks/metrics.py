@@ -125,9 +125,9 @@ class DispatchCollector(Collector):
             liaisons.add_metric([state], counts.get(state, 0))
         yield liaisons
 
-        for counter, values in self.c.counters.read().items():
+        for counter, by_label in self.c.counters.read().items():
             family = CounterMetricFamily(counter.name, counter.help, labels=[counter.label] if counter.label else None)
-            for value, count in sorted(values.items()):
+            for value, count in sorted(by_label.items()):
                 family.add_metric([value] if counter.label else [], count)
             yield family
 

@@ -13,7 +13,8 @@ import functools
 import hashlib
 import hmac
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response, current_app, g, request
 from twilio.request_validator import RequestValidator

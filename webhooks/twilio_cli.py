@@ -23,7 +23,7 @@ from webhooks.deps import ctx, settings
 twilio_cli = AppGroup("twilio", help="The service number's webhooks on Twilio, set from this service's settings.")
 
 
-def _number_and_changes():  # type: ignore[no-untyped-def]
+def _number_and_changes():
     c = ctx()
     client = twilio_telephony(settings()).client
     phone = c.roster.service_number
@@ -34,7 +34,7 @@ def _number_and_changes():  # type: ignore[no-untyped-def]
     return number, twilio_number.changes(number, c.urls)
 
 
-def _talking_to_twilio(action):  # type: ignore[no-untyped-def]
+def _talking_to_twilio(action):
     """Twilio's refusals and an unreachable API as one clear line, not a traceback."""
     try:
         return action()

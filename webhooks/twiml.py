@@ -47,8 +47,8 @@ def cached_twiml(key: Hashable, build: Callable[[], VoiceResponse]) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def say(response: VoiceResponse | object, text: str) -> None:
-    response.say(text, voice=VOICE, language="en-US")  # type: ignore[attr-defined]
+def say(response: VoiceResponse | Gather, text: str) -> None:
+    response.say(text, voice=VOICE, language="en-US")
 
 
 def goodbye(text: str) -> Response:

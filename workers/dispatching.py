@@ -81,7 +81,7 @@ def drain_inbox(
 ) -> int:
     """Keep `pool` busy with routes taken from the inbox until it is empty, the slot is
     lost, or `budget` seconds have passed; then wait for the routes in flight."""
-    width = pool._max_workers  # noqa: SLF001 - the pool's size is the concurrency
+    width = pool._max_workers  # the pool's size is the concurrency
     deadline = time.monotonic() + budget
     running: set[Future[None]] = set()
     taking, done = True, 0

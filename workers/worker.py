@@ -9,12 +9,14 @@ one reconciler run at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import socket
 import threading
 import time
+from types import FrameType
 
 import redis
 from rq import Queue, SimpleWorker
@@ -74,11 +76,11 @@ class _Worker(SimpleWorker):
 
     stop_asked = threading.Event()
 
-    def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_asked.set()
         super().request_stop(signum, frame)
 
-    def perform_job(self, job, queue):  # type: ignore[no-untyped-def]
+    def perform_job(self, job, queue):
         """Every line a job logs names its request and call (LOG_FORMAT=json)."""
         with log_context(**ids_in(job.args)):
             return super().perform_job(job, queue)
@@ -137,10 +139,8 @@ def main() -> None:
                 time.sleep(1.0)
     finally:
         stop.set()
-        try:
+        with contextlib.suppress(redis.RedisError):  # gone with Redis: its beat ages out
             wiring.heartbeats.leave(name)
-        except redis.RedisError:
-            pass  # gone with Redis: its beat ages out
 
 
 if __name__ == "__main__":

@@ -67,7 +67,8 @@ def render_markdown(catalog: Catalog) -> str:
 
 _CSS = """
 *{box-sizing:border-box}
-body{margin:0;padding:12px;font:14px/1.3 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#000;background:#fff}
+body{margin:0;padding:12px;color:#000;background:#fff;
+  font:14px/1.3 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 h1{font-size:20px;margin:0 0 4px}
 p{margin:2px 0 6px}
 .reserved{display:flex;gap:8px;flex-wrap:wrap;margin:6px 0}

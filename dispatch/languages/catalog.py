@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import langcodes
@@ -63,7 +64,7 @@ class Catalog:
     def __len__(self) -> int:
         return len(self._all)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Language]:
         return iter(self._all)
 
     def get(self, key: str) -> Language | None:
@@ -143,7 +144,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             continue
         if len(row) != len(COLUMNS):
             raise _fail(path, line, f"expected {len(COLUMNS)} cells, got {len(row)}")
-        cell = dict(zip(COLUMNS, (c.strip() for c in row)))
+        cell = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
         lang = _parse_row(path, line, cell)
 
         for key in ("id", "keypad", "vendor_code"):

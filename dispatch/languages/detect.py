@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 
 from dispatch.languages import markers as M
 from dispatch.languages.model import Detection
@@ -37,13 +37,15 @@ SELF_NAMING_CONF = 0.97
 
 _STARTS = [r[0] for r in M.SCRIPT_RANGES]
 _WORD_RE = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+(?:['’ʼʻ‘`](?:[^\W\d_]|[\u0300-\u036f])+)*['’ʼʻ‘]?")
-_APOS = str.maketrans({c: "'" for c in "’ʼʻ‘`"})
+_APOS = str.maketrans(dict.fromkeys("’ʼʻ‘`", "'"))
 _ENGLISH_CONTRACTIONS = ("n't", "'s", "'re", "'ll", "'ve", "'m", "'d")
 _MAYAN_GLOTTALS = ("k'", "q'", "tz'", "ch'", "b'", "t'")
 _QUECHUA_SUFFIXES = ("kuna", "manta", "nchik", "ykichik", "llachu", "paq")
 
 
-def _build_index(table: dict[str, tuple[frozenset[str], frozenset[str]]]):
+def _build_index(
+    table: dict[str, tuple[frozenset[str], frozenset[str]]],
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     folded: dict[str, list[str]] = {}
     exact: dict[str, list[str]] = {}
     for lang, (fset, eset) in table.items():
@@ -177,8 +179,8 @@ class Detector(ScriptEvidence):
 
         if rival_support >= max(2, support + 2):
             # e.g. Estonian text that langdetect calls Finnish: the words say otherwise.
-            rival = max(supports.items(), key=lambda kv: (kv[1], kv[0]))[0]
-            det_lang = self._catalog.get(rival)
+            rival_id = max(supports.items(), key=lambda kv: (kv[1], kv[0]))[0]
+            det_lang = self._catalog.get(rival_id)
             return self._result(det_lang.id if det_lang else None, 0.6, "langdetect")
         if det_lang is None:
             return self._result(None, 0.0, "langdetect")
@@ -211,9 +213,9 @@ class Detector(ScriptEvidence):
         return counts
 
     @staticmethod
-    def _latin_markers(lower: str, raw: list[str], folded: list[str]) -> Counter[str]:
-        """Marker-word and distinctive-letter scores for Latin-script text."""
-        scores: Counter[str] = Counter()
+    def _latin_markers(lower: str, raw: list[str], folded: list[str]) -> dict[str, float]:
+        """Marker-word and distinctive-letter scores for Latin-script text (weights are fractional)."""
+        scores: defaultdict[str, float] = defaultdict(float)
         for r, f in zip(raw, folded, strict=True):
             hit: set[str] = set()
             for lang in _MARKER_FOLDED.get(f, ()):

@@ -41,8 +41,8 @@ _LATIN_EXTRA = {
     "ɨ": "i",
     "ʉ": "u",
 }
-_ASCII_TABLE = str.maketrans({**{c: " " for c in string.punctuation + "\t\r\n\x0b\x0c"}, **{c: None for c in "'`"}})
-_NONASCII_PRE = str.maketrans({**{c: None for c in _APOSTROPHES}, **_LATIN_EXTRA})
+_ASCII_TABLE = str.maketrans({**dict.fromkeys(string.punctuation + "\t\r\n\x0b\x0c", " "), **dict.fromkeys("'`")})
+_NONASCII_PRE = str.maketrans({**dict.fromkeys(_APOSTROPHES), **_LATIN_EXTRA})
 
 
 def _strip_mark_after(base: str) -> bool:

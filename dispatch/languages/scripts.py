@@ -7,9 +7,10 @@ languages, langdetect; the answer is confident only when the evidence agrees.
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
-from collections import Counter
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from dispatch.languages import markers as M
@@ -77,14 +78,14 @@ class ScriptEvidence:
         bonus: dict[str, float] | None = None,
     ) -> Detection:
         """Pick the language whose marker words occur most; confident only on a clear lead."""
-        scores: Counter[str] = Counter()
+        scores: defaultdict[str, float] = defaultdict(float)  # the bonus is fractional
         for tok in tokens:
             for lang, words in table.items():
                 if tok in words:
                     scores[lang] += 1
         for lang, extra in (bonus or {}).items():
             scores[lang] += extra
-        ranked = scores.most_common(2)
+        ranked = heapq.nlargest(2, scores.items(), key=lambda kv: kv[1])  # as Counter.most_common(2)
         if not ranked or ranked[0][1] <= 0:
             return self._result(default, default_conf, method)
         best, top = ranked[0]
@@ -195,9 +196,8 @@ class ScriptEvidence:
             return self._result(None, 0.0, "langdetect")
         code, prob = ld[0]
         conf = prob
-        if chars & C["ru_only"]:
-            if code != "ru":
-                code, conf = "ru", 0.85
+        if chars & C["ru_only"] and code != "ru":
+            code, conf = "ru", 0.85
         words = set(tokens)
         supports = {k: len(words & v) for k, v in _CYRILLIC_SUPPORT.items()}
         support = supports.get(code, 0)

@@ -10,7 +10,7 @@ be a way to make the service send arbitrary content.
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from dispatch.languages import Language
 from dispatch.records import RequestRecord
@@ -76,7 +76,7 @@ def to_gsm7(text: str) -> str:
 def finish(text: str) -> str:
     """The last step of every reply: GSM-7 only, cut to one segment if it still runs over."""
     text = " ".join(to_gsm7(text).split())
-    while gsm7_units(text) is not None and gsm7_units(text) > SEGMENT:  # type: ignore[operator]
+    while (units := gsm7_units(text)) is not None and units > SEGMENT:
         text = text[: SEGMENT - 3].rstrip() + "..."
     return text
 
@@ -194,7 +194,9 @@ def not_recognised(suggestions: Sequence[Language]) -> str:
 def codes(languages: Sequence[Language]) -> str:
     """CODES: the most requested languages with their keypad codes, as many as fit."""
     return finish(
-        _list_until_full("Codes: ", (f"{l.keypad} {name(l)}" for l in languages), ". Or text a name.", sep=", ")
+        _list_until_full(
+            "Codes: ", (f"{lang.keypad} {name(lang)}" for lang in languages), ". Or text a name.", sep=", "
+        )
     )
 
 
@@ -228,19 +230,16 @@ def cannot_cancel(rec: RequestRecord) -> str:
 
 def liaison_on(languages: Sequence[Language], usual: bool, unrecognised: int = 0) -> str:
     note = f" {unrecognised} code{'s' if unrecognised != 1 else ''} not recognised." if unrecognised else ""
-    if usual:
-        head = "You are ON duty for your usual languages: "
-    else:
-        head = "You are ON duty today for "
+    head = "You are ON duty for your usual languages: " if usual else "You are ON duty today for "
     tail = f".{note} Text OFF when you stop."
-    return finish(_list_until_full(head, (name(l) for l in languages), tail))
+    return finish(_list_until_full(head, (name(lang) for lang in languages), tail))
 
 
 def liaison_status(on: bool, languages: Sequence[Language], source: str) -> str:
     if not on:
         return finish(f"You are OFF duty ({source}). Text ON to take calls.")
     return finish(
-        _list_until_full(f"You are ON duty ({source}) for ", (name(l) for l in languages), ". Text OFF to stop.")
+        _list_until_full(f"You are ON duty ({source}) for ", (name(lang) for lang in languages), ". Text OFF to stop.")
     )
 
 

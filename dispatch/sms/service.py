@@ -115,7 +115,7 @@ class SmsService(Service):
         log.info(
             "text from %s (%s): %d chars, %d media, command %s",
             mask(number),
-            supervisor.id if supervisor else liaison.id,  # type: ignore[union-attr]
+            supervisor.id if supervisor else liaison.id if liaison else "",
             len(parsed.text),
             msg.num_media,
             parsed.command or "-",

@@ -35,11 +35,11 @@ class HttpStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 self._answer("POST", self.path, parse_qs(self.rfile.read(length).decode()))
 
-            def do_GET(self) -> None:  # noqa: N802 - the query's parameters are recorded as its form
+            def do_GET(self) -> None:  # the query's parameters are recorded as its form
                 path, _, query = self.path.partition("?")
                 self._answer("GET", path, parse_qs(query))
 

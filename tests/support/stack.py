@@ -15,8 +15,8 @@ import os
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import redis
 from werkzeug.serving import make_server

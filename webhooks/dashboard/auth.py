@@ -47,6 +47,7 @@ from flask import (
     url_for,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() returns
 
 from dispatch import api_tokens, client_address, events
 from dispatch.audit import printable
@@ -203,7 +204,7 @@ def signin_csrf() -> str:
 
 
 # --------------------------------------------------------------------------- guards
-def _unauthenticated(wants_html: bool) -> Response:
+def _unauthenticated(wants_html: bool) -> WerkzeugResponse:
     expired = bool(g.get("session_expired"))
     if wants_html:
         return redirect(url_for("dashboard.signin", expired=1) if expired else url_for("dashboard.signin"))
@@ -291,7 +292,7 @@ def _signin_page(message: str = "", status: int = 200, username: str = "") -> Re
 
 
 @bp.get("/signin")
-def signin() -> Response:
+def signin() -> WerkzeugResponse:
     if load_session(touch=False) is not None:
         return redirect(url_for("dashboard.index"))
     if request.args.get("expired") or g.get("session_expired"):
@@ -303,7 +304,7 @@ def signin() -> Response:
 
 
 @bp.post("/signin")
-def signin_post() -> Response:
+def signin_post() -> WerkzeugResponse:
     csrf_ok(session.get("signin_csrf", ""))
     username = request.form.get("username", "")
     try:
@@ -328,7 +329,7 @@ def signin_post() -> Response:
 
 @bp.post("/signout")
 @post()
-def signout() -> Response:
+def signout() -> WerkzeugResponse:
     events.audit(ctx().redis, g.user.username, "sign_out", "", "ok")
     end_session()
     return redirect(url_for("dashboard.signin", out=1), code=303)

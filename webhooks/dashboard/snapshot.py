@@ -8,7 +8,7 @@ touched, for the live stream), shaped by the same code so a row looks the same e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from dispatch.queue_view import (
     queue_row,
 )
 from dispatch.records import RequestRecord
+from dispatch.roster import Liaison
 from dispatch.stats import DayFigures, day_figures, start_of_day
 
 RECENT_SECONDS = 6 * 3600  # "recently finished": ended within this long ...
@@ -78,7 +79,7 @@ def queue(c: Context, recs: Records) -> QueueView:
         recs.now,
         c.settings.wait_alert_seconds,
         precinct_name=lambda p: _precinct_name(c, p),
-        liaison_name=lambda l: _liaison_name(c, l),
+        liaison_name=lambda liaison_id: _liaison_name(c, liaison_id),
         vendor_name=c.roster.vendor.name,
         finished_limit=RECENT_LIMIT,
     )
@@ -91,20 +92,20 @@ def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
         now,
         c.settings.wait_alert_seconds,
         precinct_name=lambda p: _precinct_name(c, p),
-        liaison_name=lambda l: _liaison_name(c, l),
+        liaison_name=lambda liaison_id: _liaison_name(c, liaison_id),
         vendor_name=c.roster.vendor.name,
     )
 
 
 def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = None) -> list[LiaisonRow]:
     """The liaison board; only the roster liaisons in `ids` when given (one read for them all)."""
-    roster = c.roster.liaisons
+    roster: Sequence[Liaison] = c.roster.liaisons
     if ids is not None:
         wanted = set(ids)
-        roster = [l for l in roster if l.id in wanted]
+        roster = [liaison for liaison in roster if liaison.id in wanted]
         if not roster:
             return []
-    statuses = c.liaisons.statuses([l.id for l in roster])
+    statuses = c.liaisons.statuses([liaison.id for liaison in roster])
     return build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
 
 

@@ -98,7 +98,7 @@ def generate(
     lifetime: float,
     heartbeat: float,
     sock: socket.socket | None = None,
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """The response body: events after `after` until `lifetime` passes or `alive()` (the
     session, the API token; None: not checked) turns false.
 
@@ -109,7 +109,7 @@ def generate(
     heartbeat or session check, or until the broadcaster hands it back. The caller has
     attached the stream to `hub`.
     """
-    yield f"retry: {RETRY_MS}\n: connected\n\n"
+    yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
     now = time.monotonic()
     deadline, next_beat = now + lifetime, now + heartbeat
     check_every = min(heartbeat, SESSION_CHECK_SECONDS)
@@ -128,7 +128,7 @@ def generate(
             except redis.RedisError:
                 signed_in = True  # the store is down, not the session: keep waiting for it
             if not signed_in:
-                yield "event: signedout\ndata: {}\n\n"
+                yield b"event: signedout\ndata: {}\n\n"
                 return
         wake = min(deadline, next_beat, next_check if due and alive is not None else deadline)
         text: str | bytes = ""
@@ -160,14 +160,14 @@ def generate(
         now = time.monotonic()
         if text:
             due = True
-            yield text
+            yield text if isinstance(text, bytes) else text.encode()  # the broadcaster's batch is encoded once
             next_beat = time.monotonic() + heartbeat
         elif wrote:
             due = True
             next_beat = now + heartbeat
         elif now >= next_beat:
             due = True
-            yield ": store unavailable\n\n" if unreachable or hub.failing else ": keepalive\n\n"
+            yield b": store unavailable\n\n" if unreachable or hub.failing else b": keepalive\n\n"
             next_beat = time.monotonic() + heartbeat
 
 

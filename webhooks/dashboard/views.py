@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() returns
 
 from dispatch import events
 from webhooks.dashboard import snapshot
@@ -58,7 +59,7 @@ def index() -> Response:
 
 
 @bp.get("/")
-def index_slash() -> Response:
+def index_slash() -> WerkzeugResponse:
     return redirect(url_for("dashboard.index"))
 
 
