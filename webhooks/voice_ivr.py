@@ -26,8 +26,11 @@ from webhooks.voice_rejoin import rejoin_offer
 bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
 
+# The code card (dispatch/languages/card.py) says the same: a code then #, 0 = unknown, 9 = urgent.
 LANGUAGE_PROMPT = ("Enter the language code followed by the pound key, or say the language. "
-                   "Press 0 if you do not know the language. Press 9 for an urgent request.")
+                   "Press 0 if you do not know the language.")
+URGENT_CHOICE = "Press 9 for an urgent request."
+URGENT_LEAD = "Urgent request."
 HELP = "Please call the desk sergeant for an interpreter. Goodbye."
 # The same words whether the PIN keyed would have been right or not: a lock must not
 # become a way to test PINs.
@@ -62,7 +65,9 @@ def _gather(action: str, num_digits: int | None = None, speech: bool = False) ->
 def _ask_language(response: VoiceResponse, tries: int, urgent: bool, lead: str = "") -> VoiceResponse:
     u = ctx().urls
     gather = _gather(u(paths.INCOMING + "/language", t=str(tries), u="1" if urgent else "", p=arg("p")), speech=True)
-    say(gather, (lead + " " if lead else "") + ("Urgent request. " if urgent else "") + LANGUAGE_PROMPT)
+    # Once urgent, the choice is not offered again (pressing 9 twice would read as a language code).
+    prompt = f"{URGENT_LEAD} {LANGUAGE_PROMPT}" if urgent else f"{LANGUAGE_PROMPT} {URGENT_CHOICE}"
+    say(gather, (lead + " " if lead else "") + prompt)
     response.append(gather)
     return response
 
