@@ -48,6 +48,7 @@ def index() -> Response:
         "dashboard/index.html", user=g.user, csrf=g.user.csrf,
         snapshot_json=_script_json(data),
         alert_after=c.settings.wait_alert_seconds, idle_minutes=c.settings.session_idle_minutes,
+        connected_alert_after=snapshot.connected_alert_after(c),
     )
     return Response(html, mimetype="text/html")
 
