@@ -37,4 +37,4 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     return resp
 
 
-from webhooks.dashboard import api, auth, stream, views  # noqa: F401  (routes register on bp)
+from webhooks.dashboard import api, auth, favicon, stream, views  # noqa: F401  (routes register on bp)
