@@ -249,6 +249,22 @@ def test_the_widest_rows_fit_their_panel_with_every_action_in_reach(served, r, s
     assert_fits(page, "#finished-panel")
 
 
+def test_no_window_width_pushes_anything_out_of_its_panel(served, r, open_page):
+    """Not a fit at two sizes by luck: from a small phone to a wide monitor, every 20 px, each
+    panel holds everything in it (the queue turns into cards where its table would not fit)."""
+    server = served()
+    ids = fill_board(r, server.settings)
+    page = open_page(DESK)
+    sign_in(page, server.url)
+    page.locator(f"#active tr[data-id='{ids['ringing']}'] .state-offering").wait_for()
+    for width in range(300, 1941, 20):
+        page.set_viewport_size({"width": width, "height": 800})
+        for panel in ("#queue", "#liaisons", "#today", "#finished-panel", "#audit", ".topbar"):
+            assert page.evaluate(OUTSIDE, panel) == [], f"at {width} px, parts of {panel} are outside it"
+        doc, body, viewport = page.evaluate(WIDTHS)
+        assert doc == body == viewport == width, f"at {width} px the page is {doc} px wide"
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_sections_come_in_the_order_a_sergeant_needs(served, r, settings, open_page, shots, size):
     """Waiting, connected, liaisons, today, then recently finished (on a phone collapsed, with its count)."""
