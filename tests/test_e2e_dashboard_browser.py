@@ -7,7 +7,6 @@ from the rows the event stream carries, with the page's snapshot re-reads refuse
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -15,33 +14,15 @@ import pytest
 
 from dispatch.liaisons import LiaisonBoard
 from dispatch.states import State
+from tests.support.browser import MARKS, tabs
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM} "
-                       "(apt-get install chromium; .ci/run does this)"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 768, "height": 1024})  # a tablet, portrait
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield tab
-        context.close()
-        browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
+    with tabs() as open_tab:
+        yield open_tab({"width": 768, "height": 1024})  # a tablet, portrait
 
 
 def sign_in(page, stack) -> None:  # type: ignore[no-untyped-def]

@@ -24,10 +24,8 @@ import pytest
 from dispatch.liaisons import LiaisonBoard
 from dispatch.requests import RequestStore
 from dispatch.states import State
+from tests.support.browser import MARKS, tabs
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DESK = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 SIZES = [pytest.param(DESK, id="1366x768"), pytest.param(PHONE, id="390x844")]
@@ -35,40 +33,14 @@ SAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "config" / "roster.sample.
 LONG_NAME = "Maria Guadalupe Fernández-Rodríguez"   # a liaison's name as the roster may hold it
 LONG_LIAISON = "l-rahman"                           # ... given to this sample liaison
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM} "
-                       "(apt-get install chromium; .ci/run does this)"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        running = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield running
-        running.close()
-
-
-@pytest.fixture
-def open_page(browser):
+def open_page():
     """open_page(size) -> a tab of that size; JavaScript errors on any of them fail the test."""
-    contexts, errors = [], []
-
-    def open_(size: dict[str, int]):  # type: ignore[no-untyped-def]
-        context = browser.new_context(viewport=size)
-        contexts.append(context)
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        return tab
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    with tabs() as open_tab:
+        yield open_tab
 
 
 @pytest.fixture
