@@ -11,6 +11,7 @@ as its other requests are answered; the pages reconnect to a process that is sti
 A top-level module, not in webhooks/: gunicorn's master imports the worker class, and
 importing webhooks/ there would load the whole app into the master.
 """
+
 from __future__ import annotations
 
 import sys

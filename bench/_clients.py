@@ -16,6 +16,7 @@ pace: signed webhook POSTs at a fixed rate (open loop: latency is measured from 
       moment a request was due, so a stalled server cannot hide its queue).
 Both stop by themselves after --seconds and write JSON to --out. Loopback only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,12 @@ class _Http:
                 if self.writer is None:
                     self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
                 assert self.reader is not None
-                self.writer.write((f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                                   f"Accept: application/json\r\nCookie: {self.cookie}\r\n\r\n").encode())
+                self.writer.write(
+                    (
+                        f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                        f"Accept: application/json\r\nCookie: {self.cookie}\r\n\r\n"
+                    ).encode()
+                )
                 head = await self.reader.readuntil(b"\r\n\r\n")
                 length = 0
                 for line in head.split(b"\r\n"):
@@ -100,8 +105,13 @@ def _page_timings() -> tuple[float, float, float, float, float]:
         found = re.search(name + r"\s*=\s*(\d+)", js)
         return float(found.group(1)) if found else default
 
-    return (number("DEBOUNCE_MS", 500) / 1e3, number("POLL_MS", 3000) / 1e3, number("FIGURES_MS", 15000) / 1e3,
-            number("FIGURES_MAX_AGE", 0), number("POLL_MAX_AGE", 0))
+    return (
+        number("DEBOUNCE_MS", 500) / 1e3,
+        number("POLL_MS", 3000) / 1e3,
+        number("FIGURES_MS", 15000) / 1e3,
+        number("FIGURES_MAX_AGE", 0),
+        number("POLL_MAX_AGE", 0),
+    )
 
 
 DEBOUNCE_S, POLL_S, FIGURES_S, FIGURES_MAX_AGE, POLL_MAX_AGE = _page_timings()
@@ -116,9 +126,9 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
     after 1 s, 2 s, 4 s ... 15 s, re-reading the snapshot first."""
     http = _Http(host, port, cookie)
     state = {"open": False, "pending": False, "again": False}
-    told: list[tuple[int, int]] = []      # ids of events this page could not apply, not yet shown
+    told: list[tuple[int, int]] = []  # ids of events this page could not apply, not yet shown
     arrivals: list[tuple[float, int]] = []  # (arrival, the event's ms): latencies worked out at the end
-    shown: list[tuple[float, int]] = []     # (shown, the event's ms): on arrival, or by a snapshot read
+    shown: list[tuple[float, int]] = []  # (shown, the event's ms): on arrival, or by a snapshot read
 
     async def refresh(max_age: float = 0) -> None:
         if state["pending"]:
@@ -132,7 +142,7 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
         m = _LAST_EVENT.search(body)
         if m:
             covered = (int(m.group(1)), int(m.group(2)))
-            while told and told[0] <= covered:   # the page now shows these events
+            while told and told[0] <= covered:  # the page now shows these events
                 shown.append((now, told.pop(0)[0]))
         state["pending"] = False
         if state["again"]:
@@ -178,8 +188,12 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
                 await asyncio.sleep(delay)
                 continue
             path = "/dashboard/stream" + (f"?last={last_id}" if last_id else "")
-            writer.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
-                          f"Cookie: {cookie}\r\nCache-Control: no-cache\r\n\r\n").encode())
+            writer.write(
+                (
+                    f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
+                    f"Cookie: {cookie}\r\nCache-Control: no-cache\r\n\r\n"
+                ).encode()
+            )
             try:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), max(0.1, stop_at - time.time()))
                 out["first_byte_s"].append(time.time() - t_connect)
@@ -201,14 +215,14 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
                             event = (int(found.group(1)), int(found.group(2)))
                             arrivals.append((now, event[0]))
                             data = found.group(3)
-                            if data is not None and _APPLICABLE.search(data):   # drawn in place at once
+                            if data is not None and _APPLICABLE.search(data):  # drawn in place at once
                                 shown.append((now, event[0]))
-                            else:                                               # re-read the snapshot
+                            else:  # re-read the snapshot
                                 told.append(event)
                                 schedule()
                         if found is not None:
                             last_id = f"{found.group(1).decode()}-{found.group(2).decode()}"
-                    out["reconnects"] += 1   # the server ended the response (its lifetime)
+                    out["reconnects"] += 1  # the server ended the response (its lifetime)
             except TimeoutError:
                 pass
             except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -219,7 +233,7 @@ async def _browser(host: str, port: int, cookie: str, stop_at: float, out: dict)
     finally:
         poll_task.cancel()
         figures_task.cancel()
-        out["arrivals"], out["shown_at"] = arrivals, shown   # turned into latencies after the run
+        out["arrivals"], out["shown_at"] = arrivals, shown  # turned into latencies after the run
 
 
 def run_sse(base: str, cookies: list[str], seconds: float, settle: float = 0.0) -> dict:
@@ -228,8 +242,8 @@ def run_sse(base: str, cookies: list[str], seconds: float, settle: float = 0.0) 
     stop_at = time.time() + seconds
     outs = [{"first_byte_s": [], "status": {}, "errors": 0, "reconnects": 0, "snapshots": []} for _ in cookies]
 
-    per_second: list[float] = []   # this process's CPU in each second: is the measuring client keeping up?
-    stalls: list[float] = []       # how late a 10-ms timer fired: the loop could not read meanwhile
+    per_second: list[float] = []  # this process's CPU in each second: is the measuring client keeping up?
+    stalls: list[float] = []  # how late a 10-ms timer fired: the loop could not read meanwhile
 
     async def meter() -> None:
         await asyncio.sleep(settle)  # the pages connecting: before the benchmark's clock starts
@@ -253,12 +267,16 @@ def run_sse(base: str, cookies: list[str], seconds: float, settle: float = 0.0) 
 
     asyncio.run(main())
     cpu = time.process_time()
-    for o in outs:   # after the run: 300,000 of these at the end of it stalled the last second
+    for o in outs:  # after the run: 300,000 of these at the end of it stalled the last second
         o["latency"] = [(round(t, 4), round(t * 1e3 - ms, 2)) for t, ms in o.pop("arrivals", [])]
         o["shown"] = sorted((round(t, 4), round(t * 1e3 - ms, 2)) for t, ms in o.pop("shown_at", []))
-    return {"streams": outs, "client_cpu_s": cpu, "client_cpu_peak": max(per_second, default=0.0),
-            "client_stall_max_ms": max(stalls, default=0.0) * 1e3,
-            "client_stall_p99_ms": sorted(stalls)[int(len(stalls) * 0.99)] * 1e3 if stalls else 0.0}
+    return {
+        "streams": outs,
+        "client_cpu_s": cpu,
+        "client_cpu_peak": max(per_second, default=0.0),
+        "client_stall_max_ms": max(stalls, default=0.0) * 1e3,
+        "client_stall_p99_ms": sorted(stalls)[int(len(stalls) * 0.99)] * 1e3 if stalls else 0.0,
+    }
 
 
 # ------------------------------------------------------------------------------ paced webhooks
@@ -283,8 +301,12 @@ def run_pace(base: str, reqs: list[list[str]], rate: float, seconds: float, thre
             path, body, sig = reqs[i % len(reqs)]
             status = 0
             try:
-                resp = session.post(base + path, data=body, timeout=10, headers={
-                    "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+                resp = session.post(
+                    base + path,
+                    data=body,
+                    timeout=10,
+                    headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
+                )
                 status = resp.status_code
             except requests.RequestException:
                 status = -1

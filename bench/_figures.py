@@ -1,5 +1,6 @@
 """Figures for the benchmarks: percentiles, tables, the machine, CPU and memory per process
 tree, how busy the rest of the machine was, and the verdict every benchmark ends with."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -50,8 +51,10 @@ def loadavg() -> str:
 def print_machine(title: str) -> None:
     m = machine()
     print(f"== {title}")
-    print(f"   machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, {m['date']}, "
-          f"load average at start {m['load']}")
+    print(
+        f"   machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, {m['date']}, "
+        f"load average at start {m['load']}"
+    )
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -11,6 +11,7 @@ accepts it) with its `To` and `Url`, and `GET /bench/arrivals` returns the list,
 benchmark can tell when the first call for a request reached the phone network. Loopback
 only, like every bench process.
 """
+
 from __future__ import annotations
 
 import os

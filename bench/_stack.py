@@ -7,6 +7,7 @@ bound) when the script ends, fails, is interrupted or runs past its time limit.
     with Stack(workers=2, simulator=True) as st:     # Redis + gunicorn + RQ workers + simulator
         st.env, st.web_url, st.sim_url, st.redis ...
 """
+
 from __future__ import annotations
 
 import os
@@ -69,25 +70,53 @@ class Stack(LauncherStack):
     `settings` are extra service settings by environment name (e.g. CALLER_RATE_LIMIT).
     """
 
-    def __init__(self, workers: int = 2, web: bool = True, simulator: bool = True,
-                 settings: dict[str, str] | None = None, sim_time_scale: float = 0.05,
-                 log_level: str = "INFO", sim_cpu_idle: bool = False):
+    def __init__(
+        self,
+        workers: int = 2,
+        web: bool = True,
+        simulator: bool = True,
+        settings: dict[str, str] | None = None,
+        sim_time_scale: float = 0.05,
+        log_level: str = "INFO",
+        sim_cpu_idle: bool = False,
+    ):
         self.tmp = Path(tempfile.mkdtemp(prefix="ird-bench-"))
         ports = Ports.free()
         self.auth_token = secrets.token_hex(16)
-        env = clean_env({
-            "PUBLIC_BASE_URL": ports.url("web"),
-            "STATUS_CALLBACK_BASE_URL": ports.url("callbacks") if web else "",
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": self.auth_token,
-            "TWILIO_API_BASE_URL": ports.url("sim"), "ROSTER_FILE": str(ROSTER), "LOCAL_MODE": "1",
-            "SECRET_KEY": secrets.token_hex(32), "LOG_LEVEL": log_level, **(settings or {}),
-        })
+        env = clean_env(
+            {
+                "PUBLIC_BASE_URL": ports.url("web"),
+                "STATUS_CALLBACK_BASE_URL": ports.url("callbacks") if web else "",
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_AUTH_TOKEN": self.auth_token,
+                "TWILIO_API_BASE_URL": ports.url("sim"),
+                "ROSTER_FILE": str(ROSTER),
+                "LOCAL_MODE": "1",
+                "SECRET_KEY": secrets.token_hex(32),
+                "LOG_LEVEL": log_level,
+                **(settings or {}),
+            }
+        )
         # The simulator only on CPU the service leaves (--cpu-idle, see bench/_sim.py).
-        sim_args = ["--time-scale", str(sim_time_scale), "--default-answer-after", "1.0", "--quiet",
-                    *(["--cpu-idle"] if sim_cpu_idle else [])]
-        super().__init__(env, ports, redis_dir=self.tmp / "redis", redis_snapshots=False,
-                         served=("web", "callbacks") if web else (), workers=workers,
-                         simulator="bench._sim" if simulator else None, simulator_args=sim_args, output=self.tmp)
+        sim_args = [
+            "--time-scale",
+            str(sim_time_scale),
+            "--default-answer-after",
+            "1.0",
+            "--quiet",
+            *(["--cpu-idle"] if sim_cpu_idle else []),
+        ]
+        super().__init__(
+            env,
+            ports,
+            redis_dir=self.tmp / "redis",
+            redis_snapshots=False,
+            served=("web", "callbacks") if web else (),
+            workers=workers,
+            simulator="bench._sim" if simulator else None,
+            simulator_args=sim_args,
+            output=self.tmp,
+        )
         self.want_sim = simulator
         self.web_url, self.callbacks_url, self.sim_url = ports.url("web"), ports.url("callbacks"), ports.url("sim")
         self.redis_url = self.settings.redis_url
@@ -95,7 +124,7 @@ class Stack(LauncherStack):
     # -- lifecycle
     def __enter__(self) -> Stack:
         try:
-            self.start()   # (stops what it had started if it fails)
+            self.start()  # (stops what it had started if it fails)
         except BaseException:
             self._forget_logs()
             raise

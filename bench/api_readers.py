@@ -22,6 +22,7 @@ into a temporary directory and served by the same gunicorn command (`--chdir`) o
 Redis. Without git history they are skipped, and the table says so.
 Target: with token readers, the action's p90 is at most 2 x that without readers + 10 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,7 +65,7 @@ def readers_main(argv: list[str]) -> None:
     def poll(k: int) -> None:
         s = requests.Session()
         s.headers["Authorization"] = a.authorization
-        due = time.monotonic() + a.interval * k / a.n   # spread over the interval
+        due = time.monotonic() + a.interval * k / a.n  # spread over the interval
         while due < stop:
             time.sleep(max(0.0, due - time.monotonic()))
             t0 = time.monotonic()
@@ -90,8 +91,12 @@ def sign_in(base: str) -> requests.Session:
     m = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     if not m:
         raise RuntimeError(f"no sign-in form at {base} ({page.status_code})")
-    resp = s.post(base + "/dashboard/signin", allow_redirects=False, timeout=60,
-                  data={"csrf_token": m.group(1), "username": SERGEANT, "password": SERGEANT_PASSWORD})
+    resp = s.post(
+        base + "/dashboard/signin",
+        allow_redirects=False,
+        timeout=60,
+        data={"csrf_token": m.group(1), "username": SERGEANT, "password": SERGEANT_PASSWORD},
+    )
     if resp.status_code not in (302, 303):
         raise RuntimeError(f"sign-in failed: {resp.status_code} {resp.text[:200]}")
     csrf = re.search(r'data-csrf="([^"]+)"', s.get(base + "/dashboard", timeout=30).text)
@@ -112,8 +117,11 @@ def actions(base: str, liaison: str, every: float, seconds: float) -> list[float
         if due > start + seconds:
             return lat
         time.sleep(max(0.0, due - time.monotonic()))
-        resp = s.post(f"{base}/dashboard/liaisons/{liaison}/duty", timeout=60,
-                      data={"duty": ("off", "on")[n % 2], "confirm": "yes"})
+        resp = s.post(
+            f"{base}/dashboard/liaisons/{liaison}/duty",
+            timeout=60,
+            data={"duty": ("off", "on")[n % 2], "confirm": "yes"},
+        )
         if resp.status_code != 200:
             raise RuntimeError(f"the action failed: {resp.status_code} {resp.text[:200]}")
         lat.append((time.monotonic() - due) * 1e3)
@@ -124,10 +132,29 @@ def phase(st: Stack, base: str, liaison: str, authorization: str | None, args: a
     readers = None
     out = st.tmp / f"readers-{time.monotonic_ns()}.json"
     if authorization:
-        readers = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "bench.api_readers", "readers", "--base", base,
-                                    "--authorization", authorization, "--n", str(args.readers),
-                                    "--interval", str(args.interval), "--seconds", str(args.seconds + 2),
-                                    "--out", str(out)])
+        readers = subprocess.Popen(
+            [
+                "nice",
+                "-n",
+                "10",
+                sys.executable,
+                "-m",
+                "bench.api_readers",
+                "readers",
+                "--base",
+                base,
+                "--authorization",
+                authorization,
+                "--n",
+                str(args.readers),
+                "--interval",
+                str(args.interval),
+                "--seconds",
+                str(args.seconds + 2),
+                "--out",
+                str(out),
+            ]
+        )
         time.sleep(2.0)  # the readers under way before the sergeant starts
     meter = LoadMeter()
     lat = actions(base, liaison, args.action_every, args.seconds)
@@ -144,14 +171,19 @@ def basic_tree(ref: str | None, dest: Path) -> tuple[str, Path] | tuple[None, st
     """Export the code at `ref` (default: the last before API tokens) into `dest`; (ref, dir) or (None, why)."""
     try:
         if ref is None:
-            added = subprocess.run(["git", "-C", str(ROOT), "log", "--diff-filter=A", "--format=%H", "--",
-                                    "dispatch/api_tokens.py"], capture_output=True, text=True, check=True)
+            added = subprocess.run(
+                ["git", "-C", str(ROOT), "log", "--diff-filter=A", "--format=%H", "--", "dispatch/api_tokens.py"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             first = added.stdout.split()[-1] if added.stdout.split() else ""
             if not first:
                 return None, "no commit adds dispatch/api_tokens.py in this history"
             ref = first + "^"
-        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], capture_output=True, text=True,
-                             check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", ref], capture_output=True, text=True, check=True
+        ).stdout.strip()
         dest.mkdir()
         archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", ref], stdout=subprocess.PIPE)
         subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, check=True)
@@ -175,10 +207,14 @@ def main() -> int:
     args = ap.parse_args()
     hard_limit(240 + 4 * (args.seconds + 10))
 
-    print_machine(f"a sergeant's action while {args.readers} tools poll {READ_PATH} every {args.interval:g} s "
-                  "(the Procfile's dashboard process)")
-    print(f"   {args.seconds:.0f} s per phase, an action every {args.action_every:g} s; readers in one process "
-          "at nice 10. The machine is shared: 'others' is CPU other processes used meanwhile.")
+    print_machine(
+        f"a sergeant's action while {args.readers} tools poll {READ_PATH} every {args.interval:g} s "
+        "(the Procfile's dashboard process)"
+    )
+    print(
+        f"   {args.seconds:.0f} s per phase, an action every {args.action_every:g} s; readers in one process "
+        "at nice 10. The machine is shared: 'others' is CPU other processes used meanwhile."
+    )
     rows, results = [], {}
     with Stack(workers=0, web=False, simulator=False) as st:
         from dispatch import api_tokens
@@ -206,10 +242,25 @@ def main() -> int:
         st.procs.check_alive()
     for name, r in results.items():
         lat = r["lat"]
-        rows.append([name, len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 99), max(lat) if lat else float("nan"),
-                     f"{r['read_ok']}/{r['reads']}", r["read_p50"], f"{r['others']:.2f}"])
-    print(table(["phase", "actions", "p50 ms", "p90 ms", "p99 ms", "max ms", "reads ok", "read p50 ms",
-                 "others (CPUs)"], rows))
+        rows.append(
+            [
+                name,
+                len(lat),
+                pct(lat, 50),
+                pct(lat, 90),
+                pct(lat, 99),
+                max(lat) if lat else float("nan"),
+                f"{r['read_ok']}/{r['reads']}",
+                r["read_p50"],
+                f"{r['others']:.2f}",
+            ]
+        )
+    print(
+        table(
+            ["phase", "actions", "p50 ms", "p90 ms", "p99 ms", "max ms", "reads ok", "read p50 ms", "others (CPUs)"],
+            rows,
+        )
+    )
     failures = []
     alone, loaded = results["tokens, no readers"]["lat"], results[f"tokens, {args.readers} readers"]["lat"]
     bound = P90_FACTOR * pct(alone, 90) + P90_SLACK_MS

@@ -27,6 +27,7 @@ Phases, in this order on the same two workers:
 Targets: steady p99 queued->first call < 250 ms; surge drain rate >= half the empty-job rate.
 Bounded: each phase has a deadline (surge: 180 s); the whole run stops by --max-seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,27 @@ from bench._stack import Stack, hard_limit
 P99_TARGET_MS = 250.0
 DRAIN_RATIO_TARGET = 0.5
 # (language, weight): spoken by bench liaisons, not spoken by any (vendor), unknown, urgent
-LANGUAGE_MIX = [("spa", 40), ("cmn", 8), ("yue", 4), ("rus", 6), ("ben", 4), ("hat", 4), ("kor", 3),
-                ("ara", 3), ("pol", 3), ("vie", 3), ("tgl", 2), ("por", 2), ("urd", 2), ("fra", 2),
-                ("jpn", 3), ("fas", 3), ("tur", 2), (None, 4), ("urgent", 2)]
+LANGUAGE_MIX = [
+    ("spa", 40),
+    ("cmn", 8),
+    ("yue", 4),
+    ("rus", 6),
+    ("ben", 4),
+    ("hat", 4),
+    ("kor", 3),
+    ("ara", 3),
+    ("pol", 3),
+    ("vie", 3),
+    ("tgl", 2),
+    ("por", 2),
+    ("urd", 2),
+    ("fra", 2),
+    ("jpn", 3),
+    ("fas", 3),
+    ("tur", 2),
+    (None, 4),
+    ("urgent", 2),
+]
 
 
 class Opener:
@@ -119,8 +138,11 @@ def record_times(st: Stack, ids: list[str]) -> dict[str, tuple[float, float | No
         for raw in replies[2 * i + 1]:
             entry = json.loads(raw)
             if entry["event"] in ("offer", "vendor_dial"):
-                routed = dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-                    tzinfo=dt.timezone.utc).timestamp()
+                routed = (
+                    dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+                    .replace(tzinfo=dt.timezone.utc)
+                    .timestamp()
+                )
                 break
         out[rid] = (queued, routed)
     return out
@@ -162,8 +184,14 @@ def phase_empty_jobs(st: Stack, n: int) -> dict:
     first_enq = min(ts(j.enqueued_at) for j in done)
     last_end = max(ts(j.ended_at) for j in done)
     waits = [(ts(j.started_at) - ts(j.enqueued_at)) * 1e3 for j in done]
-    return {"n": n, "done": len(done), "submit_s": submit_s, "drain_s": last_end - first_enq,
-            "p50": pct(waits, 50), "p99": pct(waits, 99)}
+    return {
+        "n": n,
+        "done": len(done),
+        "submit_s": submit_s,
+        "drain_s": last_end - first_enq,
+        "p50": pct(waits, 50),
+        "p99": pct(waits, 99),
+    }
 
 
 def phase_surge(st: Stack, n: int, submitters: int, deadline: float = 180.0) -> dict:
@@ -188,9 +216,17 @@ def phase_surge(st: Stack, n: int, submitters: int, deadline: float = 180.0) -> 
     submit_s = time.time() - t0
     first, _ = first_calls(st, since, set(ids), t0 + deadline)
     to_call, to_route, first_q, last_call = latencies(st, ids, first)
-    return {"n": n, "done": len(first), "submit_s": submit_s, "drain_s": last_call - first_q,
-            "p50": pct(to_call, 50), "p99": pct(to_call, 99), "max": max(to_call) if to_call else float("nan"),
-            "route_p50": pct(to_route, 50), "route_p99": pct(to_route, 99)}
+    return {
+        "n": n,
+        "done": len(first),
+        "submit_s": submit_s,
+        "drain_s": last_call - first_q,
+        "p50": pct(to_call, 50),
+        "p99": pct(to_call, 99),
+        "max": max(to_call) if to_call else float("nan"),
+        "route_p50": pct(to_route, 50),
+        "route_p99": pct(to_route, 99),
+    }
 
 
 def phase_steady(st: Stack, rate: float, seconds: float) -> dict:
@@ -212,9 +248,16 @@ def phase_steady(st: Stack, rate: float, seconds: float) -> dict:
     achieved = len(ids) / (time.time() - start)
     first, _ = first_calls(st, since, set(ids), time.time() + 60)
     to_call, to_route, _, _ = latencies(st, ids, first)
-    return {"n": len(ids), "done": len(first), "rate": achieved, "p50": pct(to_call, 50), "p99": pct(to_call, 99),
-            "max": max(to_call) if to_call else float("nan"), "route_p50": pct(to_route, 50),
-            "route_p99": pct(to_route, 99)}
+    return {
+        "n": len(ids),
+        "done": len(first),
+        "rate": achieved,
+        "p50": pct(to_call, 50),
+        "p99": pct(to_call, 99),
+        "max": max(to_call) if to_call else float("nan"),
+        "route_p50": pct(to_route, 50),
+        "route_p99": pct(to_route, 99),
+    }
 
 
 def settle(st: Stack, timeout: float = 60.0) -> None:
@@ -226,8 +269,10 @@ def settle(st: Stack, timeout: float = 60.0) -> None:
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        busy = sum(len(Queue(q, connection=st.redis)) + StartedJobRegistry(q, connection=st.redis).count
-                   for q in (DISPATCH_QUEUE, PERIODIC_QUEUE))
+        busy = sum(
+            len(Queue(q, connection=st.redis)) + StartedJobRegistry(q, connection=st.redis).count
+            for q in (DISPATCH_QUEUE, PERIODIC_QUEUE)
+        )
         if busy == 0:
             return
         time.sleep(0.2)
@@ -260,9 +305,11 @@ def main() -> int:
         extra = [p for p in [st.redis_pid()] if p]
         # Empty jobs and the surge: interpreter phones only ring (see the docstring); the
         # steady run: the whole call flow. reset() also sets the simulated parties.
-        for name, run, answer in (("empty", lambda: phase_empty_jobs(st, args.surge), False),
-                                  ("surge", lambda: phase_surge(st, args.surge, args.submitters), False),
-                                  ("steady", lambda: phase_steady(st, args.rate, args.steady_seconds), True)):
+        for name, run, answer in (
+            ("empty", lambda: phase_empty_jobs(st, args.surge), False),
+            ("surge", lambda: phase_surge(st, args.surge, args.submitters), False),
+            ("steady", lambda: phase_steady(st, args.rate, args.steady_seconds), True),
+        ):
             st.reset(answer=answer)
             time.sleep(1.0)
             meter, before, t0 = LoadMeter(extra), st.group_usage(), time.time()
@@ -277,15 +324,64 @@ def main() -> int:
     surge_rate = s["done"] / s["drain_s"] if s["drain_s"] > 0 else float("nan")
     ratio = surge_rate / empty_rate
     print()
-    print(table(
-        ["phase", "requests", "done", "submitted in s", "drained in s", "per s", "p50 ms", "p99 ms",
-         "routed p50 ms", "routed p99 ms", "other load (CPUs)"],
-        [["empty RQ jobs (queued -> started)", e["n"], e["done"], e["submit_s"], e["drain_s"], empty_rate,
-          e["p50"], e["p99"], "-", "-", f"{cpu_notes['empty'][0]:.2f}"],
-         ["surge (queued -> first call)", s["n"], s["done"], s["submit_s"], s["drain_s"], surge_rate,
-          s["p50"], s["p99"], s["route_p50"], s["route_p99"], f"{cpu_notes['surge'][0]:.2f}"],
-         [f"steady {args.rate:g}/s (queued -> first call)", d["n"], d["done"], "-", "-", d["rate"],
-          d["p50"], d["p99"], d["route_p50"], d["route_p99"], f"{cpu_notes['steady'][0]:.2f}"]]))
+    print(
+        table(
+            [
+                "phase",
+                "requests",
+                "done",
+                "submitted in s",
+                "drained in s",
+                "per s",
+                "p50 ms",
+                "p99 ms",
+                "routed p50 ms",
+                "routed p99 ms",
+                "other load (CPUs)",
+            ],
+            [
+                [
+                    "empty RQ jobs (queued -> started)",
+                    e["n"],
+                    e["done"],
+                    e["submit_s"],
+                    e["drain_s"],
+                    empty_rate,
+                    e["p50"],
+                    e["p99"],
+                    "-",
+                    "-",
+                    f"{cpu_notes['empty'][0]:.2f}",
+                ],
+                [
+                    "surge (queued -> first call)",
+                    s["n"],
+                    s["done"],
+                    s["submit_s"],
+                    s["drain_s"],
+                    surge_rate,
+                    s["p50"],
+                    s["p99"],
+                    s["route_p50"],
+                    s["route_p99"],
+                    f"{cpu_notes['surge'][0]:.2f}",
+                ],
+                [
+                    f"steady {args.rate:g}/s (queued -> first call)",
+                    d["n"],
+                    d["done"],
+                    "-",
+                    "-",
+                    d["rate"],
+                    d["p50"],
+                    d["p99"],
+                    d["route_p50"],
+                    d["route_p99"],
+                    f"{cpu_notes['steady'][0]:.2f}",
+                ],
+            ],
+        )
+    )
     print(f"\n   surge drain rate / empty-job drain rate = {ratio:.2f} (target >= {DRAIN_RATIO_TARGET})")
     for name, (_others, usage) in cpu_notes.items():
         print(f"   CPUs used during {name}: {usage}")

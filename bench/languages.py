@@ -7,6 +7,7 @@ millisecond; detection runs once per free-text SMS and may be slower (langdetect
 Prints a table of mean/p50/p99/max microseconds and exits non-zero if the resolve p99
 exceeds 1 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,17 +19,55 @@ import time
 from dispatch.languages import default_catalog
 
 RESOLVE_INPUTS = [
-    "1", "2#", "6", "12#", "105", "0", "9#", "1" * 30,
-    "es", "SPA", "zh-TW", "ht", "yue-x-taishan",
-    "Spanish", "mandarin", "Haitian Creole", "Español", "espanol", "Русский", "বাংলা",
-    "Castellano", "Farsi", "Fulani", "Quiché", "Mixteco",
-    "spansh", "portugese", "rusian", "vietnamise", "hatian creole", "kurdsh",
-    "I need Spanish please", "Spanish interpreter", "habla español",
+    "1",
+    "2#",
+    "6",
+    "12#",
+    "105",
+    "0",
+    "9#",
+    "1" * 30,
+    "es",
+    "SPA",
+    "zh-TW",
+    "ht",
+    "yue-x-taishan",
+    "Spanish",
+    "mandarin",
+    "Haitian Creole",
+    "Español",
+    "espanol",
+    "Русский",
+    "বাংলা",
+    "Castellano",
+    "Farsi",
+    "Fulani",
+    "Quiché",
+    "Mixteco",
+    "spansh",
+    "portugese",
+    "rusian",
+    "vietnamise",
+    "hatian creole",
+    "kurdsh",
+    "I need Spanish please",
+    "Spanish interpreter",
+    "habla español",
     "uh I need a Russian interpreter for the victim",
     "He doesn't speak English, he speaks Bengali",
     "I need a spanich translator please",
-    "Chinese", "Creole", "I need a Chinese interpreter", "Serbo-Croatian",
-    "", "   ", "🙂", "asdfgh", "hello", "Klingon", "china", "fransh",
+    "Chinese",
+    "Creole",
+    "I need a Chinese interpreter",
+    "Serbo-Croatian",
+    "",
+    "   ",
+    "🙂",
+    "asdfgh",
+    "hello",
+    "Klingon",
+    "china",
+    "fransh",
     "x" * 5000,
 ]
 
@@ -87,8 +126,11 @@ def main() -> int:
 
     rows = [
         ("resolve (mixed)", args.n, _stats(_time(cat.resolve, resolve_inputs))),
-        ("resolve (fuzzy/speech only)", args.n // 4, _stats(_time(
-            cat.resolve, [rng.choice(RESOLVE_INPUTS[25:41]) for _ in range(args.n // 4)]))),
+        (
+            "resolve (fuzzy/speech only)",
+            args.n // 4,
+            _stats(_time(cat.resolve, [rng.choice(RESOLVE_INPUTS[25:41]) for _ in range(args.n // 4)])),
+        ),
         ("detect (mixed)", args.detect_n, _stats(_time(cat.detect, detect_inputs))),
     ]
     print(f"catalog: {len(cat)} languages, loaded in {load_ms:.0f} ms")

@@ -21,6 +21,7 @@ request key has a TTL no longer than the retention; Redis memory, key counts and
 growing once the retention period has passed (second-half slope within a few % per minute).
 Bounded: surge phase <= 240 s, then --duration, then a few seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ from bench._figures import LoadMeter, print_machine, table, tree_rss_cpu
 from bench._stack import Stack, hard_limit
 from bench.dispatch import Opener, phase_surge, settle
 
-GROWTH_LIMIT = 0.02   # of the mean, per minute, over the second half
+GROWTH_LIMIT = 0.02  # of the mean, per minute, over the second half
 
 
 def slope_per_min(points: list[tuple[float, float]]) -> float:
@@ -134,10 +135,16 @@ def sample(st: Stack) -> dict[str, float]:
     web_rss, _ = tree_rss_cpu(st.procs.pids("web"))
     worker_rss, _ = tree_rss_cpu(st.procs.pids("worker"))
     info = st.redis.info("memory")
-    return {"t": time.time(), "web_rss": web_rss, "worker_rss": worker_rss,
-            "redis_used": info["used_memory"] / 2**20, "dbsize": st.redis.dbsize(),
-            "events": st.redis.xlen(keys.EVENTS), "closed": st.redis.zcard(keys.CLOSED_REQUESTS),
-            "open": st.redis.zcard(keys.OPEN_REQUESTS)}
+    return {
+        "t": time.time(),
+        "web_rss": web_rss,
+        "worker_rss": worker_rss,
+        "redis_used": info["used_memory"] / 2**20,
+        "dbsize": st.redis.dbsize(),
+        "events": st.redis.xlen(keys.EVENTS),
+        "closed": st.redis.zcard(keys.CLOSED_REQUESTS),
+        "open": st.redis.zcard(keys.OPEN_REQUESTS),
+    }
 
 
 def main() -> int:
@@ -149,8 +156,10 @@ def main() -> int:
     ap.add_argument("--sample", type=float, default=15.0, help="seconds between samples (default 15)")
     args = ap.parse_args()
     hard_limit(args.duration + 420)
-    print_machine(f"memory: surge of {args.surge}, then {args.rate:g}/s for {args.duration:.0f}s "
-                  f"(RETENTION_SECONDS={args.retention})")
+    print_machine(
+        f"memory: surge of {args.surge}, then {args.rate:g}/s for {args.duration:.0f}s "
+        f"(RETENTION_SECONDS={args.retention})"
+    )
     with Stack(workers=2, settings={"RETENTION_SECONDS": str(args.retention), "WRAPUP_SECONDS": "5"}) as st:
         maxlen = st.settings.events_maxlen
         st.reset(answer=True)
@@ -197,40 +206,93 @@ def main() -> int:
         end = samples[-1]
 
     print()
-    print(table(["when", "web RSS MiB", "workers RSS MiB", "Redis used MiB", "Redis keys", "events stream",
-                 "closed index", "open"],
-                [["start", start["web_rss"], start["worker_rss"], start["redis_used"], start["dbsize"],
-                  start["events"], start["closed"], start["open"]],
-                 [f"after the surge ({surge['done']}/{surge['n']} dialled, {left} still open)",
-                  after_surge["web_rss"], after_surge["worker_rss"], after_surge["redis_used"],
-                  after_surge["dbsize"], after_surge["events"], after_surge["closed"], after_surge["open"]],
-                 [f"end of {args.duration:.0f}s at {args.rate:g}/s ({opened[0]} more requests)", end["web_rss"],
-                  end["worker_rss"], end["redis_used"], end["dbsize"], end["events"], end["closed"], end["open"]]]))
+    print(
+        table(
+            [
+                "when",
+                "web RSS MiB",
+                "workers RSS MiB",
+                "Redis used MiB",
+                "Redis keys",
+                "events stream",
+                "closed index",
+                "open",
+            ],
+            [
+                [
+                    "start",
+                    start["web_rss"],
+                    start["worker_rss"],
+                    start["redis_used"],
+                    start["dbsize"],
+                    start["events"],
+                    start["closed"],
+                    start["open"],
+                ],
+                [
+                    f"after the surge ({surge['done']}/{surge['n']} dialled, {left} still open)",
+                    after_surge["web_rss"],
+                    after_surge["worker_rss"],
+                    after_surge["redis_used"],
+                    after_surge["dbsize"],
+                    after_surge["events"],
+                    after_surge["closed"],
+                    after_surge["open"],
+                ],
+                [
+                    f"end of {args.duration:.0f}s at {args.rate:g}/s ({opened[0]} more requests)",
+                    end["web_rss"],
+                    end["worker_rss"],
+                    end["redis_used"],
+                    end["dbsize"],
+                    end["events"],
+                    end["closed"],
+                    end["open"],
+                ],
+            ],
+        )
+    )
     if per_request.get("n"):
         core = per_request["hash"] + per_request["history"]
-        print(f"\n   Redis bytes per finished request (mean of {per_request['n']:.0f}): hash {per_request['hash']:.0f} + "
-              f"history {per_request['history']:.0f} = {core:.0f}; also call links {per_request['calls']:.0f}, "
-              f"idempotency key {per_request['once']:.0f}, tried-set {per_request['tried']:.0f} "
-              f"-> {core + per_request['calls'] + per_request['once'] + per_request['tried']:.0f} in all")
+        print(
+            f"\n   Redis bytes per finished request (mean of {per_request['n']:.0f}): hash {per_request['hash']:.0f} + "
+            f"history {per_request['history']:.0f} = {core:.0f}; also call links {per_request['calls']:.0f}, "
+            f"idempotency key {per_request['once']:.0f}, tried-set {per_request['tried']:.0f} "
+            f"-> {core + per_request['calls'] + per_request['once'] + per_request['tried']:.0f} in all"
+        )
     half = [s for s in samples if s["t"] >= t_start + args.duration / 2]
     rows, failures = [], []
-    for name, key in (("web RSS MiB", "web_rss"), ("workers RSS MiB", "worker_rss"),
-                      ("Redis used MiB", "redis_used"), ("Redis keys", "dbsize"),
-                      ("events stream entries", "events"), ("closed-requests index", "closed")):
+    for name, key in (
+        ("web RSS MiB", "web_rss"),
+        ("workers RSS MiB", "worker_rss"),
+        ("Redis used MiB", "redis_used"),
+        ("Redis keys", "dbsize"),
+        ("events stream entries", "events"),
+        ("closed-requests index", "closed"),
+    ):
         pts = [(s["t"], float(s[key])) for s in half]
         mean = sum(v for _, v in pts) / len(pts) if pts else float("nan")
         slope = slope_per_min(pts)
         rel = slope / mean if mean else float("nan")
-        rows.append([name, min(v for _, v in pts) if pts else "-", max(v for _, v in pts) if pts else "-",
-                     f"{slope:+.2f}", f"{rel:+.1%}"])
+        rows.append(
+            [
+                name,
+                min(v for _, v in pts) if pts else "-",
+                max(v for _, v in pts) if pts else "-",
+                f"{slope:+.2f}",
+                f"{rel:+.1%}",
+            ]
+        )
         if args.duration >= 4 * args.retention and rel == rel and rel > GROWTH_LIMIT:
             failures.append(f"{name} still grows {rel:+.1%}/min in the second half")
     print(f"\n   second half of the steady run ({len(half)} samples, every {args.sample:.0f}s):")
     print(table(["measure", "min", "max", "slope per min", "slope / mean"], rows))
     cap = maxlen * 1.01 + 100
-    print(f"\n   events stream: at most {max(s['events'] for s in samples)} entries (EVENTS_MAXLEN={maxlen}); "
-          f"request keys with a TTL within the retention: {ttl_checked - len(ttl_bad)}/{ttl_checked}; "
-          f"key counts at the end: {keys_end}")
+    print(
+        f"\n   events stream: at most {max(s['events'] for s in samples)} entries (EVENTS_MAXLEN={maxlen}); "
+        f"request keys with a TTL within the retention: {ttl_checked - len(ttl_bad)}/{ttl_checked}; "
+        f"key counts at the end: {keys_end}"
+    )
     print(f"   other load during the steady run: {others:.2f} CPUs")
     if max(s["events"] for s in samples) > cap:
         failures.append(f"events stream grew past EVENTS_MAXLEN ({max(s['events'] for s in samples)} > {maxlen})")

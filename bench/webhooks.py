@@ -26,6 +26,7 @@ this process. Prints requests/s, p50/p99 latency (wrk's quantiles, merged across
 the ratio to the bare endpoint and gunicorn's CPU per request; exits 1 if p99 >= 50 ms or
 throughput < 70% of bare. Bounded: ~3 x (duration + warm-up) + start-up, and a hard limit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,16 @@ from launcher.ports import free_port
 
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.70
-VARIANTS = 2000          # distinct signed requests per endpoint (different CallSids, callers, inputs)
-LANGUAGE_INPUTS = [      # what officers key or say at the language prompt
-    {"Digits": "1"}, {"Digits": "2"}, {"Digits": "4"}, {"Digits": "6"}, {"Digits": "12"}, {"Digits": "5"},
-    {"Digits": "3"}, {"Digits": "105"},
+VARIANTS = 2000  # distinct signed requests per endpoint (different CallSids, callers, inputs)
+LANGUAGE_INPUTS = [  # what officers key or say at the language prompt
+    {"Digits": "1"},
+    {"Digits": "2"},
+    {"Digits": "4"},
+    {"Digits": "6"},
+    {"Digits": "12"},
+    {"Digits": "5"},
+    {"Digits": "3"},
+    {"Digits": "105"},
     {"SpeechResult": "Spanish", "Confidence": "0.93"},
     {"SpeechResult": "I need Russian please", "Confidence": "0.91"},
     {"SpeechResult": "Haitian Creole", "Confidence": "0.9"},
@@ -60,9 +67,21 @@ LANGUAGE_INPUTS = [      # what officers key or say at the language prompt
 # ------------------------------------------------------------------------------ signed requests
 def _call_params(rng: random.Random, caller: str, service: str, account: str) -> dict[str, str]:
     sid = "CA" + "".join(rng.choice("0123456789abcdef") for _ in range(32))
-    return {"AccountSid": account, "ApiVersion": "2010-04-01", "CallSid": sid, "CallStatus": "in-progress",
-            "Direction": "inbound", "From": caller, "To": service, "Called": service, "Caller": caller,
-            "CallerCountry": "US", "CallerState": "NY", "CalledCountry": "US", "CalledState": "NY"}
+    return {
+        "AccountSid": account,
+        "ApiVersion": "2010-04-01",
+        "CallSid": sid,
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        "From": caller,
+        "To": service,
+        "Called": service,
+        "Caller": caller,
+        "CallerCountry": "US",
+        "CallerState": "NY",
+        "CalledCountry": "US",
+        "CalledState": "NY",
+    }
 
 
 def build_requests(st: Stack, endpoint: str, n: int) -> list[tuple[str, str, str]]:
@@ -93,8 +112,12 @@ def check_once(base: str, reqs: list[tuple[str, str, str]], expect: str) -> None
     import requests
 
     path, body, sig = reqs[0]
-    resp = requests.post(base + path, data=body, timeout=10, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+    resp = requests.post(
+        base + path,
+        data=body,
+        timeout=10,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
+    )
     if resp.status_code != 200 or expect not in resp.text:
         raise SystemExit(f"sanity check failed for {path}: {resp.status_code} {resp.text[:200]}")
 
@@ -177,16 +200,24 @@ class Result:
         return max(v for v, _ in self.samples) / 1e3 if self.samples else float("nan")
 
 
-def run_wrk(base: str, reqs: list[tuple[str, str, str]], duration: float, concurrency: int,
-            workdir: Path) -> Result:
+def run_wrk(base: str, reqs: list[tuple[str, str, str]], duration: float, concurrency: int, workdir: Path) -> Result:
     data = workdir / f"reqs-{reqs[0][0].strip('/').replace('/', '_').split('?')[0]}.lua"
     if not data.exists():
         _lua_data(reqs, data)
     hist = workdir / "latency.hist"
     script = workdir / "signed_post.lua"
     script.write_text(LUA.replace("@DATA@", str(data)).replace("@HIST@", str(hist)))
-    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, int(round(duration)))}s", "--timeout", "5s",
-           "-s", str(script), base + "/"]
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{max(1, int(round(duration)))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        base + "/",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate(timeout=duration + 30)
@@ -197,7 +228,7 @@ def run_wrk(base: str, reqs: list[tuple[str, str, str]], duration: float, concur
     line = next((l for l in out.splitlines() if l.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError("wrk produced no summary:\n" + out)
-    s = json.loads(line[len("WRKJSON "):])
+    s = json.loads(line[len("WRKJSON ") :])
     res = Result()
     res.requests, res.seconds = s["requests"], s["duration_us"] / 1e6
     res.errors = s["connect"] + s["read"] + s["write"] + s["status"] + s["timeout"]
@@ -208,8 +239,9 @@ def run_wrk(base: str, reqs: list[tuple[str, str, str]], duration: float, concur
 
 
 # ------------------------------------------------------------------------------ asyncio client
-async def _conn_loop(host: str, port: int, payloads: list[bytes], offset: int, stop_at: float,
-                     lat: list[float], counts: dict[str, int]) -> None:
+async def _conn_loop(
+    host: str, port: int, payloads: list[bytes], offset: int, stop_at: float, lat: list[float], counts: dict[str, int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     i = offset
     try:
@@ -234,20 +266,24 @@ async def _conn_loop(host: str, port: int, payloads: list[bytes], offset: int, s
         writer.close()
 
 
-def run_python(base: str, reqs: list[tuple[str, str, str]], duration: float, concurrency: int,
-               workdir: Path) -> Result:
+def run_python(base: str, reqs: list[tuple[str, str, str]], duration: float, concurrency: int, workdir: Path) -> Result:
     host, port = base.split("//", 1)[1].split(":")
-    payloads = [(f"POST {p} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                 f"X-Twilio-Signature: {sig}\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()
-                for p, body, sig in reqs]
+    payloads = [
+        (
+            f"POST {p} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"X-Twilio-Signature: {sig}\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+        ).encode()
+        for p, body, sig in reqs
+    ]
     lat: list[float] = []
     counts = {"ok": 0, "bad": 0}
 
     async def main() -> float:
         start = time.perf_counter()
         stop_at = start + duration
-        await asyncio.gather(*[_conn_loop(host, int(port), payloads, k * 61, stop_at, lat, counts)
-                               for k in range(concurrency)])
+        await asyncio.gather(
+            *[_conn_loop(host, int(port), payloads, k * 61, stop_at, lat, counts) for k in range(concurrency)]
+        )
         return time.perf_counter() - start
 
     res = Result()
@@ -262,10 +298,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=20.0, help="measured seconds per endpoint (default 20)")
     ap.add_argument("--concurrency", type=int, default=32, help="concurrent keep-alive clients (default 32)")
-    ap.add_argument("--slice", type=float, default=5.0,
-                    help="run the endpoints in turn in slices of this many seconds until each has had "
-                         "--duration (default 5: bare/incoming/language x4), so a burst of load from "
-                         "elsewhere on the machine hits all three alike")
+    ap.add_argument(
+        "--slice",
+        type=float,
+        default=5.0,
+        help="run the endpoints in turn in slices of this many seconds until each has had "
+        "--duration (default 5: bare/incoming/language x4), so a burst of load from "
+        "elsewhere on the machine hits all three alike",
+    )
     ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per endpoint first")
     ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--log-level", default="INFO", help="the app's LOG_LEVEL (default INFO, as deployed)")
@@ -281,22 +321,29 @@ def main() -> int:
     run = run_wrk if client == "wrk" else run_python
 
     print_machine(f"webhooks under gunicorn ({gunicorn_shape()}, the Procfile's web entry), loopback")
-    print(f"   client: {client}{' (1 thread, Lua script of pre-signed requests)' if client == 'wrk' else ' (asyncio, in this process)'}, "
-          f"{args.concurrency} keep-alive connections, {args.duration:.0f}s per endpoint in {slices} slices "
-          f"of {slice_s:.0f}s, after {args.warmup:.0f}s warm-up; CALLER_RATE_LIMIT=1000000000; LOG_LEVEL={args.log_level}")
-    with Stack(workers=0, simulator=False, settings={"CALLER_RATE_LIMIT": "1000000000"},
-               log_level=args.log_level) as st:
+    print(
+        f"   client: {client}{' (1 thread, Lua script of pre-signed requests)' if client == 'wrk' else ' (asyncio, in this process)'}, "
+        f"{args.concurrency} keep-alive connections, {args.duration:.0f}s per endpoint in {slices} slices "
+        f"of {slice_s:.0f}s, after {args.warmup:.0f}s warm-up; CALLER_RATE_LIMIT=1000000000; LOG_LEVEL={args.log_level}"
+    )
+    with Stack(
+        workers=0, simulator=False, settings={"CALLER_RATE_LIMIT": "1000000000"}, log_level=args.log_level
+    ) as st:
         bare = st.serve("web", port=free_port(), name="web-bare", app="bench._bare_app:app")
         st.wait_http(bare + "/healthz")
-        reqs = {"incoming": build_requests(st, "incoming", VARIANTS),
-                "language": build_requests(st, "language", VARIANTS)}
+        reqs = {
+            "incoming": build_requests(st, "incoming", VARIANTS),
+            "language": build_requests(st, "language", VARIANTS),
+        }
         check_once(st.web_url, reqs["incoming"], "<Gather")
         check_once(st.web_url, reqs["language"], "<Gather")
         check_once(bare, reqs["incoming"], "<Gather")
         app_pids = [p for p in st.procs.pids("web") if p not in st.procs.pids("web-bare")]
-        phases = [("bare Flask, fixed TwiML", bare, st.procs.pids("web-bare"), reqs["incoming"]),
-                  ("POST /voice/incoming", st.web_url, app_pids, reqs["incoming"]),
-                  ("POST /voice/incoming/language", st.web_url, app_pids, reqs["language"])]
+        phases = [
+            ("bare Flask, fixed TwiML", bare, st.procs.pids("web-bare"), reqs["incoming"]),
+            ("POST /voice/incoming", st.web_url, app_pids, reqs["incoming"]),
+            ("POST /voice/incoming/language", st.web_url, app_pids, reqs["language"]),
+        ]
         totals = {name: Result() for name, *_ in phases}
         cpu = {name: 0.0 for name, *_ in phases}
         loads = []
@@ -314,8 +361,20 @@ def main() -> int:
     for name, *_ in phases:
         r = totals[name]
         ratio = r.rps / base_rps if base_rps else float("nan")
-        rows.append([name, r.requests, r.rps, r.pct_ms(50), r.pct_ms(99), r.max_ms, r.errors, f"{ratio:.0%}",
-                     f"{cpu[name] / r.seconds:.2f}", f"{cpu[name] / r.requests * 1e6:.0f}"])
+        rows.append(
+            [
+                name,
+                r.requests,
+                r.rps,
+                r.pct_ms(50),
+                r.pct_ms(99),
+                r.max_ms,
+                r.errors,
+                f"{ratio:.0%}",
+                f"{cpu[name] / r.seconds:.2f}",
+                f"{cpu[name] / r.requests * 1e6:.0f}",
+            ]
+        )
         if name.startswith("POST"):
             if r.pct_ms(99) >= P99_TARGET_MS:
                 failures.append(f"{name}: p99 {r.pct_ms(99):.1f} ms >= {P99_TARGET_MS:.0f} ms")
@@ -324,10 +383,27 @@ def main() -> int:
         if r.errors:
             failures.append(f"{name}: {r.errors} errors or non-2xx answers")
     print()
-    print(table(["endpoint", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "vs bare",
-                 "server CPUs", "server CPU µs/req"], rows))
-    print(f"\n   1-min load average during the run: {min(loads):.2f}..{max(loads):.2f} (2 CPUs; includes this "
-          f"benchmark). server CPUs = gunicorn CPU-seconds per second; the client and the rest use the remainder.")
+    print(
+        table(
+            [
+                "endpoint",
+                "requests",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "vs bare",
+                "server CPUs",
+                "server CPU µs/req",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"\n   1-min load average during the run: {min(loads):.2f}..{max(loads):.2f} (2 CPUs; includes this "
+        f"benchmark). server CPUs = gunicorn CPU-seconds per second; the client and the rest use the remainder."
+    )
     print(f"   targets: p99 < {P99_TARGET_MS:.0f} ms and >= {RATIO_TARGET:.0%} of the bare endpoint's req/s")
     return verdict(failures)
 

@@ -17,6 +17,7 @@ night into Saturday morning, not Thursday night. A liaison is on duty when any e
 covers the moment. Bad syntax raises ValueError saying what was expected, because the
 roster loader turns it into a start-up error with the file and line.
 """
+
 from __future__ import annotations
 
 import re
@@ -143,8 +144,10 @@ def _day(name: str, text: str) -> int:
     full = {d: i for i, d in enumerate(DAYS)}.get(name[:3]) if len(name) > 3 else None
     hint = f" (write {DAYS[full]!r})" if full is not None else ""
     what = f"{name!r} is not a day{hint}" if name else "a day is missing"
-    raise ValueError(f"{text!r}: {what}; use mon tue wed thu fri sat sun, "
-                     "ranges like mon-fri, lists like sat,sun, or daily / weekdays / weekends")
+    raise ValueError(
+        f"{text!r}: {what}; use mon tue wed thu fri sat sun, "
+        "ranges like mon-fri, lists like sat,sun, or daily / weekdays / weekends"
+    )
 
 
 def _parse_range(spec: str, text: str) -> tuple[int, int]:
@@ -154,8 +157,10 @@ def _parse_range(spec: str, text: str) -> tuple[int, int]:
     start = _minutes(first, text, may_be_24=False)
     end = _minutes(last, text, may_be_24=True)
     if start == end:
-        raise ValueError(f"{text!r}: the window starts and ends at the same time; "
-                         "for the whole day write the days alone (e.g. 'daily') or 00:00-24:00")
+        raise ValueError(
+            f"{text!r}: the window starts and ends at the same time; "
+            "for the whole day write the days alone (e.g. 'daily') or 00:00-24:00"
+        )
     return start, end
 
 
@@ -167,8 +172,10 @@ def _minutes(hhmm: str, text: str, may_be_24: bool) -> int:
     if hours == 24 and minutes == 0 and may_be_24:
         return 24 * 60
     if hours > 23 or minutes > 59:
-        raise ValueError(f"{text!r}: {hhmm!r} is not a time of day (00:00 to 23:59"
-                         + (", or 24:00 to end a window)" if may_be_24 else ")"))
+        raise ValueError(
+            f"{text!r}: {hhmm!r} is not a time of day (00:00 to 23:59"
+            + (", or 24:00 to end a window)" if may_be_24 else ")")
+        )
     return hours * 60 + minutes
 
 

@@ -4,6 +4,7 @@ When the service refuses to start, the message is all the operator sees, so it n
 the file, the line and the dotted key (``liaisons[2].phone``) and says what is wrong,
 like a compiler: ``roster.yaml:41: liaisons[2].phone: '+1 646-555' is too short``.
 """
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ at load time and every lookup is an exact string match. People and logs see only
 masked form (country code and last four digits): the design keeps full numbers off the
 dashboard and out of log lines.
 """
+
 from __future__ import annotations
 
 import functools
@@ -60,8 +61,10 @@ def to_e164(raw: str, region: str = "US") -> str:
     if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
         raise ValueError(f"{text!r} is missing its area code")
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"{text!r} is not a valid phone number for country code +{number.country_code} "
-                         "(check the area code and the digit count)")
+        raise ValueError(
+            f"{text!r} is not a valid phone number for country code +{number.country_code} "
+            "(check the area code and the digit count)"
+        )
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 

@@ -12,6 +12,7 @@ once, ids are unique, languages are catalog ids, supervisors name real precincts
 duty schedules parse and the vendor's DTMF sequence can only produce dialable keys.
 Lookups are exact matches on E.164 strings, which is what Twilio sends.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -42,8 +43,10 @@ DTMF_TEMPLATE_CHARS = DTMF_KEYS | frozenset("wW")  # w / W: Twilio's half-second
 SECTIONS = ("timezone", "service", "precincts", "supervisors", "liaisons", "vendor", "users")
 REQUIRED_SECTIONS = ("service", "precincts", "liaisons", "vendor", "users")
 
-HASH_HELP = ("generate one with: python -c 'import getpass; from werkzeug.security import "
-             "generate_password_hash as h; print(h(getpass.getpass()))'")
+HASH_HELP = (
+    "generate one with: python -c 'import getpass; from werkzeug.security import "
+    "generate_password_hash as h; print(h(getpass.getpass()))'"
+)
 
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _PRECINCT_ID = re.compile(r"[0-9]{1,6}")
@@ -232,7 +235,9 @@ def load_roster(path: str | os.PathLike[str], known_language: KnownLanguage, reg
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(name, line, reason=f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+        raise ConfigError(
+            name, line, reason=f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
     return parse_roster(text, known_language, region=region, path=name)
 
 
@@ -292,9 +297,16 @@ class _Reader:
     def fail(self, node: Node | None, key: str | None, reason: str) -> NoReturn:
         raise ConfigError(self.path, _line(node), key, reason)
 
-    def fields(self, node: Node, key: str | None, required: tuple[str, ...], optional: tuple[str, ...] = (),
-               refused: dict[str, str] | None = None, what: str = "field",
-               order: tuple[str, ...] = ()) -> dict[str, Node]:
+    def fields(
+        self,
+        node: Node,
+        key: str | None,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+        refused: dict[str, str] | None = None,
+        what: str = "field",
+        order: tuple[str, ...] = (),
+    ) -> dict[str, Node]:
         """A mapping's values by key, after rejecting duplicates, typos, refused and missing keys."""
         allowed = order or required + optional
         if not isinstance(node, MappingNode):
@@ -314,8 +326,7 @@ class _Reader:
             if name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(key_node, _join(key, name),
-                          f"unknown {what}{hint}; expected {', '.join(allowed)}")
+                self.fail(key_node, _join(key, name), f"unknown {what}{hint}; expected {', '.join(allowed)}")
             found[name] = value_node
             key_lines[name] = _line(key_node)
         for name in required:
@@ -381,8 +392,12 @@ class _Reader:
         code = self.text(node, key)
         canonical = self.known_language(code)
         if not canonical:
-            self.fail(node, key, f"unknown language {code!r}: not in the language catalog "
-                                 "(use a catalog code such as spa or a name such as Spanish)")
+            self.fail(
+                node,
+                key,
+                f"unknown language {code!r}: not in the language catalog "
+                "(use a catalog code such as spa or a name such as Spanish)",
+            )
         return canonical
 
     # ------------------------------------------------------------------ sections
@@ -391,8 +406,9 @@ class _Reader:
             self.fail(None, None, "the file is empty; see config/roster.sample.yaml for the format")
         if not isinstance(top, MappingNode):
             self.fail(top, None, f"expected the roster sections ({', '.join(SECTIONS)}), got {_kind(top)}")
-        sections = self.fields(top, None, REQUIRED_SECTIONS, ("timezone", "supervisors"), what="section",
-                               order=SECTIONS)
+        sections = self.fields(
+            top, None, REQUIRED_SECTIONS, ("timezone", "supervisors"), what="section", order=SECTIONS
+        )
         tz_name = DEFAULT_TIMEZONE
         if "timezone" in sections:
             tz_name = self.text(sections["timezone"], "timezone")
@@ -407,8 +423,16 @@ class _Reader:
         liaisons = self.liaisons(sections["liaisons"], tz_name)
         vendor = self.vendor(sections["vendor"])
         users = self.users(sections["users"])
-        return Roster(path=self.path, timezone=tz_name, service_number=service_number, precincts=precincts,
-                      supervisors=supervisors, liaisons=liaisons, vendor=vendor, users=users)
+        return Roster(
+            path=self.path,
+            timezone=tz_name,
+            service_number=service_number,
+            precincts=precincts,
+            supervisors=supervisors,
+            liaisons=liaisons,
+            vendor=vendor,
+            users=users,
+        )
 
     def precincts(self, node: Node) -> tuple[Precinct, ...]:
         out, ids = [], {}
@@ -419,13 +443,21 @@ class _Reader:
             if not _PRECINCT_ID.fullmatch(pid):
                 self.fail(f["id"], f"{k}.id", f"{pid!r}: a precinct id is keyed in on a phone, so digits only (1 to 6)")
             self.unique(ids, pid, f["id"], f"{k}.id", "precinct id")
-            lines = tuple(self.phone(n, f"{k}.lines[{j}]")
-                          for j, n in enumerate(self.items(f["lines"], f"{k}.lines", "phone numbers",
-                                                           single_ok=True, min_items=1)))
+            lines = tuple(
+                self.phone(n, f"{k}.lines[{j}]")
+                for j, n in enumerate(
+                    self.items(f["lines"], f"{k}.lines", "phone numbers", single_ok=True, min_items=1)
+                )
+            )
             pin = self.text(f["pin"], f"{k}.pin")
             if not _PIN.fullmatch(pin):
-                self.fail(f["pin"], f"{k}.pin", f"a unit PIN must be 4 to 8 digits (got {len(pin)} characters"
-                                               + ("" if pin.isascii() and pin.isdigit() else ", not all digits") + ")")
+                self.fail(
+                    f["pin"],
+                    f"{k}.pin",
+                    f"a unit PIN must be 4 to 8 digits (got {len(pin)} characters"
+                    + ("" if pin.isascii() and pin.isdigit() else ", not all digits")
+                    + ")",
+                )
             out.append(Precinct(id=pid, name=self.text(f["name"], f"{k}.name"), lines=lines, pin=pin))
         return tuple(out)
 
@@ -441,8 +473,11 @@ class _Reader:
             cell = self.phone(f["cell"], f"{k}.cell")
             precinct = self.text(f["precinct"], f"{k}.precinct")
             if precinct not in precinct_ids:
-                self.fail(f["precinct"], f"{k}.precinct",
-                          f"unknown precinct {precinct!r}; the precincts are {', '.join(precinct_ids)}")
+                self.fail(
+                    f["precinct"],
+                    f"{k}.precinct",
+                    f"unknown precinct {precinct!r}; the precincts are {', '.join(precinct_ids)}",
+                )
             out.append(Supervisor(id=sid, name=name, cell=cell, precinct=precinct))
         return tuple(out)
 
@@ -456,8 +491,9 @@ class _Reader:
             name = self.text(f["name"], f"{k}.name")
             phone = self.phone(f["phone"], f"{k}.phone")
             languages: list[str] = []
-            for j, n in enumerate(self.items(f["languages"], f"{k}.languages", "languages",
-                                             single_ok=True, min_items=1)):
+            for j, n in enumerate(
+                self.items(f["languages"], f"{k}.languages", "languages", single_ok=True, min_items=1)
+            ):
                 canonical = self.language(n, f"{k}.languages[{j}]")
                 if canonical not in languages:
                     languages.append(canonical)
@@ -468,15 +504,26 @@ class _Reader:
                     windows.append(parse_window(entry))
                 except ValueError as exc:
                     self.fail(n, f"{k}.duty[{j}]", str(exc))
-            out.append(Liaison(id=lid, name=name, phone=phone, languages=tuple(languages),
-                               duty=DutySchedule(windows=tuple(windows), timezone=tz)))
+            out.append(
+                Liaison(
+                    id=lid,
+                    name=name,
+                    phone=phone,
+                    languages=tuple(languages),
+                    duty=DutySchedule(windows=tuple(windows), timezone=tz),
+                )
+            )
         return tuple(out)
 
     def vendor(self, node: Node) -> Vendor:
         k = "vendor"
-        f = self.fields(node, k, ("name", "number", "account", "pin", "dtmf", "unknown_language_code"),
-                        ("alternate", "language_codes"), order=("name", "number", "alternate", "account", "pin",
-                                                               "dtmf", "language_codes", "unknown_language_code"))
+        f = self.fields(
+            node,
+            k,
+            ("name", "number", "account", "pin", "dtmf", "unknown_language_code"),
+            ("alternate", "language_codes"),
+            order=("name", "number", "alternate", "account", "pin", "dtmf", "language_codes", "unknown_language_code"),
+        )
         name = self.text(f["name"], f"{k}.name")
         number = self.phone(f["number"], f"{k}.number")
         alternate = self.phone(f["alternate"], f"{k}.alternate") if "alternate" in f else None
@@ -487,7 +534,7 @@ class _Reader:
         if "language_codes" in f:
             table = f["language_codes"]
             if not isinstance(table, MappingNode):
-                self.fail(table, f"{k}.language_codes", f"expected a mapping like {{spa: \"001\"}}, got {_kind(table)}")
+                self.fail(table, f"{k}.language_codes", f'expected a mapping like {{spa: "001"}}, got {_kind(table)}')
             lines: dict[str, int | None] = {}
             for key_node, value_node in table.value:
                 entry = f"{k}.language_codes.{key_node.value if isinstance(key_node, ScalarNode) else '?'}"
@@ -497,8 +544,16 @@ class _Reader:
                 codes[canonical] = self.keys(value_node, entry, "a vendor language code")
                 lines[canonical] = _line(key_node)
         unknown = self.keys(f["unknown_language_code"], f"{k}.unknown_language_code", "the unknown-language code")
-        return Vendor(name=name, number=number, alternate=alternate, account=account, pin=pin, dtmf=dtmf,
-                      language_codes=codes, unknown_language_code=unknown)
+        return Vendor(
+            name=name,
+            number=number,
+            alternate=alternate,
+            account=account,
+            pin=pin,
+            dtmf=dtmf,
+            language_codes=codes,
+            unknown_language_code=unknown,
+        )
 
     def dtmf_template(self, node: Node, key: str) -> str:
         """Only {account} {pin} {language} and dialable keys, so the sent digits are always valid."""
@@ -512,8 +567,12 @@ class _Reader:
         for literal, placeholder, spec, conversion in parts:
             bad = [c for c in dict.fromkeys(literal) if c not in DTMF_TEMPLATE_CHARS]  # in order of appearance
             if bad:
-                self.fail(node, key, f"{''.join(bad)!r} cannot be sent as DTMF; only 0-9 * # and w W "
-                                     f"(pauses) are allowed besides the placeholders {names}")
+                self.fail(
+                    node,
+                    key,
+                    f"{''.join(bad)!r} cannot be sent as DTMF; only 0-9 * # and w W "
+                    f"(pauses) are allowed besides the placeholders {names}",
+                )
             if placeholder is None:
                 continue
             if placeholder not in DTMF_PLACEHOLDERS:
@@ -529,21 +588,44 @@ class _Reader:
         out, names = [], {}
         for i, item in enumerate(self.items(node, "users", "users", min_items=1)):
             k = f"users[{i}]"
-            f = self.fields(item, k, ("username", "name", "role", "password_hash"), refused={
-                "password": "plain-text passwords are refused; replace it with password_hash: <hash>, " + HASH_HELP})
-            username = self.unique(names, self.slug(f["username"], f"{k}.username"), f["username"],
-                                   f"{k}.username", "username")
+            f = self.fields(
+                item,
+                k,
+                ("username", "name", "role", "password_hash"),
+                refused={
+                    "password": "plain-text passwords are refused; replace it with password_hash: <hash>, " + HASH_HELP
+                },
+            )
+            username = self.unique(
+                names, self.slug(f["username"], f"{k}.username"), f["username"], f"{k}.username", "username"
+            )
             role = self.text(f["role"], f"{k}.role")
             if role not in ROLES:
                 self.fail(f["role"], f"{k}.role", f"unknown role {role!r}; use {' or '.join(ROLES)}")
             password_hash = self.text(f["password_hash"], f"{k}.password_hash")
             if not _WERKZEUG_HASH.fullmatch(password_hash):
-                self.fail(f["password_hash"], f"{k}.password_hash",
-                          "does not look like a werkzeug password hash (scrypt:...$salt$hash); " + HASH_HELP)
-            out.append(User(username=username, name=self.text(f["name"], f"{k}.name"), role=role,
-                            password_hash=password_hash))
+                self.fail(
+                    f["password_hash"],
+                    f"{k}.password_hash",
+                    "does not look like a werkzeug password hash (scrypt:...$salt$hash); " + HASH_HELP,
+                )
+            out.append(
+                User(username=username, name=self.text(f["name"], f"{k}.name"), role=role, password_hash=password_hash)
+            )
         return tuple(out)
 
 
-__all__ = ["Caller", "ConfigError", "KnownLanguage", "Liaison", "Precinct", "ROLES", "Roster", "Supervisor",
-           "User", "Vendor", "load_roster", "parse_roster"]
+__all__ = [
+    "Caller",
+    "ConfigError",
+    "KnownLanguage",
+    "Liaison",
+    "Precinct",
+    "ROLES",
+    "Roster",
+    "Supervisor",
+    "User",
+    "Vendor",
+    "load_roster",
+    "parse_roster",
+]

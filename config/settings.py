@@ -5,6 +5,7 @@ hold prompts, the sweeper) is a setting, so tests run in seconds while a real
 deployment waits at human pace. A bad value stops the process at start with the
 variable's name and the reason, instead of surfacing mid-call.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,32 +62,32 @@ class Settings:
     hold_pause: int = 8
     sweep_interval: float = 2.0
     queued_stuck_after: float = 5.0
-    route_drainers: int = 2          # drainer jobs routing the inbox at once (route_inbox.py)
-    route_concurrency: int = 8       # routes each drainer runs at once (threads)
+    route_drainers: int = 2  # drainer jobs routing the inbox at once (route_inbox.py)
+    route_concurrency: int = 8  # routes each drainer runs at once (threads)
     route_lease_seconds: float = 10.0  # a dead drainer's slot is free again after this
-    worker_nice: int = 10            # workers' CPU priority below the web's (0: the same)
+    worker_nice: int = 10  # workers' CPU priority below the web's (0: the same)
     grace_seconds: float = 5.0
     reconcile_seconds: float = 60.0  # how often the reconciler asks the network about long calls
-    redirect_retry_after: int = 5    # a refused redirect of the officer's call: first retry after (s)
-    reconnect_grace: float = 120.0   # a dropped officer may rejoin their interpreter within this (rejoin.py)
+    redirect_retry_after: int = 5  # a refused redirect of the officer's call: first retry after (s)
+    reconnect_grace: float = 120.0  # a dropped officer may rejoin their interpreter within this (rejoin.py)
     retention_seconds: int = 30 * 24 * 3600
     events_maxlen: int = 10000
-    caller_rate_limit: int = 10      # webhook requests per caller number ...
-    caller_rate_window: int = 60     # ... per this many seconds
+    caller_rate_limit: int = 10  # webhook requests per caller number ...
+    caller_rate_window: int = 60  # ... per this many seconds
     pin_failures_per_hour: int = 10  # wrong unit PINs per precinct (all callers together) per hour ...
     pin_lockout_seconds: float = 3600.0  # ... after which that precinct's PIN entry is refused this long
     session_idle_minutes: int = 30
-    signin_max_failures: int = 5     # wrong passwords for one username from one address ...
+    signin_max_failures: int = 5  # wrong passwords for one username from one address ...
     signin_ip_max_failures: int = 20  # ... or for any usernames from one address ...
     signin_lock_seconds: int = 15 * 60  # ... within this long lock them out for this long
-    trusted_proxies: int = 0         # proxies in front whose X-Forwarded-For is believed (0: none)
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed (0: none)
     audit_retention_seconds: int = 365 * 24 * 3600
     wait_alert_seconds: float = 30.0
     connected_alert_minutes: float = 60.0  # the dashboard marks a call connected longer than this
-    request_concurrency: int = 8     # requests (not event streams) one web process runs at once
+    request_concurrency: int = 8  # requests (not event streams) one web process runs at once
     dashboard_max_streams: int = 24  # dashboard event streams one process holds at once (0: none, pages poll)
     metrics_token: str = field(default="", repr=False)  # "": /metrics open; else Bearer token required
-    refused_log_lines: int = 10      # refused requests logged one by one per process ...
+    refused_log_lines: int = 10  # refused requests logged one by one per process ...
     refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
 
     @classmethod
@@ -104,8 +105,10 @@ class Settings:
         settings.validate()
         if not settings.secret_key and settings.local_mode:
             # One process on a workstation (`make run` sets one key for all its processes).
-            log.warning("SECRET_KEY is not set: this process uses a random key of its own (LOCAL_MODE); "
-                        "processes sharing a Redis must share one SECRET_KEY")
+            log.warning(
+                "SECRET_KEY is not set: this process uses a random key of its own (LOCAL_MODE); "
+                "processes sharing a Redis must share one SECRET_KEY"
+            )
             settings = replace(settings, secret_key=secrets.token_hex(32))
         return settings
 
@@ -118,34 +121,61 @@ class Settings:
         each process its own hashes, so each would count a flooding phone on its own.
         """
         if not self.secret_key:
-            raise _env_error("SECRET_KEY", "must be set outside LOCAL_MODE, to the same value in every web and "
-                                           "worker process (e.g. python -c 'import secrets; "
-                                           "print(secrets.token_hex(32))')")
+            raise _env_error(
+                "SECRET_KEY",
+                "must be set outside LOCAL_MODE, to the same value in every web and "
+                "worker process (e.g. python -c 'import secrets; "
+                "print(secrets.token_hex(32))')",
+            )
 
     def validate(self) -> None:
         """Cross-field checks an operator would otherwise discover on a live call."""
         if self.unknown_callers not in ("pin", "refuse"):
             raise _env_error("UNKNOWN_CALLERS", "must be 'pin' or 'refuse'")
-        for name, required in (("public_base_url", True), ("status_callback_base_url", False),
-                               ("twilio_api_base_url", False)):
+        for name, required in (
+            ("public_base_url", True),
+            ("status_callback_base_url", False),
+            ("twilio_api_base_url", False),
+        ):
             value = getattr(self, name)
             if (value or required) and not value.startswith(("http://", "https://")):
                 raise _env_error(name.upper(), "must start with http:// or https://")
         if not self.twilio_account_sid.startswith("AC") or len(self.twilio_account_sid) != 34:
             raise _env_error("TWILIO_ACCOUNT_SID", "must be 'AC' followed by 32 characters")
-        for name in ("liaison_ring_timeout", "vendor_ring_timeout", "callback_ring_timeout",
-                     "whisper_timeout", "ivr_gather_timeout", "ivr_max_tries", "retention_seconds",
-                     "route_drainers", "route_concurrency", "request_concurrency", "pin_failures_per_hour",
-                     "redirect_retry_after", "signin_max_failures", "signin_ip_max_failures",
-                     "signin_lock_seconds", "audit_retention_seconds"):
+        for name in (
+            "liaison_ring_timeout",
+            "vendor_ring_timeout",
+            "callback_ring_timeout",
+            "whisper_timeout",
+            "ivr_gather_timeout",
+            "ivr_max_tries",
+            "retention_seconds",
+            "route_drainers",
+            "route_concurrency",
+            "request_concurrency",
+            "pin_failures_per_hour",
+            "redirect_retry_after",
+            "signin_max_failures",
+            "signin_ip_max_failures",
+            "signin_lock_seconds",
+            "audit_retention_seconds",
+        ):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
         for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines"):
             if getattr(self, name) < 0:
                 raise _env_error(name.upper(), "must be 0 or more")
-        for name in ("liaison_window", "sweep_interval", "grace_seconds", "queued_stuck_after",
-                     "route_lease_seconds", "refused_log_interval", "pin_lockout_seconds", "reconcile_seconds",
-                     "reconnect_grace"):
+        for name in (
+            "liaison_window",
+            "sweep_interval",
+            "grace_seconds",
+            "queued_stuck_after",
+            "route_lease_seconds",
+            "refused_log_interval",
+            "pin_lockout_seconds",
+            "reconcile_seconds",
+            "reconnect_grace",
+        ):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 < self.connected_alert_minutes < math.inf:  # NaN fails too; the page gets it as JSON

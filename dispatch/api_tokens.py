@@ -7,6 +7,7 @@ every second no longer costs a scrypt check per request (which slowed sergeants'
 tens of times over). Tokens are named, listed by name, revoked by name, and read-only:
 the dashboard accepts them for its JSON API and event stream, never for an action.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,9 @@ import redis
 
 from dispatch import clock, keys
 
-PREFIX = "ird_"                   # recognisable in a config file or a secret scanner
+PREFIX = "ird_"  # recognisable in a config file or a secret scanner
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-MAX_TOKEN = 128                   # longer than any token made here: refused unread
+MAX_TOKEN = 128  # longer than any token made here: refused unread
 
 
 class TokenError(ValueError):

@@ -14,6 +14,7 @@ the other does.
 Both streams keep entries for AUDIT_RETENTION_SECONDS: the sweeper trims older ones
 (`trim`), and an hour's counts expire with that hour's entries.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ from dispatch import clock, keys
 
 HOUR = 3600
 MAX_SOURCES_PER_HOUR = 100
-MAX_TEXT = 64                 # characters of outside text (a username tried) kept in an entry
+MAX_TEXT = 64  # characters of outside text (a username tried) kept in an entry
 OTHERS = "(others)"
 
 # KEYS[1] the hour's counts hash, KEYS[2] the refusals stream.
@@ -74,10 +75,25 @@ class AuditLog:
         hour = int(now // HOUR)
         source = json.dumps([action, who, target, outcome])
         overflow = json.dumps([action, OTHERS, OTHERS, outcome])
-        return int(self._refused(
-            keys=[keys.audit_refusal_counts(hour), keys.AUDIT_REFUSALS],
-            args=[source, overflow, MAX_SOURCES_PER_HOUR, self.retention + HOUR, hour, clock.iso(now),
-                  action, who, target, outcome, OTHERS, OTHERS]))
+        return int(
+            self._refused(
+                keys=[keys.audit_refusal_counts(hour), keys.AUDIT_REFUSALS],
+                args=[
+                    source,
+                    overflow,
+                    MAX_SOURCES_PER_HOUR,
+                    self.retention + HOUR,
+                    hour,
+                    clock.iso(now),
+                    action,
+                    who,
+                    target,
+                    outcome,
+                    OTHERS,
+                    OTHERS,
+                ],
+            )
+        )
 
     def refusals(self, count: int = 20) -> list[dict[str, Any]]:
         """The newest refusal entries, each with its hour's count so far."""

@@ -6,11 +6,12 @@ used as given. Throttling counts an IPv6 client by its /64: one subscriber holds
 /64 and could otherwise take a fresh address for every guess. Screens and logs get the
 network only (/24, /48), like the masked phone numbers.
 """
+
 from __future__ import annotations
 
 import ipaddress
 
-UNKNOWN = "unknown"          # no address, or one that does not parse: one shared bucket
+UNKNOWN = "unknown"  # no address, or one that does not parse: one shared bucket
 THROTTLE_V6_PREFIX = 64
 MASK_V4_PREFIX, MASK_V6_PREFIX = 24, 48
 

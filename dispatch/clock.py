@@ -1,4 +1,5 @@
 """Time in one place: epoch seconds for arithmetic, ISO-8601 UTC for people and logs."""
+
 from __future__ import annotations
 
 import time

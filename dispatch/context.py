@@ -3,6 +3,7 @@
 The web app, the workers, the sweeper and the tests all build their collaborators
 here, so swapping the phone network or the job runner is one argument.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,9 +70,14 @@ def load_roster_for(settings: Settings, catalog: Catalog) -> Roster:
 
 def twilio_from(settings: Settings) -> TwilioTelephony:
     return TwilioTelephony(
-        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url,
-        region=settings.twilio_region, edge=settings.twilio_edge, timeout=settings.twilio_http_timeout,
-        retries=settings.twilio_retries, backoff=settings.twilio_retry_backoff,
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        api_base_url=settings.twilio_api_base_url,
+        region=settings.twilio_region,
+        edge=settings.twilio_edge,
+        timeout=settings.twilio_http_timeout,
+        retries=settings.twilio_retries,
+        backoff=settings.twilio_retry_backoff,
     )
 
 

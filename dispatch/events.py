@@ -3,6 +3,7 @@
 Writers append inside their own atomic scripts (see requests.py); this module is
 the reading side plus the append for events that are not request transitions.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ from dispatch import clock, keys
 
 @dataclass(frozen=True)
 class Event:
-    id: str          # stream id, monotonically increasing: the SSE Last-Event-ID
+    id: str  # stream id, monotonically increasing: the SSE Last-Event-ID
     request: str
     event: str
     source: str
@@ -25,14 +26,25 @@ class Event:
     data: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "request": self.request, "event": self.event, "from": self.source,
-                "to": self.target, "ts": self.ts, "data": self.data}
+        return {
+            "id": self.id,
+            "request": self.request,
+            "event": self.event,
+            "from": self.source,
+            "to": self.target,
+            "ts": self.ts,
+            "data": self.data,
+        }
 
 
 def publish(r: redis.Redis, event: str, data: dict[str, Any], request: str = "", maxlen: int = 10000) -> None:
     """Append a non-transition event (liaison state, sergeant action) for watchers."""
-    r.xadd(keys.EVENTS, {"request": request, "event": event, "from": "", "to": "",
-                         "ts": clock.iso(), "data": json.dumps(data)}, maxlen=maxlen, approximate=True)
+    r.xadd(
+        keys.EVENTS,
+        {"request": request, "event": event, "from": "", "to": "", "ts": clock.iso(), "data": json.dumps(data)},
+        maxlen=maxlen,
+        approximate=True,
+    )
 
 
 def read(r: redis.Redis, after: str = "$", block_ms: int | None = None, count: int = 100) -> list[Event]:
@@ -42,9 +54,17 @@ def read(r: redis.Redis, after: str = "$", block_ms: int | None = None, count: i
     for _stream, entries in reply or []:
         for entry_id, fields in entries:
             f = {k.decode(): v.decode() for k, v in fields.items()}
-            out.append(Event(entry_id.decode(), f.get("request", ""), f.get("event", ""),
-                             f.get("from", ""), f.get("to", ""), f.get("ts", ""),
-                             json.loads(f.get("data") or "{}")))
+            out.append(
+                Event(
+                    entry_id.decode(),
+                    f.get("request", ""),
+                    f.get("event", ""),
+                    f.get("from", ""),
+                    f.get("to", ""),
+                    f.get("ts", ""),
+                    json.loads(f.get("data") or "{}"),
+                )
+            )
     return out
 
 
@@ -56,10 +76,11 @@ def last_id(r: redis.Redis) -> str:
 
 def audit(r: redis.Redis, who: str, action: str, target: str, outcome: str) -> None:
     """Append to the audit log: a stream, so entries can be added but never edited."""
-    r.xadd(keys.AUDIT, {"ts": clock.iso(), "who": who, "action": action, "target": target,
-                        "outcome": outcome})
+    r.xadd(keys.AUDIT, {"ts": clock.iso(), "who": who, "action": action, "target": target, "outcome": outcome})
 
 
 def audit_entries(r: redis.Redis, count: int = 100) -> list[dict[str, str]]:
-    return [dict({k.decode(): v.decode() for k, v in f.items()}, id=i.decode())
-            for i, f in r.xrevrange(keys.AUDIT, count=count)]
+    return [
+        dict({k.decode(): v.decode() for k, v in f.items()}, id=i.decode())
+        for i, f in r.xrevrange(keys.AUDIT, count=count)
+    ]

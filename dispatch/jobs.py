@@ -3,6 +3,7 @@
 Workers implement it with RQ; tests may run tasks inline. Task names are the keys
 of workers.jobqueue.TASKS.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

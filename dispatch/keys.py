@@ -3,24 +3,25 @@
 Keeping names here means a reader can see the whole data model at a glance and
 a retention or migration change touches one module.
 """
+
 from __future__ import annotations
 
 
 PREFIX = "ird:"  # interpretation-request dispatch
 
-REQUEST_SEQ = PREFIX + "seq:request"          # INCR → request numbers
-OPEN_REQUESTS = PREFIX + "requests:open"      # zset id → created epoch
+REQUEST_SEQ = PREFIX + "seq:request"  # INCR → request numbers
+OPEN_REQUESTS = PREFIX + "requests:open"  # zset id → created epoch
 CLOSED_REQUESTS = PREFIX + "requests:closed"  # zset id → ended epoch
-DEADLINES = PREFIX + "requests:deadlines"     # zset id → epoch the sweeper looks again
-EVENTS = PREFIX + "events"                    # stream of every transition (dashboard)
-AUDIT = PREFIX + "audit"                      # stream, append-only audit log of actions
-AUDIT_REFUSALS = PREFIX + "audit:refusals"    # stream: a refusal's first time per source and hour
-API_TOKENS = PREFIX + "api-tokens"            # hash: API token name -> SHA-256 of the token
+DEADLINES = PREFIX + "requests:deadlines"  # zset id → epoch the sweeper looks again
+EVENTS = PREFIX + "events"  # stream of every transition (dashboard)
+AUDIT = PREFIX + "audit"  # stream, append-only audit log of actions
+AUDIT_REFUSALS = PREFIX + "audit:refusals"  # stream: a refusal's first time per source and hour
+API_TOKENS = PREFIX + "api-tokens"  # hash: API token name -> SHA-256 of the token
 LIAISONS_AVAILABLE = PREFIX + "liaisons:available"  # zset liaison id → available-from epoch
-WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"     # zset worker name → last beat epoch
-ROUTE_INBOX = PREFIX + "route:inbox"                # zset request id → when routing was asked for
-RECONCILING = PREFIX + "reconcile:running"          # string with a TTL: a reconciler run is under way
-REJOIN_UNTIL = PREFIX + "rejoin:until"              # string with a TTL: the latest end of any rejoin grace
+WORKER_HEARTBEAT = PREFIX + "workers:heartbeat"  # zset worker name → last beat epoch
+ROUTE_INBOX = PREFIX + "route:inbox"  # zset request id → when routing was asked for
+RECONCILING = PREFIX + "reconcile:running"  # string with a TTL: a reconciler run is under way
+REJOIN_UNTIL = PREFIX + "rejoin:until"  # string with a TTL: the latest end of any rejoin grace
 
 
 def request(request_id: str) -> str:

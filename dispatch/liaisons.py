@@ -6,6 +6,7 @@ picks the lowest score <= now among the candidates and removes it, so two worker
 can never offer one liaison two calls, and "longest idle first" falls out of the
 ordering.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,11 +67,11 @@ return 1
 @dataclass(frozen=True)
 class LiaisonStatus:
     id: str
-    state: str               # idle | ringing | on_call | wrapup | off (derived from duty too)
+    state: str  # idle | ringing | on_call | wrapup | off (derived from duty too)
     request: str
     since: float | None
     available_at: float | None
-    duty_override: str       # "on" | "off" | "" (follow the roster schedule)
+    duty_override: str  # "on" | "off" | "" (follow the roster schedule)
     languages_override: tuple[str, ...] | None
 
 
@@ -125,8 +126,14 @@ class LiaisonBoard:
     def mark_on_call(self, liaison_id: str, request_id: str) -> None:
         self._set(liaison_id, ON_CALL, request_id)
 
-    def release(self, liaison_id: str, request_id: str, wrapup: float = 0.0, keep_place: bool = False,
-                only_if: tuple[str, ...] | None = None) -> bool:
+    def release(
+        self,
+        liaison_id: str,
+        request_id: str,
+        wrapup: float = 0.0,
+        keep_place: bool = False,
+        only_if: tuple[str, ...] | None = None,
+    ) -> bool:
         """Return a liaison to the pool, after `wrapup` seconds.
 
         Only releases when the liaison is still held for `request_id`, so a late
@@ -139,8 +146,15 @@ class LiaisonBoard:
         now = clock.now()
         done = self._release(
             keys=[keys.liaison(liaison_id), keys.LIAISONS_AVAILABLE],
-            args=[request_id, " ".join(only_if or ()), WRAPUP if wrapup > 0 else IDLE, repr(now),
-                  repr(now + wrapup), liaison_id, "1" if keep_place else "0"],
+            args=[
+                request_id,
+                " ".join(only_if or ()),
+                WRAPUP if wrapup > 0 else IDLE,
+                repr(now),
+                repr(now + wrapup),
+                liaison_id,
+                "1" if keep_place else "0",
+            ],
         )
         if not done:
             return False
@@ -191,12 +205,17 @@ class LiaisonBoard:
             if state in (IDLE, WRAPUP) and score is not None:
                 state = WRAPUP if score > now else IDLE
             langs = raw.get("languages")
-            out.append(LiaisonStatus(
-                id=lid, state=state, request=raw.get("request", ""),
-                since=float(raw["since"]) if raw.get("since") else None,
-                available_at=score, duty_override=raw.get("duty", ""),
-                languages_override=tuple(json.loads(langs)) if langs else None,
-            ))
+            out.append(
+                LiaisonStatus(
+                    id=lid,
+                    state=state,
+                    request=raw.get("request", ""),
+                    since=float(raw["since"]) if raw.get("since") else None,
+                    available_at=score,
+                    duty_override=raw.get("duty", ""),
+                    languages_override=tuple(json.loads(langs)) if langs else None,
+                )
+            )
         return out
 
     def _publish(self, event: str, data: dict, request: str = "") -> None:
@@ -204,6 +223,7 @@ class LiaisonBoard:
         events.publish(self.r, event, data, request=request, maxlen=self.maxlen)
 
     def _set(self, liaison_id: str, state: str, request_id: str) -> None:
-        self.r.hset(keys.liaison(liaison_id), mapping={"state": state, "request": request_id,
-                                                       "since": repr(clock.now())})
+        self.r.hset(
+            keys.liaison(liaison_id), mapping={"state": state, "request": request_id, "since": repr(clock.now())}
+        )
         self._publish("liaison_" + state, {"liaison": liaison_id}, request=request_id)

@@ -15,6 +15,7 @@ with a time. If Redis cannot be reached the PIN is still compared (an officer on
 borrowed phone must still get through; the call then goes to the vendor directly, as in
 any Redis outage), but nothing is counted.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -62,8 +63,8 @@ class PinCheck:
 
     accepted: bool
     locked_until: float | None = None  # PIN entry for the precinct is refused until then
-    failures: int = 0                  # wrong PINs within the hour, this one included
-    counted: bool = False              # the failure reached the budget (False: not a failure, or no Redis)
+    failures: int = 0  # wrong PINs within the hour, this one included
+    counted: bool = False  # the failure reached the budget (False: not a failure, or no Redis)
 
 
 @dataclass(frozen=True)
@@ -79,20 +80,27 @@ class PinLock:
     def as_alert(self) -> dict[str, Any]:
         local = datetime.fromtimestamp(self.until, ZoneInfo(self.timezone))
         return {
-            "id": f"pin-lock:{self.precinct}", "kind": EVENT, "precinct": self.precinct,
-            "precinct_name": self.precinct_name, "until": self.until, "until_iso": clock.iso(self.until),
+            "id": f"pin-lock:{self.precinct}",
+            "kind": EVENT,
+            "precinct": self.precinct,
+            "precinct_name": self.precinct_name,
+            "until": self.until,
+            "until_iso": clock.iso(self.until),
             "failures": self.failures,
-            "text": (f"PIN entry for {self.precinct_name} is locked until {local:%H:%M} after {self.failures} "
-                     "wrong PINs within an hour. Callers on unregistered phones are told to call the desk "
-                     "sergeant; the precinct's lines and supervisors' cells are not affected."),
+            "text": (
+                f"PIN entry for {self.precinct_name} is locked until {local:%H:%M} after {self.failures} "
+                "wrong PINs within an hour. Callers on unregistered phones are told to call the desk "
+                "sergeant; the precinct's lines and supervisors' cells are not affected."
+            ),
         }
 
 
 class PinGuard:
     """Checks unit PINs against the roster within each precinct's failure budget."""
 
-    def __init__(self, r: redis.Redis, roster: Roster, failures_per_hour: int, lockout_seconds: float,
-                 events_maxlen: int = 10000) -> None:
+    def __init__(
+        self, r: redis.Redis, roster: Roster, failures_per_hour: int, lockout_seconds: float, events_maxlen: int = 10000
+    ) -> None:
         self.r = r
         self.roster = roster
         self.budget = failures_per_hour
@@ -105,8 +113,7 @@ class PinGuard:
         try:
             raw = self.r.get(keys.pin_lock(precinct_id))
         except redis.RedisError as exc:
-            log.warning("PIN lock of precinct %s unknown (%s); PIN entry left open", precinct_id,
-                        type(exc).__name__)
+            log.warning("PIN lock of precinct %s unknown (%s); PIN entry left open", precinct_id, type(exc).__name__)
             return None
         return float(raw) if raw else None
 
@@ -127,8 +134,15 @@ class PinGuard:
         try:
             failures, locked = self._failure(
                 keys=[keys.pin_failures(precinct_id), keys.pin_lock(precinct_id)],
-                args=[repr(now), WINDOW, self.budget, repr(now + self.lockout), max(1, round(self.lockout * 1000)),
-                      secrets.token_hex(8)])
+                args=[
+                    repr(now),
+                    WINDOW,
+                    self.budget,
+                    repr(now + self.lockout),
+                    max(1, round(self.lockout * 1000)),
+                    secrets.token_hex(8),
+                ],
+            )
         except redis.RedisError as exc:
             log.warning("wrong PIN for precinct %s not counted (%s)", precinct_id, type(exc).__name__)
             return PinCheck(False)
@@ -138,8 +152,12 @@ class PinGuard:
         if not locked:
             return PinCheck(False, failures=failures, counted=True)
         lock = PinLock(precinct_id, precinct.name, float(locked), failures, self.roster.timezone)
-        log.warning("PIN entry for precinct %s locked until %s: %d wrong PINs within an hour", precinct_id,
-                    clock.iso(lock.until), failures)
+        log.warning(
+            "PIN entry for precinct %s locked until %s: %d wrong PINs within an hour",
+            precinct_id,
+            clock.iso(lock.until),
+            failures,
+        )
         try:
             events.publish(self.r, EVENT, lock.as_alert(), maxlen=self.maxlen)
         except redis.RedisError as exc:
@@ -152,5 +170,8 @@ class PinGuard:
         if not ids:
             return []
         values = self.r.mget([keys.pin_lock(i) for i in ids])
-        return [PinLock(p.id, p.name, float(v), self.budget, self.roster.timezone)
-                for p, v in zip(self.roster.precincts, values) if v]
+        return [
+            PinLock(p.id, p.name, float(v), self.budget, self.roster.timezone)
+            for p, v in zip(self.roster.precincts, values)
+            if v
+        ]

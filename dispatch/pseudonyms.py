@@ -13,6 +13,7 @@ give the number back. Every process sharing a Redis must derive the same key, wh
 SECRET_KEY must be set outside LOCAL_MODE (Settings.require_secret_key). Only short-lived
 keys hold these hashes, so changing SECRET_KEY costs nothing but a fresh rate-limit window.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ A fixed window counter per (scope, caller) in Redis: cheap, shared by every web
 process, and self-expiring. The caller is named by `Pseudonyms.of(number)`, never by the
 number itself: a stranger's number must not be written to Redis (dispatch.pseudonyms).
 """
+
 from __future__ import annotations
 
 import redis

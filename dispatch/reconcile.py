@@ -18,6 +18,7 @@ left alone. A connected request whose officer has gone but whose interpreter is 
 the line is left too (the interpreter's hang-up ends it, or a later run). States it does
 not know are never touched; another state is one entry in `Reconciler.checks`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,9 @@ BUDGET = 30.0  # seconds one run may take (RQ's job timeout is 60); what is left
 class Check:
     """How long a request may stay in a state before the network is asked, and the asking."""
 
-    since: Callable[[RequestRecord], float | None]   # when its clock started
+    since: Callable[[RequestRecord], float | None]  # when its clock started
     bound: Callable[[Settings], float]
-    close: Callable[[RequestRecord], bool]           # True when it closed the request
+    close: Callable[[RequestRecord], bool]  # True when it closed the request
 
 
 def _waiting_since(rec: RequestRecord) -> float | None:
@@ -133,16 +134,24 @@ class Reconciler:
             return False  # the network's two answers disagree: ask again next run
         officer = self.telephony.fetch_call(rec.officer_call) if rec.officer_call else None
         officer_waiting = _live(officer) and room is not None and rec.officer_call in room
-        out = self.store.apply(rec.id, "reconcile_complete", guard=("handler_call", handler_call),
-                               fields={"outcome": ENDED},
-                               data={"ended_by": "reconciled", "interpreter_call": _status(interpreter),
-                                     "officer_call": _status(officer)}, deadline=None)
+        out = self.store.apply(
+            rec.id,
+            "reconcile_complete",
+            guard=("handler_call", handler_call),
+            fields={"outcome": ENDED},
+            data={"ended_by": "reconciled", "interpreter_call": _status(interpreter), "officer_call": _status(officer)},
+            deadline=None,
+        )
         if not out.applied:
             return False
         if rec.handler_kind == "liaison":
             self.board.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
-        log.warning("request %s: ended (reconciled): its final callbacks never came; interpreter call %s, "
-                    "officer call %s", rec.id, _status(interpreter), _status(officer))
+        log.warning(
+            "request %s: ended (reconciled): its final callbacks never came; interpreter call %s, officer call %s",
+            rec.id,
+            _status(interpreter),
+            _status(officer),
+        )
         if officer_waiting:
             self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
         return True
@@ -161,8 +170,12 @@ class Reconciler:
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
         if Rejoin(self.ctx).officer_dropped(rec, rec.officer_call):
-            log.warning("request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
-                        "interpreter is asked whether to call back", rec.id, _status(officer))
+            log.warning(
+                "request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "
+                "interpreter is asked whether to call back",
+                rec.id,
+                _status(officer),
+            )
         return False
 
     def _officer_gone(self, rec: RequestRecord) -> bool:
@@ -174,9 +187,14 @@ class Reconciler:
         officer = self.telephony.fetch_call(rec.officer_call)
         if _live(officer):
             return False
-        out = self.store.apply(rec.id, "reconcile_abandon", guard=("officer_call", rec.officer_call),
-                               fields={"outcome": ABANDONED},
-                               data={"officer_call": _status(officer), "ended_by": "reconciled"}, deadline=None)
+        out = self.store.apply(
+            rec.id,
+            "reconcile_abandon",
+            guard=("officer_call", rec.officer_call),
+            fields={"outcome": ABANDONED},
+            data={"officer_call": _status(officer), "ended_by": "reconciled"},
+            deadline=None,
+        )
         if not out.applied or out.record is None:
             return False
         done = out.record  # as it was when abandoned: the calls ringing for it then
@@ -185,6 +203,9 @@ class Reconciler:
                 self.ctx.jobs.submit("hang_up", done.id, sid)
         if done.offer_liaison:
             self.board.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
-        log.warning("request %s: caller hung up (reconciled) while %s: its call's final callback never came",
-                    rec.id, rec.state.value)
+        log.warning(
+            "request %s: caller hung up (reconciled) while %s: its call's final callback never came",
+            rec.id,
+            rec.state.value,
+        )
         return True

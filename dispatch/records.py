@@ -1,4 +1,5 @@
 """The request record as the rest of the code sees it (a typed view of a Redis hash)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,32 +18,32 @@ class RequestRecord:
 
     id: str
     state: State
-    channel: str                  # "voice" | "sms"
-    language: str | None          # catalog id; None when the caller did not know it
+    channel: str  # "voice" | "sms"
+    language: str | None  # catalog id; None when the caller did not know it
     language_name: str
     urgent: bool
-    caller: str                   # E.164 of a roster phone; masked for any other (a PIN caller)
-    caller_kind: str              # "precinct" | "supervisor" | "pin"
+    caller: str  # E.164 of a roster phone; masked for any other (a PIN caller)
+    caller_kind: str  # "precinct" | "supervisor" | "pin"
     precinct: str
     unit: str
-    officer_call: str             # the CallSid waiting in the conference
+    officer_call: str  # the CallSid waiting in the conference
     callback_number: str
     created_at: float
     queued_at: float | None
     connected_at: float | None
     ended_at: float | None
-    handler_kind: str             # "liaison" | "vendor" | ""
+    handler_kind: str  # "liaison" | "vendor" | ""
     handler_id: str
     handler_name: str
     offer_id: str
     offer_liaison: str
     offer_call: str
     offer_at: float | None
-    vendor_attempt: str           # "main" | "alternate" | ""
+    vendor_attempt: str  # "main" | "alternate" | ""
     vendor_call: str
     vendor_at: float | None
     outcome: str
-    previous: str                 # the request this one retries, if any
+    previous: str  # the request this one retries, if any
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -68,11 +69,34 @@ class RequestRecord:
     @classmethod
     def from_hash(cls, raw: dict[str, str]) -> "RequestRecord":
         known = {
-            "id", "state", "channel", "language", "language_name", "urgent", "caller",
-            "caller_kind", "precinct", "unit", "officer_call", "callback_number",
-            "created_at", "queued_at", "connected_at", "ended_at", "handler_kind",
-            "handler_id", "handler_name", "offer_id", "offer_liaison", "offer_call",
-            "offer_at", "vendor_attempt", "vendor_call", "vendor_at", "outcome", "previous",
+            "id",
+            "state",
+            "channel",
+            "language",
+            "language_name",
+            "urgent",
+            "caller",
+            "caller_kind",
+            "precinct",
+            "unit",
+            "officer_call",
+            "callback_number",
+            "created_at",
+            "queued_at",
+            "connected_at",
+            "ended_at",
+            "handler_kind",
+            "handler_id",
+            "handler_name",
+            "offer_id",
+            "offer_liaison",
+            "offer_call",
+            "offer_at",
+            "vendor_attempt",
+            "vendor_call",
+            "vendor_at",
+            "outcome",
+            "previous",
         }
         g = raw.get
         return cls(

@@ -15,6 +15,7 @@ asks the network for the dropped call's number, and "the same number calls again
 through a key holding its keyed hash (dispatch.pseudonyms, keys.rejoin_number) that expires
 with the grace period.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,10 +54,10 @@ return 1
 class Step(str, Enum):
     """Where the interpreter's leg goes next (the rejoin webhooks turn it into TwiML)."""
 
-    PROMPT = "prompt"      # ask: press 1 to call the officer back
-    CALLING = "calling"    # a call-back is on its way: wait in the room
-    ROOM = "room"          # the officer is back: into the room
-    GONE = "gone"          # nothing to wait for (request over, or not this request's interpreter)
+    PROMPT = "prompt"  # ask: press 1 to call the officer back
+    CALLING = "calling"  # a call-back is on its way: wait in the room
+    ROOM = "room"  # the officer is back: into the room
+    GONE = "gone"  # nothing to wait for (request over, or not this request's interpreter)
 
 
 def _token() -> str:
@@ -95,14 +96,30 @@ class Rejoin:
         token = _token()
         now = clock.now()
         until = now + self.s.reconnect_grace
-        out = self.store.apply(rec.id, "officer_dropped", guard=("officer_call", call_sid), fields={
-            "rejoin_token": token, "rejoin_until": until, "dropped_call": call_sid, "dropped_at": now,
-            "drops": _int(rec.extra.get("drops")) + 1, "recall": "", "recall_call": None,
-            "interpreter_at": "room",
-        }, data={"interpreter": rec.handler_kind, "grace": self.s.reconnect_grace}, deadline=until)
+        out = self.store.apply(
+            rec.id,
+            "officer_dropped",
+            guard=("officer_call", call_sid),
+            fields={
+                "rejoin_token": token,
+                "rejoin_until": until,
+                "dropped_call": call_sid,
+                "dropped_at": now,
+                "drops": _int(rec.extra.get("drops")) + 1,
+                "recall": "",
+                "recall_call": None,
+                "interpreter_at": "room",
+            },
+            data={"interpreter": rec.handler_kind, "grace": self.s.reconnect_grace},
+            deadline=until,
+        )
         if out.applied:
-            log.info("request %s: the officer's leg ended; %s interpreter waits up to %gs", rec.id,
-                     rec.handler_kind or "the", self.s.reconnect_grace)
+            log.info(
+                "request %s: the officer's leg ended; %s interpreter waits up to %gs",
+                rec.id,
+                rec.handler_kind or "the",
+                self.s.reconnect_grace,
+            )
             self.ctx.jobs.submit("rejoin_dropped", rec.id, token)
         return out.applied
 
@@ -116,8 +133,10 @@ class Rejoin:
         until = _float(rec.extra.get("rejoin_until"))
         remaining = until - clock.now()
         if number and remaining > 0:
-            self._remember(keys=[keys.rejoin_number(self.ctx.pseudonyms.of(number)), keys.REJOIN_UNTIL],
-                           args=[rec.id, repr(until), max(1, int(remaining * 1000))])
+            self._remember(
+                keys=[keys.rejoin_number(self.ctx.pseudonyms.of(number)), keys.REJOIN_UNTIL],
+                args=[rec.id, repr(until), max(1, int(remaining * 1000))],
+            )
         self.redirect(request_id, token, "dropped")
 
     def officer_number(self, rec: RequestRecord) -> str | None:
@@ -159,14 +178,27 @@ class Rejoin:
         """The interpreter pressed 1 at the prompt of drop `token`: call the officer back,
         once however often they press it."""
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.REJOINING or rec.extra.get("rejoin_token") != token \
-                or rec.extra.get("handler_call") != call_sid:
+        if (
+            rec is None
+            or rec.state != State.REJOINING
+            or rec.extra.get("rejoin_token") != token
+            or rec.extra.get("handler_call") != call_sid
+        ):
             return self.interpreter_step(request_id, call_sid)
         recall = _token()
         now = clock.now()
-        out = self.store.apply(request_id, "call_officer_back", guard=("recall", ""), fields={
-            "recall": recall, "recall_at": now, "recall_call": None, "interpreter_at": "room",
-        }, data={"asked_by": rec.handler_kind or "interpreter"})
+        out = self.store.apply(
+            request_id,
+            "call_officer_back",
+            guard=("recall", ""),
+            fields={
+                "recall": recall,
+                "recall_at": now,
+                "recall_call": None,
+                "interpreter_at": "room",
+            },
+            data={"asked_by": rec.handler_kind or "interpreter"},
+        )
         if out.applied:
             log.info("request %s: the interpreter asked for the officer to be called back", request_id)
             self.ctx.jobs.submit("rejoin_call_back", request_id, recall)
@@ -211,11 +243,16 @@ class Rejoin:
             return
         q = dict(r=request_id, k=recall)
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=number, from_=self.ctx.roster.service_number, url=self.ctx.urls(paths.REJOIN_OFFICER, **q),
-                status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **q),
-                timeout=self.s.callback_ring_timeout, status_events=("completed",),
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=number,
+                    from_=self.ctx.roster.service_number,
+                    url=self.ctx.urls(paths.REJOIN_OFFICER, **q),
+                    status_callback=self.ctx.urls(paths.REJOIN_OFFICER_STATUS, **q),
+                    timeout=self.s.callback_ring_timeout,
+                    status_events=("completed",),
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: could not call the officer back at %s: %s", request_id, mask(number), exc)
             if not exc.maybe_placed:
@@ -242,9 +279,17 @@ class Rejoin:
             return
         if call_sid and rec.extra.get("recall_call") not in (None, "", call_sid):
             return  # not the call-back in flight
-        out = self.store.apply(request_id, "call_back_failed", guard=("recall", recall), fields={
-            "recall": "", "recall_call": None, "recall_at": None,
-        }, data={"outcome": status})
+        out = self.store.apply(
+            request_id,
+            "call_back_failed",
+            guard=("recall", recall),
+            fields={
+                "recall": "",
+                "recall_call": None,
+                "recall_at": None,
+            },
+            data={"outcome": status},
+        )
         if out.applied and out.record is not None:
             log.info("request %s: the call-back ended %s before the officer rejoined", request_id, status)
             why = "call-failed" if status in ("failed", "dial-failed", "number-unknown") else "no-answer"
@@ -267,10 +312,20 @@ class Rejoin:
         rec = self.store.get(request_id)
         if rec is None or not call_sid:
             return None
-        out = self.store.apply(request_id, "officer_rejoined", guard=guard, fields={
-            "officer_call": call_sid, "recall": "", "recall_at": None, "rejoin_until": None,
-            "rejoins": _int(rec.extra.get("rejoins")) + 1,
-        }, data={"via": via, "after": round(clock.now() - _float(rec.extra.get("dropped_at")), 1)}, deadline=None)
+        out = self.store.apply(
+            request_id,
+            "officer_rejoined",
+            guard=guard,
+            fields={
+                "officer_call": call_sid,
+                "recall": "",
+                "recall_at": None,
+                "rejoin_until": None,
+                "rejoins": _int(rec.extra.get("rejoins")) + 1,
+            },
+            data={"via": via, "after": round(clock.now() - _float(rec.extra.get("dropped_at")), 1)},
+            deadline=None,
+        )
         if not out.applied:
             again = self.store.get(request_id)
             # the same key press delivered twice: the same answer
@@ -299,13 +354,19 @@ class Rejoin:
         if now < until:
             self.store.set_deadline(rec.id, until)
             return
-        out = self.store.apply(rec.id, "rejoin_expired", guard=("rejoin_token", rec.extra.get("rejoin_token", "")),
-                               fields={"outcome": "officer did not rejoin"},
-                               data={"after": self.s.reconnect_grace}, deadline=None)
+        out = self.store.apply(
+            rec.id,
+            "rejoin_expired",
+            guard=("rejoin_token", rec.extra.get("rejoin_token", "")),
+            fields={"outcome": "officer did not rejoin"},
+            data={"after": self.s.reconnect_grace},
+            deadline=None,
+        )
         if not out.applied:
             return
-        log.info("request %s: the officer did not rejoin within %gs; interpreter released", rec.id,
-                 self.s.reconnect_grace)
+        log.info(
+            "request %s: the officer did not rejoin within %gs; interpreter released", rec.id, self.s.reconnect_grace
+        )
         if rec.handler_kind == "liaison":
             self.ctx.liaisons.release(rec.handler_id, rec.id, wrapup=self.s.wrapup_seconds, only_if=(ON_CALL,))
         for sid in (rec.extra.get("handler_call", ""), rec.extra.get("recall_call", "")):

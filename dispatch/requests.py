@@ -6,6 +6,7 @@ history entry, updates the open/closed/deadline indexes and publishes the event 
 the stream the dashboard reads. Either all of that happens or none of it, so a
 duplicate or late callback can never half-apply.
 """
+
 from __future__ import annotations
 
 import json
@@ -104,8 +105,8 @@ class RequestStore:
         self._create = r.register_script(_CREATE)
         self._transition = r.register_script(_TRANSITION)
         self._set_existing = r.register_script(
-            "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
-            "redis.call('HSET', KEYS[1], unpack(ARGV)) return 1")
+            "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1"
+        )
         self._link_call = r.register_script(_LINK_CALL)
 
     def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
@@ -162,13 +163,28 @@ class RequestStore:
             encoded.setdefault("queued_at", repr(now))
         deadline_arg = "-" if deadline is None else ("" if deadline == "" else repr(float(deadline)))
         result = self._transition(
-            keys=[keys.request(request_id), keys.history(request_id), keys.EVENTS,
-                  keys.OPEN_REQUESTS, keys.CLOSED_REQUESTS, keys.DEADLINES],
+            keys=[
+                keys.request(request_id),
+                keys.history(request_id),
+                keys.EVENTS,
+                keys.OPEN_REQUESTS,
+                keys.CLOSED_REQUESTS,
+                keys.DEADLINES,
+            ],
             args=[
-                name, " ".join(s.value for s in t.sources), t.target.value,
-                guard[0] if guard else "", guard[1] if guard else "",
-                now, clock.iso(now), json.dumps(encoded), json.dumps(dict(data or {})),
-                deadline_arg, "1" if t.target in TERMINAL else "0", self.retention, self.maxlen,
+                name,
+                " ".join(s.value for s in t.sources),
+                t.target.value,
+                guard[0] if guard else "",
+                guard[1] if guard else "",
+                now,
+                clock.iso(now),
+                json.dumps(encoded),
+                json.dumps(dict(data or {})),
+                deadline_arg,
+                "1" if t.target in TERMINAL else "0",
+                self.retention,
+                self.maxlen,
             ],
         )
         applied = bool(int(result[0]))
@@ -221,13 +237,16 @@ class RequestStore:
         flat = [x for k, v in fields.items() for x in (k, _encode(v))]
         return bool(self._set_existing(keys=[keys.request(request_id)], args=flat))
 
-    def link_call(self, call_sid: str, request_id: str, role: str, liaison_id: str = "",
-                  fields: Mapping[str, Any] | None = None) -> None:
+    def link_call(
+        self, call_sid: str, request_id: str, role: str, liaison_id: str = "", fields: Mapping[str, Any] | None = None
+    ) -> None:
         """Remember what a CallSid is for, so status callbacks find their request; and,
         in the same round trip, `fields` as set_fields would (e.g. the call sid itself)."""
         flat = [x for k, v in (fields or {}).items() for x in (k, _encode(v))]
-        self._link_call(keys=[keys.call(call_sid), keys.request(request_id)],
-                        args=[self.retention, request_id, role, liaison_id, *flat])
+        self._link_call(
+            keys=[keys.call(call_sid), keys.request(request_id)],
+            args=[self.retention, request_id, role, liaison_id, *flat],
+        )
 
     def call_link(self, call_sid: str) -> dict[str, str]:
         return _decode(self.r.hgetall(keys.call(call_sid)))

@@ -5,6 +5,7 @@ through a guarded transition (see requests.py), and only the call that actually
 moved it goes on to place calls or free liaisons. A late, duplicate or
 out-of-order callback therefore finds the guard closed and changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,7 +39,7 @@ class OfferReply(str, Enum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     ASK_AGAIN = "ask_again"
-    GONE = "gone"          # the request moved on (taken, abandoned, sent to the vendor)
+    GONE = "gone"  # the request moved on (taken, abandoned, sent to the vendor)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Caller:
     """Who is asking: resolved from the calling number, a text, or a precinct PIN."""
 
     number: str
-    kind: str          # "precinct" | "supervisor" | "pin"
+    kind: str  # "precinct" | "supervisor" | "pin"
     precinct: str
     unit: str = ""
 
@@ -88,21 +89,37 @@ class Dispatcher:
             existing = self._opened_by(once)
             if existing:
                 return existing
-        record = self.store.create({
-            "channel": channel, "language": language.id if language else "",
-            "language_name": language.name if language else "Unknown language", "urgent": urgent,
-            # A PIN caller's phone is not the department's: the record keeps it masked, so
-            # nothing may rely on calling it back from here (the live call's From is Twilio's).
-            "caller": kept_number(self.ctx.roster, caller.number), "caller_kind": caller.kind, "precinct": caller.precinct,
-            "unit": caller.unit, "officer_call": officer_call, "callback_number": callback_number,
-            "previous": previous,
-        }, state=state)
+        record = self.store.create(
+            {
+                "channel": channel,
+                "language": language.id if language else "",
+                "language_name": language.name if language else "Unknown language",
+                "urgent": urgent,
+                # A PIN caller's phone is not the department's: the record keeps it masked, so
+                # nothing may rely on calling it back from here (the live call's From is Twilio's).
+                "caller": kept_number(self.ctx.roster, caller.number),
+                "caller_kind": caller.kind,
+                "precinct": caller.precinct,
+                "unit": caller.unit,
+                "officer_call": officer_call,
+                "callback_number": callback_number,
+                "previous": previous,
+            },
+            state=state,
+        )
         if once:
             self.ctx.redis.set(once, record.id, ex=self.s.retention_seconds)
         if officer_call:
             self.store.link_call(officer_call, record.id, "officer")
-        log.info("request %s opened: %s, %s, precinct %s, caller %s%s", record.id, channel,
-                 record.language_name, caller.precinct, mask(caller.number), " URGENT" if urgent else "")
+        log.info(
+            "request %s opened: %s, %s, precinct %s, caller %s%s",
+            record.id,
+            channel,
+            record.language_name,
+            caller.precinct,
+            mask(caller.number),
+            " URGENT" if urgent else "",
+        )
         if state == State.QUEUED:
             self._queued(record.id)
         return record
@@ -120,8 +137,12 @@ class Dispatcher:
     def start(self, request_id: str, officer_call: str) -> RequestRecord | None:
         """A NEW request's caller has joined its conference (SMS call-back answered)."""
         self.store.link_call(officer_call, request_id, "officer")
-        out = self.store.apply(request_id, "queue", fields={"officer_call": officer_call, "queued_at": clock.now()},
-                               deadline=clock.now() + self.s.queued_stuck_after)
+        out = self.store.apply(
+            request_id,
+            "queue",
+            fields={"officer_call": officer_call, "queued_at": clock.now()},
+            deadline=clock.now() + self.s.queued_stuck_after,
+        )
         if out.applied:
             self.ctx.jobs.submit("route", request_id)
         return self.store.get(request_id)
@@ -152,9 +173,18 @@ class Dispatcher:
         liaison = self.ctx.roster.liaison(liaison_id)
         offer_id = _token()
         deadline = min(now + self._offer_bound(), self._window_end(rec))
-        out = self.store.apply(request_id, "offer", fields={
-            "offer_id": offer_id, "offer_liaison": liaison_id, "offer_at": now, "offer_call": None,
-        }, data={"liaison": liaison_id, "name": liaison.name}, deadline=deadline)
+        out = self.store.apply(
+            request_id,
+            "offer",
+            fields={
+                "offer_id": offer_id,
+                "offer_liaison": liaison_id,
+                "offer_at": now,
+                "offer_call": None,
+            },
+            data={"liaison": liaison_id, "name": liaison.name},
+            deadline=deadline,
+        )
         if not out.applied:
             self.board.release(liaison_id, request_id, keep_place=True, only_if=(RINGING,))
             return
@@ -162,10 +192,15 @@ class Dispatcher:
         u = self.ctx.urls
         q = dict(r=request_id, o=offer_id, l=liaison_id)
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=liaison.phone, from_=self.ctx.roster.service_number, url=u(paths.OFFER, **q),
-                status_callback=u(paths.OFFER_STATUS, **q), timeout=self.s.liaison_ring_timeout,
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=liaison.phone,
+                    from_=self.ctx.roster.service_number,
+                    url=u(paths.OFFER, **q),
+                    status_callback=u(paths.OFFER_STATUS, **q),
+                    timeout=self.s.liaison_ring_timeout,
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: could not ring liaison %s: %s", request_id, liaison_id, exc)
             self._dial_error(request_id, liaison_id, exc)
@@ -177,12 +212,16 @@ class Dispatcher:
             self.store.set_fields(request_id, {"offer_call": sid})
         log.info("request %s: ringing liaison %s (%s)", request_id, liaison.name, rec.language_name)
 
-    def candidates(self, language: str, exclude: set[str] | None = None,
-                   among: set[str] | None = None) -> list[Liaison]:
+    def candidates(
+        self, language: str, exclude: set[str] | None = None, among: set[str] | None = None
+    ) -> list[Liaison]:
         """On-duty liaisons who speak `language` today, not yet offered this request
         (and, if `among` is given, only those in it)."""
-        roster = [l for l in self.ctx.roster.liaisons
-                  if (among is None or l.id in among) and not (exclude and l.id in exclude)]
+        roster = [
+            l
+            for l in self.ctx.roster.liaisons
+            if (among is None or l.id in among) and not (exclude and l.id in exclude)
+        ]
         statuses = {s.id: s for s in self.board.statuses([l.id for l in roster])} if roster else {}
         now = clock.utc_datetime()
         out = []
@@ -207,10 +246,21 @@ class Dispatcher:
         """The liaison pressed a key during the whisper: 1 accepts, 2 declines."""
         if digits == "1":
             liaison = self.ctx.roster.liaison(liaison_id)
-            out = self.store.apply(request_id, "liaison_connected", guard=("offer_id", offer_id), fields={
-                "handler_kind": "liaison", "handler_id": liaison_id, "handler_name": liaison.name if liaison else "",
-                "handler_call": call_sid, "connected_at": clock.now(), **_REQUEST_FIELDS_ON_OFFER_END,
-            }, data={"liaison": liaison_id}, deadline=None)
+            out = self.store.apply(
+                request_id,
+                "liaison_connected",
+                guard=("offer_id", offer_id),
+                fields={
+                    "handler_kind": "liaison",
+                    "handler_id": liaison_id,
+                    "handler_name": liaison.name if liaison else "",
+                    "handler_call": call_sid,
+                    "connected_at": clock.now(),
+                    **_REQUEST_FIELDS_ON_OFFER_END,
+                },
+                data={"liaison": liaison_id},
+                deadline=None,
+            )
             if out.applied:
                 self.board.mark_on_call(liaison_id, request_id)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
@@ -223,8 +273,15 @@ class Dispatcher:
             return OfferReply.DECLINED
         return OfferReply.ASK_AGAIN if self.offer_is_current(request_id, offer_id) else OfferReply.GONE
 
-    def end_offer(self, request_id: str, offer_id: str, liaison_id: str, outcome: str,
-                  keep_place: bool = False, phone_live: bool = False) -> bool:
+    def end_offer(
+        self,
+        request_id: str,
+        offer_id: str,
+        liaison_id: str,
+        outcome: str,
+        keep_place: bool = False,
+        phone_live: bool = False,
+    ) -> bool:
         """The offer did not end in an accept: free the liaison, try the next one.
 
         `phone_live`: the liaison is still on the offer call (they pressed 2 and hear
@@ -232,10 +289,14 @@ class Dispatcher:
         by the sweeper once an offer's longest life has passed, so no new offer rings them
         mid-call.
         """
-        out = self.store.apply(request_id, "offer_ended", guard=("offer_id", offer_id),
-                               fields=_REQUEST_FIELDS_ON_OFFER_END,
-                               data={"liaison": liaison_id, "outcome": outcome},
-                               deadline=clock.now() + self.s.queued_stuck_after)
+        out = self.store.apply(
+            request_id,
+            "offer_ended",
+            guard=("offer_id", offer_id),
+            fields=_REQUEST_FIELDS_ON_OFFER_END,
+            data={"liaison": liaison_id, "outcome": outcome},
+            deadline=clock.now() + self.s.queued_stuck_after,
+        )
         if out.applied:
             if phone_live:
                 self.board.hold(liaison_id, request_id)
@@ -272,10 +333,20 @@ class Dispatcher:
         # Only from the state `rec` shows: if another worker has offered it meanwhile, that
         # offer's liaison (ringing, unknown to `rec`) must not be left held with no request.
         guard = ("offer_id", rec.offer_id) if rec.state == State.OFFERING else ("state", rec.state.value)
-        out = self.store.apply(rec.id, "vendor_dial", guard=guard, fields={
-            "vendor_token": token, "vendor_attempt": "main", "vendor_at": now, "vendor_call": None,
-            **_REQUEST_FIELDS_ON_OFFER_END,
-        }, data={"reason": reason}, deadline=now + self._vendor_bound())
+        out = self.store.apply(
+            rec.id,
+            "vendor_dial",
+            guard=guard,
+            fields={
+                "vendor_token": token,
+                "vendor_attempt": "main",
+                "vendor_at": now,
+                "vendor_call": None,
+                **_REQUEST_FIELDS_ON_OFFER_END,
+            },
+            data={"reason": reason},
+            deadline=now + self._vendor_bound(),
+        )
         if not out.applied:
             return
         if out.previous == State.OFFERING and rec.offer_liaison:
@@ -301,8 +372,12 @@ class Dispatcher:
         trip (in a surge of failures the officers' own webhooks queued behind them).
         """
         rec = self.store.get(request_id)
-        if rec is None or rec.state != State.VENDOR_DIALING or rec.extra.get("vendor_token") != token \
-                or rec.vendor_call:
+        if (
+            rec is None
+            or rec.state != State.VENDOR_DIALING
+            or rec.extra.get("vendor_token") != token
+            or rec.vendor_call
+        ):
             return
         vendor = self.ctx.roster.vendor
         number = vendor.alternate if rec.vendor_attempt == "alternate" and vendor.alternate else vendor.number
@@ -333,14 +408,19 @@ class Dispatcher:
         u = self.ctx.urls
         q = dict(r=rec.id, v=token)
         try:
-            sid = self.ctx.telephony.place_call(CallRequest(
-                to=number, from_=self.ctx.roster.service_number, url=u(paths.VENDOR, **q),
-                status_callback=u(paths.VENDOR_STATUS, **q), timeout=self.s.vendor_ring_timeout,
-                send_digits=self.vendor_dtmf(rec.language),
-                # Only the final status: vendor_call_ended acts on nothing else, and the
-                # initiated/ringing/answered callbacks were 3 of every vendor call's webhooks.
-                status_events=("completed",),
-            ))
+            sid = self.ctx.telephony.place_call(
+                CallRequest(
+                    to=number,
+                    from_=self.ctx.roster.service_number,
+                    url=u(paths.VENDOR, **q),
+                    status_callback=u(paths.VENDOR_STATUS, **q),
+                    timeout=self.s.vendor_ring_timeout,
+                    send_digits=self.vendor_dtmf(rec.language),
+                    # Only the final status: vendor_call_ended acts on nothing else, and the
+                    # initiated/ringing/answered callbacks were 3 of every vendor call's webhooks.
+                    status_events=("completed",),
+                )
+            )
         except TelephonyError as exc:
             log.warning("request %s: vendor dial to %s failed: %s", rec.id, mask(number), exc)
             self._dial_error(rec.id, "vendor", exc)
@@ -354,10 +434,20 @@ class Dispatcher:
         rec = self.store.get(request_id)
         if rec is None:
             return False
-        out = self.store.apply(request_id, "vendor_connected", guard=("vendor_token", token), fields={
-            "handler_kind": "vendor", "handler_id": "vendor", "handler_name": self.ctx.roster.vendor.name,
-            "handler_call": call_sid, "connected_at": clock.now(),
-        }, data={"attempt": rec.vendor_attempt}, deadline=None)
+        out = self.store.apply(
+            request_id,
+            "vendor_connected",
+            guard=("vendor_token", token),
+            fields={
+                "handler_kind": "vendor",
+                "handler_id": "vendor",
+                "handler_name": self.ctx.roster.vendor.name,
+                "handler_call": call_sid,
+                "connected_at": clock.now(),
+            },
+            data={"attempt": rec.vendor_attempt},
+            deadline=None,
+        )
         if out.applied:
             log.info("request %s: vendor connected", request_id)
         return out.applied or self._handled_by(request_id, call_sid)  # a redelivery joins again
@@ -380,15 +470,31 @@ class Dispatcher:
         if rec.vendor_attempt == "main" and vendor.alternate:
             new = _token()
             now = clock.now()
-            out = self.store.apply(request_id, "vendor_retry", guard=("vendor_token", token), fields={
-                "vendor_token": new, "vendor_attempt": "alternate", "vendor_at": now, "vendor_call": None,
-            }, data={"outcome": outcome}, deadline=now + self._vendor_bound())
+            out = self.store.apply(
+                request_id,
+                "vendor_retry",
+                guard=("vendor_token", token),
+                fields={
+                    "vendor_token": new,
+                    "vendor_attempt": "alternate",
+                    "vendor_at": now,
+                    "vendor_call": None,
+                },
+                data={"outcome": outcome},
+                deadline=now + self._vendor_bound(),
+            )
             if out.applied:
                 log.info("request %s: vendor main number %s, trying the alternate", request_id, outcome)
                 self.ctx.jobs.submit("dial_vendor", request_id, new)
             return
-        out = self.store.apply(request_id, "fail", guard=("vendor_token", token),
-                               fields={"outcome": f"vendor {outcome}"}, data={"outcome": outcome}, deadline=None)
+        out = self.store.apply(
+            request_id,
+            "fail",
+            guard=("vendor_token", token),
+            fields={"outcome": f"vendor {outcome}"},
+            data={"outcome": outcome},
+            deadline=None,
+        )
         if out.applied:
             log.warning("request %s: FAILED, no interpreter reachable (%s)", request_id, outcome)
             self.ctx.jobs.submit("tell_caller", request_id, paths.FAILED)
@@ -419,8 +525,9 @@ class Dispatcher:
         if rec is None:
             return None
         if rec.waiting:
-            out = self.store.apply(rec.id, "abandon", data={"after": _secs(rec.queued_at or rec.created_at)},
-                                   deadline=None)
+            out = self.store.apply(
+                rec.id, "abandon", data={"after": _secs(rec.queued_at or rec.created_at)}, deadline=None
+            )
             if out.applied:
                 log.info("request %s: caller hung up while waiting (%s)", rec.id, rec.state.value)
                 self._stop_pending_calls(rec)
@@ -435,14 +542,27 @@ class Dispatcher:
             return rec
         language = self.ctx.catalog.get(rec.language) if rec.language else None
         caller = Caller(rec.caller, rec.caller_kind, rec.precinct, rec.unit)
-        return self.open_request(caller, language, urgent=rec.urgent, channel=rec.channel,
-                                 officer_call=call_sid, callback_number=rec.callback_number, previous=rec.id)
+        return self.open_request(
+            caller,
+            language,
+            urgent=rec.urgent,
+            channel=rec.channel,
+            officer_call=call_sid,
+            callback_number=rec.callback_number,
+            previous=rec.id,
+        )
 
     def position(self, rec: RequestRecord) -> int:
         """Place in line among waiting requests for the same language (1 = next)."""
         others = self.store.get_many(self.store.open_ids())
-        ahead = [o for o in others if o.waiting and o.language == rec.language and o.id != rec.id
-                 and (o.queued_at or o.created_at) < (rec.queued_at or rec.created_at)]
+        ahead = [
+            o
+            for o in others
+            if o.waiting
+            and o.language == rec.language
+            and o.id != rec.id
+            and (o.queued_at or o.created_at) < (rec.queued_at or rec.created_at)
+        ]
         return len(ahead) + 1
 
     # ---------------------------------------------------------------- sergeant actions
@@ -486,8 +606,12 @@ class Dispatcher:
         now = clock.now()
         if rec.state == State.NEW:
             if now - rec.created_at > self.s.callback_ring_timeout + self.s.grace_seconds:
-                if self.store.apply(rec.id, "fail", fields={"outcome": "call-back not answered"},
-                                    deadline=None).applied and self.on_failed:
+                if (
+                    self.store.apply(
+                        rec.id, "fail", fields={"outcome": "call-back not answered"}, deadline=None
+                    ).applied
+                    and self.on_failed
+                ):
                     self.on_failed(self.store.get(rec.id))  # type: ignore[arg-type]
             return
         if rec.state == State.QUEUED:
@@ -545,11 +669,20 @@ class Dispatcher:
                 continue
             if status.state == ON_CALL and rec and rec.state in ON_THE_LINE and rec.handler_id == status.id:
                 continue  # on a call, or waiting on the line for their officer to rejoin
-            if status.state == RINGING and status.request and (status.since or now) > now - self._offer_bound() \
-                    and status.id in self.store.tried(status.request):
+            if (
+                status.state == RINGING
+                and status.request
+                and (status.since or now) > now - self._offer_bound()
+                and status.id in self.store.tried(status.request)
+            ):
                 continue  # offered and declined: still on our call until its status callback frees them
-            self.board.release(status.id, status.request, wrapup=self.s.wrapup_seconds if status.state == ON_CALL else 0,
-                               keep_place=status.state == RINGING, only_if=(status.state,))
+            self.board.release(
+                status.id,
+                status.request,
+                wrapup=self.s.wrapup_seconds if status.state == ON_CALL else 0,
+                keep_place=status.state == RINGING,
+                only_if=(status.state,),
+            )
             log.warning("liaison %s was stuck %s for %s; released", status.id, status.state, status.request)
 
     # ---------------------------------------------------------------- helpers
@@ -581,8 +714,12 @@ class Dispatcher:
     def _handled_by(self, request_id: str, call_sid: str) -> bool:
         """True when `call_sid` is already the request's connected interpreter."""
         rec = self.store.get(request_id)
-        return bool(call_sid) and rec is not None and rec.state == State.CONNECTED \
+        return (
+            bool(call_sid)
+            and rec is not None
+            and rec.state == State.CONNECTED
             and rec.extra.get("handler_call") == call_sid
+        )
 
     def _learn_offer_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
         """A progress callback of the current offer's call: remember its sid if the worker
@@ -597,9 +734,13 @@ class Dispatcher:
 
     def _dial_error(self, request_id: str, who: str, exc: TelephonyError) -> None:
         """Put a failed or uncertain dial on the events stream the dashboard reads."""
-        events.publish(self.ctx.redis, "dial_error", {"to": who, "status": exc.status,
-                                                      "maybe_placed": exc.maybe_placed}, request=request_id,
-                       maxlen=self.s.events_maxlen)
+        events.publish(
+            self.ctx.redis,
+            "dial_error",
+            {"to": who, "status": exc.status, "maybe_placed": exc.maybe_placed},
+            request=request_id,
+            maxlen=self.s.events_maxlen,
+        )
 
     def _offer_bound(self) -> float:
         return offer_bound(self.s)

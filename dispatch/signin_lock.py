@@ -17,6 +17,7 @@ at another address, while the flooding client stays locked.
 The address is `client_address.throttle_key`: behind a proxy it is the real client only
 when TRUSTED_PROXIES says how many proxies to believe (the app factory's ProxyFix).
 """
+
 from __future__ import annotations
 
 import math
@@ -97,10 +98,13 @@ class SigninLock:
 
     def begin(self, address: str, username: str) -> Attempt:
         """Count an attempt about to be checked; raises Locked (nothing counted) if refused."""
-        names = (keys.signin_failures(address, username), keys.signin_failures_address(address),
-                 keys.signin_lock(address, username), keys.signin_lock_address(address))
-        wait_ms = int(self._begin(keys=list(names), args=[self.max_failures, self.address_max_failures,
-                                                           self.lock_ms]))
+        names = (
+            keys.signin_failures(address, username),
+            keys.signin_failures_address(address),
+            keys.signin_lock(address, username),
+            keys.signin_lock_address(address),
+        )
+        wait_ms = int(self._begin(keys=list(names), args=[self.max_failures, self.address_max_failures, self.lock_ms]))
         if wait_ms > 0:
             raise Locked(math.ceil(wait_ms / 1000))
         if wait_ms < 0:
@@ -109,8 +113,9 @@ class SigninLock:
 
     def failed(self, attempt: Attempt) -> int:
         """The password was wrong; returns the seconds of the lock this failure started, or 0."""
-        locked_ms = int(self._failed(keys=list(attempt.keys), args=[self.max_failures, self.address_max_failures,
-                                                                     self.lock_ms]))
+        locked_ms = int(
+            self._failed(keys=list(attempt.keys), args=[self.max_failures, self.address_max_failures, self.lock_ms])
+        )
         return math.ceil(locked_ms / 1000)
 
     def succeeded(self, attempt: Attempt) -> None:

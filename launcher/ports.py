@@ -2,6 +2,7 @@
 before anything starts, so a port another program holds is reported with the variable that
 moves it instead of a process failing halfway through the start (leaving the rest running).
 """
+
 from __future__ import annotations
 
 import socket

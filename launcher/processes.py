@@ -7,6 +7,7 @@ even after their parent has died. A group of its own also keeps a terminal's Ctr
 from the children: the launcher alone decides the order of the stop (the phone simulator
 first, so no call posts callbacks to a web process that is already gone).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL = 0.05
-KILL_WAIT = 2.0   # after SIGKILL: how long to wait for the kernel to take them away
+KILL_WAIT = 2.0  # after SIGKILL: how long to wait for the kernel to take them away
 
 
 @dataclass(eq=False)
@@ -28,11 +29,11 @@ class Child:
     name: str
     proc: subprocess.Popen
     log: Path | None
-    stopping: bool = False   # the launcher asked it to stop: its exit is not news
+    stopping: bool = False  # the launcher asked it to stop: its exit is not news
 
     @property
     def pgid(self) -> int:
-        return self.proc.pid   # the leader of its own group
+        return self.proc.pid  # the leader of its own group
 
 
 class Exited(RuntimeError):
@@ -69,7 +70,7 @@ def group_members(pgid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()   # after "pid (comm) ": state ppid pgrp ...
+        fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp ...
         if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
             found.append(int(entry.name))
     return found
@@ -82,18 +83,32 @@ class Processes:
         self.children: list[Child] = []
         self._lock = threading.Lock()
 
-    def spawn(self, name: str, argv: Sequence[str], env: Mapping[str, str], output: Path | int | None = None,
-              cwd: Path = ROOT, pass_fds: Sequence[int] = ()) -> subprocess.Popen:
+    def spawn(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        output: Path | int | None = None,
+        cwd: Path = ROOT,
+        pass_fds: Sequence[int] = (),
+    ) -> subprocess.Popen:
         """Start `argv` as `name`. `output`: None (this terminal), subprocess.DEVNULL, or a
         file to append to (its tail is quoted if the child dies)."""
         log = open(output, "ab") if isinstance(output, Path) else output
         try:
-            proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT if log is not None else None, process_group=0,
-                                    pass_fds=tuple(pass_fds))
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT if log is not None else None,
+                process_group=0,
+                pass_fds=tuple(pass_fds),
+            )
         finally:
             if isinstance(output, Path) and log is not None:
-                log.close()   # type: ignore[union-attr]
+                log.close()  # type: ignore[union-attr]
         with self._lock:
             self.children.append(Child(name, proc, output if isinstance(output, Path) else None))
         return proc
@@ -117,8 +132,9 @@ class Processes:
             if wanted is None or child.proc.pid in wanted:
                 raise Exited(child)
 
-    def stop(self, prefixes: Iterable[str] | None = None, deadline: float | None = None,
-             hurry: threading.Event | None = None) -> None:
+    def stop(
+        self, prefixes: Iterable[str] | None = None, deadline: float | None = None, hurry: threading.Event | None = None
+    ) -> None:
         """SIGTERM each chosen child (the group's leader: a gunicorn master then stops its
         workers gracefully, an RQ worker finishes its job), wait until every process of their
         groups has gone or `deadline` (monotonic) passes or `hurry` is set, then SIGKILL the
@@ -129,7 +145,7 @@ class Processes:
             child.stopping = True
             if child.proc.poll() is None:
                 _signal(child.proc.pid, signal.SIGTERM)
-            else:   # the leader is gone: its group may not be (a gunicorn worker whose master died)
+            else:  # the leader is gone: its group may not be (a gunicorn worker whose master died)
                 _signal_group(child.pgid, signal.SIGTERM)
         left = self._wait(chosen, deadline, hurry)
         if left:
@@ -145,7 +161,7 @@ class Processes:
         left = list(children)
         while left:
             for child in left:
-                child.proc.poll()   # reap the leader, so it does not count as a member
+                child.proc.poll()  # reap the leader, so it does not count as a member
             left = [c for c in left if c.proc.poll() is None or group_members(c.pgid)]
             if not left or time.monotonic() >= deadline or (hurry is not None and hurry.is_set()):
                 break

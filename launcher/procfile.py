@@ -5,6 +5,7 @@ that drift from it.
 An entry is `name: [VAR=value ...] program args`, with `${VAR:-default}` expanded from the
 environment as a shell would.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,9 @@ def command(name: str, env: Mapping[str, str], path: Path = PROCFILE) -> tuple[d
     return assigned, words
 
 
-def process(kind: str, env: Mapping[str, str], bind: str | None = None,
-            log_level: str | None = None) -> tuple[dict[str, str], list[str]]:
+def process(
+    kind: str, env: Mapping[str, str], bind: str | None = None, log_level: str | None = None
+) -> tuple[dict[str, str], list[str]]:
     """The entry `kind` with this virtualenv's programs (python, gunicorn), gunicorn's
     `--bind` replaced (a loopback `host:port`, or `fd://N` for a socket the caller bound)."""
     assigned, argv = command(kind, env)

@@ -10,6 +10,7 @@ where output goes and which parts they want (the tests serve the app from their 
     ...
     stack.stop()           # simulator first, then web and workers, Redis last; SIGKILL at the bound
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -30,11 +31,11 @@ from launcher.embedded_redis import EmbeddedRedis
 from launcher.ports import HOST, check_free, free_port
 from launcher.processes import Child, Processes
 
-SERVED = ("web", "callbacks", "dashboard")   # the Procfile's gunicorn processes, each on a port of its own
-START_TIMEOUT = 60.0      # gunicorn loads the app in each worker: slow on a busy 2-CPU machine
-STOP_SECONDS = 8.0        # everything gone within this (then SIGKILL): `make run` promises 10 s
-SIMULATOR_SHARE = 2.0     # of which the simulator, stopped first, gets at most this ...
-REDIS_SHARE = 1.5         # ... and Redis, stopped last, at least this (to flush its append-only file)
+SERVED = ("web", "callbacks", "dashboard")  # the Procfile's gunicorn processes, each on a port of its own
+START_TIMEOUT = 60.0  # gunicorn loads the app in each worker: slow on a busy 2-CPU machine
+STOP_SECONDS = 8.0  # everything gone within this (then SIGKILL): `make run` promises 10 s
+SIMULATOR_SHARE = 2.0  # of which the simulator, stopped first, gets at most this ...
+REDIS_SHARE = 1.5  # ... and Redis, stopped last, at least this (to flush its append-only file)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -60,11 +61,14 @@ class Ports:
     sim: int
     redis: int
 
-    VARIABLES: ClassVar[dict[str, str]] = {"web": "PORT", "dashboard": "DASHBOARD_PORT",
-                                           "callbacks": "CALLBACKS_PORT", "sim": "SIM_PORT",
-                                           "redis": "LOCAL_REDIS_PORT"}
-    DEFAULTS: ClassVar[dict[str, int]] = {"web": 8000, "dashboard": 8001, "callbacks": 8002, "sim": 8091,
-                                          "redis": 6390}
+    VARIABLES: ClassVar[dict[str, str]] = {
+        "web": "PORT",
+        "dashboard": "DASHBOARD_PORT",
+        "callbacks": "CALLBACKS_PORT",
+        "sim": "SIM_PORT",
+        "redis": "LOCAL_REDIS_PORT",
+    }
+    DEFAULTS: ClassVar[dict[str, int]] = {"web": 8000, "dashboard": 8001, "callbacks": 8002, "sim": 8091, "redis": 6390}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Ports:
@@ -106,18 +110,32 @@ class Stack:
     (from a signal handler) to abandon a start; `announce` hears what was started.
     """
 
-    def __init__(self, env: Mapping[str, str], ports: Ports, *, redis_dir: Path | None = None,
-                 redis_snapshots: bool = True, served: Sequence[str] = SERVED, workers: int = 2,
-                 simulator: str | None = None, simulator_args: Sequence[str] = (),
-                 output: Path | int | None = None, log_level: str = "warning",
-                 interrupt: threading.Event | None = None, announce: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        ports: Ports,
+        *,
+        redis_dir: Path | None = None,
+        redis_snapshots: bool = True,
+        served: Sequence[str] = SERVED,
+        workers: int = 2,
+        simulator: str | None = None,
+        simulator_args: Sequence[str] = (),
+        output: Path | int | None = None,
+        log_level: str = "warning",
+        interrupt: threading.Event | None = None,
+        announce: Callable[[str], None] | None = None,
+    ) -> None:
         self.ports = ports
         self.env = dict(env)
-        self.embedded = (EmbeddedRedis(ports.redis, redis_dir, snapshots=redis_snapshots, dbfilename="dispatch.rdb")
-                         if redis_dir else None)
+        self.embedded = (
+            EmbeddedRedis(ports.redis, redis_dir, snapshots=redis_snapshots, dbfilename="dispatch.rdb")
+            if redis_dir
+            else None
+        )
         if self.embedded is not None:
             self.env["REDIS_URL"] = self.embedded.url
-        self.settings = Settings.from_env(self.env)   # a bad environment fails here, with the reason
+        self.settings = Settings.from_env(self.env)  # a bad environment fails here, with the reason
         self.served = tuple(served)
         self.n_workers = workers
         self.simulator = simulator
@@ -136,12 +154,15 @@ class Stack:
         try:
             if self.interrupt.is_set():
                 raise Interrupted("interrupted before the start")
-            self.ports.check([*(["redis"] if self.embedded else []), *self.served,
-                              *(["sim"] if self.simulator else [])])
+            self.ports.check(
+                [*(["redis"] if self.embedded else []), *self.served, *(["sim"] if self.simulator else [])]
+            )
             if self.embedded is not None:
                 self.embedded.start(self.procs)
-                self.announce(f"started Redis: pid {self.embedded.pid} (embedded, append-only, "
-                              f"files in {self.embedded.directory})")
+                self.announce(
+                    f"started Redis: pid {self.embedded.pid} (embedded, append-only, "
+                    f"files in {self.embedded.directory})"
+                )
             urls = [self.serve(kind) for kind in self.served]
             started = [self.start_worker() for _ in range(self.n_workers)]
             for url in urls:
@@ -180,8 +201,14 @@ class Stack:
             return self.output / f"{name.replace(' ', '-')}.log"
         return self.output
 
-    def serve(self, kind: str, port: int | None = None, name: str | None = None, app: str | None = None,
-              extra_args: Sequence[str] = ()) -> str:
+    def serve(
+        self,
+        kind: str,
+        port: int | None = None,
+        name: str | None = None,
+        app: str | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> str:
         """The Procfile's gunicorn process `kind` (its settings, its environment) on loopback
         `port` (the kind's own by default); `app` replaces `wsgi:app`. Returns its URL."""
         port = port or getattr(self.ports, kind)
@@ -204,9 +231,22 @@ class Stack:
     def start_simulator(self) -> str:
         """The phone network (`self.simulator`, a module run with python -m) on its port."""
         s = self.settings
-        argv = [sys.executable, "-m", self.simulator or "simulator", "--port", str(self.ports.sim),
-                "--app-url", s.public_base_url, "--account-sid", s.twilio_account_sid,
-                "--auth-token", s.twilio_auth_token, "--number", self.roster().service_number, *self.simulator_args]
+        argv = [
+            sys.executable,
+            "-m",
+            self.simulator or "simulator",
+            "--port",
+            str(self.ports.sim),
+            "--app-url",
+            s.public_base_url,
+            "--account-sid",
+            s.twilio_account_sid,
+            "--auth-token",
+            s.twilio_auth_token,
+            "--number",
+            self.roster().service_number,
+            *self.simulator_args,
+        ]
         proc = self.procs.spawn("simulator", argv, self.env, self._output("simulator"))
         self.announce(f"started phone simulator: pid {proc.pid}")
         url = self.ports.url("sim")
@@ -214,8 +254,9 @@ class Stack:
         return url
 
     # ------------------------------------------------------------------ waiting
-    def _waiting(self, what: str, deadline: float, timeout: float,
-                 among: Sequence[subprocess.Popen] | None = None) -> None:
+    def _waiting(
+        self, what: str, deadline: float, timeout: float, among: Sequence[subprocess.Popen] | None = None
+    ) -> None:
         """Between polls: raise if a stop was asked for, a process (of `among`, if given) died,
         or time ran out."""
         if self.interrupt.is_set():
@@ -236,8 +277,9 @@ class Stack:
             self._waiting(url, deadline, timeout)
             time.sleep(0.1)
 
-    def wait_workers(self, n: int, among: Sequence[subprocess.Popen] | None = None,
-                     timeout: float = START_TIMEOUT) -> None:
+    def wait_workers(
+        self, n: int, among: Sequence[subprocess.Popen] | None = None, timeout: float = START_TIMEOUT
+    ) -> None:
         """Until `n` workers beat their heart in Redis (failing early if one of `among`, by
         default any process, dies)."""
         from dispatch import keys

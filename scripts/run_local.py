@@ -15,6 +15,7 @@ and PUBLIC_BASE_URL set) it skips the simulator and the same code talks to Twili
 - The URLs are printed again every BANNER_EVERY seconds, and on Enter, since the
   simulator's log lines scroll them away.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,9 @@ from launcher.processes import Exited
 from launcher.stack import Interrupted, Ports, Stack
 from scripts.demo_parties import demo_parties, demo_scripts
 
-TRICKLE_EVERY = 25.0   # seconds between simulated officer calls
-BANNER_EVERY = 180.0   # seconds between reprints of the URLs
-WATCH = 0.5            # how often the running stack is looked at
+TRICKLE_EVERY = 25.0  # seconds between simulated officer calls
+BANNER_EVERY = 180.0  # seconds between reprints of the URLs
+WATCH = 0.5  # how often the running stack is looked at
 
 
 def seconds(env: dict[str, str], name: str, default: float) -> float:
@@ -57,9 +58,12 @@ def local_env(environ: dict[str, str], ports: Ports) -> tuple[dict[str, str], bo
     real_twilio = bool(env.get("TWILIO_AUTH_TOKEN") and env.get("PUBLIC_BASE_URL"))
     if not real_twilio:
         env.update(
-            TWILIO_ACCOUNT_SID="AC" + "0" * 31 + "1", TWILIO_AUTH_TOKEN=secrets.token_hex(16),
-            TWILIO_API_BASE_URL=ports.url("sim"), PUBLIC_BASE_URL=ports.url("web"),
-            STATUS_CALLBACK_BASE_URL=ports.url("callbacks"), LOCAL_MODE="1",
+            TWILIO_ACCOUNT_SID="AC" + "0" * 31 + "1",
+            TWILIO_AUTH_TOKEN=secrets.token_hex(16),
+            TWILIO_API_BASE_URL=ports.url("sim"),
+            PUBLIC_BASE_URL=ports.url("web"),
+            STATUS_CALLBACK_BASE_URL=ports.url("callbacks"),
+            LOCAL_MODE="1",
         )
     env.setdefault("SECRET_KEY", secrets.token_hex(32))
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -78,8 +82,9 @@ def banner(stack: Stack, trickle_every: float | None) -> str:
         f"  Metrics:            {base}/metrics",
     ]
     if trickle_every is not None:
-        lines.append(f"  Simulator log:      {ports.url('sim')}/sim/log   (a simulated officer call every "
-                     f"{trickle_every:g} s)")
+        lines.append(
+            f"  Simulator log:      {ports.url('sim')}/sim/log   (a simulated officer call every {trickle_every:g} s)"
+        )
     lines += ["  Ctrl-C stops everything" + (", Enter prints this again." if sys.stdin.isatty() else "."), ""]
     return "\n".join(lines)
 
@@ -93,8 +98,12 @@ def start_demo(stack: Stack, every: float, stop: threading.Event) -> None:
     sim = SimulatorClient(stack.ports.url("sim"))
     sim.set_parties(demo_parties(roster))
     callers = [line for p in roster.precincts for line in p.lines] + [s.cell for s in roster.supervisors]
-    threading.Thread(target=trickle, args=(sim, callers, roster.service_number, demo_scripts(), every, stop),
-                     daemon=True, name="trickle").start()
+    threading.Thread(
+        target=trickle,
+        args=(sim, callers, roster.service_number, demo_scripts(), every, stop),
+        daemon=True,
+        name="trickle",
+    ).start()
 
 
 def enter_pressed(timeout: float, stopping: threading.Event) -> bool:
@@ -134,9 +143,16 @@ def main() -> int:
         banner_every = seconds(dict(os.environ), "BANNER_EVERY", BANNER_EVERY)
         env, real_twilio = local_env(dict(os.environ), ports)
         redis_dir = None if env.get("REDIS_URL") else Path(env.get("LOCAL_REDIS_DIR") or ROOT / "var")
-        stack = Stack(env, ports, redis_dir=redis_dir, workers=2, simulator=None if real_twilio else "simulator",
-                      interrupt=stopping, announce=lambda text: print("  " + text, flush=True))
-        stack.roster()   # a bad roster stops here, with its file, line and reason
+        stack = Stack(
+            env,
+            ports,
+            redis_dir=redis_dir,
+            workers=2,
+            simulator=None if real_twilio else "simulator",
+            interrupt=stopping,
+            announce=lambda text: print("  " + text, flush=True),
+        )
+        stack.roster()  # a bad roster stops here, with its file, line and reason
     except (ConfigError, ValueError) as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 2

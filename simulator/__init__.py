@@ -8,6 +8,7 @@ field names, TwiML followed verb by verb, conferences, scripted people on the ph
     SimulatorClient(sim.url).place_call("+12125550111", sim.config.number, inputs=[{"digits": "1#"}])
     sim.stop()
 """
+
 from simulator.config import SimulatorConfig
 from simulator.server import Simulator
 

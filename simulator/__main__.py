@@ -1,4 +1,5 @@
 """`python -m simulator --port 8091 --app-url http://127.0.0.1:8000 --account-sid AC… --auth-token … --number +1…`"""
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,21 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
     p.add_argument("--quiet", action="store_true", help="do not print event lines")
     a = p.parse_args(argv)
     return SimulatorConfig(
-        app_url=a.app_url, account_sid=a.account_sid, auth_token=a.auth_token, number=a.number, host=a.host,
-        port=a.port, time_scale=a.time_scale, default_answer_after=a.default_answer_after,
-        webhook_timeout=a.webhook_timeout, echo=not a.quiet, voice_url=a.voice_url,
-        voice_fallback_url=a.voice_fallback_url, voice_status_url=a.voice_status_url, sms_url=a.sms_url)
+        app_url=a.app_url,
+        account_sid=a.account_sid,
+        auth_token=a.auth_token,
+        number=a.number,
+        host=a.host,
+        port=a.port,
+        time_scale=a.time_scale,
+        default_answer_after=a.default_answer_after,
+        webhook_timeout=a.webhook_timeout,
+        echo=not a.quiet,
+        voice_url=a.voice_url,
+        voice_fallback_url=a.voice_fallback_url,
+        voice_status_url=a.voice_status_url,
+        sms_url=a.sms_url,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

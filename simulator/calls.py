@@ -4,6 +4,7 @@ A leg is driven by its own thread (see legs.py); everything else that touches it
 (REST updates, the other side of a bridge, a conference ending) does so by setting
 `pending` and notifying `cond`, which shares the network's single lock.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -39,8 +40,14 @@ class CallEnded(Exception):
     post nothing more to the app.
     """
 
-    def __init__(self, reason: str, status: str | None = None, by_party: bool = False, silent: bool = False,
-                 via_api: bool = False):
+    def __init__(
+        self,
+        reason: str,
+        status: str | None = None,
+        by_party: bool = False,
+        silent: bool = False,
+        via_api: bool = False,
+    ):
         super().__init__(reason)
         self.reason, self.status, self.by_party, self.silent, self.via_api = reason, status, by_party, silent, via_api
 
@@ -68,7 +75,7 @@ class Redirected(Exception):
 class Call:
     sid: str
     account_sid: str
-    direction: str                      # inbound | outbound-api | outbound-dial
+    direction: str  # inbound | outbound-api | outbound-dial
     from_: str
     to: str
     party: PartyRun
@@ -92,11 +99,11 @@ class Call:
     end_time: datetime | None = None
     answered_mono: float | None = None
     ended_mono: float | None = None
-    hangup_at: float | None = None       # monotonic instant the party hangs up
-    pending: Exception | None = None     # CallEnded / Redirected set by another thread
+    hangup_at: float | None = None  # monotonic instant the party hangs up
+    pending: Exception | None = None  # CallEnded / Redirected set by another thread
     callback_seq: int = 0
     conference: str | None = None
-    bridged: bool = False                # a <Dial> child leg, connected to its parent
+    bridged: bool = False  # a <Dial> child leg, connected to its parent
     children: list[str] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     end_reason: str = ""
@@ -123,9 +130,15 @@ class Call:
     def webhook_params(self) -> dict[str, str]:
         """Twilio's standard voice request parameters for this leg."""
         params = {
-            "AccountSid": self.account_sid, "ApiVersion": API_VERSION, "CallSid": self.sid,
-            "CallStatus": self.status, "Direction": self.direction, "From": self.from_, "To": self.to,
-            "Called": self.to, "Caller": self.from_,
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": self.sid,
+            "CallStatus": self.status,
+            "Direction": self.direction,
+            "From": self.from_,
+            "To": self.to,
+            "Called": self.to,
+            "Caller": self.from_,
         }
         if self.parent:
             params["ParentCallSid"] = self.parent
@@ -135,29 +148,66 @@ class Call:
         """The REST representation, shaped like Twilio's so the SDK parses it."""
         base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}"
         return {
-            "sid": self.sid, "account_sid": self.account_sid, "parent_call_sid": self.parent,
-            "to": self.to, "to_formatted": self.to, "from": self.from_, "from_formatted": self.from_,
-            "phone_number_sid": None, "status": self.status, "direction": self.direction,
-            "start_time": rfc2822(self.start_time), "end_time": rfc2822(self.end_time),
-            "duration": str(self.duration()) if self.ended else None, "price": None, "price_unit": "USD",
-            "answered_by": None, "api_version": API_VERSION, "forwarded_from": None, "group_sid": None,
-            "caller_name": None, "queue_time": "0", "trunk_sid": None, "annotation": None,
-            "date_created": rfc2822(self.created), "date_updated": rfc2822(self.updated),
+            "sid": self.sid,
+            "account_sid": self.account_sid,
+            "parent_call_sid": self.parent,
+            "to": self.to,
+            "to_formatted": self.to,
+            "from": self.from_,
+            "from_formatted": self.from_,
+            "phone_number_sid": None,
+            "status": self.status,
+            "direction": self.direction,
+            "start_time": rfc2822(self.start_time),
+            "end_time": rfc2822(self.end_time),
+            "duration": str(self.duration()) if self.ended else None,
+            "price": None,
+            "price_unit": "USD",
+            "answered_by": None,
+            "api_version": API_VERSION,
+            "forwarded_from": None,
+            "group_sid": None,
+            "caller_name": None,
+            "queue_time": "0",
+            "trunk_sid": None,
+            "annotation": None,
+            "date_created": rfc2822(self.created),
+            "date_updated": rfc2822(self.updated),
             "uri": base + ".json",
-            "subresource_uris": {name: f"{base}/{name.title().replace('_', '')}.json" for name in
-                                 ("notifications", "recordings", "payments", "events", "siprec", "streams",
-                                  "transcriptions", "user_defined_message_subscriptions",
-                                  "user_defined_messages")},
+            "subresource_uris": {
+                name: f"{base}/{name.title().replace('_', '')}.json"
+                for name in (
+                    "notifications",
+                    "recordings",
+                    "payments",
+                    "events",
+                    "siprec",
+                    "streams",
+                    "transcriptions",
+                    "user_defined_message_subscriptions",
+                    "user_defined_messages",
+                )
+            },
         }
 
     def snapshot(self) -> dict[str, Any]:
         """What the control API shows: the resource's essentials plus what the party experienced."""
         return {
-            "sid": self.sid, "number": self.number, "from": self.from_, "to": self.to,
-            "direction": self.direction, "status": self.status, "parent": self.parent,
-            "children": list(self.children), "conference": self.conference,
-            "received_digits": self.party.received_digits, "expected_digits": self.party.expect_send_digits,
-            "digits_matched": self.party.digits_matched, "duration": self.duration(),
-            "answered": self.answered, "end_reason": self.end_reason,
-            "date_created": rfc2822(self.created), "timeline": [dict(t) for t in self.timeline],
+            "sid": self.sid,
+            "number": self.number,
+            "from": self.from_,
+            "to": self.to,
+            "direction": self.direction,
+            "status": self.status,
+            "parent": self.parent,
+            "children": list(self.children),
+            "conference": self.conference,
+            "received_digits": self.party.received_digits,
+            "expected_digits": self.party.expect_send_digits,
+            "digits_matched": self.party.digits_matched,
+            "duration": self.duration(),
+            "answered": self.answered,
+            "end_reason": self.end_reason,
+            "date_created": rfc2822(self.created),
+            "timeline": [dict(t) for t in self.timeline],
         }

@@ -1,4 +1,5 @@
 """A small client for the simulator's control API, for tests and the local launcher."""
+
 from __future__ import annotations
 
 import time
@@ -31,8 +32,9 @@ class SimulatorClient:
         """Forget calls, messages, log, parties and faults; live calls stop silently."""
         self._req("POST", "/sim/reset")
 
-    def faults(self, rest: list[dict[str, Any]] | None = None,
-               lose_callbacks: list[dict[str, Any]] | None = None) -> None:
+    def faults(
+        self, rest: list[dict[str, Any]] | None = None, lose_callbacks: list[dict[str, Any]] | None = None
+    ) -> None:
         """Serve `rest` to the next REST requests in order: {"status": 429|500}, {"hang": seconds},
         each optionally only to requests with that "method" and "path" piece (e.g. a call's sid).
         `lose_callbacks`: [{"count": n, "path": "/voice/status"}]: the next n status callbacks
@@ -44,8 +46,14 @@ class SimulatorClient:
         self._req("DELETE", "/sim/faults")
 
     # ---- acting ------------------------------------------------------------------------------
-    def place_call(self, from_: str, to: str = "", inputs: list[dict[str, Any]] | None = None,
-                   hangup_after: float | None = None, **extra: Any) -> str:
+    def place_call(
+        self,
+        from_: str,
+        to: str = "",
+        inputs: list[dict[str, Any]] | None = None,
+        hangup_after: float | None = None,
+        **extra: Any,
+    ) -> str:
         """A simulated person calls the service number; returns the CallSid.
 
         `hangup_after` (seconds after answer) is sent only when given, so a party's
@@ -63,8 +71,9 @@ class SimulatorClient:
         self._req("POST", f"/sim/calls/{sid}/hangup")
 
     def send_sms(self, from_: str, to: str, body: str, media_urls: list[str] | None = None) -> str:
-        return self._req("POST", "/sim/messages",
-                         json={"from": from_, "to": to, "body": body, "media_urls": media_urls or []})["sid"]
+        return self._req(
+            "POST", "/sim/messages", json={"from": from_, "to": to, "body": body, "media_urls": media_urls or []}
+        )["sid"]
 
     # ---- observing ---------------------------------------------------------------------------
     def calls(self) -> list[dict[str, Any]]:
@@ -114,6 +123,8 @@ class SimulatorClient:
             return f"(simulator state unavailable: {exc})"
         lines = ["calls:"] + [
             f"  {c['sid'][:10]} {c['direction']} {mask(c['from'])}→{mask(c['to'])} {c['status']}"
-            + (f" conf={c['conference']}" if c.get("conference") else "") for c in calls]
+            + (f" conf={c['conference']}" if c.get("conference") else "")
+            for c in calls
+        ]
         lines += ["log tail:"] + [f"  {e['time']} {(e['call'] or '-')[:10]} {e['text']}" for e in log]
         return "\n".join(lines)

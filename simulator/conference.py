@@ -6,6 +6,7 @@ the lock is held. Rules (Twilio's): a room starts when a participant with
 startConferenceOnEnter=true is present; a participant with endConferenceOnExit=true
 leaving ends it for everyone; a room with nobody left ends.
 """
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,12 @@ from typing import Any
 
 from simulator.calls import API_VERSION, new_sid, rfc2822, utcnow
 
-EVENT_NAMES = {"start": "conference-start", "end": "conference-end", "join": "participant-join",
-               "leave": "participant-leave"}
+EVENT_NAMES = {
+    "start": "conference-start",
+    "end": "conference-end",
+    "join": "participant-join",
+    "leave": "participant-leave",
+}
 
 
 @dataclass
@@ -26,17 +31,26 @@ class Participant:
     end_on_exit: bool
     muted: bool = False
     joined: float = field(default_factory=time.monotonic)
-    removed: str = ""                    # why the room let go of this participant, once it has
+    removed: str = ""  # why the room let go of this participant, once it has
     created: Any = field(default_factory=utcnow)
 
     def resource(self, room: "Room") -> dict[str, Any]:
         """The REST representation (Conferences/{sid}/Participants), shaped like Twilio's."""
         return {
-            "account_sid": room.account_sid, "call_sid": self.call_sid, "label": None, "call_sid_to_coach": None,
-            "coaching": False, "conference_sid": room.sid, "date_created": rfc2822(self.created),
-            "date_updated": rfc2822(self.created), "end_conference_on_exit": self.end_on_exit,
-            "muted": self.muted, "hold": False, "start_conference_on_enter": self.start_on_enter,
-            "status": "connected", "queue_time": None,
+            "account_sid": room.account_sid,
+            "call_sid": self.call_sid,
+            "label": None,
+            "call_sid_to_coach": None,
+            "coaching": False,
+            "conference_sid": room.sid,
+            "date_created": rfc2822(self.created),
+            "date_updated": rfc2822(self.created),
+            "end_conference_on_exit": self.end_on_exit,
+            "muted": self.muted,
+            "hold": False,
+            "start_conference_on_enter": self.start_on_enter,
+            "status": "connected",
+            "queue_time": None,
             "uri": f"{room.uri_base}/Participants/{self.call_sid}.json",
         }
 
@@ -46,7 +60,7 @@ class Room:
     sid: str
     name: str
     account_sid: str
-    state: str = "init"                  # init → in-progress → completed (Twilio's conference states)
+    state: str = "init"  # init → in-progress → completed (Twilio's conference states)
     participants: dict[str, Participant] = field(default_factory=dict)
     callback: tuple[str, str, set[str]] | None = None
     seq: int = 0
@@ -67,23 +81,41 @@ class Room:
     def resource(self) -> dict[str, Any]:
         """The REST representation (Conferences.json), shaped like Twilio's so the SDK parses it."""
         return {
-            "account_sid": self.account_sid, "api_version": API_VERSION, "friendly_name": self.name,
-            "region": "us1", "sid": self.sid, "status": self.state,
-            "date_created": rfc2822(self.created), "date_updated": rfc2822(self.updated),
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "friendly_name": self.name,
+            "region": "us1",
+            "sid": self.sid,
+            "status": self.state,
+            "date_created": rfc2822(self.created),
+            "date_updated": rfc2822(self.updated),
             "reason_conference_ended": self.end_reason or None,
             "call_sid_ending_conference": self.ending_call or None,
             "uri": self.uri_base + ".json",
-            "subresource_uris": {"participants": self.uri_base + "/Participants.json",
-                                 "recordings": self.uri_base + "/Recordings.json"},
+            "subresource_uris": {
+                "participants": self.uri_base + "/Participants.json",
+                "recordings": self.uri_base + "/Recordings.json",
+            },
         }
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "sid": self.sid, "name": self.name, "state": self.state, "started": self.started,
-            "date_created": rfc2822(self.created), "end_reason": self.end_reason,
+            "sid": self.sid,
+            "name": self.name,
+            "state": self.state,
+            "started": self.started,
+            "date_created": rfc2822(self.created),
+            "end_reason": self.end_reason,
             "participants": [
-                {"call": p.call_sid, "number": p.number, "start_conference_on_enter": p.start_on_enter,
-                 "end_conference_on_exit": p.end_on_exit, "muted": p.muted} for p in self.participants.values()],
+                {
+                    "call": p.call_sid,
+                    "number": p.number,
+                    "start_conference_on_enter": p.start_on_enter,
+                    "end_conference_on_exit": p.end_on_exit,
+                    "muted": p.muted,
+                }
+                for p in self.participants.values()
+            ],
             "events": list(self.history),
         }
 
@@ -108,18 +140,36 @@ class Conferences:
         if name not in {EVENT_NAMES[w] for w in wanted if w in EVENT_NAMES}:
             return None
         room.seq += 1
-        params = {"AccountSid": room.account_sid, "ConferenceSid": room.sid, "FriendlyName": room.name,
-                  "StatusCallbackEvent": name, "SequenceNumber": str(room.seq),
-                  "Timestamp": rfc2822(utcnow()) or ""}
+        params = {
+            "AccountSid": room.account_sid,
+            "ConferenceSid": room.sid,
+            "FriendlyName": room.name,
+            "StatusCallbackEvent": name,
+            "SequenceNumber": str(room.seq),
+            "Timestamp": rfc2822(utcnow()) or "",
+        }
         if p is not None:
-            params.update(CallSid=p.call_sid, Muted=_bool(p.muted), Hold="false", Coaching="false",
-                          EndConferenceOnExit=_bool(p.end_on_exit), StartConferenceOnEnter=_bool(p.start_on_enter))
+            params.update(
+                CallSid=p.call_sid,
+                Muted=_bool(p.muted),
+                Hold="false",
+                Coaching="false",
+                EndConferenceOnExit=_bool(p.end_on_exit),
+                StartConferenceOnEnter=_bool(p.start_on_enter),
+            )
         params.update(extra)
         return {"url": url, "method": method, "params": params}
 
-    def join(self, name: str, call_sid: str, number: str, start_on_enter: bool, end_on_exit: bool,
-             muted: bool = False, callback: tuple[str, str, set[str]] | None = None
-             ) -> tuple[Room, Participant, list[dict[str, Any]]]:
+    def join(
+        self,
+        name: str,
+        call_sid: str,
+        number: str,
+        start_on_enter: bool,
+        end_on_exit: bool,
+        muted: bool = False,
+        callback: tuple[str, str, set[str]] | None = None,
+    ) -> tuple[Room, Participant, list[dict[str, Any]]]:
         sid = self.active.get(name)
         room = self.rooms.get(sid) if sid else None
         if room is None or room.state == "completed":
@@ -138,18 +188,23 @@ class Conferences:
             events.append(self._event(room, "conference-start"))
         return room, p, [e for e in events if e]
 
-    def leave(self, room: Room, p: Participant, reason: str,
-              call_status: str) -> tuple[list[dict[str, Any]], list[str]]:
+    def leave(
+        self, room: Room, p: Participant, reason: str, call_status: str
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         """Take `p` out; return the events and the call sids the room released because it ended."""
         if room.participants.pop(p.call_sid, None) is None:
             return [], []
         room.updated = utcnow()
-        events = [self._event(room, "participant-leave", p, ReasonParticipantLeft=reason,
-                              ParticipantCallStatus=call_status)]
+        events = [
+            self._event(room, "participant-leave", p, ReasonParticipantLeft=reason, ParticipantCallStatus=call_status)
+        ]
         released: list[str] = []
         if room.state != "completed" and (p.end_on_exit or not room.participants):
-            why = ("participant-with-end-conference-on-exit-left" if p.end_on_exit and room.participants
-                   else "last-participant-left")
+            why = (
+                "participant-with-end-conference-on-exit-left"
+                if p.end_on_exit and room.participants
+                else "last-participant-left"
+            )
             released = self.end(room, why, p.call_sid, events)
         return [e for e in events if e], released
 
@@ -164,8 +219,9 @@ class Conferences:
         for other in room.participants.values():
             other.removed = other.removed or "participant_with_end_conference_on_exit_left"
             released.append(other.call_sid)
-        events.append(self._event(room, "conference-end", ReasonConferenceEnded=why,
-                                  CallSidEndingConference=ending_call))
+        events.append(
+            self._event(room, "conference-end", ReasonConferenceEnded=why, CallSidEndingConference=ending_call)
+        )
         return released
 
     def snapshot(self) -> list[dict[str, Any]]:

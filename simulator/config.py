@@ -1,4 +1,5 @@
 """Everything the simulated network needs to know about the app it serves."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,14 +24,14 @@ class SimulatorConfig:
     port: int = 0
     time_scale: float = 1.0
     default_answer_after: float = 1.0
-    webhook_timeout: float = 15.0          # Twilio gives a webhook 15 s
-    echo: bool = True                      # print each event line on stdout
-    voice_url: str = ""                    # default {app_url}/voice/incoming
+    webhook_timeout: float = 15.0  # Twilio gives a webhook 15 s
+    echo: bool = True  # print each event line on stdout
+    voice_url: str = ""  # default {app_url}/voice/incoming
     voice_method: str = "POST"
-    voice_fallback_url: str = ""           # default {app_url}/voice/fallback
-    voice_status_url: str = ""             # default {app_url}/voice/status
-    sms_url: str = ""                      # default {app_url}/sms/incoming
-    log_limit: int = 50_000                # oldest log entries are dropped past this
+    voice_fallback_url: str = ""  # default {app_url}/voice/fallback
+    voice_status_url: str = ""  # default {app_url}/voice/status
+    sms_url: str = ""  # default {app_url}/sms/incoming
+    log_limit: int = 50_000  # oldest log entries are dropped past this
 
     def __post_init__(self) -> None:
         base = self.app_url.rstrip("/")

@@ -1,4 +1,5 @@
 """The simulator's own JSON API, for tests and the local launcher (see client.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -95,8 +96,9 @@ def send_sms() -> Any:
     media = data.get("media_urls") or []
     if not isinstance(media, list):
         return bad("media_urls must be a list")
-    sid = sms.receive(net(), from_, str(data.get("to") or net().config.number), str(data.get("body") or ""),
-                      [str(m) for m in media])
+    sid = sms.receive(
+        net(), from_, str(data.get("to") or net().config.number), str(data.get("body") or ""), [str(m) for m in media]
+    )
     return jsonify({"sid": sid}), 201
 
 

@@ -5,6 +5,7 @@ call continues with the TwiML that comes back; without an action, the verbs afte
 Dial run. If the caller hangs up during the Dial, the action is still requested (with
 CallStatus=completed) and its answer ignored, as Twilio does.
 """
+
 from __future__ import annotations
 
 import time
@@ -81,8 +82,12 @@ def _numbers(interp: Interpreter, numbers: list[ET.Element], dial: ET.Element, b
         else:
             finals = [c.status for c in children]
             status = next((s for s in ("busy", "failed", "no-answer", "canceled") if s in finals), "no-answer")
-        return {"DialCallStatus": status, "DialCallSid": chosen.sid, "DialCallDuration": str(chosen.duration()),
-                "DialBridged": "true" if winner is not None else "false"}
+        return {
+            "DialCallStatus": status,
+            "DialCallSid": chosen.sid,
+            "DialCallDuration": str(chosen.duration()),
+            "DialBridged": "true" if winner is not None else "false",
+        }
 
     winner: Call | None = None
     try:
@@ -126,12 +131,21 @@ def _conference(interp: Interpreter, noun: ET.Element, base: str | None) -> dict
     callback = None
     if noun.get("statusCallback"):
         wanted = set((noun.get("statusCallbackEvent") or "start end").replace(",", " ").split())
-        callback = (interp.resolve(base, noun.get("statusCallback") or ""),
-                    (noun.get("statusCallbackMethod") or "POST").upper(), wanted)
+        callback = (
+            interp.resolve(base, noun.get("statusCallback") or ""),
+            (noun.get("statusCallbackMethod") or "POST").upper(),
+            wanted,
+        )
     with net.lock:
         room, me, events = net.rooms.join(
-            name, call.sid, call.number, attr_bool(noun, "startConferenceOnEnter", True),
-            attr_bool(noun, "endConferenceOnExit", False), attr_bool(noun, "muted", False), callback)
+            name,
+            call.sid,
+            call.number,
+            attr_bool(noun, "startConferenceOnEnter", True),
+            attr_bool(noun, "endConferenceOnExit", False),
+            attr_bool(noun, "muted", False),
+            callback,
+        )
         call.conference = name
         net.notify_room(room)
         count = len(room.participants)

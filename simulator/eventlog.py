@@ -3,6 +3,7 @@
 Confidentiality rule: no full phone number ever reaches a log line, so every
 E.164-looking number in the text is masked down to its last four digits.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,6 +27,7 @@ def mask(number: str) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every phone-number-like run (7+ digits) in free text."""
+
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return mask(digits) if len(digits) >= 7 else m.group(0)
@@ -49,8 +51,13 @@ class EventLog:
         text = mask_text(text)
         with self._lock:
             self._seq += 1
-            entry = {"seq": self._seq, "t": round(time.monotonic() - self._t0, 3), "time": clock,
-                     "call": call, "text": text}
+            entry = {
+                "seq": self._seq,
+                "t": round(time.monotonic() - self._t0, 3),
+                "time": clock,
+                "call": call,
+                "text": text,
+            }
             self._entries.append(entry)
         if self.echo:
             who = f"{call[:8]}…" if call else "-"

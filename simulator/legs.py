@@ -10,6 +10,7 @@ Three kinds of leg, as Twilio has them:
 Waiting is always interruptible: another thread sets `call.pending` (hang up, redirect)
 and notifies `call.cond`; the party's own hang-up time is checked on every wake-up.
 """
+
 from __future__ import annotations
 
 import logging
@@ -96,8 +97,7 @@ class LegRunner:
             seq = c.callback_seq
             c.callback_seq += 1
             params = c.webhook_params()
-        params.update(CallbackSource="call-progress-events", SequenceNumber=str(seq),
-                      Timestamp=rfc2822(utcnow()) or "")
+        params.update(CallbackSource="call-progress-events", SequenceNumber=str(seq), Timestamp=rfc2822(utcnow()) or "")
         if event == "initiated":
             params["CallStatus"] = "initiated"
         if event == "completed":
@@ -168,8 +168,10 @@ class LegRunner:
         self.event(f"{what}: {len(keys)} DTMF keys sent{note}")
         if not ok:
             got = party.received_digits
-            at = next((i for i, (a, b) in enumerate(zip(got, party.expect_send_digits or "", strict=False)) if a != b),
-                      min(len(got), len(party.expect_send_digits or "")))
+            at = next(
+                (i for i, (a, b) in enumerate(zip(got, party.expect_send_digits or "", strict=False)) if a != b),
+                min(len(got), len(party.expect_send_digits or "")),
+            )
             self.event(f"DTMF mismatch at key {at + 1} of {len(party.expect_send_digits or '')}: party hangs up")
             raise CallEnded("party hung up: unexpected DTMF", by_party=True)
 

@@ -4,6 +4,7 @@ One re-entrant lock guards everything; each call leg has a Condition on that loc
 a leg's thread can sleep until something concerning it changes. HTTP to the app is
 never made while the lock is held.
 """
+
 from __future__ import annotations
 
 import threading
@@ -73,8 +74,11 @@ class Network:
                 continue
             result = self.webhooks.send(ev["url"], ev["params"], ev["method"])
             if not result.ok:
-                self.log.add(None, f"conference status callback {ev['params']['StatusCallbackEvent']} failed: "
-                                   f"{result.error or 'HTTP ' + str(result.status)}")
+                self.log.add(
+                    None,
+                    f"conference status callback {ev['params']['StatusCallbackEvent']} failed: "
+                    f"{result.error or 'HTTP ' + str(result.status)}",
+                )
 
     def interrupt(self, call: Call, exc: Exception) -> bool:
         """Ask a leg's thread to hang up or switch TwiML; a pending hang-up wins over a redirect."""
@@ -86,8 +90,13 @@ class Network:
             return True
 
     def _new_call(self, **kwargs: Any) -> Call:
-        call = Call(sid=new_sid("CA"), account_sid=self.config.account_sid, cond=threading.Condition(self.lock),
-                    generation=self.generation, **kwargs)
+        call = Call(
+            sid=new_sid("CA"),
+            account_sid=self.config.account_sid,
+            cond=threading.Condition(self.lock),
+            generation=self.generation,
+            **kwargs,
+        )
         with self.lock:
             self.calls[call.sid] = call
         return call
@@ -99,41 +108,87 @@ class Network:
     def place_inbound(self, from_: str, to: str = "", **overrides: Any) -> Call:
         """A simulated person dials the service number."""
         cfg = self.config
-        call = self._new_call(direction="inbound", from_=from_, to=to or cfg.number,
-                              party=self.parties.run_for(from_, **overrides), status="ringing",
-                              url=cfg.voice_url, method=cfg.voice_method, fallback_url=cfg.voice_fallback_url,
-                              status_callback=cfg.voice_status_url, status_events={"completed"})
+        call = self._new_call(
+            direction="inbound",
+            from_=from_,
+            to=to or cfg.number,
+            party=self.parties.run_for(from_, **overrides),
+            status="ringing",
+            url=cfg.voice_url,
+            method=cfg.voice_method,
+            fallback_url=cfg.voice_fallback_url,
+            status_callback=cfg.voice_status_url,
+            status_events={"completed"},
+        )
         self._start(call)
         return call
 
-    def create_outbound(self, to: str, from_: str, url: str | None, method: str, twiml: str | None,
-                        status_callback: str | None, status_method: str, status_events: set[str],
-                        send_digits: str, timeout: float, fallback_url: str | None, fallback_method: str) -> Call:
+    def create_outbound(
+        self,
+        to: str,
+        from_: str,
+        url: str | None,
+        method: str,
+        twiml: str | None,
+        status_callback: str | None,
+        status_method: str,
+        status_events: set[str],
+        send_digits: str,
+        timeout: float,
+        fallback_url: str | None,
+        fallback_method: str,
+    ) -> Call:
         """REST Calls.json: ring `to`'s scripted party and, once answered, run the app's TwiML."""
-        call = self._new_call(direction="outbound-api", from_=from_, to=to, party=self.parties.run_for(to),
-                              url=url, method=method, twiml=twiml, status_callback=status_callback,
-                              status_method=status_method, status_events=status_events,
-                              send_digits=send_digits, timeout=timeout, fallback_url=fallback_url,
-                              fallback_method=fallback_method)
+        call = self._new_call(
+            direction="outbound-api",
+            from_=from_,
+            to=to,
+            party=self.parties.run_for(to),
+            url=url,
+            method=method,
+            twiml=twiml,
+            status_callback=status_callback,
+            status_method=status_method,
+            status_events=status_events,
+            send_digits=send_digits,
+            timeout=timeout,
+            fallback_url=fallback_url,
+            fallback_method=fallback_method,
+        )
         self._start(call)
         return call
 
     def start_child(self, parent: Call, number: str, attrs: dict[str, str], timeout: float, caller_id: str) -> Call:
         """A <Dial><Number> leg from `parent` to `number`."""
         events = set((attrs.get("statusCallbackEvent") or "").replace(",", " ").split())
-        call = self._new_call(direction="outbound-dial", from_=caller_id, to=number, parent=parent.sid,
-                              party=self.parties.run_for(number), url=attrs.get("url") or None,
-                              method=(attrs.get("method") or "POST").upper(), send_digits=attrs.get("sendDigits", ""),
-                              status_callback=attrs.get("statusCallback") or None,
-                              status_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
-                              status_events=events, timeout=timeout)
+        call = self._new_call(
+            direction="outbound-dial",
+            from_=caller_id,
+            to=number,
+            parent=parent.sid,
+            party=self.parties.run_for(number),
+            url=attrs.get("url") or None,
+            method=(attrs.get("method") or "POST").upper(),
+            send_digits=attrs.get("sendDigits", ""),
+            status_callback=attrs.get("statusCallback") or None,
+            status_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
+            status_events=events,
+            timeout=timeout,
+        )
         with self.lock:
             parent.children.append(call.sid)
         self._start(call)
         return call
 
-    def update_call(self, sid: str, status: str | None, url: str | None, method: str, twiml: str | None,
-                    status_callback: str | None = None) -> Call:
+    def update_call(
+        self,
+        sid: str,
+        status: str | None,
+        url: str | None,
+        method: str,
+        twiml: str | None,
+        status_callback: str | None = None,
+    ) -> Call:
         """REST update: hang up / cancel, or replace the running TwiML."""
         with self.lock:
             call = self.calls.get(sid)
@@ -149,8 +204,14 @@ class Network:
                     raise UpdateError(400, 21218, f"Invalid Status: {status}")
                 if status == "canceled" and call.answered:
                     return call  # Twilio: canceling an answered call changes nothing
-                self.interrupt(call, CallEnded(f"{'hung up' if call.answered else 'canceled'} by the app (REST)",
-                                               status=None if call.answered else "canceled", via_api=True))
+                self.interrupt(
+                    call,
+                    CallEnded(
+                        f"{'hung up' if call.answered else 'canceled'} by the app (REST)",
+                        status=None if call.answered else "canceled",
+                        via_api=True,
+                    ),
+                )
                 return call
             if url or twiml:
                 source = Source(twiml=twiml) if twiml else Source(url, (method or "POST").upper())

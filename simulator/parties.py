@@ -4,6 +4,7 @@ A script says how a phone answers and what its owner presses or says at each
 <Gather>. Every call gets a fresh copy of the inputs, so a liaison who "presses 1"
 does so on every offer, and an officer's script plays out once per call.
 """
+
 from __future__ import annotations
 
 import copy
@@ -130,6 +131,11 @@ class PartyBook:
                 script["inputs"] = [validate_input(i) for i in value]
             elif key == "hangup_after":
                 script["hangup_after"] = None if value is None else float(value)
-        return PartyRun(number=number, answer=script["answer"], answer_after=script["answer_after"],
-                        hangup_after=script["hangup_after"], inputs=script["inputs"],
-                        expect_send_digits=script["expect_send_digits"])
+        return PartyRun(
+            number=number,
+            answer=script["answer"],
+            answer_after=script["answer_after"],
+            hangup_after=script["hangup_after"],
+            inputs=script["inputs"],
+            expect_send_digits=script["expect_send_digits"],
+        )

@@ -5,6 +5,7 @@ Errors use Twilio's JSON shape ({"code", "message", "more_info", "status"}) so t
 raises TwilioRestException with the right status and code. Faults queued through the
 control API (429, 500, a hang) are served to the next REST requests, in order.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,11 @@ from simulator.sms import message_resource, record_outbound
 
 bp = Blueprint("twilio_rest", __name__, url_prefix=f"/{API_VERSION}")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-FAULT_MESSAGES = {429: (20429, "Too Many Requests"), 500: (20500, "Internal Server Error"),
-                  503: (20503, "Service Unavailable")}
+FAULT_MESSAGES = {
+    429: (20429, "Too Many Requests"),
+    500: (20500, "Internal Server Error"),
+    503: (20503, "Service Unavailable"),
+}
 
 
 def net() -> Network:
@@ -28,8 +32,9 @@ def net() -> Network:
 
 
 def twilio_error(status: int, code: int, message: str) -> Response:
-    resp = jsonify({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                    "status": status})
+    resp = jsonify(
+        {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    )
     resp.status_code = status
     return resp
 
@@ -90,12 +95,19 @@ def create_call(account: str) -> Response | tuple[Any, int]:
     except ValueError:
         return twilio_error(400, 21209, "Invalid Timeout value")
     call = net().create_outbound(
-        to=to, from_=from_, url=url, method=(form.get("Method") or "POST").upper(), twiml=twiml,
+        to=to,
+        from_=from_,
+        url=url,
+        method=(form.get("Method") or "POST").upper(),
+        twiml=twiml,
         status_callback=form.get("StatusCallback") or None,
         status_method=(form.get("StatusCallbackMethod") or "POST").upper(),
-        status_events=_list(form.getlist("StatusCallbackEvent")), send_digits=form.get("SendDigits", ""),
-        timeout=timeout, fallback_url=form.get("FallbackUrl") or None,
-        fallback_method=(form.get("FallbackMethod") or "POST").upper())
+        status_events=_list(form.getlist("StatusCallbackEvent")),
+        send_digits=form.get("SendDigits", ""),
+        timeout=timeout,
+        fallback_url=form.get("FallbackUrl") or None,
+        fallback_method=(form.get("FallbackMethod") or "POST").upper(),
+    )
     with net().lock:
         resource = call.resource()
     resource["status"] = "queued"  # what Twilio answers to a create, whatever happened since
@@ -115,9 +127,19 @@ def list_calls(account: str) -> Response:
 def _page(key: str, items: list[dict[str, Any]]) -> Response:
     """One page holding every item, with Twilio's paging fields (no next page)."""
     uri = request.full_path.rstrip("?")
-    return jsonify({key: items, "start": 0, "end": max(0, len(items) - 1), "page": 0,
-                    "page_size": len(items) or 50, "first_page_uri": uri, "next_page_uri": None,
-                    "previous_page_uri": None, "uri": uri})
+    return jsonify(
+        {
+            key: items,
+            "start": 0,
+            "end": max(0, len(items) - 1),
+            "page": 0,
+            "page_size": len(items) or 50,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "uri": uri,
+        }
+    )
 
 
 @bp.get("/Accounts/<account>/Calls/<sid>.json")
@@ -131,9 +153,14 @@ def fetch_call(account: str, sid: str) -> Response:
 def update_call(account: str, sid: str) -> Response:
     form = request.form
     try:
-        call = net().update_call(sid, status=form.get("Status") or None, url=form.get("Url") or None,
-                                 method=form.get("Method") or "POST", twiml=form.get("Twiml") or None,
-                                 status_callback=form.get("StatusCallback") or None)
+        call = net().update_call(
+            sid,
+            status=form.get("Status") or None,
+            url=form.get("Url") or None,
+            method=form.get("Method") or "POST",
+            twiml=form.get("Twiml") or None,
+            status_callback=form.get("StatusCallback") or None,
+        )
     except UpdateError as exc:
         return not_found() if exc.status == 404 else twilio_error(exc.status, exc.code, exc.message)
     with net().lock:
@@ -145,8 +172,11 @@ def list_conferences(account: str) -> Response:
     """FriendlyName and Status (init, in-progress, completed) filter, as Twilio's do; newest first."""
     name, status = request.args.get("FriendlyName"), request.args.get("Status")
     with net().lock:
-        rooms = [room.resource() for room in net().rooms.rooms.values()
-                 if (name is None or room.name == name) and (status is None or room.state == status)]
+        rooms = [
+            room.resource()
+            for room in net().rooms.rooms.values()
+            if (name is None or room.name == name) and (status is None or room.state == status)
+        ]
     rooms.reverse()
     return _page("conferences", rooms)
 
@@ -166,9 +196,11 @@ def list_participants(account: str, sid: str) -> Response:
         room = net().rooms.rooms.get(sid)
         if room is None:
             return not_found()
-        people = [p.resource(room) for p in room.participants.values()
-                  if room.state != "completed" and not p.removed
-                  and (muted is None or str(p.muted).lower() == muted.lower())]
+        people = [
+            p.resource(room)
+            for p in room.participants.values()
+            if room.state != "completed" and not p.removed and (muted is None or str(p.muted).lower() == muted.lower())
+        ]
     return _page("participants", people)
 
 
@@ -185,8 +217,9 @@ def create_message(account: str) -> Response | tuple[Any, int]:
         return twilio_error(400, 21603, "A 'From' phone number is required.")
     if not body and not media:
         return twilio_error(400, 21602, "Message body is required.")
-    msg = record_outbound(net(), to, from_ or net().config.number, body, "rest",
-                          form.get("StatusCallback") or None, media)
+    msg = record_outbound(
+        net(), to, from_ or net().config.number, body, "rest", form.get("StatusCallback") or None, media
+    )
     resource = message_resource(msg)
     resource["status"] = "queued"
     return jsonify(resource), 201

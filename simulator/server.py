@@ -1,4 +1,5 @@
 """The simulator as an HTTP server: REST + control API on one port, in a background thread."""
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,12 @@ def create_app(network: Network) -> Flask:
     @app.get("/")
     def index() -> dict[str, object]:
         cfg = network.config
-        return {"simulator": "Twilio-compatible phone network", "number": cfg.number, "app_url": cfg.app_url,
-                "time_scale": cfg.time_scale}
+        return {
+            "simulator": "Twilio-compatible phone network",
+            "number": cfg.number,
+            "app_url": cfg.app_url,
+            "time_scale": cfg.time_scale,
+        }
 
     return app
 
@@ -60,11 +65,13 @@ class Simulator:
 
     def start(self) -> Simulator:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = make_server(self.config.host, self.config.port, self.app, threaded=True,
-                                   request_handler=_QuietHandler)
+        self._server = make_server(
+            self.config.host, self.config.port, self.app, threaded=True, request_handler=_QuietHandler
+        )
         self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="simulator-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="simulator-http", daemon=True
+        )
         self._thread.start()
         self.network.log.add(None, f"simulator listening on {self.url} for app {self.config.app_url}")
         return self

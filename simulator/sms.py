@@ -3,6 +3,7 @@
 An inbound SMS is POSTed, signed, to the messaging webhook with Twilio's fields; every
 <Message> in the TwiML reply is recorded as an outbound SMS to the sender.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,22 +31,51 @@ def message_resource(msg: dict[str, Any]) -> dict[str, Any]:
     """Twilio's Message JSON for a recorded message."""
     base = f"/{API_VERSION}/Accounts/{msg['account_sid']}/Messages/{msg['sid']}"
     return {
-        "sid": msg["sid"], "account_sid": msg["account_sid"], "to": msg["to"], "from": msg["from"],
-        "body": msg["body"], "status": msg["status"], "direction": msg["direction"],
-        "num_segments": str(segments(msg["body"])), "num_media": str(len(msg.get("media_urls", []))),
-        "api_version": API_VERSION, "date_created": msg["date_created"], "date_updated": msg["date_created"],
-        "date_sent": None, "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
-        "messaging_service_sid": None, "uri": base + ".json",
+        "sid": msg["sid"],
+        "account_sid": msg["account_sid"],
+        "to": msg["to"],
+        "from": msg["from"],
+        "body": msg["body"],
+        "status": msg["status"],
+        "direction": msg["direction"],
+        "num_segments": str(segments(msg["body"])),
+        "num_media": str(len(msg.get("media_urls", []))),
+        "api_version": API_VERSION,
+        "date_created": msg["date_created"],
+        "date_updated": msg["date_created"],
+        "date_sent": None,
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "messaging_service_sid": None,
+        "uri": base + ".json",
         "subresource_uris": {"media": base + "/Media.json", "feedback": base + "/Feedback.json"},
     }
 
 
-def record_outbound(net: Network, to: str, from_: str, body: str, source: str,
-                    status_callback: str | None = None, media_urls: list[str] | None = None) -> dict[str, Any]:
-    msg = {"sid": new_sid("SM"), "account_sid": net.config.account_sid, "to": to, "from": from_, "body": body,
-           "status": "queued", "direction": "outbound-api" if source == "rest" else "outbound-reply",
-           "source": source, "media_urls": list(media_urls or []), "date_created": rfc2822(utcnow()),
-           "generation": net.generation}
+def record_outbound(
+    net: Network,
+    to: str,
+    from_: str,
+    body: str,
+    source: str,
+    status_callback: str | None = None,
+    media_urls: list[str] | None = None,
+) -> dict[str, Any]:
+    msg = {
+        "sid": new_sid("SM"),
+        "account_sid": net.config.account_sid,
+        "to": to,
+        "from": from_,
+        "body": body,
+        "status": "queued",
+        "direction": "outbound-api" if source == "rest" else "outbound-reply",
+        "source": source,
+        "media_urls": list(media_urls or []),
+        "date_created": rfc2822(utcnow()),
+        "generation": net.generation,
+    }
     with net.lock:
         net.messages.append(msg)
     net.log.add(None, f'sms → {mask(to)} ({source}): "{body[:80]}"')
@@ -61,9 +91,16 @@ def _deliver(net: Network, msg: dict[str, Any], status_callback: str | None) -> 
                 return
             msg["status"] = status
         if status_callback:
-            params = {"AccountSid": msg["account_sid"], "ApiVersion": API_VERSION, "MessageSid": msg["sid"],
-                      "SmsSid": msg["sid"], "MessageStatus": status, "SmsStatus": status, "From": msg["from"],
-                      "To": msg["to"]}
+            params = {
+                "AccountSid": msg["account_sid"],
+                "ApiVersion": API_VERSION,
+                "MessageSid": msg["sid"],
+                "SmsSid": msg["sid"],
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "From": msg["from"],
+                "To": msg["to"],
+            }
             result = net.webhooks.send(status_callback, params, "POST")
             if not result.ok:
                 net.log.add(None, f"sms status callback ({status}) failed: {result.error or result.status}")
@@ -73,18 +110,38 @@ def receive(net: Network, from_: str, to: str, body: str, media_urls: list[str])
     """Deliver an inbound SMS to the app in the background; returns its MessageSid."""
     sid = new_sid("SM")
     with net.lock:
-        net.inbound_messages.append({"sid": sid, "from": from_, "to": to, "body": body,
-                                     "media_urls": list(media_urls), "date_created": rfc2822(utcnow())})
-    threading.Thread(target=_post_inbound, args=(net, sid, from_, to, body, media_urls, net.generation),
-                     daemon=True).start()
+        net.inbound_messages.append(
+            {
+                "sid": sid,
+                "from": from_,
+                "to": to,
+                "body": body,
+                "media_urls": list(media_urls),
+                "date_created": rfc2822(utcnow()),
+            }
+        )
+    threading.Thread(
+        target=_post_inbound, args=(net, sid, from_, to, body, media_urls, net.generation), daemon=True
+    ).start()
     return sid
 
 
-def _post_inbound(net: Network, sid: str, from_: str, to: str, body: str, media_urls: list[str],
-                  generation: int) -> None:
-    params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": net.config.account_sid,
-              "From": from_, "To": to, "Body": body, "NumMedia": str(len(media_urls)),
-              "NumSegments": str(segments(body)), "SmsStatus": "received", "ApiVersion": API_VERSION}
+def _post_inbound(
+    net: Network, sid: str, from_: str, to: str, body: str, media_urls: list[str], generation: int
+) -> None:
+    params = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": net.config.account_sid,
+        "From": from_,
+        "To": to,
+        "Body": body,
+        "NumMedia": str(len(media_urls)),
+        "NumSegments": str(segments(body)),
+        "SmsStatus": "received",
+        "ApiVersion": API_VERSION,
+    }
     for i, url in enumerate(media_urls):
         params[f"MediaUrl{i}"] = url
         params[f"MediaContentType{i}"] = mimetypes.guess_type(url)[0] or "image/jpeg"
@@ -111,8 +168,15 @@ def _post_inbound(net: Network, sid: str, from_: str, to: str, body: str, media_
                 text = (body_el.text if body_el is not None else el.text) or ""
                 media = [m.text.strip() for m in el.findall("Media") if m.text]
                 if generation == net.generation:
-                    record_outbound(net, el.get("to") or from_, el.get("from") or to, text.strip(), "twiml",
-                                    el.get("statusCallback") or el.get("action"), media)
+                    record_outbound(
+                        net,
+                        el.get("to") or from_,
+                        el.get("from") or to,
+                        text.strip(),
+                        "twiml",
+                        el.get("statusCallback") or el.get("action"),
+                        media,
+                    )
             elif el.tag == "Redirect":
                 redirect = urljoin(url, (el.text or "").strip())
                 break

@@ -4,6 +4,7 @@
 X-Twilio-Signature with the SDK's RequestValidator (403 if wrong, like the real app),
 records what it received, and answers with scripted TwiML per path.
 """
+
 from __future__ import annotations
 
 import threading
@@ -31,8 +32,9 @@ class SimulatorHttpClient(TwilioHttpClient):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[override]
         parts = urlsplit(url)
-        return super().request(method, urlunsplit((self._scheme, self._netloc, parts.path, parts.query, "")),
-                               *args, **kwargs)
+        return super().request(
+            method, urlunsplit((self._scheme, self._netloc, parts.path, parts.query, "")), *args, **kwargs
+        )
 
 
 def sdk_client(sim_url: str, account_sid: str, auth_token: str, timeout: float = 5.0) -> Client:
@@ -68,8 +70,11 @@ class ScriptedApp:
 
     def start(self) -> ScriptedApp:
         self._server = make_server("127.0.0.1", 0, self.flask, threaded=True, request_handler=_Quiet)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},  # type: ignore[union-attr]
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # type: ignore[union-attr]
+            daemon=True,
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -85,16 +90,19 @@ class ScriptedApp:
         with self._lock:
             return [r for r in self.requests if path is None or r["path"] == path]
 
-    def wait_hits(self, path: str, count: int = 1, timeout: float = 10.0,
-                  where: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+    def wait_hits(
+        self, path: str, count: int = 1, timeout: float = 10.0, where: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while True:
             found = [r for r in self.hits(path) if where is None or where(r)]
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
-                seen = [(r["path"], r["form"].get("CallStatus") or r["form"].get("StatusCallbackEvent"))
-                        for r in self.hits()]
+                seen = [
+                    (r["path"], r["form"].get("CallStatus") or r["form"].get("StatusCallbackEvent"))
+                    for r in self.hits()
+                ]
                 raise AssertionError(f"{count} request(s) to {path} not seen within {timeout}s; saw {seen}")
             time.sleep(0.02)
 
@@ -102,8 +110,14 @@ class ScriptedApp:
         full = f"{self.url}{request.full_path}" if request.query_string else f"{self.url}{request.path}"
         form = request.form.to_dict(flat=True) if request.method == "POST" else {}
         valid = self.validator.validate(full, form, request.headers.get("X-Twilio-Signature", ""))
-        record = {"path": request.path, "method": request.method, "args": request.args.to_dict(), "form": form,
-                  "valid": bool(valid), "t": time.monotonic()}
+        record = {
+            "path": request.path,
+            "method": request.method,
+            "args": request.args.to_dict(),
+            "form": form,
+            "valid": bool(valid),
+            "t": time.monotonic(),
+        }
         with self._lock:
             self.requests.append(record)
             reply = self.replies.get(request.path, "<Response/>")
@@ -124,9 +138,9 @@ class ScriptedApp:
 class Harness:
     """A scripted app and a simulator wired to each other, plus both clients.
 
-        with Harness() as h:
-            h.app.on("/voice/incoming", "<Response><Say>Hi</Say></Response>")
-            sid = h.sim.place_call("+12125550111")
+    with Harness() as h:
+        h.app.on("/voice/incoming", "<Response><Say>Hi</Say></Response>")
+        sid = h.sim.place_call("+12125550111")
     """
 
     ACCOUNT_SID = "AC" + "ab" * 16
@@ -138,9 +152,18 @@ class Harness:
         from simulator.client import SimulatorClient
 
         self.app = ScriptedApp(self.AUTH_TOKEN).start()
-        self.simulator = Simulator(SimulatorConfig(
-            app_url=self.app.url, account_sid=self.ACCOUNT_SID, auth_token=self.AUTH_TOKEN, number=self.NUMBER,
-            time_scale=time_scale, default_answer_after=default_answer_after, echo=False, **config)).start()
+        self.simulator = Simulator(
+            SimulatorConfig(
+                app_url=self.app.url,
+                account_sid=self.ACCOUNT_SID,
+                auth_token=self.AUTH_TOKEN,
+                number=self.NUMBER,
+                time_scale=time_scale,
+                default_answer_after=default_answer_after,
+                echo=False,
+                **config,
+            )
+        ).start()
         self.sim = SimulatorClient(self.simulator.url)
         self.twilio = sdk_client(self.simulator.url, self.ACCOUNT_SID, self.AUTH_TOKEN)
 

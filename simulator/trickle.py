@@ -1,4 +1,5 @@
 """A steady trickle of simulated inbound calls, for the local demo."""
+
 from __future__ import annotations
 
 import random
@@ -9,9 +10,16 @@ from typing import Any
 from simulator.client import SimulatorClient
 
 
-def trickle(client: SimulatorClient, callers: list[str], to: str, scripts: list[list[dict[str, Any]]],
-            every: float, stop_event: threading.Event, seed: int = 7,
-            hangup_after: tuple[float, float] | None = (90.0, 150.0)) -> int:
+def trickle(
+    client: SimulatorClient,
+    callers: list[str],
+    to: str,
+    scripts: list[list[dict[str, Any]]],
+    every: float,
+    stop_event: threading.Event,
+    seed: int = 7,
+    hangup_after: tuple[float, float] | None = (90.0, 150.0),
+) -> int:
     """Place one call every `every` seconds until `stop_event` is set; return how many were placed.
 
     Callers rotate in order; each call's inputs are a script chosen by a seeded random

@@ -5,6 +5,7 @@ Hangup, Reject, Dial (Number, Conference). An unknown verb is a Twilio 12200-sty
 error: logged, then the call is hung up. When a document runs out of verbs the call
 ends (mode "call"); a whisper ("whisper" mode) or wait music ("music" mode) just returns.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -53,8 +54,14 @@ class Interpreter:
         self.mode = mode
         self.config = leg.net.config
         self.handlers: dict[str, Callable[[ET.Element, str | None], Source | None]] = {
-            "Say": self._say, "Play": self._play, "Pause": self._pause, "Gather": self._gather,
-            "Redirect": self._redirect, "Hangup": self._hangup, "Reject": self._reject, "Dial": self._dial,
+            "Say": self._say,
+            "Play": self._play,
+            "Pause": self._pause,
+            "Gather": self._gather,
+            "Redirect": self._redirect,
+            "Hangup": self._hangup,
+            "Reject": self._reject,
+            "Dial": self._dial,
         }
 
     # ---- documents ------------------------------------------------------------------------
@@ -101,8 +108,14 @@ class Interpreter:
             self.leg.check()
             if self.mode == "call" and call.fallback_url and not source.is_fallback:
                 self.leg.event(f"trying the fallback URL {short_url(call.fallback_url)}")
-                return self.load(Source(call.fallback_url, call.fallback_method,
-                                        {"ErrorCode": str(exc.code), "ErrorUrl": exc.url}, is_fallback=True))
+                return self.load(
+                    Source(
+                        call.fallback_url,
+                        call.fallback_method,
+                        {"ErrorCode": str(exc.code), "ErrorUrl": exc.url},
+                        is_fallback=True,
+                    )
+                )
             raise AppError() from None
         if self.mode != "music":
             self.leg.event(f"{source.method.upper()} {short_url(source.url)}")
@@ -200,13 +213,14 @@ class Interpreter:
             return None  # Twilio falls through to the next verb
         return Source(action, method, params) if action else None
 
-    def _gather_result(self, reply: dict, modes: set[str], finish: str, num_digits: int | None,
-                       timeout: float) -> dict[str, str] | None:
+    def _gather_result(
+        self, reply: dict, modes: set[str], finish: str, num_digits: int | None, timeout: float
+    ) -> dict[str, str] | None:
         """Turn the party's reply into Twilio's Gather parameters; None means no input."""
         wait = self.config.scaled(timeout)
         if "speech" in reply:
             if "speech" not in modes:
-                self.leg.event(f'gather: party spoke but only {" ".join(sorted(modes))} is listened for')
+                self.leg.event(f"gather: party spoke but only {' '.join(sorted(modes))} is listened for")
                 self.leg.wait(wait)
                 return None
             confidence = f"{float(reply.get('confidence', 0.9)):.2f}"

@@ -4,6 +4,7 @@ Every request carries `X-Twilio-Signature` computed with the SDK's own
 RequestValidator over the full URL and the form parameters (for GET, the
 parameters go into the query string and the signature covers that URL alone).
 """
+
 from __future__ import annotations
 
 import threading
@@ -76,8 +77,9 @@ class Webhooks:
             return WebhookResult(url, 0, "", "", time.monotonic() - started, "timed out")
         except requests.RequestException as exc:
             return WebhookResult(url, 0, "", "", time.monotonic() - started, f"connection failed: {type(exc).__name__}")
-        return WebhookResult(url, resp.status_code, resp.text, resp.headers.get("Content-Type", ""),
-                             time.monotonic() - started)
+        return WebhookResult(
+            url, resp.status_code, resp.text, resp.headers.get("Content-Type", ""), time.monotonic() - started
+        )
 
     def fetch_twiml(self, url: str, params: dict[str, str], method: str = "POST") -> ET.Element:
         """GET/POST a TwiML document; raise TwimlError(11200 / 12100) as Twilio would."""

@@ -1,4 +1,5 @@
 """Shared fixtures: a real Redis per session (flushed per test) and fast settings."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,12 +34,26 @@ def r(redis_server) -> redis.Redis:
 def fast_settings(**overrides: object) -> Settings:
     """Durations scaled down so a whole call plays out in about a second."""
     base: dict[str, object] = dict(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        public_base_url="http://127.0.0.1:1", secret_key="test-secret", local_mode=True,
-        liaison_ring_timeout=2, whisper_timeout=1, liaison_window=6.0, wrapup_seconds=0.5,
-        vendor_ring_timeout=2, callback_ring_timeout=2, hold_pause=1, sweep_interval=0.25,
-        queued_stuck_after=1.0, grace_seconds=0.5, ivr_gather_timeout=1,
-        twilio_retries=3, twilio_retry_backoff=0.05, twilio_http_timeout=2.0, redirect_retry_after=1,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        public_base_url="http://127.0.0.1:1",
+        secret_key="test-secret",
+        local_mode=True,
+        liaison_ring_timeout=2,
+        whisper_timeout=1,
+        liaison_window=6.0,
+        wrapup_seconds=0.5,
+        vendor_ring_timeout=2,
+        callback_ring_timeout=2,
+        hold_pause=1,
+        sweep_interval=0.25,
+        queued_stuck_after=1.0,
+        grace_seconds=0.5,
+        ivr_gather_timeout=1,
+        twilio_retries=3,
+        twilio_retry_backoff=0.05,
+        twilio_http_timeout=2.0,
+        redirect_retry_after=1,
     )
     base.update(overrides)
     settings = Settings(**base)  # type: ignore[arg-type]

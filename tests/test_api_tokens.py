@@ -4,6 +4,7 @@ gunicorn, made and revoked with the real command (`flask --app wsgi api-token ..
 HTTP Basic used to run scrypt on every request of every polling tool and slowed the
 sergeants' actions (bench/api_readers.py measures it); a token costs one SHA-256.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,15 +24,27 @@ from tests.support.dashboard_http import Browser, bearer
 from tests.support.stack import settings_env
 
 FLASK = str(Path(sys.executable).parent / "flask")
-READS = ("/dashboard/api/queue", "/dashboard/api/liaisons", "/dashboard/api/stats", "/dashboard/api/audit",
-         "/dashboard/api/snapshot")
+READS = (
+    "/dashboard/api/queue",
+    "/dashboard/api/liaisons",
+    "/dashboard/api/stats",
+    "/dashboard/api/audit",
+    "/dashboard/api/snapshot",
+)
 
 
 def api_token(server, *args: str, check: bool = True) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     """`flask --app wsgi api-token ARGS` with the server's settings, as an operator runs it."""
     env = dict(os.environ, **settings_env(server.settings))
-    return subprocess.run([FLASK, "--app", "wsgi", "api-token", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, check=check)
+    return subprocess.run(
+        [FLASK, "--app", "wsgi", "api-token", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=check,
+    )
 
 
 def every_key_and_value(r) -> str:  # type: ignore[no-untyped-def]
@@ -48,8 +61,9 @@ def test_a_token_made_by_the_command_reads_the_api_and_the_stream_and_is_kept_on
         assert resp.status_code == 200, (path, resp.status_code)
     me = requests.get(server.url + "/dashboard/api/snapshot", headers=bearer(token), timeout=30).json()["user"]
     assert me == {"username": "token:wallboard", "name": "wallboard", "role": "api", "can_act": False}
-    with requests.get(server.url + "/dashboard/stream", headers={"Authorization": f"bearer {token}"}, stream=True,
-                      timeout=30) as feed:
+    with requests.get(
+        server.url + "/dashboard/stream", headers={"Authorization": f"bearer {token}"}, stream=True, timeout=30
+    ) as feed:
         assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("text/event-stream")
         assert next(feed.iter_content(64)).startswith(b"retry:")
     stored = every_key_and_value(r)
@@ -64,13 +78,23 @@ def test_a_token_cannot_act(gunicorn, r):
     server = gunicorn()
     token = api_tokens.create(r, "script")
     before = requests.get(server.url + "/dashboard/api/liaisons", headers=bearer(token), timeout=30).json()
-    for path, form in (("/dashboard/liaisons/l-reyes/duty", {"duty": "off"}), ("/dashboard/keepalive", {}),
-                       ("/dashboard/requests/R00001/cancel", {}), ("/dashboard/signout", {})):
-        resp = requests.post(server.url + path, data={"confirm": "yes", "csrf_token": "x", **form},
-                             headers={**bearer(token), "X-CSRF-Token": "x"}, timeout=30)
+    for path, form in (
+        ("/dashboard/liaisons/l-reyes/duty", {"duty": "off"}),
+        ("/dashboard/keepalive", {}),
+        ("/dashboard/requests/R00001/cancel", {}),
+        ("/dashboard/signout", {}),
+    ):
+        resp = requests.post(
+            server.url + path,
+            data={"confirm": "yes", "csrf_token": "x", **form},
+            headers={**bearer(token), "X-CSRF-Token": "x"},
+            timeout=30,
+        )
         assert resp.status_code == 401, (path, resp.status_code)
-    assert requests.get(server.url + "/dashboard", headers=bearer(token), timeout=30,
-                        allow_redirects=False).status_code == 302  # the page is for people
+    assert (
+        requests.get(server.url + "/dashboard", headers=bearer(token), timeout=30, allow_redirects=False).status_code
+        == 302
+    )  # the page is for people
     assert requests.get(server.url + "/dashboard/api/liaisons", headers=bearer(token), timeout=30).json() == before
     assert events.audit_entries(r) == []
 
@@ -94,14 +118,17 @@ def test_a_revoked_token_is_refused_and_its_open_stream_ends(gunicorn, r):
 def test_http_basic_is_refused_at_once_and_never_counts_as_a_sign_in(gunicorn, r):
     server = gunicorn()
     basic = base64.b64encode(b"viewer:viewer-demo").decode()
-    for _ in range(30):   # more than the address's sign-in budget
-        resp = requests.get(server.url + "/dashboard/api/queue", headers={"Authorization": f"Basic {basic}"},
-                            timeout=30)
+    for _ in range(30):  # more than the address's sign-in budget
+        resp = requests.get(
+            server.url + "/dashboard/api/queue", headers={"Authorization": f"Basic {basic}"}, timeout=30
+        )
         assert resp.status_code == 401 and resp.json()["reason"] == "token"
         assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     for header in ("Bearer", "Bearer ", "Bearer " + "x" * 1000, "Token abc"):
-        assert requests.get(server.url + "/dashboard/api/queue", headers={"Authorization": header},
-                            timeout=30).status_code == 401
+        assert (
+            requests.get(server.url + "/dashboard/api/queue", headers={"Authorization": header}, timeout=30).status_code
+            == 401
+        )
     assert Browser(server.url).sign_in("viewer").status_code == 303
 
 
@@ -121,8 +148,10 @@ def test_sixteen_readers_polling_with_tokens_while_the_sergeant_acts(gunicorn, r
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         readers = [pool.submit(poll, n) for n in range(16)]
         try:
-            done = [sergeant.act("/dashboard/liaisons/l-reyes/duty", duty=d).status_code
-                    for d in ("off", "on", "schedule") * 2]
+            done = [
+                sergeant.act("/dashboard/liaisons/l-reyes/duty", duty=d).status_code
+                for d in ("off", "on", "schedule") * 2
+            ]
         finally:
             stop.set()
         for f in readers:

@@ -7,6 +7,7 @@ precinct is refused for the cool-down, the right PIN too, in words that do not d
 the PIN; the precinct's own lines and supervisors' cells are not affected; every failure
 is logged masked, and the sergeants see an alert.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from dispatch import keys
 from tests.support.stranger import Call, signed_in
 
 BUDGET = 10
-STRANGERS = [f"+1347555{n:04d}" for n in range(301, 313)]   # not in the roster
-WRONG = [f"8642{n:04d}" for n in range(1, 13)]               # 8 digits: no timestamp or sid holds them
+STRANGERS = [f"+1347555{n:04d}" for n in range(301, 313)]  # not in the roster
+WRONG = [f"8642{n:04d}" for n in range(1, 13)]  # 8 digits: no timestamp or sid holds them
 
 
 def _at_pin_prompt(server, number: str, precinct: str = "75") -> Call:
@@ -36,13 +37,13 @@ def test_pin_guessing_from_many_phones_locks_pin_entry_not_the_precincts_own_pho
     server = gunicorn(pin_failures_per_hour=BUDGET, pin_lockout_seconds=600.0)
     roster_pin = "7501"  # precinct 75 in config/roster.sample.yaml
     calls = [_at_pin_prompt(server, number) for number in STRANGERS[:11]]
-    late = _at_pin_prompt(server, STRANGERS[11])          # an officer already at the prompt
+    late = _at_pin_prompt(server, STRANGERS[11])  # an officer already at the prompt
     other = _at_pin_prompt(server, STRANGERS[11], "109")  # another precinct's PIN entry
 
     answers = [call.key(WRONG[n]) for n, call in enumerate(calls)]
-    for answer in answers[:BUDGET - 1]:
+    for answer in answers[: BUDGET - 1]:
         assert "That PIN was not accepted" in answer.said and answer.action, "asked again"
-    locked = answers[BUDGET - 1:]
+    locked = answers[BUDGET - 1 :]
     for answer in locked:
         assert answer.hangs_up and answer.action is None
         assert "not available right now" in answer.said and "desk sergeant" in answer.said
@@ -83,8 +84,9 @@ def test_pin_guessing_from_many_phones_locks_pin_entry_not_the_precincts_own_pho
         assert digits not in log
 
     # The sergeants' alert: on the events stream, in the dashboard's data and on its live stream.
-    pin_events = [json.loads(fields[b"data"]) for _id, fields in r.xrange(keys.EVENTS)
-                  if fields[b"event"] == b"pin_locked"]
+    pin_events = [
+        json.loads(fields[b"data"]) for _id, fields in r.xrange(keys.EVENTS) if fields[b"event"] == b"pin_locked"
+    ]
     assert len(pin_events) == 1
     dashboard = signed_in(server, "sergeant", "sergeant-demo")
     alerts = dashboard.get(server.url + "/dashboard/api/alerts", timeout=15).json()["alerts"]
@@ -130,7 +132,7 @@ def test_a_timeout_at_the_pin_prompt_is_not_a_guess(gunicorn, r):
     server = gunicorn(pin_failures_per_hour=2, pin_lockout_seconds=600.0)
     for number in STRANGERS[:4]:
         call = _at_pin_prompt(server, number)
-        assert "That PIN was not accepted" in call.key("").said   # Twilio posts empty Digits on a timeout
+        assert "That PIN was not accepted" in call.key("").said  # Twilio posts empty Digits on a timeout
     assert not r.exists(keys.pin_lock("75")) and not r.exists(keys.pin_failures("75"))
     assert "language code" in _at_pin_prompt(server, STRANGERS[5]).key("7501").said
 
@@ -145,8 +147,9 @@ def test_with_redis_down_the_pin_is_still_checked_and_a_wrong_one_never_reaches_
     from tests.support.signing import signed_post
     from webhooks import create_app
 
-    dead = Context(ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog,
-                   telephony, jobs)
+    dead = Context(
+        ctx.settings, connect(f"redis://127.0.0.1:{free_port()}/0"), ctx.roster, ctx.catalog, telephony, jobs
+    )
     client = create_app(context=dead).test_client()
     vendor = ctx.roster.vendor
     params = {"CallSid": "CA" + "d" * 32, "From": STRANGERS[0], "AccountSid": ctx.settings.twilio_account_sid}

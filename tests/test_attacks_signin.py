@@ -6,6 +6,7 @@ TRUSTED_PROXIES=1: the test plays the proxy), without one by the socket's own ad
 client binds 127.0.0.x). Limits are the defaults: 5 failures per username and address, 20 per
 address, a 15-minute lock.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -37,7 +38,9 @@ def refusals(server) -> dict[tuple[str, str, str, str], int]:  # type: ignore[no
 def test_twenty_failures_from_one_client_behind_the_proxy_lock_out_that_client_only(gunicorn, r):
     server = gunicorn(trusted_proxies=1)
     attacker = Browser(server.url, forwarded_for=ATTACKER)
-    codes = [attacker.sign_in(name, "guess-" + name).status_code for name in ("sergeant", "viewer", "admin", "root") * 5]
+    codes = [
+        attacker.sign_in(name, "guess-" + name).status_code for name in ("sergeant", "viewer", "admin", "root") * 5
+    ]
     assert codes == [401] * 20
     # The users, at their own addresses behind the same proxy, are not locked out.
     assert Browser(server.url, forwarded_for=OFFICE).sign_in("sergeant").status_code == 303
@@ -80,8 +83,10 @@ def test_without_trusted_proxies_a_forged_x_forwarded_for_is_ignored(gunicorn, r
 def test_a_fresh_ipv6_address_for_every_guess_is_still_one_client(gunicorn, r):
     """One IPv6 subscriber holds a whole /64: guesses from six of its addresses are one client's."""
     server = gunicorn(trusted_proxies=1)
-    codes = [Browser(server.url, forwarded_for=f"2001:db8:7:7::{n + 1:x}").sign_in("sergeant", "guess").status_code
-             for n in range(6)]
+    codes = [
+        Browser(server.url, forwarded_for=f"2001:db8:7:7::{n + 1:x}").sign_in("sergeant", "guess").status_code
+        for n in range(6)
+    ]
     assert codes == [401] * 5 + [429]
     assert Browser(server.url, forwarded_for="2001:db8:7:7:ffff::1").sign_in("sergeant").status_code == 429
     assert Browser(server.url, forwarded_for="2001:db8:7:8::1").sign_in("sergeant").status_code == 303
@@ -112,7 +117,7 @@ def test_the_locked_client_stays_locked_with_the_right_password_and_the_lock_doe
         assert refused.status_code == 429 and "Try again in" in refused.text
         waits.append(int(refused.headers["Retry-After"]))
     assert waits == sorted(waits, reverse=True) and waits[0] <= -(-left // 1000)
-    assert 0 < r.pttl(lock) <= left                     # not started again
+    assert 0 < r.pttl(lock) <= left  # not started again
     assert not list(r.scan_iter(keys.dashboard_session("*")))
     seen = refusals(server)
     assert seen[("sign_in", "sergeant", ATTACKER_NET, "refused: locked out")] == 4
@@ -129,10 +134,20 @@ def test_three_hundred_texts_from_unregistered_numbers_are_one_audit_entry_and_a
     assert sergeant.act("/dashboard/liaisons/l-reyes/duty", duty="off").status_code == 200
 
     def text(n: int) -> int:
-        params = {"From": f"+1646555{3000 + n:04d}", "To": "+12125550100", "Body": "Spanish",
-                  "MessageSid": f"SM{n:032d}", "NumMedia": "0", "AccountSid": s.twilio_account_sid}
-        resp = Browser(server.url).post(server.url + "/sms/incoming", data=params, timeout=30, headers={
-            "X-Twilio-Signature": signature(s, "/sms/incoming", params)})
+        params = {
+            "From": f"+1646555{3000 + n:04d}",
+            "To": "+12125550100",
+            "Body": "Spanish",
+            "MessageSid": f"SM{n:032d}",
+            "NumMedia": "0",
+            "AccountSid": s.twilio_account_sid,
+        }
+        resp = Browser(server.url).post(
+            server.url + "/sms/incoming",
+            data=params,
+            timeout=30,
+            headers={"X-Twilio-Signature": signature(s, "/sms/incoming", params)},
+        )
         return resp.status_code
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -140,7 +155,10 @@ def test_three_hundred_texts_from_unregistered_numbers_are_one_audit_entry_and_a
     assert sergeant.act("/dashboard/liaisons/l-reyes/duty", duty="schedule").status_code == 200
     data = sergeant.get(server.url + "/dashboard/api/audit", timeout=30).json()
     assert [(e["who"], e["action"]) for e in data["entries"]][:3] == [
-        ("sergeant", "duty_schedule"), ("sergeant", "duty_off"), ("sergeant", "sign_in")]
+        ("sergeant", "duty_schedule"),
+        ("sergeant", "duty_off"),
+        ("sergeant", "sign_in"),
+    ]
     (sms,) = [e for e in data["refusals"] if e["action"] == "sms_request"]
     assert (sms["who"], sms["outcome"], sms["count"]) == ("unregistered numbers", "refused: unregistered number", 300)
     page = sergeant.get(server.url + "/dashboard/api/snapshot", timeout=30).json()  # what the page draws
@@ -165,15 +183,34 @@ def test_varying_the_username_cannot_flood_the_refusals_either(r):
 def test_the_sweeper_drops_audit_entries_past_the_retention_period(settings, r):
     day_ms = 24 * 3600 * 1000
     old = int(time.time() * 1000) - 3 * day_ms
-    r.xadd(keys.AUDIT, {"ts": "old", "who": "sergeant", "action": "cancel", "target": "R1", "outcome": "done"},
-           id=f"{old}-0")
-    r.xadd(keys.AUDIT_REFUSALS, {"ts": "old", "hour": "0", "source": "[]", "action": "sms_request", "who": "x",
-                                 "target": "", "outcome": "refused"}, id=f"{old}-0")
+    r.xadd(
+        keys.AUDIT,
+        {"ts": "old", "who": "sergeant", "action": "cancel", "target": "R1", "outcome": "done"},
+        id=f"{old}-0",
+    )
+    r.xadd(
+        keys.AUDIT_REFUSALS,
+        {
+            "ts": "old",
+            "hour": "0",
+            "source": "[]",
+            "action": "sms_request",
+            "who": "x",
+            "target": "",
+            "outcome": "refused",
+        },
+        id=f"{old}-0",
+    )
     events.audit(r, "sergeant", "cancel", "R2", "done")
     audit.AuditLog(r, 2 * 24 * 3600).refused("sms_request", "unregistered numbers", "", "refused: unregistered number")
     env = dict(os.environ, **settings_env(replace(settings, audit_retention_seconds=2 * 24 * 3600)))
-    subprocess.run([sys.executable, "-c", "from workers.maintenance import sweep; sweep()"], cwd=ROOT, env=env,
-                   check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", "from workers.maintenance import sweep; sweep()"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+    )
     assert [e["target"] for e in events.audit_entries(r)] == ["R2"]
     assert [e["who"] for e in audit.AuditLog(r, 1).refusals()] == ["unregistered numbers"]
     (counts,) = r.scan_iter(keys.audit_refusal_counts(0)[:-1] + "*")

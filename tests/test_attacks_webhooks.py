@@ -9,6 +9,7 @@ gunicorn (`gunicorn` fixture), reading what comes back and what the server logge
    outside cannot start a log line of its own.
 8. /metrics behind a bearer token when METRICS_TOKEN is set; HSTS outside local mode.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,11 @@ FORGED = "2026-12-02 16:00:00,000 WARNING dispatch.routing: forged"
 
 def sign(server, path_and_query: str, params: dict[str, str], token: str | None = None) -> dict[str, str]:
     url = server.url + path_and_query
-    return {"X-Twilio-Signature": RequestValidator(token or server.settings.twilio_auth_token)
-            .compute_signature(url, params)}
+    return {
+        "X-Twilio-Signature": RequestValidator(token or server.settings.twilio_auth_token).compute_signature(
+            url, params
+        )
+    }
 
 
 def assert_nothing_secret(secrets: set[str], response: requests.Response) -> None:
@@ -55,36 +59,43 @@ def webhook_rules(settings):
 
 # --- 1: the vendor's DTMF and the roster's numbers, to nobody unverified --------------------------------
 
+
 def test_the_secret_detector_finds_the_vendors_dtmf_in_a_verified_answer(gunicorn):
     """The control: a signed request to the fallback URL is answered with the direct dial,
     and `leaked` sees the account, PIN and number in it (so its silence below means something)."""
     server = gunicorn()
     params = {"CallSid": CALL, "ErrorCode": "11200", "ErrorUrl": server.url + "/voice/incoming"}
-    response = requests.post(server.url + "/voice/fallback", data=params, headers=sign(server, "/voice/fallback", params))
+    response = requests.post(
+        server.url + "/voice/fallback", data=params, headers=sign(server, "/voice/fallback", params)
+    )
     assert response.status_code == 200
     root = ET.fromstring(response.content)
     assert root.find("Dial/Number").get("sendDigits").startswith("ww123456#ww7890#")
     assert {"123456", "7890", "+18005550199"} <= set(leaked(roster_secrets(server.settings), response.text))
 
 
-@pytest.mark.parametrize("method, path, kind", [
-    ("GET", "/voice/x", 404),
-    ("DELETE", "/voice/anything", 404),
-    ("POST", "/voice/incoming/", 404),             # a trailing slash
-    ("GET", "/voice/x?lang=spa", 404),             # a language's code picked by the query
-    ("POST", "/voice/x?lang=spa&step=alternate", 404),
-    ("PUT", "/sms/incoming/", 404),
-    ("GET", "/sms/anything", 404),
-    ("GET", "/voice/incoming", 405),
-    ("DELETE", "/voice/fallback?lang=spa", 405),
-    ("PATCH", "/sms/incoming", 405),
-])
+@pytest.mark.parametrize(
+    "method, path, kind",
+    [
+        ("GET", "/voice/x", 404),
+        ("DELETE", "/voice/anything", 404),
+        ("POST", "/voice/incoming/", 404),  # a trailing slash
+        ("GET", "/voice/x?lang=spa", 404),  # a language's code picked by the query
+        ("POST", "/voice/x?lang=spa&step=alternate", 404),
+        ("PUT", "/sms/incoming/", 404),
+        ("GET", "/sms/anything", 404),
+        ("GET", "/voice/incoming", 405),
+        ("DELETE", "/voice/fallback?lang=spa", 405),
+        ("PATCH", "/sms/incoming", 405),
+    ],
+)
 def test_unknown_paths_and_methods_are_plain_errors_with_nothing_secret(gunicorn, method, path, kind):
     server = gunicorn()
     secrets = roster_secrets(server.settings)
     for headers in ({}, {"X-Twilio-Signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}):
-        response = requests.request(method, server.url + path, data={"From": LINE, "CallSid": CALL},
-                                    headers=headers, allow_redirects=False)
+        response = requests.request(
+            method, server.url + path, data={"From": LINE, "CallSid": CALL}, headers=headers, allow_redirects=False
+        )
         assert response.status_code == kind, (method, path, response.status_code, response.text[:300])
         assert response.headers["Content-Type"].startswith("text/plain")
         assert_nothing_secret(secrets, response)
@@ -97,8 +108,11 @@ def test_an_oversized_body_with_any_signature_is_a_plain_413(gunicorn):
     secrets = roster_secrets(server.settings)
     body = "From=%2B17185550101&CallSid=" + CALL + "&Junk=" + "x" * 100_000
     for path in ("/voice/incoming", "/voice/fallback?lang=spa", "/sms/incoming", "/voice/x"):
-        response = requests.post(server.url + path, data=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "forged="})
+        response = requests.post(
+            server.url + path,
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "forged="},
+        )
         assert response.status_code == (404 if path == "/voice/x" else 413), (path, response.status_code)
         assert_nothing_secret(secrets, response)
 
@@ -108,8 +122,11 @@ def test_the_fallback_url_checks_the_signature(gunicorn):
     secrets = roster_secrets(server.settings)
     params = {"CallSid": CALL, "ErrorCode": "11200", "ErrorUrl": "https://x/voice/incoming", "DialCallStatus": "busy"}
     for path in ("/voice/fallback", "/voice/fallback?lang=spa", "/voice/fallback?step=alternate"):
-        for headers in ({}, sign(server, path, params, token="not-the-auth-token"),
-                        sign(server, "/voice/fallback", {**params, "ErrorCode": "0"})):  # another request's
+        for headers in (
+            {},
+            sign(server, path, params, token="not-the-auth-token"),
+            sign(server, "/voice/fallback", {**params, "ErrorCode": "0"}),
+        ):  # another request's
             response = requests.post(server.url + path, data=params, headers=headers)
             assert response.status_code == 403, (path, response.status_code, response.text[:200])
             assert_nothing_secret(secrets, response)
@@ -124,8 +141,17 @@ def test_every_webhook_route_checks_the_signature_before_it_answers(gunicorn, se
     assert len(rules) >= 20, [r.rule for r in rules]
     unprotected = [r.rule for r in rules if not getattr(app.view_functions[r.endpoint], "twilio_only", False)]
     assert unprotected == [], "webhook routes without twilio_only"
-    form = {"From": LINE, "To": "+12125550100", "CallSid": CALL, "Digits": "1", "CallStatus": "completed",
-            "DialCallStatus": "busy", "Body": "spanish", "MessageSid": "SM" + "1" * 32, "ErrorCode": "11200"}
+    form = {
+        "From": LINE,
+        "To": "+12125550100",
+        "CallSid": CALL,
+        "Digits": "1",
+        "CallStatus": "completed",
+        "DialCallStatus": "busy",
+        "Body": "spanish",
+        "MessageSid": "SM" + "1" * 32,
+        "ErrorCode": "11200",
+    }
     query = "?lang=spa&step=alternate&r=R00001&n=1&t=0&c=0&p=75"
     with requests.Session() as http:
         for rule in rules:
@@ -151,8 +177,12 @@ def test_a_verified_request_still_gets_the_safe_twiml_when_redis_is_down(gunicor
     assert signed.status_code == 200
     assert ET.fromstring(signed.content).find("Dial/Number").get("sendDigits").startswith("ww123456#ww7890#")
     before = len(server.log_lines())
-    for method, url, headers in (("POST", path, {}), ("POST", path, {"X-Twilio-Signature": "x"}),
-                                 ("POST", "/voice/hold?r=R1&n=1", {}), ("GET", "/voice/x?lang=spa", {})):
+    for method, url, headers in (
+        ("POST", path, {}),
+        ("POST", path, {"X-Twilio-Signature": "x"}),
+        ("POST", "/voice/hold?r=R1&n=1", {}),
+        ("GET", "/voice/x?lang=spa", {}),
+    ):
         response = requests.request(method, server.url + url, data=params, headers=headers)
         assert response.status_code in (403, 404), (url, response.status_code)
         assert_nothing_secret(secrets, response)
@@ -162,17 +192,20 @@ def test_a_verified_request_still_gets_the_safe_twiml_when_redis_is_down(gunicor
 
 # --- 1, fast: the decisions of the error handler, through Flask's test client ---------------------------
 
+
 def test_a_crash_before_the_signature_is_checked_is_a_plain_500(app, client, ctx):
     """Our own bug ahead of the check (here the SDK validator failing) must not open the
     safe-TwiML door: the sender is unknown."""
+
     class Broken:
         def validate(self, *args, **kwargs):
             raise RuntimeError("validator broke")
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.extensions["twilio_validator"] = Broken()
-    response = client.post("/voice/incoming?lang=spa", data={"From": LINE, "CallSid": CALL},
-                           headers={"X-Twilio-Signature": "forged="})
+    response = client.post(
+        "/voice/incoming?lang=spa", data={"From": LINE, "CallSid": CALL}, headers={"X-Twilio-Signature": "forged="}
+    )
     assert response.status_code == 500 and response.mimetype == "text/plain"
     assert leaked(roster_secrets(ctx.settings), response.get_data(as_text=True)) == []
 
@@ -184,20 +217,27 @@ def test_a_verified_handler_that_raises_still_gets_the_direct_vendor(app, client
         raise RuntimeError("injected")
 
     app.extensions["dispatcher"].open_request = boom
-    response = signed_post(client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
-                           {"From": LINE, "CallSid": CALL, "Digits": "1"})
+    response = signed_post(
+        client, ctx.settings, "/voice/incoming/confirm?lang=spa&t=0&c=0", {"From": LINE, "CallSid": CALL, "Digits": "1"}
+    )
     assert response.status_code == 200
     assert ET.fromstring(response.data).find("Dial/Number").text == ctx.roster.vendor.number
 
 
 # --- 2: refused requests neither flood nor forge the log -----------------------------------------------
 
+
 def test_a_path_holding_a_newline_cannot_forge_a_log_line(gunicorn):
     server = gunicorn()
     before = len(server.log_lines())
     forged = FORGED.replace(" ", "%20")
-    for path in (f"/voice/x%0a{forged}", f"/voice/x%0d%0a{forged}", f"/voice/x%e2%80%a8{forged}",
-                 f"/voice/x%1b[2J%0b%0c%1c%1d%1e%c2%85{forged}", f"/sms/incoming%0a{forged}"):
+    for path in (
+        f"/voice/x%0a{forged}",
+        f"/voice/x%0d%0a{forged}",
+        f"/voice/x%e2%80%a8{forged}",
+        f"/voice/x%1b[2J%0b%0c%1c%1d%1e%c2%85{forged}",
+        f"/sms/incoming%0a{forged}",
+    ):
         assert requests.get(server.url + path).status_code == 404
         assert requests.post(server.url + "/voice/incoming", data={"From": f"x\n{FORGED}"}).status_code == 403
     added = server.log_lines()[before:]
@@ -216,11 +256,15 @@ def test_five_hundred_refused_requests_add_a_handful_of_short_lines(gunicorn):
     statuses: dict[int, int] = {}
     with requests.Session() as http:
         for i in range(150):
-            for method, path, data in (("GET", f"/voice/x{i}", None), ("DELETE", "/voice/incoming", None),
-                                       ("POST", "/voice/incoming", {"From": LINE, "CallSid": CALL}),
-                                       ("POST", "/voice/fallback?lang=spa", {"ErrorCode": str(i)})):
-                status = http.request(method, server.url + path, data=data,
-                                      headers={"X-Twilio-Signature": "forged="}).status_code
+            for method, path, data in (
+                ("GET", f"/voice/x{i}", None),
+                ("DELETE", "/voice/incoming", None),
+                ("POST", "/voice/incoming", {"From": LINE, "CallSid": CALL}),
+                ("POST", "/voice/fallback?lang=spa", {"ErrorCode": str(i)}),
+            ):
+                status = http.request(
+                    method, server.url + path, data=data, headers={"X-Twilio-Signature": "forged="}
+                ).status_code
                 statuses[status] = statuses.get(status, 0) + 1
     assert statuses == {404: 150, 405: 150, 403: 300}
     added = server.log_lines()[before:]
@@ -256,8 +300,14 @@ def test_workers_log_through_the_same_escaping_formatter():
         f"logging.getLogger('rq.worker').warning('job %s', 'x\\n{FORGED}')\n"
         f"logging.getLogger('workers.worker').warning('sms from %s', 'y\\r\\n{FORGED}')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "INFO"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "INFO"},
+    )
     lines = (out.stdout + out.stderr).splitlines()
     assert len(lines) == 2 and all(TIMESTAMP.match(line) for line in lines), (out.stdout, out.stderr)
     assert "job x\\n2026-12-02" in lines[0] and "sms from y\\r\\n2026-12-02" in lines[1], lines
@@ -265,17 +315,30 @@ def test_workers_log_through_the_same_escaping_formatter():
 
 # --- 8: /metrics token, HSTS ---------------------------------------------------------------------------
 
+
 def test_metrics_need_the_bearer_token_when_one_is_set_and_hsts_outside_local_mode(gunicorn):
     server = gunicorn(local_mode=False, metrics_token="s3cret-metrics-token")
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic czNjcmV0LW1ldHJpY3MtdG9rZW4="},
-                    {"Authorization": "Bearer s3cret-metrics-token-and-more"}, {"Authorization": "s3cret-metrics-token"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic czNjcmV0LW1ldHJpY3MtdG9rZW4="},
+        {"Authorization": "Bearer s3cret-metrics-token-and-more"},
+        {"Authorization": "s3cret-metrics-token"},
+    ):
         denied = requests.get(server.url + "/metrics", headers=headers)
         assert denied.status_code == 401 and "ird_" not in denied.text, headers
         assert denied.headers["WWW-Authenticate"].startswith("Bearer")
     ok = requests.get(server.url + "/metrics", headers={"Authorization": "Bearer s3cret-metrics-token"})
     assert ok.status_code == 200 and "ird_liaisons" in ok.text
-    for method, path in (("GET", "/metrics"), ("GET", "/healthz"), ("GET", "/codes"), ("GET", "/voice/x"),
-                         ("POST", "/voice/incoming"), ("GET", "/dashboard/"), ("GET", "/nowhere")):
+    for method, path in (
+        ("GET", "/metrics"),
+        ("GET", "/healthz"),
+        ("GET", "/codes"),
+        ("GET", "/voice/x"),
+        ("POST", "/voice/incoming"),
+        ("GET", "/dashboard/"),
+        ("GET", "/nowhere"),
+    ):
         response = requests.request(method, server.url + path, allow_redirects=False)
         assert response.headers.get("Strict-Transport-Security") == "max-age=31536000; includeSubDomains", path
 
@@ -289,6 +352,7 @@ def test_metrics_open_and_no_hsts_by_default_in_local_mode(gunicorn):
 
 
 # --- fast checks of the pieces ------------------------------------------------------------------------
+
 
 def test_the_formatter_escapes_messages_and_indents_tracebacks():
     from webhooks.logsafe import EscapingFormatter

@@ -1,4 +1,5 @@
 """GET /codes: the printable code card as one self-contained HTML page."""
+
 from __future__ import annotations
 
 import re

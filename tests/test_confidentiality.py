@@ -1,4 +1,5 @@
 """EO 34/41 and data-handling rules, checked against what the service actually does."""
+
 from __future__ import annotations
 
 import ast
@@ -14,19 +15,25 @@ from dispatch.states import State
 from tests.support.signing import signed_post
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = re.compile(r"immigra|citizenship|visa status|undocumented|green card|legal status|alien",
-                       re.IGNORECASE)
+FORBIDDEN = re.compile(r"immigra|citizenship|visa status|undocumented|green card|legal status|alien", re.IGNORECASE)
 
 
 def _spoken_or_shown_strings(path: Path) -> list[tuple[int, str]]:
     """String literals a person could hear, read or be asked (docstrings excluded)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
 
 
 def test_no_field_prompt_or_export_mentions_immigration_status():
@@ -38,12 +45,16 @@ def test_no_field_prompt_or_export_mentions_immigration_status():
             if path.suffix == ".py":
                 lines = _spoken_or_shown_strings(path)
             elif path.suffix in {".html", ".js", ".csv", ".yaml"}:
-                lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                         if not line.lstrip().startswith("#")]
+                lines = [
+                    (n, line)
+                    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                    if not line.lstrip().startswith("#")
+                ]
             else:
                 continue
-            offenders += [f"{path.relative_to(ROOT)}:{n}: {text.strip()[:80]}" for n, text in lines
-                          if FORBIDDEN.search(text)]
+            offenders += [
+                f"{path.relative_to(ROOT)}:{n}: {text.strip()[:80]}" for n, text in lines if FORBIDDEN.search(text)
+            ]
     assert offenders == []
     assert not any(FORBIDDEN.search(f) for f in RequestRecord.__dataclass_fields__)
 
@@ -55,9 +66,12 @@ def test_logs_carry_no_full_number_and_no_auth_token(client, settings, ctx, jobs
     line = ctx.roster.precincts[0].lines[0]
     spa = ctx.catalog.get("spa")
     signed_post(client, settings, "/voice/incoming", {"From": line, "CallSid": "CA1"})
-    signed_post(client, settings, "/voice/incoming/language?t=0", {"From": line, "CallSid": "CA1", "Digits": spa.keypad})
-    signed_post(client, settings, "/voice/incoming/confirm?lang=spa&t=0&c=0",
-                {"From": line, "CallSid": "CA1", "Digits": "1"})
+    signed_post(
+        client, settings, "/voice/incoming/language?t=0", {"From": line, "CallSid": "CA1", "Digits": spa.keypad}
+    )
+    signed_post(
+        client, settings, "/voice/incoming/confirm?lang=spa&t=0&c=0", {"From": line, "CallSid": "CA1", "Digits": "1"}
+    )
     jobs.drain(Dispatcher(ctx))
     text = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "request R" in text, "the flow was logged"

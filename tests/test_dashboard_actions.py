@@ -1,4 +1,5 @@
 """The sergeant's actions: each one's effect, its audit entry, confirmation, roles and CSRF."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -47,12 +48,17 @@ def test_send_to_vendor_now_dials_the_vendor_and_is_audited(app, ctx, jobs, tele
     assert ctx.requests.get(rec.id).state == State.OFFERING
     resp = act(sergeant, f"/dashboard/requests/{rec.id}/send-to-vendor")
     assert resp.status_code == 200 and resp.get_json() == {
-        "ok": True, "action": "send_to_vendor", "target": rec.id, "outcome": "done"}
+        "ok": True,
+        "action": "send_to_vendor",
+        "target": rec.id,
+        "outcome": "done",
+    }
     after = ctx.requests.get(rec.id)
     assert after.state == State.VENDOR_DIALING
     assert telephony.calls[-1].to == ctx.roster.vendor.number
     assert [h["data"].get("reason") for h in ctx.requests.history(rec.id) if h["event"] == "vendor_dial"] == [
-        "sent by sergeant"]
+        "sent by sergeant"
+    ]
     assert_audited(ctx, "sergeant", "send_to_vendor", rec.id, "done")
 
 
@@ -65,7 +71,8 @@ def test_cancel_ends_the_request_and_the_officers_call(app, ctx, jobs, telephony
     jobs.drain(app.extensions["dispatcher"])
     assert OFFICER_CALL in telephony.hangups
     assert [h["data"] for h in ctx.requests.history(rec.id) if h["event"] == "cancel"] == [
-        {"reason": "cancelled by sergeant"}]
+        {"reason": "cancelled by sergeant"}
+    ]
     assert_audited(ctx, "sergeant", "cancel", rec.id, "done")
 
 
@@ -171,8 +178,9 @@ def test_another_sessions_token_is_not_accepted(app, ctx, jobs, client):
 
 def test_the_token_may_come_in_a_header(app, ctx, sergeant):
     rec = open_request(app, "spa")
-    resp = sergeant.post(f"/dashboard/requests/{rec.id}/cancel", data={"confirm": "yes"},
-                         headers={"X-CSRF-Token": sergeant.csrf})
+    resp = sergeant.post(
+        f"/dashboard/requests/{rec.id}/cancel", data={"confirm": "yes"}, headers={"X-CSRF-Token": sergeant.csrf}
+    )
     assert resp.status_code == 200 and ctx.requests.get(rec.id).state == State.CANCELLED
 
 
@@ -182,8 +190,10 @@ def test_actions_need_a_session(app, ctx, client):
     assert resp.status_code == 401 and ctx.requests.get(rec.id).state == State.QUEUED
 
 
-@pytest.mark.parametrize("path", ["/dashboard/requests/R99999/cancel", "/dashboard/requests/nope/cancel",
-                                  "/dashboard/liaisons/l-nobody/duty"])
+@pytest.mark.parametrize(
+    "path",
+    ["/dashboard/requests/R99999/cancel", "/dashboard/requests/nope/cancel", "/dashboard/liaisons/l-nobody/duty"],
+)
 def test_unknown_targets_are_404_and_not_audited(ctx, sergeant, path):
     resp = act(sergeant, path, duty="off")
     assert resp.status_code == 404 and audit_log(ctx) == []

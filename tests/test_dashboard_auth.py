@@ -1,4 +1,5 @@
 """Sign-in, sessions and their security rules: hashes, cookie flags, throttling, idle timeout."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -43,8 +44,7 @@ def test_the_cookie_is_secure_outside_local_runs(ctx):
     app = create_app(context=ctx)
     client = app.test_client()
     token = signin_form_token(client)
-    resp = client.post("/dashboard/signin", data={"csrf_token": token, "username": "viewer",
-                                                  "password": "viewer-demo"})
+    resp = client.post("/dashboard/signin", data={"csrf_token": token, "username": "viewer", "password": "viewer-demo"})
     assert resp.status_code == 303
     assert "Secure" in set_cookie(resp)
 
@@ -60,8 +60,9 @@ def test_a_wrong_password_or_unknown_user_is_refused(client, ctx):
 def test_sign_in_form_needs_its_csrf_token(client, ctx):
     signin_form_token(client)
     missing = client.post("/dashboard/signin", data={"username": "sergeant", "password": "sergeant-demo"})
-    forged = client.post("/dashboard/signin", data={"username": "sergeant", "password": "sergeant-demo",
-                                                    "csrf_token": "forged"})
+    forged = client.post(
+        "/dashboard/signin", data={"username": "sergeant", "password": "sergeant-demo", "csrf_token": "forged"}
+    )
     assert (missing.status_code, forged.status_code) == (400, 403)
     assert session_keys(ctx.redis) == []
 
@@ -85,8 +86,9 @@ def test_failed_sign_ins_lock_that_username_at_that_address_only(three_tries, cl
     assert sign_in(client, "viewer").status_code == 303  # another username from the same address
 
 
-def test_the_right_password_during_the_lock_is_not_checked_and_does_not_restart_it(three_tries, client, ctx,
-                                                                                    monkeypatch):
+def test_the_right_password_during_the_lock_is_not_checked_and_does_not_restart_it(
+    three_tries, client, ctx, monkeypatch
+):
     from webhooks.dashboard import auth
 
     for _ in range(3):
@@ -99,9 +101,9 @@ def test_the_right_password_during_the_lock_is_not_checked_and_does_not_restart_
     for _ in range(3):
         assert sign_in(client, "sergeant").status_code == 429
     assert checked == []
-    assert 0 < ctx.redis.pttl(lock) <= 60_000       # not started again
+    assert 0 < ctx.redis.pttl(lock) <= 60_000  # not started again
     assert ctx.redis.get(keys.signin_failures("127.0.0.1", "sergeant")) is None  # nothing counted meanwhile
-    ctx.redis.delete(lock)                           # the lock has passed
+    ctx.redis.delete(lock)  # the lock has passed
     assert sign_in(client, "sergeant").status_code == 303 and checked == ["sergeant"]
 
 
@@ -121,7 +123,7 @@ def test_one_address_trying_many_usernames_is_locked_for_every_username(three_tr
     sign_in(client, "sergeant", "guess")
     for name in ("admin", "root", "chief", "ops"):
         assert sign_in(client, name, "guess").status_code == 401
-    assert sign_in(client, "viewer").status_code == 429        # 5 failures from this address
+    assert sign_in(client, "viewer").status_code == 429  # 5 failures from this address
     other = three_tries.test_client()
     assert sign_in(other, "viewer", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
 
@@ -131,8 +133,10 @@ def test_failed_sign_ins_are_audited_once_per_hour_with_a_count_and_no_password(
         sign_in(client, "sergeant", "s3cret-guess")
     sign_in(client, "nobody\r\n2026-01-01 forged", "s3cret-guess")
     refused = {(e["who"], e["target"], e["outcome"]): e["count"] for e in ctx.audit.refusals()}
-    assert refused == {("sergeant", "127.0.0.0/24", "refused: wrong password"): 2,
-                       ("nobody\\r\\n2026-01-01 forged", "127.0.0.0/24", "refused: unknown username"): 1}
+    assert refused == {
+        ("sergeant", "127.0.0.0/24", "refused: wrong password"): 2,
+        ("nobody\\r\\n2026-01-01 forged", "127.0.0.0/24", "refused: unknown username"): 1,
+    }
     assert events.audit_entries(ctx.redis) == []  # actions stay apart
     dump = " ".join(str(ctx.redis.dump(k)) for k in ctx.redis.scan_iter("*"))
     assert "s3cret-guess" not in dump
@@ -154,10 +158,10 @@ def test_idle_timeout_is_the_session_ttl_and_only_people_renew_it(app, client, c
     idle = ctx.settings.session_idle_minutes * 60
     assert idle - 5 <= ctx.redis.ttl(key) <= idle
     ctx.redis.expire(key, 100)
-    client.get("/dashboard/api/snapshot")          # the page's own refresh: not activity
+    client.get("/dashboard/api/snapshot")  # the page's own refresh: not activity
     client.get("/dashboard/api/queue")
     assert ctx.redis.ttl(key) <= 100
-    client.get("/dashboard")                       # a person loading the page
+    client.get("/dashboard")  # a person loading the page
     assert ctx.redis.ttl(key) > idle - 5
     ctx.redis.expire(key, 100)
     assert client.post("/dashboard/keepalive", headers={"X-CSRF-Token": csrf}).status_code == 204

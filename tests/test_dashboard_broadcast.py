@@ -4,6 +4,7 @@ What a sergeant would notice: every open page of a process gets each change, as 
 the page draws; a page that was away gets what it missed; a Redis restart does not leave
 the pages frozen; past the per-process cap a page is told to poll.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,9 +59,9 @@ def test_thirty_streams_in_one_process_all_get_each_change_from_one_reader(live,
     assert all(g == got[0] for g in got) and len(got[0]) == 1
     _id, data = got[0][0]
     assert (data["request"], data["row"]["id"], data["row"]["state"]) == (rec.id, rec.id, "queued")
-    chunk = texts[0][texts[0].index("id: "):]
-    assert all(t.endswith(chunk) for t in texts)   # the same message, formatted once
-    assert readers_threads() <= before + 1           # one reader for the 30 streams
+    chunk = texts[0][texts[0].index("id: ") :]
+    assert all(t.endswith(chunk) for t in texts)  # the same message, formatted once
+    assert readers_threads() <= before + 1  # one reader for the 30 streams
     assert live.extensions["dashboard_broadcaster"].followers == 30
 
 
@@ -72,7 +73,7 @@ def test_the_default_cap_admits_24_streams_and_refuses_the_next(live, client):
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
     assert "polling" in refused.get_json()["error"]
     assert pages[0].done.wait(5)
-    pages[0].resp.close()                  # a stream's life ends: the next page gets its place
+    pages[0].resp.close()  # a stream's life ends: the next page gets its place
     again = client.get("/dashboard/stream", buffered=False)
     assert again.status_code == 200
     again.close()
@@ -84,14 +85,14 @@ def test_a_request_s_life_arrives_as_the_rows_the_page_draws(live, ctx, jobs, cl
     page.wait_for(lambda t: "retry:" in t)
     rec = open_request(live, "spa", officer_call="CA" + "3" * 32)
     page.wait_for(lambda t: '"state":"queued"' in t)
-    route(live, jobs)                                       # a Spanish liaison's phone rings
+    route(live, jobs)  # a Spanish liaison's phone rings
     ringing = ctx.requests.get(rec.id).offer_liaison
     page.wait_for(lambda t: '"state":"offering"' in t and '"state":"ringing"' in t)
     accept(live, rec.id)
     page.wait_for(lambda t: '"state":"connected"' in t)
     live.extensions["dispatcher"].officer_call_ended("CA" + "3" * 32)
-    page.wait_for(lambda t: '"state":"rejoining"' in t)      # the interpreter waits for a rejoin
-    end_call(live, rec.id)                                    # ... and hangs up
+    page.wait_for(lambda t: '"state":"rejoining"' in t)  # the interpreter waits for a rejoin
+    end_call(live, rec.id)  # ... and hangs up
     page.wait_for(lambda t: '"finished":true' in t)
     other = open_request(live, "rus")
     resp = client.post(f"/dashboard/requests/{other.id}/cancel", data={"csrf_token": csrf, "confirm": "yes"})
@@ -113,12 +114,12 @@ def test_a_request_s_life_arrives_as_the_rows_the_page_draws(live, ctx, jobs, cl
     assert ("ringing", rec.id) in [(l["state"], l["request"]) for l in rung]
     audit = next(d["audit"] for d in got if "audit" in d)
     assert (audit[0]["who"], audit[0]["action"], audit[0]["target"]) == ("sergeant", "cancel", other.id)
-    assert ctx.roster.precincts[0].lines[0][2:] not in page.text   # callers stay masked
+    assert ctx.roster.precincts[0].lines[0][2:] not in page.text  # callers stay masked
 
 
 def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(live, ctx, redis_server, client):
     hub = broadcast.Broadcaster(ctx, redis_server.client(), block_seconds=HEARTBEAT, ring_size=5)
-    live.extensions["dashboard_broadcaster"] = hub      # this process's broadcaster, with a short ring
+    live.extensions["dashboard_broadcaster"] = hub  # this process's broadcaster, with a short ring
     session_for(live, client, "viewer")
     watching = connect(client)
     watching.wait_for(lambda t: "retry:" in t)
@@ -126,7 +127,7 @@ def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(liv
     for n in range(12):
         events.publish(ctx.redis, "liaison_duty", {"liaison": liaisons[n % len(liaisons)]})
     ids = [e.id for e in events.read(ctx.redis, after="0")]
-    watching.wait_for(lambda t: ids[-1] in t)           # the ring now holds only the last five
+    watching.wait_for(lambda t: ids[-1] in t)  # the ring now holds only the last five
 
     away = connect(client, **{"Last-Event-ID": ids[1]})
     away.wait_for(lambda t: ids[-1] in t)
@@ -135,7 +136,7 @@ def test_a_stream_resuming_from_before_the_ring_gets_every_missed_event_once(liv
     assert [d["liaison"]["id"] for _, d in got] == [liaisons[n % len(liaisons)] for n in range(2, 12)]
     events.publish(ctx.redis, "liaison_duty", {"liaison": liaisons[0]})
     newest = events.last_id(ctx.redis)
-    away.wait_for(lambda t: newest in t)                # and then it follows the ring
+    away.wait_for(lambda t: newest in t)  # and then it follows the ring
     assert [i for i, _ in messages(away)] == ids[2:] + [newest]
 
 

@@ -1,4 +1,5 @@
 """What the dashboard shows, through Flask: the page, the JSON API, masking, security headers."""
+
 from __future__ import annotations
 
 import base64
@@ -40,11 +41,11 @@ def test_the_page_needs_a_session(client):
 
 def test_queue_json_lists_waiting_then_connected_with_masked_callers(app, ctx, jobs, viewer):
     first = open_request(app, "spa", line=0)
-    route(app, jobs)                             # first: ringing a Spanish liaison
-    second = open_request(app, "tir", line=1)    # nobody speaks Tigrinya: stays queued until routed
+    route(app, jobs)  # first: ringing a Spanish liaison
+    second = open_request(app, "tir", line=1)  # nobody speaks Tigrinya: stays queued until routed
     third = open_request(app, "rus", line=2)
-    route(app, jobs)                             # second → vendor, third → ringing
-    accept(app, third.id)                        # third: connected to its liaison
+    route(app, jobs)  # second → vendor, third → ringing
+    accept(app, third.id)  # third: connected to its liaison
     data = viewer.get("/dashboard/api/queue").get_json()
     ids = [row["id"] for row in data["active"]]
     assert ids == [first.id, second.id, third.id]
@@ -75,11 +76,14 @@ def test_finished_requests_move_below_with_their_outcome(app, ctx, jobs, viewer)
     app.extensions["dispatcher"].officer_call_ended("CA" + "1" * 32)
     data = viewer.get("/dashboard/api/queue").get_json()
     assert [(r["id"], r["state_label"], r["drops"]) for r in data["active"]] == [
-        (rec.id, "Officer dropped, rejoining", 1)], "the interpreter waits: not finished yet"
+        (rec.id, "Officer dropped, rejoining", 1)
+    ], "the interpreter waits: not finished yet"
     end_call(app, rec.id)
     data = viewer.get("/dashboard/api/queue").get_json()
     assert data["active"] == []
-    assert [(r["id"], r["state"], r["outcome"]) for r in data["finished"]] == [(rec.id, "completed", "Completed (liaison)")]
+    assert [(r["id"], r["state"], r["outcome"]) for r in data["finished"]] == [
+        (rec.id, "completed", "Completed (liaison)")
+    ]
     assert data["finished"][0]["time_to_interpreter"] is not None
 
 
@@ -103,7 +107,11 @@ def test_liaisons_json_shows_the_ringing_liaison_and_duty(app, ctx, jobs, viewer
     rows = {row["id"]: row for row in viewer.get("/dashboard/api/liaisons").get_json()["liaisons"]}
     assert set(rows) == {l.id for l in ctx.roster.liaisons}
     assert (rows[ringing]["state"], rows[ringing]["request"]) == ("ringing", rec.id)
-    assert (rows["l-chen"]["state"], rows["l-chen"]["on_duty"], rows["l-chen"]["duty_override"]) == ("off", False, "off")
+    assert (rows["l-chen"]["state"], rows["l-chen"]["on_duty"], rows["l-chen"]["duty_override"]) == (
+        "off",
+        False,
+        "off",
+    )
     assert rows["l-garcia"]["languages"] == ["Spanish", "Portuguese"]
     assert_no_full_number(json.dumps(rows), ctx)
 
@@ -129,8 +137,17 @@ def test_audit_json_lists_entries_newest_first(app, ctx, viewer):
     assert all(e["who"] == "sergeant" and e["ts"].endswith("Z") for e in entries)
 
 
-@pytest.mark.parametrize("path", ["/dashboard/api/queue", "/dashboard/api/liaisons", "/dashboard/api/stats",
-                                  "/dashboard/api/audit", "/dashboard/api/snapshot", "/dashboard/stream"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/api/queue",
+        "/dashboard/api/liaisons",
+        "/dashboard/api/stats",
+        "/dashboard/api/audit",
+        "/dashboard/api/snapshot",
+        "/dashboard/stream",
+    ],
+)
 def test_the_api_refuses_anyone_not_signed_in_without_a_browser_prompt(client, path):
     resp = client.get(path)
     assert resp.status_code == 401 and resp.get_json()["reason"] == "signin"
@@ -181,8 +198,9 @@ def test_a_request_from_a_supervisor_cell_is_masked_too(app, ctx, viewer):
     from dispatch.routing import Caller
 
     cell = ctx.roster.supervisors[0].cell
-    app.extensions["dispatcher"].open_request(Caller(cell, "supervisor", "75"), ctx.catalog.get("spa"),
-                                              channel="sms", state=State.NEW, callback_number=cell)
+    app.extensions["dispatcher"].open_request(
+        Caller(cell, "supervisor", "75"), ctx.catalog.get("spa"), channel="sms", state=State.NEW, callback_number=cell
+    )
     body = viewer.get("/dashboard/api/snapshot").get_data(as_text=True)
     assert json.loads(body)["queue"]["active"][0]["channel"] == "sms"
     assert_no_full_number(body, ctx, extra=(cell,))
@@ -206,7 +224,7 @@ def test_the_stream_s_rows_are_the_snapshot_s_rows(app, ctx, jobs, viewer):
     board = {row["id"]: row for row in viewer.get("/dashboard/api/liaisons").get_json()["liaisons"]}
 
     def same(row: dict) -> dict:
-        return {k: v for k, v in row.items() if k != "wait_seconds"}   # (read a moment apart)
+        return {k: v for k, v in row.items() if k != "wait_seconds"}  # (read a moment apart)
 
     assert same(found.requests[ringing.id]) == same(queue["active"][0])
     assert same(found.requests[done.id]) == same(queue["finished"][0])

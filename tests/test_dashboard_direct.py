@@ -6,6 +6,7 @@ What a sergeant would notice if it went wrong: a missed or doubled row, a garble
 mechanism on a socket pair, then the real gunicorn with a page that stops reading while a
 burst goes out, which must still get every event once, in order, in valid HTTP chunks.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ from webhooks.dashboard import auth, broadcast, stream
 
 def read_chunk(sock: socket.socket, buf: bytearray) -> bytes:
     """One HTTP/1.1 chunk's data, checking its framing as a browser does (AssertionError if bad)."""
+
     def fill(n: int) -> None:
         while len(buf) < n:
             got = sock.recv(65536)
@@ -37,9 +39,9 @@ def read_chunk(sock: socket.socket, buf: bytearray) -> bytes:
     size = int(line, 16)  # ValueError if the size line is not hex
     start = len(line) + 2
     fill(start + size + 2)
-    data = bytes(buf[start:start + size])
-    assert buf[start + size:start + size + 2] == b"\r\n", "a chunk's data must end with CRLF"
-    del buf[:start + size + 2]
+    data = bytes(buf[start : start + size])
+    assert buf[start + size : start + size + 2] == b"\r\n", "a chunk's data must end with CRLF"
+    del buf[: start + size + 2]
     return data
 
 
@@ -56,9 +58,9 @@ class Window:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.server, self._page = socket.socketpair()   # far more room than `size`: never blocks
+        self.server, self._page = socket.socketpair()  # far more room than `size`: never blocks
         self.unread = 0
-        self.partial = 0   # non-blocking sends that took only the start of what they were given
+        self.partial = 0  # non-blocking sends that took only the start of what they were given
         self.cond = threading.Condition()
         self.page = self._Page(self)
 
@@ -92,7 +94,7 @@ class Window:
     def sendall(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[self.send(view):]
+            view = view[self.send(view) :]
 
     def close(self) -> None:
         self.server.close()
@@ -125,7 +127,7 @@ def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub,
     text = read_chunk(page, buf).decode()
     assert rec.id in text and json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])["row"]["id"] == rec.id
     assert ids_in(text) == [events.last_id(ctx.redis)]
-    assert not d.woken.is_set()   # still the reader's
+    assert not d.woken.is_set()  # still the reader's
     # The reader records where the stream is after its send returns, so the page may have the
     # chunk first; taking the stream back waits for the reader to be done with it.
     hub.unfollow(d)
@@ -136,10 +138,10 @@ def test_a_followed_stream_gets_each_batch_as_a_chunk_written_by_the_reader(hub,
 
 
 def test_a_page_too_slow_to_take_a_chunk_is_handed_back_with_the_rest_to_send(hub, app, ctx):
-    window = Window(size=100)   # less than any one message: the reader can only start a chunk
+    window = Window(size=100)  # less than any one message: the reader can only start a chunk
     d = broadcast.Direct(window)  # type: ignore[arg-type]
     wait_until(lambda: hub.follow(d, hub.last_id))
-    for _ in range(3):   # the page reads nothing meanwhile
+    for _ in range(3):  # the page reads nothing meanwhile
         open_request(app)
     wait_until(d.woken.is_set)
     assert hub.direct_streams == 0 and d.pending and not d.gone and window.partial == 1
@@ -161,7 +163,7 @@ def test_a_page_too_slow_to_take_a_chunk_is_handed_back_with_the_rest_to_send(hu
 
 def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, app, ctx, r):
     """generate() as gunicorn runs it: what it yields goes out as chunks on the same socket."""
-    window = Window(size=100)   # the "connected" chunk, then less than any one message
+    window = Window(size=100)  # the "connected" chunk, then less than any one message
     start = hub.last_id
     body = stream.generate(hub, r, start, None, lifetime=60.0, heartbeat=30.0, sock=window)  # type: ignore[arg-type]
 
@@ -172,7 +174,7 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, a
 
     threading.Thread(target=serve, daemon=True).start()
     wait_until(lambda: hub.direct_streams == 1)
-    for _ in range(20):   # the page reads nothing meanwhile
+    for _ in range(20):  # the page reads nothing meanwhile
         open_request(app)
     # The reader could write only the start of a chunk and gave the stream back; its thread
     # waits for the page to make room to send the rest.
@@ -182,8 +184,8 @@ def test_the_stream_s_thread_finishes_a_chunk_the_reader_could_only_start(hub, a
     buf, text = bytearray(), ""
     while ids_in(text)[-1:] != wanted[-1:]:
         text += read_chunk(window.page, buf).decode()  # type: ignore[arg-type]
-    assert ids_in(text) == wanted   # every event once, in order, in whole chunks
-    wait_until(lambda: hub.direct_streams == 1)   # caught up again: the reader writes it once more
+    assert ids_in(text) == wanted  # every event once, in order, in whole chunks
+    wait_until(lambda: hub.direct_streams == 1)  # caught up again: the reader writes it once more
     late = open_request(app)
     more = ""
     while late.id not in more:
@@ -198,7 +200,9 @@ def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, 
     sid = "direct-test-session"
     r.hset(keys.dashboard_session(sid), mapping={"username": "viewer"})
     server, page = socket.socketpair()
-    body = stream.generate(hub, r, hub.last_id, lambda: auth.session_alive(r, sid), lifetime=30.0, heartbeat=10.0, sock=server)
+    body = stream.generate(
+        hub, r, hub.last_id, lambda: auth.session_alive(r, sid), lifetime=30.0, heartbeat=10.0, sock=server
+    )
     ended = threading.Event()
     tail: list[bytes] = []
 
@@ -213,7 +217,7 @@ def test_a_followed_stream_still_ends_within_a_second_or_so_of_its_session(hub, 
     r.delete(keys.dashboard_session(sid))
     signed_out = time.monotonic()
     while not ended.is_set() and time.monotonic() - signed_out < 5:
-        open_request(app)   # messages keep flowing: the page is live, the session is not
+        open_request(app)  # messages keep flowing: the page is live, the session is not
         time.sleep(0.1)
     assert ended.is_set() and time.monotonic() - signed_out < 2.5
     assert b"event: signedout" in tail[-1]
@@ -247,8 +251,10 @@ def test_when_the_server_stops_every_stream_ends_at_once(hub, app, r):
     stream waiting for its next message and one the reader writes both end now, not at their
     next heartbeat or the end of their life, so they do not keep a stopping worker alive."""
     server, page = socket.socketpair()
-    bodies = {"followed": stream.generate(hub, r, hub.last_id, None, lifetime=300.0, heartbeat=120.0, sock=server),
-              "waiting": stream.generate(hub, r, hub.last_id, None, lifetime=300.0, heartbeat=120.0)}
+    bodies = {
+        "followed": stream.generate(hub, r, hub.last_id, None, lifetime=300.0, heartbeat=120.0, sock=server),
+        "waiting": stream.generate(hub, r, hub.last_id, None, lifetime=300.0, heartbeat=120.0),
+    }
     ended: list[str] = []
 
     def run(name: str) -> None:
@@ -261,7 +267,7 @@ def test_when_the_server_stops_every_stream_ends_at_once(hub, app, r):
     for name in bodies:
         threading.Thread(target=run, args=(name,), daemon=True).start()
     wait_until(lambda: hub.direct_streams == 1)
-    rec = open_request(app)   # both are live: the page gets it from the reader
+    rec = open_request(app)  # both are live: the page gets it from the reader
     page.settimeout(5)
     buf, text = bytearray(), ""
     while rec.id not in text:
@@ -278,8 +284,14 @@ def test_when_the_server_stops_every_stream_ends_at_once(hub, app, r):
 @pytest.fixture
 def gunicorn_dashboard(settings, app):
     """The Procfile's `dashboard` shape (one process, many threads) on the test's Redis."""
-    server = start_gunicorn(replace(settings, dashboard_max_streams=8), workers=1, threads=12,
-                            env={"LOG_LEVEL": "WARNING"}, wait_path="/dashboard/signin", graceful_timeout=60)
+    server = start_gunicorn(
+        replace(settings, dashboard_max_streams=8),
+        workers=1,
+        threads=12,
+        env={"LOG_LEVEL": "WARNING"},
+        wait_path="/dashboard/signin",
+        graceful_timeout=60,
+    )
     yield server
     server.stop()
 
@@ -291,12 +303,14 @@ def open_page(app, client, url: str) -> tuple[socket.socket, bytearray]:  # type
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
     assert cookie is not None
     page = socket.socket()
-    page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # (before the handshake: it sets the window)
+    page.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # (before the handshake: it sets the window)
     page.settimeout(10)
     host, port = url.rsplit("/", 1)[1].split(":")
     page.connect((host, int(port)))
-    page.sendall(f"GET /dashboard/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                 f"Cookie: {cookie.key}={cookie.value}\r\n\r\n".encode())
+    page.sendall(
+        f"GET /dashboard/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+        f"Cookie: {cookie.key}={cookie.value}\r\n\r\n".encode()
+    )
     buf = bytearray()
     while b"\r\n\r\n" not in buf:
         buf.extend(page.recv(4096))
@@ -319,24 +333,25 @@ def test_a_dashboard_process_told_to_stop_ends_its_streams_and_exits(gunicorn_da
         except (ConnectionError, AssertionError):
             pytest.fail("the stream was cut off instead of ended")
         if chunk == b"":
-            break   # the terminating zero-length chunk
+            break  # the terminating zero-length chunk
     assert gunicorn_dashboard.proc.wait(timeout=20) == 0
     page.close()
 
 
 def test_under_gunicorn_a_page_that_stops_reading_during_a_burst_still_gets_every_event_once(
-        gunicorn_dashboard, app, client, ctx):
-    page, buf = open_page(app, client, gunicorn_dashboard.url)   # a slow, small-windowed page
+    gunicorn_dashboard, app, client, ctx
+):
+    page, buf = open_page(app, client, gunicorn_dashboard.url)  # a slow, small-windowed page
     start = events.last_id(ctx.redis)
-    time.sleep(0.5)   # the stream is caught up: the reader writes it from here on
-    opened = [open_request(app, "spa").id for _ in range(300)]   # the page reads none of it yet
+    time.sleep(0.5)  # the stream is caught up: the reader writes it from here on
+    opened = [open_request(app, "spa").id for _ in range(300)]  # the page reads none of it yet
     time.sleep(1.0)
     wanted = [e.id for e in events.read(ctx.redis, after=start, count=10000)]
     text = ""
     while ids_in(text)[-1:] != wanted[-1:]:
         text += read_chunk(page, buf).decode()
     got = ids_in(text)
-    assert got == wanted   # each once, in order, in well-formed chunks
+    assert got == wanted  # each once, in order, in well-formed chunks
     assert all(rid in text for rid in opened)
     # Handed back and taken up again: a later change still reaches the page.
     late = open_request(app, "spa").id

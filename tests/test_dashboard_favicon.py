@@ -1,5 +1,6 @@
 """The pages' icon: linked from every dashboard page, served without a session, cached for a
 year under a URL that changes with its content."""
+
 from __future__ import annotations
 
 import hashlib

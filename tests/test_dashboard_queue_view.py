@@ -1,4 +1,5 @@
 """The queue and liaison view model: order, waits, alerts, handlers, masking (pure)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -15,26 +16,44 @@ NAMES = {"l-a": "Ana Garcia", "l-b": "Luis Reyes"}
 
 
 def rec(n: int, state: str, queued_ago: float, **extra: str) -> RequestRecord:
-    raw = {"id": f"R{n:05d}", "state": state, "language_name": "Spanish", "caller": CALLER, "precinct": "75",
-           "unit": "Sector B", "created_at": repr(NOW - queued_ago - 5), "queued_at": repr(NOW - queued_ago)}
+    raw = {
+        "id": f"R{n:05d}",
+        "state": state,
+        "language_name": "Spanish",
+        "caller": CALLER,
+        "precinct": "75",
+        "unit": "Sector B",
+        "created_at": repr(NOW - queued_ago - 5),
+        "queued_at": repr(NOW - queued_ago),
+    }
     raw.update(extra)
     return RequestRecord.from_hash(raw)
 
 
 def view(open_records, finished=(), alert_after=30.0, limit=25):  # type: ignore[no-untyped-def]
-    return build_queue(open_records, finished, NOW, alert_after, precinct_name=lambda p: f"{p}th Precinct",
-                       liaison_name=lambda l: NAMES.get(l, l), vendor_name="LanguageLine", finished_limit=limit)
+    return build_queue(
+        open_records,
+        finished,
+        NOW,
+        alert_after,
+        precinct_name=lambda p: f"{p}th Precinct",
+        liaison_name=lambda l: NAMES.get(l, l),
+        vendor_name="LanguageLine",
+        finished_limit=limit,
+    )
 
 
 def test_waiting_requests_come_first_urgent_then_longest_wait_then_connected():
-    board = view([
-        rec(1, "connected", 100, connected_at=repr(NOW - 80), handler_kind="liaison", handler_name="Ana Garcia"),
-        rec(2, "queued", 10),
-        rec(3, "offering", 50, offer_liaison="l-b"),
-        rec(4, "queued", 5, urgent="1"),
-        rec(5, "vendor_dialing", 40),
-        rec(6, "connected", 200, connected_at=repr(NOW - 150), handler_kind="vendor", handler_name="LanguageLine"),
-    ])
+    board = view(
+        [
+            rec(1, "connected", 100, connected_at=repr(NOW - 80), handler_kind="liaison", handler_name="Ana Garcia"),
+            rec(2, "queued", 10),
+            rec(3, "offering", 50, offer_liaison="l-b"),
+            rec(4, "queued", 5, urgent="1"),
+            rec(5, "vendor_dialing", 40),
+            rec(6, "connected", 200, connected_at=repr(NOW - 150), handler_kind="vendor", handler_name="LanguageLine"),
+        ]
+    )
     assert [r.id for r in board.active] == ["R00004", "R00003", "R00005", "R00002", "R00006", "R00001"]
 
 
@@ -67,21 +86,35 @@ def test_a_call_connected_past_the_bound_is_marked_while_an_interpreter_is_on_th
     assert not marked("completed", hour + 1, ended_at=repr(NOW))
     assert not marked("connected", 10 * hour, bound=None)
     assert not queue_row(rec(2, "queued", 2 * hour), NOW, 30, str, str, "V", connected_alert_after=hour).connected_alert
-    board = build_queue([rec(3, "connected", hour + 70, connected_at=repr(NOW - hour - 60))], [], NOW, 30.0,
-                        precinct_name=str, liaison_name=str, vendor_name="V", connected_alert_after=hour)
+    board = build_queue(
+        [rec(3, "connected", hour + 70, connected_at=repr(NOW - hour - 60))],
+        [],
+        NOW,
+        30.0,
+        precinct_name=str,
+        liaison_name=str,
+        vendor_name="V",
+        connected_alert_after=hour,
+    )
     assert board.as_dict()["connected_alert_after"] == hour and board.active[0].connected_alert
 
 
 def test_handler_is_the_ringing_liaison_the_vendor_or_whoever_connected():
-    board = view([
-        rec(1, "offering", 3, offer_liaison="l-a"),
-        rec(2, "vendor_dialing", 2),
-        rec(3, "connected", 9, connected_at=repr(NOW - 1), handler_kind="liaison", handler_name="Luis Reyes"),
-        rec(4, "queued", 1),
-    ])
+    board = view(
+        [
+            rec(1, "offering", 3, offer_liaison="l-a"),
+            rec(2, "vendor_dialing", 2),
+            rec(3, "connected", 9, connected_at=repr(NOW - 1), handler_kind="liaison", handler_name="Luis Reyes"),
+            rec(4, "queued", 1),
+        ]
+    )
     rows = {r.id: (r.handler, r.handler_kind) for r in board.active}
-    assert rows == {"R00001": ("Ana Garcia", "liaison"), "R00002": ("LanguageLine", "vendor"),
-                    "R00003": ("Luis Reyes", "liaison"), "R00004": ("", "")}
+    assert rows == {
+        "R00001": ("Ana Garcia", "liaison"),
+        "R00002": ("LanguageLine", "vendor"),
+        "R00003": ("Luis Reyes", "liaison"),
+        "R00004": ("", ""),
+    }
 
 
 def test_the_caller_number_is_masked_and_the_precinct_named():
@@ -113,17 +146,20 @@ def test_finished_are_newest_first_with_an_outcome_and_bounded():
     ]
     board = view([], finished, limit=3)
     assert [(r.id, r.outcome) for r in board.finished] == [
-        ("R00002", "Failed: vendor busy"), ("R00004", "Cancelled"), ("R00003", "Caller hung up")]
+        ("R00002", "Failed: vendor busy"),
+        ("R00004", "Cancelled"),
+        ("R00003", "Caller hung up"),
+    ]
     assert view([], finished).finished[-1].outcome == "Completed (vendor)"
 
 
 def liaison(lid: str, duty: str = "always", languages: tuple[str, ...] = ("spa",)) -> Liaison:
-    return Liaison(lid, NAMES[lid], "+16465550120" if lid == "l-a" else "+16465550121", languages,
-                   parse_duty([duty]))
+    return Liaison(lid, NAMES[lid], "+16465550120" if lid == "l-a" else "+16465550121", languages, parse_duty([duty]))
 
 
-def status(lid: str, state: str = "idle", duty: str = "", request: str = "",
-           languages: tuple[str, ...] | None = None) -> LiaisonStatus:
+def status(
+    lid: str, state: str = "idle", duty: str = "", request: str = "", languages: tuple[str, ...] | None = None
+) -> LiaisonStatus:
     return LiaisonStatus(lid, state, request, NOW - 60, None, duty, languages)
 
 
@@ -133,9 +169,17 @@ def test_liaison_rows_show_duty_state_and_todays_languages():
     rows = build_liaisons(
         [liaison("l-a"), liaison("l-b", duty="sat,sun 08:00-20:00", languages=("kor",))],
         [status("l-a", "ringing", request="R00007", languages=("spa", "por")), status("l-b")],
-        monday_noon, lambda c: names(c) or c)
+        monday_noon,
+        lambda c: names(c) or c,
+    )
     a, b = rows
-    assert (a.name, a.state, a.state_label, a.request, a.on_duty) == ("Ana Garcia", "ringing", "Ringing", "R00007", True)
+    assert (a.name, a.state, a.state_label, a.request, a.on_duty) == (
+        "Ana Garcia",
+        "ringing",
+        "Ringing",
+        "R00007",
+        True,
+    )
     assert a.languages == ("Spanish", "Portuguese")
     assert (b.state, b.on_duty, b.duty_override) == ("off", False, "")
     assert "+16465550120" not in repr(a.as_dict()) and a.phone.endswith("0120")
@@ -143,9 +187,12 @@ def test_liaison_rows_show_duty_state_and_todays_languages():
 
 def test_a_duty_override_wins_and_a_call_in_progress_still_shows():
     at = datetime(2024, 1, 8, 17, 0, tzinfo=UTC)
-    rows = build_liaisons([liaison("l-a"), liaison("l-b")],
-                          [status("l-a", "on_call", duty="off", request="R00002"), status("l-b", duty="off")],
-                          at, str)
+    rows = build_liaisons(
+        [liaison("l-a"), liaison("l-b")],
+        [status("l-a", "on_call", duty="off", request="R00002"), status("l-b", duty="off")],
+        at,
+        str,
+    )
     by_id = {r.id: r for r in rows}
     assert (by_id["l-a"].state, by_id["l-a"].on_duty) == ("on_call", False)
     assert (by_id["l-b"].state, by_id["l-b"].duty_override) == ("off", "off")
@@ -166,14 +213,42 @@ def test_a_row_as_json_carries_every_field_and_is_a_copy():
 
 
 def test_a_dropped_officer_s_request_stays_with_the_connected_and_shows_drops_and_rejoins():
-    board = view([
-        rec(1, "connected", 100, connected_at=repr(NOW - 90), handler_kind="liaison", handler_name="Ana Garcia",
-            drops="1", rejoins="1"),
-        rec(2, "rejoining", 200, connected_at=repr(NOW - 150), handler_kind="vendor", handler_name="LanguageLine",
-            drops="1"),
-        rec(3, "queued", 10),
-    ], finished=[rec(4, "completed", 300, connected_at=repr(NOW - 250), ended_at=repr(NOW - 5),
-                     handler_kind="liaison", outcome="officer did not rejoin", drops="1")])
+    board = view(
+        [
+            rec(
+                1,
+                "connected",
+                100,
+                connected_at=repr(NOW - 90),
+                handler_kind="liaison",
+                handler_name="Ana Garcia",
+                drops="1",
+                rejoins="1",
+            ),
+            rec(
+                2,
+                "rejoining",
+                200,
+                connected_at=repr(NOW - 150),
+                handler_kind="vendor",
+                handler_name="LanguageLine",
+                drops="1",
+            ),
+            rec(3, "queued", 10),
+        ],
+        finished=[
+            rec(
+                4,
+                "completed",
+                300,
+                connected_at=repr(NOW - 250),
+                ended_at=repr(NOW - 5),
+                handler_kind="liaison",
+                outcome="officer did not rejoin",
+                drops="1",
+            )
+        ],
+    )
     assert [(r.id, r.state_label, r.handler, r.drops, r.rejoins, r.alert) for r in board.active] == [
         ("R00003", "Waiting", "", 0, 0, False),
         ("R00002", "Officer dropped, rejoining", "LanguageLine", 1, 0, False),

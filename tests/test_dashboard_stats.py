@@ -1,4 +1,5 @@
 """Today's figures: the arithmetic on known inputs (pure, no Redis)."""
+
 from __future__ import annotations
 
 import math
@@ -13,27 +14,43 @@ from dispatch.stats import day_figures, histogram, percentile, start_of_day
 DAY = 1_700_000_000.0  # an arbitrary "midnight" for records
 
 
-def rec(n: int, state: str, created: float = DAY + 60, queued: float | None = None, tti: float | None = None,
-        handler: str = "", language: str = "Spanish") -> RequestRecord:
+def rec(
+    n: int,
+    state: str,
+    created: float = DAY + 60,
+    queued: float | None = None,
+    tti: float | None = None,
+    handler: str = "",
+    language: str = "Spanish",
+) -> RequestRecord:
     """A record as Redis would hold it; `tti` sets connected_at = queued_at + tti."""
     queued = created if queued is None else queued
-    raw = {"id": f"R{n:05d}", "state": state, "language_name": language, "created_at": repr(created),
-           "queued_at": repr(queued), "handler_kind": handler}
+    raw = {
+        "id": f"R{n:05d}",
+        "state": state,
+        "language_name": language,
+        "created_at": repr(created),
+        "queued_at": repr(queued),
+        "handler_kind": handler,
+    }
     if tti is not None:
         raw["connected_at"] = repr(queued + tti)
     return RequestRecord.from_hash(raw)
 
 
-@pytest.mark.parametrize(("values", "q", "expected"), [
-    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50, 5.5),
-    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90, 9.1),
-    ([10, 1, 7, 3], 50, 5.0),            # unsorted input, even count: mean of the middle two
-    ([4, 8, 15, 16, 23], 50, 15.0),
-    ([4, 8, 15, 16, 23], 90, 20.2),      # rank 3.6: 16 + 0.6 * (23 - 16)
-    ([42.0], 90, 42.0),
-    ([3, 9], 0, 3.0),
-    ([3, 9], 100, 9.0),
-])
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50, 5.5),
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90, 9.1),
+        ([10, 1, 7, 3], 50, 5.0),  # unsorted input, even count: mean of the middle two
+        ([4, 8, 15, 16, 23], 50, 15.0),
+        ([4, 8, 15, 16, 23], 90, 20.2),  # rank 3.6: 16 + 0.6 * (23 - 16)
+        ([42.0], 90, 42.0),
+        ([3, 9], 0, 3.0),
+        ([3, 9], 100, 9.0),
+    ],
+)
 def test_percentile_interpolates_between_closest_ranks(values, q, expected):
     assert percentile(values, q) == pytest.approx(expected)
 
@@ -62,12 +79,16 @@ def test_day_figures_counts_outcomes_times_and_shares():
     assert (figures.waiting, figures.connected, figures.completed) == (2, 1, 3)
     assert (figures.abandoned, figures.failed, figures.cancelled) == (1, 1, 1)
     assert figures.interpreted == 4
-    assert figures.median_tti == pytest.approx(25.0)            # 10, 20, 30, 40
-    assert figures.p90_tti == pytest.approx(37.0)               # rank 2.7: 30 + 0.7 * 10
+    assert figures.median_tti == pytest.approx(25.0)  # 10, 20, 30, 40
+    assert figures.p90_tti == pytest.approx(37.0)  # rank 2.7: 30 + 0.7 * 10
     assert (figures.by_liaison, figures.by_vendor) == (3, 1)
     assert figures.liaison_share == pytest.approx(0.75) and figures.vendor_share == pytest.approx(0.25)
     assert [(c.language, c.count) for c in figures.by_language] == [
-        ("Spanish", 5), ("Mandarin", 2), ("Tigrinya", 1), ("Unknown language", 1)]
+        ("Spanish", 5),
+        ("Mandarin", 2),
+        ("Tigrinya", 1),
+        ("Unknown language", 1),
+    ]
 
 
 def test_an_empty_day_has_no_times_or_shares_rather_than_zeros():
@@ -80,9 +101,9 @@ def test_an_empty_day_has_no_times_or_shares_rather_than_zeros():
 
 def test_start_of_day_is_local_midnight_even_on_a_dst_change():
     tz = "America/New_York"
-    spring = datetime(2024, 3, 10, 15, 30, tzinfo=ZoneInfo(tz)).timestamp()   # the day clocks go forward
+    spring = datetime(2024, 3, 10, 15, 30, tzinfo=ZoneInfo(tz)).timestamp()  # the day clocks go forward
     assert start_of_day(spring, tz) == datetime(2024, 3, 10, 0, 0, tzinfo=ZoneInfo(tz)).timestamp()
-    assert spring - start_of_day(spring, tz) == (15 * 60 + 30) * 60 - 3600     # a 23-hour day
+    assert spring - start_of_day(spring, tz) == (15 * 60 + 30) * 60 - 3600  # a 23-hour day
     late = datetime(2024, 11, 3, 23, 59, tzinfo=ZoneInfo(tz)).timestamp()
     assert start_of_day(late, tz) == datetime(2024, 11, 3, tzinfo=ZoneInfo(tz)).timestamp()
 

@@ -1,5 +1,6 @@
 """The server-sent event stream: live delivery with the changed rows, resume, heartbeats,
 bounded life, sign-out, the per-process cap."""
+
 from __future__ import annotations
 
 import json
@@ -84,8 +85,9 @@ def test_an_event_published_after_connecting_arrives_with_its_row(fast_stream, c
     assert message["id"] == events.last_id(ctx.redis)
     # The row is the one the snapshot's queue shows for it, masked caller included.
     snap_row = client.get("/dashboard/api/queue").get_json()["active"][0]
-    assert {k: v for k, v in data["row"].items() if k != "wait_seconds"} == \
-        {k: v for k, v in snap_row.items() if k != "wait_seconds"}
+    assert {k: v for k, v in data["row"].items() if k != "wait_seconds"} == {
+        k: v for k, v in snap_row.items() if k != "wait_seconds"
+    }
     assert data["row"]["state_label"] == "Waiting" and data["row"]["language"] == "Spanish"
     assert ctx.roster.precincts[0].lines[0][2:] not in text  # no full caller number on the wire
 
@@ -94,7 +96,7 @@ def test_reconnecting_with_last_event_id_resumes_after_it(fast_stream, ctx, clie
     session_for(fast_stream, client, "viewer")
     liaisons = [l.id for l in ctx.roster.liaisons[:3]]
     for lid in liaisons:
-        ctx.liaisons.set_duty(lid, False)   # publishes liaison_duty
+        ctx.liaisons.set_duty(lid, False)  # publishes liaison_duty
     ids = [e.id for e in events.read(ctx.redis, after="0")]
     reader = connect(client, **{"Last-Event-ID": ids[0]})
     text = reader.wait_for(lambda t: ids[2] in t)
@@ -162,7 +164,7 @@ def test_streams_per_process_are_capped_so_webhooks_keep_their_threads(fast_stre
     refused = client.get("/dashboard/stream")
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
     assert first.done.wait(5)
-    first.resp.close()                      # what the WSGI server does when a response ends
+    first.resp.close()  # what the WSGI server does when a response ends
     again = client.get("/dashboard/stream", buffered=False)
     assert again.status_code == 200
     again.close()

@@ -5,6 +5,7 @@ change state as the workers ring liaisons, sends it to the vendor with the keybo
 through the confirmation dialog, and sees the vendor connect and the call finish — all
 from the rows the event stream carries, with the page's snapshot re-reads refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,9 +50,15 @@ def refuse_snapshot_reads(page) -> list[str]:
 
 def table(page, selector: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """A table as a sergeant reads it: each row's id, its highlighting, its state text, its buttons."""
-    return [tuple(r) for r in page.eval_on_selector_all(selector + " tbody tr", """rows => rows.map(tr => [
+    return [
+        tuple(r)
+        for r in page.eval_on_selector_all(
+            selector + " tbody tr",
+            """rows => rows.map(tr => [
         tr.dataset.id, tr.className, (tr.querySelector('.state') || {}).textContent || '',
-        Array.from(tr.querySelectorAll('button')).map(b => b.textContent)])""")]  # type: ignore[misc]
+        Array.from(tr.querySelectorAll('button')).map(b => b.textContent)])""",
+        )
+    ]  # type: ignore[misc]
 
 
 def keep_ringing_spanish(stack) -> None:
@@ -68,8 +75,9 @@ def expect_vendor(stack) -> None:
 
     vendor = stack.roster.vendor
     code = vendor.language_codes.get("spa") or default_catalog().get("spa").vendor_code
-    stack.sim.set_parties({vendor.number: {"answer": "after", "answer_after": 0.2,
-                                           "expect_send_digits": vendor.dtmf_for(code)}})
+    stack.sim.set_parties(
+        {vendor.number: {"answer": "after", "answer_after": 0.2, "expect_send_digits": vendor.dtmf_for(code)}}
+    )
 
 
 def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
@@ -80,12 +88,15 @@ def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
     expect_vendor(stack)
     sign_in(page, stack)
     assert page.locator("#active-empty").is_visible()
-    page.wait_for_load_state("networkidle")   # the page's catch-up read on connecting is done
+    page.wait_for_load_state("networkidle")  # the page's catch-up read on connecting is done
     refused = refuse_snapshot_reads(page)
 
     line = stack.roster.precincts[0].lines[0]
-    call = stack.sim.place_call(line, stack.roster.service_number,
-                                inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
+    call = stack.sim.place_call(
+        line,
+        stack.roster.service_number,
+        inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}],
+    )
 
     # It appears, ringing a liaison, without a reload.
     row = page.locator("#active tbody tr").first
@@ -94,7 +105,7 @@ def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
     assert request_id and re.fullmatch(r"R\d{5}", request_id)
     text = row.inner_text()
     assert "Spanish" in text and stack.roster.precincts[0].name in text
-    assert line not in page.content() and line[2:] not in page.content()   # the caller is masked
+    assert line not in page.content() and line[2:] not in page.content()  # the caller is masked
     assert row.locator(".caller").inner_text().endswith(line[-4:])
 
     # Send it to the vendor, by keyboard, through the confirmation.
@@ -103,7 +114,7 @@ def test_sergeant_watches_a_call_and_sends_it_to_the_vendor(stack, page):
     dialog = page.locator("dialog#confirm")
     dialog.wait_for(state="visible")
     assert request_id in dialog.inner_text()
-    page.keyboard.press("Tab")               # from "Go back" to "Yes, send to vendor"
+    page.keyboard.press("Tab")  # from "Go back" to "Yes, send to vendor"
     page.keyboard.press("Enter")
     dialog.wait_for(state="hidden")
 
@@ -139,8 +150,16 @@ def test_rows_put_in_place_match_a_full_render(stack, page):
 
     def opened(language: str, name: str, urgent: bool = False, waited: float = 0.0) -> str:
         # Queued directly in the store: nobody routes it, so it stays as set here.
-        fields = {"channel": "voice", "language": language, "language_name": name, "urgent": urgent,
-                  "caller": precinct.lines[0], "caller_kind": "precinct", "precinct": precinct.id, "unit": "Sector B"}
+        fields = {
+            "channel": "voice",
+            "language": language,
+            "language_name": name,
+            "urgent": urgent,
+            "caller": precinct.lines[0],
+            "caller_kind": "precinct",
+            "precinct": precinct.id,
+            "unit": "Sector B",
+        }
         if waited:
             fields["queued_at"] = time.time() - waited
         return store.create(fields, state=State.QUEUED).id
@@ -160,7 +179,7 @@ def test_rows_put_in_place_match_a_full_render(stack, page):
     board = LiaisonBoard(stack.redis)
     off = [l.id for l in stack.roster.liaisons[:2]]
     for lid in off:
-        board.set_duty(lid, False)            # off duty: their rows move below those on duty
+        board.set_duty(lid, False)  # off duty: their rows move below those on duty
     page.locator(f"#finished tr[data-id='{urgent}']").wait_for()
     page.locator(f"#active tr[data-id='{old}'] .state-connected").wait_for()
     page.locator(f"#active tr[data-id='{later}'] .state-vendor_dialing").wait_for()
@@ -171,8 +190,13 @@ def test_rows_put_in_place_match_a_full_render(stack, page):
     assert [url for url in refused if "max_age" not in url] == []
 
     def board_now() -> tuple:
-        return (table(page, "#active"), table(page, "#finished"), table(page, "#liaison-table"),
-                page.locator("#queue-count").inner_text(), page.locator("#liaison-count").inner_text())
+        return (
+            table(page, "#active"),
+            table(page, "#finished"),
+            table(page, "#liaison-table"),
+            page.locator("#queue-count").inner_text(),
+            page.locator("#liaison-count").inner_text(),
+        )
 
     live = board_now()
     page.unroute("**/dashboard/api/snapshot*")
@@ -197,12 +221,13 @@ def test_the_page_reconnects_by_itself_when_the_stream_fails(stack, page):
             route.continue_()
 
     page.route("**/dashboard/stream*", stream)
-    sign_in(page, stack)                       # waits for "Live": only the third attempt can get there
+    sign_in(page, stack)  # waits for "Live": only the third attempt can get there
     assert len(attempts) >= 3
 
     stack.sim.set_parties({stack.roster.vendor.number: {"answer": "after", "answer_after": 0.2}})
-    stack.sim.place_call(stack.roster.precincts[1].lines[0], stack.roster.service_number,
-                         inputs=[{"digits": "0#"}])     # language unknown: straight to the vendor
+    stack.sim.place_call(
+        stack.roster.precincts[1].lines[0], stack.roster.service_number, inputs=[{"digits": "0#"}]
+    )  # language unknown: straight to the vendor
     page.locator("#active tbody tr .state-connected").wait_for(timeout=10_000)
     assert page.locator("#live").inner_text() == "Live"
 
@@ -212,7 +237,7 @@ def test_an_idle_session_returns_the_page_to_sign_in(stack, page):
 
     sign_in(page, stack)
     for key in stack.redis.scan_iter(keys.dashboard_session("*")):
-        stack.redis.delete(key)                # what the idle timeout does
+        stack.redis.delete(key)  # what the idle timeout does
     events.publish(stack.redis, "liaison_duty", {"liaison": "l-chen"})  # the stream checks the session after it
     page.wait_for_url(re.compile(r"/dashboard/signin\?expired=1$"))
     assert "signed out after" in page.locator(".notice").inner_text()
@@ -232,9 +257,16 @@ def test_a_pin_caller_shows_masked_with_a_tag_and_a_pin_lock_as_an_alert(stack, 
     assert page.locator("#alerts").is_hidden()
 
     stranger, precinct = "+13475550388", stack.roster.precincts[0]
-    stack.sim.place_call(stranger, stack.roster.service_number, inputs=[
-        {"digits": precinct.id + "#"}, {"digits": precinct.pin + "#"},
-        {"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
+    stack.sim.place_call(
+        stranger,
+        stack.roster.service_number,
+        inputs=[
+            {"digits": precinct.id + "#"},
+            {"digits": precinct.pin + "#"},
+            {"digits": default_catalog().get("spa").keypad + "#"},
+            {"digits": "1"},
+        ],
+    )
     row = page.locator("#active tbody tr", has=page.locator(".tag", has_text="PIN"))
     row.wait_for(timeout=8_000)
     assert row.locator(".caller").inner_text() == "+1•••••••0388"
@@ -260,18 +292,32 @@ def test_a_connected_request_shows_how_long_it_has_been_connected(stack, page):
 
     store = RequestStore(stack.redis, stack.settings.retention_seconds)
     precinct = stack.roster.precincts[0]
-    rec = store.create({"channel": "voice", "language": "spa", "language_name": "Spanish", "caller": precinct.lines[0],
-                        "caller_kind": "precinct", "precinct": precinct.id}, state=State.QUEUED)
+    rec = store.create(
+        {
+            "channel": "voice",
+            "language": "spa",
+            "language_name": "Spanish",
+            "caller": precinct.lines[0],
+            "caller_kind": "precinct",
+            "precinct": precinct.id,
+        },
+        state=State.QUEUED,
+    )
     store.apply(rec.id, "vendor_dial")
-    store.apply(rec.id, "vendor_connected", {"handler_kind": "vendor", "handler_name": stack.roster.vendor.name,
-                                             "connected_at": time.time() - 125})
+    store.apply(
+        rec.id,
+        "vendor_connected",
+        {"handler_kind": "vendor", "handler_name": stack.roster.vendor.name, "connected_at": time.time() - 125},
+    )
     sign_in(page, stack)
     timer = page.locator(f"#active tr[data-id='{rec.id}'] td.connected .connected-for")
     timer.wait_for()
     first = timer.inner_text()
     assert re.fullmatch(r"2:0\d", first.strip()), first
-    page.wait_for_function("([sel, before]) => document.querySelector(sel).textContent !== before",
-                           arg=[f"#active tr[data-id='{rec.id}'] .connected-for", first])
+    page.wait_for_function(
+        "([sel, before]) => document.querySelector(sel).textContent !== before",
+        arg=[f"#active tr[data-id='{rec.id}'] .connected-for", first],
+    )
     assert re.fullmatch(r"2:\d\d", timer.inner_text().strip())
 
 

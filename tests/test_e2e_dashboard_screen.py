@@ -12,6 +12,7 @@ sections in the order they are needed, the badge telling how the page is kept up
 Set SCREENSHOT_DIR to keep the screenshots each test takes (they are in pytest's tmp_path
 otherwise).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,8 @@ DESK = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 SIZES = [pytest.param(DESK, id="1366x768"), pytest.param(PHONE, id="390x844")]
 SAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "config" / "roster.sample.yaml"
-LONG_NAME = "Maria Guadalupe Fernández-Rodríguez"   # a liaison's name as the roster may hold it
-LONG_LIAISON = "l-rahman"                           # ... given to this sample liaison
+LONG_NAME = "Maria Guadalupe Fernández-Rodríguez"  # a liaison's name as the roster may hold it
+LONG_LIAISON = "l-rahman"  # ... given to this sample liaison
 
 pytestmark = MARKS
 
@@ -56,6 +57,7 @@ def long_roster(tmp_path) -> Path:
 @pytest.fixture
 def served(gunicorn, r, long_roster):
     """served(streams=True) -> the app under gunicorn (the Procfile's web entry) on this test's Redis."""
+
     def start(streams: bool = True, **overrides: object):  # type: ignore[no-untyped-def]
         return gunicorn(roster_file=str(long_roster), dashboard_max_streams=24 if streams else 0, **overrides)
 
@@ -84,6 +86,7 @@ def size_name(size: dict[str, int]) -> str:
 
 # ------------------------------------------------------------------ the board's rows
 
+
 def fill_board(r, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The widest rows a night brings, in every state the queue shows; returns their ids by role."""
     from dispatch.languages import default_catalog
@@ -92,13 +95,20 @@ def fill_board(r, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     catalog = default_catalog()
     longest = max(catalog.all(), key=lambda lang: len(lang.name))
     now = time.time()
-    pin_caller = "+1•••••••0388"    # a PIN caller's number is only ever stored masked
+    pin_caller = "+1•••••••0388"  # a PIN caller's number is only ever stored masked
 
     def opened(language, urgent: bool = False, waited: float = 5.0, pin: bool = False, precinct: str = "109") -> str:
-        fields = {"channel": "voice", "language": language.id if language else None,
-                  "language_name": language.name if language else "Unknown language", "urgent": urgent,
-                  "caller": pin_caller if pin else "+17185550103", "caller_kind": "pin" if pin else "precinct",
-                  "precinct": precinct, "unit": "Sector B, Anti-Crime", "queued_at": now - waited}
+        fields = {
+            "channel": "voice",
+            "language": language.id if language else None,
+            "language_name": language.name if language else "Unknown language",
+            "urgent": urgent,
+            "caller": pin_caller if pin else "+17185550103",
+            "caller_kind": "pin" if pin else "precinct",
+            "precinct": precinct,
+            "unit": "Sector B, Anti-Crime",
+            "queued_at": now - waited,
+        }
         return store.create(fields, state=State.QUEUED).id
 
     ids = {}
@@ -114,30 +124,48 @@ def fill_board(r, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
         rid = opened(language, waited=ago + 17)
         if kind == "vendor":
             store.apply(rid, "vendor_dial")
-            store.apply(rid, "vendor_connected", {"handler_kind": "vendor", "handler_name": handler,
-                                                  "connected_at": now - ago})
+            store.apply(
+                rid, "vendor_connected", {"handler_kind": "vendor", "handler_name": handler, "connected_at": now - ago}
+            )
         else:
             store.apply(rid, "offer", {"offer_id": "o" + rid, "offer_liaison": "l-garcia", "offer_at": now - ago - 5})
-            store.apply(rid, "liaison_connected", {"handler_kind": "liaison", "handler_name": handler,
-                                                   "connected_at": now - ago})
+            store.apply(
+                rid,
+                "liaison_connected",
+                {"handler_kind": "liaison", "handler_name": handler, "connected_at": now - ago},
+            )
         return rid
 
     ids["connected"] = connected(longest, 125, LONG_NAME)
-    ids["long_call"] = connected(catalog.get("rus"), settings.connected_alert_minutes * 60 + 200,
-                                 "LanguageLine (sample)", kind="vendor")
+    ids["long_call"] = connected(
+        catalog.get("rus"), settings.connected_alert_minutes * 60 + 200, "LanguageLine (sample)", kind="vendor"
+    )
     ids["rejoining"] = connected(catalog.get("cmn"), 300, "Wei Chen")
     store.apply(ids["rejoining"], "officer_dropped")
-    for n, (language, how) in enumerate([("spa", "complete"), ("rus", "cancel"), ("ben", "fail"),
-                                         ("hat", "abandon")] * 4):
+    for n, (language, how) in enumerate(
+        [("spa", "complete"), ("rus", "cancel"), ("ben", "fail"), ("hat", "abandon")] * 4
+    ):
         rid = opened(catalog.get(language), waited=30 + n)
         if how == "complete":
             store.apply(rid, "vendor_dial")
-            store.apply(rid, "vendor_connected", {"handler_kind": "vendor", "handler_name": "LanguageLine (sample)",
-                                                  "connected_at": now - 200})
+            store.apply(
+                rid,
+                "vendor_connected",
+                {"handler_kind": "vendor", "handler_name": "LanguageLine (sample)", "connected_at": now - 200},
+            )
             store.apply(rid, "complete", {"outcome": "officer hung up"})
         else:
-            store.apply(rid, how, {"outcome": {"cancel": "Cancelled by sergeant", "fail": "no interpreter reached",
-                                               "abandon": "Caller hung up"}[how]})
+            store.apply(
+                rid,
+                how,
+                {
+                    "outcome": {
+                        "cancel": "Cancelled by sergeant",
+                        "fail": "no interpreter reached",
+                        "abandon": "Caller hung up",
+                    }[how]
+                },
+            )
     return ids
 
 
@@ -172,10 +200,11 @@ def assert_in_view_and_clickable(page, button) -> None:  # type: ignore[no-untyp
     box = button.bounding_box()
     width = page.viewport_size["width"]
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (button.inner_text(), box)
-    button.click(trial=True)   # actionable: visible, stable, enabled, not covered by anything else
+    button.click(trial=True)  # actionable: visible, stable, enabled, not covered by anything else
 
 
 # ------------------------------------------------------------------ tests
+
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_widest_rows_fit_their_panel_with_every_action_in_reach(served, r, settings, open_page, shots, size):
@@ -245,11 +274,14 @@ def test_sections_come_in_the_order_a_sergeant_needs(served, r, settings, open_p
     page = open_page(size)
     sign_in(page, server.url)
     page.locator(f"#active tr[data-id='{ids['connected']}']").wait_for()
-    tops = page.evaluate("""(ids) => [
+    tops = page.evaluate(
+        """(ids) => [
         document.querySelector(`#active tr[data-id='${ids.queued}']`),
         document.querySelector(`#active tr[data-id='${ids.connected}']`),
         document.querySelector('#liaisons'), document.querySelector('#today'),
-        document.querySelector('#finished-panel')].map(e => e.getBoundingClientRect().top)""", ids)
+        document.querySelector('#finished-panel')].map(e => e.getBoundingClientRect().top)""",
+        ids,
+    )
     summary = page.locator("#finished-details summary")
     assert summary.inner_text().strip() == "Recently finished (16)"
     if size is PHONE:
@@ -294,23 +326,44 @@ def test_connected_calls_show_how_long_in_one_format_and_a_long_one_is_marked(se
     """A Connected column (a line on a card) that ticks; every duration m:ss (h:mm:ss past an
     hour), the Wait column included; a call connected longer than CONNECTED_ALERT_MINUTES is
     marked — also one that passes the bound while the page is open."""
-    server = served(connected_alert_minutes=0.05)   # 3 s
+    server = served(connected_alert_minutes=0.05)  # 3 s
     store = RequestStore(r, server.settings.retention_seconds)
     now = time.time()
 
     def connected(ago: float) -> str:
-        rid = store.create({"channel": "voice", "language": "spa", "language_name": "Spanish",
-                            "caller": "+17185550101", "caller_kind": "precinct", "precinct": "75",
-                            "queued_at": now - ago - 9.8}, state=State.QUEUED).id
+        rid = store.create(
+            {
+                "channel": "voice",
+                "language": "spa",
+                "language_name": "Spanish",
+                "caller": "+17185550101",
+                "caller_kind": "precinct",
+                "precinct": "75",
+                "queued_at": now - ago - 9.8,
+            },
+            state=State.QUEUED,
+        ).id
         store.apply(rid, "vendor_dial")
-        store.apply(rid, "vendor_connected", {"handler_kind": "vendor", "handler_name": "LanguageLine (sample)",
-                                              "connected_at": now - ago})
+        store.apply(
+            rid,
+            "vendor_connected",
+            {"handler_kind": "vendor", "handler_name": "LanguageLine (sample)", "connected_at": now - ago},
+        )
         return rid
 
     long_ago, just_now = connected(3725), connected(0)
-    waiting = store.create({"channel": "voice", "language": "rus", "language_name": "Russian",
-                            "caller": "+17185550101", "caller_kind": "precinct", "precinct": "75",
-                            "queued_at": now - 17}, state=State.QUEUED).id
+    waiting = store.create(
+        {
+            "channel": "voice",
+            "language": "rus",
+            "language_name": "Russian",
+            "caller": "+17185550101",
+            "caller_kind": "precinct",
+            "precinct": "75",
+            "queued_at": now - 17,
+        },
+        state=State.QUEUED,
+    ).id
     page = open_page(size)
     sign_in(page, server.url)
     long_row = page.locator(f"#active tr[data-id='{long_ago}']")
@@ -337,7 +390,7 @@ def test_connected_calls_show_how_long_in_one_format_and_a_long_one_is_marked(se
 
 
 def test_waiting_now_follows_the_queue_not_the_slow_figures(served, r, open_page, shots):
-    """"Waiting now" and "Connected now" in Today's figures move with the queue's rows, at once,
+    """ "Waiting now" and "Connected now" in Today's figures move with the queue's rows, at once,
     though the page's snapshot (and with it the day's figures) is not re-read meanwhile."""
     server = served()
     page = open_page(DESK)
@@ -347,14 +400,29 @@ def test_waiting_now_follows_the_queue_not_the_slow_figures(served, r, open_page
     figure = page.locator("#figures .figure", has_text="Waiting now").locator("dd")
     assert figure.inner_text() == "0"
     store = RequestStore(r, server.settings.retention_seconds)
-    ids = [store.create({"channel": "voice", "language": "spa", "language_name": "Spanish", "caller": "+17185550101",
-                         "caller_kind": "precinct", "precinct": "75"}, state=State.QUEUED).id for _ in range(3)]
+    ids = [
+        store.create(
+            {
+                "channel": "voice",
+                "language": "spa",
+                "language_name": "Spanish",
+                "caller": "+17185550101",
+                "caller_kind": "precinct",
+                "precinct": "75",
+            },
+            state=State.QUEUED,
+        ).id
+        for _ in range(3)
+    ]
     page.locator("#active tbody tr").nth(2).wait_for()
     page.wait_for_function("""() => document.querySelector('#queue-count').textContent.startsWith('(3 waiting')""")
     assert figure.inner_text() == "3"
     store.apply(ids[0], "vendor_dial")
-    store.apply(ids[0], "vendor_connected", {"handler_kind": "vendor", "handler_name": "LanguageLine (sample)",
-                                             "connected_at": time.time()})
+    store.apply(
+        ids[0],
+        "vendor_connected",
+        {"handler_kind": "vendor", "handler_name": "LanguageLine (sample)", "connected_at": time.time()},
+    )
     page.locator(f"#active tr[data-id='{ids[0]}'] .state-connected").wait_for()
     assert page.locator("#queue-count").inner_text() == "(2 waiting, 1 connected)"
     assert figure.inner_text() == "2"
@@ -363,7 +431,7 @@ def test_waiting_now_follows_the_queue_not_the_slow_figures(served, r, open_page
 
 @pytest.mark.parametrize("size", SIZES)
 def test_language_names_in_the_chart_are_whole(served, r, open_page, shots, size):
-    """"Unknown language" and the catalog's longest name are drawn whole, inside the chart."""
+    """ "Unknown language" and the catalog's longest name are drawn whole, inside the chart."""
     server = served()
     ids = fill_board(r, server.settings)
     page = open_page(size)
@@ -413,8 +481,17 @@ def test_results_stay_listed_with_names_not_ids(served, r, open_page, shots):
 
     # A new request is announced, time passes: the results are still there.
     store = RequestStore(r, server.settings.retention_seconds)
-    store.create({"channel": "voice", "language": "spa", "language_name": "Spanish", "caller": "+17185550101",
-                  "caller_kind": "precinct", "precinct": "75"}, state=State.QUEUED)
+    store.create(
+        {
+            "channel": "voice",
+            "language": "spa",
+            "language_name": "Spanish",
+            "caller": "+17185550101",
+            "caller_kind": "precinct",
+            "precinct": "75",
+        },
+        state=State.QUEUED,
+    )
     page.locator("#flash", has_text="New request").wait_for()
     page.clock.fast_forward("01:00")
     page.wait_for_function("() => document.querySelector('#flash').textContent === ''")
@@ -422,8 +499,10 @@ def test_results_stay_listed_with_names_not_ids(served, r, open_page, shots):
     page.locator("#results").screenshot(path=str(shots / "results-390x844.png"))
     assert_fits(page, "#results")
 
-    for _ in range(5):   # only the last five are kept
+    for _ in range(5):  # only the last five are kept
         act(page.locator(f"#active tr[data-id='{ids['unknown']}']"), "Offer again")
-    page.wait_for_function("() => document.querySelector('#result-list li time') && "
-                           "!document.querySelector('#result-list').textContent.includes('Off duty')")
+    page.wait_for_function(
+        "() => document.querySelector('#result-list li time') && "
+        "!document.querySelector('#result-list').textContent.includes('Off duty')"
+    )
     assert results.count() == 5

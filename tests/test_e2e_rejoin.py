@@ -6,6 +6,7 @@ sergeant would notice: the same interpreter leg (the same call, never hung up) i
 with the officer again, one call-back however the keys were pressed, and after the grace
 period the interpreter released, the liaison free and the request completed with the reason.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,7 @@ def _spanish_liaison(stack, inputs: list[dict]):
     """Only the first Spanish liaison answers; they press 1 to accept, then `inputs`."""
     first = next(l for l in stack.roster.liaisons if "spa" in l.languages)
     stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
-    stack.sim.set_parties({first.phone: {"answer": "after", "answer_after": 0.1,
-                                         "inputs": [{"digits": "1"}, *inputs]}})
+    stack.sim.set_parties({first.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}, *inputs]}})
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {first.id: 1})
     return first
 
@@ -37,17 +37,26 @@ def _spanish_liaison(stack, inputs: list[dict]):
 def _connected_spanish_call(stack) -> tuple[str, object]:
     from dispatch.languages import default_catalog
 
-    officer = stack.sim.place_call(_line(stack), stack.roster.service_number,
-                                   inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
+    officer = stack.sim.place_call(
+        _line(stack),
+        stack.roster.service_number,
+        inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}],
+    )
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="connected request")
     _both_in_the_room(stack, rec.conference, officer, rec.extra["handler_call"])
     return officer, rec
 
 
 def _both_in_the_room(stack, name: str, officer: str, interpreter: str) -> None:
-    stack.sim.wait_for(lambda: any(room["name"] == name and room["state"] != "completed"
-                                   and {p["call"] for p in room["participants"]} == {officer, interpreter}
-                                   for room in stack.sim.conferences()), timeout=15)
+    stack.sim.wait_for(
+        lambda: any(
+            room["name"] == name
+            and room["state"] != "completed"
+            and {p["call"] for p in room["participants"]} == {officer, interpreter}
+            for room in stack.sim.conferences()
+        ),
+        timeout=15,
+    )
 
 
 def _said(stack, call_sid: str) -> str:
@@ -68,8 +77,11 @@ def _ended_at(stack, call_sid: str) -> float:
 
 
 def _prompted_at(stack, call_sid: str) -> float:
-    return next(e["t"] for e in stack.sim.call(call_sid)["timeline"] if "say" in e["text"]
-                and "The officer's line has ended" in e["text"])
+    return next(
+        e["t"]
+        for e in stack.sim.call(call_sid)["timeline"]
+        if "say" in e["text"] and "The officer's line has ended" in e["text"]
+    )
 
 
 def test_a_dropped_officer_is_called_back_into_the_room_with_the_same_interpreter(stack):
@@ -79,8 +91,10 @@ def test_a_dropped_officer_is_called_back_into_the_room_with_the_same_interprete
     interpreter = rec.extra["handler_call"]
 
     stack.sim.hangup(officer)  # the cell drops
-    back = stack.wait_request(lambda r: r.id == rec.id and r.state == State.CONNECTED and r.officer_call != officer,
-                              what="officer back in the room")
+    back = stack.wait_request(
+        lambda r: r.id == rec.id and r.state == State.CONNECTED and r.officer_call != officer,
+        what="officer back in the room",
+    )
     callback = back.officer_call
     _both_in_the_room(stack, rec.conference, callback, interpreter)
 
@@ -89,13 +103,21 @@ def test_a_dropped_officer_is_called_back_into_the_room_with_the_same_interprete
     assert "The officer's line has ended. If the call was cut off, press 1" in _said(stack, interpreter)
     assert "rejoin your Spanish interpreter" in _said(stack, callback)
     assert back.connected_at == rec.connected_at, "the time to an interpreter is the first connection's"
-    assert _events(stack, rec) == ["created", "offer", "liaison_connected", "officer_dropped", "call_officer_back",
-                                   "officer_rejoined"]
+    assert _events(stack, rec) == [
+        "created",
+        "offer",
+        "liaison_connected",
+        "officer_dropped",
+        "call_officer_back",
+        "officer_rejoined",
+    ]
     assert LiaisonBoard(stack.redis).status(liaison.id).state == "on_call"
     assert [c["sid"] for c in stack.sim.calls() if c["to"] == _line(stack)] == [callback], "one call-back"
     rejoined = _at(stack, rec, "officer_rejoined") - _at(stack, rec, "officer_dropped")
-    print(f"\ndrop→prompt {_prompted_at(stack, interpreter) - _ended_at(stack, officer):.2f}s, "
-          f"drop→rejoined by call-back {rejoined:.2f}s")
+    print(
+        f"\ndrop→prompt {_prompted_at(stack, interpreter) - _ended_at(stack, officer):.2f}s, "
+        f"drop→rejoined by call-back {rejoined:.2f}s"
+    )
 
 
 def test_an_unanswered_call_back_is_told_and_the_interpreter_may_ask_again(stack):
@@ -105,16 +127,25 @@ def test_an_unanswered_call_back_is_told_and_the_interpreter_may_ask_again(stack
     interpreter = rec.extra["handler_call"]
     stack.sim.hangup(officer)
 
-    first = stack.sim.wait_for(lambda: [c["sid"] for c in stack.sim.calls() if c["to"] == _line(stack)
-                                        and c["direction"] == "outbound-api"], timeout=15)[0]
+    first = stack.sim.wait_for(
+        lambda: [c["sid"] for c in stack.sim.calls() if c["to"] == _line(stack) and c["direction"] == "outbound-api"],
+        timeout=15,
+    )[0]
     stack.sim.set_parties({_line(stack): {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}]}})
     stack.sim.hangup(first)  # the officer's phone declines the first call-back (busy)
-    back = stack.wait_request(lambda r: r.id == rec.id and r.state == State.CONNECTED and r.officer_call != officer,
-                              what="officer back after a second call-back")
+    back = stack.wait_request(
+        lambda r: r.id == rec.id and r.state == State.CONNECTED and r.officer_call != officer,
+        what="officer back after a second call-back",
+    )
     assert back.officer_call != first and back.extra["handler_call"] == interpreter
     assert "The officer did not answer the call back. Press 1 to call the officer again" in _said(stack, interpreter)
-    assert _events(stack, rec)[3:] == ["officer_dropped", "call_officer_back", "call_back_failed",
-                                       "call_officer_back", "officer_rejoined"]
+    assert _events(stack, rec)[3:] == [
+        "officer_dropped",
+        "call_officer_back",
+        "call_back_failed",
+        "call_officer_back",
+        "officer_rejoined",
+    ]
     _both_in_the_room(stack, rec.conference, back.officer_call, interpreter)
 
 
@@ -148,12 +179,18 @@ def test_an_officer_who_does_not_come_back_frees_the_interpreter_after_the_grace
     interpreter = rec.extra["handler_call"]
     stack.sim.hangup(officer)
     s = stack.settings
-    done = stack.wait_request(lambda r: r.id == rec.id and r.finished,
-                              timeout=s.reconnect_grace + s.sweep_interval + 10, what="completed after the grace")
+    done = stack.wait_request(
+        lambda r: r.id == rec.id and r.finished,
+        timeout=s.reconnect_grace + s.sweep_interval + 10,
+        what="completed after the grace",
+    )
     assert done.state == State.COMPLETED and done.outcome == "officer did not rejoin"
     times = {event: t for t, event, _d in history_times(stack, rec.id)}
-    assert s.reconnect_grace <= times["rejoin_expired"] - times["officer_dropped"] \
+    assert (
+        s.reconnect_grace
+        <= times["rejoin_expired"] - times["officer_dropped"]
         <= s.reconnect_grace + s.sweep_interval + SCHEDULING_SLACK
+    )
     ended = stack.sim.wait_for(lambda: (c := stack.sim.call(interpreter))["status"] == "completed" and c, timeout=10)
     assert "hung up by the app" in ended["end_reason"], "we released the interpreter"
     status = LiaisonBoard(stack.redis).status(liaison.id)
@@ -162,6 +199,8 @@ def test_an_officer_who_does_not_come_back_frees_the_interpreter_after_the_grace
     # bounded by the grace: plus a sweep, and the allowance twice (the drop's callback reaching the
     # web app, the sweep's job reaching a worker and hanging up)
     assert waited <= s.reconnect_grace + s.sweep_interval + 2 * SCHEDULING_SLACK, "billed time while waiting"
-    print(f"\nexpired {times['rejoin_expired'] - times['officer_dropped'] - s.reconnect_grace:.2f}s after the grace; "
-          f"the interpreter's leg outlived the officer's by {waited:.2f}s (grace {s.reconnect_grace:g}s)")
+    print(
+        f"\nexpired {times['rejoin_expired'] - times['officer_dropped'] - s.reconnect_grace:.2f}s after the grace; "
+        f"the interpreter's leg outlived the officer's by {waited:.2f}s (grace {s.reconnect_grace:g}s)"
+    )
     assert not [c for c in stack.sim.calls() if c["direction"] == "outbound-api" and c["to"] == _line(stack)]

@@ -10,6 +10,7 @@ Every answer must be well-formed TwiML the handler itself produced: a 200 with a
 <Response> root, never a 500 and never the crash fallback (an exception turned into a
 direct vendor dial).
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,14 +39,22 @@ BAD_FORMS = {
     "confidence not a number": {"From": LINE, "SpeechResult": "Spanish", "Confidence": "high"},
     "confidence NaN": {"From": LINE, "SpeechResult": "Russian", "Confidence": "NaN"},
     "speech junk": {"From": LINE, "SpeechResult": "\u202e🙂\x07<Say>x</Say>" * 40, "Confidence": "0.95"},
-    "status nonsense": {"CallStatus": "exploded", "StatusCallbackEvent": "participant-explode",
-                        "DialCallStatus": "maybe"},
-    "status for an unknown call": {"CallSid": "CA" + "0" * 32, "CallStatus": "completed",
-                                   "StatusCallbackEvent": "participant-leave"},
+    "status nonsense": {
+        "CallStatus": "exploded",
+        "StatusCallbackEvent": "participant-explode",
+        "DialCallStatus": "maybe",
+    },
+    "status for an unknown call": {
+        "CallSid": "CA" + "0" * 32,
+        "CallStatus": "completed",
+        "StatusCallbackEvent": "participant-leave",
+    },
     "From junk": {"From": "<script>alert(1)</script>", "Body": "spanish", "MessageSid": "SM" + "7" * 32},
     "From 30 digits": {"From": "+1" + "5" * 30, "Body": "HELP", "NumMedia": "-3"},
-    "every field at 2000 chars": {k: "9" * 2000 for k in ("Digits", "SpeechResult", "Confidence", "CallStatus",
-                                                         "From", "Body", "MessageSid", "CallSid")},
+    "every field at 2000 chars": {
+        k: "9" * 2000
+        for k in ("Digits", "SpeechResult", "Confidence", "CallStatus", "From", "Body", "MessageSid", "CallSid")
+    },
 }
 
 
@@ -55,26 +64,35 @@ def paths(ctx, jobs, telephony):
     and vendor attempt behind them, so the handlers go past their 'unknown' branches)."""
     dispatcher = Dispatcher(ctx)
     precinct = ctx.roster.precincts[0]
-    offered = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
-                                      officer_call=OFFICER)
+    offered = dispatcher.open_request(
+        Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"), officer_call=OFFICER
+    )
     jobs.drain(dispatcher)
     offer = ctx.requests.get(offered.id)
     assert offer.state == State.OFFERING
-    vendor = dispatcher.open_request(Caller(precinct.lines[1], "precinct", precinct.id), None,
-                                     officer_call="CA" + "d" * 32)
+    vendor = dispatcher.open_request(
+        Caller(precinct.lines[1], "precinct", precinct.id), None, officer_call="CA" + "d" * 32
+    )
     jobs.drain(dispatcher)
     vend = ctx.requests.get(vendor.id)
     assert vend.state == State.VENDOR_DIALING
     SmsService(ctx, dispatcher).handle(Inbound(ctx.roster.supervisors[0].cell, "bengali", "SM" + "5" * 32))
     texted = [i for i in ctx.requests.open_ids() if i not in (offer.id, vend.id)][0]
     place_callback(ctx, texted)
-    dropped = dispatcher.open_request(Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
-                                      None, officer_call="CA" + "c" * 32)  # the vendor on the line, the officer gone
+    dropped = dispatcher.open_request(
+        Caller(ctx.roster.precincts[1].lines[0], "precinct", ctx.roster.precincts[1].id),
+        None,
+        officer_call="CA" + "c" * 32,
+    )  # the vendor on the line, the officer gone
     jobs.drain(dispatcher)
     assert dispatcher.vendor_answered(dropped.id, ctx.requests.get(dropped.id).extra["vendor_token"], "CA" + "b" * 32)
     dispatcher.officer_call_ended("CA" + "c" * 32)
-    assert dispatcher.rejoin.call_back_asked(dropped.id, ctx.requests.get(dropped.id).extra["rejoin_token"],
-                                             "CA" + "b" * 32).value == "calling"
+    assert (
+        dispatcher.rejoin.call_back_asked(
+            dropped.id, ctx.requests.get(dropped.id).extra["rejoin_token"], "CA" + "b" * 32
+        ).value
+        == "calling"
+    )
     rejoining = ctx.requests.get(dropped.id)
     assert rejoining.state == State.REJOINING
     o = f"r={offer.id}&o={offer.offer_id}&l={offer.offer_liaison}"
@@ -82,16 +100,35 @@ def paths(ctx, jobs, telephony):
     j = f"r={dropped.id}&k={rejoining.extra['rejoin_token']}"
     k = f"r={dropped.id}&k={rejoining.extra['recall']}"
     return [
-        "/voice/incoming", "/voice/incoming/language?t=0", "/voice/incoming/language?t=1&u=1",
-        "/voice/incoming/confirm?lang=spa&t=0&c=0", "/voice/incoming/choose?opts=cmn,yue&t=0",
-        "/voice/incoming/precinct?t=0", f"/voice/incoming/pin?p={precinct.id}&t=0",
-        f"/voice/hold?r={offer.id}&n=0", f"/voice/offer?{o}", f"/voice/offer/answer?{o}", f"/voice/offer/status?{o}",
-        f"/voice/vendor?{v}", f"/voice/vendor/status?{v}", "/voice/status", f"/voice/conference?r={offer.id}",
-        f"/voice/dropped?r={offer.id}", f"/voice/failed?r={offer.id}", f"/voice/retry?r={offer.id}",
-        f"/voice/after?r={offer.id}", "/voice/fallback", "/voice/fallback?step=alternate",
-        f"/voice/callback?r={texted}", f"/voice/callback/status?r={texted}", "/sms/incoming",
-        f"/voice/rejoin?{j}&m=dropped", f"/voice/rejoin/answer?{j}", f"/voice/rejoin/officer?{k}&t=0",
-        f"/voice/rejoin/officer/answer?{k}&t=0", f"/voice/rejoin/officer/status?{k}",
+        "/voice/incoming",
+        "/voice/incoming/language?t=0",
+        "/voice/incoming/language?t=1&u=1",
+        "/voice/incoming/confirm?lang=spa&t=0&c=0",
+        "/voice/incoming/choose?opts=cmn,yue&t=0",
+        "/voice/incoming/precinct?t=0",
+        f"/voice/incoming/pin?p={precinct.id}&t=0",
+        f"/voice/hold?r={offer.id}&n=0",
+        f"/voice/offer?{o}",
+        f"/voice/offer/answer?{o}",
+        f"/voice/offer/status?{o}",
+        f"/voice/vendor?{v}",
+        f"/voice/vendor/status?{v}",
+        "/voice/status",
+        f"/voice/conference?r={offer.id}",
+        f"/voice/dropped?r={offer.id}",
+        f"/voice/failed?r={offer.id}",
+        f"/voice/retry?r={offer.id}",
+        f"/voice/after?r={offer.id}",
+        "/voice/fallback",
+        "/voice/fallback?step=alternate",
+        f"/voice/callback?r={texted}",
+        f"/voice/callback/status?r={texted}",
+        "/sms/incoming",
+        f"/voice/rejoin?{j}&m=dropped",
+        f"/voice/rejoin/answer?{j}",
+        f"/voice/rejoin/officer?{k}&t=0",
+        f"/voice/rejoin/officer/answer?{k}&t=0",
+        f"/voice/rejoin/officer/status?{k}",
         f"/voice/rejoin/menu?r={dropped.id}",
     ]
 
@@ -114,8 +151,11 @@ def check(response, path: str, settings, ctx) -> ET.Element:
 
 
 def crashes(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "webhooks.fallback" and r.levelno >= logging.ERROR
-            and "failed" in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "webhooks.fallback" and r.levelno >= logging.ERROR and "failed" in r.getMessage()
+    ]
 
 
 @pytest.mark.parametrize("label", list(BAD_FORMS))
@@ -131,28 +171,47 @@ def test_bad_fields_on_every_path_get_the_handlers_own_twiml(client, settings, c
 def test_thirty_digits_and_junk_never_open_a_request(client, settings, ctx):
     line = ctx.roster.precincts[0].lines[0]
     for digits in ("1" * 30, "*#*#0000##*", "abc²½١٢", "²", "١٢", "#", "*"):
-        for path in ("/voice/incoming/language?t=0", "/voice/incoming/confirm?lang=spa&t=0&c=0",
-                     "/voice/incoming/choose?opts=cmn,yue&t=0"):
-            root = check(signed_post(client, settings, path, {"From": line, "CallSid": OFFICER, "Digits": digits}),
-                         path, settings, ctx)
+        for path in (
+            "/voice/incoming/language?t=0",
+            "/voice/incoming/confirm?lang=spa&t=0&c=0",
+            "/voice/incoming/choose?opts=cmn,yue&t=0",
+        ):
+            root = check(
+                signed_post(client, settings, path, {"From": line, "CallSid": OFFICER, "Digits": digits}),
+                path,
+                settings,
+                ctx,
+            )
             assert root.find("Gather") is not None, (path, digits, "asked again")
     for speech, confidence in (("", ""), ("Spanish", "0.01"), ("Spanish", "high"), ("Spanish", "NaN")):
-        root = check(signed_post(client, settings, "/voice/incoming/language?t=0",
-                                 {"From": line, "CallSid": OFFICER, "SpeechResult": speech, "Confidence": confidence}),
-                     "/voice/incoming/language", settings, ctx)
+        root = check(
+            signed_post(
+                client,
+                settings,
+                "/voice/incoming/language?t=0",
+                {"From": line, "CallSid": OFFICER, "SpeechResult": speech, "Confidence": confidence},
+            ),
+            "/voice/incoming/language",
+            settings,
+            ctx,
+        )
         assert root.find("Gather") is not None and "Spanish" not in "".join(root.itertext()), (speech, confidence)
     assert ctx.requests.open_ids() == []
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("application/json", b'{"From": "+17185550101", "Digits": "1", "CallStatus": "completed"}'),
-    ("text/plain", b"From=+17185550101&Digits=1"),
-    ("application/xml", b"<Response><Dial>+15555550100</Dial></Response>"),
-    ("application/octet-stream", bytes(range(256))),
-    ("", b""),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("application/json", b'{"From": "+17185550101", "Digits": "1", "CallStatus": "completed"}'),
+        ("text/plain", b"From=+17185550101&Digits=1"),
+        ("application/xml", b"<Response><Dial>+15555550100</Dial></Response>"),
+        ("application/octet-stream", bytes(range(256))),
+        ("", b""),
+    ],
+)
 def test_the_wrong_content_type_on_every_path_is_refused_or_answered_never_crashed(
-        client, settings, ctx, paths, caplog, content_type, body):
+    client, settings, ctx, paths, caplog, content_type, body
+):
     """Signed over the URL alone (what a form-less request would carry): the handler sees
     no fields. It must still answer well-formed TwiML, or refuse; nothing is read from
     the unsigned body (the form stays empty for these types)."""
@@ -160,8 +219,7 @@ def test_the_wrong_content_type_on_every_path_is_refused_or_answered_never_crash
     validator = RequestValidator(settings.twilio_auth_token)
     for path in paths:
         sig = validator.compute_signature(settings.public_base_url + path, {})
-        response = client.post(path, data=body, content_type=content_type or None,
-                               headers={"X-Twilio-Signature": sig})
+        response = client.post(path, data=body, content_type=content_type or None, headers={"X-Twilio-Signature": sig})
         if response.status_code in (403, 415):
             continue
         check(response, path, settings, ctx)
@@ -175,8 +233,12 @@ def test_unsigned_multipart_fields_are_not_trusted(client, settings, ctx, paths)
     path = "/voice/status"
     sig = validator.compute_signature(settings.public_base_url + path, {})
     [offered] = [i for i in ctx.requests.open_ids() if ctx.requests.get(i).officer_call == OFFICER]
-    client.post(path, data={"CallSid": OFFICER, "CallStatus": "completed"}, content_type="multipart/form-data",
-                headers={"X-Twilio-Signature": sig})
+    client.post(
+        path,
+        data={"CallSid": OFFICER, "CallStatus": "completed"},
+        content_type="multipart/form-data",
+        headers={"X-Twilio-Signature": sig},
+    )
     assert ctx.requests.get(offered).state == State.OFFERING
 
 

@@ -12,6 +12,7 @@ offer answer (accept, decline), the whisper URL, offer status after a completed 
 vendor answer, vendor status after a connected call, officer call status after a
 connected call, conference status, the call-back status after joining, a texted YES.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,10 @@ def snapshot(w: World, request_id: str) -> dict:
         "history": [json.dumps(h, sort_keys=True) for h in w.ctx.requests.history(request_id)],
         "events": r.xlen(keys.EVENTS),
         "deadline": r.zscore(keys.DEADLINES, request_id),
-        "liaisons": [(s.id, s.state, s.request, s.available_at) for s in
-                     w.ctx.liaisons.statuses([l.id for l in w.ctx.roster.liaisons])],
+        "liaisons": [
+            (s.id, s.state, s.request, s.available_at)
+            for s in w.ctx.liaisons.statuses([l.id for l in w.ctx.roster.liaisons])
+        ],
         "calls": [c.to for c in w.telephony.calls],
         "hangups": list(w.telephony.hangups),
         "redirects": list(w.telephony.redirects),
@@ -80,10 +83,14 @@ def snapshot(w: World, request_id: str) -> dict:
 
 # ---------------------------------------------------------------- getting to the moment
 
+
 def _open(w: World, language: str | None = "spa", channel_call: str = OFFICER) -> str:
     precinct = w.ctx.roster.precincts[0]
-    rec = w.dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id),
-                                    w.ctx.catalog.get(language) if language else None, officer_call=channel_call)
+    rec = w.dispatcher.open_request(
+        Caller(precinct.lines[0], "precinct", precinct.id),
+        w.ctx.catalog.get(language) if language else None,
+        officer_call=channel_call,
+    )
     w.drain()
     return rec.id
 
@@ -162,74 +169,141 @@ SID = lambda rid, call, sid: sid  # noqa: E731
 ROWS = {
     # ---- duplicates
     "offer answer: accept twice": (
-        offered, [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_ANSWER, CallSid=SID, Digits="1")],
-        [_d(OFFER_ANSWER, CallSid=SID, Digits="1")], True),
+        offered,
+        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_ANSWER, CallSid=SID, Digits="1")],
+        [_d(OFFER_ANSWER, CallSid=SID, Digits="1")],
+        True,
+    ),
     "offer answer: decline twice": (
-        offered, [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_ANSWER, CallSid=SID, Digits="2")],
-        [_d(OFFER_ANSWER, CallSid=SID, Digits="2")], True),
+        offered,
+        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_ANSWER, CallSid=SID, Digits="2")],
+        [_d(OFFER_ANSWER, CallSid=SID, Digits="2")],
+        True,
+    ),
     "offer whisper URL twice": (
-        offered, [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress")],
-        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress")], True),
+        offered,
+        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress")],
+        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress")],
+        True,
+    ),
     "offer status: completed twice after the liaison hung up": (
-        liaison_connected, [_d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(OFFER_STATUS, CallSid=SID, CallStatus="completed")], False),
+        liaison_connected,
+        [_d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
+        False,
+    ),
     "vendor answer twice": (
-        vendor_dialing, [_d(VENDOR_URL, CallSid=SID, CallStatus="in-progress")],
-        [_d(VENDOR_URL, CallSid=SID, CallStatus="in-progress")], True),
+        vendor_dialing,
+        [_d(VENDOR_URL, CallSid=SID, CallStatus="in-progress")],
+        [_d(VENDOR_URL, CallSid=SID, CallStatus="in-progress")],
+        True,
+    ),
     "vendor status: completed twice after the vendor hung up": (
-        vendor_connected, [_d(VENDOR_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(VENDOR_STATUS, CallSid=SID, CallStatus="completed")], False),
+        vendor_connected,
+        [_d(VENDOR_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(VENDOR_STATUS, CallSid=SID, CallStatus="completed")],
+        False,
+    ),
     "officer call status: completed twice while connected": (
-        liaison_connected, [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
-        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")], False),
+        liaison_connected,
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
+        False,
+    ),
     "conference status: officer leaves, delivered twice": (
-        offered, [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
-        [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")], False),
+        offered,
+        [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
+        [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
+        False,
+    ),
     "conference leave and call status completed (the same hang-up twice)": (
-        offered, [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
-        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")], False),
+        offered,
+        [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
+        False,
+    ),
     "call-back status: no-answer twice": (
-        texted, [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="no-answer")],
-        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="no-answer")], False),
+        texted,
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="no-answer")],
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="no-answer")],
+        False,
+    ),
     "call-back status: completed twice after joining": (
-        called_back_and_waiting, [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="completed")], False),
+        called_back_and_waiting,
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="completed")],
+        False,
+    ),
     # ---- out of order: what Twilio sends earlier arrives after the end
     "offer status: initiated/ringing/answered after no-answer": (
-        offered, [_d(OFFER_STATUS, CallSid=SID, CallStatus="no-answer")],
-        [_d(OFFER_STATUS, CallSid=SID, CallStatus=s) for s in ("initiated", "ringing", "in-progress")], False),
+        offered,
+        [_d(OFFER_STATUS, CallSid=SID, CallStatus="no-answer")],
+        [_d(OFFER_STATUS, CallSid=SID, CallStatus=s) for s in ("initiated", "ringing", "in-progress")],
+        False,
+    ),
     "offer status: ringing after the liaison accepted and hung up": (
-        liaison_connected, [_d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(OFFER_STATUS, CallSid=SID, CallStatus=s) for s in ("ringing", "in-progress", "no-answer")], False),
+        liaison_connected,
+        [_d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(OFFER_STATUS, CallSid=SID, CallStatus=s) for s in ("ringing", "in-progress", "no-answer")],
+        False,
+    ),
     "vendor status: initiated/ringing after busy": (
-        vendor_dialing, [_d(VENDOR_STATUS, CallSid=SID, CallStatus="busy")],
-        [_d(VENDOR_STATUS, CallSid=SID, CallStatus=s) for s in ("initiated", "ringing", "completed")], False),
+        vendor_dialing,
+        [_d(VENDOR_STATUS, CallSid=SID, CallStatus="busy")],
+        [_d(VENDOR_STATUS, CallSid=SID, CallStatus=s) for s in ("initiated", "ringing", "completed")],
+        False,
+    ),
     "vendor status: ringing/answered after the vendor hung up": (
-        vendor_connected, [_d(VENDOR_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(VENDOR_STATUS, CallSid=SID, CallStatus=s) for s in ("ringing", "in-progress", "busy")], False),
+        vendor_connected,
+        [_d(VENDOR_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(VENDOR_STATUS, CallSid=SID, CallStatus=s) for s in ("ringing", "in-progress", "busy")],
+        False,
+    ),
     "officer call status: ringing/in-progress after completed": (
-        offered, [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
-        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus=s) for s in ("ringing", "in-progress", "completed")], False),
+        offered,
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus=s) for s in ("ringing", "in-progress", "completed")],
+        False,
+    ),
     "conference status: join/start after the officer left": (
-        offered, [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
-        [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent=e)
-         for e in ("conference-start", "participant-join", "participant-leave", "conference-end")], False),
+        offered,
+        [_d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent="participant-leave")],
+        [
+            _d(CONFERENCE, CallSid=OFFICER, StatusCallbackEvent=e)
+            for e in ("conference-start", "participant-join", "participant-leave", "conference-end")
+        ],
+        False,
+    ),
     "offer answer: accept after the officer hung up": (
-        offered, [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
-        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_ANSWER, CallSid=SID, Digits="1")], False),
+        offered,
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
+        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_ANSWER, CallSid=SID, Digits="1")],
+        False,
+    ),
     "offer answer: accept after the liaison's call reported completed": (
-        offered, [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"),
-                  _d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(OFFER_ANSWER, CallSid=SID, Digits="1")], False),
+        offered,
+        [_d(OFFER_URL, CallSid=SID, CallStatus="in-progress"), _d(OFFER_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(OFFER_ANSWER, CallSid=SID, Digits="1")],
+        False,
+    ),
     "vendor answer after the officer hung up": (
-        vendor_dialing, [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
-        [_d(VENDOR_URL, CallSid=SID, CallStatus="in-progress")], False),
+        vendor_dialing,
+        [_d(CALL_STATUS, CallSid=OFFICER, CallStatus="completed")],
+        [_d(VENDOR_URL, CallSid=SID, CallStatus="in-progress")],
+        False,
+    ),
     "call-back status: ringing/in-progress after completed": (
-        called_back_and_waiting, [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="completed")],
-        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus=s) for s in ("ringing", "in-progress", "no-answer")], False),
+        called_back_and_waiting,
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="completed")],
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus=s) for s in ("ringing", "in-progress", "no-answer")],
+        False,
+    ),
     "call-back answer after the call back reported no-answer": (
-        texted, [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="no-answer")],
-        [_d(CALLBACK_URL, CallSid=SID, CallStatus="in-progress")], False),
+        texted,
+        [_d(CALLBACK_STATUS, CallSid=SID, CallStatus="no-answer")],
+        [_d(CALLBACK_URL, CallSid=SID, CallStatus="in-progress")],
+        False,
+    ),
 }
 
 
@@ -275,9 +349,15 @@ def test_a_redelivered_vendor_answer_keeps_the_vendor_on_the_call(client, settin
 
 # ---------------------------------------------------------------- texts
 
+
 def _text(client, settings, ctx, body: str, sid: str) -> str:
-    params = {"From": ctx.roster.supervisors[0].cell, "To": ctx.roster.service_number, "Body": body,
-              "MessageSid": sid, "NumMedia": "0"}
+    params = {
+        "From": ctx.roster.supervisors[0].cell,
+        "To": ctx.roster.service_number,
+        "Body": body,
+        "MessageSid": sid,
+        "NumMedia": "0",
+    }
     return ET.fromstring(deliver(client, settings, "/sms/incoming", params)).find("Message").text
 
 

@@ -12,6 +12,7 @@ ever holding two offers or calls at once, never offered the same request twice);
 every request ends connected (then completed), failed or abandoned — none left
 waiting — within a bound computed from the settings.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,8 +33,15 @@ REQUESTS = 200
 # 200 calls' webhooks and the simulator share one Python process here, so a webhook can
 # take a second or two: the ring and window settings leave room for that (they are still
 # far below production's), and every bound below is computed from them.
-SETTINGS = dict(liaison_ring_timeout=4, whisper_timeout=2, liaison_window=10.0, vendor_ring_timeout=8,
-                grace_seconds=1.0, wrapup_seconds=0.1, queued_stuck_after=2.0)
+SETTINGS = dict(
+    liaison_ring_timeout=4,
+    whisper_timeout=2,
+    liaison_window=10.0,
+    vendor_ring_timeout=8,
+    grace_seconds=1.0,
+    wrapup_seconds=0.1,
+    queued_stuck_after=2.0,
+)
 TALK = 3.0  # seconds an interpreter stays on the line once answered
 SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py: queue hand-over on a loaded machine
 
@@ -91,14 +99,17 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
         liaisons = stack.roster.liaisons
         assert len(liaisons) == 5
         talk = {"answer": "after", "answer_after": 0.1, "hangup_after": TALK}
-        stack.sim.set_parties({
-            liaisons[0].phone: dict(talk, inputs=[{"digits": "1"}]),
-            liaisons[1].phone: dict(talk, inputs=[{"digits": "1"}]),
-            liaisons[2].phone: dict(talk, inputs=[{"digits": "1"}]),
-            liaisons[3].phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "2"}]},
-            liaisons[4].phone: {"answer": "never"},
-            stack.roster.vendor.number: talk, stack.roster.vendor.alternate: talk,
-        })
+        stack.sim.set_parties(
+            {
+                liaisons[0].phone: dict(talk, inputs=[{"digits": "1"}]),
+                liaisons[1].phone: dict(talk, inputs=[{"digits": "1"}]),
+                liaisons[2].phone: dict(talk, inputs=[{"digits": "1"}]),
+                liaisons[3].phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "2"}]},
+                liaisons[4].phone: {"answer": "never"},
+                stack.roster.vendor.number: talk,
+                stack.roster.vendor.alternate: talk,
+            }
+        )
 
         from dispatch.context import build_context
         from dispatch.routing import Caller, Dispatcher
@@ -132,8 +143,9 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
                 break
             time.sleep(0.2)
         all_out = time.time() - started
-        assert waiting == [], f"{len(waiting)} still waiting after {bound:.1f}s: " + \
-            ", ".join(f"{r.id} {r.state.value}" for r in waiting[:10])
+        assert waiting == [], f"{len(waiting)} still waiting after {bound:.1f}s: " + ", ".join(
+            f"{r.id} {r.state.value}" for r in waiting[:10]
+        )
 
         # Let the connected calls play out: interpreters hang up TALK seconds after answering.
         end_by = time.time() + TALK + 10
@@ -167,12 +179,15 @@ def test_200_requests_at_once_never_double_book_a_liaison_and_all_end():
         offers = sum(len(v) for v in spans.values())
         liaison_calls = [c for c in calls if c["number"] in phones]
         assert offers >= 5 and len(liaison_calls) == offers, (offers, len(liaison_calls))
-        print(f"\n{REQUESTS} requests opened in {opened_in:.2f}s; none waiting after {all_out:.2f}s "
-              f"(bound {bound:.2f}s); {offers} liaison offers ({len(liaison_calls)} liaison calls), "
-              f"{by_liaison} by a liaison, {by_vendor} by the vendor; final states {dict(states)}")
+        print(
+            f"\n{REQUESTS} requests opened in {opened_in:.2f}s; none waiting after {all_out:.2f}s "
+            f"(bound {bound:.2f}s); {offers} liaison offers ({len(liaison_calls)} liaison calls), "
+            f"{by_liaison} by a liaison, {by_vendor} by the vendor; final states {dict(states)}"
+        )
 
 
 # ---------------------------------------------------------------- the two races the load test found
+
 
 def test_a_stale_route_does_not_send_a_just_offered_request_to_the_vendor(ctx, jobs, telephony):
     """Two routes of one request (the job and the sweeper) race: the one that read it
@@ -182,10 +197,11 @@ def test_a_stale_route_does_not_send_a_just_offered_request_to_the_vendor(ctx, j
 
     dispatcher = Dispatcher(ctx)
     precinct = ctx.roster.precincts[0]
-    rec = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
-                                  officer_call="CA" + "1" * 32)
+    rec = dispatcher.open_request(
+        Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"), officer_call="CA" + "1" * 32
+    )
     stale = ctx.requests.get(rec.id)
-    jobs.drain(dispatcher)                        # the other route: offered
+    jobs.drain(dispatcher)  # the other route: offered
     offered = ctx.requests.get(rec.id)
     assert offered.state == State.OFFERING
     dispatcher.to_vendor(stale, "no liaison available")
@@ -193,14 +209,13 @@ def test_a_stale_route_does_not_send_a_just_offered_request_to_the_vendor(ctx, j
     assert now.state == State.OFFERING and now.offer_id == offered.offer_id
     assert ctx.liaisons.status(offered.offer_liaison).request == rec.id
     assert [c.to for c in telephony.calls] == [ctx.roster.liaison(offered.offer_liaison).phone]
-    dispatcher.to_vendor(now, "liaison window closed")   # with the current record it does go
+    dispatcher.to_vendor(now, "liaison window closed")  # with the current record it does go
     assert ctx.requests.get(rec.id).state == State.VENDOR_DIALING
     assert telephony.hangups == [telephony.sids[0]]
     assert ctx.liaisons.status(offered.offer_liaison).state == "idle"
 
 
-def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(client, ctx, jobs, telephony,
-                                                                                settings):
+def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(client, ctx, jobs, telephony, settings):
     """Pressing 2 leaves the liaison on our call ("Declined. Thank you.") for a moment;
     a new offer must not ring them until that call has ended."""
     from urllib.parse import urlsplit
@@ -216,8 +231,9 @@ def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(
     precinct = ctx.roster.precincts[0]
 
     def request(n: int) -> str:
-        rec = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
-                                      officer_call=f"CA{n:032d}")
+        rec = dispatcher.open_request(
+            Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"), officer_call=f"CA{n:032d}"
+        )
         jobs.drain(dispatcher)
         return rec.id
 
@@ -225,15 +241,20 @@ def test_a_liaison_who_declined_is_not_offered_again_until_their_phone_hangs_up(
     offer = telephony.calls[-1]
     assert offer.to == only.phone
     answer = urlsplit(offer.url)
-    reply = signed_post(client, settings, answer.path.replace("/voice/offer", "/voice/offer/answer") + "?"
-                        + answer.query, {"CallSid": telephony.sids[-1], "Digits": "2"})
+    reply = signed_post(
+        client,
+        settings,
+        answer.path.replace("/voice/offer", "/voice/offer/answer") + "?" + answer.query,
+        {"CallSid": telephony.sids[-1], "Digits": "2"},
+    )
     assert b"Declined" in reply.data
     second = request(2)
     assert ctx.requests.get(second).state == State.VENDOR_DIALING, "not offered to the liaison still on the line"
     assert [c.to for c in telephony.calls].count(only.phone) == 1
     status = urlsplit(offer.status_callback)
-    signed_post(client, settings, status.path + "?" + status.query,
-                {"CallSid": telephony.sids[0], "CallStatus": "completed"})
+    signed_post(
+        client, settings, status.path + "?" + status.query, {"CallSid": telephony.sids[0], "CallStatus": "completed"}
+    )
     assert ctx.liaisons.status(only.id).state == "idle", "freed once their phone hung up"
     third = request(3)
     assert ctx.requests.get(third).offer_liaison == only.id
@@ -246,8 +267,9 @@ def test_a_declined_liaison_whose_call_never_reports_is_freed_by_the_sweeper(ctx
 
     dispatcher = Dispatcher(ctx)
     precinct = ctx.roster.precincts[0]
-    rec = dispatcher.open_request(Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"),
-                                  officer_call="CA" + "3" * 32)
+    rec = dispatcher.open_request(
+        Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"), officer_call="CA" + "3" * 32
+    )
     jobs.drain(dispatcher)
     rec = ctx.requests.get(rec.id)
     dispatcher.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "2", telephony.sids[-1])

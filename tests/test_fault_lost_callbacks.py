@@ -8,6 +8,7 @@ status callback while the officer hangs up, and the reconciler, asking the netwo
 itself, closes the request and frees the liaison within its bound, who then takes the
 next call. A second stack shows ghosts left by a restart closed as a worker starts.
 """
+
 from __future__ import annotations
 
 import time
@@ -50,8 +51,11 @@ def _one_spanish_speaker_on_duty(stack):
 
 
 def _asks_for_spanish(stack, line: str) -> str:
-    return stack.sim.place_call(line, stack.roster.service_number,
-                                inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}])
+    return stack.sim.place_call(
+        line,
+        stack.roster.service_number,
+        inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}],
+    )
 
 
 def test_lost_final_callbacks_the_reconciler_frees_the_liaison_for_the_next_call(stack):
@@ -60,8 +64,10 @@ def test_lost_final_callbacks_the_reconciler_frees_the_liaison_for_the_next_call
     call = _asks_for_spanish(stack, stack.roster.precincts[0].lines[0])
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="connected to the liaison")
     assert rec.handler_id == liaison.id
-    stack.sim.wait_for(lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference
-                                and len(c["participants"]) == 2], timeout=10)
+    stack.sim.wait_for(
+        lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference and len(c["participants"]) == 2],
+        timeout=10,
+    )
 
     # The service hears nothing more from the network: the officer hangs up, then the
     # liaison, the room ends, and every status callback of it is lost.
@@ -78,8 +84,11 @@ def test_lost_final_callbacks_the_reconciler_frees_the_liaison_for_the_next_call
     # A connected call is asked about once connected RECONCILE_SECONDS; runs come every
     # RECONCILE_SECONDS: closed within two of them of the hang-up.
     bound = 2 * RECONCILE_SECONDS + SCHEDULING_SLACK
-    done = stack.wait_request(lambda r: r.id == rec.id and r.state == State.COMPLETED, timeout=bound + 5,
-                              what="the ghost closed by the reconciler")
+    done = stack.wait_request(
+        lambda r: r.id == rec.id and r.state == State.COMPLETED,
+        timeout=bound + 5,
+        what="the ghost closed by the reconciler",
+    )
     [(closed_at, event, data)] = [h for h in history_times(stack, rec.id) if h[1].startswith(("complete", "reconcile"))]
     assert event == "reconcile_complete" and data["ended_by"] == "reconciled"
     assert data["interpreter_call"] == "completed" and data["officer_call"] == "completed"
@@ -89,13 +98,17 @@ def test_lost_final_callbacks_the_reconciler_frees_the_liaison_for_the_next_call
     # Freed just after the request closed (the same job, its next write), then the usual wrap-up.
     board = LiaisonBoard(stack.redis)
     wait_until(lambda: board.status(liaison.id).state != ON_CALL, timeout=SCHEDULING_SLACK, what="the liaison freed")
-    wait_until(lambda: board.status(liaison.id).state == IDLE, timeout=s.wrapup_seconds + SCHEDULING_SLACK,
-               what="the liaison's wrap-up over")
+    wait_until(
+        lambda: board.status(liaison.id).state == IDLE,
+        timeout=s.wrapup_seconds + SCHEDULING_SLACK,
+        what="the liaison's wrap-up over",
+    )
 
     # The liaison takes the next call.
     _asks_for_spanish(stack, stack.roster.precincts[1].lines[0])
-    nxt = stack.wait_request(lambda r: r.id != rec.id and r.state == State.CONNECTED, timeout=10,
-                             what="the next call connected")
+    nxt = stack.wait_request(
+        lambda r: r.id != rec.id and r.state == State.CONNECTED, timeout=10, what="the next call connected"
+    )
     assert nxt.handler_id == liaison.id
     assert [e for _, e, _ in history_times(stack, nxt.id)] == ["created", "offer", "liaison_connected"]
 
@@ -110,23 +123,44 @@ def test_ghosts_left_by_a_restart_are_closed_as_a_worker_starts():
         an_hour_ago = clock.now() - 3600
         ghosts = []
         for n in range(3):
-            rec = store.create({"channel": "voice", "language": "spa", "language_name": "Spanish",
-                                "officer_call": f"CA{n:032d}", "caller": stack.roster.precincts[0].lines[0],
-                                "precinct": stack.roster.precincts[0].id}, state=State.QUEUED)
+            rec = store.create(
+                {
+                    "channel": "voice",
+                    "language": "spa",
+                    "language_name": "Spanish",
+                    "officer_call": f"CA{n:032d}",
+                    "caller": stack.roster.precincts[0].lines[0],
+                    "precinct": stack.roster.precincts[0].id,
+                },
+                state=State.QUEUED,
+            )
             store.apply(rec.id, "vendor_dial")
             kind = ("liaison", liaison.id) if n == 0 else ("vendor", "vendor")
-            store.apply(rec.id, "vendor_connected", fields={
-                "handler_kind": kind[0], "handler_id": kind[1], "handler_call": f"CA{n + 10:032d}",
-                "connected_at": an_hour_ago})
+            store.apply(
+                rec.id,
+                "vendor_connected",
+                fields={
+                    "handler_kind": kind[0],
+                    "handler_id": kind[1],
+                    "handler_call": f"CA{n + 10:032d}",
+                    "connected_at": an_hour_ago,
+                },
+            )
             ghosts.append(rec.id)
         board = LiaisonBoard(stack.redis)
         board.mark_on_call(liaison.id, ghosts[0])
 
         stack.start_worker()
-        wait_until(lambda: all(stack.request(g).state == State.COMPLETED for g in ghosts), timeout=20,
-                   what="ghosts closed by the starting worker")
+        wait_until(
+            lambda: all(stack.request(g).state == State.COMPLETED for g in ghosts),
+            timeout=20,
+            what="ghosts closed by the starting worker",
+        )
         for g in ghosts:
             assert [e for _, e, _ in history_times(stack, g)][-1] == "reconcile_complete"
             assert history_times(stack, g)[-1][2]["interpreter_call"] == "unknown"
-        wait_until(lambda: board.status(liaison.id).state != ON_CALL, timeout=SCHEDULING_SLACK,
-                   what="the ghost's liaison freed")
+        wait_until(
+            lambda: board.status(liaison.id).state != ON_CALL,
+            timeout=SCHEDULING_SLACK,
+            what="the ghost's liaison freed",
+        )

@@ -8,6 +8,7 @@ times). The officer hears what happened from the hold loop meanwhile; RQ tries t
 redirect again later, and once the network takes it the officer gets the menu and a new
 request.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,8 @@ from workers.jobqueue import redirect_retry
 
 pytestmark = pytest.mark.e2e
 
-RQ_SCHEDULER_POLL = 1.0   # RQ's scheduler moves a retry that is due onto its queue within a second
-SCHEDULING_SLACK = 1.0    # see test_fault_worker_kill.py
+RQ_SCHEDULER_POLL = 1.0  # RQ's scheduler moves a retry that is due onto its queue within a second
+SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py
 
 
 def _line(stack) -> str:
@@ -29,9 +30,10 @@ def _line(stack) -> str:
 
 
 def _refused_redirects(stack, call: str) -> list[str]:
-    ending = mask_text(f"/Calls/{call}.json answered 500")   # as the log masks digit runs, in sids too
-    return [e["text"] for e in stack.sim.log() if e["text"].startswith("fault: REST POST")
-            and e["text"].endswith(ending)]
+    ending = mask_text(f"/Calls/{call}.json answered 500")  # as the log masks digit runs, in sids too
+    return [
+        e["text"] for e in stack.sim.log() if e["text"].startswith("fault: REST POST") and e["text"].endswith(ending)
+    ]
 
 
 def _said(stack, call: str) -> list[str]:
@@ -47,17 +49,20 @@ def _retry_bound(stack, tries: int) -> float:
 def test_a_refused_redirect_the_officer_hears_the_failure_on_hold_and_can_try_again(stack):
     s = stack.settings
     stack.sim.set_parties({stack.roster.vendor.number: {"answer": "after", "answer_after": 0.1}})
-    stack.sim.faults([{"status": 500, "count": 2 * s.twilio_retries}])   # both vendor numbers refused
-    call = stack.sim.place_call(_line(stack), stack.roster.service_number,
-                                inputs=[{"digits": "0#"}, {"digits": "1"}])
+    stack.sim.faults([{"status": 500, "count": 2 * s.twilio_retries}])  # both vendor numbers refused
+    call = stack.sim.place_call(_line(stack), stack.roster.service_number, inputs=[{"digits": "0#"}, {"digits": "1"}])
     # Every redirect of this officer's call is refused until the test says otherwise.
     stack.sim.faults([{"status": 500, "count": 1000, "method": "POST", "path": f"/Calls/{call}.json"}])
     failed = stack.wait_request(lambda r: r.state == State.FAILED, what="failed request")
     assert [e for _, e, _ in history_times(stack, failed.id)] == ["created", "vendor_dial", "vendor_retry", "fail"]
 
     # The hold loop tells the officer, still in the room, while the redirect is refused.
-    heard = stack.sim.wait_for(lambda: [t for t in _said(stack, call) if t.startswith("wait music: say")
-                                        and "No interpreter could be reached" in t], timeout=10)
+    heard = stack.sim.wait_for(
+        lambda: [
+            t for t in _said(stack, call) if t.startswith("wait music: say") and "No interpreter could be reached" in t
+        ],
+        timeout=10,
+    )
     assert "press 1 to request an interpreter again" in heard[0]
     stack.sim.wait_for(lambda: len(_refused_redirects(stack, call)) >= s.twilio_retries, timeout=10)
     assert stack.sim.call(call)["conference"] == failed.conference, "still on hold, not dropped"
@@ -66,17 +71,21 @@ def test_a_refused_redirect_the_officer_hears_the_failure_on_hold_and_can_try_ag
     # The network takes redirects again: a later try moves the officer to the menu, and 1 retries.
     tries = len(_refused_redirects(stack, call)) // s.twilio_retries + 1
     stack.sim.clear_faults()
-    retried = stack.wait_request(lambda r: r.previous == failed.id, timeout=_retry_bound(stack, tries),
-                                 what="a new request after pressing 1")
+    retried = stack.wait_request(
+        lambda r: r.previous == failed.id, timeout=_retry_bound(stack, tries), what="a new request after pressing 1"
+    )
     assert retried.officer_call == call
-    print(f"\nredirect refused {len(_refused_redirects(stack, call))} times; the officer heard the failure "
-          f"{len(heard)}+ times on hold, then got the menu")
+    print(
+        f"\nredirect refused {len(_refused_redirects(stack, call))} times; the officer heard the failure "
+        f"{len(heard)}+ times on hold, then got the menu"
+    )
     said = _said(stack, call)
     menu = next(i for i, t in enumerate(said) if "redirected by the app → /voice/failed" in t)
     assert any("No interpreter could be reached" in t for t in said[:menu]), "heard on hold before the menu"
     assert any("Press 1 to request an interpreter again" in t for t in said[menu:])
-    connected = stack.wait_request(lambda r: r.id == retried.id and r.state == State.CONNECTED, timeout=10,
-                                   what="the new request connected")
+    connected = stack.wait_request(
+        lambda r: r.id == retried.id and r.state == State.CONNECTED, timeout=10, what="the new request connected"
+    )
     assert connected.handler_kind == "vendor"
 
 
@@ -90,21 +99,29 @@ def test_an_interpreter_leaving_while_the_redirect_is_refused_still_reaches_the_
     from dispatch import keys
 
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {liaison.id: 1})
-    call = stack.sim.place_call(_line(stack), stack.roster.service_number, inputs=[
-        {"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}, {"digits": "2"}])
+    call = stack.sim.place_call(
+        _line(stack),
+        stack.roster.service_number,
+        inputs=[{"digits": default_catalog().get("spa").keypad + "#"}, {"digits": "1"}, {"digits": "2"}],
+    )
     stack.sim.faults([{"status": 500, "count": s.twilio_retries, "method": "POST", "path": f"/Calls/{call}.json"}])
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="connected to the liaison")
-    [room] = stack.sim.wait_for(lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference
-                                         and len(c["participants"]) == 2], timeout=10)
-    stack.sim.hangup(rec.extra["handler_call"])   # the liaison hangs up; the officer stays in the room
-    done = stack.wait_request(lambda r: r.id == rec.id and r.state == State.COMPLETED, timeout=10,
-                              what="the liaison hung up")
+    [room] = stack.sim.wait_for(
+        lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference and len(c["participants"]) == 2],
+        timeout=10,
+    )
+    stack.sim.hangup(rec.extra["handler_call"])  # the liaison hangs up; the officer stays in the room
+    done = stack.wait_request(
+        lambda r: r.id == rec.id and r.state == State.COMPLETED, timeout=10, what="the liaison hung up"
+    )
     assert done.handler_id == liaison.id
-    stack.sim.wait_for(lambda: any("redirected by the app → /voice/dropped" in t for t in _said(stack, call)),
-                       timeout=_retry_bound(stack, 1))
+    stack.sim.wait_for(
+        lambda: any("redirected by the app → /voice/dropped" in t for t in _said(stack, call)),
+        timeout=_retry_bound(stack, 1),
+    )
     assert len(_refused_redirects(stack, call)) == s.twilio_retries, "refused on the first try, taken on a later one"
     said = _said(stack, call)
     menu = next(i for i, t in enumerate(said) if "redirected by the app → /voice/dropped" in t)
     assert not any("The interpreter has left the call" in t for t in said[:menu]), "a started room plays no hold loop"
     stack.sim.wait_for(lambda: any("The interpreter has left the call" in t for t in _said(stack, call)[menu:]))
-    stack.sim.wait_for(lambda: stack.sim.call(call)["status"] == "completed", timeout=10)   # pressed 2: goodbye
+    stack.sim.wait_for(lambda: stack.sim.call(call)["status"] == "completed", timeout=10)  # pressed 2: goodbye

@@ -12,6 +12,7 @@ Redis is down officers waiting in a conference keep hearing the hold prompts (no
 promise of a direct vendor line that never comes); both worker processes and the web
 app reconnect by themselves (no restart), and a new call afterwards is served end to end.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,11 +29,11 @@ from tests.test_fault_support import history_times, private_stack, redis_pid, st
 
 pytestmark = pytest.mark.e2e
 
-OUTAGE = 2.0            # seconds Redis stays down
+OUTAGE = 2.0  # seconds Redis stays down
 SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py
-RECONNECT = 7.0         # RQ's worker waits 1 s, then 2 s, then 4 s between reconnect attempts
+RECONNECT = 7.0  # RQ's worker waits 1 s, then 2 s, then 4 s between reconnect attempts
 SETTINGS = dict(liaison_window=8.0)
-TALK = 2.0              # an interpreter hangs up this long after answering: the request completes
+TALK = 2.0  # an interpreter hangs up this long after answering: the request completes
 
 
 def _keypad(language: str) -> str:
@@ -49,22 +50,27 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
             roster = stack.roster
             slow_accept = {"answer": "after", "answer_after": 1.5, "inputs": [{"digits": "1"}], "hangup_after": TALK}
             stack.sim.set_parties({l.phone: slow_accept for l in roster.liaisons})
-            stack.sim.set_parties({roster.vendor.number: {"answer": "after", "answer_after": 1.5,
-                                                          "hangup_after": TALK},
-                                   roster.vendor.alternate: {"answer": "after", "answer_after": 0.5,
-                                                             "hangup_after": TALK}})
+            stack.sim.set_parties(
+                {
+                    roster.vendor.number: {"answer": "after", "answer_after": 1.5, "hangup_after": TALK},
+                    roster.vendor.alternate: {"answer": "after", "answer_after": 0.5, "hangup_after": TALK},
+                }
+            )
             phones = [line for p in roster.precincts for line in p.lines] + [x.cell for x in roster.supervisors]
             languages = ["spa", "spa", "rus", "cmn", "tir", None]
             officers = []
             for phone, language in zip(phones, languages):
                 keys_in = [{"digits": _keypad(language)}, {"digits": "1"}] if language else [{"digits": "0#"}]
-                officers.append(stack.sim.place_call(phone, roster.service_number, inputs=keys_in,
-                                                     hangup_after=30))
+                officers.append(stack.sim.place_call(phone, roster.service_number, inputs=keys_in, hangup_after=30))
             store = RequestStore(stack.redis, s.retention_seconds)
-            opened = wait_until(lambda: len(stack.requests()) == len(languages) and stack.requests(), 15,
-                                "six requests opened")
-            wait_until(lambda: any(r.state in (State.OFFERING, State.VENDOR_DIALING) for r in stack.requests()),
-                       10, "traffic in flight")
+            opened = wait_until(
+                lambda: len(stack.requests()) == len(languages) and stack.requests(), 15, "six requests opened"
+            )
+            wait_until(
+                lambda: any(r.state in (State.OFFERING, State.VENDOR_DIALING) for r in stack.requests()),
+                10,
+                "traffic in flight",
+            )
             before = {r.id: (r.state, [h["event"] for h in store.history(r.id)]) for r in stack.requests()}
             assert len(before) == len(opened)
 
@@ -82,7 +88,7 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
                 rec = store.get(request_id)
                 assert rec is not None, f"{request_id} lost"
                 now_events = [h["event"] for h in store.history(request_id)]
-                assert now_events[:len(events)] == events, (request_id, events, now_events)
+                assert now_events[: len(events)] == events, (request_id, events, now_events)
 
             # ---- every one of them reaches a final state within its bound
             vendor_bound = s.vendor_ring_timeout + s.grace_seconds
@@ -95,9 +101,13 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
             else:
                 raise AssertionError(
                     f"not settled {bound:.1f}s after the restart; workers exit codes "
-                    f"{[p.poll() for p in stack.workers]}; " + "; ".join(
+                    f"{[p.poll() for p in stack.workers]}; "
+                    + "; ".join(
                         f"{i} {store.get(i).state.value} "
-                        f"{[(round(t - crashed_at, 1), e) for t, e, _ in history_times(stack, i)]}" for i in before))
+                        f"{[(round(t - crashed_at, 1), e) for t, e, _ in history_times(stack, i)]}"
+                        for i in before
+                    )
+                )
             settled_at = time.time()
             final = {i: store.get(i) for i in before}
             states = {i: f"{r.state.value} by {r.handler_kind or '-'}" for i, r in final.items()}
@@ -106,28 +116,46 @@ def test_redis_killed_and_restarted_mid_traffic_loses_no_request(tmp_path):
                 assert times[-1][0] - times[0][0] <= bound + OUTAGE + 15, (rid, times)
 
             # ---- officers kept hearing hold prompts, not a direct-vendor promise
-            during = [e["text"] for e in stack.sim.log() if e["seq"] <= hold_log_mark and e.get("call") in officers
-                      and e["time"] >= time.strftime("%H:%M:%S", time.localtime(crashed_at))]
+            during = [
+                e["text"]
+                for e in stack.sim.log()
+                if e["seq"] <= hold_log_mark
+                and e.get("call") in officers
+                and e["time"] >= time.strftime("%H:%M:%S", time.localtime(crashed_at))
+            ]
             assert not [t for t in during if "Connecting you directly" in t], during
 
             # ---- the processes recovered by themselves
             assert all(p.poll() is None for p in stack.workers), "a worker process exited on the outage"
-            wait_until(lambda: stack.redis.zcount(keys.WORKER_HEARTBEAT, time.time() - 2, "+inf") >= 2, 10,
-                       "both workers beating again")
+            wait_until(
+                lambda: stack.redis.zcount(keys.WORKER_HEARTBEAT, time.time() - 2, "+inf") >= 2,
+                10,
+                "both workers beating again",
+            )
             health = requests.get(stack.base_url + "/healthz", timeout=5)
             assert health.status_code == 200 and health.json()["redis"] == "ok"
 
             # ---- and a new call is served end to end
             stack.sim.set_parties({roster.vendor.number: {"answer": "after", "answer_after": 0.1}})
             new_call = stack.sim.place_call(phones[6], roster.service_number, inputs=[{"digits": "0#"}])
-            fresh = stack.wait_request(lambda r: r.officer_call == new_call and r.state == State.CONNECTED,
-                                       timeout=15, what="a call after the restart connected")
+            fresh = stack.wait_request(
+                lambda r: r.officer_call == new_call and r.state == State.CONNECTED,
+                timeout=15,
+                what="a call after the restart connected",
+            )
             assert fresh.id not in before
             for rid in before:
-                print(rid, [(round(t - crashed_at, 1), e, d.get("outcome") or d.get("reason") or "")
-                            for t, e, d in history_times(stack, rid)])
-            print(f"\nRedis down {restarted_at - crashed_at:.1f}s; {len(before)} requests in flight, none lost; "
-                  f"all finished {settled_at - restarted_at:.1f}s after the restart (bound {bound:.1f}s): {states}")
+                print(
+                    rid,
+                    [
+                        (round(t - crashed_at, 1), e, d.get("outcome") or d.get("reason") or "")
+                        for t, e, d in history_times(stack, rid)
+                    ],
+                )
+            print(
+                f"\nRedis down {restarted_at - crashed_at:.1f}s; {len(before)} requests in flight, none lost; "
+                f"all finished {settled_at - restarted_at:.1f}s after the restart (bound {bound:.1f}s): {states}"
+            )
     finally:
         for server in servers:
             stop_redis(server)

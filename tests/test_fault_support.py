@@ -7,6 +7,7 @@
   simulator's own timelines, to prove no phone ever had two calls at once.
 - `history_times`: a request's transitions with epoch times, for bounds.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,8 +81,10 @@ def overlaps(calls: list[dict[str, Any]], numbers: set[str]) -> list[str]:
         busy_until, busy_sid = -math.inf, ""
         for start, end, sid in legs:
             if start < busy_until:
-                found.append(f"{number[-4:]}: {sid[:10]} started at {start:.3f} while {busy_sid[:10]} "
-                             f"was live until {busy_until:.3f}")
+                found.append(
+                    f"{number[-4:]}: {sid[:10]} started at {start:.3f} while {busy_sid[:10]} "
+                    f"was live until {busy_until:.3f}"
+                )
             if end > busy_until:
                 busy_until, busy_sid = end, sid
     return found

@@ -11,6 +11,7 @@ The "killed between two Redis writes" cases (claim without offer, offer ended bu
 liaison not freed, vendor chosen but never dialled, accept recorded but the liaison not
 marked on call) are tested at the domain level below, with the clock moved forward.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,8 +68,11 @@ def stack(kstack):
 def _replace_worker(stack) -> None:
     proc = stack.start_worker()
     name = f"{socket.gethostname()}.{proc.pid}"
-    wait_until(lambda: (stack.redis.zscore(keys.WORKER_HEARTBEAT, name) or 0) > time.time() - 2, 20,
-               "replacement worker heartbeat")
+    wait_until(
+        lambda: (stack.redis.zscore(keys.WORKER_HEARTBEAT, name) or 0) > time.time() - 2,
+        20,
+        "replacement worker heartbeat",
+    )
 
 
 def _offer_bound(s) -> float:
@@ -86,15 +90,21 @@ def _call_in_spanish(stack, first, second, first_script, second_script) -> str:
     from dispatch.languages import default_catalog
 
     keypad = default_catalog().get("spa").keypad
-    return stack.sim.place_call(stack.roster.precincts[0].lines[0], stack.roster.service_number,
-                                inputs=[{"digits": keypad + "#"}, {"digits": "1"}])
+    return stack.sim.place_call(
+        stack.roster.precincts[0].lines[0],
+        stack.roster.service_number,
+        inputs=[{"digits": keypad + "#"}, {"digits": "1"}],
+    )
 
 
 def _kill_the_dialling_worker(stack, fault_text: str) -> tuple[int, float]:
     """Wait until the simulator has served the injected REST fault, find the worker
     whose current job routes (a drainer), SIGKILL it; returns (pid, time of the kill)."""
-    wait_until(lambda: [e for e in stack.sim.log() if e["text"].startswith("fault: REST POST")
-                        and fault_text in e["text"]], 15, "the injected REST fault")
+    wait_until(
+        lambda: [e for e in stack.sim.log() if e["text"].startswith("fault: REST POST") and fault_text in e["text"]],
+        15,
+        "the injected REST fault",
+    )
     live = {p.pid: p for p in stack.workers if p.poll() is None}
 
     def busy_router():
@@ -123,14 +133,19 @@ def test_worker_killed_before_the_call_is_placed_the_sweeper_offers_it_again(sta
     _call_in_spanish(stack, first, second, accept, accept)
     pid, killed_at = _kill_the_dialling_worker(stack, "answered 500")
 
-    rec = stack.wait_request(lambda r: r.state == State.CONNECTED, timeout=_offer_bound(s) + 10,
-                             what="connected after the kill")
+    rec = stack.wait_request(
+        lambda r: r.state == State.CONNECTED, timeout=_offer_bound(s) + 10, what="connected after the kill"
+    )
     assert rec.handler_id == second.id, "the first liaison was never rung, the second took it"
     steps = history_times(stack, rec.id)
     events = [(e, d.get("liaison"), d.get("outcome")) for _, e, d in steps]
-    assert events == [("created", None, None), ("offer", first.id, None),
-                      ("offer_ended", first.id, "timeout"), ("offer", second.id, None),
-                      ("liaison_connected", second.id, None)]
+    assert events == [
+        ("created", None, None),
+        ("offer", first.id, None),
+        ("offer_ended", first.id, "timeout"),
+        ("offer", second.id, None),
+        ("liaison_connected", second.id, None),
+    ]
     offered_at, ended_at, reoffered_at = steps[1][0], steps[2][0], steps[3][0]
     bound = _offer_bound(s) + s.sweep_interval + SCHEDULING_SLACK
     assert _offer_bound(s) - 0.05 <= ended_at - offered_at <= bound, (ended_at - offered_at, bound)
@@ -142,8 +157,10 @@ def test_worker_killed_before_the_call_is_placed_the_sweeper_offers_it_again(sta
     from dispatch.liaisons import LiaisonBoard
 
     assert LiaisonBoard(stack.redis).status(first.id).state == IDLE, "the dead worker's claim was freed"
-    print(f"\nkill→re-offer {reoffered_at - killed_at:.2f}s, offer held {ended_at - offered_at:.2f}s "
-          f"(bound {bound:.2f}s), connected {rec.connected_at - killed_at:.2f}s after the kill")
+    print(
+        f"\nkill→re-offer {reoffered_at - killed_at:.2f}s, offer held {ended_at - offered_at:.2f}s "
+        f"(bound {bound:.2f}s), connected {rec.connected_at - killed_at:.2f}s after the kill"
+    )
 
 
 def test_worker_killed_while_the_create_is_in_flight_the_call_still_works(stack):
@@ -153,13 +170,14 @@ def test_worker_killed_while_the_create_is_in_flight_the_call_still_works(stack)
     s = stack.settings
     first, second, *_ = _spanish(stack)
     accept = {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}]}
-    hang = s.twilio_http_timeout / 2   # the create completes after the worker is dead
+    hang = s.twilio_http_timeout / 2  # the create completes after the worker is dead
     stack.sim.faults([{"hang": hang}])
     _call_in_spanish(stack, first, second, accept, accept)
     _pid, killed_at = _kill_the_dialling_worker(stack, "hangs")
 
-    rec = stack.wait_request(lambda r: r.state == State.CONNECTED, timeout=_offer_bound(s) + 10,
-                             what="connected to the first liaison")
+    rec = stack.wait_request(
+        lambda r: r.state == State.CONNECTED, timeout=_offer_bound(s) + 10, what="connected to the first liaison"
+    )
     assert rec.handler_id == first.id
     offered_at = next(t for t, e, _ in history_times(stack, rec.id) if e == "offer")
     # Past the offer's deadline: had the sweeper not known the offer was taken, it would act now.
@@ -182,14 +200,21 @@ def test_worker_killed_mid_create_the_ringing_phone_is_still_stopped_when_the_of
     stack.sim.faults([{"hang": hang}])
     officer = _call_in_spanish(stack, first, second, {"answer": "never"}, {"answer": "never"})
     _kill_the_dialling_worker(stack, "hangs")
-    ringing = wait_until(lambda: [c for c in stack.sim.calls() if c["to"] == first.phone
-                                  and c["status"] == "ringing"], 10, "the first liaison's phone ringing")
-    wait_until(lambda: (r := stack.requests()) and r[0].offer_call == ringing[0]["sid"], 5,
-               "the offer's call sid learnt from its progress callback")
+    ringing = wait_until(
+        lambda: [c for c in stack.sim.calls() if c["to"] == first.phone and c["status"] == "ringing"],
+        10,
+        "the first liaison's phone ringing",
+    )
+    wait_until(
+        lambda: (r := stack.requests()) and r[0].offer_call == ringing[0]["sid"],
+        5,
+        "the offer's call sid learnt from its progress callback",
+    )
     stack.sim.hangup(officer)
     rec = stack.wait_request(lambda r: r.state == State.ABANDONED, what="abandoned request")
-    ended = wait_until(lambda: (c := stack.sim.call(ringing[0]["sid"]))["status"] != "ringing" and c, 5,
-                       "the liaison's phone to stop")
+    ended = wait_until(
+        lambda: (c := stack.sim.call(ringing[0]["sid"]))["status"] != "ringing" and c, 5, "the liaison's phone to stop"
+    )
     assert ended["status"] == "canceled", ended
     assert "by the app" in ended["end_reason"]
     from dispatch.liaisons import LiaisonBoard
@@ -200,6 +225,7 @@ def test_worker_killed_mid_create_the_ringing_phone_is_still_stopped_when_the_of
 
 
 # ---------------------------------------------------------------- between two Redis writes
+
 
 @pytest.fixture
 def later(monkeypatch):
@@ -219,15 +245,14 @@ def _queued_spanish(ctx, dispatcher: Dispatcher):
     return dispatcher.open_request(caller, ctx.catalog.get("spa"), officer_call="CA" + "0" * 32)
 
 
-def test_killed_between_claim_and_offer_the_liaison_is_freed_and_the_request_offered_once(ctx, jobs, telephony,
-                                                                                          later):
+def test_killed_between_claim_and_offer_the_liaison_is_freed_and_the_request_offered_once(ctx, jobs, telephony, later):
     dispatcher = Dispatcher(ctx)
     rec = _queued_spanish(ctx, dispatcher)
     jobs.submitted.clear()  # the route job dies with its worker...
     speakers = dispatcher.candidates("spa")
     ctx.redis.zadd(keys.LIAISONS_AVAILABLE, {l.id: 1000 + i for i, l in enumerate(speakers)})
     first = speakers[0]
-    assert ctx.liaisons.claim([first.id], rec.id) == first.id   # ...right after claiming a liaison
+    assert ctx.liaisons.claim([first.id], rec.id) == first.id  # ...right after claiming a liaison
     dispatcher.sweep()
     assert ctx.liaisons.status(first.id).state == RINGING, "not freed before the grace period"
     assert telephony.calls == [] and ctx.requests.get(rec.id).state == State.QUEUED
@@ -247,10 +272,14 @@ def test_killed_between_offer_ended_and_release_the_liaison_is_freed(ctx, jobs, 
     rec = ctx.requests.get(rec.id)
     liaison = rec.offer_liaison
     # The transition is written; the worker dies before freeing the liaison and routing.
-    ctx.requests.apply(rec.id, "offer_ended", guard=("offer_id", rec.offer_id),
-                       fields={"offer_id": None, "offer_liaison": None, "offer_call": None, "offer_at": None},
-                       data={"liaison": liaison, "outcome": "no-answer"},
-                       deadline=clock.now() + ctx.settings.queued_stuck_after)
+    ctx.requests.apply(
+        rec.id,
+        "offer_ended",
+        guard=("offer_id", rec.offer_id),
+        fields={"offer_id": None, "offer_liaison": None, "offer_call": None, "offer_at": None},
+        data={"liaison": liaison, "outcome": "no-answer"},
+        deadline=clock.now() + ctx.settings.queued_stuck_after,
+    )
     later(ctx.settings.queued_stuck_after + 0.1)
     dispatcher.sweep()
     rec = ctx.requests.get(rec.id)
@@ -266,14 +295,17 @@ def test_killed_between_offer_ended_and_release_the_liaison_is_freed(ctx, jobs, 
     assert [c.to for c in telephony.calls].count(ctx.roster.liaison(liaison).phone) == 1
 
 
-def test_killed_after_choosing_the_vendor_before_dialling_the_sweeper_dials_the_alternate(ctx, jobs, telephony,
-                                                                                          later):
+def test_killed_after_choosing_the_vendor_before_dialling_the_sweeper_dials_the_alternate(ctx, jobs, telephony, later):
     dispatcher = Dispatcher(ctx)
     rec = _queued_spanish(ctx, dispatcher)
     jobs.submitted.clear()
-    ctx.requests.apply(rec.id, "vendor_dial", fields={"vendor_token": "t0", "vendor_attempt": "main",
-                                                      "vendor_at": clock.now()},
-                       data={"reason": "urgent"}, deadline=clock.now() + dispatcher._vendor_bound())
+    ctx.requests.apply(
+        rec.id,
+        "vendor_dial",
+        fields={"vendor_token": "t0", "vendor_attempt": "main", "vendor_at": clock.now()},
+        data={"reason": "urgent"},
+        deadline=clock.now() + dispatcher._vendor_bound(),
+    )
     s = ctx.settings
     later(s.vendor_ring_timeout + s.grace_seconds + 0.1)
     dispatcher.sweep()
@@ -289,9 +321,13 @@ def test_killed_between_accept_and_marking_on_call_the_sweeper_marks_it(ctx, job
     rec = _queued_spanish(ctx, dispatcher)
     jobs.drain(dispatcher)
     rec = ctx.requests.get(rec.id)
-    ctx.requests.apply(rec.id, "liaison_connected", guard=("offer_id", rec.offer_id),
-                       fields={"handler_kind": "liaison", "handler_id": rec.offer_liaison,
-                               "handler_call": telephony.sids[-1]}, deadline=None)
+    ctx.requests.apply(
+        rec.id,
+        "liaison_connected",
+        guard=("offer_id", rec.offer_id),
+        fields={"handler_kind": "liaison", "handler_id": rec.offer_liaison, "handler_call": telephony.sids[-1]},
+        deadline=None,
+    )
     later(ctx.settings.grace_seconds + 0.1)
     dispatcher.sweep()
     status = ctx.liaisons.status(rec.offer_liaison)

@@ -4,6 +4,7 @@ Signed like Twilio's requests, against the Flask app with a fake phone network. 
 finishOnKey "#" Twilio never puts the # in Digits: a key followed by # and a key alone
 (submitted when the gather times out) differ only in FinishedOnKey, and must act alike.
 """
+
 from __future__ import annotations
 
 import re
@@ -81,8 +82,9 @@ def test_a_wrong_key_after_9_is_asked_again_still_urgent_without_offering_9(clie
 @pytest.mark.parametrize("finished_on_key", ["#", ""], ids=["0 then #", "0 alone"])
 def test_0_queues_a_request_of_unknown_language_for_the_vendor(client, settings, ctx, finished_on_key):
     _, action = _menu(client, settings, ctx)
-    root = _post(client, settings, action, From=ctx.roster.precincts[0].lines[0], Digits="0",
-                 FinishedOnKey=finished_on_key)
+    root = _post(
+        client, settings, action, From=ctx.roster.precincts[0].lines[0], Digits="0", FinishedOnKey=finished_on_key
+    )
     assert "operator will identify the language" in _said(root)
     [request_id] = ctx.requests.open_ids()
     assert not ctx.requests.get(request_id).language

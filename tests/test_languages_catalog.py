@@ -1,4 +1,5 @@
 """Catalog invariants, lookups, load-time validation and the generated code card."""
+
 from __future__ import annotations
 
 import re
@@ -15,13 +16,40 @@ CAT = default_catalog()
 
 # Every language the issue names, by the catalog id it must have.
 ISSUE_LANGUAGES = {
-    "Mandarin": "cmn", "Cantonese": "yue", "Fuzhounese": "cdo", "Toisanese": "yue-x-taishan",
-    "Haitian Creole": "hat", "Bengali": "ben", "Punjabi": "pan", "Urdu": "urd", "Nepali": "nep",
-    "Tibetan": "bod", "Albanian": "sqi", "Bosnian": "bos", "Croatian": "hrv", "Serbian": "srp",
-    "Yiddish": "yid", "Wolof": "wol", "Pulaar": "ful", "Fulani": "ful", "Soninke": "snk",
-    "Mandinka": "mnk", "Twi": "twi", "Garifuna": "cab", "Mixteco": "mix", "K'iche'": "quc",
-    "Mam": "mam", "Quechua": "que", "Nahuatl": "nhe", "Dari": "prs", "Pashto": "pus",
-    "Tigrinya": "tir", "Spanish": "spa", "Russian": "rus", "Arabic": "ara", "Korean": "kor",
+    "Mandarin": "cmn",
+    "Cantonese": "yue",
+    "Fuzhounese": "cdo",
+    "Toisanese": "yue-x-taishan",
+    "Haitian Creole": "hat",
+    "Bengali": "ben",
+    "Punjabi": "pan",
+    "Urdu": "urd",
+    "Nepali": "nep",
+    "Tibetan": "bod",
+    "Albanian": "sqi",
+    "Bosnian": "bos",
+    "Croatian": "hrv",
+    "Serbian": "srp",
+    "Yiddish": "yid",
+    "Wolof": "wol",
+    "Pulaar": "ful",
+    "Fulani": "ful",
+    "Soninke": "snk",
+    "Mandinka": "mnk",
+    "Twi": "twi",
+    "Garifuna": "cab",
+    "Mixteco": "mix",
+    "K'iche'": "quc",
+    "Mam": "mam",
+    "Quechua": "que",
+    "Nahuatl": "nhe",
+    "Dari": "prs",
+    "Pashto": "pus",
+    "Tigrinya": "tir",
+    "Spanish": "spa",
+    "Russian": "rus",
+    "Arabic": "ara",
+    "Korean": "kor",
 }
 BIG_EIGHT = {"spa", "cmn", "yue", "rus", "ben", "hat", "ara", "kor"}
 
@@ -107,14 +135,35 @@ def test_private_keys_and_representative_codes():
     assert CAT.get("tgl").iso639_1 == "tl"
 
 
-@pytest.mark.parametrize("key,lang_id", [
-    ("spa", "spa"), ("SPA", "spa"), ("es", "spa"), ("Es", "spa"), (" es ", "spa"),
-    ("cmn", "cmn"), ("zh", "cmn"), ("ZH-cn", "cmn"), ("zh_TW", "cmn"), ("yue", "yue"),
-    ("yue-x-taishan", "yue-x-taishan"), ("YUE-X-TAISHAN", "yue-x-taishan"),
-    ("ht", "hat"), ("fa", "fas"), ("per", "fas"), ("prs", "prs"), ("tl", "tgl"),
-    ("fil", "tgl"), ("ff", "ful"), ("fuc", "ful"), ("nah", "nhe"), ("no", "nor"),
-    ("alb", "sqi"), ("ger", "deu"),
-])
+@pytest.mark.parametrize(
+    "key,lang_id",
+    [
+        ("spa", "spa"),
+        ("SPA", "spa"),
+        ("es", "spa"),
+        ("Es", "spa"),
+        (" es ", "spa"),
+        ("cmn", "cmn"),
+        ("zh", "cmn"),
+        ("ZH-cn", "cmn"),
+        ("zh_TW", "cmn"),
+        ("yue", "yue"),
+        ("yue-x-taishan", "yue-x-taishan"),
+        ("YUE-X-TAISHAN", "yue-x-taishan"),
+        ("ht", "hat"),
+        ("fa", "fas"),
+        ("per", "fas"),
+        ("prs", "prs"),
+        ("tl", "tgl"),
+        ("fil", "tgl"),
+        ("ff", "ful"),
+        ("fuc", "ful"),
+        ("nah", "nhe"),
+        ("no", "nor"),
+        ("alb", "sqi"),
+        ("ger", "deu"),
+    ],
+)
 def test_get_by_any_code_in_any_case(key, lang_id):
     assert CAT.get(key).id == lang_id
 
@@ -124,9 +173,16 @@ def test_get_unknown_returns_none(key):
     assert CAT.get(key) is None
 
 
-@pytest.mark.parametrize("digits,lang_id", [
-    ("1", "spa"), ("1#", "spa"), (" 2 # ", "cmn"), ("6", "hat"), ("10", "urd"),
-])
+@pytest.mark.parametrize(
+    "digits,lang_id",
+    [
+        ("1", "spa"),
+        ("1#", "spa"),
+        (" 2 # ", "cmn"),
+        ("6", "hat"),
+        ("10", "urd"),
+    ],
+)
 def test_by_keypad(digits, lang_id):
     assert CAT.by_keypad(digits).id == lang_id
 
@@ -160,35 +216,38 @@ def _write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
 def test_minimal_file_loads(tmp_path):
     cat = load_catalog(_write(tmp_path, GOOD + "fra,,2,2,002,,,,,,,\n"))
     assert isinstance(cat, Catalog) and len(cat) == 2
-    assert cat.get("fr").name == "French"             # name derived from langcodes
-    assert cat.get("es").endonym == "español"         # autonym derived from langcodes
+    assert cat.get("fr").name == "French"  # name derived from langcodes
+    assert cat.get("es").endonym == "español"  # autonym derived from langcodes
     assert cat.resolve("castellano").language.id == "spa"
 
 
-@pytest.mark.parametrize("body,line,reason", [
-    ("spa,,1,1,001\n", 3, "expected 12 cells"),
-    ("qqq,,1,1,001,,,,,,,\n", 3, "unknown ISO 639-3 code 'qqq'"),
-    ("Spanish,,1,1,001,,,,,,,\n", 3, "bad id"),
-    (GOOD + "spa,,2,2,002,,,,,,,\n", 4, "duplicate id 'spa'"),
-    (GOOD + "fra,,2,1,002,,,,,,,\n", 4, "duplicate keypad '1'"),
-    (GOOD + "fra,,2,2,001,,,,,,,\n", 4, "duplicate vendor_code '001'"),
-    (GOOD + "fra,,1,2,002,,,,,,,\n", 4, "duplicate rank 1"),
-    ("spa,,1,0,001,,,,,,,\n", 3, "reserved digit"),
-    ("spa,,1,95,001,,,,,,,\n", 3, "reserved digit"),
-    ("spa,,1,01,001,,,,,,,\n", 3, "reserved digit"),
-    ("spa,,1,1a,001,,,,,,,\n", 3, "must be 1 to 3 digits"),
-    ("spa,,1,1234,001,,,,,,,\n", 3, "must be 1 to 3 digits"),
-    ("spa,,one,1,001,,,,,,,\n", 3, "not a whole number"),
-    ("spa,,0,1,001,,,,,,,\n", 3, "must be 1 or more"),
-    ("spa,,1,1,A1,,,,,,,\n", 3, "vendor_code"),
-    ("spa,,1,1,001,,,,,es-US,,\n", 3, "hold_sentence is empty"),
-    ("spa,,1,1,001,,,,,,Hola.,\n", 3, "twilio_voice is empty"),
-    ("spa,,1,1,001,,,,,spanish,Hola.,\n", 3, "not a locale"),
-    ("spa,ESP,1,1,001,,,,,,,\n", 3, "bad iso639_1"),
-    (GOOD + "fra,,2,2,002,,,,es,,,\n", 4, "code 'es' already belongs to spa"),
-    ("spa,,1,1,001,,,,bad code!,,,\n", 3, "bad code"),
-    ("", 2, "no languages"),
-])
+@pytest.mark.parametrize(
+    "body,line,reason",
+    [
+        ("spa,,1,1,001\n", 3, "expected 12 cells"),
+        ("qqq,,1,1,001,,,,,,,\n", 3, "unknown ISO 639-3 code 'qqq'"),
+        ("Spanish,,1,1,001,,,,,,,\n", 3, "bad id"),
+        (GOOD + "spa,,2,2,002,,,,,,,\n", 4, "duplicate id 'spa'"),
+        (GOOD + "fra,,2,1,002,,,,,,,\n", 4, "duplicate keypad '1'"),
+        (GOOD + "fra,,2,2,001,,,,,,,\n", 4, "duplicate vendor_code '001'"),
+        (GOOD + "fra,,1,2,002,,,,,,,\n", 4, "duplicate rank 1"),
+        ("spa,,1,0,001,,,,,,,\n", 3, "reserved digit"),
+        ("spa,,1,95,001,,,,,,,\n", 3, "reserved digit"),
+        ("spa,,1,01,001,,,,,,,\n", 3, "reserved digit"),
+        ("spa,,1,1a,001,,,,,,,\n", 3, "must be 1 to 3 digits"),
+        ("spa,,1,1234,001,,,,,,,\n", 3, "must be 1 to 3 digits"),
+        ("spa,,one,1,001,,,,,,,\n", 3, "not a whole number"),
+        ("spa,,0,1,001,,,,,,,\n", 3, "must be 1 or more"),
+        ("spa,,1,1,A1,,,,,,,\n", 3, "vendor_code"),
+        ("spa,,1,1,001,,,,,es-US,,\n", 3, "hold_sentence is empty"),
+        ("spa,,1,1,001,,,,,,Hola.,\n", 3, "twilio_voice is empty"),
+        ("spa,,1,1,001,,,,,spanish,Hola.,\n", 3, "not a locale"),
+        ("spa,ESP,1,1,001,,,,,,,\n", 3, "bad iso639_1"),
+        (GOOD + "fra,,2,2,002,,,,es,,,\n", 4, "code 'es' already belongs to spa"),
+        ("spa,,1,1,001,,,,bad code!,,,\n", 3, "bad code"),
+        ("", 2, "no languages"),
+    ],
+)
 def test_malformed_file_fails_with_file_line_and_reason(tmp_path, body, line, reason):
     path = _write(tmp_path, body)
     with pytest.raises(ValueError) as err:
@@ -218,9 +277,11 @@ def test_default_path_is_config_languages_csv():
 
 # ------------------------------------------------------------------ code card
 
+
 def test_committed_card_matches_the_generator():
     assert CARD_PATH.read_text(encoding="utf-8") == render_markdown(CAT), (
-        "docs/language-codes.md is stale: run python -m dispatch.languages.card")
+        "docs/language-codes.md is stale: run python -m dispatch.languages.card"
+    )
 
 
 def test_card_lists_every_code_top_languages_first_and_the_reserved_note():
@@ -232,6 +293,7 @@ def test_card_lists_every_code_top_languages_first_and_the_reserved_note():
 
 
 # ------------------------------------------------------------- dependency rule
+
 
 def test_dispatch_languages_imports_neither_flask_nor_rq():
     pkg = Path(__file__).resolve().parents[1] / "dispatch" / "languages"

@@ -1,6 +1,7 @@
 """Detection of free text: the right language, or an honest "please confirm" — never a
 confident wrong answer. Sentences are real requests ("I need an interpreter, my son is
 hurt"-style) in 60+ languages, including many langdetect does not know."""
+
 from __future__ import annotations
 
 import time
@@ -169,9 +170,18 @@ def test_langdetect_languages_are_not_trusted_blindly():
     assert _id(det) == "hat" and det.method == "markers"
 
 
-@pytest.mark.parametrize("text", [
-    "", " ", "12345", "🙂🙂", "!!!", "+1 (212) 555-0100", "\x00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "12345",
+        "🙂🙂",
+        "!!!",
+        "+1 (212) 555-0100",
+        "\x00",
+    ],
+)
 def test_no_letters_no_language(text):
     det = CAT.detect(text)
     assert det.language is None and not det.confident and det.confidence == 0.0

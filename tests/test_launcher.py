@@ -9,6 +9,7 @@ variable to set, before anything starts; a start that fails halfway stops what i
 started; a normal stop is not reported as a crash, and a process that dies on its own is
 named and the rest stopped.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,8 @@ from launcher.stack import Ports
 
 pytestmark = pytest.mark.e2e
 
-STOP_BOUND = 10.0      # the promise: every process gone within this after Ctrl-C
-START_BOUND = 180.0    # three gunicorns, two workers and the simulator on a busy 2-CPU machine
+STOP_BOUND = 10.0  # the promise: every process gone within this after Ctrl-C
+START_BOUND = 180.0  # three gunicorns, two workers and the simulator on a busy 2-CPU machine
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -50,7 +51,7 @@ def _proc_table() -> dict[int, tuple[int, int, str]]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            state, ppid, pgid = stat[stat.rfind(")") + 2:].split()[:3]
+            state, ppid, pgid = stat[stat.rfind(")") + 2 :].split()[:3]
             table[int(entry.name)] = (int(ppid), int(pgid), state)
     return table
 
@@ -109,9 +110,16 @@ class LocalRun:
         env.update(LOCAL_REDIS_DIR=str(tmp_path / "var"), TRICKLE_EVERY="1", PYTHONUNBUFFERED="1", **extra)
         self.ports = ports
         self.lines: list[str] = []
-        self.proc = subprocess.Popen([sys.executable, "-m", "scripts.run_local"], cwd=ROOT, env=env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, process_group=0)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "scripts.run_local"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            process_group=0,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -138,7 +146,7 @@ class LocalRun:
         try:
             code = self.proc.wait(timeout=timeout)
         finally:
-            if self.proc.poll() is None:   # the test failed: leave nothing behind anyway
+            if self.proc.poll() is None:  # the test failed: leave nothing behind anyway
                 left = descendants(self.proc.pid)
                 for pgid in {self.proc.pid, *left.values()}:
                     try:
@@ -162,11 +170,16 @@ def sign_in_and_stream(dashboard: str) -> tuple[requests.Response, dict]:
     form = session.get(dashboard + "/dashboard/signin", timeout=30)
     token = _CSRF.search(form.text)
     assert token, form.text[:500]
-    signed = session.post(dashboard + "/dashboard/signin", timeout=30, allow_redirects=False, data={
-        "csrf_token": token.group(1), "username": "sergeant", "password": "sergeant-demo"})
+    signed = session.post(
+        dashboard + "/dashboard/signin",
+        timeout=30,
+        allow_redirects=False,
+        data={"csrf_token": token.group(1), "username": "sergeant", "password": "sergeant-demo"},
+    )
     assert signed.status_code in (302, 303), signed.status_code
-    resp = session.get(dashboard + "/dashboard/stream", stream=True, timeout=(10, 60),
-                       headers={"Accept": "text/event-stream"})
+    resp = session.get(
+        dashboard + "/dashboard/stream", stream=True, timeout=(10, 60), headers={"Accept": "text/event-stream"}
+    )
     assert resp.status_code == 200, resp.status_code
     outcome: dict = {"text": ""}
 
@@ -198,7 +211,7 @@ def test_ctrl_c_stops_every_process_within_ten_seconds_with_a_page_streaming(tmp
         assert set(said.values()) <= set(started), "everything it started is its child"
         assert len(started) >= len(said) + 4, "gunicorn's workers are below their masters"
         _, stream = sign_in_and_stream(ports.url("dashboard"))
-        run.wait_for("incoming call to the service number", 30)   # the trickle: calls in flight
+        run.wait_for("incoming call to the service number", 30)  # the trickle: calls in flight
         banners = sum("Sergeant dashboard:" in line for line in run.lines)
         deadline = time.monotonic() + 30
         while sum("Sergeant dashboard:" in line for line in run.lines) <= banners:
@@ -206,7 +219,7 @@ def test_ctrl_c_stops_every_process_within_ten_seconds_with_a_page_streaming(tmp
             time.sleep(0.1)
         began = len(run.lines)
 
-        os.killpg(run.proc.pid, signal.SIGINT)   # what a terminal's Ctrl-C does: the foreground group
+        os.killpg(run.proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the foreground group
         stopped_at = time.monotonic()
         code = run.finish(timeout=STOP_BOUND)
         while alive(started) and time.monotonic() < stopped_at + STOP_BOUND:
@@ -225,8 +238,9 @@ def test_ctrl_c_stops_every_process_within_ten_seconds_with_a_page_streaming(tmp
     after = run.lines[began:]
     assert any(line.startswith("stopped in") for line in after)
     assert not [line for line in after if "exited" in line], "a normal Ctrl-C is not a crash"
-    assert not [line for line in after if "callback" in line and "failed" in line], \
+    assert not [line for line in after if "callback" in line and "failed" in line], (
         "the simulator stops before the processes its calls report to"
+    )
 
 
 def test_a_port_in_use_is_named_with_its_variable_and_nothing_starts(tmp_path):
@@ -275,4 +289,3 @@ def test_a_process_that_dies_on_its_own_is_named_and_the_rest_are_stopped(tmp_pa
     assert re.search(rf"worker 2 \(pid {worker}\) exited with status -9", run.output), run.output[-3000:]
     assert "stopping the rest" in run.output
     assert alive(started) == [] and mentioning(ports) == []
-

@@ -1,6 +1,7 @@
 """The launcher's parts: stopping by process group within a bound (what was left running
 after `make run` used to be a gunicorn worker that ignored SIGTERM and outlived its killed
 master), and the port check that names the variable to set."""
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,9 @@ def test_what_a_dead_parent_left_in_its_group_is_stopped_too(tmp_path):
 
 def test_a_child_that_ends_on_its_own_is_reported_with_its_status_and_log(tmp_path):
     procs = Processes()
-    proc = procs.spawn("web", [sys.executable, "-c", "import sys; print('no app'); sys.exit(3)"], {},
-                       output=tmp_path / "web.log")
+    proc = procs.spawn(
+        "web", [sys.executable, "-c", "import sys; print('no app'); sys.exit(3)"], {}, output=tmp_path / "web.log"
+    )
     proc.wait(30)
     with pytest.raises(Exited, match=r"web \(pid \d+\) exited with status 3\nno app"):
         procs.check_alive()

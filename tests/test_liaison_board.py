@@ -1,4 +1,5 @@
 """Liaison claims on a real Redis: atomic, longest idle first, never two offers at once."""
+
 from __future__ import annotations
 
 import threading

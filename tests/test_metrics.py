@@ -1,4 +1,5 @@
 """/metrics: valid Prometheus text, the documented families, values read from Redis at scrape time."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,8 @@ def test_the_families_exist_even_when_nothing_has_happened(client):
 def test_requests_by_state_and_language(app, ctx, jobs, client):
     a = open_request(app, "spa")
     open_request(app, "spa")
-    route(app, jobs)                 # both Spanish liaisons ringing
-    open_request(app, "tir")         # queued, not yet routed
+    route(app, jobs)  # both Spanish liaisons ringing
+    open_request(app, "tir")  # queued, not yet routed
     accept(app, a.id)
     got = samples(scrape(client)["ird_requests"])
     assert got == {
@@ -52,8 +53,11 @@ def test_time_to_interpreter_histogram_of_todays_connected_requests(app, ctx, jo
         accept(app, rec.id)
         app.extensions["dispatcher"].interpreter_left(ctx.requests.get(rec.id), "CA" + "a" * 32)
     family = scrape(client)["ird_time_to_interpreter_seconds"]
-    buckets = {s.labels["le"]: s.value for s in family.samples
-               if s.name.endswith("_bucket") and s.labels["handler"] == "liaison"}
+    buckets = {
+        s.labels["le"]: s.value
+        for s in family.samples
+        if s.name.endswith("_bucket") and s.labels["handler"] == "liaison"
+    }
     assert buckets["5.0"] == 1 and buckets["15.0"] == 2 and buckets["45.0"] == 2 and buckets["60.0"] == 3
     assert buckets["+Inf"] == 3
     count = samples(family, "ird_time_to_interpreter_seconds_count")
@@ -64,7 +68,7 @@ def test_time_to_interpreter_histogram_of_todays_connected_requests(app, ctx, jo
 
 def test_liaisons_by_state_and_the_oldest_wait(app, ctx, jobs, client):
     rec = open_request(app, "spa")
-    route(app, jobs)                               # one Spanish liaison ringing
+    route(app, jobs)  # one Spanish liaison ringing
     ctx.requests.set_fields(rec.id, {"queued_at": clock.now() - 42})
     ctx.liaisons.set_duty("l-chen", False)
     families = scrape(client)

@@ -5,6 +5,7 @@ this process: the hold loop's answers for a failed request and for one whose int
 left, the redirect out of the room that raises (for RQ to retry) when the network
 refuses it, the retry schedule, and the hold loop once every retry was refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -89,15 +90,16 @@ def test_the_redirect_job_is_retried_with_backoff(settings, r):
     defaults = redirect_retry(replace(settings, redirect_retry_after=5))
     assert (defaults.max, defaults.intervals) == (8, [5, 10, 20, 40, 60, 60, 60, 60])
     jobs = RQJobs.from_settings(settings)
-    jobs.queue = Queue("officer-told-submit", connection=r)   # not one the e2e stack's workers take from
+    jobs.queue = Queue("officer-told-submit", connection=r)  # not one the e2e stack's workers take from
     jobs.submit("tell_caller", "R00001", paths.FAILED)
     [job] = jobs.queue.jobs
     assert job.func_name == "workers.dispatching.tell_caller" and job.args == ("R00001", paths.FAILED)
     assert job.retries_left == 8 and job.retry_intervals == redirect_retry(settings).intervals
 
 
-def test_after_the_last_refused_try_the_hold_loop_stops_promising_the_menu(client, settings, ctx, telephony, r,
-                                                                           monkeypatch):
+def test_after_the_last_refused_try_the_hold_loop_stops_promising_the_menu(
+    client, settings, ctx, telephony, r, monkeypatch
+):
     """The job itself, run by a real RQ worker: refused, RQ runs it again; refused on its
     last try, the request is marked so the hold loop asks the officer to call again."""
     import workers.dispatching

@@ -1,4 +1,5 @@
 """E.164 normalisation (how roster numbers match Twilio's From) and masking (what people see)."""
+
 from __future__ import annotations
 
 import re
@@ -10,52 +11,61 @@ from hypothesis import strategies as st
 from config.phone import BULLETS, mask, to_e164
 
 
-@pytest.mark.parametrize("raw, region, expected", [
-    ("+1 212-555-0100", "US", "+12125550100"),
-    ("(212) 555-0100", "US", "+12125550100"),
-    ("212.555.0100", "US", "+12125550100"),
-    ("1-212-555-0100", "US", "+12125550100"),
-    ("  +1 (718) 555-0175  ", "US", "+17185550175"),
-    ("+12125550100", "US", "+12125550100"),
-    ("+1 800-555-0199", "US", "+18005550199"),
-    ("+44 20 7946 0958", "US", "+442079460958"),
-    ("020 7946 0958", "GB", "+442079460958"),
-    ("+880 1712-345678", "US", "+8801712345678"),
-])
+@pytest.mark.parametrize(
+    "raw, region, expected",
+    [
+        ("+1 212-555-0100", "US", "+12125550100"),
+        ("(212) 555-0100", "US", "+12125550100"),
+        ("212.555.0100", "US", "+12125550100"),
+        ("1-212-555-0100", "US", "+12125550100"),
+        ("  +1 (718) 555-0175  ", "US", "+17185550175"),
+        ("+12125550100", "US", "+12125550100"),
+        ("+1 800-555-0199", "US", "+18005550199"),
+        ("+44 20 7946 0958", "US", "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("+880 1712-345678", "US", "+8801712345678"),
+    ],
+)
 def test_to_e164_normalises(raw: str, region: str, expected: str) -> None:
     assert to_e164(raw, region) == expected
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("", "empty phone number"),
-    ("   ", "empty phone number"),
-    ("call me", "not a phone number"),
-    ("555-0175", "missing its area code"),
-    ("+1 212-555-01", "too short"),
-    ("+1 212-555-01000", "too long"),
-    ("+1 555-555-5555", "not a valid phone number for country code +1"),
-    ("+999 123 4567", "unknown country code"),
-    ("212-555-0100 ext. 12", "has an extension (12)"),
-    (2125550100, "expected a phone number as text"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("", "empty phone number"),
+        ("   ", "empty phone number"),
+        ("call me", "not a phone number"),
+        ("555-0175", "missing its area code"),
+        ("+1 212-555-01", "too short"),
+        ("+1 212-555-01000", "too long"),
+        ("+1 555-555-5555", "not a valid phone number for country code +1"),
+        ("+999 123 4567", "unknown country code"),
+        ("212-555-0100 ext. 12", "has an extension (12)"),
+        (2125550100, "expected a phone number as text"),
+    ],
+)
 def test_to_e164_refuses_with_a_reason(raw: object, reason: str) -> None:
     with pytest.raises(ValueError) as caught:
         to_e164(raw)  # type: ignore[arg-type]
     assert reason in str(caught.value)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("+17185550175", "+1•••••••0175"),
-    ("+12125550100", "+1•••••••0100"),
-    ("+442079460958", "+44•••••••0958"),
-    ("+8801712345678", "+880•••••••5678"),
-    ("sip:+17185550175@pbx.example", "•••••••0175"),
-    ("anonymous", "•••••••"),
-    ("client:officer.jones", "•••••••"),
-    ("12345", "•••••••"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("+17185550175", "+1•••••••0175"),
+        ("+12125550100", "+1•••••••0100"),
+        ("+442079460958", "+44•••••••0958"),
+        ("+8801712345678", "+880•••••••5678"),
+        ("sip:+17185550175@pbx.example", "•••••••0175"),
+        ("anonymous", "•••••••"),
+        ("client:officer.jones", "•••••••"),
+        ("12345", "•••••••"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_mask_keeps_only_country_code_and_last_four(raw: str | None, expected: str) -> None:
     assert mask(raw) == expected  # type: ignore[arg-type]
 

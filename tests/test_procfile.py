@@ -1,5 +1,6 @@
 """The Procfile is what production runs, and what `make run` and the benchmarks start (through
 launcher/procfile.py): its entries must parse, and each process type's threads must fit its job."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_an_officer_s_webhook_gets_the_cpu_before_callbacks_and_dashboards():
 
     assert niceness("web") == 0
     assert niceness("callbacks") > 0 and niceness("dashboard") > 0
-    assert procfile.command("dashboard", {"DASHBOARD_NICE": "0"})[1][:3] == ["nice", "-n", "0"]   # an operator's call
+    assert procfile.command("dashboard", {"DASHBOARD_NICE": "0"})[1][:3] == ["nice", "-n", "0"]  # an operator's call
 
 
 def test_variables_override_the_defaults_as_a_shell_would():

@@ -6,6 +6,7 @@ one); "answers" means anything but 404 — a webhook answering a GET with 405, o
 stream with 503 on a process that holds none, is still a path that exists. The simulator's
 paths (`/sim/...`) are asked of the simulator.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,7 +108,8 @@ def test_every_path_named_is_served(readme_app):
         if status == 404 and path.endswith("/"):
             # A prefix ("route /dashboard/ to the dashboard process"): something is served under it.
             under = any(rule.startswith(path) for rule in prefixes) or (
-                path.startswith("/static/") and (static / path.removeprefix("/static/")).is_dir())
+                path.startswith("/static/") and (static / path.removeprefix("/static/")).is_dir()
+            )
             assert under, f"README names {path}: nothing is served under it"
             continue
         assert status != 404, f"README names {path}, which answers 404"

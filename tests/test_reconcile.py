@@ -5,6 +5,7 @@ the network says is live, a request that moved on, states it does not know), and
 it does for the people on the line: the liaison freed, ringing phones stopped, an
 officer still in the room told the interpreter left.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -64,7 +65,7 @@ def _events(ctx, rec) -> list[str]:
 
 def test_a_connected_request_whose_calls_ended_is_closed_and_its_liaison_freed(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses.update({rec.extra['handler_call']: "completed", OFFICER: "completed"})  # both callbacks lost
+    telephony.statuses.update({rec.extra["handler_call"]: "completed", OFFICER: "completed"})  # both callbacks lost
     later(ctx.settings.reconcile_seconds)
     assert Reconciler(ctx).run() == 1
     done = ctx.requests.get(rec.id)
@@ -80,7 +81,7 @@ def test_a_connected_request_whose_calls_ended_is_closed_and_its_liaison_freed(d
 
 def test_the_officer_still_in_the_room_is_told_the_interpreter_left(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses[rec.extra['handler_call']] = "completed"
+    telephony.statuses[rec.extra["handler_call"]] = "completed"
     telephony.rooms[rec.conference] = [OFFICER]
     later(ctx.settings.reconcile_seconds)
     assert Reconciler(ctx).run() == 1
@@ -94,23 +95,22 @@ def test_what_the_network_says_is_live_is_never_closed(d, ctx, jobs, telephony, 
     later(ctx.settings.reconcile_seconds - 1)
     assert reconciler.run() == 0 and telephony.fetched == [], "not asked before its bound"
     later(ctx.settings.reconcile_seconds)
-    assert reconciler.run() == 0   # both legs on the line
-    assert telephony.fetched == [rec.extra['handler_call'], OFFICER]
-    telephony.statuses[rec.extra['handler_call']] = "completed"
-    telephony.rooms[rec.conference] = [rec.extra['handler_call']]   # yet still in the room: the answers disagree
+    assert reconciler.run() == 0  # both legs on the line
+    assert telephony.fetched == [rec.extra["handler_call"], OFFICER]
+    telephony.statuses[rec.extra["handler_call"]] = "completed"
+    telephony.rooms[rec.conference] = [rec.extra["handler_call"]]  # yet still in the room: the answers disagree
     assert reconciler.run() == 0
     assert ctx.requests.get(rec.id).state == State.CONNECTED and _events(ctx, rec)[-1] == "liaison_connected"
     assert ctx.liaisons.status(rec.handler_id).state == ON_CALL
 
 
-def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_closed(d, ctx, jobs, telephony,
-                                                                                      later):
+def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_closed(d, ctx, jobs, telephony, later):
     """The interpreter is on, the officer's leg has ended and left the room, and the service
     never heard: the interpreter is asked (rejoin.py) as for a drop it heard, and the grace
     bounds the rest; the request is not closed while an interpreter is on the line."""
     rec = _connected(d, ctx, jobs, telephony)
     telephony.statuses[OFFICER] = "completed"
-    telephony.rooms[rec.conference] = [rec.extra['handler_call']]
+    telephony.rooms[rec.conference] = [rec.extra["handler_call"]]
     later(ctx.settings.reconcile_seconds)
     assert Reconciler(ctx).run() == 0
     now = ctx.requests.get(rec.id)
@@ -120,14 +120,15 @@ def test_an_officer_s_drop_whose_callbacks_were_lost_is_handled_as_a_drop_not_cl
     assert Reconciler(ctx).run() == 0 and [t for t, _ in jobs.submitted if t == "rejoin_dropped"] == ["rejoin_dropped"]
 
 
-def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(d, ctx, jobs, telephony, later,
-                                                                           monkeypatch):
+def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(
+    d, ctx, jobs, telephony, later, monkeypatch
+):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses[rec.extra['handler_call']] = "completed"
+    telephony.statuses[rec.extra["handler_call"]] = "completed"
     asked = telephony.fetch_call
 
     def the_callback_arrives_meanwhile(sid: str):
-        if sid == rec.extra['handler_call']:
+        if sid == rec.extra["handler_call"]:
             d.offer_call_ended(rec.id, rec.offer_id, rec.handler_id, sid, "completed")
         return asked(sid)
 
@@ -155,8 +156,10 @@ def test_a_waiting_request_whose_officer_hung_up_is_abandoned_and_its_phone_stop
 
 def test_states_it_does_not_know_are_left_alone(d, ctx, jobs, telephony, later):
     p = ctx.roster.precincts[0]
-    queued = ctx.requests.create({"channel": "voice", "language": "spa", "officer_call": OFFICER,
-                                  "caller": p.lines[0], "precinct": p.id}, state=State.QUEUED)
+    queued = ctx.requests.create(
+        {"channel": "voice", "language": "spa", "officer_call": OFFICER, "caller": p.lines[0], "precinct": p.id},
+        state=State.QUEUED,
+    )
     new = ctx.requests.create({"channel": "sms", "language": "spa", "officer_call": "CA" + "1" * 32}, state=State.NEW)
     later(10 * ctx.settings.reconcile_seconds)
     assert Reconciler(ctx).run() == 0
@@ -167,11 +170,11 @@ def test_states_it_does_not_know_are_left_alone(d, ctx, jobs, telephony, later):
 def test_a_network_that_refuses_one_question_does_not_stop_the_others(d, ctx, jobs, telephony, later, monkeypatch):
     first = _connected(d, ctx, jobs, telephony)
     second = _connected(d, ctx, jobs, telephony, officer="CA" + "2" * 32)
-    telephony.statuses.update({first.extra['handler_call']: "completed", second.extra['handler_call']: "completed"})
+    telephony.statuses.update({first.extra["handler_call"]: "completed", second.extra["handler_call"]: "completed"})
     asked = telephony.fetch_call
 
     def refuse_the_first(sid: str):
-        if sid == first.extra['handler_call']:
+        if sid == first.extra["handler_call"]:
             raise TelephonyError("fetch call: 500 after 3 tries", status=500)
         return asked(sid)
 
@@ -184,7 +187,7 @@ def test_a_network_that_refuses_one_question_does_not_stop_the_others(d, ctx, jo
 
 def test_one_run_at_a_time(d, ctx, jobs, telephony, later):
     rec = _connected(d, ctx, jobs, telephony)
-    telephony.statuses[rec.extra['handler_call']] = "completed"
+    telephony.statuses[rec.extra["handler_call"]] = "completed"
     later(ctx.settings.reconcile_seconds)
     ctx.redis.set(keys.RECONCILING, "another worker", ex=30)
     assert Reconciler(ctx).run() == 0 and telephony.fetched == []

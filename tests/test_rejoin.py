@@ -2,6 +2,7 @@
 webhooks/voice_rejoin.py): signed like Twilio, real Redis, a fake phone network, jobs run by
 hand. The end-to-end runs through the simulator are in tests/test_e2e_rejoin.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from tests.support.signing import signed_post
 
 OFFICER = "CA" + "0f" * 16
 AGAIN = "CA" + "a9" * 16
-STRANGER = "+13475550199"   # not in the roster: identified by precinct PIN
+STRANGER = "+13475550199"  # not in the roster: identified by precinct PIN
 
 
 def path_of(url: str) -> str:
@@ -68,8 +69,9 @@ class World:
         precinct = self.ctx.roster.precincts[0]
         number = number or self.line()
         self.telephony.inbound(OFFICER, number, self.ctx.roster.service_number)
-        rec = self.dispatcher.open_request(Caller(number, kind, precinct.id),
-                                           None if vendor else self.ctx.catalog.get("spa"), officer_call=OFFICER)
+        rec = self.dispatcher.open_request(
+            Caller(number, kind, precinct.id), None if vendor else self.ctx.catalog.get("spa"), officer_call=OFFICER
+        )
         self.drain()
         call, sid = self.telephony.calls[-1], self.telephony.sids[-1]
         if vendor:
@@ -81,8 +83,13 @@ class World:
 
     def drop(self, call_sid: str = OFFICER) -> None:
         """The officer's cell drops: their call's final status callback."""
-        self.post("/voice/status", CallSid=call_sid, CallStatus="completed", From=self.line(),
-                  To=self.ctx.roster.service_number)
+        self.post(
+            "/voice/status",
+            CallSid=call_sid,
+            CallStatus="completed",
+            From=self.line(),
+            To=self.ctx.roster.service_number,
+        )
 
     def prompt_url(self) -> str:
         """Where the rejoin job moved the interpreter's leg."""
@@ -94,10 +101,14 @@ class World:
             "record": {k.decode(): v.decode() for k, v in r.hgetall(keys.request(request_id)).items()},
             "history": [json.dumps(h, sort_keys=True) for h in self.ctx.requests.history(request_id)],
             "events": r.xlen(keys.EVENTS),
-            "liaisons": [(s.id, s.state, s.request, s.available_at) for s in
-                         self.ctx.liaisons.statuses([l.id for l in self.ctx.roster.liaisons])],
-            "calls": [c.to for c in self.telephony.calls], "hangups": list(self.telephony.hangups),
-            "redirects": list(self.telephony.redirects), "jobs": list(self.jobs.submitted),
+            "liaisons": [
+                (s.id, s.state, s.request, s.available_at)
+                for s in self.ctx.liaisons.statuses([l.id for l in self.ctx.roster.liaisons])
+            ],
+            "calls": [c.to for c in self.telephony.calls],
+            "hangups": list(self.telephony.hangups),
+            "redirects": list(self.telephony.redirects),
+            "jobs": list(self.jobs.submitted),
         }
 
 
@@ -119,8 +130,10 @@ def test_the_officer_s_leg_ending_keeps_the_interpreter_and_prompts_them(w):
     call_sid, url = w.telephony.redirects[-1]
     assert call_sid == interpreter and urlsplit(url).path == "/voice/rejoin"
     root = w.post(url, CallSid=interpreter)
-    assert said(root) == ("The officer's line has ended. If the call was cut off, press 1 and we will call the "
-                          "officer back; otherwise hang up.")
+    assert said(root) == (
+        "The officer's line has ended. If the call was cut off, press 1 and we will call the "
+        "officer back; otherwise hang up."
+    )
     assert urlsplit(root.find("Gather").get("action")).path == "/voice/rejoin/answer"
     assert urlsplit(root.find("Redirect").text).path == "/voice/rejoin", "the prompt repeats"
     # the number is remembered for the grace period as a hash only
@@ -248,7 +261,7 @@ def test_late_and_repeated_callbacks_change_nothing(w):
     w.drain()
     before = w.snapshot(request_id)
     late = [
-        ("/voice/status", dict(CallSid=OFFICER, CallStatus="completed")),            # the dropped leg, again
+        ("/voice/status", dict(CallSid=OFFICER, CallStatus="completed")),  # the dropped leg, again
         (f"/voice/conference?r={request_id}", dict(CallSid=OFFICER, StatusCallbackEvent="participant-leave")),
         (callback.status_callback, dict(CallSid=callback_sid, CallStatus="in-progress")),
         (w.telephony.calls[0].status_callback, dict(CallSid=interpreter, CallStatus="in-progress")),
@@ -287,7 +300,7 @@ def test_the_same_number_calling_again_is_offered_to_rejoin_first(w, number, kin
     assert rec.state == State.CONNECTED and rec.officer_call == AGAIN and rec.extra["handler_call"] == interpreter
     assert w.ctx.requests.open_ids() == [request_id], "no new request"
     w.drain()
-    call_sid, url = w.telephony.redirects[-1]   # the interpreter, from the prompt into the room
+    call_sid, url = w.telephony.redirects[-1]  # the interpreter, from the prompt into the room
     assert call_sid == interpreter and query(url)["m"] == "back"
     assert w.post(url, CallSid=interpreter).find("Dial/Conference") is not None
 
@@ -367,8 +380,11 @@ def test_forged_rejoin_requests_over_http_are_refused_and_call_nobody(w, gunicor
         (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"}, None),
         (f"/voice/rejoin/menu?r={request_id}", {"CallSid": AGAIN, "From": w.line(), "Digits": "1"}, None),
         # signed, but for another request's URL: the signature covers the query
-        (f"/voice/rejoin/answer?r={request_id}&k={token}", {"CallSid": interpreter, "Digits": "1"},
-         f"/voice/rejoin/answer?r=R99999&k={token}"),
+        (
+            f"/voice/rejoin/answer?r={request_id}&k={token}",
+            {"CallSid": interpreter, "Digits": "1"},
+            f"/voice/rejoin/answer?r=R99999&k={token}",
+        ),
         (f"/voice/rejoin/officer/answer?r={request_id}&k=x&t=0", {"CallSid": AGAIN, "Digits": "1"}, "/voice/incoming"),
     ]
 

@@ -1,5 +1,6 @@
 """The per-process request gate (webhooks/app.RequestGate): webhooks share gunicorn's threads
 with long-lived dashboard streams, but no more than REQUEST_CONCURRENCY compute at once."""
+
 from __future__ import annotations
 
 import threading
@@ -30,8 +31,10 @@ class _Counting:
 
 def _run(gate, paths):
     bodies = []
-    threads = [threading.Thread(target=lambda p=p: bodies.append(b"".join(gate({"PATH_INFO": p}, lambda *a: None))))
-               for p in paths]
+    threads = [
+        threading.Thread(target=lambda p=p: bodies.append(b"".join(gate({"PATH_INFO": p}, lambda *a: None))))
+        for p in paths
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -49,8 +52,10 @@ def test_no_more_than_the_limit_compute_at_once_and_every_request_is_answered():
 def test_event_streams_do_not_take_a_webhooks_place():
     app = _Counting(hold=0.2)
     gate = RequestGate(app, 1, exempt=("/dashboard/stream",))
-    streams = [threading.Thread(target=lambda: b"".join(gate({"PATH_INFO": "/dashboard/stream"}, lambda *a: None)))
-               for _ in range(3)]
+    streams = [
+        threading.Thread(target=lambda: b"".join(gate({"PATH_INFO": "/dashboard/stream"}, lambda *a: None)))
+        for _ in range(3)
+    ]
     for t in streams:
         t.start()
     started = time.monotonic()
@@ -64,8 +69,10 @@ def test_event_streams_do_not_take_a_webhooks_place():
 def test_dashboard_reads_have_their_own_slots_so_webhooks_never_wait_behind_them():
     app = _Counting(hold=0.3)
     gate = RequestGate(app, 2, exempt=("/dashboard/stream",), side=("/dashboard/",), side_limit=1)
-    reads = [threading.Thread(target=lambda: b"".join(gate({"PATH_INFO": "/dashboard/api/snapshot"}, lambda *a: None)))
-             for _ in range(4)]
+    reads = [
+        threading.Thread(target=lambda: b"".join(gate({"PATH_INFO": "/dashboard/api/snapshot"}, lambda *a: None)))
+        for _ in range(4)
+    ]
     for t in reads:
         t.start()
     time.sleep(0.05)

@@ -4,6 +4,7 @@ Each bad-file case starts from a small valid roster, breaks one thing, and check
 error an operator would read: the file, the line the mistake is on, the dotted key and
 a reason that says what to do.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -19,13 +20,30 @@ from config.roster import Caller, Roster, load_roster, parse_roster
 from config.settings import ROOT
 
 SAMPLE = ROOT / "config" / "roster.sample.yaml"
-HASH = ("scrypt:32768:8:1$JT4iWGxFjYxsK5hq$f524d36ae729ca2a45ad8e41d27bb8c1f51610ec32135037d73c110bd9ba9fd59a"
-        "cb1a10bdec5306a763e0530408d01498446891330bc70bd5c0411e7efe44ce")
+HASH = (
+    "scrypt:32768:8:1$JT4iWGxFjYxsK5hq$f524d36ae729ca2a45ad8e41d27bb8c1f51610ec32135037d73c110bd9ba9fd59a"
+    "cb1a10bdec5306a763e0530408d01498446891330bc70bd5c0411e7efe44ce"
+)
 
 LANGUAGES = {
-    "spa": "spa", "spanish": "spa", "por": "por", "portuguese": "por", "cmn": "cmn", "mandarin": "cmn",
-    "zh": "cmn", "yue": "yue", "rus": "rus", "ben": "ben", "hat": "hat", "ara": "ara", "kor": "kor",
-    "pol": "pol", "urd": "urd", "fra": "fra", "nor": "nor", "no": "nor",
+    "spa": "spa",
+    "spanish": "spa",
+    "por": "por",
+    "portuguese": "por",
+    "cmn": "cmn",
+    "mandarin": "cmn",
+    "zh": "cmn",
+    "yue": "yue",
+    "rus": "rus",
+    "ben": "ben",
+    "hat": "hat",
+    "ara": "ara",
+    "kor": "kor",
+    "pol": "pol",
+    "urd": "urd",
+    "fra": "fra",
+    "nor": "nor",
+    "no": "nor",
 }
 
 
@@ -114,83 +132,205 @@ def without(start: str, end: str) -> str:
 
 # Each case: the broken text, the line marker (None = no line), the dotted key, and words from the reason.
 BAD_FILES = {
-    "yaml syntax": (edit('    name: "75th Precinct"', "    name: 75th: Precinct"),
-                    "75th: Precinct", None, "invalid YAML: mapping values are not allowed here"),
-    "tab indentation": (edit('    pin: "1090"', '\tpin: "1090"'),
-                        '\tpin: "1090"', None, "indent with spaces, not tabs"),
-    "control character": (edit('"Wei Chen"', '"Wei\x07Chen"'), "Wei\x07Chen", None,
-                          "invalid YAML: control character U+0007 is not allowed"),
+    "yaml syntax": (
+        edit('    name: "75th Precinct"', "    name: 75th: Precinct"),
+        "75th: Precinct",
+        None,
+        "invalid YAML: mapping values are not allowed here",
+    ),
+    "tab indentation": (
+        edit('    pin: "1090"', '\tpin: "1090"'),
+        '\tpin: "1090"',
+        None,
+        "indent with spaces, not tabs",
+    ),
+    "control character": (
+        edit('"Wei Chen"', '"Wei\x07Chen"'),
+        "Wei\x07Chen",
+        None,
+        "invalid YAML: control character U+0007 is not allowed",
+    ),
     "missing section": (without("vendor:", "users:"), None, "vendor", "required section missing"),
-    "missing field": (edit('    phone: "+1 646-555-0121"\n', ""),
-                      "  - id: l-chen", "liaisons[1].phone", "required field missing"),
+    "missing field": (
+        edit('    phone: "+1 646-555-0121"\n', ""),
+        "  - id: l-chen",
+        "liaisons[1].phone",
+        "required field missing",
+    ),
     "empty field": (edit('    name: "Wei Chen"', "    name: ~"), "name: ~", "liaisons[1].name", "is empty"),
-    "list where text belongs": (edit('    name: "Wei Chen"', "    name: [Wei, Chen]"),
-                                "[Wei, Chen]", "liaisons[1].name", "expected text, got a list"),
-    "mapping where a list belongs": (edit('    lines: ["+1 718-555-0103"]', '    lines: {main: "+1 718-555-0103"}'),
-                                     "{main:", "precincts[1].lines", "expected a list of phone numbers"),
-    "section of the wrong type": (edit('service:\n  number: "+1 212-555-0100"', 'service: "+1 212-555-0100"'),
-                                  'service: "+1', "service", "expected a mapping of fields (number)"),
-    "unparseable phone": (edit('"+1 646-555-0121"', '"call Wei"'),
-                          "call Wei", "liaisons[1].phone", "'call Wei' is not a usable phone number"),
-    "phone too short": (edit('"+1 917-555-0110"', '"+1 917-555-01"'),
-                        "917-555-01", "supervisors[0].cell", "too short"),
-    "invalid phone": (edit('"+1 888-555-0198"', '"+1 555-555-0198"'),
-                      "555-555-0198", "vendor.alternate", "not a valid phone number"),
-    "number used twice": (edit('"+1 646-555-0121"', '"(718) 555-0102"'),
-                          "(718) 555-0102", "liaisons[1].phone",
-                          "+17185550102 is already used at precincts[0].lines[1] (line 7)"),
-    "vendor number is the service number": (edit('"+1 888-555-0198"', '"212 555 0100"'),
-                                             "212 555 0100", "vendor.alternate",
-                                             "already used at service.number (line 3)"),
-    "duplicate liaison id": (edit("  - id: l-chen", "  - id: l-garcia"),
-                             ("  - id: l-garcia", 2), "liaisons[1].id", "duplicate liaison id 'l-garcia' (first on line 19)"),
-    "duplicate precinct id": (edit('  - id: "109"', '  - id: "75"'),
-                              ('  - id: "75"', 2), "precincts[1].id", "duplicate precinct id '75' (first on line 5)"),
-    "duplicate username": (BASE + f'  - username: sergeant\n    name: "Other"\n    role: viewer\n'
-                                  f'    password_hash: "{HASH}"\n',
-                           ("  - username: sergeant", 2), "users[1].username", "duplicate username 'sergeant'"),
-    "duplicate key": (edit('    pin: "1090"', '    pin: "1090"\n    pin: "1091"'),
-                      'pin: "1091"', "precincts[1].pin", "given twice (first on line 12)"),
-    "unknown language": (edit("languages: [cmn]", "languages: [cmn, klingon]"),
-                         "klingon", "liaisons[1].languages[1]", "unknown language 'klingon'"),
-    "unknown language in vendor codes": (edit('{Spanish: "101"}', '{Spanglish: "101"}'),
-                                         "Spanglish", "vendor.language_codes.Spanglish", "unknown language"),
-    "supervisor's unknown precinct": (edit('    precinct: "75"', '    precinct: "76"'),
-                                      'precinct: "76"', "supervisors[0].precinct",
-                                      "unknown precinct '76'; the precincts are 75, 109"),
-    "bad duty syntax": (edit("mon-fri 08:00-20:00", "mon-fry 08:00-20:00"),
-                        "mon-fry", "liaisons[0].duty[0]", "'fry' is not a day"),
-    "bad duty time": (edit("duty: [always]", 'duty:\n      - always\n      - "sat 25:00-26:00"'),
-                      "sat 25:00", "liaisons[1].duty[1]", "'25:00' is not a time of day"),
+    "list where text belongs": (
+        edit('    name: "Wei Chen"', "    name: [Wei, Chen]"),
+        "[Wei, Chen]",
+        "liaisons[1].name",
+        "expected text, got a list",
+    ),
+    "mapping where a list belongs": (
+        edit('    lines: ["+1 718-555-0103"]', '    lines: {main: "+1 718-555-0103"}'),
+        "{main:",
+        "precincts[1].lines",
+        "expected a list of phone numbers",
+    ),
+    "section of the wrong type": (
+        edit('service:\n  number: "+1 212-555-0100"', 'service: "+1 212-555-0100"'),
+        'service: "+1',
+        "service",
+        "expected a mapping of fields (number)",
+    ),
+    "unparseable phone": (
+        edit('"+1 646-555-0121"', '"call Wei"'),
+        "call Wei",
+        "liaisons[1].phone",
+        "'call Wei' is not a usable phone number",
+    ),
+    "phone too short": (edit('"+1 917-555-0110"', '"+1 917-555-01"'), "917-555-01", "supervisors[0].cell", "too short"),
+    "invalid phone": (
+        edit('"+1 888-555-0198"', '"+1 555-555-0198"'),
+        "555-555-0198",
+        "vendor.alternate",
+        "not a valid phone number",
+    ),
+    "number used twice": (
+        edit('"+1 646-555-0121"', '"(718) 555-0102"'),
+        "(718) 555-0102",
+        "liaisons[1].phone",
+        "+17185550102 is already used at precincts[0].lines[1] (line 7)",
+    ),
+    "vendor number is the service number": (
+        edit('"+1 888-555-0198"', '"212 555 0100"'),
+        "212 555 0100",
+        "vendor.alternate",
+        "already used at service.number (line 3)",
+    ),
+    "duplicate liaison id": (
+        edit("  - id: l-chen", "  - id: l-garcia"),
+        ("  - id: l-garcia", 2),
+        "liaisons[1].id",
+        "duplicate liaison id 'l-garcia' (first on line 19)",
+    ),
+    "duplicate precinct id": (
+        edit('  - id: "109"', '  - id: "75"'),
+        ('  - id: "75"', 2),
+        "precincts[1].id",
+        "duplicate precinct id '75' (first on line 5)",
+    ),
+    "duplicate username": (
+        BASE + f'  - username: sergeant\n    name: "Other"\n    role: viewer\n    password_hash: "{HASH}"\n',
+        ("  - username: sergeant", 2),
+        "users[1].username",
+        "duplicate username 'sergeant'",
+    ),
+    "duplicate key": (
+        edit('    pin: "1090"', '    pin: "1090"\n    pin: "1091"'),
+        'pin: "1091"',
+        "precincts[1].pin",
+        "given twice (first on line 12)",
+    ),
+    "unknown language": (
+        edit("languages: [cmn]", "languages: [cmn, klingon]"),
+        "klingon",
+        "liaisons[1].languages[1]",
+        "unknown language 'klingon'",
+    ),
+    "unknown language in vendor codes": (
+        edit('{Spanish: "101"}', '{Spanglish: "101"}'),
+        "Spanglish",
+        "vendor.language_codes.Spanglish",
+        "unknown language",
+    ),
+    "supervisor's unknown precinct": (
+        edit('    precinct: "75"', '    precinct: "76"'),
+        'precinct: "76"',
+        "supervisors[0].precinct",
+        "unknown precinct '76'; the precincts are 75, 109",
+    ),
+    "bad duty syntax": (
+        edit("mon-fri 08:00-20:00", "mon-fry 08:00-20:00"),
+        "mon-fry",
+        "liaisons[0].duty[0]",
+        "'fry' is not a day",
+    ),
+    "bad duty time": (
+        edit("duty: [always]", 'duty:\n      - always\n      - "sat 25:00-26:00"'),
+        "sat 25:00",
+        "liaisons[1].duty[1]",
+        "'25:00' is not a time of day",
+    ),
     "short PIN": (edit('pin: "7501"', 'pin: "751"'), 'pin: "751"', "precincts[0].pin", "must be 4 to 8 digits"),
     "PIN with letters": (edit('pin: "7501"', "pin: 75O1"), "pin: 75O1", "precincts[0].pin", "not all digits"),
-    "precinct id not keyable": (edit('  - id: "109"', "  - id: one-oh-nine"),
-                                "one-oh-nine", "precincts[1].id", "digits only"),
-    "DTMF unknown placeholder": (edit("ww{account}#", "ww{acount}#"),
-                                 "{acount}", "vendor.dtmf", "unknown placeholder {acount}"),
-    "DTMF illegal character": (edit("ww{language}#", "ww{language}# ext"),
-                               "# ext", "vendor.dtmf", "cannot be sent as DTMF"),
-    "DTMF without the language": (edit("#ww{language}#", "#"),
-                                   "dtmf:", "vendor.dtmf", "must contain {language}"),
+    "precinct id not keyable": (
+        edit('  - id: "109"', "  - id: one-oh-nine"),
+        "one-oh-nine",
+        "precincts[1].id",
+        "digits only",
+    ),
+    "DTMF unknown placeholder": (
+        edit("ww{account}#", "ww{acount}#"),
+        "{acount}",
+        "vendor.dtmf",
+        "unknown placeholder {acount}",
+    ),
+    "DTMF illegal character": (
+        edit("ww{language}#", "ww{language}# ext"),
+        "# ext",
+        "vendor.dtmf",
+        "cannot be sent as DTMF",
+    ),
+    "DTMF without the language": (edit("#ww{language}#", "#"), "dtmf:", "vendor.dtmf", "must contain {language}"),
     "DTMF unbalanced brace": (edit("ww{pin}#", "ww{pin#"), "ww{pin#", "vendor.dtmf", "unbalanced"),
-    "vendor account not dialable": (edit('account: "123456"', 'account: "12-3456"'),
-                                    "12-3456", "vendor.account", "only contain digits, * and #"),
-    "unknown role": (edit("    role: sergeant", "    role: admin"),
-                     "role: admin", "users[0].role", "unknown role 'admin'; use sergeant or viewer"),
-    "plain-text password": (edit(f'    password_hash: "{HASH}"', "    password: hunter2-secret"),
-                            "password: hunter2", "users[0].password", "plain-text passwords are refused"),
-    "password_hash that is not a hash": (edit(HASH, "hunter2-secret"),
-                                         "hunter2", "users[0].password_hash", "does not look like a werkzeug"),
-    "unknown top-level key": (edit("liaisons:", "liasons:"),
-                              "liasons:", "liasons", "unknown section (did you mean 'liaisons'?)"),
-    "unknown field": (edit("languages: [cmn]", "langauges: [cmn]"),
-                      "langauges", "liaisons[1].langauges", "unknown field (did you mean 'languages'?)"),
-    "merge key": (edit('  - id: "109"', '  - <<: {pin: "1"}\n    id: "109"'), "<<", "precincts[1]",
-                  "merge keys (<<) are not supported"),
-    "unknown timezone": (edit("timezone: America/New_York", "timezone: Eastern"),
-                         "timezone: Eastern", "timezone", "unknown time zone 'Eastern'"),
-    "no precincts": (without("precincts:", "supervisors:").replace("supervisors:", "precincts: []\nsupervisors:"),
-                     "precincts: []", "precincts", "needs at least 1 precinct"),
+    "vendor account not dialable": (
+        edit('account: "123456"', 'account: "12-3456"'),
+        "12-3456",
+        "vendor.account",
+        "only contain digits, * and #",
+    ),
+    "unknown role": (
+        edit("    role: sergeant", "    role: admin"),
+        "role: admin",
+        "users[0].role",
+        "unknown role 'admin'; use sergeant or viewer",
+    ),
+    "plain-text password": (
+        edit(f'    password_hash: "{HASH}"', "    password: hunter2-secret"),
+        "password: hunter2",
+        "users[0].password",
+        "plain-text passwords are refused",
+    ),
+    "password_hash that is not a hash": (
+        edit(HASH, "hunter2-secret"),
+        "hunter2",
+        "users[0].password_hash",
+        "does not look like a werkzeug",
+    ),
+    "unknown top-level key": (
+        edit("liaisons:", "liasons:"),
+        "liasons:",
+        "liasons",
+        "unknown section (did you mean 'liaisons'?)",
+    ),
+    "unknown field": (
+        edit("languages: [cmn]", "langauges: [cmn]"),
+        "langauges",
+        "liaisons[1].langauges",
+        "unknown field (did you mean 'languages'?)",
+    ),
+    "merge key": (
+        edit('  - id: "109"', '  - <<: {pin: "1"}\n    id: "109"'),
+        "<<",
+        "precincts[1]",
+        "merge keys (<<) are not supported",
+    ),
+    "unknown timezone": (
+        edit("timezone: America/New_York", "timezone: Eastern"),
+        "timezone: Eastern",
+        "timezone",
+        "unknown time zone 'Eastern'",
+    ),
+    "no precincts": (
+        without("precincts:", "supervisors:").replace("supervisors:", "precincts: []\nsupervisors:"),
+        "precincts: []",
+        "precincts",
+        "needs at least 1 precinct",
+    ),
     "top level is a list": ("- timezone: America/New_York\n", "- timezone", None, "expected the roster sections"),
     "empty file": ("", None, None, "the file is empty"),
 }
@@ -357,14 +497,19 @@ def test_the_sample_loads_with_the_real_catalog() -> None:
 
 
 # --------------------------------------------------------------------------- the error itself
-@pytest.mark.parametrize("args, text", [
-    (("roster.yaml", 41, "liaisons[2].phone", "too short"), "roster.yaml:41: liaisons[2].phone: too short"),
-    (("roster.yaml", 3, None, "invalid YAML"), "roster.yaml:3: invalid YAML"),
-    (("roster.yaml", None, "vendor", "required section missing"), "roster.yaml: vendor: required section missing"),
-    (("roster.yaml", None, None, "file not found"), "roster.yaml: file not found"),
-    (("environment", None, "LIAISON_WINDOW", "must be greater than 0"),
-     "environment: LIAISON_WINDOW: must be greater than 0"),
-])
+@pytest.mark.parametrize(
+    "args, text",
+    [
+        (("roster.yaml", 41, "liaisons[2].phone", "too short"), "roster.yaml:41: liaisons[2].phone: too short"),
+        (("roster.yaml", 3, None, "invalid YAML"), "roster.yaml:3: invalid YAML"),
+        (("roster.yaml", None, "vendor", "required section missing"), "roster.yaml: vendor: required section missing"),
+        (("roster.yaml", None, None, "file not found"), "roster.yaml: file not found"),
+        (
+            ("environment", None, "LIAISON_WINDOW", "must be greater than 0"),
+            "environment: LIAISON_WINDOW: must be greater than 0",
+        ),
+    ],
+)
 def test_config_error_text(args: tuple, text: str) -> None:
     err = ConfigError(*args)
     assert str(err) == text

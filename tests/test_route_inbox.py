@@ -1,6 +1,7 @@
 """The route inbox and its drainers (workers/route_inbox.py, workers/dispatching.py) on real
 Redis: each request is routed once, a surge is routed a few at a time, and no wake-up or
 dead drainer leaves a request waiting."""
+
 from __future__ import annotations
 
 import threading
@@ -139,8 +140,8 @@ def test_the_sweeper_learns_what_waits_in_one_read_and_a_dead_drainer_is_replace
     jobs.submit("route", "R00001")
     jobs.submit("route", "R00002")
     assert len(queue) == 1
-    queue.empty()          # the drainer's job died with its worker ...
-    time.sleep(0.1)        # ... and its lease ran out
+    queue.empty()  # the drainer's job died with its worker ...
+    time.sleep(0.1)  # ... and its lease ran out
     assert jobs.waiting_ids("route") == {"R00001", "R00002"}
     assert [j.func_name for j in queue.get_jobs()] == ["workers.dispatching.drain"], "a new drainer"
     assert jobs.waiting_ids("notify") == set()

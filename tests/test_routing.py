@@ -1,4 +1,5 @@
 """Routing rules at the domain level: real Redis, fake phone network, jobs run inline."""
+
 from __future__ import annotations
 
 import threading
@@ -138,7 +139,8 @@ def test_sweeper_requeues_a_request_whose_routing_job_was_lost(d, ctx, jobs, tel
 
 
 def test_sweeper_leaves_a_request_still_waiting_for_its_routing_to_the_worker_that_will_route_it(
-        d, ctx, jobs, telephony):
+    d, ctx, jobs, telephony
+):
     """A surge's backlog outlives QUEUED_STUCK_AFTER: the sweeper must not ring a second
     phone, nor do the routing work a second time, for a request a worker is about to route."""
     rec = d.open_request(caller(ctx), ctx.catalog.get("spa"))

@@ -1,4 +1,5 @@
 """Environment settings: defaults, conversions, and start-up failures that name the variable."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,40 +32,50 @@ def test_production_refuses_to_start_without_a_shared_secret_key():
 
 
 def test_values_are_converted():
-    s = Settings.from_env({"LIAISON_WINDOW": "7.5", "LIAISON_RING_TIMEOUT": "3", "LOCAL_MODE": "yes",
-                           "REDIS_SENTINELS": "10.0.0.1:26379, sentinel-b:26380", "CONNECTED_ALERT_MINUTES": "90"})
+    s = Settings.from_env(
+        {
+            "LIAISON_WINDOW": "7.5",
+            "LIAISON_RING_TIMEOUT": "3",
+            "LOCAL_MODE": "yes",
+            "REDIS_SENTINELS": "10.0.0.1:26379, sentinel-b:26380",
+            "CONNECTED_ALERT_MINUTES": "90",
+        }
+    )
     assert s.connected_alert_minutes == 90.0
     assert s.liaison_window == 7.5 and s.liaison_ring_timeout == 3 and not s.secure_cookies
     assert s.redis_sentinels == (("10.0.0.1", 26379), ("sentinel-b", 26380))
 
 
-@pytest.mark.parametrize("env,var,words", [
-    ({"LIAISON_RING_TIMEOUT": "soon"}, "LIAISON_RING_TIMEOUT", "invalid value"),
-    ({"LIAISON_WINDOW": "0"}, "LIAISON_WINDOW", "greater than 0"),
-    ({"LOCAL_MODE": "maybe"}, "LOCAL_MODE", "true or false"),
-    ({"UNKNOWN_CALLERS": "ask"}, "UNKNOWN_CALLERS", "'pin' or 'refuse'"),
-    ({"PUBLIC_BASE_URL": "dispatch.example.gov"}, "PUBLIC_BASE_URL", "http"),
-    ({"STATUS_CALLBACK_BASE_URL": "status.example.gov"}, "STATUS_CALLBACK_BASE_URL", "http"),
-    ({"TWILIO_API_BASE_URL": "api.example"}, "TWILIO_API_BASE_URL", "http"),
-    ({"TWILIO_ACCOUNT_SID": "abc"}, "TWILIO_ACCOUNT_SID", "AC"),
-    ({"REDIS_SENTINELS": "nohost"}, "REDIS_SENTINELS", "host:port"),
-    ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),
-    ({"DASHBOARD_MAX_STREAMS": "-1"}, "DASHBOARD_MAX_STREAMS", "0 or more"),
-    ({"REQUEST_CONCURRENCY": "0"}, "REQUEST_CONCURRENCY", "at least 1"),
-    ({"PIN_FAILURES_PER_HOUR": "0"}, "PIN_FAILURES_PER_HOUR", "at least 1"),
-    ({"PIN_FAILURES_PER_HOUR": "ten"}, "PIN_FAILURES_PER_HOUR", "invalid value"),
-    ({"PIN_LOCKOUT_SECONDS": "0"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
-    ({"PIN_LOCKOUT_SECONDS": "-5"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
-    ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES", "0 or more"),
-    ({"SIGNIN_LOCK_SECONDS": "0"}, "SIGNIN_LOCK_SECONDS", "at least 1"),
-    ({"SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES", "at least 1"),
-    ({"AUDIT_RETENTION_SECONDS": "0"}, "AUDIT_RETENTION_SECONDS", "at least 1"),
-    ({"CONNECTED_ALERT_MINUTES": "0"}, "CONNECTED_ALERT_MINUTES", "greater than 0"),
-    ({"CONNECTED_ALERT_MINUTES": "-60"}, "CONNECTED_ALERT_MINUTES", "greater than 0"),
-    ({"CONNECTED_ALERT_MINUTES": "nan"}, "CONNECTED_ALERT_MINUTES", "finite"),
-    ({"CONNECTED_ALERT_MINUTES": "inf"}, "CONNECTED_ALERT_MINUTES", "finite"),
-    ({"CONNECTED_ALERT_MINUTES": "an hour"}, "CONNECTED_ALERT_MINUTES", "invalid value"),
-])
+@pytest.mark.parametrize(
+    "env,var,words",
+    [
+        ({"LIAISON_RING_TIMEOUT": "soon"}, "LIAISON_RING_TIMEOUT", "invalid value"),
+        ({"LIAISON_WINDOW": "0"}, "LIAISON_WINDOW", "greater than 0"),
+        ({"LOCAL_MODE": "maybe"}, "LOCAL_MODE", "true or false"),
+        ({"UNKNOWN_CALLERS": "ask"}, "UNKNOWN_CALLERS", "'pin' or 'refuse'"),
+        ({"PUBLIC_BASE_URL": "dispatch.example.gov"}, "PUBLIC_BASE_URL", "http"),
+        ({"STATUS_CALLBACK_BASE_URL": "status.example.gov"}, "STATUS_CALLBACK_BASE_URL", "http"),
+        ({"TWILIO_API_BASE_URL": "api.example"}, "TWILIO_API_BASE_URL", "http"),
+        ({"TWILIO_ACCOUNT_SID": "abc"}, "TWILIO_ACCOUNT_SID", "AC"),
+        ({"REDIS_SENTINELS": "nohost"}, "REDIS_SENTINELS", "host:port"),
+        ({"SPEECH_MIN_CONFIDENCE": "3"}, "SPEECH_MIN_CONFIDENCE", "between 0 and 1"),
+        ({"DASHBOARD_MAX_STREAMS": "-1"}, "DASHBOARD_MAX_STREAMS", "0 or more"),
+        ({"REQUEST_CONCURRENCY": "0"}, "REQUEST_CONCURRENCY", "at least 1"),
+        ({"PIN_FAILURES_PER_HOUR": "0"}, "PIN_FAILURES_PER_HOUR", "at least 1"),
+        ({"PIN_FAILURES_PER_HOUR": "ten"}, "PIN_FAILURES_PER_HOUR", "invalid value"),
+        ({"PIN_LOCKOUT_SECONDS": "0"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
+        ({"PIN_LOCKOUT_SECONDS": "-5"}, "PIN_LOCKOUT_SECONDS", "greater than 0"),
+        ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES", "0 or more"),
+        ({"SIGNIN_LOCK_SECONDS": "0"}, "SIGNIN_LOCK_SECONDS", "at least 1"),
+        ({"SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES", "at least 1"),
+        ({"AUDIT_RETENTION_SECONDS": "0"}, "AUDIT_RETENTION_SECONDS", "at least 1"),
+        ({"CONNECTED_ALERT_MINUTES": "0"}, "CONNECTED_ALERT_MINUTES", "greater than 0"),
+        ({"CONNECTED_ALERT_MINUTES": "-60"}, "CONNECTED_ALERT_MINUTES", "greater than 0"),
+        ({"CONNECTED_ALERT_MINUTES": "nan"}, "CONNECTED_ALERT_MINUTES", "finite"),
+        ({"CONNECTED_ALERT_MINUTES": "inf"}, "CONNECTED_ALERT_MINUTES", "finite"),
+        ({"CONNECTED_ALERT_MINUTES": "an hour"}, "CONNECTED_ALERT_MINUTES", "invalid value"),
+    ],
+)
 def test_bad_values_fail_at_start_naming_the_variable(env, var, words):
     with pytest.raises(ConfigError) as err:
         Settings.from_env(env)

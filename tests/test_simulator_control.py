@@ -1,4 +1,5 @@
 """The control API and client: scripts, reset, wait_for, the log's masking, trickle, the CLI, load."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,12 @@ def test_party_scripts_are_validated_and_merged(h):
     h.sim.set_parties({"+12125550131": {"answer": "never"}})
     h.sim.set_parties({"+12125550132": {"answer": "after", "answer_after": 2, "inputs": [{"digits": "1"}]}})
     assert set(h.sim.parties()) == {"+12125550131", "+12125550132"}
-    for bad in ({"answer": "sometimes"}, {"inputs": [{"digits": "1x"}]}, {"inputs": [{"nothing": 1}]},
-                {"answer_after": -1}):
+    for bad in (
+        {"answer": "sometimes"},
+        {"inputs": [{"digits": "1x"}]},
+        {"inputs": [{"nothing": 1}]},
+        {"answer_after": -1},
+    ):
         with pytest.raises(RuntimeError, match="400"):
             h.sim.set_parties({"+12125550133": bad})
 
@@ -102,9 +107,28 @@ def test_trickle_places_calls_from_rotating_callers_until_stopped(h):
 
 
 def test_cli_serves_the_control_api():
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--app-url", "http://127.0.0.1:9",
-                             "--account-sid", "AC" + "1" * 32, "--auth-token", "t", "--number", "+12125550100",
-                             "--time-scale", "0.1"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--port",
+            "0",
+            "--app-url",
+            "http://127.0.0.1:9",
+            "--account-sid",
+            "AC" + "1" * 32,
+            "--auth-token",
+            "t",
+            "--number",
+            "+12125550100",
+            "--time-scale",
+            "0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         url = re.search(r"listening on (http://\S+)", line).group(1)  # type: ignore[union-attr]
@@ -128,8 +152,11 @@ def test_party_hangup_from_the_control_api(h):
 def test_two_hundred_concurrent_calls():
     """200 inbound calls live at once, each through Say, Gather and its action; then all hang up."""
     with Harness(time_scale=0.01, webhook_timeout=30) as h:
-        h.app.on("/voice/incoming", '<Response><Say>Please hold while we connect you.</Say>'
-                                    '<Gather action="/voice/a" numDigits="1"/></Response>')
+        h.app.on(
+            "/voice/incoming",
+            "<Response><Say>Please hold while we connect you.</Say>"
+            '<Gather action="/voice/a" numDigits="1"/></Response>',
+        )
         h.app.on("/voice/a", '<Response><Pause length="100000"/></Response>')
         sids = [h.sim.place_call(f"+1212555{1000 + i:04d}", inputs=[{"digits": "1"}]) for i in range(200)]
         assert len(set(sids)) == 200

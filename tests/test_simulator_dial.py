@@ -1,4 +1,5 @@
 """<Dial>: bridging to numbers and named conference rooms, as Twilio runs them."""
+
 from __future__ import annotations
 
 import time
@@ -19,10 +20,14 @@ def h():
 
 
 def test_dial_number_sends_digits_bridges_then_posts_the_action(h):
-    h.sim.set_parties({VENDOR: {"answer": "after", "answer_after": 0.05, "hangup_after": 0.4,
-                                "expect_send_digits": "ww12#"}})
-    h.app.on("/voice/incoming", f'<Response><Dial action="/voice/after" timeout="5">'
-                                f'<Number sendDigits="ww12#">{VENDOR}</Number></Dial><Say>Not reached</Say></Response>')
+    h.sim.set_parties(
+        {VENDOR: {"answer": "after", "answer_after": 0.05, "hangup_after": 0.4, "expect_send_digits": "ww12#"}}
+    )
+    h.app.on(
+        "/voice/incoming",
+        f'<Response><Dial action="/voice/after" timeout="5">'
+        f'<Number sendDigits="ww12#">{VENDOR}</Number></Dial><Say>Not reached</Say></Response>',
+    )
     h.app.on("/voice/after", "<Response><Say>The interpreter left.</Say><Hangup/></Response>")
     sid = h.sim.place_call(OFFICER)
     h.ended(sid)
@@ -64,24 +69,29 @@ def test_caller_hanging_up_ends_the_bridged_leg_and_still_posts_the_action(h):
     h.sim.wait_for(lambda: "dial: connected to •••0190" in h.texts(sid))
     h.sim.hangup(sid)
     h.ended(sid)
-    child = h.sim.wait_for(lambda: [c for c in h.sim.calls() if c["direction"] == "outbound-dial"
-                                    and c["status"] == "completed"])
+    child = h.sim.wait_for(
+        lambda: [c for c in h.sim.calls() if c["direction"] == "outbound-dial" and c["status"] == "completed"]
+    )
     assert child[0]["parent"] == sid
     after = h.app.wait_hits("/voice/after")[0]["form"]
     assert after["CallStatus"] == "completed" and after["DialCallStatus"] == "completed"
 
 
 def _officer_room(h, room="R00042"):
-    return (f'<Response><Dial action="/voice/after?who=officer">'
-            f'<Conference startConferenceOnEnter="false" endConferenceOnExit="true" beep="false" '
-            f'waitUrl="/voice/hold" waitMethod="POST" statusCallback="/voice/conference" '
-            f'statusCallbackEvent="start end join leave">{room}</Conference></Dial></Response>')
+    return (
+        f'<Response><Dial action="/voice/after?who=officer">'
+        f'<Conference startConferenceOnEnter="false" endConferenceOnExit="true" beep="false" '
+        f'waitUrl="/voice/hold" waitMethod="POST" statusCallback="/voice/conference" '
+        f'statusCallbackEvent="start end join leave">{room}</Conference></Dial></Response>'
+    )
 
 
 def _interpreter_room(room="R00042", action=True):
     attr = ' action="/voice/after?who=interpreter"' if action else ""
-    return (f'<Response><Dial{attr}><Conference startConferenceOnEnter="true" '
-            f'endConferenceOnExit="false">{room}</Conference></Dial><Say>Room over.</Say></Response>')
+    return (
+        f'<Response><Dial{attr}><Conference startConferenceOnEnter="true" '
+        f'endConferenceOnExit="false">{room}</Conference></Dial><Say>Room over.</Say></Response>'
+    )
 
 
 def test_wait_music_loops_until_the_interpreter_starts_the_room(h):
@@ -93,8 +103,9 @@ def test_wait_music_loops_until_the_interpreter_starts_the_room(h):
     room = h.sim.conferences()[0]
     assert room["name"] == "R00042" and room["state"] == "init" and len(room["participants"]) == 1
     h.twilio.calls.create(to=LIAISON, from_=h.NUMBER, url=h.url("/voice/interp"))
-    started = h.sim.wait_for(lambda: [c for c in h.sim.conferences() if c["state"] == "in-progress"
-                                      and len(c["participants"]) == 2])
+    started = h.sim.wait_for(
+        lambda: [c for c in h.sim.conferences() if c["state"] == "in-progress" and len(c["participants"]) == 2]
+    )
     assert {p["call"] for p in started[0]["participants"]} >= {officer}
     h.sim.wait_for(lambda: "wait music stopped: the room started" in h.texts(officer))
     holds = len(h.app.hits("/voice/hold"))
@@ -142,8 +153,10 @@ def test_an_officer_not_ending_the_room_leaves_the_interpreter_in_it_who_can_be_
     h.app.on("/voice/incoming", _officer_room(h).replace('endConferenceOnExit="true"', 'endConferenceOnExit="false"'))
     h.app.on("/voice/hold", '<Response><Pause length="5"/></Response>')
     h.app.on("/voice/interp", _interpreter_room())
-    h.app.on("/voice/prompt", '<Response><Gather numDigits="1" action="/voice/pressed"><Say>Press 1.</Say>'
-                              '</Gather></Response>')
+    h.app.on(
+        "/voice/prompt",
+        '<Response><Gather numDigits="1" action="/voice/pressed"><Say>Press 1.</Say></Gather></Response>',
+    )
     h.app.on("/voice/pressed", _interpreter_room())
     h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05, "inputs": [{"digits": "1"}]}})
     officer = h.sim.place_call(OFFICER)
@@ -152,23 +165,30 @@ def test_an_officer_not_ending_the_room_leaves_the_interpreter_in_it_who_can_be_
     h.sim.wait_for(lambda: [c for c in h.sim.conferences() if len(c["participants"]) == 2])
     h.sim.hangup(officer)
     h.ended(officer)
-    room = h.sim.wait_for(lambda: [c for c in h.sim.conferences()
-                                   if [p["call"] for p in c["participants"]] == [liaison]])
+    room = h.sim.wait_for(
+        lambda: [c for c in h.sim.conferences() if [p["call"] for p in c["participants"]] == [liaison]]
+    )
     assert room[0]["state"] == "in-progress" and h.sim.call(liaison)["status"] == "in-progress"
     h.twilio.calls(liaison).update(url=h.url("/voice/prompt"), method="POST")
     h.app.wait_hits("/voice/pressed")
-    assert not [hit for hit in h.app.hits("/voice/after") if hit["args"].get("who") == "interpreter"], \
+    assert not [hit for hit in h.app.hits("/voice/after") if hit["args"].get("who") == "interpreter"], (
         "a redirected leg's Dial action is not requested"
+    )
     again = h.sim.place_call(OFFICER)
-    rooms = h.sim.wait_for(lambda: [c for c in h.sim.conferences() if c["state"] == "in-progress"
-                                    and {p["call"] for p in c["participants"]} == {again, liaison}])
+    rooms = h.sim.wait_for(
+        lambda: [
+            c
+            for c in h.sim.conferences()
+            if c["state"] == "in-progress" and {p["call"] for p in c["participants"]} == {again, liaison}
+        ]
+    )
     assert rooms[0]["name"] == "R00042" and rooms[0]["sid"] != room[0]["sid"], "a new room of the same name"
 
 
 def test_wait_music_follows_redirects_then_starts_over_from_the_wait_url(h):
     h.app.on("/voice/incoming", _officer_room(h))
     h.app.on("/voice/hold", '<Response><Pause length="1"/><Redirect>/voice/hold2?n=1</Redirect></Response>')
-    h.app.on("/voice/hold2", '<Response><Say>Still holding.</Say></Response>')
+    h.app.on("/voice/hold2", "<Response><Say>Still holding.</Say></Response>")
     officer = h.sim.place_call(OFFICER)
     h.app.wait_hits("/voice/hold2", 2)
     paths = [r["path"] for r in h.app.hits() if r["path"].startswith("/voice/hold")]
@@ -183,8 +203,9 @@ def test_officer_hanging_up_while_waiting_posts_participant_leave(h):
     h.app.wait_hits("/voice/hold")
     h.sim.hangup(officer)
     h.ended(officer)
-    leave = h.app.wait_hits("/voice/conference",
-                            where=lambda r: r["form"]["StatusCallbackEvent"] == "participant-leave")
+    leave = h.app.wait_hits(
+        "/voice/conference", where=lambda r: r["form"]["StatusCallbackEvent"] == "participant-leave"
+    )
     assert leave[0]["form"]["CallSid"] == officer
     assert h.app.wait_hits("/voice/after")[0]["form"]["CallStatus"] == "completed"
     assert h.sim.conferences()[0]["state"] == "completed"
@@ -204,17 +225,30 @@ def test_rest_redirect_pulls_a_participant_out_of_the_room(h):
 
 
 def test_number_url_whisper_runs_on_the_callee_before_bridging(h):
-    h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05, "inputs": [{"digits": "2"}]},
-                       VENDOR: {"answer": "after", "answer_after": 0.05, "inputs": [{"digits": "1"}],
-                                "hangup_after": 0.5}})
-    h.app.on("/voice/whisper", '<Response><Gather action="/voice/whisper/answer" numDigits="1">'
-                               '<Say>Press 1 to accept.</Say></Gather></Response>')
-    h.app.on("/voice/whisper/answer", lambda form, args: "<Response/>" if form["Digits"] == "1"
-             else "<Response><Hangup/></Response>")
-    h.app.on("/voice/incoming", f'<Response><Dial action="/voice/after"><Number url="/voice/whisper">{LIAISON}'
-                                f'</Number></Dial><Say>unreachable</Say></Response>')
-    h.app.on("/voice/after", f'<Response><Dial action="/voice/after2"><Number url="/voice/whisper">{VENDOR}'
-                             f'</Number></Dial></Response>')
+    h.sim.set_parties(
+        {
+            LIAISON: {"answer": "after", "answer_after": 0.05, "inputs": [{"digits": "2"}]},
+            VENDOR: {"answer": "after", "answer_after": 0.05, "inputs": [{"digits": "1"}], "hangup_after": 0.5},
+        }
+    )
+    h.app.on(
+        "/voice/whisper",
+        '<Response><Gather action="/voice/whisper/answer" numDigits="1">'
+        "<Say>Press 1 to accept.</Say></Gather></Response>",
+    )
+    h.app.on(
+        "/voice/whisper/answer",
+        lambda form, args: "<Response/>" if form["Digits"] == "1" else "<Response><Hangup/></Response>",
+    )
+    h.app.on(
+        "/voice/incoming",
+        f'<Response><Dial action="/voice/after"><Number url="/voice/whisper">{LIAISON}'
+        f"</Number></Dial><Say>unreachable</Say></Response>",
+    )
+    h.app.on(
+        "/voice/after",
+        f'<Response><Dial action="/voice/after2"><Number url="/voice/whisper">{VENDOR}</Number></Dial></Response>',
+    )
     sid = h.sim.place_call(OFFICER)
     h.ended(sid)
     declined = h.app.wait_hits("/voice/after")[0]["form"]
@@ -228,10 +262,16 @@ def test_number_url_whisper_runs_on_the_callee_before_bridging(h):
 
 def test_several_numbers_ring_at_once_and_the_first_to_answer_wins(h):
     slow, quick = "+12125550141", "+12125550142"
-    h.sim.set_parties({slow: {"answer": "after", "answer_after": 2.0},
-                       quick: {"answer": "after", "answer_after": 0.05, "hangup_after": 0.2}})
-    h.app.on("/voice/incoming", f'<Response><Dial action="/voice/after"><Number>{slow}</Number>'
-                                f'<Number>{quick}</Number></Dial></Response>')
+    h.sim.set_parties(
+        {
+            slow: {"answer": "after", "answer_after": 2.0},
+            quick: {"answer": "after", "answer_after": 0.05, "hangup_after": 0.2},
+        }
+    )
+    h.app.on(
+        "/voice/incoming",
+        f'<Response><Dial action="/voice/after"><Number>{slow}</Number><Number>{quick}</Number></Dial></Response>',
+    )
     h.ended(h.sim.place_call(OFFICER))
     after = h.app.wait_hits("/voice/after")[0]["form"]
     legs = {c["to"]: c for c in h.sim.calls() if c["direction"] == "outbound-dial"}

@@ -1,4 +1,5 @@
 """The REST side, driven by the official twilio SDK: outbound calls, updates, errors, faults, SMS."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,15 @@ def h():
 
 
 def _create(h, to=LIAISON, **kwargs):
-    params = dict(to=to, from_=h.NUMBER, url=h.url("/voice/offer?r=R1"), method="POST",
-                  status_callback=h.url("/voice/offer/status"), status_callback_method="POST", timeout=5)
+    params = dict(
+        to=to,
+        from_=h.NUMBER,
+        url=h.url("/voice/offer?r=R1"),
+        method="POST",
+        status_callback=h.url("/voice/offer/status"),
+        status_callback_method="POST",
+        timeout=5,
+    )
     params.update(kwargs)
     return h.twilio.calls.create(**params)
 
@@ -46,12 +54,15 @@ def test_answered_call_reports_every_requested_progress_event(h):
     assert all(r["valid"] for r in h.app.hits())
 
 
-@pytest.mark.parametrize("behaviour, expected", [
-    ({"answer": "never"}, "no-answer"),
-    ({"answer": "busy", "answer_after": 0.05}, "busy"),
-    ({"answer": "failed", "answer_after": 0.05}, "failed"),
-    ({"answer": "after", "answer_after": 5.0}, "no-answer"),   # slower than the 1 s Timeout
-])
+@pytest.mark.parametrize(
+    "behaviour, expected",
+    [
+        ({"answer": "never"}, "no-answer"),
+        ({"answer": "busy", "answer_after": 0.05}, "busy"),
+        ({"answer": "failed", "answer_after": 0.05}, "failed"),
+        ({"answer": "after", "answer_after": 5.0}, "no-answer"),  # slower than the 1 s Timeout
+    ],
+)
 def test_unanswered_outcomes_post_only_the_terminal_status_by_default(h, behaviour, expected):
     h.sim.set_parties({LIAISON: behaviour})
     call = _create(h, timeout=1)
@@ -140,8 +151,11 @@ def test_twilio_shaped_errors(h):
     assert denied.value.status == 401 and denied.value.code == 20003
     raw = requests.post(f"{h.simulator.url}/2010-04-01/Accounts/{h.ACCOUNT_SID}/Calls.json", data={})
     assert raw.status_code == 401 and raw.json() == {
-        "code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003",
-        "status": 401}
+        "code": 20003,
+        "message": "Authenticate",
+        "more_info": "https://www.twilio.com/docs/errors/20003",
+        "status": 401,
+    }
     assert h.sim.calls() == []
 
 
@@ -161,8 +175,9 @@ def test_fault_injection_serves_429_500_and_a_hang_in_order(h):
 
 
 def test_outbound_sms_is_recorded_with_status_callbacks(h):
-    msg = h.twilio.messages.create(to="+12125550177", from_=h.NUMBER, body="Interpreter on the way.",
-                                   status_callback=h.url("/sms/status"))
+    msg = h.twilio.messages.create(
+        to="+12125550177", from_=h.NUMBER, body="Interpreter on the way.", status_callback=h.url("/sms/status")
+    )
     assert msg.sid.startswith("SM") and len(msg.sid) == 34 and msg.status == "queued"
     sent = h.sim.wait_for(lambda: h.sim.messages())
     assert sent[0]["to"] == "+12125550177" and sent[0]["body"] == "Interpreter on the way."
@@ -180,8 +195,11 @@ OFFICER = "+12125550111"
 def test_conferences_and_their_participants_as_twilio_lists_them(h):
     """A room waiting (init), started (in-progress) and over (completed), read through the SDK."""
     h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05}})
-    h.app.on("/voice/incoming", "<Response><Dial><Conference startConferenceOnEnter=\"false\" "
-                                "waitUrl=\"\">req-R00007</Conference></Dial></Response>")
+    h.app.on(
+        "/voice/incoming",
+        '<Response><Dial><Conference startConferenceOnEnter="false" '
+        'waitUrl="">req-R00007</Conference></Dial></Response>',
+    )
     h.app.on("/voice/offer", "<Response><Dial><Conference>req-R00007</Conference></Dial></Response>")
     officer = h.sim.place_call(OFFICER)
     h.sim.wait_for(lambda: h.twilio.conferences.list(friendly_name="req-R00007", status="init"))
@@ -197,7 +215,9 @@ def test_conferences_and_their_participants_as_twilio_lists_them(h):
     people = h.twilio.conferences(room.sid).participants.list()
     assert [p.call_sid for p in people] == [officer, liaison]
     assert [(p.start_conference_on_enter, p.end_conference_on_exit, p.status) for p in people] == [
-        (False, False, "connected"), (True, False, "connected")]
+        (False, False, "connected"),
+        (True, False, "connected"),
+    ]
     assert h.twilio.conferences.list(friendly_name="req-R00099", status="in-progress") == []
 
     h.sim.hangup(officer)
@@ -214,29 +234,29 @@ def test_conferences_and_their_participants_as_twilio_lists_them(h):
 def test_a_fault_may_name_the_request_it_is_for(h):
     """Faults for one call's updates leave every other request alone, in any order."""
     h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05}, "+12125550132": {"answer": "after"}})
-    h.app.on("/voice/offer", "<Response><Pause length=\"60\"/></Response>")
+    h.app.on("/voice/offer", '<Response><Pause length="60"/></Response>')
     first, second = _create(h), _create(h, to="+12125550132")
     h.sim.faults([{"status": 500, "count": 2, "method": "POST", "path": f"/Calls/{first.sid}.json"}])
-    assert h.twilio.calls(first.sid).fetch().sid == first.sid          # a GET: not this fault's
+    assert h.twilio.calls(first.sid).fetch().sid == first.sid  # a GET: not this fault's
     assert h.twilio.calls(second.sid).update(status="completed").sid == second.sid
     for _ in range(2):
         with pytest.raises(TwilioRestException) as refused:
             h.twilio.calls(first.sid).update(url=h.url("/voice/dropped"))
         assert refused.value.status == 500
-    assert h.twilio.calls(first.sid).update(status="completed").sid == first.sid   # used up
+    assert h.twilio.calls(first.sid).update(status="completed").sid == first.sid  # used up
     served = [e["text"] for e in h.sim.log() if e["text"].startswith("fault:")]
-    ending = mask_text(f"/Calls/{first.sid}.json answered 500")   # the log masks digit runs, in sids too
+    ending = mask_text(f"/Calls/{first.sid}.json answered 500")  # the log masks digit runs, in sids too
     assert len(served) == 2 and all(t.startswith("fault: REST POST /") and t.endswith(ending) for t in served)
 
 
 def test_lost_status_callbacks_are_never_delivered_and_the_loss_can_be_cleared(h):
     h.sim.set_parties({LIAISON: {"answer": "after", "answer_after": 0.05, "hangup_after": 0.1}})
-    h.app.on("/voice/offer", "<Response><Pause length=\"60\"/></Response>")
+    h.app.on("/voice/offer", '<Response><Pause length="60"/></Response>')
     h.sim.faults(lose_callbacks=[{"path": "/voice/offer/status", "count": 1}])
     lost = _create(h, status_callback_event=["completed"])
     h.sim.wait_for(lambda: h.sim.call(lost.sid)["status"] == "completed")
     assert any(e["text"] == "status callback (completed) lost (fault)" for e in h.sim.log() if e["call"] == lost.sid)
-    delivered = _create(h, status_callback_event=["completed"])   # the one loss is used up
+    delivered = _create(h, status_callback_event=["completed"])  # the one loss is used up
     assert h.app.wait_hits("/voice/offer/status")[0]["form"]["CallSid"] == delivered.sid
 
     h.sim.faults(lose_callbacks=[{"count": 100}], rest=[{"status": 500, "count": 5}])

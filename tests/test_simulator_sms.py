@@ -1,4 +1,5 @@
 """Inbound SMS reach the app as Twilio sends them; TwiML replies are recorded as outbound SMS."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,16 +16,23 @@ def h():
 
 
 def test_inbound_sms_with_media_and_a_twiml_reply(h):
-    h.app.on("/sms/incoming", "<Response><Message>Spanish interpreter requested. We will call you.</Message>"
-                              "</Response>")
+    h.app.on(
+        "/sms/incoming", "<Response><Message>Spanish interpreter requested. We will call you.</Message></Response>"
+    )
     sid = h.sim.send_sms(SUPERVISOR, h.NUMBER, "spa", media_urls=["https://example.test/card.png"])
     hit = h.app.wait_hits("/sms/incoming")[0]
     form = hit["form"]
     assert hit["valid"]
     assert form["MessageSid"] == form["SmsSid"] == form["SmsMessageSid"] == sid and sid.startswith("SM")
     assert {k: form[k] for k in ("AccountSid", "From", "To", "Body", "NumMedia", "NumSegments", "ApiVersion")} == {
-        "AccountSid": h.ACCOUNT_SID, "From": SUPERVISOR, "To": h.NUMBER, "Body": "spa", "NumMedia": "1",
-        "NumSegments": "1", "ApiVersion": "2010-04-01"}
+        "AccountSid": h.ACCOUNT_SID,
+        "From": SUPERVISOR,
+        "To": h.NUMBER,
+        "Body": "spa",
+        "NumMedia": "1",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+    }
     assert form["MediaUrl0"] == "https://example.test/card.png" and form["MediaContentType0"] == "image/png"
     reply = h.sim.wait_for(lambda: h.sim.messages())[0]
     assert reply["to"] == SUPERVISOR and reply["from"] == h.NUMBER and reply["source"] == "twiml"

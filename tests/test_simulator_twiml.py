@@ -1,4 +1,5 @@
 """The simulator follows the app's TwiML as Twilio would, with signed, Twilio-shaped webhooks."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,19 +16,30 @@ def h():
 
 
 def test_say_gather_digits_then_action_with_twilio_fields_and_valid_signatures(h):
-    h.app.on("/voice/incoming", """<Response><Say voice="Polly.Joanna" language="en-US">Interpretation service.</Say>
+    h.app.on(
+        "/voice/incoming",
+        """<Response><Say voice="Polly.Joanna" language="en-US">Interpretation service.</Say>
         <Gather action="/voice/lang?t=0" method="POST" numDigits="2" timeout="3">
-          <Say>Enter the language code.</Say></Gather><Say>Never reached</Say></Response>""")
+          <Say>Enter the language code.</Say></Gather><Say>Never reached</Say></Response>""",
+    )
     h.app.on("/voice/lang", lambda form, args: f"<Response><Say>You chose {form['Digits']}</Say><Hangup/></Response>")
     sid = h.sim.place_call(CALLER, h.NUMBER, inputs=[{"digits": "12"}])
     call = h.ended(sid)
     assert call["status"] == "completed" and call["direction"] == "inbound" and call["number"] == CALLER
     first = h.app.wait_hits("/voice/incoming")[0]["form"]
     assert first["CallStatus"] == "ringing"
-    assert {k: first[k] for k in ("AccountSid", "ApiVersion", "CallSid", "Direction", "From", "To", "Called",
-                                  "Caller")} == {
-        "AccountSid": h.ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": sid, "Direction": "inbound",
-        "From": CALLER, "To": h.NUMBER, "Called": h.NUMBER, "Caller": CALLER}
+    assert {
+        k: first[k] for k in ("AccountSid", "ApiVersion", "CallSid", "Direction", "From", "To", "Called", "Caller")
+    } == {
+        "AccountSid": h.ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": sid,
+        "Direction": "inbound",
+        "From": CALLER,
+        "To": h.NUMBER,
+        "Called": h.NUMBER,
+        "Caller": CALLER,
+    }
     action = h.app.wait_hits("/voice/lang")[0]
     assert action["args"] == {"t": "0"}
     assert action["form"]["Digits"] == "12" and action["form"]["CallStatus"] == "in-progress"
@@ -42,8 +54,11 @@ def test_say_gather_digits_then_action_with_twilio_fields_and_valid_signatures(h
 
 
 def test_gather_finish_key_and_speech(h):
-    h.app.on("/voice/incoming", """<Response>
-        <Gather action="/voice/a" input="dtmf speech" timeout="2"><Say>Code or language?</Say></Gather></Response>""")
+    h.app.on(
+        "/voice/incoming",
+        """<Response>
+        <Gather action="/voice/a" input="dtmf speech" timeout="2"><Say>Code or language?</Say></Gather></Response>""",
+    )
     h.app.on("/voice/a", """<Response><Gather action="/voice/b" input="dtmf speech"/></Response>""")
     h.app.on("/voice/b", "<Response><Hangup/></Response>")
     sid = h.sim.place_call(CALLER, inputs=[{"digits": "42#"}, {"speech": "Spanish please", "confidence": 0.92}])
@@ -56,10 +71,13 @@ def test_gather_finish_key_and_speech(h):
 
 
 def test_silence_falls_through_and_action_on_empty_result(h):
-    h.app.on("/voice/incoming", """<Response>
+    h.app.on(
+        "/voice/incoming",
+        """<Response>
         <Gather action="/voice/never" timeout="1"><Say>Press a key.</Say></Gather>
         <Say>We did not get that.</Say>
-        <Gather action="/voice/empty" actionOnEmptyResult="true" timeout="1"/></Response>""")
+        <Gather action="/voice/empty" actionOnEmptyResult="true" timeout="1"/></Response>""",
+    )
     h.app.on("/voice/empty", "<Response><Say>Empty result posted.</Say></Response>")
     sid = h.sim.place_call(CALLER, inputs=[{"silence": True}])  # second gather: script exhausted → silence
     h.ended(sid)
@@ -71,8 +89,11 @@ def test_silence_falls_through_and_action_on_empty_result(h):
 
 
 def test_redirect_with_get_and_pause_takes_scaled_time(h):
-    h.app.on("/voice/incoming", '<Response><Pause length="10"/><Redirect method="GET">/voice/next?step=2</Redirect>'
-                                '<Say>Skipped</Say></Response>')
+    h.app.on(
+        "/voice/incoming",
+        '<Response><Pause length="10"/><Redirect method="GET">/voice/next?step=2</Redirect>'
+        "<Say>Skipped</Say></Response>",
+    )
     h.app.on("/voice/next", "<Response><Say>Second document</Say></Response>")
     sid = h.sim.place_call(CALLER)
     h.ended(sid)

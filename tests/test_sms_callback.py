@@ -2,6 +2,7 @@
 call joining the request's conference, routing, the notices, and every way the call
 back can fail. Real Redis, fake phone network; jobs are run by hand.
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -25,8 +26,13 @@ def path_of(url: str) -> str:
 
 
 def text(client, settings, ctx, body: str, sid: str = "SM" + "1" * 32) -> str:
-    params = {"From": ctx.roster.supervisors[0].cell, "To": ctx.roster.service_number, "Body": body,
-              "MessageSid": sid, "NumMedia": "0"}
+    params = {
+        "From": ctx.roster.supervisors[0].cell,
+        "To": ctx.roster.service_number,
+        "Body": body,
+        "MessageSid": sid,
+        "NumMedia": "0",
+    }
     response = signed_post(client, settings, "/sms/incoming", params)
     assert response.status_code == 200
     return ET.fromstring(response.data).find("Message").text
@@ -77,8 +83,7 @@ def test_the_call_back_job_twice_rings_once(client, settings, ctx, jobs, telepho
     assert len(telephony.calls) == 1
 
 
-def test_answered_call_back_joins_the_conference_queues_and_routes_to_a_liaison(
-        client, settings, ctx, jobs, telephony):
+def test_answered_call_back_joins_the_conference_queues_and_routes_to_a_liaison(client, settings, ctx, jobs, telephony):
     request_id = open_one(client, settings, ctx, jobs, "spanish")
     place_callback(ctx, request_id)
     root = voice(client, settings, telephony.calls[0].url, CallSid=CALLBACK_SID, CallStatus="in-progress")
@@ -98,8 +103,11 @@ def test_answered_call_back_joins_the_conference_queues_and_routes_to_a_liaison(
     assert [j for j in jobs.submitted if j[0] == "notify"] == [("notify", (request_id, "connecting"))]
 
     send_notice(ctx, request_id, "connecting")
-    assert telephony.sms[-1] == (ctx.roster.supervisors[0].cell, ctx.roster.service_number,
-                                 f"Request {request_id}: a Spanish interpreter is being connected. Stay on the line.")
+    assert telephony.sms[-1] == (
+        ctx.roster.supervisors[0].cell,
+        ctx.roster.service_number,
+        f"Request {request_id}: a Spanish interpreter is being connected. Stay on the line.",
+    )
     jobs.drain(Dispatcher(ctx))
     rec = ctx.requests.get(request_id)
     assert rec.state == State.OFFERING
@@ -121,8 +129,10 @@ def test_an_unanswered_call_back_fails_the_request_and_texts_why(client, setting
     assert rec.state == State.FAILED and rec.outcome == f"call-back {status}"
     assert jobs.submitted == [("notify", (request_id, "failed"))]
     send_notice(ctx, request_id, "failed")
-    assert telephony.sms[-1][2] == (f"Request {request_id} (Russian): we called but nobody answered, so it is "
-                                    "closed. Text the language again to retry.")
+    assert telephony.sms[-1][2] == (
+        f"Request {request_id} (Russian): we called but nobody answered, so it is "
+        "closed. Text the language again to retry."
+    )
     # A late status callback changes nothing more.
     voice(client, settings, telephony.calls[0].status_callback, CallSid=telephony.sids[0], CallStatus="completed")
     assert len(jobs.submitted) == 1
@@ -179,8 +189,10 @@ def test_a_vendor_failure_in_the_web_process_texts_the_supervisor(client, settin
 
 
 def test_notices_go_only_to_texted_requests(ctx, telephony):
-    rec = ctx.requests.create({"channel": "voice", "caller": "+17185550101", "language": "spa",
-                               "language_name": "Spanish"}, state=State.QUEUED)
+    rec = ctx.requests.create(
+        {"channel": "voice", "caller": "+17185550101", "language": "spa", "language_name": "Spanish"},
+        state=State.QUEUED,
+    )
     assert send_notice(ctx, rec.id, "failed") is None and telephony.sms == []
     assert send_notice(ctx, "R99999", "failed") is None
 

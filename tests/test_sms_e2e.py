@@ -4,6 +4,7 @@ the supervisor answers → routing → a liaison joins the same conference.
 Asserts what the supervisor would notice: the reply, the call back, the interpreter
 on the line, and the short texts about it.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,12 +30,15 @@ def test_text_call_back_and_interpreter_connected(stack):
     first = speakers[0]
     _silence_liaisons(stack)
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {l.id: 1000 + i for i, l in enumerate(speakers)})
-    stack.sim.set_parties({
-        first.phone: {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}]},
-        supervisor.cell: {"answer": "after", "answer_after": 0.3},
-    })
-    stack.sim.send_sms(supervisor.cell, stack.roster.service_number,
-                       "Пожалуйста, помогите, мой муж упал и не может встать")
+    stack.sim.set_parties(
+        {
+            first.phone: {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}]},
+            supervisor.cell: {"answer": "after", "answer_after": 0.3},
+        }
+    )
+    stack.sim.send_sms(
+        supervisor.cell, stack.roster.service_number, "Пожалуйста, помогите, мой муж упал и не может встать"
+    )
 
     reply = stack.sim.wait_for(lambda: [t for t in _texts_to(stack, supervisor.cell) if t.startswith("Request R")])
     assert "Russian" in reply[0] and "Calling this phone now" in reply[0]
@@ -45,11 +49,14 @@ def test_text_call_back_and_interpreter_connected(stack):
     callbacks = [c for c in stack.sim.calls() if c["to"] == supervisor.cell]
     assert len(callbacks) == 1 and callbacks[0]["from"] == stack.roster.service_number
     assert rec.officer_call == callbacks[0]["sid"]
-    room = stack.sim.wait_for(lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference
-                                       and len(c["participants"]) == 2], timeout=10)
+    room = stack.sim.wait_for(
+        lambda: [c for c in stack.sim.conferences() if c["name"] == rec.conference and len(c["participants"]) == 2],
+        timeout=10,
+    )
     assert room
-    connecting = stack.sim.wait_for(lambda: [t for t in _texts_to(stack, supervisor.cell)
-                                             if "interpreter is being connected" in t])
+    connecting = stack.sim.wait_for(
+        lambda: [t for t in _texts_to(stack, supervisor.cell) if "interpreter is being connected" in t]
+    )
     assert connecting[0] == f"Request {rec.id}: a Russian interpreter is being connected. Stay on the line."
     assert all(len(t) <= 160 for t in _texts_to(stack, supervisor.cell))
 

@@ -2,6 +2,7 @@
 
 Pure functions on the real catalog: no Redis, no Flask.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,48 +16,54 @@ def catalog():
     return default_catalog()
 
 
-@pytest.mark.parametrize("body, command, args", [
-    ("HELP", "HELP", ()),
-    ("help", "HELP", ()),
-    ("?", "HELP", ()),
-    ("Codes", "CODES", ()),
-    ("CODES.", "CODES", ()),
-    ("status", "STATUS", ()),
-    ("STATUS R00042", "STATUS", ("R00042",)),
-    ("cancel", "CANCEL", ()),
-    ("Cancel r12", "CANCEL", ("R12",)),
-    ("YES", "YES", ()),
-    ("yes please", "YES", ()),
-    ("Si", "YES", ()),
-    ("no", "NO", ()),
-    ("ON", "ON", ()),
-    ("on duty", "ON", ()),
-    ("ON ES BN", "ON", ("ES BN",)),
-    ("ON spanish, haitian creole", "ON", ("spanish", "haitian creole")),
-    ("on spa/ben & rus", "ON", ("spa", "ben", "rus")),
-    ("OFF", "OFF", ()),
-    ("off duty", "OFF", ()),
-    # A sentence that merely starts like a command is not one.
-    ("No puedo respirar", None, ()),
-    ("Si necesito ayuda ahora", None, ()),
-    ("help me with spanish", None, ()),
-    ("cancel everything now please", None, ()),
-])
+@pytest.mark.parametrize(
+    "body, command, args",
+    [
+        ("HELP", "HELP", ()),
+        ("help", "HELP", ()),
+        ("?", "HELP", ()),
+        ("Codes", "CODES", ()),
+        ("CODES.", "CODES", ()),
+        ("status", "STATUS", ()),
+        ("STATUS R00042", "STATUS", ("R00042",)),
+        ("cancel", "CANCEL", ()),
+        ("Cancel r12", "CANCEL", ("R12",)),
+        ("YES", "YES", ()),
+        ("yes please", "YES", ()),
+        ("Si", "YES", ()),
+        ("no", "NO", ()),
+        ("ON", "ON", ()),
+        ("on duty", "ON", ()),
+        ("ON ES BN", "ON", ("ES BN",)),
+        ("ON spanish, haitian creole", "ON", ("spanish", "haitian creole")),
+        ("on spa/ben & rus", "ON", ("spa", "ben", "rus")),
+        ("OFF", "OFF", ()),
+        ("off duty", "OFF", ()),
+        # A sentence that merely starts like a command is not one.
+        ("No puedo respirar", None, ()),
+        ("Si necesito ayuda ahora", None, ()),
+        ("help me with spanish", None, ()),
+        ("cancel everything now please", None, ()),
+    ],
+)
 def test_whole_text_commands(body, command, args):
     p = parse(body)
     assert (p.command, p.args) == (command, args)
 
 
-@pytest.mark.parametrize("body, callback, language_text, urgent", [
-    ("2", None, "2", False),
-    ("spanish 718-555-0175", "+17185550175", "spanish", False),
-    ("Spanish call me back at (718) 555-0175 URGENT", "+17185550175", "Spanish", True),
-    ("1 +1 347 555 0199", "+13475550199", "1", False),
-    ("1 347 555 0199 urgent", "+13475550199", "1", True),  # keypad code then a spaced number
-    ("urgent ben cb 7185550175", "+17185550175", "ben", True),
-    ("русский 718.555.0175", "+17185550175", "русский", False),
-    ("URGENT!", None, "", True),
-])
+@pytest.mark.parametrize(
+    "body, callback, language_text, urgent",
+    [
+        ("2", None, "2", False),
+        ("spanish 718-555-0175", "+17185550175", "spanish", False),
+        ("Spanish call me back at (718) 555-0175 URGENT", "+17185550175", "Spanish", True),
+        ("1 +1 347 555 0199", "+13475550199", "1", False),
+        ("1 347 555 0199 urgent", "+13475550199", "1", True),  # keypad code then a spaced number
+        ("urgent ben cb 7185550175", "+17185550175", "ben", True),
+        ("русский 718.555.0175", "+17185550175", "русский", False),
+        ("URGENT!", None, "", True),
+    ],
+)
 def test_callback_number_and_urgent_are_taken_out_of_the_language(body, callback, language_text, urgent):
     p = parse(body)
     assert p.callback == callback
@@ -65,11 +72,14 @@ def test_callback_number_and_urgent_are_taken_out_of_the_language(body, callback
     assert p.callback_invalid is False
 
 
-@pytest.mark.parametrize("body, kept", [
-    ("spanish 555-0175", "spanish"),     # no area code
-    ("2 555 0175", "2"),                  # the keypad code survives
-    ("ES 27185550175", "ES"),             # one digit too many
-])
+@pytest.mark.parametrize(
+    "body, kept",
+    [
+        ("spanish 555-0175", "spanish"),  # no area code
+        ("2 555 0175", "2"),  # the keypad code survives
+        ("ES 27185550175", "ES"),  # one digit too many
+    ],
+)
 def test_a_number_that_cannot_be_dialled_is_flagged(body, kept):
     p = parse(body)
     assert p.callback is None and p.callback_invalid is True
@@ -88,17 +98,20 @@ def test_body_is_capped_and_cleaned_before_anything_else():
     assert clean("\ud800bad") == "?bad"  # a lone surrogate cannot break the reply
 
 
-@pytest.mark.parametrize("text, language, via", [
-    ("1", "spa", "keypad"),
-    ("2", "cmn", "keypad"),
-    ("ES", "spa", "code"),
-    ("ben", "ben", "code"),
-    ("bengali", "ben", "name"),
-    ("Bangla", "ben", "alias"),
-    ("русский", "rus", "endonym"),
-    ("need spanish interpreter", "spa", None),
-    ("I need a Spanish interpreter please", "spa", None),
-])
+@pytest.mark.parametrize(
+    "text, language, via",
+    [
+        ("1", "spa", "keypad"),
+        ("2", "cmn", "keypad"),
+        ("ES", "spa", "code"),
+        ("ben", "ben", "code"),
+        ("bengali", "ben", "name"),
+        ("Bangla", "ben", "alias"),
+        ("русский", "rus", "endonym"),
+        ("need spanish interpreter", "spa", None),
+        ("I need a Spanish interpreter please", "spa", None),
+    ],
+)
 def test_a_short_text_names_a_language(catalog, text, language, via):
     choice = read_language(catalog, text)
     assert choice.kind == "request" and choice.language.id == language

@@ -5,6 +5,7 @@ own language (sure and unsure detections), each command, each kind of bad input,
 duplicate deliveries, liaison duty texts and unregistered senders. Every answer
 must be well-formed TwiML with exactly one <Message> that fits one SMS segment.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,8 +32,11 @@ def supervisor(ctx, n: int = 0):
 def send(client, settings, ctx, body, sender=None, sid=None, media=0, raw_params=None):
     """Text the service number; returns the reply text after checking the TwiML shape."""
     params = {
-        "From": sender or supervisor(ctx).cell, "To": ctx.roster.service_number, "Body": body,
-        "MessageSid": sid or f"SM{next(_sids):032d}", "NumMedia": str(media),
+        "From": sender or supervisor(ctx).cell,
+        "To": ctx.roster.service_number,
+        "Body": body,
+        "MessageSid": sid or f"SM{next(_sids):032d}",
+        "NumMedia": str(media),
         "AccountSid": settings.twilio_account_sid,
     }
     if media:
@@ -90,25 +94,30 @@ def assert_not_kept(r, text: str) -> None:
 
 # ---------------------------------------------------------------- naming a language
 
-@pytest.mark.parametrize("body, language, urgent, callback", [
-    ("1", "spa", False, ""),                                 # keypad code
-    ("2", "cmn", False, ""),
-    ("ES", "spa", False, ""),                                # ISO 639-1
-    ("ben", "ben", False, ""),                               # ISO 639-3
-    ("bengali", "ben", False, ""),                           # English name
-    ("Bangla", "ben", False, ""),                            # alias
-    ("русский", "rus", False, ""),                           # endonym, Cyrillic
-    ("Kreyòl ayisyen", "hat", False, ""),                    # endonym with an accent
-    ("Need Spanish interpreter", "spa", False, ""),
-    ("spanish URGENT", "spa", True, ""),
-    ("URGENT 5", "ben", True, ""),
-    ("Spanish call me back at (718) 555-0175 URGENT", "spa", True, "+17185550175"),
-    ("ar 347 555 0199", "ara", False, "+13475550199"),      # a scene's dual-handset line
-    ("0", None, False, ""),                                  # unknown: the vendor's operator identifies it
-    ("unknown urgent", None, True, ""),
-])
+
+@pytest.mark.parametrize(
+    "body, language, urgent, callback",
+    [
+        ("1", "spa", False, ""),  # keypad code
+        ("2", "cmn", False, ""),
+        ("ES", "spa", False, ""),  # ISO 639-1
+        ("ben", "ben", False, ""),  # ISO 639-3
+        ("bengali", "ben", False, ""),  # English name
+        ("Bangla", "ben", False, ""),  # alias
+        ("русский", "rus", False, ""),  # endonym, Cyrillic
+        ("Kreyòl ayisyen", "hat", False, ""),  # endonym with an accent
+        ("Need Spanish interpreter", "spa", False, ""),
+        ("spanish URGENT", "spa", True, ""),
+        ("URGENT 5", "ben", True, ""),
+        ("Spanish call me back at (718) 555-0175 URGENT", "spa", True, "+17185550175"),
+        ("ar 347 555 0199", "ara", False, "+13475550199"),  # a scene's dual-handset line
+        ("0", None, False, ""),  # unknown: the vendor's operator identifies it
+        ("unknown urgent", None, True, ""),
+    ],
+)
 def test_each_way_of_naming_a_language_opens_one_request_and_queues_the_call_back(
-        client, settings, ctx, jobs, body, language, urgent, callback):
+    client, settings, ctx, jobs, body, language, urgent, callback
+):
     reply = send(client, settings, ctx, body)
     rec = only_request(ctx)
     assert rec.state == State.NEW and rec.channel == "sms"
@@ -119,8 +128,11 @@ def test_each_way_of_naming_a_language_opens_one_request_and_queues_the_call_bac
     assert reply.startswith(f"Request {rec.id}: ")
     assert (ctx.catalog.get(language).name if language else "identified") in reply
     assert "Calling" in reply and "CANCEL" in reply and not reply.endswith("...")
-    assert (f"the number ending {callback[-4:]}" in reply and callback[2:] not in reply) if callback \
+    assert (
+        (f"the number ending {callback[-4:]}" in reply and callback[2:] not in reply)
+        if callback
         else ("this phone" in reply)
+    )
     assert ("URGENT" in reply) is urgent
     assert rec.id in ctx.requests.due(rec.created_at + 60), "the sweeper bounds an unanswered call back"
 
@@ -193,12 +205,12 @@ SURE = [  # (sentence, language detected with confidence → requested at once)
 ]
 
 UNSURE = [  # (sentence, the guess to confirm)
-    ("请帮帮我，我的孩子不见了", "cmn"),          # simplified Chinese could be several spoken languages
+    ("请帮帮我，我的孩子不见了", "cmn"),  # simplified Chinese could be several spoken languages
     ("Proszę mi pomóc, mój syn zaginął dziś rano", "pol"),
     ("Por favor me ajude, meu filho desapareceu hoje de manhã", "por"),
     ("Dzień dobry", "pol"),
     ("Помогите", "rus"),
-    ("No hablo inglés", "spa"),                   # names English, but is Spanish
+    ("No hablo inglés", "spa"),  # names English, but is Spanish
     ("אידיש רעדט איר", "yid"),
 ]
 
@@ -236,12 +248,24 @@ def test_an_unsure_guess_can_be_corrected_with_a_code(client, settings, ctx):
 def test_enough_scripts_and_languages_are_covered():
     languages = {lang for _, lang in SURE + UNSURE}
     assert len(SURE) + len(UNSURE) >= 10 and len(languages) >= 15
-    scripts = {"Latin", "Cyrillic", "Han", "Arabic", "Bengali", "Hangul", "Greek", "Devanagari", "Kana", "Hebrew",
-               "Gurmukhi"}
+    scripts = {
+        "Latin",
+        "Cyrillic",
+        "Han",
+        "Arabic",
+        "Bengali",
+        "Hangul",
+        "Greek",
+        "Devanagari",
+        "Kana",
+        "Hebrew",
+        "Gurmukhi",
+    }
     assert len(scripts) >= 10
 
 
 # ---------------------------------------------------------------- commands
+
 
 def test_help_and_codes(client, settings, ctx):
     assert send(client, settings, ctx, "HELP") == replies.HELP
@@ -291,7 +315,9 @@ def test_cancel_of_a_connected_request_says_to_hang_up(client, settings, ctx):
     Dispatcher(ctx).start(rec.id, "CA" + "b" * 32)
     ctx.requests.apply(rec.id, "vendor_dial")
     ctx.requests.apply(rec.id, "vendor_connected")
-    assert send(client, settings, ctx, "CANCEL") == f"Request {rec.id} is connected to an interpreter; hang up to end it."
+    assert (
+        send(client, settings, ctx, "CANCEL") == f"Request {rec.id} is connected to an interpreter; hang up to end it."
+    )
     assert ctx.requests.get(rec.id).state == State.CONNECTED
 
 
@@ -316,7 +342,9 @@ NOTHING_QUEUED_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("label, body, media, expected", NOTHING_QUEUED_INPUTS, ids=[x[0] for x in NOTHING_QUEUED_INPUTS])
+@pytest.mark.parametrize(
+    "label, body, media, expected", NOTHING_QUEUED_INPUTS, ids=[x[0] for x in NOTHING_QUEUED_INPUTS]
+)
 def test_bad_input_gets_a_sensible_reply_and_queues_nothing(client, settings, ctx, jobs, label, body, media, expected):
     reply = send(client, settings, ctx, body, media=media)
     if expected is not None:
@@ -355,6 +383,7 @@ def test_unsigned_text_is_refused(client, ctx):
 
 # ---------------------------------------------------------------- duplicates
 
+
 def test_the_same_message_sid_is_handled_once(client, settings, ctx, jobs, r):
     sid = "SM" + "d" * 32
     first = send(client, settings, ctx, "spanish", sid=sid)
@@ -389,6 +418,7 @@ def test_concurrent_redeliveries_open_one_request(ctx, jobs):
 
 
 # ---------------------------------------------------------------- who may text
+
 
 def test_an_unregistered_number_is_refused_audited_without_its_text(client, settings, ctx, jobs, r):
     body = "Spanish please, officer down at 123 Main Street"
@@ -429,6 +459,7 @@ def test_logs_mask_numbers_and_never_hold_the_text(client, settings, ctx, caplog
 
 
 # ---------------------------------------------------------------- liaisons
+
 
 def liaison(ctx, language="spa"):
     return next(l for l in ctx.roster.liaisons if language in l.languages)

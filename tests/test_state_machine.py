@@ -1,4 +1,5 @@
 """The request state machine on a real Redis: every transition from every state."""
+
 from __future__ import annotations
 
 import itertools
@@ -137,6 +138,11 @@ def test_a_dropped_officer_passes_through_rejoining_and_keeps_the_first_connecti
     assert store.apply(rec.id, "officer_dropped").applied
     assert store.apply(rec.id, "rejoin_expired", fields={"outcome": "officer did not rejoin"}).applied
     assert [h["event"] for h in store.history(rec.id)][3:] == [
-        "officer_dropped", "call_officer_back", "call_back_failed", "officer_rejoined", "officer_dropped",
-        "rejoin_expired"]
+        "officer_dropped",
+        "call_officer_back",
+        "call_back_failed",
+        "officer_rejoined",
+        "officer_dropped",
+        "rejoin_expired",
+    ]
     assert store.get(rec.id).state == State.COMPLETED and rec.id not in store.open_ids()

@@ -1,4 +1,5 @@
 """The Twilio adapter, through the real SDK, against a local stub that records requests."""
+
 from __future__ import annotations
 
 import base64
@@ -21,13 +22,25 @@ def stub():
 
 
 def adapter(stub: HttpStub, **kw) -> TwilioTelephony:
-    return TwilioTelephony(SID, TOKEN, api_base_url=stub.url, timeout=kw.pop("timeout", 2.0),
-                           retries=kw.pop("retries", 3), backoff=0.01, **kw)
+    return TwilioTelephony(
+        SID,
+        TOKEN,
+        api_base_url=stub.url,
+        timeout=kw.pop("timeout", 2.0),
+        retries=kw.pop("retries", 3),
+        backoff=0.01,
+        **kw,
+    )
 
 
-CALL = CallRequest(to="+16465550120", from_="+12125550100", url="https://x.example/voice/offer?r=R1",
-                   status_callback="https://x.example/voice/offer/status?r=R1", timeout=20,
-                   send_digits="ww123456#ww7890#ww1#")
+CALL = CallRequest(
+    to="+16465550120",
+    from_="+12125550100",
+    url="https://x.example/voice/offer?r=R1",
+    status_callback="https://x.example/voice/offer/status?r=R1",
+    timeout=20,
+    send_digits="ww123456#ww7890#ww1#",
+)
 
 
 def test_place_call_sends_what_twilio_expects(stub):
@@ -106,8 +119,12 @@ CALL_SID = "CA" + "f" * 32
 
 
 def test_fetch_call_reports_the_network_s_status(stub):
-    stub.script(Scripted(200, {"sid": CALL_SID, "status": "completed", "from": "+12125550100",
-                               "to": "+16465550120", "duration": "42"}))
+    stub.script(
+        Scripted(
+            200,
+            {"sid": CALL_SID, "status": "completed", "from": "+12125550100", "to": "+16465550120", "duration": "42"},
+        )
+    )
     info = adapter(stub).fetch_call(CALL_SID)
     assert info == CallInfo(sid=CALL_SID, status="completed", from_="+12125550100", to="+16465550120")
     [req] = stub.requests
@@ -132,10 +149,24 @@ def test_a_fetch_is_retried_and_a_refusal_on_every_try_raises(stub):
 
 def test_conference_participants_lists_the_in_progress_room_by_name(stub):
     room = "CF" + "a" * 32
-    stub.script(Scripted(200, {"conferences": [{"sid": room, "friendly_name": "req-R00042", "status": "in-progress"}],
-                               "next_page_uri": None}),
-                Scripted(200, {"participants": [{"call_sid": "CA" + "1" * 32, "conference_sid": room},
-                                                {"call_sid": "CA" + "2" * 32, "conference_sid": room}]}))
+    stub.script(
+        Scripted(
+            200,
+            {
+                "conferences": [{"sid": room, "friendly_name": "req-R00042", "status": "in-progress"}],
+                "next_page_uri": None,
+            },
+        ),
+        Scripted(
+            200,
+            {
+                "participants": [
+                    {"call_sid": "CA" + "1" * 32, "conference_sid": room},
+                    {"call_sid": "CA" + "2" * 32, "conference_sid": room},
+                ]
+            },
+        ),
+    )
     assert adapter(stub).conference_participants("req-R00042") == ["CA" + "1" * 32, "CA" + "2" * 32]
     rooms, people = stub.requests
     assert (rooms.method, rooms.path) == ("GET", f"/2010-04-01/Accounts/{SID}/Conferences.json")

@@ -1,5 +1,6 @@
 """The webhook signature check: the quick signer agrees with the SDK, and what only the
 SDK's full check accepts (Twilio's port variants) is still accepted."""
+
 from __future__ import annotations
 
 from hypothesis import given
@@ -12,9 +13,12 @@ TOKEN = "test-auth-token-0123456789abcdef"
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
 
 
-@given(url=st.sampled_from(["https://dispatch.example/voice/incoming",
-                            "http://127.0.0.1:8000/voice/incoming/language?t=1&u=&p=7"]),
-       params=st.dictionaries(_text, _text, max_size=10))
+@given(
+    url=st.sampled_from(
+        ["https://dispatch.example/voice/incoming", "http://127.0.0.1:8000/voice/incoming/language?t=1&u=&p=7"]
+    ),
+    params=st.dictionaries(_text, _text, max_size=10),
+)
 def test_the_quick_signer_gives_the_sdk_signature(url, params):
     assert Signer(TOKEN).sign(url, params) == RequestValidator(TOKEN).compute_signature(url, params)
 
@@ -35,8 +39,9 @@ def test_a_signature_over_the_url_without_its_port_is_accepted(client, settings,
     sig = RequestValidator(settings.twilio_auth_token).compute_signature(without_port, params)
     response = client.post("/voice/incoming", data=params, headers={"X-Twilio-Signature": sig})
     assert response.status_code == 200 and b"<Gather" in response.data
-    forged = client.post("/voice/incoming", data={**params, "From": "+12125550199"},
-                         headers={"X-Twilio-Signature": sig})
+    forged = client.post(
+        "/voice/incoming", data={**params, "From": "+12125550199"}, headers={"X-Twilio-Signature": sig}
+    )
     assert forged.status_code == 403
 
 
@@ -70,7 +75,7 @@ def test_a_status_callback_signed_over_either_base_is_accepted_and_a_forged_one_
     client = app.test_client()
     params = {"CallSid": "CA" + "c" * 32, "CallStatus": "completed", "AccountSid": settings.twilio_account_sid}
     validator = RequestValidator(settings.twilio_auth_token)
-    for base in ("http://127.0.0.1:2", settings.public_base_url):   # status base; a number set up on the public host
+    for base in ("http://127.0.0.1:2", settings.public_base_url):  # status base; a number set up on the public host
         sig = validator.compute_signature(base + "/voice/status", params)
         assert client.post("/voice/status", data=params, headers={"X-Twilio-Signature": sig}).status_code == 200
     sig = validator.compute_signature("http://127.0.0.1:3/voice/status", params)
@@ -83,8 +88,11 @@ def test_calls_placed_report_their_status_to_the_status_base(ctx, settings, tele
     _app, context = _split_app(ctx, settings)
     line = context.roster.precincts[0].lines[0]
     dispatcher = Dispatcher(context)
-    rec = dispatcher.open_request(Caller(line, "precinct", context.roster.precincts[0].id), context.catalog.get("spa"),
-                                  officer_call="CA" + "b" * 32)
+    rec = dispatcher.open_request(
+        Caller(line, "precinct", context.roster.precincts[0].id),
+        context.catalog.get("spa"),
+        officer_call="CA" + "b" * 32,
+    )
     dispatcher.route(rec.id)
     call = telephony.calls[-1]
     assert call.status_callback.startswith("http://127.0.0.1:2/voice/")

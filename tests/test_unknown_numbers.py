@@ -6,6 +6,7 @@ every Redis key and value is dumped, of every type: neither number appears, in E
 as its national digits. Only the masked form (for screens) and a keyed hash (in
 rate-limit keys) are kept; roster numbers may be stored as they are.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,8 @@ from dispatch.queue_view import queue_row
 from dispatch.routing import Caller, Dispatcher
 from tests.support.stranger import Call, signed_in, text
 
-PIN_CALLER = "+13475550342"   # an officer's own cell: not in the roster
-TEXTER = "+16465550377"       # a stranger texting the service number
+PIN_CALLER = "+13475550342"  # an officer's own cell: not in the roster
+TEXTER = "+16465550377"  # a stranger texting the service number
 
 
 def _values(r: redis.Redis, key: bytes) -> list[bytes]:
@@ -97,8 +98,10 @@ def test_a_dump_of_every_redis_key_holds_no_unknown_callers_number(gunicorn, r, 
     assert rows[request_id]["precinct"] == "75th Precinct"
     refused = dashboard.get(server.url + "/dashboard/api/audit", timeout=15).json()["refusals"]
     assert any(e["who"] == "unregistered numbers" and e["action"] == "sms_request" for e in refused)
-    screens = "".join(dashboard.get(server.url + path, timeout=15).text for path in (
-        "/dashboard", "/dashboard/api/snapshot", "/dashboard/api/queue", "/dashboard/api/audit"))
+    screens = "".join(
+        dashboard.get(server.url + path, timeout=15).text
+        for path in ("/dashboard", "/dashboard/api/snapshot", "/dashboard/api/queue", "/dashboard/api/audit")
+    )
 
     # Every key and value of every type: no full number of either, in either form.
     everything = dump(redis_server.url)
@@ -133,21 +136,24 @@ def test_roster_numbers_are_kept_whole_and_a_retried_pin_request_stays_masked(ct
     assert kept_number(ctx.roster, supervisor.cell) == supervisor.cell
     assert kept_number(ctx.roster, PIN_CALLER) == mask(PIN_CALLER)
     dispatcher = Dispatcher(ctx)
-    first = dispatcher.open_request(Caller(PIN_CALLER, "pin", "75"), ctx.catalog.get("spa"),
-                                    officer_call="CA" + "1" * 32)
+    first = dispatcher.open_request(
+        Caller(PIN_CALLER, "pin", "75"), ctx.catalog.get("spa"), officer_call="CA" + "1" * 32
+    )
     assert first.caller == mask(PIN_CALLER)
     assert ctx.requests.apply(first.id, "fail", fields={"outcome": "test"}, deadline=None).applied
     again = dispatcher.retry(first.id, "CA" + "1" * 32)
     assert again is not None and again.id != first.id and again.caller == mask(PIN_CALLER)
     row = queue_row(again, again.created_at, 30.0, str, str, "vendor")
     assert row.caller == mask(PIN_CALLER) and row.caller_kind == "pin"
-    texted = dispatcher.open_request(Caller(supervisor.cell, "supervisor", supervisor.precinct, supervisor.id),
-                                     None, channel="sms")
+    texted = dispatcher.open_request(
+        Caller(supervisor.cell, "supervisor", supervisor.precinct, supervisor.id), None, channel="sms"
+    )
     assert texted.caller == supervisor.cell
 
 
-def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(client, settings, ctx, telephony, r,
-                                                                          redis_server):
+def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(
+    client, settings, ctx, telephony, r, redis_server
+):
     """A supervisor texts a scene's number to be called back on: it is dialled in full, then
     the record keeps it masked (and hashed, so the same request texted again is still
     recognised); the reply, kept for redeliveries, shows only its last digits."""
@@ -166,7 +172,7 @@ def test_a_texted_callback_number_is_kept_whole_only_until_it_is_dialled(client,
     reply = send("Spanish call back 347 555 0366", "SM" + "a" * 32)
     assert "Calling the number ending 0366 now" in reply and scene[2:] not in reply
     (request_id,) = ctx.requests.open_ids()
-    assert ctx.requests.get(request_id).callback_number == scene   # needed to dial it
+    assert ctx.requests.get(request_id).callback_number == scene  # needed to dial it
     place_callback(ctx, request_id)
     assert [c.to for c in telephony.calls] == [scene]
     rec = ctx.requests.get(request_id)

@@ -3,6 +3,7 @@
 These pin down the rules a live call depends on: every answer is valid TwiML,
 wrong keys are asked again, and duplicate or out-of-order callbacks change nothing.
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -96,8 +97,9 @@ def test_choose_again_and_bad_confirm_key(client, settings, ctx):
 
 
 def test_ambiguous_name_offers_a_short_menu(client, settings, ctx):
-    root = post(client, settings, "/voice/incoming/language?t=0", From=line(ctx), SpeechResult="Chinese",
-                Confidence="0.9")
+    root = post(
+        client, settings, "/voice/incoming/language?t=0", From=line(ctx), SpeechResult="Chinese", Confidence="0.9"
+    )
     text = said(root)
     assert "Mandarin" in text and "Cantonese" in text
     choose = path_of(root.find("Gather").get("action"))
@@ -106,8 +108,9 @@ def test_ambiguous_name_offers_a_short_menu(client, settings, ctx):
 
 
 def test_low_confidence_speech_is_asked_again(client, settings, ctx):
-    root = post(client, settings, "/voice/incoming/language?t=0", From=line(ctx), SpeechResult="Spanish",
-                Confidence="0.1")
+    root = post(
+        client, settings, "/voice/incoming/language?t=0", From=line(ctx), SpeechResult="Spanish", Confidence="0.1"
+    )
     assert "did not recognise" in said(root) or "did not get that" in said(root)
     assert ctx.requests.open_ids() == []
 
@@ -172,8 +175,9 @@ def test_offer_answered_after_the_request_moved_on_is_turned_away(client, settin
     assert "no longer waiting" in said(root) and root.find("Hangup") is not None
 
 
-def test_officer_hangup_delivered_twice_abandons_once_and_stops_the_ringing(client, settings, ctx, offered,
-                                                                             telephony, jobs, app):
+def test_officer_hangup_delivered_twice_abandons_once_and_stops_the_ringing(
+    client, settings, ctx, offered, telephony, jobs, app
+):
     request_id, _ = offered
     jobs.submitted.clear()
     for _ in range(2):

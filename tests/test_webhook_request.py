@@ -1,5 +1,6 @@
 """The quick form reader (webhooks/webhook_request.py) reads what werkzeug would have read:
 the same fields in the same order, the same size limit, and its path for anything unusual."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
@@ -56,8 +57,9 @@ def test_a_form_post_reaches_the_view_with_every_field():
 
 def test_raw_utf8_in_the_body_is_read_as_werkzeug_reads_it():
     client = _echo_app().test_client()
-    response = client.post("/echo", data="SpeechResult=créole".encode(),
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/echo", data="SpeechResult=créole".encode(), content_type="application/x-www-form-urlencoded"
+    )
     assert response.json["form"] == [["SpeechResult", "créole"]]
 
 
@@ -75,13 +77,25 @@ def test_multipart_bodies_still_take_werkzeug_path():
 
 def test_signed_webhook_with_escaped_fields_is_accepted_and_a_changed_one_is_not(client, settings, ctx):
     line = ctx.roster.precincts[0].lines[0]
-    params = {"From": line, "CallSid": "CA" + "e" * 32, "AccountSid": settings.twilio_account_sid,
-              "SpeechResult": "Haïtien & créole = 100%"}
+    params = {
+        "From": line,
+        "CallSid": "CA" + "e" * 32,
+        "AccountSid": settings.twilio_account_sid,
+        "SpeechResult": "Haïtien & créole = 100%",
+    }
     sig = signature(settings, "/voice/incoming", params)
-    ok = client.post("/voice/incoming", data=urlencode(params), headers={"X-Twilio-Signature": sig},
-                     content_type="application/x-www-form-urlencoded")
+    ok = client.post(
+        "/voice/incoming",
+        data=urlencode(params),
+        headers={"X-Twilio-Signature": sig},
+        content_type="application/x-www-form-urlencoded",
+    )
     assert ok.status_code == 200 and b"<Gather" in ok.data
     tampered = urlencode({**params, "SpeechResult": "Haïtien & créole = 99%"})
-    refused = client.post("/voice/incoming", data=tampered, headers={"X-Twilio-Signature": sig},
-                          content_type="application/x-www-form-urlencoded")
+    refused = client.post(
+        "/voice/incoming",
+        data=tampered,
+        headers={"X-Twilio-Signature": sig},
+        content_type="application/x-www-form-urlencoded",
+    )
     assert refused.status_code == 403

@@ -3,6 +3,7 @@
 Run where the service's settings are (the same REDIS_URL): the token is printed once, by
 `create`, and never again; only its SHA-256 is stored (dispatch.api_tokens).
 """
+
 from __future__ import annotations
 
 import click
@@ -23,8 +24,11 @@ def create(name: str) -> None:
     except api_tokens.TokenError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(token)
-    click.echo(f"API token {name!r} created. It is shown only now. Send it as 'Authorization: Bearer <token>' "
-               "to /dashboard/api/* and /dashboard/stream; it can read, not act.", err=True)
+    click.echo(
+        f"API token {name!r} created. It is shown only now. Send it as 'Authorization: Bearer <token>' "
+        "to /dashboard/api/* and /dashboard/stream; it can read, not act.",
+        err=True,
+    )
 
 
 @api_token_cli.command("list")

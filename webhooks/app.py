@@ -1,4 +1,5 @@
 """The application factory: one app, one blueprint per area, wiring from dispatch.context."""
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,14 @@ class RequestGate:
     (A `web` process's 2 threads are below both limits.)
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], limit: int, exempt: tuple[str, ...] = (),
-                 side: tuple[str, ...] = (), side_limit: int = DASHBOARD_CONCURRENCY):
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        limit: int,
+        exempt: tuple[str, ...] = (),
+        side: tuple[str, ...] = (),
+        side_limit: int = DASHBOARD_CONCURRENCY,
+    ):
         self.app = app
         self.exempt = exempt
         self.side = side
@@ -115,8 +122,12 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         MAX_CONTENT_LENGTH=64 * 1024,
         DASHBOARD_MAX_STREAMS=settings.dashboard_max_streams,
     )
-    app.wsgi_app = RequestGate(app.wsgi_app, settings.request_concurrency, exempt=STREAM_PATHS,  # type: ignore[method-assign]
-                               side=DASHBOARD_PATHS)
+    app.wsgi_app = RequestGate(
+        app.wsgi_app,
+        settings.request_concurrency,
+        exempt=STREAM_PATHS,  # type: ignore[method-assign]
+        side=DASHBOARD_PATHS,
+    )
     if settings.trusted_proxies:
         # The client address and scheme as the proxies saw them, believing only the last N hops
         # (without proxies X-Forwarded-For is anyone's to forge). Never the Host, port or
@@ -127,25 +138,49 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.extensions["dispatcher"] = Dispatcher(context, on_failed=sms_failure_hook(context))
     app.extensions["twilio_validator"] = RequestValidator(settings.twilio_auth_token)
     app.extensions["twilio_signer"] = Signer(settings.twilio_auth_token)
-    app.extensions["refusals"] = RefusalLog(logging.getLogger("webhooks.refused"), settings.refused_log_lines,
-                                            settings.refused_log_interval)
+    app.extensions["refusals"] = RefusalLog(
+        logging.getLogger("webhooks.refused"), settings.refused_log_lines, settings.refused_log_interval
+    )
     if not settings.local_mode:
+
         @app.after_request
         def _hsts(response):  # type: ignore[no-untyped-def]
             """Browsers keep to https for this host (the dashboard's session cookie included)."""
             response.headers.setdefault("Strict-Transport-Security", HSTS)
             return response
+
     try:
         context.liaisons.sync([l.id for l in context.roster.liaisons])
     except Exception as exc:  # Redis down at start: still serve the no-Redis fallback TwiML
-        logging.getLogger("webhooks").error("Redis unavailable at start (%s); calls go direct to the vendor",
-                                            type(exc).__name__)
+        logging.getLogger("webhooks").error(
+            "Redis unavailable at start (%s); calls go direct to the vendor", type(exc).__name__
+        )
 
-    from webhooks import (codes, dashboard, fallback, health, metrics, sms, voice_callback, voice_interpreters,
-                          voice_ivr, voice_rejoin)
+    from webhooks import (
+        codes,
+        dashboard,
+        fallback,
+        health,
+        metrics,
+        sms,
+        voice_callback,
+        voice_interpreters,
+        voice_ivr,
+        voice_rejoin,
+    )
 
-    for module in (health, voice_ivr, voice_interpreters, voice_rejoin, fallback, codes, sms, voice_callback,
-                   dashboard, metrics):
+    for module in (
+        health,
+        voice_ivr,
+        voice_interpreters,
+        voice_rejoin,
+        fallback,
+        codes,
+        sms,
+        voice_callback,
+        dashboard,
+        metrics,
+    ):
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)

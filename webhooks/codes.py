@@ -3,6 +3,7 @@
 Thin by design (DESIGN.md): the page is rendered by dispatch.languages.card from the
 catalog, so the card on a precinct's tablet always matches what the IVR accepts.
 """
+
 from __future__ import annotations
 
 import flask

@@ -1,4 +1,5 @@
 """Request-scope access to the wiring built by the app factory."""
+
 from __future__ import annotations
 
 from flask import current_app, request

@@ -10,6 +10,7 @@ answer carries the vendor's number, account and PIN. Anything else under the web
 paths (an unknown path or method, an oversized body, a crash before the signature was
 checked) gets a plain HTTP error with nothing in it, logged within the refusal budget.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,7 +58,9 @@ def fallback():
         vendor = ctx().roster.vendor
         code = vendor.unknown_language_code
         return twiml(direct_vendor(vendor, vendor.dtmf_for(code), "", None))
-    log.error("Twilio used the fallback URL: ErrorCode=%s for %s", clip(form("ErrorCode"), 20), clip(form("ErrorUrl"), 200))
+    log.error(
+        "Twilio used the fallback URL: ErrorCode=%s for %s", clip(form("ErrorCode"), 20), clip(form("ErrorUrl"), 200)
+    )
     return vendor_direct_response()
 
 
@@ -82,8 +85,9 @@ def safe_answer(exc: BaseException) -> Response:
         response = VoiceResponse()
         say(response, "Please stay on the line.")
         response.pause(length=ctx().settings.hold_pause)
-        response.redirect(ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1")),
-                          method="POST")
+        response.redirect(
+            ctx().urls(paths.HOLD, r=request.args.get("r", ""), n=request.args.get("n", "1")), method="POST"
+        )
         return twiml(response)
     return vendor_direct_response()
 

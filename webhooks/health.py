@@ -1,4 +1,5 @@
 """/healthz: is Redis reachable, is any worker alive? For load balancers and operators."""
+
 from __future__ import annotations
 
 import time

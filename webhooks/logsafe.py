@@ -7,6 +7,7 @@ all logging, so no call site has to remember; `clip` bounds an outside value's s
 it is logged. `RefusalLog` keeps requests we refuse (bad signatures, unknown paths) from
 flooding the log: a few lines per interval per process, then one count of the rest.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,8 +69,14 @@ class RefusalLog:
     thousands of lines and slowed the real webhooks.
     """
 
-    def __init__(self, logger: logging.Logger, lines: int = 10, interval: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, timers: bool = True):
+    def __init__(
+        self,
+        logger: logging.Logger,
+        lines: int = 10,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        timers: bool = True,
+    ):
         self.logger = logger
         self.lines = lines
         self.interval = interval
@@ -113,5 +120,6 @@ class RefusalLog:
             self._summary(count)
 
     def _summary(self, count: int) -> None:
-        self.logger.warning("…and %d more refused requests in the last %g s (not logged one by one)",
-                            count, self.interval)
+        self.logger.warning(
+            "…and %d more refused requests in the last %g s (not logged one by one)", count, self.interval
+        )

@@ -13,6 +13,7 @@ process is scraped. Families (label values are catalog ids and states, never num
 With METRICS_TOKEN set, a scrape must carry `Authorization: Bearer <token>` (Prometheus's
 `authorization` / `bearer_token` scrape options); unset, /metrics is open.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,25 +52,32 @@ class DispatchCollector(Collector):
         current = {r.id: r for r in todays(recs.all, recs.since)}
         current.update({r.id: r for r in recs.open})  # still open from yesterday: still counts
 
-        requests = GaugeMetricFamily("ird_requests", "Open requests and today's requests, by current state",
-                                     labels=["state", "language"])
+        requests = GaugeMetricFamily(
+            "ird_requests", "Open requests and today's requests, by current state", labels=["state", "language"]
+        )
         by_state = Counter((r.state.value, r.language or "unknown") for r in current.values())
         for (state, language), n in sorted(by_state.items()):
             requests.add_metric([state, language], n)
         yield requests
 
         waits = [recs.now - (r.queued_at or r.created_at) for r in recs.open if r.waiting]
-        yield GaugeMetricFamily("ird_requests_waiting_oldest_seconds",
-                                "Longest current wait for an interpreter (0 when nobody waits)",
-                                value=max(waits, default=0.0))
+        yield GaugeMetricFamily(
+            "ird_requests_waiting_oldest_seconds",
+            "Longest current wait for an interpreter (0 when nobody waits)",
+            value=max(waits, default=0.0),
+        )
 
-        tti = HistogramMetricFamily("ird_time_to_interpreter_seconds",
-                                    "Seconds from queued to an interpreter joining, today's requests",
-                                    labels=["handler"])
+        tti = HistogramMetricFamily(
+            "ird_time_to_interpreter_seconds",
+            "Seconds from queued to an interpreter joining, today's requests",
+            labels=["handler"],
+        )
         for handler in ("liaison", "vendor"):
-            values = [r.time_to_interpreter for r in current.values()
-                      if r.handler_kind == handler and r.time_to_interpreter is not None
-                      and r.created_at >= recs.since]
+            values = [
+                r.time_to_interpreter
+                for r in current.values()
+                if r.handler_kind == handler and r.time_to_interpreter is not None and r.created_at >= recs.since
+            ]
             buckets = [("+Inf" if b == float("inf") else repr(b), n) for b, n in histogram(values)]
             tti.add_metric([handler], buckets, sum_value=sum(values))
         yield tti
@@ -87,8 +95,9 @@ def bearer_ok(expected: str, header: str) -> bool:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(hashlib.sha256(given.strip().encode()).digest(),
-                               hashlib.sha256(expected.encode()).digest())
+    return hmac.compare_digest(
+        hashlib.sha256(given.strip().encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
 
 
 @bp.get("/metrics")
@@ -97,8 +106,12 @@ def metrics() -> Response:
     token = ctx().settings.metrics_token
     if token and not bearer_ok(token, request.headers.get("Authorization", "")):
         log_refusal("missing or wrong metrics bearer token")
-        return Response("401 Unauthorized\n", status=401, mimetype="text/plain",
-                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        return Response(
+            "401 Unauthorized\n",
+            status=401,
+            mimetype="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DispatchCollector(ctx()))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
@@ -108,4 +121,3 @@ def metrics() -> Response:
         log.warning("metrics: Redis unavailable (%s)", type(exc).__name__)
         return Response("# Redis unavailable\n", status=503, mimetype="text/plain")
     return Response(body, content_type=content_type)
-

@@ -4,6 +4,7 @@ The handler is a few lines on purpose: the body is capped, the domain service
 decides the reply, and the SDK's MessagingResponse escapes it, so a text that looks
 like TwiML stays text and the answer is always one well-formed <Message>.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
@@ -29,8 +30,12 @@ def _media_count() -> int:
 @twilio_only
 def incoming() -> Response:
     """A text to the service number."""
-    inbound = Inbound(sender=form("From")[:40], body=request.form.get("Body", "")[:MAX_BODY],
-                      message_sid=form("MessageSid")[:64], num_media=_media_count())
+    inbound = Inbound(
+        sender=form("From")[:40],
+        body=request.form.get("Body", "")[:MAX_BODY],
+        message_sid=form("MessageSid")[:64],
+        num_media=_media_count(),
+    )
     reply = SmsService(ctx(), dispatcher()).handle(inbound)
     response = MessagingResponse()
     response.message(reply)

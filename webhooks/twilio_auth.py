@@ -5,6 +5,7 @@ URL is rebuilt from the configured public (or status-callback) base URL, not fro
 what the proxy forwarded to us. A request that passed is marked verified (`verified()`):
 only then may an error answer carry anything secret (the vendor's DTMF, a number).
 """
+
 from __future__ import annotations
 
 import base64
@@ -77,8 +78,14 @@ def verified() -> bool:
 def log_refusal(reason: str, level: int = logging.INFO) -> None:
     """One short line for a refused request, within this process's refusal budget."""
     refusals: RefusalLog = current_app.extensions["refusals"]
-    refusals.refused(level, "refused %s %s from %s: %s", clip(request.method, 10), clip(request.path),
-                     clip(request.remote_addr or "-", 50), reason)
+    refusals.refused(
+        level,
+        "refused %s %s from %s: %s",
+        clip(request.method, 10),
+        clip(request.path),
+        clip(request.remote_addr or "-", 50),
+        reason,
+    )
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:

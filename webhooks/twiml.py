@@ -1,4 +1,5 @@
 """TwiML shapes shared by several webhooks: the conference room and the direct vendor dial."""
+
 from __future__ import annotations
 
 from typing import Callable, Hashable
@@ -60,9 +61,14 @@ def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -
     room: an interpreter in it stays for the officer to rejoin (dispatch/rejoin.py)."""
     dial = Dial(action=urls(paths.AFTER_CONFERENCE, r=rec.id), method="POST")
     dial.conference(
-        rec.conference, start_conference_on_enter=False, end_conference_on_exit=False, beep=False,
-        wait_url=urls(paths.HOLD, r=rec.id, n="0"), wait_method="POST",
-        status_callback=urls(paths.CONFERENCE_STATUS, r=rec.id), status_callback_method="POST",
+        rec.conference,
+        start_conference_on_enter=False,
+        end_conference_on_exit=False,
+        beep=False,
+        wait_url=urls(paths.HOLD, r=rec.id, n="0"),
+        wait_method="POST",
+        status_callback=urls(paths.CONFERENCE_STATUS, r=rec.id),
+        status_callback_method="POST",
         status_callback_event="start end join leave",
     )
     response.append(dial)

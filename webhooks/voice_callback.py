@@ -4,6 +4,7 @@ they wait in the request's conference exactly like an officer who called in.
 POST /voice/callback?r=<id>          the called-back phone answered
 POST /voice/callback/status?r=<id>   how the call back ended (unanswered → the request fails)
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,10 @@ from webhooks.twiml import caller_conference, say, twiml
 bp = Blueprint("voice_callback", __name__)
 log = logging.getLogger("webhooks.callback")
 
-CLOSED = ("Interpretation service. This request is no longer open. "
-          "Text the language again if you still need an interpreter. Goodbye.")
+CLOSED = (
+    "Interpretation service. This request is no longer open. "
+    "Text the language again if you still need an interpreter. Goodbye."
+)
 
 
 def spell(request_id: str) -> str:
@@ -45,8 +48,10 @@ def answered() -> Response:
     if rec.state == State.CONNECTED:
         say(response, f"Interpretation service. {urgent} {spell(rec.id)}. Connecting you to the interpreter.")
     else:
-        say(response, f"Interpretation service, calling back. {urgent} {spell(rec.id)}, {what}. "
-                      "Please hold for an interpreter.")
+        say(
+            response,
+            f"Interpretation service, calling back. {urgent} {spell(rec.id)}, {what}. Please hold for an interpreter.",
+        )
     return twiml(caller_conference(response, rec, ctx().urls))
 
 

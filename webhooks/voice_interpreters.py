@@ -3,6 +3,7 @@
 The whisper asks for a key press, so a voicemail greeting (which presses nothing)
 never counts as an answer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,11 +28,17 @@ def _whisper(response: VoiceResponse, request_id: str, offer_id: str, liaison_id
     rec = c.requests.get(request_id)
     precinct = c.roster.precinct(rec.precinct) if rec else None
     where = precinct.name if precinct else (f"precinct {rec.precinct}" if rec else "")
-    gather = Gather(action=c.urls(paths.OFFER_ANSWER, r=request_id, o=offer_id, l=liaison_id), method="POST",
-                    num_digits=1, timeout=c.settings.whisper_timeout)
+    gather = Gather(
+        action=c.urls(paths.OFFER_ANSWER, r=request_id, o=offer_id, l=liaison_id),
+        method="POST",
+        num_digits=1,
+        timeout=c.settings.whisper_timeout,
+    )
     urgent = "Urgent. " if rec and rec.urgent else ""
-    text = f"{lead}{urgent}Interpretation request, {rec.language_name if rec else ''}, {where}. " \
-           "Press 1 to accept, or 2 to decline."
+    text = (
+        f"{lead}{urgent}Interpretation request, {rec.language_name if rec else ''}, {where}. "
+        "Press 1 to accept, or 2 to decline."
+    )
     say(gather, text)
     response.append(gather)
     say(response, "No key was pressed. Goodbye.")

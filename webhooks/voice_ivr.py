@@ -4,6 +4,7 @@ Every answer is TwiML; every wrong key or unclear phrase is asked again, and aft
 `ivr_max_tries` the call goes to the vendor, whose operators identify languages —
 an officer is never left at a dead end. Nothing is queued for an unidentified caller.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,9 @@ bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
 
 # The code card (dispatch/languages/card.py) says the same: a code then #, 0 = unknown, 9 = urgent.
-LANGUAGE_PROMPT = ("Enter the language code followed by the pound key, or say the language. "
-                   "Press 0 if you do not know the language.")
+LANGUAGE_PROMPT = (
+    "Enter the language code followed by the pound key, or say the language. Press 0 if you do not know the language."
+)
 URGENT_CHOICE = "Press 9 for an urgent request."
 URGENT_LEAD = "Urgent request."
 HELP = "Please call the desk sergeant for an interpreter. Goodbye."
@@ -52,13 +54,18 @@ def _caller() -> Caller | None:
 
 def _gather(action: str, num_digits: int | None = None, speech: bool = False) -> Gather:
     s = ctx().settings
-    options = dict(action=action, method="POST", timeout=s.ivr_gather_timeout, finish_on_key="#",
-                   action_on_empty_result=True)
+    options = dict(
+        action=action, method="POST", timeout=s.ivr_gather_timeout, finish_on_key="#", action_on_empty_result=True
+    )
     if num_digits:
         options["num_digits"] = num_digits
     if speech:
-        options.update(input="dtmf speech", speech_timeout="auto", language="en-US",
-                       hints="Spanish, Mandarin, Cantonese, Russian, Bengali, Haitian Creole, Arabic, Korean")
+        options.update(
+            input="dtmf speech",
+            speech_timeout="auto",
+            language="en-US",
+            hints="Spanish, Mandarin, Cantonese, Russian, Bengali, Haitian Creole, Arabic, Korean",
+        )
     return Gather(**options)
 
 
@@ -87,8 +94,13 @@ def incoming():
     # A known phone's call is logged (INFO) when it opens a request; the menu alone is
     # DEBUG: under load this line's handler lock was a sixth of the webhook's GIL time.
     if caller is None or log.isEnabledFor(logging.DEBUG):
-        log.log(logging.DEBUG if caller else logging.INFO, "call %s from %s: %s", form("CallSid")[:10],
-                mask(form("From")), caller.kind if caller else "unknown number")
+        log.log(
+            logging.DEBUG if caller else logging.INFO,
+            "call %s from %s: %s",
+            form("CallSid")[:10],
+            mask(form("From")),
+            caller.kind if caller else "unknown number",
+        )
     if caller:
         return cached_twiml(("greet", arg("p")), lambda: _greet(response))
     if ctx().settings.unknown_callers == "refuse":
@@ -116,8 +128,12 @@ def precinct():
     digits = form("Digits")
     if ctx().roster.precinct(digits):
         if ctx().pins.locked_until(digits) is not None:
-            log.info("call %s from %s: PIN entry for precinct %s refused (locked)", form("CallSid")[:10],
-                     mask(form("From")), digits)
+            log.info(
+                "call %s from %s: PIN entry for precinct %s refused (locked)",
+                form("CallSid")[:10],
+                mask(form("From")),
+                digits,
+            )
             return goodbye(PIN_LOCKED)
         gather = _gather(ctx().urls(paths.INCOMING + "/pin", p=digits, t="0"))
         say(gather, "Enter your unit PIN followed by the pound key.")
@@ -143,8 +159,14 @@ def pin():
         log.info("call %s from %s identified by PIN for precinct %s", call, caller, precinct_id)
         return twiml(_ask_language(response, 0, False))
     if checked.counted:
-        log.warning("call %s from %s: wrong PIN for precinct %s (%d of %d within an hour)", call, caller,
-                    precinct_id, checked.failures, ctx().settings.pin_failures_per_hour)
+        log.warning(
+            "call %s from %s: wrong PIN for precinct %s (%d of %d within an hour)",
+            call,
+            caller,
+            precinct_id,
+            checked.failures,
+            ctx().settings.pin_failures_per_hour,
+        )
     if checked.locked_until is not None:
         if not checked.counted:
             log.info("call %s from %s: PIN entry for precinct %s refused (locked)", call, caller, precinct_id)
@@ -173,8 +195,14 @@ def language():
     except ValueError:
         confidence = 0.0
     if digits == "0":
-        return twiml(_queue(response, None, urgent, "Connecting you to the interpretation line, "
-                                                    "whose operator will identify the language."))
+        return twiml(
+            _queue(
+                response,
+                None,
+                urgent,
+                "Connecting you to the interpretation line, whose operator will identify the language.",
+            )
+        )
     if digits == "9" and not urgent:
         return twiml(_ask_language(response, tries, True))
     entered = digits or (speech if speech and confidence >= s.speech_min_confidence else "")
@@ -188,15 +216,22 @@ def language():
         return twiml(_choose(response, [c.id for c in found.choices[:8]], tries, urgent))
     tries += 1
     if tries >= s.ivr_max_tries or (urgent and not entered):
-        return twiml(_queue(response, None, urgent, "Connecting you to the interpretation line, "
-                                                    "whose operator will identify the language."))
+        return twiml(
+            _queue(
+                response,
+                None,
+                urgent,
+                "Connecting you to the interpretation line, whose operator will identify the language.",
+            )
+        )
     lead = "Sorry, I did not recognise that language." if entered else "Sorry, I did not get that."
     return cached_twiml(("ask", tries, urgent, lead, arg("p")), lambda: _ask_language(response, tries, urgent, lead))
 
 
 def _confirm(response: VoiceResponse, language: Language, tries: int, again: int = 0) -> VoiceResponse:
-    gather = _gather(ctx().urls(paths.INCOMING + "/confirm", lang=language.id, t=str(tries), c=str(again),
-                                p=arg("p")), num_digits=1)
+    gather = _gather(
+        ctx().urls(paths.INCOMING + "/confirm", lang=language.id, t=str(tries), c=str(again), p=arg("p")), num_digits=1
+    )
     say(gather, f"You selected {language.name}. Press 1 to confirm, or 2 to choose again.")
     response.append(gather)
     return response
@@ -221,8 +256,10 @@ def confirm():
 
 def _choose(response: VoiceResponse, ids: list[str], tries: int, urgent: bool) -> VoiceResponse:
     catalog = ctx().catalog
-    gather = _gather(ctx().urls(paths.INCOMING + "/choose", opts=",".join(ids), t=str(tries),
-                                u="1" if urgent else "", p=arg("p")), num_digits=1)
+    gather = _gather(
+        ctx().urls(paths.INCOMING + "/choose", opts=",".join(ids), t=str(tries), u="1" if urgent else "", p=arg("p")),
+        num_digits=1,
+    )
     options = " ".join(f"For {catalog.get(i).name}, press {n}." for n, i in enumerate(ids, 1))  # type: ignore[union-attr]
     say(gather, "Which language? " + options + " Press 0 to choose again.")
     response.append(gather)
@@ -266,10 +303,16 @@ def _queue(response: VoiceResponse, language: Language | None, urgent: bool, lea
     caller = _caller()
     assert caller is not None
     s = ctx().settings
-    if not rate_limit.allow(ctx().redis, "voice", ctx().pseudonyms.of(caller.number), s.caller_rate_limit,
-                            s.caller_rate_window):
-        log.warning("call %s from %s refused: over %d requests in %ds", form("CallSid")[:10], mask(caller.number),
-                    s.caller_rate_limit, s.caller_rate_window)
+    if not rate_limit.allow(
+        ctx().redis, "voice", ctx().pseudonyms.of(caller.number), s.caller_rate_limit, s.caller_rate_window
+    ):
+        log.warning(
+            "call %s from %s refused: over %d requests in %ds",
+            form("CallSid")[:10],
+            mask(caller.number),
+            s.caller_rate_limit,
+            s.caller_rate_window,
+        )
         raise _Flooding()
     rec = dispatcher().open_request(caller, language, urgent=urgent, officer_call=form("CallSid"))
     say(response, (lead + " " if lead else "") + f"Request {_spell(rec.id)}. Please hold for an interpreter.")
@@ -345,8 +388,13 @@ def conference_status():
     or their cell dropped): a waiting request is abandoned, a connected one waits for a rejoin."""
     event, call_sid = form("StatusCallbackEvent"), form("CallSid")
     rec = ctx().requests.get(arg("r"))
-    if rec and event == "participant-leave" and call_sid and call_sid == rec.officer_call \
-            and (rec.waiting or rec.state == State.CONNECTED):
+    if (
+        rec
+        and event == "participant-leave"
+        and call_sid
+        and call_sid == rec.officer_call
+        and (rec.waiting or rec.state == State.CONNECTED)
+    ):
         dispatcher().officer_call_ended(call_sid)
     return twiml(VoiceResponse())
 

@@ -8,6 +8,7 @@ POST /voice/rejoin/officer/answer?...  the officer's key
 POST /voice/rejoin/officer/status?r&k  how the call-back ended
 POST /voice/rejoin/menu?r              the officer called in again: their key at the first menu
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,10 @@ from webhooks.twiml import caller_conference, goodbye, interpreter_conference, s
 bp = Blueprint("voice_rejoin", __name__)
 log = logging.getLogger("webhooks.rejoin")
 
-PROMPT = ("The officer's line has ended. If the call was cut off, press 1 and we will call the officer back; "
-          "otherwise hang up.")
+PROMPT = (
+    "The officer's line has ended. If the call was cut off, press 1 and we will call the officer back; "
+    "otherwise hang up."
+)
 LEADS = {
     "no-answer": "The officer did not answer the call back.",
     "call-failed": "The call to the officer could not be placed.",
@@ -36,8 +39,10 @@ AGAIN = "Press 1 to call the officer again, or hang up."
 CALLING = "We are calling the officer back. Please stay on the line; you will hear them when they answer."
 BACK = "The officer is back on the line."
 OVER = "This call has ended. Thank you. Goodbye."
-OFFICER_GONE = ("Interpretation service. Your interpreter is no longer on the line. "
-                "Call the service again if you still need one. Goodbye.")
+OFFICER_GONE = (
+    "Interpretation service. Your interpreter is no longer on the line. "
+    "Call the service again if you still need one. Goodbye."
+)
 
 
 def rejoin() -> Rejoin:
@@ -54,8 +59,12 @@ def _interpreter(step: Step, request_id: str, token: str, lead: str = "") -> Res
     if rec is not None:
         say(response, BACK if step == Step.ROOM else CALLING)
         return twiml(interpreter_conference(response, rec, c.urls))
-    gather = Gather(action=c.urls(paths.REJOIN_ANSWER, r=request_id, k=token), method="POST", num_digits=1,
-                    timeout=c.settings.ivr_gather_timeout)
+    gather = Gather(
+        action=c.urls(paths.REJOIN_ANSWER, r=request_id, k=token),
+        method="POST",
+        num_digits=1,
+        timeout=c.settings.ivr_gather_timeout,
+    )
     say(gather, lead or PROMPT)
     response.append(gather)
     response.redirect(c.urls(paths.REJOIN, r=request_id, k=token), method="POST")  # again until the grace ends
@@ -88,8 +97,12 @@ def _your_interpreter(rec: RequestRecord) -> str:
 def _ask_officer(rec: RequestRecord, recall: str, tries: int, lead: str) -> Response:
     c = ctx()
     response = VoiceResponse()
-    gather = Gather(action=c.urls(paths.REJOIN_OFFICER_ANSWER, r=rec.id, k=recall, t=str(tries)), method="POST",
-                    num_digits=1, timeout=c.settings.ivr_gather_timeout)
+    gather = Gather(
+        action=c.urls(paths.REJOIN_OFFICER_ANSWER, r=rec.id, k=recall, t=str(tries)),
+        method="POST",
+        num_digits=1,
+        timeout=c.settings.ivr_gather_timeout,
+    )
     say(gather, f"{lead} Press 1 to rejoin {_your_interpreter(rec)}.")
     response.append(gather)
     if tries + 1 >= c.settings.ivr_max_tries:
@@ -151,8 +164,13 @@ def rejoin_offer() -> Response | None:
         return None
     c = ctx()
     response = VoiceResponse()
-    gather = Gather(action=c.urls(paths.REJOIN_MENU, r=rec.id), method="POST", num_digits=1,
-                    timeout=c.settings.ivr_gather_timeout, action_on_empty_result=True)
+    gather = Gather(
+        action=c.urls(paths.REJOIN_MENU, r=rec.id),
+        method="POST",
+        num_digits=1,
+        timeout=c.settings.ivr_gather_timeout,
+        action_on_empty_result=True,
+    )
     say(gather, f"Interpretation service. Press 1 to rejoin {_your_interpreter(rec)}, or 2 for the main menu.")
     response.append(gather)
     return twiml(response)

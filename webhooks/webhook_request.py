@@ -8,6 +8,7 @@ kept as werkzeug keeps them) and the same size limit, read directly from the bod
 fifth of that. Anything else — another content type, no Content-Length, a body that is not
 ASCII — takes werkzeug's own path unchanged.
 """
+
 from __future__ import annotations
 
 from io import BytesIO
@@ -48,8 +49,13 @@ class WebhookRequest(Request):
             return
         length = self.content_length
         limit = self.max_content_length
-        if (self.mimetype != FORM_TYPE or length is None or (limit is not None and length > limit)
-                or "stream" in self.__dict__ or getattr(self, "_cached_data", None) is not None):
+        if (
+            self.mimetype != FORM_TYPE
+            or length is None
+            or (limit is not None and length > limit)
+            or "stream" in self.__dict__
+            or getattr(self, "_cached_data", None) is not None
+        ):
             super()._load_form_data()
             return
         data = self.environ["wsgi.input"].read(length) if length else b""

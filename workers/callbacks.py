@@ -1,4 +1,5 @@
 """Jobs for texted requests: ring the supervisor back."""
+
 from __future__ import annotations
 
 from dispatch.sms.service import place_callback

@@ -6,6 +6,7 @@ takes 100-300 ms at Twilio), so a few routes at once drain a surge that one-at-a
 routing could not. Routing is safe to run concurrently: liaison claims and every state
 change are atomic, guarded scripts.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,8 +69,9 @@ def drain(slot: str, token: str) -> int:
     return done
 
 
-def drain_inbox(inbox: RouteInbox, slot: int, token: str, route_one: Callable[[str], None],
-                pool: ThreadPoolExecutor, budget: float) -> int:
+def drain_inbox(
+    inbox: RouteInbox, slot: int, token: str, route_one: Callable[[str], None], pool: ThreadPoolExecutor, budget: float
+) -> int:
     """Keep `pool` busy with routes taken from the inbox until it is empty, the slot is
     lost, or `budget` seconds have passed; then wait for the routes in flight."""
     width = pool._max_workers  # noqa: SLF001 - the pool's size is the concurrency

@@ -4,6 +4,7 @@
 and a few drainer jobs route them in batches, concurrently; every other task is one RQ
 job per call. "tell_caller" is retried by RQ itself, with backoff, when it fails.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -18,7 +19,7 @@ DISPATCH_QUEUE = "dispatch"
 PERIODIC_QUEUE = "periodic"  # listened to first, so the sweeper never waits behind a surge
 
 TASKS = {
-    "route": "workers.dispatching.route",   # still served: route jobs enqueued before the inbox
+    "route": "workers.dispatching.route",  # still served: route jobs enqueued before the inbox
     "drain": "workers.dispatching.drain",
     "dial_vendor": "workers.dispatching.dial_vendor",
     "tell_caller": "workers.dispatching.tell_caller",
@@ -43,7 +44,7 @@ def redirect_retry(settings: Settings) -> Retry:
     does the waiting, so a refused redirect is neither dropped nor holding a worker."""
     first = settings.redirect_retry_after
     cap = max(first, REDIRECT_RETRY_CAP)
-    return Retry(max=REDIRECT_RETRIES, interval=[min(first * 2 ** k, cap) for k in range(REDIRECT_RETRIES)])
+    return Retry(max=REDIRECT_RETRIES, interval=[min(first * 2**k, cap) for k in range(REDIRECT_RETRIES)])
 
 
 class RQJobs:
@@ -59,8 +60,12 @@ class RQJobs:
     def from_settings(cls, settings: Settings) -> "RQJobs":
         r = connect(settings.redis_url, settings.redis_sentinels, settings.redis_sentinel_master)
         inbox = RouteInbox(r, slots=settings.route_drainers, lease_seconds=settings.route_lease_seconds)
-        return cls(Queue(DISPATCH_QUEUE, connection=r), Queue(PERIODIC_QUEUE, connection=r), inbox,
-                   retries={"tell_caller": redirect_retry(settings)})
+        return cls(
+            Queue(DISPATCH_QUEUE, connection=r),
+            Queue(PERIODIC_QUEUE, connection=r),
+            inbox,
+            retries={"tell_caller": redirect_retry(settings)},
+        )
 
     def submit(self, task: str, *args: str) -> None:
         if task == "route":
@@ -68,8 +73,14 @@ class RQJobs:
             self.start_drainer(self.inbox.add(args[0], token), token)
             return
         queue = self.periodic if task == "sweep" else self.queue
-        queue.enqueue(TASKS[task], *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=24 * 3600,
-                      retry=self.retries.get(task))
+        queue.enqueue(
+            TASKS[task],
+            *args,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+            retry=self.retries.get(task),
+        )
 
     def waiting_ids(self, task: str) -> set[str]:
         """Requests waiting in the route inbox (a drainer is made sure of if any are)."""
@@ -84,8 +95,9 @@ class RQJobs:
     def start_drainer(self, slot: int | None, token: str) -> None:
         """Enqueue a drainer for a slot just leased to `token` (None: nothing to start)."""
         if slot is not None:
-            self.queue.enqueue(TASKS["drain"], str(slot), token, job_timeout=JOB_TIMEOUT,
-                               result_ttl=0, failure_ttl=24 * 3600)
+            self.queue.enqueue(
+                TASKS["drain"], str(slot), token, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=24 * 3600
+            )
 
 
 def _token() -> str:

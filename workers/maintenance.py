@@ -1,5 +1,6 @@
 """Periodic jobs: the sweeper that bounds every waiting state (and the audit log's age),
 and the reconciler."""
+
 from __future__ import annotations
 
 from dispatch.reconcile import Reconciler

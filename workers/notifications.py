@@ -3,6 +3,7 @@
 The wording lives in dispatch/sms/replies.py and the sending in
 dispatch.sms.service.send_notice; these are the thin job wrappers.
 """
+
 from __future__ import annotations
 
 from dispatch.records import RequestRecord

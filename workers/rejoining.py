@@ -1,5 +1,6 @@
 """Jobs for a dropped officer's rejoin (dispatch/rejoin.py): each places or moves a call,
 which a webhook never does itself."""
+
 from __future__ import annotations
 
 from workers.runtime import dispatcher

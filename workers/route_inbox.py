@@ -12,6 +12,7 @@ inbox empty gives its lease back in the same step, and an add that finds a slot 
 a new drainer. A drainer that dies loses its lease after `lease_ms`; what it had taken but
 not routed is still QUEUED and the sweeper routes it (Dispatcher.review).
 """
+
 from __future__ import annotations
 
 import time
@@ -76,8 +77,11 @@ class RouteInbox:
     def add(self, request_id: str, token: str) -> int | None:
         """Queue `request_id` for routing; the slot to start a drainer on (leased to
         `token`), or None when every slot already has one."""
-        slot = int(self._add(keys=[keys.ROUTE_INBOX, *self._slot_keys],
-                             args=[request_id, repr(time.time()), token, self.lease_ms]))
+        slot = int(
+            self._add(
+                keys=[keys.ROUTE_INBOX, *self._slot_keys], args=[request_id, repr(time.time()), token, self.lease_ms]
+            )
+        )
         return slot if slot >= 0 else None
 
     def resume(self, token: str) -> int | None:
@@ -96,8 +100,7 @@ class RouteInbox:
 
     def hand_over(self, slot: int, token: str, successor: str) -> int | None:
         """Give the lease back; the slot leased to `successor` if requests still wait."""
-        out = int(self._resume(keys=[keys.ROUTE_INBOX, *self._slot_keys],
-                               args=[successor, self.lease_ms, slot, token]))
+        out = int(self._resume(keys=[keys.ROUTE_INBOX, *self._slot_keys], args=[successor, self.lease_ms, slot, token]))
         return out if out >= 0 else None
 
     def waiting(self) -> int:

@@ -1,4 +1,5 @@
 """The worker process's wiring, built once per process and reused by every job."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Periodic jobs, declared in one place (redash's schedule.py shape)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +9,8 @@ from config.settings import Settings
 
 @dataclass(frozen=True)
 class Periodic:
-    task: str        # a name in workers.jobqueue.TASKS
-    every: float     # seconds
+    task: str  # a name in workers.jobqueue.TASKS
+    every: float  # seconds
 
 
 def periodic_jobs(settings: Settings) -> list[Periodic]:

@@ -6,6 +6,7 @@ each periodic job once per period across all workers (a Redis SET NX per slot)
 and records this worker's heartbeat for /healthz. A starting worker also asks for
 one reconciler run at once.
 """
+
 from __future__ import annotations
 
 import logging

@@ -11,9 +11,15 @@ text is written in.
 
 Data lives in config/languages.csv; names and autonyms come from langcodes.
 """
+
 from dispatch.languages.catalog import Catalog, default_catalog, load_catalog
 from dispatch.languages.model import Detection, Language, Resolution
 
 __all__ = [
-    "Catalog", "Detection", "Language", "Resolution", "default_catalog", "load_catalog",
+    "Catalog",
+    "Detection",
+    "Language",
+    "Resolution",
+    "default_catalog",
+    "load_catalog",
 ]

@@ -7,6 +7,7 @@ The same content is served as one self-contained HTML page (webhooks/codes.py, G
 Both are generated so the card can never drift from what the IVR accepts; a test compares
 the committed Markdown with a fresh render.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,9 @@ def split_card(catalog: Catalog) -> tuple[list[Language], list[Language]]:
     """Short codes (1-2 digits) by rank first; the 3-digit rest alphabetically by name,
     because on paper people look a rare language up by name."""
     short = [lang for lang in catalog.all() if len(lang.keypad) <= 2]
-    rest = sorted((lang for lang in catalog.all() if len(lang.keypad) > 2),
-                  key=lambda lang: (lang.name.casefold(), lang.id))
+    rest = sorted(
+        (lang for lang in catalog.all() if len(lang.keypad) > 2), key=lambda lang: (lang.name.casefold(), lang.id)
+    )
     return short, rest
 
 
@@ -52,8 +54,7 @@ def render_markdown(catalog: Catalog) -> str:
 
     def rows(langs: list[Language]) -> str:
         return "".join(
-            f"| {lang.keypad} | {_md_cell(lang.name)} | {_md_cell(lang.endonym)} | {_iso(lang)} |\n"
-            for lang in langs
+            f"| {lang.keypad} | {_md_cell(lang.name)} | {_md_cell(lang.endonym)} | {_iso(lang)} |\n" for lang in langs
         )
 
     return (
@@ -104,9 +105,11 @@ def render_html(catalog: Catalog) -> str:
     esc = html.escape
 
     def item(lang: Language) -> str:
-        return (f'<li><b>{esc(lang.keypad)}</b> <span>{esc(lang.name)}'
-                f' <span class="endo" lang="{esc(lang.iso639_1 or lang.iso639_3)}">'
-                f'{esc(lang.endonym)}</span></span></li>')
+        return (
+            f"<li><b>{esc(lang.keypad)}</b> <span>{esc(lang.name)}"
+            f' <span class="endo" lang="{esc(lang.iso639_1 or lang.iso639_3)}">'
+            f"{esc(lang.endonym)}</span></span></li>"
+        )
 
     return (
         "<!doctype html>\n"
@@ -116,16 +119,15 @@ def render_html(catalog: Catalog) -> str:
         f"<h1>{esc(TITLE)}</h1>\n<p>{esc(HOW_TO)}</p>\n"
         f'<div class="reserved"><span>0 = {esc(UNKNOWN)}</span>'
         f"<span>9 = {esc(URGENT)}</span></div>\n"
-        f"<h2>Most requested</h2>\n<ol class=\"top\">{''.join(item(x) for x in short)}</ol>\n"
-        f"<h2>All other languages, A–Z</h2>\n<ol class=\"rest\">{''.join(item(x) for x in rest)}</ol>\n"
+        f'<h2>Most requested</h2>\n<ol class="top">{"".join(item(x) for x in short)}</ol>\n'
+        f'<h2>All other languages, A–Z</h2>\n<ol class="rest">{"".join(item(x) for x in rest)}</ol>\n'
         "</body></html>\n"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the language code card.")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the card on disk differs from the catalog")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the card on disk differs from the catalog")
     parser.add_argument("--out", type=Path, default=CARD_PATH)
     args = parser.parse_args(argv)
     text = render_markdown(default_catalog())

@@ -5,6 +5,7 @@ vendor code, Twilio voice, hold sentence, endonym overrides); English names and 
 come from langcodes. Everything is checked once at load, and a bad row stops the service
 at start with ``file:line: reason`` rather than surfacing mid-call.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = REPO_ROOT / "config" / "languages.csv"
 
 COLUMNS = (
-    "id", "iso639_1", "rank", "keypad", "vendor_code", "name", "endonym",
-    "aliases", "codes", "twilio_voice", "hold_sentence", "note",
+    "id",
+    "iso639_1",
+    "rank",
+    "keypad",
+    "vendor_code",
+    "name",
+    "endonym",
+    "aliases",
+    "codes",
+    "twilio_voice",
+    "hold_sentence",
+    "note",
 )
 RESERVED_KEYPAD_PREFIXES = ("0", "9")  # 0 = language unknown -> vendor, 9 = urgent
 
@@ -38,8 +49,7 @@ class Catalog:
     caller typed or said.
     """
 
-    def __init__(self, languages: tuple[Language, ...], codes: dict[str, Language],
-                 source: str = "<memory>") -> None:
+    def __init__(self, languages: tuple[Language, ...], codes: dict[str, Language], source: str = "<memory>") -> None:
         from dispatch.languages.detect import Detector
         from dispatch.languages.resolve import Resolver
 
@@ -223,9 +233,17 @@ def _parse_row(path: Path, line: int, cell: dict[str, str]) -> Language:
             aliases.append(alias)
 
     return Language(
-        id=lang_id, iso639_3=iso3, iso639_1=iso1, name=name, endonym=endonym,
-        aliases=tuple(aliases), keypad=keypad, vendor_code=vendor,
-        twilio_voice=voice, hold_sentence=hold, rank=rank,
+        id=lang_id,
+        iso639_3=iso3,
+        iso639_1=iso1,
+        name=name,
+        endonym=endonym,
+        aliases=tuple(aliases),
+        keypad=keypad,
+        vendor_code=vendor,
+        twilio_voice=voice,
+        hold_sentence=hold,
+        rank=rank,
     )
 
 

@@ -19,6 +19,7 @@ mixed text, for languages that writing cannot tell from a sibling (Croatian/Serb
 Bosnian in Latin script, Persian/Dari, the Mayan languages, ...), and whenever the
 evidence disagrees. Work is capped at the first MAX_INPUT characters.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from dispatch.languages.catalog import Catalog
 
 MAX_INPUT = 1000
-CONFIDENT_AT = 0.80      # below this the caller must confirm
+CONFIDENT_AT = 0.80  # below this the caller must confirm
 SELF_NAMING_CONF = 0.97
 
 _STARTS = [r[0] for r in M.SCRIPT_RANGES]
@@ -64,14 +65,15 @@ _MARKER_FOLDED, _MARKER_EXACT = _build_index(M.LATIN_MARKERS)
 _SUPPORT_FOLDED, _SUPPORT_EXACT = _build_index(M.SUPPORT_WORDS)
 
 _CYRILLIC_SUPPORT = {
-    "ru": frozenset("я не мне нужен нужна переводчик пожалуйста вы это что на в с и как где "
-                    "помогите говорю по русски меня у он она мы они".split()),
-    "bg": frozenset("аз не ми трябва преводач моля вие това какво на в с и как къде помощ "
-                    "говоря съм е ли".split()),
-    "uk": frozenset("я не мені потрібен перекладач будь ласка ви це що на в з і як де "
-                    "допоможіть говорю".split()),
-    "mk": frozenset("јас не ми треба преведувач ве молам вие ова што на во со и како каде "
-                    "помош зборувам сум е".split()),
+    "ru": frozenset(
+        "я не мне нужен нужна переводчик пожалуйста вы это что на в с и как где "
+        "помогите говорю по русски меня у он она мы они".split()
+    ),
+    "bg": frozenset("аз не ми трябва преводач моля вие това какво на в с и как къде помощ говоря съм е ли".split()),
+    "uk": frozenset("я не мені потрібен перекладач будь ласка ви це що на в з і як де допоможіть говорю".split()),
+    "mk": frozenset(
+        "јас не ми треба преведувач ве молам вие ова што на во со и како каде помош зборувам сум е".split()
+    ),
 }
 _SHAHMUKHI = frozenset("نوں وچ تے دا دی دے ہاں ساڈے تسی تسیں پنجابی".split())
 
@@ -129,14 +131,12 @@ class Detector:
 
     # ----------------------------------------------------------------- helpers
 
-    def _result(self, lang_id: str | None, conf: float, method: str,
-                force_unsure: bool = False) -> Detection:
+    def _result(self, lang_id: str | None, conf: float, method: str, force_unsure: bool = False) -> Detection:
         lang = self._catalog.get(lang_id) if lang_id else None
         conf = max(0.0, min(1.0, conf))
         if lang is None:
             return Detection(None, round(conf, 3) if lang_id else 0.0, False, method)
-        confident = (conf >= CONFIDENT_AT and not force_unsure
-                     and lang.id not in M.ALWAYS_CONFIRM)
+        confident = conf >= CONFIDENT_AT and not force_unsure and lang.id not in M.ALWAYS_CONFIRM
         return Detection(lang, round(conf, 3), confident, method)
 
     def _by_script(self, script: str, n: int, text: str) -> Detection:
@@ -164,9 +164,13 @@ class Detector:
             # Written Chinese does not say which Chinese the writer speaks.
             return self._result("cmn", 0.6, "script", force_unsure=True)
         if script == "Tibetan":
-            return self._words_choice(re.split(r"[\s\u0f0b\u0f0d\u0f0e]+", text),
-                                      M.TIBETAN_MARKERS, default="bod",
-                                      default_conf=0.9, method="script")
+            return self._words_choice(
+                re.split(r"[\s\u0f0b\u0f0d\u0f0e]+", text),
+                M.TIBETAN_MARKERS,
+                default="bod",
+                default_conf=0.9,
+                method="script",
+            )
         if script == "Ethiopic":
             return self._ethiopic(text)
         if script == "Hebrew":
@@ -181,9 +185,15 @@ class Detector:
             return self._latin(text, n)
         return self._result(None, 0.0, "script")
 
-    def _words_choice(self, tokens: list[str], table: dict[str, frozenset[str]],
-                      default: str, default_conf: float, method: str,
-                      bonus: dict[str, float] | None = None) -> Detection:
+    def _words_choice(
+        self,
+        tokens: list[str],
+        table: dict[str, frozenset[str]],
+        default: str,
+        default_conf: float,
+        method: str,
+        bonus: dict[str, float] | None = None,
+    ) -> Detection:
         """Pick the language whose marker words occur most; confident only on a clear lead."""
         scores: Counter[str] = Counter()
         for tok in tokens:
@@ -208,8 +218,9 @@ class Detector:
         amh = sum(1 for ch in text if ch in M.AMHARIC_LETTERS)
         tokens = re.split(r"[\s\u1361-\u1368.,!?]+", text)
         bonus = {"tir": min(tir, 6) * 0.5, "amh": min(amh, 6) * 0.5}
-        det = self._words_choice(tokens, M.ETHIOPIC_MARKERS, default="amh",
-                                 default_conf=0.6, method="script", bonus=bonus)
+        det = self._words_choice(
+            tokens, M.ETHIOPIC_MARKERS, default="amh", default_conf=0.6, method="script", bonus=bonus
+        )
         if det.method == "script":  # no evidence at all: Amharic is likelier, but ask
             return self._result("amh", 0.6, "script", force_unsure=True)
         return det
@@ -218,12 +229,15 @@ class Detector:
         tokens = re.findall(r"[\u05d0-\u05ea\u05f0-\u05f2\u0591-\u05c7\ufb1d-\ufb4f]+", text)
         letters = sum(1 for ch in text if "\u05d0" <= ch <= "\u05ea")
         ayin = text.count("ע")
-        bonus = {"yid": (2.0 if chars & M.YIDDISH_LETTERS else 0.0)
-                 + (1.0 if letters >= 10 and ayin / letters > 0.08 else 0.0)}
+        bonus = {
+            "yid": (2.0 if chars & M.YIDDISH_LETTERS else 0.0)
+            + (1.0 if letters >= 10 and ayin / letters > 0.08 else 0.0)
+        }
         # Hebrew text is usually unpointed; strip points before matching Hebrew words.
         plain = ["".join(c for c in t if not "\u0591" <= c <= "\u05c7") for t in tokens]
-        return self._words_choice(tokens + plain, M.HEBREW_MARKERS, default="heb",
-                                  default_conf=0.7, method="script", bonus=bonus)
+        return self._words_choice(
+            tokens + plain, M.HEBREW_MARKERS, default="heb", default_conf=0.7, method="script", bonus=bonus
+        )
 
     def _devanagari(self, text: str) -> Detection:
         tokens = re.findall(r"[\u0900-\u097f\u200c\u200d]+", text)
@@ -232,8 +246,9 @@ class Detector:
         if ld and ld[0][0] in ("hi", "ne", "mr"):
             vote = {"hi": "hin", "ne": "nep", "mr": "mar"}[ld[0][0]]
             bonus[vote] = bonus.get(vote, 0.0) + 1.0
-        det = self._words_choice(tokens, M.DEVANAGARI_MARKERS, default="hin",
-                                 default_conf=0.6, method="script", bonus=bonus)
+        det = self._words_choice(
+            tokens, M.DEVANAGARI_MARKERS, default="hin", default_conf=0.6, method="script", bonus=bonus
+        )
         if det.method == "script":  # nothing recognisable
             return self._result("hin", 0.5, "script", force_unsure=True)
         return det
@@ -304,8 +319,9 @@ class Detector:
         if chars & C["sr_mk"]:
             ld = _langdetect(lower)
             bonus = {"mkd": 1.0} if ld and ld[0][0] == "mk" else {}
-            return self._words_choice(tokens, M.CYRILLIC_SR_MK, default="srp",
-                                      default_conf=0.6, method="script", bonus=bonus)
+            return self._words_choice(
+                tokens, M.CYRILLIC_SR_MK, default="srp", default_conf=0.6, method="script", bonus=bonus
+            )
         ld = _langdetect(lower)
         if not ld:
             return self._result(None, 0.0, "langdetect")
@@ -317,8 +333,7 @@ class Detector:
         words = set(tokens)
         supports = {k: len(words & v) for k, v in _CYRILLIC_SUPPORT.items()}
         support = supports.get(code, 0)
-        rival, rival_support = max(((k, v) for k, v in supports.items() if k != code),
-                                   key=lambda kv: kv[1])
+        rival, rival_support = max(((k, v) for k, v in supports.items() if k != code), key=lambda kv: kv[1])
         if rival_support > support:
             # langdetect's short-text answer is contradicted by the words themselves.
             code, conf = rival, 0.6
@@ -420,8 +435,11 @@ class Detector:
             if chars & letters:
                 scores[lang] += weight * sum(1 for r in raw if not letters.isdisjoint(r))
         # Mayan glottal stops (k' q' tz' ...), not English contractions.
-        glottal = sum(1 for r in raw if "'" in r and any(g in r for g in _MAYAN_GLOTTALS)
-                      and not r.endswith(_ENGLISH_CONTRACTIONS))
+        glottal = sum(
+            1
+            for r in raw
+            if "'" in r and any(g in r for g in _MAYAN_GLOTTALS) and not r.endswith(_ENGLISH_CONTRACTIONS)
+        )
         if glottal:
             mayan = [lang for lang in M.MAYAN if scores.get(lang)]
             for lang in mayan or ["quc"]:

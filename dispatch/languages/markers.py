@@ -15,7 +15,11 @@ Serbian "šta" that differ only by an accent-like letter). Lists favour words th
 NOT also occur in a big neighbouring language; a few overlaps are fine because the
 decision compares scores, never a single hit.
 """
+
 from __future__ import annotations
+
+# Data tables laid out by hand, several entries a line: the formatter would spread them one per line.
+# fmt: off
 
 # --------------------------------------------------------------------------- scripts
 

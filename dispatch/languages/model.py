@@ -3,6 +3,7 @@
 They are frozen so a `Language` can be shared between threads, used as a dict key and
 put in a request record without anyone mutating the catalog under a live call.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

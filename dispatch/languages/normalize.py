@@ -5,6 +5,7 @@ on one key and "K'iche'", "Kʼicheʼ" and "Kiche" on another. Accents are stripp
 Latin, Greek and Cyrillic letters: in Indic and other scripts the combining marks are
 vowels, and dropping them would merge different words.
 """
+
 from __future__ import annotations
 
 import string
@@ -15,13 +16,32 @@ import unicodedata
 _APOSTROPHES = "'`´‘’ʼʻʹ′ˈ"
 # Latin letters that NFKD does not decompose but people type without the stroke/hook.
 _LATIN_EXTRA = {
-    "ł": "l", "đ": "d", "ð": "d", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h",
-    "ɛ": "e", "ɔ": "o", "ŋ": "n", "ʋ": "v", "ɗ": "d", "ɓ": "b", "ƙ": "k", "ɣ": "g",
-    "ƒ": "f", "þ": "th", "ŧ": "t", "ɲ": "n", "ǝ": "e", "ə": "e", "ɨ": "i", "ʉ": "u",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "ı": "i",
+    "ħ": "h",
+    "ɛ": "e",
+    "ɔ": "o",
+    "ŋ": "n",
+    "ʋ": "v",
+    "ɗ": "d",
+    "ɓ": "b",
+    "ƙ": "k",
+    "ɣ": "g",
+    "ƒ": "f",
+    "þ": "th",
+    "ŧ": "t",
+    "ɲ": "n",
+    "ǝ": "e",
+    "ə": "e",
+    "ɨ": "i",
+    "ʉ": "u",
 }
-_ASCII_TABLE = str.maketrans(
-    {**{c: " " for c in string.punctuation + "\t\r\n\x0b\x0c"}, **{c: None for c in "'`"}}
-)
+_ASCII_TABLE = str.maketrans({**{c: " " for c in string.punctuation + "\t\r\n\x0b\x0c"}, **{c: None for c in "'`"}})
 _NONASCII_PRE = str.maketrans({**{c: None for c in _APOSTROPHES}, **_LATIN_EXTRA})
 
 

@@ -15,6 +15,7 @@ with a short list, most requested first, so the IVR can read a menu. All indexes
 built once at load so a resolve stays in the tens of microseconds; input is capped at
 MAX_INPUT characters so an absurd input cannot cost more.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -23,21 +24,22 @@ from collections.abc import Iterable
 from dispatch.languages.model import Language, Resolution
 from dispatch.languages.normalize import fold
 
-MAX_INPUT = 200         # characters looked at
-MAX_TOKENS = 40         # words scanned for speech
-MAX_NGRAM = 5           # longest alias in words ("Assyrian Neo Aramaic" is 3)
-MAX_CHOICES = 8         # an IVR menu the caller can answer with one key
+MAX_INPUT = 200  # characters looked at
+MAX_TOKENS = 40  # words scanned for speech
+MAX_NGRAM = 5  # longest alias in words ("Assyrian Neo Aramaic" is 3)
+MAX_CHOICES = 8  # an IVR menu the caller can answer with one key
 MAX_SUGGESTIONS = 5
-FUZZY_MIN_LEN = 5       # below this a one-letter change is another word, not a typo
-FUZZY_MAX_LEN = 25      # longer than any name ("central atlas tamazight"): not a typo of one
-FUZZY_MAX_WORDS = 4     # a longer phrase is speech: look at its words, not the whole
+FUZZY_MIN_LEN = 5  # below this a one-letter change is another word, not a typo
+FUZZY_MAX_LEN = 25  # longer than any name ("central atlas tamazight"): not a typo of one
+FUZZY_MAX_WORDS = 4  # a longer phrase is speech: look at its words, not the whole
 
 _KIND_ORDER = {"name": 0, "endonym": 1, "alias": 2}
 
 # Words that carry no language in a request ("I need a Spanish interpreter please").
 # None may be a language name or alias: the catalog check in Resolver.__init__ drops any
 # that are, so a future alias always wins over this list.
-FILLER = frozenset("""
+FILLER = frozenset(
+    """
 a an the i im me my we us you your he hes him his she shes her they them their it its
 is are was be been am do does did dont doesnt didnt cant can could would will should
 need needs needed want wants like get give send find call connect connected please pls plz
@@ -51,7 +53,8 @@ into about um uh er hmm well so now right lady man woman guy male female kid chi
 victim witness suspect complainant caller client family mother father
 habla hablo hablar hable hablan parle parlez parler fala falo falar por favor
 some any one two other another same again still maybe think know
-""".split())
+""".split()
+)
 
 # Inputs that are codes but far more often an answer to a question ("no" = Norwegian).
 _CODE_STOPLIST = frozenset({"no"})
@@ -88,7 +91,7 @@ def _deletes(word: str, depth: int) -> set[str]:
         nxt = set()
         for w in frontier:
             for i in range(len(w)):
-                nxt.add(w[:i] + w[i + 1:])
+                nxt.add(w[:i] + w[i + 1 :])
         out |= nxt
         frontier = nxt
     return out
@@ -105,8 +108,9 @@ def _allowed_distance(q: str, term: str) -> int:
 class Resolver:
     """Precomputed indexes over one catalog; `resolve` never raises."""
 
-    def __init__(self, languages: tuple[Language, ...], codes: dict[str, Language],
-                 keypad: dict[str, Language]) -> None:
+    def __init__(
+        self, languages: tuple[Language, ...], codes: dict[str, Language], keypad: dict[str, Language]
+    ) -> None:
         self._codes = codes
         self._keypad = keypad
         # folded term -> {language id: (Language, best kind)}
@@ -228,7 +232,7 @@ class Resolver:
                         continue
                     key = tok
                 else:
-                    key = " ".join(tokens[i:i + size])
+                    key = " ".join(tokens[i : i + size])
                 hit = self._terms.get(key)
                 if hit is not None:
                     langs = hit[0]
@@ -243,8 +247,7 @@ class Resolver:
                 i += 1
         return self._combine(specific, groups)
 
-    def _combine(self, specific: list[Language],
-                 groups: list[tuple[Language, ...]]) -> tuple[Language, ...] | None:
+    def _combine(self, specific: list[Language], groups: list[tuple[Language, ...]]) -> tuple[Language, ...] | None:
         # "He doesn't speak English, he speaks Spanish": English is rarely the ask.
         if self._english is not None and self._english in specific and len(specific) > 1:
             specific.remove(self._english)
@@ -270,14 +273,12 @@ class Resolver:
     def _fuzzy_one(self, q: str) -> tuple[Language, ...] | None:
         """The languages of the clearly closest term, or None when no term is clearly closest."""
         cands = self._fuzzy_candidates(q)
-        ok = [(dist, tid) for tid, dist in cands.items()
-              if dist <= _allowed_distance(q, self._fuzzy_terms[tid])]
+        ok = [(dist, tid) for tid, dist in cands.items() if dist <= _allowed_distance(q, self._fuzzy_terms[tid])]
         if not ok:
             return None
         best = min(dist for dist, _ in ok)
         # Clearly closest: every term at the best distance names the same language(s).
-        winners = {self._terms[self._fuzzy_terms[tid]][0]
-                   for tid, dist in cands.items() if dist == best}
+        winners = {self._terms[self._fuzzy_terms[tid]][0] for tid, dist in cands.items() if dist == best}
         if len(winners) != 1:
             return None
         return next(iter(winners))
@@ -326,7 +327,7 @@ class Resolver:
                 if len(prefix) < 3:
                     continue
                 pos = bisect.bisect_left(self._sorted_terms, prefix)
-                for key in self._sorted_terms[pos:pos + 8]:
+                for key in self._sorted_terms[pos : pos + 8]:
                     if not key.startswith(prefix):
                         break
                     add(self._terms[key][0], 3 if prefix == word else 4)

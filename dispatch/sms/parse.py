@@ -12,6 +12,7 @@ can be pinned down by table-driven tests. Two steps:
 
 Nothing here keeps the text: callers hold it only for the length of one webhook.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,22 +32,78 @@ _EDGE_PUNCT = ".,!?;:'\"()[]{}<>*_~`-"
 # Whole-text commands. Only a text that *is* the command counts, so a forwarded
 # sentence that starts with "No ..." or "Si ..." is read as a sentence.
 _COMMANDS = {
-    "HELP": "HELP", "INFO": "HELP", "MENU": "HELP", "?": "HELP", "COMMANDS": "HELP",
-    "CODES": "CODES", "CODE": "CODES", "LIST": "CODES", "LANGUAGES": "CODES",
-    "STATUS": "STATUS", "STAT": "STATUS",
-    "CANCEL": "CANCEL", "CANCELL": "CANCEL", "CANCLE": "CANCEL", "ABORT": "CANCEL",
-    "YES": "YES", "Y": "YES", "YEP": "YES", "YEAH": "YES", "YA": "YES", "OK": "YES", "OKAY": "YES",
-    "CONFIRM": "YES", "SI": "YES", "SÍ": "YES", "OUI": "YES", "DA": "YES",
-    "NO": "NO", "N": "NO", "NOPE": "NO",
-    "ON": "ON", "OFF": "OFF",
+    "HELP": "HELP",
+    "INFO": "HELP",
+    "MENU": "HELP",
+    "?": "HELP",
+    "COMMANDS": "HELP",
+    "CODES": "CODES",
+    "CODE": "CODES",
+    "LIST": "CODES",
+    "LANGUAGES": "CODES",
+    "STATUS": "STATUS",
+    "STAT": "STATUS",
+    "CANCEL": "CANCEL",
+    "CANCELL": "CANCEL",
+    "CANCLE": "CANCEL",
+    "ABORT": "CANCEL",
+    "YES": "YES",
+    "Y": "YES",
+    "YEP": "YES",
+    "YEAH": "YES",
+    "YA": "YES",
+    "OK": "YES",
+    "OKAY": "YES",
+    "CONFIRM": "YES",
+    "SI": "YES",
+    "SÍ": "YES",
+    "OUI": "YES",
+    "DA": "YES",
+    "NO": "NO",
+    "N": "NO",
+    "NOPE": "NO",
+    "ON": "ON",
+    "OFF": "OFF",
 }
 _REQUEST_ID = re.compile(r"^R\d{1,9}$", re.IGNORECASE)
 _URGENT = frozenset({"urgent", "urgently", "emergency", "asap"})
 _UNKNOWN = frozenset({"0", "unknown", "idk", "dont know", "don't know", "not sure", "unsure"})
 # Words that introduce a callback number ("call me back at ...", "cb 718 ...").
-_CALLBACK_LEAD = frozenset({"call", "callback", "call-back", "cb", "cbn", "back", "at", "on", "to", "me", "us",
-                            "number", "num", "no", "nr", "tel", "phone", "cell", "line", "#", "@", "via", "use",
-                            "using", "dual", "handset", "scene", "the", "this", "please", "pls"})
+_CALLBACK_LEAD = frozenset(
+    {
+        "call",
+        "callback",
+        "call-back",
+        "cb",
+        "cbn",
+        "back",
+        "at",
+        "on",
+        "to",
+        "me",
+        "us",
+        "number",
+        "num",
+        "no",
+        "nr",
+        "tel",
+        "phone",
+        "cell",
+        "line",
+        "#",
+        "@",
+        "via",
+        "use",
+        "using",
+        "dual",
+        "handset",
+        "scene",
+        "the",
+        "this",
+        "please",
+        "pls",
+    }
+)
 _PHONE_TOKEN = re.compile(r"^[+(]?[\d().\-]*\d[\d().\-]*$")
 _MIN_NUMBER_DIGITS, _MAX_NUMBER_DIGITS = 10, 15
 
@@ -60,9 +117,9 @@ class Parsed:
     args: tuple[str, ...] = ()
     language_text: str = ""
     urgent: bool = False
-    callback: str | None = None        # E.164
-    callback_invalid: bool = False     # something number-like that cannot be dialled
-    unknown_language: bool = False     # "0" / "unknown": the vendor's operator identifies it
+    callback: str | None = None  # E.164
+    callback_invalid: bool = False  # something number-like that cannot be dialled
+    unknown_language: bool = False  # "0" / "unknown": the vendor's operator identifies it
 
     @property
     def empty(self) -> bool:
@@ -95,8 +152,14 @@ def parse(body: str | None) -> Parsed:
     language_text = " ".join(tokens).strip(" ,;:-")
     folded = " ".join(_word(t).casefold() for t in tokens)
     return Parsed(
-        text=text, command=command, args=args, language_text=language_text, urgent=urgent,
-        callback=callback, callback_invalid=invalid, unknown_language=folded in _UNKNOWN,
+        text=text,
+        command=command,
+        args=args,
+        language_text=language_text,
+        urgent=urgent,
+        callback=callback,
+        callback_invalid=invalid,
+        unknown_language=folded in _UNKNOWN,
     )
 
 
@@ -156,8 +219,8 @@ def _extract_number(tokens: list[str]) -> tuple[str | None, bool, list[str]]:
         found = _best_number(run)
         if found is not None:
             number, a, b = found
-            kept = _drop_lead(tokens[:start]) + tokens[start:start + a]
-            return number, False, kept + tokens[start + b:end] + tokens[end:]
+            kept = _drop_lead(tokens[:start]) + tokens[start : start + a]
+            return number, False, kept + tokens[start + b : end] + tokens[end:]
         # Number-like but not dialable: keep a leading keypad code ("2 555-0175").
         kept = [tokens[start]] if _digits(tokens[start]) <= 3 and tokens[start].isdigit() else []
         return None, True, _drop_lead(tokens[:start]) + kept + tokens[end:]
@@ -166,8 +229,7 @@ def _extract_number(tokens: list[str]) -> tuple[str | None, bool, list[str]]:
 
 def _best_number(run: list[str]) -> tuple[str, int, int] | None:
     n = len(run)
-    spans = sorted(((a, b) for a in range(n) for b in range(a + 1, n + 1)),
-                   key=lambda ab: (-(ab[1] - ab[0]), ab[0]))
+    spans = sorted(((a, b) for a in range(n) for b in range(a + 1, n + 1)), key=lambda ab: (-(ab[1] - ab[0]), ab[0]))
     for a, b in spans:
         number = _dialable(run[a:b])
         if number is None:

@@ -6,6 +6,7 @@ A segment is 160 characters of the GSM-7 alphabet; a single character outside it
 never echo what the sender wrote: the text is not kept, and an echoed body would
 be a way to make the service send arbitrary content.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -22,8 +23,21 @@ _GSM_BASIC = set(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
-_FOLD = {"‘": "'", "’": "'", "ʼ": "'", "ʻ": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-         "…": "...", "\u00a0": " ", "•": "*"}
+_FOLD = {
+    "‘": "'",
+    "’": "'",
+    "ʼ": "'",
+    "ʻ": "'",
+    "`": "'",
+    "´": "'",
+    "“": '"',
+    "”": '"',
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "\u00a0": " ",
+    "•": "*",
+}
 
 
 def gsm7_units(text: str) -> int | None:
@@ -85,34 +99,47 @@ def _list_until_full(head: str, items: Iterable[str], tail: str, sep: str = ", "
 
 # ---------------------------------------------------------------- fixed replies
 
-HELP = finish("Interpreter: text a language (SPANISH, ES or 1), add URGENT, and a callback number if not "
-              "this phone. We call you back. Also CODES, STATUS, CANCEL")
-LIAISON_HELP = finish("Liaison: text ON to go on duty, ON with codes for today's languages (ON ES BN), "
-                      "OFF to go off duty, STATUS to check.")
-UNREGISTERED = finish("Sorry, this phone is not registered for the interpreter service. "
-                      "Please call your desk sergeant for an interpreter.")
-PICTURE = finish("Pictures can't be read. Please text the language name or code instead, e.g. SPANISH or ES. "
-                 "Text CODES for a list.")
-EMPTY = finish("Your text was empty. Text a language name or code (SPANISH, ES or 1) to get an interpreter. "
-               "Text HELP for more.")
-NEED_LANGUAGE = finish("Which language? Text its name or code, e.g. SPANISH URGENT or 1 URGENT. Text 0 if "
-                       "unknown, CODES for a list.")
-BAD_CALLBACK = finish("That callback number can't be dialled. Send it with the area code, e.g. 718 555 0175, "
-                      "or leave it out to be called on this phone.")
-NOTHING_TO_CONFIRM = finish("Nothing to confirm. Text a language name or code to get an interpreter. "
-                            "Text HELP for help.")
-DECLINED = finish("OK, nothing requested. Text the language name or code, or 0 if unknown. "
-                  "Text CODES for a list.")
-TOO_MANY = finish("Too many texts from this phone. Please wait a minute, or call the desk sergeant "
-                  "for an interpreter.")
+HELP = finish(
+    "Interpreter: text a language (SPANISH, ES or 1), add URGENT, and a callback number if not "
+    "this phone. We call you back. Also CODES, STATUS, CANCEL"
+)
+LIAISON_HELP = finish(
+    "Liaison: text ON to go on duty, ON with codes for today's languages (ON ES BN), "
+    "OFF to go off duty, STATUS to check."
+)
+UNREGISTERED = finish(
+    "Sorry, this phone is not registered for the interpreter service. "
+    "Please call your desk sergeant for an interpreter."
+)
+PICTURE = finish(
+    "Pictures can't be read. Please text the language name or code instead, e.g. SPANISH or ES. Text CODES for a list."
+)
+EMPTY = finish(
+    "Your text was empty. Text a language name or code (SPANISH, ES or 1) to get an interpreter. Text HELP for more."
+)
+NEED_LANGUAGE = finish(
+    "Which language? Text its name or code, e.g. SPANISH URGENT or 1 URGENT. Text 0 if unknown, CODES for a list."
+)
+BAD_CALLBACK = finish(
+    "That callback number can't be dialled. Send it with the area code, e.g. 718 555 0175, "
+    "or leave it out to be called on this phone."
+)
+NOTHING_TO_CONFIRM = finish(
+    "Nothing to confirm. Text a language name or code to get an interpreter. Text HELP for help."
+)
+DECLINED = finish("OK, nothing requested. Text the language name or code, or 0 if unknown. Text CODES for a list.")
+TOO_MANY = finish("Too many texts from this phone. Please wait a minute, or call the desk sergeant for an interpreter.")
 IN_PROGRESS = finish("Your text is being handled. If no reply follows, text STATUS.")
 NO_OPEN = finish("You have no open request. Text a language name or code to get an interpreter.")
 LIAISON_OFF = finish("You are OFF duty: no calls will be offered. Text ON when you are back.")
-LIAISON_NO_CODES = finish("No language recognised. Text ON alone for your usual languages, ON with codes "
-                          "(ON ES BN), or OFF. CODES lists codes.")
+LIAISON_NO_CODES = finish(
+    "No language recognised. Text ON alone for your usual languages, ON with codes "
+    "(ON ES BN), or OFF. CODES lists codes."
+)
 
 
 # ---------------------------------------------------------------- replies with values
+
 
 def requested(rec: RequestRecord, callback: str | None) -> str:
     """The answer to a request: number, language, and what happens next."""
@@ -120,13 +147,17 @@ def requested(rec: RequestRecord, callback: str | None) -> str:
     language = to_gsm7(rec.language_name) if rec.language else "language to be identified"
     # Stored for redeliveries (SmsService.handle): a number not in the roster only in part.
     where = f"the number ending {callback[-4:]}" if callback else "this phone"
-    return finish(f"Request {rec.id}: {language}{urgent}. Calling {where} now; answer to reach an interpreter. "
-                  "Text CANCEL to stop.")
+    return finish(
+        f"Request {rec.id}: {language}{urgent}. Calling {where} now; answer to reach an interpreter. "
+        "Text CANCEL to stop."
+    )
 
 
 def already(rec: RequestRecord) -> str:
-    return finish(f"You already have request {rec.id} ({to_gsm7(rec.language_name)}). We will call you. "
-                  "Text STATUS to check or CANCEL to stop.")
+    return finish(
+        f"You already have request {rec.id} ({to_gsm7(rec.language_name)}). We will call you. "
+        "Text STATUS to check or CANCEL to stop."
+    )
 
 
 def confirm_detected(language: Language) -> str:
@@ -142,23 +173,29 @@ def confirm_near_miss(language: Language) -> str:
 
 def choose(choices: Sequence[Language]) -> str:
     """A word several languages share ("Chinese"): list them with their keypad codes."""
-    return finish(_list_until_full("Which one? Reply with the code: ",
-                                   (f"{c.keypad} {name(c)}" for c in choices), "."))
+    return finish(_list_until_full("Which one? Reply with the code: ", (f"{c.keypad} {name(c)}" for c in choices), "."))
 
 
 def not_recognised(suggestions: Sequence[Language]) -> str:
     if suggestions:
-        return finish(_list_until_full("Language not recognised. Did you mean ",
-                                       (f"{name(s)} ({s.keypad})" for s in suggestions[:3]),
-                                       "? Text the code, or CODES for a list.", sep=" or "))
-    return finish("Language not recognised. Text its name or code, e.g. SPANISH, ES or 1, or 0 if unknown. "
-                  "Text CODES for a list.")
+        return finish(
+            _list_until_full(
+                "Language not recognised. Did you mean ",
+                (f"{name(s)} ({s.keypad})" for s in suggestions[:3]),
+                "? Text the code, or CODES for a list.",
+                sep=" or ",
+            )
+        )
+    return finish(
+        "Language not recognised. Text its name or code, e.g. SPANISH, ES or 1, or 0 if unknown. Text CODES for a list."
+    )
 
 
 def codes(languages: Sequence[Language]) -> str:
     """CODES: the most requested languages with their keypad codes, as many as fit."""
-    return finish(_list_until_full("Codes: ", (f"{l.keypad} {name(l)}" for l in languages),
-                                   ". Or text a name.", sep=", "))
+    return finish(
+        _list_until_full("Codes: ", (f"{l.keypad} {name(l)}" for l in languages), ". Or text a name.", sep=", ")
+    )
 
 
 _STATE_TEXT = {
@@ -180,8 +217,7 @@ def status(rec: RequestRecord, place: int | None = None) -> str:
 
 
 def cancelled(rec: RequestRecord) -> str:
-    return finish(f"Request {rec.id} ({to_gsm7(rec.language_name)}) is cancelled. "
-                  "Text a language to request again.")
+    return finish(f"Request {rec.id} ({to_gsm7(rec.language_name)}) is cancelled. Text a language to request again.")
 
 
 def cannot_cancel(rec: RequestRecord) -> str:
@@ -203,17 +239,20 @@ def liaison_on(languages: Sequence[Language], usual: bool, unrecognised: int = 0
 def liaison_status(on: bool, languages: Sequence[Language], source: str) -> str:
     if not on:
         return finish(f"You are OFF duty ({source}). Text ON to take calls.")
-    return finish(_list_until_full(f"You are ON duty ({source}) for ", (name(l) for l in languages),
-                                   ". Text OFF to stop."))
+    return finish(
+        _list_until_full(f"You are ON duty ({source}) for ", (name(l) for l in languages), ". Text OFF to stop.")
+    )
 
 
 # ---------------------------------------------------------------- notices (sent, not replied)
 
+
 def notice_connecting(rec: RequestRecord) -> str:
     """Sent when the called-back phone has joined: the interpreter is being connected."""
     if rec.language:
-        return finish(f"Request {rec.id}: a {to_gsm7(rec.language_name)} interpreter is being connected. "
-                      "Stay on the line.")
+        return finish(
+            f"Request {rec.id}: a {to_gsm7(rec.language_name)} interpreter is being connected. Stay on the line."
+        )
     return finish(f"Request {rec.id}: an interpreter is being connected. Stay on the line.")
 
 
@@ -221,10 +260,14 @@ def notice_failed(rec: RequestRecord) -> str:
     """Sent when a texted request fails: why, and what to do now."""
     language = to_gsm7(rec.language_name)
     if rec.outcome.startswith("call-back"):
-        return finish(f"Request {rec.id} ({language}): we called but nobody answered, so it is closed. "
-                      "Text the language again to retry.")
-    return finish(f"Request {rec.id} ({language}): no interpreter could be reached. "
-                  "Call the desk sergeant, or text the language again.")
+        return finish(
+            f"Request {rec.id} ({language}): we called but nobody answered, so it is closed. "
+            "Text the language again to retry."
+        )
+    return finish(
+        f"Request {rec.id} ({language}): no interpreter could be reached. "
+        "Call the desk sergeant, or text the language again."
+    )
 
 
 NOTICES = {"connecting": notice_connecting, "failed": notice_failed}

@@ -18,6 +18,7 @@ wraps it in TwiML. The rules it keeps:
 The call back is placed by a job (`place_callback`), answered at /voice/callback
 (`callback_answered`), and ends at /voice/callback/status (`callback_ended`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,11 +44,11 @@ from dispatch.telephony import CallRequest, TelephonyError
 
 log = logging.getLogger("dispatch.sms")
 
-REPLY_TTL = 24 * 3600        # how long a MessageSid's reply is kept for redeliveries
-PENDING_TTL = 10 * 60        # how long "Reply YES" stays answerable
+REPLY_TTL = 24 * 3600  # how long a MessageSid's reply is kept for redeliveries
+PENDING_TTL = 10 * 60  # how long "Reply YES" stays answerable
 CODES_SHOWN = 20
-_WORKING = b"\x00working"     # placeholder while the first delivery is being handled
-_DUPLICATE_WAIT = 3.0         # seconds a concurrent redelivery waits for the first reply
+_WORKING = b"\x00working"  # placeholder while the first delivery is being handled
+_DUPLICATE_WAIT = 3.0  # seconds a concurrent redelivery waits for the first reply
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,12 @@ class SmsService:
     def _handle(self, msg: Inbound) -> str:
         number = _normalise(msg.sender)
         s = self.ctx.settings
-        if not rate_limit.allow(self.r, "sms", self.ctx.pseudonyms.of(number), s.caller_rate_limit,
-                                s.caller_rate_window):
-            log.warning("text from %s refused: over %d texts in %ds", mask(number), s.caller_rate_limit,
-                        s.caller_rate_window)
+        if not rate_limit.allow(
+            self.r, "sms", self.ctx.pseudonyms.of(number), s.caller_rate_limit, s.caller_rate_window
+        ):
+            log.warning(
+                "text from %s refused: over %d texts in %ds", mask(number), s.caller_rate_limit, s.caller_rate_window
+            )
             return replies.TOO_MANY
         supervisor = self.ctx.roster.supervisor_by_cell(number) if number else None
         liaison = self.ctx.roster.liaison_by_phone(number) if number else None
@@ -114,9 +117,14 @@ class SmsService:
             log.info("text from unregistered %s refused", mask(msg.sender))
             return replies.UNREGISTERED
         parsed = parse(msg.body)
-        log.info("text from %s (%s): %d chars, %d media, command %s", mask(number),
-                 supervisor.id if supervisor else liaison.id,  # type: ignore[union-attr]
-                 len(parsed.text), msg.num_media, parsed.command or "-")
+        log.info(
+            "text from %s (%s): %d chars, %d media, command %s",
+            mask(number),
+            supervisor.id if supervisor else liaison.id,  # type: ignore[union-attr]
+            len(parsed.text),
+            msg.num_media,
+            parsed.command or "-",
+        )
         if parsed.empty:
             if msg.num_media > 0:
                 return replies.PICTURE
@@ -144,8 +152,9 @@ class SmsService:
             language = self.ctx.catalog.get(pending["language"])
             if language is None:
                 return replies.NOTHING_TO_CONFIRM
-            return self._request(supervisor, number, language, p.urgent or pending.get("urgent") == "1",
-                                 pending.get("callback") or None)
+            return self._request(
+                supervisor, number, language, p.urgent or pending.get("urgent") == "1", pending.get("callback") or None
+            )
         if command == "NO" and pending is not None:
             return replies.DECLINED
         # Anything else (ON/OFF from a supervisor, "no" with nothing pending) is read as a language.
@@ -160,8 +169,13 @@ class SmsService:
             self._remember(number, None, urgent, callback)
             return replies.NEED_LANGUAGE
         choice = read_language(self.ctx.catalog, p.language_text)
-        log.info("text from %s read as %s %s (%s)", mask(number), choice.kind,
-                 choice.language.id if choice.language else "-", choice.via or "-")
+        log.info(
+            "text from %s read as %s %s (%s)",
+            mask(number),
+            choice.kind,
+            choice.language.id if choice.language else "-",
+            choice.via or "-",
+        )
         if choice.kind == "request" and choice.language is not None:
             return self._request(supervisor, number, choice.language, urgent, callback)
         if choice.kind == "confirm" and choice.language is not None:
@@ -175,17 +189,22 @@ class SmsService:
         self._remember(number, None, urgent, callback)
         return replies.not_recognised(choice.choices)
 
-    def _request(self, supervisor: Supervisor, number: str, language: Language | None, urgent: bool,
-                 callback: str | None) -> str:
+    def _request(
+        self, supervisor: Supervisor, number: str, language: Language | None, urgent: bool, callback: str | None
+    ) -> str:
         """Open a NEW request and ask a worker to call back; a repeat of an open one is not doubled."""
         self.r.delete(keys.sms_pending(number))
         for rec in self._open_for(number):
-            if rec.waiting and rec.language == (language.id if language else None) \
-                    and self._same_callback(rec, callback or ""):
+            if (
+                rec.waiting
+                and rec.language == (language.id if language else None)
+                and self._same_callback(rec, callback or "")
+            ):
                 return replies.already(rec)
         caller = Caller(number, "supervisor", supervisor.precinct, supervisor.id)
-        rec = self.dispatcher.open_request(caller, language, urgent=urgent, channel="sms",
-                                           callback_number=callback or "", state=State.NEW)
+        rec = self.dispatcher.open_request(
+            caller, language, urgent=urgent, channel="sms", callback_number=callback or "", state=State.NEW
+        )
         s = self.ctx.settings
         # The sweeper fails it if the call back is never answered (Dispatcher.review).
         self.ctx.requests.set_deadline(rec.id, rec.created_at + s.callback_ring_timeout + s.grace_seconds + 0.01)
@@ -208,8 +227,11 @@ class SmsService:
             return False
         kind = phonenumbers.number_type(number)
         return number.country_code == home and kind not in (
-            phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST,
-            phonenumbers.PhoneNumberType.UAN, phonenumbers.PhoneNumberType.PAGER)
+            phonenumbers.PhoneNumberType.PREMIUM_RATE,
+            phonenumbers.PhoneNumberType.SHARED_COST,
+            phonenumbers.PhoneNumberType.UAN,
+            phonenumbers.PhoneNumberType.PAGER,
+        )
 
     def _open_for(self, number: str) -> list[RequestRecord]:
         """The sender's open requests, newest first."""
@@ -258,8 +280,14 @@ class SmsService:
             return
         pipe = self.r.pipeline()
         pipe.delete(key)
-        pipe.hset(key, mapping={"language": language.id if language else "", "urgent": "1" if urgent else "0",
-                                "callback": callback or ""})
+        pipe.hset(
+            key,
+            mapping={
+                "language": language.id if language else "",
+                "urgent": "1" if urgent else "0",
+                "callback": callback or "",
+            },
+        )
         pipe.expire(key, PENDING_TTL)
         pipe.execute()
 
@@ -292,8 +320,9 @@ class SmsService:
                 return replies.LIAISON_NO_CODES
             board.set_languages(liaison.id, [l.id for l in found])
             board.set_duty(liaison.id, True)
-            events.audit(self.r, liaison.id, "duty_on", liaison.id,
-                         "by text; languages " + ",".join(l.id for l in found))
+            events.audit(
+                self.r, liaison.id, "duty_on", liaison.id, "by text; languages " + ",".join(l.id for l in found)
+            )
             return replies.liaison_on(found, usual=False, unrecognised=missed)
         if p.command == "STATUS":
             status = board.status(liaison.id)
@@ -329,7 +358,7 @@ class SmsService:
             i = 0
             while i < len(words):
                 for size in range(min(3, len(words) - i), 0, -1):
-                    language = one(" ".join(words[i:i + size]), size == 1)
+                    language = one(" ".join(words[i : i + size]), size == 1)
                     if language is not None:
                         found.append(language)
                         i += size
@@ -341,6 +370,7 @@ class SmsService:
 
 
 # ---------------------------------------------------------------- the call back
+
 
 def place_callback(ctx: Context, request_id: str) -> str | None:
     """Ring the supervisor (or the texted callback number) for a NEW request; the job body.
@@ -355,11 +385,15 @@ def place_callback(ctx: Context, request_id: str) -> str | None:
         return None
     to = rec.callback_number or rec.caller
     try:
-        sid = ctx.telephony.place_call(CallRequest(
-            to=to, from_=ctx.roster.service_number, url=ctx.urls(paths.CALLBACK, r=request_id),
-            status_callback=ctx.urls(paths.CALLBACK_STATUS, r=request_id),
-            timeout=ctx.settings.callback_ring_timeout,
-        ))
+        sid = ctx.telephony.place_call(
+            CallRequest(
+                to=to,
+                from_=ctx.roster.service_number,
+                url=ctx.urls(paths.CALLBACK, r=request_id),
+                status_callback=ctx.urls(paths.CALLBACK_STATUS, r=request_id),
+                timeout=ctx.settings.callback_ring_timeout,
+            )
+        )
     except TelephonyError as exc:
         log.warning("request %s: could not call back %s: %s", request_id, mask(to), exc)
         _forget_callback_number(ctx, rec)
@@ -378,8 +412,7 @@ def _forget_callback_number(ctx: Context, rec: RequestRecord) -> None:
     needed no more, so the record keeps it masked, with its keyed hash for `_same_callback`."""
     number = rec.callback_number
     if number and kept_number(ctx.roster, number) != number:
-        ctx.requests.set_fields(rec.id, {"callback_number": mask(number),
-                                         "callback_key": ctx.pseudonyms.of(number)})
+        ctx.requests.set_fields(rec.id, {"callback_number": mask(number), "callback_key": ctx.pseudonyms.of(number)})
 
 
 def callback_answered(ctx: Context, dispatcher: Dispatcher, request_id: str, call_sid: str) -> RequestRecord | None:
@@ -389,9 +422,12 @@ def callback_answered(ctx: Context, dispatcher: Dispatcher, request_id: str, cal
     if rec is None or rec.state != State.NEW or not call_sid:
         return rec
     after = dispatcher.start(request_id, call_sid)
-    if after is not None and after.state != State.NEW and after.officer_call == call_sid \
-            and ctx.redis.set(keys.once("callback-answered", request_id), "1", nx=True,
-                              ex=ctx.settings.retention_seconds):
+    if (
+        after is not None
+        and after.state != State.NEW
+        and after.officer_call == call_sid
+        and ctx.redis.set(keys.once("callback-answered", request_id), "1", nx=True, ex=ctx.settings.retention_seconds)
+    ):
         log.info("request %s: call back answered, queued", request_id)
         ctx.jobs.submit("notify", request_id, "connecting")
     return after
@@ -413,8 +449,9 @@ def callback_ended(ctx: Context, dispatcher: Dispatcher, request_id: str, call_s
 
 def fail_callback(ctx: Context, request_id: str, why: str) -> bool:
     """A NEW request whose call back did not connect: fail it and queue the text."""
-    out = ctx.requests.apply(request_id, "fail", fields={"outcome": f"call-back {why}"},
-                             data={"outcome": why}, deadline=None)
+    out = ctx.requests.apply(
+        request_id, "fail", fields={"outcome": f"call-back {why}"}, data={"outcome": why}, deadline=None
+    )
     if out.applied:
         log.info("request %s: call back %s; failed", request_id, why)
         ctx.jobs.submit("notify", request_id, "failed")
@@ -422,6 +459,7 @@ def fail_callback(ctx: Context, request_id: str, why: str) -> bool:
 
 
 # ---------------------------------------------------------------- notices
+
 
 def send_notice(ctx: Context, request_id: str, what: str) -> str | None:
     """Text the supervisor of a texted request one of replies.NOTICES; the notify job's body."""

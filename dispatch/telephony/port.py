@@ -6,6 +6,7 @@ contract mock in staging), or an in-memory fake. Four act (place, hang up, redir
 text); two only ask (a call's status, a conference's participants), for the
 reconciler that checks what the callbacks said against the network's own view.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class CallRequest:
 @dataclass(frozen=True)
 class CallInfo:
     sid: str
-    status: str      # Twilio's call status: queued, ringing, in-progress, completed, busy, failed, no-answer, canceled
+    status: str  # Twilio's call status: queued, ringing, in-progress, completed, busy, failed, no-answer, canceled
     from_: str
     to: str
 

@@ -8,6 +8,7 @@ Retries: 429 and 5xx answers and connection failures are retried with exponentia
 backoff. A call-create that times out while reading the answer is *not* retried,
 because Twilio may already have placed it; the error says so (`maybe_placed`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -95,9 +96,14 @@ class TwilioTelephony:
 
     def place_call(self, call: CallRequest) -> str:
         kwargs: dict[str, Any] = dict(
-            to=call.to, from_=call.from_, url=call.url, method="POST",
-            status_callback=call.status_callback, status_callback_method="POST",
-            status_callback_event=list(call.status_events), timeout=call.timeout,
+            to=call.to,
+            from_=call.from_,
+            url=call.url,
+            method="POST",
+            status_callback=call.status_callback,
+            status_callback_method="POST",
+            status_callback_event=list(call.status_events),
+            timeout=call.timeout,
         )
         if call.send_digits:
             kwargs["send_digits"] = call.send_digits
@@ -111,8 +117,9 @@ class TwilioTelephony:
         return self._update(call_sid, url=url, method="POST")
 
     def send_sms(self, to: str, from_: str, body: str) -> str:
-        sent = self._with_retries("send sms", lambda: self.client.messages.create(to=to, from_=from_, body=body),
-                                  idempotent=False)
+        sent = self._with_retries(
+            "send sms", lambda: self.client.messages.create(to=to, from_=from_, body=body), idempotent=False
+        )
         return str(sent.sid)
 
     def fetch_call(self, call_sid: str) -> CallInfo | None:
@@ -122,19 +129,26 @@ class TwilioTelephony:
             if exc.status == 404:
                 return None  # a sid the network does not know has no call behind it
             raise
-        return CallInfo(sid=str(call.sid), status=str(call.status or ""), from_=str(call._from or ""),
-                        to=str(call.to or ""))
+        return CallInfo(
+            sid=str(call.sid), status=str(call.status or ""), from_=str(call._from or ""), to=str(call.to or "")
+        )
 
     def conference_participants(self, friendly_name: str) -> list[str] | None:
         # Status is given, not left to the API's default (which Twilio is changing).
-        rooms = self._with_retries("list conferences", lambda: self.client.conferences.list(
-            friendly_name=friendly_name, status="in-progress", limit=5), idempotent=True)
+        rooms = self._with_retries(
+            "list conferences",
+            lambda: self.client.conferences.list(friendly_name=friendly_name, status="in-progress", limit=5),
+            idempotent=True,
+        )
         if not rooms:
             return None
         sids: list[str] = []
         for room in rooms:  # Twilio keeps one in-progress room per name; a list costs nothing more
-            people = self._with_retries("list participants", lambda sid=str(room.sid): self.client.conferences(
-                sid).participants.list(limit=50), idempotent=True)
+            people = self._with_retries(
+                "list participants",
+                lambda sid=str(room.sid): self.client.conferences(sid).participants.list(limit=50),
+                idempotent=True,
+            )
             sids.extend(str(p.call_sid) for p in people if p.call_sid)
         return sids
 

@@ -1,4 +1,5 @@
 """Headless Chromium for the dashboard's browser tests: playwright driving the system's Chromium."""
+
 from __future__ import annotations
 
 import os
@@ -9,12 +10,22 @@ from typing import Any
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MARKS = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM} "
-                       "(apt-get install chromium; .ci/run does this)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does this)",
+    ),
 ]
 
 
@@ -29,7 +40,9 @@ def tabs() -> Iterator[Callable[[dict[str, int]], Any]]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
 
         def open_tab(viewport: dict[str, int]):  # type: ignore[no-untyped-def]
-            tab = browser.new_context(viewport=ViewportSize(width=viewport["width"], height=viewport["height"])).new_page()
+            tab = browser.new_context(
+                viewport=ViewportSize(width=viewport["width"], height=viewport["height"])
+            ).new_page()
             tab.set_default_timeout(10_000)
             tab.on("pageerror", lambda exc: errors.append(str(exc)))
             return tab

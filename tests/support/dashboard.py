@@ -1,4 +1,5 @@
 """Helpers for the dashboard tests: signing in, and requests in a chosen state."""
+
 from __future__ import annotations
 
 import re
@@ -36,9 +37,15 @@ def signin_form_token(client) -> str:  # type: ignore[no-untyped-def]
 def sign_in(client, username: str, password: str | None = None, **kw: Any):  # type: ignore[no-untyped-def]
     """The real sign-in form: GET for its token, POST the credentials. Returns the response."""
     token = signin_form_token(client)
-    return client.post("/dashboard/signin", data={
-        "csrf_token": token, "username": username,
-        "password": PASSWORDS.get(username, "") if password is None else password}, **kw)
+    return client.post(
+        "/dashboard/signin",
+        data={
+            "csrf_token": token,
+            "username": username,
+            "password": PASSWORDS.get(username, "") if password is None else password,
+        },
+        **kw,
+    )
 
 
 def page_csrf(client) -> str:  # type: ignore[no-untyped-def]
@@ -57,14 +64,18 @@ def precinct_line(app, index: int = 0) -> str:  # type: ignore[no-untyped-def]
     return app.extensions["dispatch_context"].roster.precincts[index].lines[0]
 
 
-def open_request(app, language: str | None = "spa", line: int = 0, urgent: bool = False,
-                 officer_call: str = "") -> RequestRecord:  # type: ignore[no-untyped-def]
+def open_request(
+    app, language: str | None = "spa", line: int = 0, urgent: bool = False, officer_call: str = ""
+) -> RequestRecord:  # type: ignore[no-untyped-def]
     """A queued request from a precinct line, as the IVR would open it (not routed yet)."""
     ctx = app.extensions["dispatch_context"]
     precinct = ctx.roster.precincts[line]
     return dispatcher(app).open_request(
         Caller(precinct.lines[0], "precinct", precinct.id, "Sector B"),
-        ctx.catalog.get(language) if language else None, urgent=urgent, officer_call=officer_call)
+        ctx.catalog.get(language) if language else None,
+        urgent=urgent,
+        officer_call=officer_call,
+    )
 
 
 def route(app, jobs) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ A browser's address is either its socket's (`source`: any 127.x.y.z, Linux route
 whole loopback /8) or what a proxy in front would have told the app (`forwarded_for`, sent
 as X-Forwarded-For, believed only with TRUSTED_PROXIES).
 """
+
 from __future__ import annotations
 
 import re
@@ -47,9 +48,16 @@ class Browser(requests.Session):
         page = self.get(self.base + "/dashboard/signin", timeout=30, allow_redirects=False)
         found = _CSRF_INPUT.search(page.text)
         assert found, f"no sign-in form ({page.status_code})"
-        return self.post(self.base + "/dashboard/signin", timeout=30, allow_redirects=False, data={
-            "csrf_token": found.group(1), "username": username,
-            "password": PASSWORDS.get(username, "") if password is None else password})
+        return self.post(
+            self.base + "/dashboard/signin",
+            timeout=30,
+            allow_redirects=False,
+            data={
+                "csrf_token": found.group(1),
+                "username": username,
+                "password": PASSWORDS.get(username, "") if password is None else password,
+            },
+        )
 
     def page_csrf(self) -> str:
         page = self.get(self.base + "/dashboard", timeout=30, allow_redirects=False)
@@ -60,8 +68,9 @@ class Browser(requests.Session):
 
     def act(self, path: str, **form: str) -> requests.Response:
         """A sergeant's action as the page sends it: CSRF header, confirmed."""
-        return self.post(self.base + path, data={"confirm": "yes", **form},
-                         headers={"X-CSRF-Token": self.page_csrf()}, timeout=30)
+        return self.post(
+            self.base + path, data={"confirm": "yes", **form}, headers={"X-CSRF-Token": self.page_csrf()}, timeout=30
+        )
 
 
 def bearer(token: str) -> dict[str, str]:

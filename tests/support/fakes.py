@@ -3,6 +3,7 @@
 End-to-end tests use the real adapter against the simulator instead; these keep
 handler tests fast and let them assert exactly which calls the domain placed.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -20,11 +21,11 @@ class FakeTelephony:
     redirects: list[tuple[str, str]] = field(default_factory=list)
     sms: list[tuple[str, str, str]] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)        # call sid → status fetch_call reports
-    rooms: dict[str, list[str]] = field(default_factory=dict)     # in-progress conference → call sids
-    known: dict[str, CallInfo] = field(default_factory=dict)      # call sid → who called whom
+    statuses: dict[str, str] = field(default_factory=dict)  # call sid → status fetch_call reports
+    rooms: dict[str, list[str]] = field(default_factory=dict)  # in-progress conference → call sids
+    known: dict[str, CallInfo] = field(default_factory=dict)  # call sid → who called whom
     fetched: list[str] = field(default_factory=list)
-    refuse_redirects: int = 0                                     # the next n redirects raise (500)
+    refuse_redirects: int = 0  # the next n redirects raise (500)
 
     def place_call(self, call: CallRequest) -> str:
         self.calls.append(call)

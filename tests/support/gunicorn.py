@@ -8,6 +8,7 @@ port, and the test knows the URL before gunicorn starts: `PUBLIC_BASE_URL` is th
 requests signed for it verify. Everything gunicorn and the app write to stderr (the app's
 log lines included) goes to a file the test can read back.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,15 @@ class Gunicorn:
         self._procs.stop(deadline=time.monotonic() + 10)
 
 
-def start_gunicorn(settings: Settings, workers: int = 1, threads: int = 4, env: dict[str, str] | None = None,
-                   wait_path: str = "/healthz", timeout: float = 30.0, graceful_timeout: int = 2) -> Gunicorn:
+def start_gunicorn(
+    settings: Settings,
+    workers: int = 1,
+    threads: int = 4,
+    env: dict[str, str] | None = None,
+    wait_path: str = "/healthz",
+    timeout: float = 30.0,
+    graceful_timeout: int = 2,
+) -> Gunicorn:
     """Start gunicorn on a fresh loopback port with `settings` (its public URL rewritten to
     that port) and wait until `wait_path` answers."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -1,4 +1,5 @@
 """A local HTTP server that records what the Twilio SDK sends and answers as scripted."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """A real Redis server for tests: the embedded one the launcher starts (launcher/embedded_redis.py),
 or TEST_REDIS_URL if set."""
+
 from __future__ import annotations
 
 import os
@@ -34,15 +35,21 @@ class RedisServer:
             self.embedded.stop()
 
 
-def start_redis(appendonly: bool = False, port: int | None = None, dbdir: str | None = None,
-                db: int = 0) -> RedisServer:
+def start_redis(
+    appendonly: bool = False, port: int | None = None, dbdir: str | None = None, db: int = 0
+) -> RedisServer:
     """Start an embedded redis-server on a loopback port (or use database `db` of
     TEST_REDIS_URL's server). With `appendonly`, every write is fsynced before it is
     acknowledged (a restart loses nothing)."""
     if os.environ.get("TEST_REDIS_URL"):
         url = urlsplit(os.environ["TEST_REDIS_URL"])
         return RedisServer(urlunsplit(url._replace(path=f"/{db}")))
-    server = EmbeddedRedis(port or free_port(), Path(dbdir or tempfile.mkdtemp(prefix="ird-redis-")),
-                           appendonly=appendonly, fsync="always", dbfilename="test.rdb")
+    server = EmbeddedRedis(
+        port or free_port(),
+        Path(dbdir or tempfile.mkdtemp(prefix="ird-redis-")),
+        appendonly=appendonly,
+        fsync="always",
+        dbfilename="test.rdb",
+    )
     server.start()
     return RedisServer(server.url, server)

@@ -4,6 +4,7 @@
 Read straight from the YAML file the settings point at, not through config.roster, so a
 bug in the loader cannot hide a secret from the check.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Sign test webhooks exactly as Twilio does, with the SDK's RequestValidator."""
+
 from __future__ import annotations
 
 from typing import Mapping

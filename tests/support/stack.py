@@ -8,6 +8,7 @@ callbacks, as the Procfile's `web` and `callbacks` processes serve them) and the
 run in threads of the test process, real HTTP servers that a test can also look inside.
 Everything speaks HTTP, so a test exercises the real SDK, real signatures, real RQ and Redis.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,15 +34,15 @@ __all__ = ["Stack", "settings_env", "start_stack"]
 class Stack:
     settings: Settings
     base_url: str
-    sim: object          # simulator.client.SimulatorClient
-    simulator: object    # simulator.Simulator
+    sim: object  # simulator.client.SimulatorClient
+    simulator: object  # simulator.Simulator
     roster: Roster
     redis: redis.Redis
     workers: list[subprocess.Popen]
     _server: object
     _env: dict[str, str]
     _launched: Launched
-    _servers: list = field(default_factory=list)   # every HTTP server of the app in this process
+    _servers: list = field(default_factory=list)  # every HTTP server of the app in this process
 
     def reset(self) -> None:
         """Forget every request, liaison state and simulated call between tests."""
@@ -80,8 +81,9 @@ class Stack:
         from dispatch.requests import RequestStore
 
         store = RequestStore(self.redis, self.settings.retention_seconds)
-        ids = [k.decode().rsplit(":", 1)[1] for k in self.redis.scan_iter(keys.PREFIX + "request:R*")
-               if k.count(b":") == 2]
+        ids = [
+            k.decode().rsplit(":", 1)[1] for k in self.redis.scan_iter(keys.PREFIX + "request:R*") if k.count(b":") == 2
+        ]
         return sorted(store.get_many(ids), key=lambda rec: rec.id)
 
     def wait_request(self, pred: Callable, timeout: float = 15.0, what: str = "request"):  # type: ignore[no-untyped-def]
@@ -94,8 +96,10 @@ class Stack:
                 if pred(rec):
                     return rec
             time.sleep(0.05)
-        raise AssertionError(f"no {what} matched within {timeout}s; saw "
-                             + "; ".join(f"{r.id} {r.state.value} {r.outcome}" for r in seen))
+        raise AssertionError(
+            f"no {what} matched within {timeout}s; saw "
+            + "; ".join(f"{r.id} {r.state.value} {r.outcome}" for r in seen)
+        )
 
     def stop(self) -> None:
         """The simulator first (its live calls end silently), then the workers, then the app."""
@@ -113,11 +117,16 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
 
     ports = Ports.free()
     # Status callbacks at a port of their own, as the Procfile's `callbacks` process serves them.
-    settings = replace(base, public_base_url=ports.url("web"), status_callback_base_url=ports.url("callbacks"),
-                       twilio_api_base_url=ports.url("sim"))
+    settings = replace(
+        base,
+        public_base_url=ports.url("web"),
+        status_callback_base_url=ports.url("callbacks"),
+        twilio_api_base_url=ports.url("sim"),
+    )
     env = dict(os.environ, **settings_env(settings), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
-    launched = Launched(env, ports, served=(), workers=0,
-                        output=None if os.environ.get("STACK_LOGS") else subprocess.DEVNULL)
+    launched = Launched(
+        env, ports, served=(), workers=0, output=None if os.environ.get("STACK_LOGS") else subprocess.DEVNULL
+    )
     app = create_app(settings)
     roster: Roster = app.extensions["dispatch_context"].roster
     servers = []
@@ -125,14 +134,31 @@ def start_stack(base: Settings, workers: int = 2, time_scale: float = 0.05) -> S
         server = make_server("127.0.0.1", port, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True, name=name).start()
         servers.append(server)
-    simulator = Simulator(SimulatorConfig(
-        port=ports.sim, app_url=settings.public_base_url, account_sid=settings.twilio_account_sid,
-        auth_token=settings.twilio_auth_token, number=roster.service_number, time_scale=time_scale,
-        default_answer_after=0.2,
-    ))
+    simulator = Simulator(
+        SimulatorConfig(
+            port=ports.sim,
+            app_url=settings.public_base_url,
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            number=roster.service_number,
+            time_scale=time_scale,
+            default_answer_after=0.2,
+        )
+    )
     simulator.start()
-    stack = Stack(settings, settings.public_base_url, SimulatorClient(simulator.url), simulator, roster,
-                  redis.Redis.from_url(settings.redis_url), [], servers[0], env, launched, servers)
+    stack = Stack(
+        settings,
+        settings.public_base_url,
+        SimulatorClient(simulator.url),
+        simulator,
+        roster,
+        redis.Redis.from_url(settings.redis_url),
+        [],
+        servers[0],
+        env,
+        launched,
+        servers,
+    )
     try:
         for _ in range(workers):
             stack.start_worker()

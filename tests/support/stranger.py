@@ -5,6 +5,7 @@ call, so a request signed here with the SDK's RequestValidator for the server's 
 URL is exactly what an attacker dialling the service number produces. Each step posts to
 the URL the previous answer's <Gather action> named, as Twilio does.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -57,8 +58,14 @@ class Call:
     last: Answer | None = None
 
     def _post(self, url: str, extra: dict[str, str]) -> Answer:
-        params = {"CallSid": self.sid, "AccountSid": self.server.settings.twilio_account_sid,
-                  "From": self.number, "To": "+12125550100", "CallStatus": "in-progress", **extra}
+        params = {
+            "CallSid": self.sid,
+            "AccountSid": self.server.settings.twilio_account_sid,
+            "From": self.number,
+            "To": "+12125550100",
+            "CallStatus": "in-progress",
+            **extra,
+        }
         resp = post(self.server, url, params)
         assert resp.status_code == 200, (resp.status_code, resp.text[:300])
         assert resp.headers["Content-Type"].startswith("text/xml")
@@ -82,8 +89,14 @@ class Call:
 
 def text(server: Gunicorn, number: str, body: str, sid: str | None = None) -> requests.Response:
     """An inbound SMS from `number`."""
-    params = {"MessageSid": sid or f"SM{next(_SIDS):032x}", "AccountSid": server.settings.twilio_account_sid,
-              "From": number, "To": "+12125550100", "Body": body, "NumMedia": "0"}
+    params = {
+        "MessageSid": sid or f"SM{next(_SIDS):032x}",
+        "AccountSid": server.settings.twilio_account_sid,
+        "From": number,
+        "To": "+12125550100",
+        "Body": body,
+        "NumMedia": "0",
+    }
     return post(server, "", params, path="/sms/incoming")
 
 
@@ -95,7 +108,10 @@ def signed_in(server: Gunicorn, username: str, password: str) -> requests.Sessio
     form = session.get(server.url + "/dashboard/signin", timeout=15)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token, "the sign-in form carries a CSRF token"
-    done = session.post(server.url + "/dashboard/signin", data={
-        "csrf_token": token.group(1), "username": username, "password": password}, timeout=30)
+    done = session.post(
+        server.url + "/dashboard/signin",
+        data={"csrf_token": token.group(1), "username": username, "password": password},
+        timeout=30,
+    )
     assert done.status_code == 200 and "/dashboard/signin" not in done.url, done.text[:300]
     return session

@@ -4,6 +4,7 @@ One blueprint, split by concern: auth (sign-in, sessions, CSRF, roles), views (t
 and the actions), api (JSON), stream (server-sent events). Data shaping lives in
 dispatch.queue_view and dispatch.stats; reading Redis for it in snapshot.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
@@ -12,8 +13,10 @@ from werkzeug.exceptions import HTTPException
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 # Self-contained page: no CDN, no inline script or style, nothing framed or framing.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 @bp.after_request
@@ -29,8 +32,11 @@ def _headers(resp: Response) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response | HTTPException:
     """JSON for the page's fetches and other tools; the plain error page for a browser GET."""
-    if request.method == "GET" and request.accept_mimetypes.accept_html and not request.path.startswith(
-            ("/dashboard/api/", "/dashboard/stream")):
+    if (
+        request.method == "GET"
+        and request.accept_mimetypes.accept_html
+        and not request.path.startswith(("/dashboard/api/", "/dashboard/stream"))
+    ):
         return exc
     resp = jsonify(error=exc.description or exc.name)
     resp.status_code = exc.code or 500

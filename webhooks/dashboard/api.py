@@ -5,6 +5,7 @@ auth). Reading does not count as activity, so a tool polling with a page's cooki
 times out.
 Numbers are masked exactly as on the page: these are the same view models.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,8 +19,8 @@ from webhooks.deps import ctx
 
 
 SNAPSHOT_MAX_AGE = 0.5  # seconds one read of the store may serve every page of a process ...
-SNAPSHOT_SHARE = 0.2    # ... or longer, so that reads take at most this share of the time
-SNAPSHOT_WAIT = 10.0   # seconds a request waits for the first read in progress before reading itself
+SNAPSHOT_SHARE = 0.2  # ... or longer, so that reads take at most this share of the time
+SNAPSHOT_WAIT = 10.0  # seconds a request waits for the first read in progress before reading itself
 SNAPSHOT_MAX_AGE_ASKED = 30.0  # the most a caller may accept with ?max_age= (the page's slow refresh)
 
 
@@ -40,8 +41,8 @@ class _SharedSnapshot:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.done = threading.Condition(self.lock)  # a read in progress has finished
-        self.body = ""          # JSON of the snapshot without "user", keys sorted as jsonify sorts
-        self.read_at = 0.0      # monotonic start of the read `body` came from
+        self.body = ""  # JSON of the snapshot without "user", keys sorted as jsonify sorts
+        self.read_at = 0.0  # monotonic start of the read `body` came from
         self.reading = False
         self.max_age = SNAPSHOT_MAX_AGE
 

@@ -23,6 +23,7 @@
   scrypt check, so polling tools do not slow the sergeants. Tokens cannot act: actions need
   a session and its CSRF token. HTTP Basic is not accepted (it cost scrypt per request).
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,8 +57,8 @@ from webhooks.deps import ctx
 
 log = logging.getLogger("webhooks.dashboard.auth")
 
-SERGEANT = "sergeant"             # the role that may act; "viewer" only sees
-API_READER = "api"               # an API token's role: reads only
+SERGEANT = "sergeant"  # the role that may act; "viewer" only sees
+API_READER = "api"  # an API token's role: reads only
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "X-CSRF-Token"
 MAX_USERNAME, MAX_PASSWORD = 64, 256
 
@@ -187,8 +188,9 @@ def authenticate(username: str, password: str) -> User | None:
     known = ctx().roster.user(username) is not None
     _refused(username, address, "refused: wrong password" if known else "refused: unknown username")
     if locked:
-        log.warning("sign-in locked out for %d s: %s from %s", locked, printable(username),
-                    client_address.masked(address))
+        log.warning(
+            "sign-in locked out for %d s: %s from %s", locked, printable(username), client_address.masked(address)
+        )
     return None
 
 
@@ -227,13 +229,14 @@ def _unauthenticated(wants_html: bool) -> Response:
     expired = bool(g.get("session_expired"))
     if wants_html:
         return redirect(url_for("dashboard.signin", expired=1) if expired else url_for("dashboard.signin"))
-    resp = jsonify(error="signed out after inactivity" if expired else "sign in required",
-                   reason="expired" if expired else "signin")
+    resp = jsonify(
+        error="signed out after inactivity" if expired else "sign in required",
+        reason="expired" if expired else "signin",
+    )
     resp.status_code = 401
     sent = request.headers.get("Authorization", "").partition(" ")[0].lower()
     if sent == "basic":  # a tool written for the old API: say what to do instead
-        resp = jsonify(error="HTTP Basic is not accepted: use an API token (Authorization: Bearer ...)",
-                       reason="token")
+        resp = jsonify(error="HTTP Basic is not accepted: use an API token (Authorization: Bearer ...)", reason="token")
         resp.status_code = 401
     if sent:  # a tool (the page's own fetches send no Authorization: never prompt them)
         challenge = 'Bearer realm="dispatch dashboard"'
@@ -299,8 +302,13 @@ def _wait_text(seconds: int) -> str:
 
 
 def _signin_page(message: str = "", status: int = 200, username: str = "") -> Response:
-    html = render_template("dashboard/signin.html", csrf=signin_csrf(), message=message, username=username,
-                           idle_minutes=ctx().settings.session_idle_minutes)
+    html = render_template(
+        "dashboard/signin.html",
+        csrf=signin_csrf(),
+        message=message,
+        username=username,
+        idle_minutes=ctx().settings.session_idle_minutes,
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -323,10 +331,14 @@ def signin_post() -> Response:
     try:
         user = authenticate(username, request.form.get("password", ""))
     except Locked as exc:
-        why = ("Another sign-in from your address is being checked." if exc.parallel
-               else "Too many failed sign-ins from your address.")
-        resp = _signin_page(f"{why} Try again in {_wait_text(exc.seconds)}.", status=429,
-                            username=username.strip()[:MAX_USERNAME])
+        why = (
+            "Another sign-in from your address is being checked."
+            if exc.parallel
+            else "Too many failed sign-ins from your address."
+        )
+        resp = _signin_page(
+            f"{why} Try again in {_wait_text(exc.seconds)}.", status=429, username=username.strip()[:MAX_USERNAME]
+        )
         resp.headers["Retry-After"] = str(exc.seconds)
         return resp
     if user is None:

@@ -31,6 +31,7 @@ stream wakes at most ~20 times a second.
   the Procfile's gunicorn worker on SIGTERM/SIGINT): a stream would otherwise hold its worker
   alive, still listening, until its lifetime ran out.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,15 +52,15 @@ from webhooks.dashboard import snapshot
 
 log = logging.getLogger("webhooks.dashboard")
 
-RING_SIZE = 4096        # messages kept per process (~40 s of a 1,000-request surge)
-READ_COUNT = 200        # events per XREAD: a burst goes out in slices (the first ones sooner)
-BLOCK_SECONDS = 5.0     # longest XREAD BLOCK: how soon an idle reader notices it should stop
+RING_SIZE = 4096  # messages kept per process (~40 s of a 1,000-request surge)
+READ_COUNT = 200  # events per XREAD: a burst goes out in slices (the first ones sooner)
+BLOCK_SECONDS = 5.0  # longest XREAD BLOCK: how soon an idle reader notices it should stop
 GATHER_SECONDS = 0.025  # after a batch, let events gather this long: at most ~40 wake-ups of every
-                        # stream a second in a surge (each costs every stream thread a GIL hand-off
-                        # and a write), for at most this much more latency; the first event after a
-                        # quiet spell still goes out at once
-BACKOFF_MAX = 5.0       # seconds between retries while Redis is unreachable
-IDLE_SECONDS = 60.0     # stop the reader after this long with no stream attached
+# stream a second in a surge (each costs every stream thread a GIL hand-off
+# and a write), for at most this much more latency; the first event after a
+# quiet spell still goes out at once
+BACKOFF_MAX = 5.0  # seconds between retries while Redis is unreachable
+IDLE_SECONDS = 60.0  # stop the reader after this long with no stream attached
 
 Position = tuple[int, int]
 DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
@@ -97,8 +98,9 @@ def message(event: events.Event, found: snapshot.Changes) -> str:
 def format_batch(c: Context, batch: list[events.Event]) -> list[str]:
     """The batch's messages, after one read of everything they changed (raises RedisError)."""
     liaisons = [e.data["liaison"] for e in batch if isinstance(e.data.get("liaison"), str)]
-    found = snapshot.changes(c, (e.request for e in batch if e.request), liaisons,
-                             with_audit=any(e.event == "audit" for e in batch))
+    found = snapshot.changes(
+        c, (e.request for e in batch if e.request), liaisons, with_audit=any(e.event == "audit" for e in batch)
+    )
     return [message(e, found) for e in batch]
 
 
@@ -119,11 +121,11 @@ class Direct:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.lock = threading.Lock()
-        self.woken = threading.Event()   # the reader handed the stream back
-        self.after = "0-0"               # the last event id written (by either side)
-        self.pending = b""               # the rest of a chunk the socket did not take
-        self.gone = False                # the page closed the connection
-        self.wrote = False               # messages went out since the thread last looked
+        self.woken = threading.Event()  # the reader handed the stream back
+        self.after = "0-0"  # the last event id written (by either side)
+        self.pending = b""  # the rest of a chunk the socket did not take
+        self.gone = False  # the page closed the connection
+        self.wrote = False  # messages went out since the thread last looked
 
 
 class Behind(Exception):
@@ -133,8 +135,14 @@ class Behind(Exception):
 class Broadcaster:
     """The per-process reader and its ring of formatted messages."""
 
-    def __init__(self, c: Context, blocking: redis.Redis, block_seconds: float = BLOCK_SECONDS,
-                 ring_size: int = RING_SIZE, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        c: Context,
+        blocking: redis.Redis,
+        block_seconds: float = BLOCK_SECONDS,
+        ring_size: int = RING_SIZE,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.c = c
         self.blocking = blocking
         self.block_ms = max(1, int(block_seconds * 1000))
@@ -142,20 +150,20 @@ class Broadcaster:
         self.idle_seconds = idle_seconds
         self.pid = os.getpid()
         self.cond = threading.Condition()
-        self._ids: list[Position] = []     # ring, oldest first, in step with _texts
+        self._ids: list[Position] = []  # ring, oldest first, in step with _texts
         self._raw: list[str] = []
         self._texts: list[str] = []
-        self._floor: Position = (0, 0)      # the ring holds every event after this ...
-        self.last_id = "0-0"                # ... up to this: where the reader is
-        self._batch = b""                   # the newest batch as one encoded chunk ...
+        self._floor: Position = (0, 0)  # the ring holds every event after this ...
+        self.last_id = "0-0"  # ... up to this: where the reader is
+        self._batch = b""  # the newest batch as one encoded chunk ...
         self._batch_after: Position = (0, 0)  # ... for streams that had everything up to this
-        self.failing = False                # the last read from Redis failed
+        self.failing = False  # the last read from Redis failed
         self.followers = 0
-        self._direct: set[Direct] = set()   # streams the reader writes itself
+        self._direct: set[Direct] = set()  # streams the reader writes itself
         self._idle_since = time.monotonic()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.ending = False                 # the server is stopping: streams end at their next wake
+        self.ending = False  # the server is stopping: streams end at their next wake
         _hubs.add(self)
 
     # ------------------------------------------------------------------ lifecycle
@@ -178,8 +186,9 @@ class Broadcaster:
             self._ids, self._raw, self._texts, self._batch = [], [], [], b""
             self._floor, self.last_id = position(start), start
             self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._run, args=(start, self._stop), daemon=True,
-                                            name="dashboard-broadcast")
+            self._thread = threading.Thread(
+                target=self._run, args=(start, self._stop), daemon=True, name="dashboard-broadcast"
+            )
             self._thread.start()
 
     def detach(self) -> None:
@@ -290,7 +299,7 @@ class Broadcaster:
                     continue
                 at = position(d.after)
                 if at < self._floor:
-                    self._hand_back(d)   # behind the ring: its thread catches up from Redis
+                    self._hand_back(d)  # behind the ring: its thread catches up from Redis
                     continue
                 i = bisect_right(self._ids, at)
                 if i == len(self._ids):
@@ -307,7 +316,7 @@ class Broadcaster:
                     continue
                 d.after, d.wrote = self._raw[-1], True
                 if sent < len(frame):
-                    d.pending = frame[sent:]   # a slow page: its thread sends the rest, blocking
+                    d.pending = frame[sent:]  # a slow page: its thread sends the rest, blocking
                     self._hand_back(d)
             finally:
                 d.lock.release()
@@ -350,7 +359,7 @@ class Broadcaster:
             i = bisect_right(self._ids, at)
             if i == len(self._ids):
                 if self.ending:
-                    return None   # the server is stopping: the stream ends instead of waiting
+                    return None  # the server is stopping: the stream ends instead of waiting
                 self.cond.wait(max(0.0, timeout))
                 if at < self._floor:
                     raise Behind(after)

@@ -5,6 +5,7 @@ browser never shows a stale one; without a link, every page view would also ask 
 /favicon.ico and fill the refused-request log with 404s. No sign-in: the sign-in page
 shows it too, and it says nothing.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ dispatch.queue_view and dispatch.stats, which are pure. Two readers: `snapshot` 
 it, for a page opening or catching up) and `changes` (only the rows an event batch
 touched, for the live stream), shaped by the same code so a row looks the same either way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -24,11 +25,11 @@ from dispatch.queue_view import (
 from dispatch.records import RequestRecord
 from dispatch.stats import DayFigures, day_figures, start_of_day
 
-RECENT_SECONDS = 6 * 3600       # "recently finished": ended within this long ...
-RECENT_LIMIT = 25               # ... at most this many rows
-MAX_CLOSED_PER_DAY = 20000      # a bound on one read; far above any day's requests
+RECENT_SECONDS = 6 * 3600  # "recently finished": ended within this long ...
+RECENT_LIMIT = 25  # ... at most this many rows
+MAX_CLOSED_PER_DAY = 20000  # a bound on one read; far above any day's requests
 AUDIT_ROWS = 20
-REFUSAL_ROWS = 10              # aggregated refusals, shown apart from the actions
+REFUSAL_ROWS = 10  # aggregated refusals, shown apart from the actions
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,30 @@ def connected_alert_after(c: Context) -> float:
 
 def queue(c: Context, recs: Records) -> QueueView:
     recent = [r for r in recs.closed if (r.ended_at or 0.0) >= recs.now - RECENT_SECONDS]
-    return build_queue(recs.open, recent, recs.now, c.settings.wait_alert_seconds,
-                       precinct_name=lambda p: _precinct_name(c, p),
-                       liaison_name=lambda l: _liaison_name(c, l),
-                       vendor_name=c.roster.vendor.name, finished_limit=RECENT_LIMIT,
-                       connected_alert_after=connected_alert_after(c))
+    return build_queue(
+        recs.open,
+        recent,
+        recs.now,
+        c.settings.wait_alert_seconds,
+        precinct_name=lambda p: _precinct_name(c, p),
+        liaison_name=lambda l: _liaison_name(c, l),
+        vendor_name=c.roster.vendor.name,
+        finished_limit=RECENT_LIMIT,
+        connected_alert_after=connected_alert_after(c),
+    )
 
 
 def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
     """One record as the queue row `queue` would draw for it (same names, masking, handler)."""
-    return lambda rec: queue_row(rec, now, c.settings.wait_alert_seconds,
-                                 precinct_name=lambda p: _precinct_name(c, p),
-                                 liaison_name=lambda l: _liaison_name(c, l), vendor_name=c.roster.vendor.name,
-                                 connected_alert_after=connected_alert_after(c))
+    return lambda rec: queue_row(
+        rec,
+        now,
+        c.settings.wait_alert_seconds,
+        precinct_name=lambda p: _precinct_name(c, p),
+        liaison_name=lambda l: _liaison_name(c, l),
+        vendor_name=c.roster.vendor.name,
+        connected_alert_after=connected_alert_after(c),
+    )
 
 
 def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = None) -> list[LiaisonRow]:
@@ -127,13 +139,18 @@ class Changes:
     """What one batch of events changed, read once per process for every open stream."""
 
     requests: dict[str, dict[str, Any] | None]  # id -> queue row as in the snapshot (None: no such record)
-    finished: frozenset[str]                     # ids whose row belongs in "recently finished"
-    liaisons: dict[str, dict[str, Any]]          # id -> liaison row (roster liaisons only)
-    audit: list[dict[str, str]] | None           # the newest audit entries, when asked for
+    finished: frozenset[str]  # ids whose row belongs in "recently finished"
+    liaisons: dict[str, dict[str, Any]]  # id -> liaison row (roster liaisons only)
+    audit: list[dict[str, str]] | None  # the newest audit entries, when asked for
 
 
-def changes(c: Context, request_ids: Iterable[str] = (), liaison_ids: Iterable[str] = (),
-            with_audit: bool = False, now: float | None = None) -> Changes:
+def changes(
+    c: Context,
+    request_ids: Iterable[str] = (),
+    liaison_ids: Iterable[str] = (),
+    with_audit: bool = False,
+    now: float | None = None,
+) -> Changes:
     """The rows behind a batch of events: one pipelined read of the requests, one of the liaisons.
 
     Rows are shaped by the same code as `snapshot`'s, so a page applying them draws
@@ -165,7 +182,7 @@ def snapshot(c: Context, user: dict[str, Any]) -> dict[str, Any]:
     return {
         "now": recs.now,
         "last_event_id": last_event,
-        "finished_limit": RECENT_LIMIT,   # the page keeps "recently finished" to this many rows
+        "finished_limit": RECENT_LIMIT,  # the page keeps "recently finished" to this many rows
         "user": user,
         "queue": queue(c, recs).as_dict(),
         "liaisons": [row.as_dict() for row in liaisons(c, recs.now)],

@@ -23,6 +23,7 @@ applies it in place instead of re-reading the whole snapshot.
   writes its chunks itself (`direct_socket`, broadcast.Direct) and the stream's thread
   sleeps; elsewhere (another server, TLS in gunicorn) the thread writes them as before.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,7 @@ from webhooks.deps import ctx
 
 HEARTBEAT_SECONDS = 10.0
 LIFETIME_SECONDS = 120.0
-SESSION_CHECK_SECONDS = 1.0   # while messages flow, ask Redis whether the session lives at most this often
+SESSION_CHECK_SECONDS = 1.0  # while messages flow, ask Redis whether the session lives at most this often
 RETRY_MS = 1000
 _STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
@@ -79,14 +80,24 @@ def direct_socket() -> socket.socket | None:
     gunicorn's plain socket (not TLS) under HTTP/1.1, whose streamed responses are chunked,
     where a send can be told not to block."""
     sock = request.environ.get("gunicorn.socket")
-    if (type(sock) is not socket.socket or request.environ.get("SERVER_PROTOCOL") != "HTTP/1.1"
-            or not broadcast.DONTWAIT):
+    if (
+        type(sock) is not socket.socket
+        or request.environ.get("SERVER_PROTOCOL") != "HTTP/1.1"
+        or not broadcast.DONTWAIT
+    ):
         return None
     return sock
 
 
-def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, alive: Callable[[], bool] | None,
-             lifetime: float, heartbeat: float, sock: socket.socket | None = None) -> Iterator[str]:
+def generate(
+    hub: broadcast.Broadcaster,
+    r: redis.Redis,
+    after: str,
+    alive: Callable[[], bool] | None,
+    lifetime: float,
+    heartbeat: float,
+    sock: socket.socket | None = None,
+) -> Iterator[str]:
     """The response body: events after `after` until `lifetime` passes or `alive()` (the
     session, the API token; None: not checked) turns false.
 
@@ -129,7 +140,7 @@ def generate(hub: broadcast.Broadcaster, r: redis.Redis, after: str, alive: Call
             after, wrote = direct.after, direct.wrote
             if direct.pending:
                 try:
-                    direct.sock.sendall(direct.pending)   # the rest of a chunk the page was slow to take
+                    direct.sock.sendall(direct.pending)  # the rest of a chunk the page was slow to take
                 except OSError:
                     return
             if direct.gone:
@@ -172,16 +183,22 @@ def stream() -> Response:
         return busy
     try:
         c = ctx()
-        hub = broadcast.for_app(current_app.extensions, c, lambda: _blocking_client(heartbeat),
-                                block_seconds=min(heartbeat, broadcast.BLOCK_SECONDS))
+        hub = broadcast.for_app(
+            current_app.extensions,
+            c,
+            lambda: _blocking_client(heartbeat),
+            block_seconds=min(heartbeat, broadcast.BLOCK_SECONDS),
+        )
         after = start_position(c.redis)
         hub.attach()
     except Exception:
         slots.release()
         raise
     user = g.user
-    resp = Response(generate(hub, c.redis, after, lambda: still_signed_in(c.redis, user), lifetime, heartbeat,
-                             direct_socket()), mimetype="text/event-stream")
+    resp = Response(
+        generate(hub, c.redis, after, lambda: still_signed_in(c.redis, user), lifetime, heartbeat, direct_socket()),
+        mimetype="text/event-stream",
+    )
     # When the server closes the response, however it ended (even before it started).
     resp.call_on_close(hub.detach)
     resp.call_on_close(slots.release)

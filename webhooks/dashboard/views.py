@@ -6,6 +6,7 @@ that must carry the CSRF token and `confirm=yes` (the page asks first); it is do
 the Dispatcher or the liaison board and then written to the audit log with who, what,
 the target and the outcome, whether it was done, refused or failed.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,12 @@ def index() -> Response:
     c = ctx()
     data = snapshot.snapshot(c, g.user.as_dict())
     html = render_template(
-        "dashboard/index.html", user=g.user, csrf=g.user.csrf,
+        "dashboard/index.html",
+        user=g.user,
+        csrf=g.user.csrf,
         snapshot_json=_script_json(data),
-        alert_after=c.settings.wait_alert_seconds, idle_minutes=c.settings.session_idle_minutes,
+        alert_after=c.settings.wait_alert_seconds,
+        idle_minutes=c.settings.session_idle_minutes,
         connected_alert_after=snapshot.connected_alert_after(c),
     )
     return Response(html, mimetype="text/html")
@@ -80,8 +84,9 @@ def _act(action: str, target: str, do: Callable[[], bool], refused: str) -> Resp
         log.exception("dashboard action %s on %s failed", action, target)
         done, outcome = False, f"error: {type(exc).__name__}"
     events.audit(c.redis, g.user.username, action, target, outcome)
-    events.publish(c.redis, "audit", {"action": action, "target": target, "outcome": outcome},
-                   maxlen=c.settings.events_maxlen)
+    events.publish(
+        c.redis, "audit", {"action": action, "target": target, "outcome": outcome}, maxlen=c.settings.events_maxlen
+    )
     resp = jsonify(ok=done, action=action, target=target, outcome=outcome)
     resp.status_code = 200 if done else (409 if outcome.startswith("refused") else 502)
     return resp
@@ -98,8 +103,9 @@ def _request_id(request_id: str) -> str:
 def send_to_vendor(request_id: str) -> Response:
     rid = _request_id(request_id)
     _confirmed()
-    return _act("send_to_vendor", rid, lambda: dispatcher().send_to_vendor_now(rid),
-                "not waiting for a liaison any more")
+    return _act(
+        "send_to_vendor", rid, lambda: dispatcher().send_to_vendor_now(rid), "not waiting for a liaison any more"
+    )
 
 
 @bp.post("/requests/<request_id>/cancel")
@@ -108,8 +114,7 @@ def cancel(request_id: str) -> Response:
     rid = _request_id(request_id)
     _confirmed()
     # A fixed reason: no free text is stored with a request (DESIGN.md, confidentiality).
-    return _act("cancel", rid, lambda: dispatcher().cancel(rid, f"cancelled by {g.user.username}"),
-                "no longer waiting")
+    return _act("cancel", rid, lambda: dispatcher().cancel(rid, f"cancelled by {g.user.username}"), "no longer waiting")
 
 
 @bp.post("/requests/<request_id>/offer-again")
