@@ -9,6 +9,7 @@ variable's name and the reason, instead of surfacing mid-call.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -82,6 +83,7 @@ class Settings:
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed (0: none)
     audit_retention_seconds: int = 365 * 24 * 3600
     wait_alert_seconds: float = 30.0
+    connected_alert_minutes: float = 60.0  # the dashboard marks a call connected longer than this
     request_concurrency: int = 8  # requests (not event streams) one web process runs at once
     dashboard_max_streams: int = 24  # dashboard event streams one process holds at once (0: none, pages poll)
     metrics_token: str = field(default="", repr=False)  # "": /metrics open; else Bearer token required
@@ -179,6 +181,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
+        if not 0 < self.connected_alert_minutes < math.inf:  # NaN fails too; the page gets it as JSON
+            raise _env_error("CONNECTED_ALERT_MINUTES", "must be a finite number of minutes greater than 0")
         if not 0 <= self.speech_min_confidence <= 1:
             raise _env_error("SPEECH_MIN_CONFIDENCE", "must be between 0 and 1")
 

@@ -60,6 +60,7 @@ class QueueRow:
     since: float
     wait_seconds: float  # waiting: so far; connected/finished: time to interpreter (or to the end)
     alert: bool  # still waiting beyond the alert threshold
+    connected_alert: bool  # an interpreter on the line longer than the connected bound
     time_to_interpreter: float | None
     connected_at: float | None
     ended_at: float | None
@@ -80,6 +81,7 @@ class QueueRow:
 class QueueView:
     now: float
     alert_after: float
+    connected_alert_after: float | None
     active: tuple[QueueRow, ...]  # waiting first (urgent, then longest wait), then connected (and rejoining)
     finished: tuple[QueueRow, ...]  # newest first
 
@@ -87,6 +89,7 @@ class QueueView:
         return {
             "now": self.now,
             "alert_after": self.alert_after,
+            "connected_alert_after": self.connected_alert_after,
             "active": [r.as_dict() for r in self.active],
             "finished": [r.as_dict() for r in self.finished],
         }
@@ -133,8 +136,13 @@ def queue_row(
     precinct_name: Callable[[str], str],
     liaison_name: Callable[[str], str],
     vendor_name: str,
+    connected_alert_after: float | None = None,
 ) -> QueueRow:
-    """One record as a row: masked caller, wait so far, who is on it, what may be done to it."""
+    """One record as a row: masked caller, wait so far, who is on it, what may be done to it.
+
+    `connected_alert_after` (seconds; None: never): a call connected longer than this is
+    marked, so one nobody hung up (or a ghost the reconciler has not closed yet) stands out.
+    """
     since = rec.queued_at or rec.created_at
     tti = rec.time_to_interpreter
     if rec.waiting:
@@ -169,6 +177,12 @@ def queue_row(
         since=since,
         wait_seconds=round(wait, 1),
         alert=rec.waiting and wait > alert_after,
+        connected_alert=(
+            connected_alert_after is not None
+            and rec.state.value in _ON_THE_LINE
+            and rec.connected_at is not None
+            and now - rec.connected_at > connected_alert_after
+        ),
         time_to_interpreter=None if tti is None else round(tti, 1),
         connected_at=rec.connected_at,
         ended_at=rec.ended_at,
@@ -190,11 +204,12 @@ def build_queue(
     liaison_name: Callable[[str], str],
     vendor_name: str,
     finished_limit: int = 25,
+    connected_alert_after: float | None = None,
 ) -> QueueView:
     """The board: live requests in the order a sergeant should look at them, then the recent finished."""
 
     def row(rec: RequestRecord) -> QueueRow:
-        return queue_row(rec, now, alert_after, precinct_name, liaison_name, vendor_name)
+        return queue_row(rec, now, alert_after, precinct_name, liaison_name, vendor_name, connected_alert_after)
 
     live = [row(r) for r in open_records if not r.finished]
     waiting = sorted((r for r in live if r.state not in _ON_THE_LINE), key=lambda r: (not r.urgent, r.since, r.id))
@@ -202,7 +217,13 @@ def build_queue(
     done = sorted(
         (row(r) for r in finished_records if r.finished), key=lambda r: (r.ended_at or 0.0, r.id), reverse=True
     )[:finished_limit]
-    return QueueView(now=now, alert_after=alert_after, active=tuple(waiting + connected), finished=tuple(done))
+    return QueueView(
+        now=now,
+        alert_after=alert_after,
+        connected_alert_after=connected_alert_after,
+        active=tuple(waiting + connected),
+        finished=tuple(done),
+    )
 
 
 def on_duty(liaison: Liaison, status: LiaisonStatus, at: datetime) -> bool:

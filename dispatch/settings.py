@@ -45,6 +45,8 @@ class DispatchSettings(Protocol):
     def caller_rate_window(self) -> int: ...  # ... per this many seconds
     @property
     def wait_alert_seconds(self) -> float: ...  # a wait longer than this is flagged on the queue
+    @property
+    def connected_alert_minutes(self) -> float: ...  # a call connected longer than this is marked on the queue
 
 
 def offer_bound(s: DispatchSettings) -> float:

@@ -37,7 +37,7 @@ def test_self_contained_and_printable(page):
 
 def test_lists_every_code_and_the_reserved_ones(page):
     body = page[2]
-    assert "0# = language unknown → vendor" in body and "9# = urgent" in body
+    assert "0 = language unknown → connects the vendor" in body and "9 = urgent" in body
     codes = set(re.findall(r"<li><b>(\d+)</b>", body))
     assert codes == {lang.keypad for lang in default_catalog().all()}
     # Top languages come first, in rank order.

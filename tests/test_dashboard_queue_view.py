@@ -72,6 +72,33 @@ def test_alert_only_beyond_the_threshold_and_only_while_waiting():
     assert not queue_row(rec(3, "completed", 90, ended_at=repr(NOW)), NOW, 30, str, str, "V").alert
 
 
+def test_a_call_connected_past_the_bound_is_marked_while_an_interpreter_is_on_the_line():
+    """CONNECTED_ALERT_MINUTES: a call nobody hung up (or a ghost) stands out; waiting and
+    finished rows never carry this mark, and without a bound nothing is marked."""
+    hour = 3600.0
+
+    def marked(state: str, connected_ago: float, bound: float | None = hour, **extra: str) -> bool:
+        record = rec(1, state, connected_ago + 10, connected_at=repr(NOW - connected_ago), **extra)
+        return queue_row(record, NOW, 30, str, str, "V", connected_alert_after=bound).connected_alert
+
+    assert [marked("connected", ago) for ago in (hour - 1, hour, hour + 1)] == [False, False, True]
+    assert marked("rejoining", hour + 1), "the interpreter still waits on the line"
+    assert not marked("completed", hour + 1, ended_at=repr(NOW))
+    assert not marked("connected", 10 * hour, bound=None)
+    assert not queue_row(rec(2, "queued", 2 * hour), NOW, 30, str, str, "V", connected_alert_after=hour).connected_alert
+    board = build_queue(
+        [rec(3, "connected", hour + 70, connected_at=repr(NOW - hour - 60))],
+        [],
+        NOW,
+        30.0,
+        precinct_name=str,
+        liaison_name=str,
+        vendor_name="V",
+        connected_alert_after=hour,
+    )
+    assert board.as_dict()["connected_alert_after"] == hour and board.active[0].connected_alert
+
+
 def test_handler_is_the_ringing_liaison_the_vendor_or_whoever_connected():
     board = view(
         [

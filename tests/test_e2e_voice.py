@@ -237,11 +237,15 @@ def test_unknown_caller_who_never_identifies_queues_nothing(stack):
     assert "desk sergeant" in text
 
 
-def test_urgent_goes_straight_to_the_vendor(stack):
+@pytest.mark.parametrize("urgent_key", ["9", "9#"])
+def test_urgent_goes_straight_to_the_vendor(stack, urgent_key):
+    """9 alone (the menu takes it when the line times out) and 9 then # alike, as the code card says."""
     _silence_everyone(stack)
     _expect_vendor(stack, "spa")
     stack.sim.place_call(
-        _line(stack), stack.roster.service_number, inputs=[{"digits": "9"}, {"digits": _keypad(stack, "spa") + "#"}]
+        _line(stack),
+        stack.roster.service_number,
+        inputs=[{"digits": urgent_key}, {"digits": _keypad(stack, "spa") + "#"}],
     )
     rec = stack.wait_request(lambda r: r.state == State.CONNECTED, what="urgent request connected")
     assert rec.urgent and rec.handler_kind == "vendor"

@@ -13,6 +13,7 @@ def test_defaults_are_production_paced():
     assert s.liaison_window == 45.0 and s.liaison_ring_timeout == 20 and s.secret_key == "shared-by-every-process"
     assert s.secure_cookies
     assert s.pin_failures_per_hour == 10 and s.pin_lockout_seconds == 3600.0
+    assert s.connected_alert_minutes == 60.0
 
 
 def test_production_refuses_to_start_without_a_shared_secret_key():
@@ -37,8 +38,10 @@ def test_values_are_converted():
             "LIAISON_RING_TIMEOUT": "3",
             "LOCAL_MODE": "yes",
             "REDIS_SENTINELS": "10.0.0.1:26379, sentinel-b:26380",
+            "CONNECTED_ALERT_MINUTES": "90",
         }
     )
+    assert s.connected_alert_minutes == 90.0
     assert s.liaison_window == 7.5 and s.liaison_ring_timeout == 3 and not s.secure_cookies
     assert s.redis_sentinels == (("10.0.0.1", 26379), ("sentinel-b", 26380))
 
@@ -66,6 +69,11 @@ def test_values_are_converted():
         ({"SIGNIN_LOCK_SECONDS": "0"}, "SIGNIN_LOCK_SECONDS", "at least 1"),
         ({"SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES", "at least 1"),
         ({"AUDIT_RETENTION_SECONDS": "0"}, "AUDIT_RETENTION_SECONDS", "at least 1"),
+        ({"CONNECTED_ALERT_MINUTES": "0"}, "CONNECTED_ALERT_MINUTES", "greater than 0"),
+        ({"CONNECTED_ALERT_MINUTES": "-60"}, "CONNECTED_ALERT_MINUTES", "greater than 0"),
+        ({"CONNECTED_ALERT_MINUTES": "nan"}, "CONNECTED_ALERT_MINUTES", "finite"),
+        ({"CONNECTED_ALERT_MINUTES": "inf"}, "CONNECTED_ALERT_MINUTES", "finite"),
+        ({"CONNECTED_ALERT_MINUTES": "an hour"}, "CONNECTED_ALERT_MINUTES", "invalid value"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(env, var, words):

@@ -28,10 +28,12 @@ from webhooks.voice_rejoin import rejoin_offer
 bp = Blueprint("voice_ivr", __name__)
 log = logging.getLogger("webhooks.voice")
 
+# The code card (dispatch/languages/card.py) says the same: a code then #, 0 = unknown, 9 = urgent.
 LANGUAGE_PROMPT = (
-    "Enter the language code followed by the pound key, or say the language. "
-    "Press 0 if you do not know the language. Press 9 for an urgent request."
+    "Enter the language code followed by the pound key, or say the language. Press 0 if you do not know the language."
 )
+URGENT_CHOICE = "Press 9 for an urgent request."
+URGENT_LEAD = "Urgent request."
 TO_THE_VENDOR = "Connecting you to the interpretation line, whose operator will identify the language."
 # The same words whether the PIN keyed would have been right or not: a lock must not
 # become a way to test PINs.
@@ -64,7 +66,9 @@ def _menu(
 
 
 def _ask_language(response: VoiceResponse, tries: int, urgent: bool, lead: str = "") -> VoiceResponse:
-    prompt = (lead + " " if lead else "") + ("Urgent request. " if urgent else "") + LANGUAGE_PROMPT
+    # Once urgent, the choice is not offered again (pressing 9 twice would read as a language code).
+    menu = f"{URGENT_LEAD} {LANGUAGE_PROMPT}" if urgent else f"{LANGUAGE_PROMPT} {URGENT_CHOICE}"
+    prompt = (lead + " " if lead else "") + menu
     return _menu(
         response,
         paths.INCOMING_LANGUAGE,

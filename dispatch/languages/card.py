@@ -20,8 +20,12 @@ from dispatch.languages.model import Language
 
 CARD_PATH = REPO_ROOT / "docs" / "language-codes.md"
 TITLE = "Interpreter language codes"
-HOW_TO = "Call the interpretation line, type the language code, then press #."
-RESERVED_NOTE = "**0#** = language unknown → connects the vendor, who identifies it. **9#** = urgent."
+# What the IVR says and does (webhooks/voice_ivr.py): a code then # (or a pause: the line
+# takes what was typed after a few seconds); 0 and 9 are not codes but choices, # or not.
+HOW_TO = "Call the interpretation line, type the language code, then press # (or wait a moment)."
+UNKNOWN = "language unknown → connects the vendor, who identifies it"
+URGENT = "urgent → then give the language; the vendor is called at once"
+RESERVED_NOTE = f"**0** = {UNKNOWN}. **9** = {URGENT}."
 
 
 def split_card(catalog: Catalog) -> tuple[list[Language], list[Language]]:
@@ -114,8 +118,8 @@ def render_html(catalog: Catalog) -> str:
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{esc(TITLE)}</title><style>{_CSS}</style></head>\n<body>\n"
         f"<h1>{esc(TITLE)}</h1>\n<p>{esc(HOW_TO)}</p>\n"
-        '<div class="reserved"><span>0# = language unknown → vendor</span>'
-        "<span>9# = urgent</span></div>\n"
+        f'<div class="reserved"><span>0 = {esc(UNKNOWN)}</span>'
+        f"<span>9 = {esc(URGENT)}</span></div>\n"
         f'<h2>Most requested</h2>\n<ol class="top">{"".join(item(x) for x in short)}</ol>\n'
         f'<h2>All other languages, A–Z</h2>\n<ol class="rest">{"".join(item(x) for x in rest)}</ol>\n'
         "</body></html>\n"

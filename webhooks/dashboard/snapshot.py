@@ -71,6 +71,11 @@ def _liaison_name(c: Context, liaison_id: str) -> str:
     return found.name if found else liaison_id
 
 
+def connected_alert_after(c: Context) -> float:
+    """Seconds after which a connected call is marked on the board (CONNECTED_ALERT_MINUTES)."""
+    return c.settings.connected_alert_minutes * 60
+
+
 def queue(c: Context, recs: Records) -> QueueView:
     recent = [r for r in recs.closed if (r.ended_at or 0.0) >= recs.now - RECENT_SECONDS]
     return build_queue(
@@ -82,6 +87,7 @@ def queue(c: Context, recs: Records) -> QueueView:
         liaison_name=lambda liaison_id: _liaison_name(c, liaison_id),
         vendor_name=c.roster.vendor.name,
         finished_limit=RECENT_LIMIT,
+        connected_alert_after=connected_alert_after(c),
     )
 
 
@@ -94,6 +100,7 @@ def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
         precinct_name=lambda p: _precinct_name(c, p),
         liaison_name=lambda liaison_id: _liaison_name(c, liaison_id),
         vendor_name=c.roster.vendor.name,
+        connected_alert_after=connected_alert_after(c),
     )
 
 

@@ -54,6 +54,7 @@ def index() -> Response:
         snapshot_json=_script_json(data),
         alert_after=settings().wait_alert_seconds,
         idle_minutes=settings().session_idle_minutes,
+        connected_alert_after=snapshot.connected_alert_after(c),
     )
     return Response(html, mimetype="text/html")
 

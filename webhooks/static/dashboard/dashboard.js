@@ -7,12 +7,17 @@
  * "recently finished" or removed — by the same functions a full render uses. The whole
  * snapshot (/dashboard/api/snapshot) is re-read only when the stream (re)connects, when a
  * message cannot be applied, every FIGURES_MS for today's figures (they need every closed
- * request of the day), and every POLL_MS while the stream is refused or down. Messages are
- * kept for a while and re-applied over a snapshot read before them, so an older (shared)
- * snapshot never undoes a newer change. Wait timers, and how long each connected request
- * has been connected, tick here every second.
+ * request of the day), and every POLL_MS while the stream is refused or down. Counts of what
+ * is happening now (waiting, connected) come from the queue the page holds, never from those
+ * slower figures, so the two cannot disagree. Messages are kept for a while and re-applied
+ * over a snapshot read before them, so an older (shared) snapshot never undoes a newer
+ * change. Wait timers, and how long each connected request has been connected, tick here
+ * every second; one duration format (m:ss, h:mm:ss) everywhere.
  * The stream resumes after its last event id; if the browser gives up on it (an HTTP
- * error, a restart behind a proxy) the page reconnects itself with backoff.
+ * error, a restart behind a proxy) the page reconnects itself with backoff. A server that
+ * holds no streams (the `web` process: 503) is polled, and the badge says so.
+ * The results of this sergeant's actions stay listed (the last RESULTS_KEPT), not only
+ * flashed, so one is not lost under the next event.
  * Everything is built with textContent / createElement: no HTML from data, no inline code.
  */
 (function () {
@@ -23,6 +28,8 @@
     csrf: cfgEl.dataset.csrf,
     canAct: cfgEl.dataset.canAct === "1",
     alertAfter: Number(cfgEl.dataset.alertAfter),
+    connectedAlertAfter: Number(cfgEl.dataset.connectedAlertAfter),
+    connectedAlertLabel: cfgEl.dataset.connectedAlertLabel,
     base: cfgEl.dataset.base,
     snapshotUrl: cfgEl.dataset.snapshotUrl,
     streamUrl: cfgEl.dataset.streamUrl,
@@ -37,6 +44,9 @@
   var FIGURES_MAX_AGE = 20;     // ... which may be a read the server shared up to this many seconds ago
   var KEPT_MESSAGES = 5000;     // messages kept to re-apply over a snapshot read before them
   var KEEPALIVE_MS = 60000;     // at most one "still here" per minute of activity
+  var RESULTS_KEPT = 5;         // the sergeant's own action results listed, newest first
+  var WIDE = "(min-width: 44rem)";  // wider than a phone: "recently finished" starts open
+  var ONE_COLUMN = "(max-width: 1000px)";  // as dashboard.css lays the page out in one column
 
   var snap = JSON.parse(document.getElementById("snapshot").textContent);  // the model the page draws
   var clockOffset = 0;          // server clock minus browser clock, seconds
@@ -90,37 +100,51 @@
     return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
   }
 
-  function seconds(value) {
-    // Times to an interpreter: tenths under 10 s, whole seconds under a minute, then m:ss.
-    if (value === null || value === undefined) return "—";
-    if (value < 10) return value.toFixed(1) + " s";
-    if (value < 60) return Math.round(value) + " s";
-    return duration(value);
-  }
-
-  function clockTime(epoch) {
+  function clockTime(epoch, withSeconds) {
     if (!epoch) return "—";
-    return new Date(epoch * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var parts = { hour: "2-digit", minute: "2-digit" };
+    if (withSeconds) parts.second = "2-digit";
+    return new Date(epoch * 1000).toLocaleTimeString([], parts);
   }
 
   function percent(share) { return share === null || share === undefined ? "—" : Math.round(share * 100) + "%"; }
 
   function flash(text) {
+    // A passing announcement (a new request, an alert): the next one replaces it.
     var f = document.getElementById("flash");
     f.textContent = text;
     clearTimeout(flash.timer);
     flash.timer = setTimeout(function () { f.textContent = ""; }, 8000);
   }
 
+  function result(text, ok) {
+    // The outcome of one of this sergeant's actions: listed, newest first, until RESULTS_KEPT newer ones.
+    var list = document.getElementById("result-list");
+    list.insertBefore(el("li", { class: ok ? "ok" : "failed" },
+      el("time", {}, clockTime(nowServer(), true)), " ", text), list.firstChild);
+    while (list.children.length > RESULTS_KEPT) list.removeChild(list.lastChild);
+    document.getElementById("results").hidden = false;
+  }
+
   function setLive(state, text) {
     var live = document.getElementById("live");
+    if (live.dataset.state === state && live.textContent === text) return;
     live.dataset.state = state;
     live.textContent = text;
   }
 
+  function polling() { setLive("polling", "Updating every " + Math.round(POLL_MS / 1000) + " s"); }
+
+  function liaisonName(id) {
+    var found = (snap.liaisons || []).filter(function (l) { return l.id === id; })[0];
+    return found ? found.name : id;
+  }
+
   // ------------------------------------------------------------------ rendering
   function actionButton(action, target, label, question, extra) {
-    var data = { action: action, target: target, label: label, question: question, key: action + ":" + target };
+    // `what`: the target as the sergeant knows it (a liaison's name, a request and its language).
+    var data = { action: action, target: target, label: label, question: question, key: action + ":" + target,
+      what: target };
     Object.keys(extra || {}).forEach(function (k) { data[k] = extra[k]; });
     return el("button", { type: "button", class: "act act-" + action, dataset: data }, label);
   }
@@ -130,15 +154,15 @@
     var cell = el("td", { class: "actions" });
     if (row.can_send_to_vendor) {
       cell.appendChild(actionButton("send-to-vendor", row.id, "Send to vendor",
-        "Send request " + what + " to the vendor now? Any ringing liaison is stopped."));
+        "Send request " + what + " to the vendor now? Any ringing liaison is stopped.", { what: what }));
     }
     if (row.can_offer_again) {
       cell.appendChild(actionButton("offer-again", row.id, "Offer again",
-        "Offer request " + what + " to the liaisons again, including those who already declined?"));
+        "Offer request " + what + " to the liaisons again, including those who already declined?", { what: what }));
     }
     if (row.can_cancel) {
       cell.appendChild(actionButton("cancel", row.id, "Cancel",
-        "Cancel request " + what + "? The officer's call is ended.", { danger: "1" }));
+        "Cancel request " + what + "? The officer's call is ended.", { danger: "1", what: what }));
     }
     return cell;
   }
@@ -148,7 +172,7 @@
   }
 
   function handler(row) {
-    if (!row.handler) return "—";
+    if (!row.handler) return null;   // an empty cell: "—" in a table, no line on a card
     return row.handler_kind === "vendor" ? row.handler + " (vendor)" : row.handler;
   }
 
@@ -156,35 +180,51 @@
     return row.state === "connected" || row.state === "rejoining";
   }
 
-  function activeRow(row) {
-    var waiting = !onTheLine(row);
-    var wait = waiting
-      ? el("span", { class: "timer", dataset: { since: String(row.since) } }, duration(nowServer() - row.since))
-      : el("span", { title: "time to interpreter" }, seconds(row.time_to_interpreter));
-    var idCell = el("th", { scope: "row" }, row.id,
+  function requestCell(row) {
+    return el("th", { scope: "row", class: "request" }, el("span", { class: "rid" }, row.id),
       row.urgent ? el("span", { class: "tag urgent" }, "urgent") : null,
       row.channel === "sms" ? el("span", { class: "tag" }, "text") : null,
       row.caller_kind === "pin" ? el("span", { class: "tag", title: "identified by unit PIN on an unregistered phone" }, "PIN") : null,
       el("span", { class: "caller", title: "caller (masked)" }, row.caller));
-    var state = el("td", {},
+  }
+
+  function connectedOver(since) { return nowServer() - since > cfg.connectedAlertAfter; }
+
+  function activeRow(row) {
+    // One request; as a table row on a wide screen, as a card on a narrow one (the cells' data-label
+    // names them there). Wait: waiting so far (ticking), or how long it waited for its interpreter.
+    var waiting = !onTheLine(row);
+    var long = !waiting && !!row.connected_at && connectedOver(row.connected_at);
+    var wait = waiting
+      ? el("span", { class: "timer", dataset: { since: String(row.since) } }, duration(nowServer() - row.since))
+      : el("span", { title: "time to interpreter" }, duration(row.time_to_interpreter));
+    var connected = el("td", { class: "connected", dataset: { label: "Connected" } },
+      !waiting && row.connected_at ? el("span", { class: "connected-for", title: "connected for",
+        dataset: { since: String(row.connected_at) } }, duration(nowServer() - row.connected_at)) : null,
+      !waiting ? el("span", { class: "alert-badge long", hidden: !long }, cfg.connectedAlertLabel) : null);
+    var state = el("td", { class: "status" },
       el("span", { class: "state state-" + row.state }, row.state_label),
-      waiting ? el("span", { class: "alert-badge", hidden: !row.alert }, "over " + Math.round(cfg.alertAfter) + " s") : null,
-      !waiting && row.connected_at ? el("span", { class: "sub connected-for", title: "connected for",
-        dataset: { since: String(row.connected_at) } }, connectedFor(row.connected_at)) : null);
-    var tr = el("tr", { class: row.alert ? "alert" : "", dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
-      idCell, el("td", { class: "wait" }, wait), el("td", {}, row.language), el("td", {}, place(row)),
-      el("td", {}, handler(row)), state);
+      waiting ? el("span", { class: "alert-badge", hidden: !row.alert }, "over " + Math.round(cfg.alertAfter) + " s") : null);
+    var tr = el("tr", { class: row.alert ? "alert" : (long ? "long-call" : ""),
+      dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
+      requestCell(row), el("td", { class: "wait", dataset: { label: waiting ? "Waiting" : "Waited" } }, wait), connected,
+      languageCell(row), el("td", { class: "handler", dataset: { label: "Handled by" } }, handler(row)), state);
     if (cfg.canAct) tr.appendChild(requestActions(row));
     return tr;
   }
 
-  function connectedFor(since) { return " for " + duration(nowServer() - since); }
+  function languageCell(row) {
+    return el("td", { class: "language" }, el("span", { class: "language-name" }, row.language),
+      el("span", { class: "place" }, place(row)));
+  }
 
   function finishedRow(row) {
     return el("tr", { dataset: { id: row.id, state: row.state } },
-      el("th", { scope: "row" }, row.id), el("td", {}, row.language), el("td", {}, place(row)),
-      el("td", {}, handler(row)), el("td", {}, el("span", { class: "state state-" + row.state }, row.outcome)),
-      el("td", {}, seconds(row.time_to_interpreter)), el("td", {}, clockTime(row.ended_at)));
+      el("th", { scope: "row", class: "request" }, el("span", { class: "rid" }, row.id)), languageCell(row),
+      el("td", { class: "handler", dataset: { label: "Handled by" } }, handler(row)),
+      el("td", { class: "status" }, el("span", { class: "state state-" + row.state }, row.outcome)),
+      el("td", { class: "tti", dataset: { label: "To interpreter" } }, duration(row.time_to_interpreter)),
+      el("td", { class: "ended", dataset: { label: "Ended" } }, clockTime(row.ended_at)));
   }
 
   function liaisonRow(row) {
@@ -194,14 +234,14 @@
       var buttons = el("div", { class: "actions" });
       if (row.on_duty) {
         buttons.appendChild(actionButton("duty", row.id, "Off duty",
-          "Put " + row.name + " off duty? They get no new calls until put back on duty.", { duty: "off" }));
+          "Put " + row.name + " off duty? They get no new calls until put back on duty.", { duty: "off", what: row.name }));
       } else {
         buttons.appendChild(actionButton("duty", row.id, "On duty",
-          "Put " + row.name + " on duty? They can be offered calls at once.", { duty: "on" }));
+          "Put " + row.name + " on duty? They can be offered calls at once.", { duty: "on", what: row.name }));
       }
       if (row.duty_override) {
         buttons.appendChild(actionButton("duty", row.id, "Follow schedule",
-          "Let " + row.name + "'s duty follow the roster schedule again?", { duty: "schedule" }));
+          "Let " + row.name + "'s duty follow the roster schedule again?", { duty: "schedule", what: row.name }));
       }
       duty.appendChild(buttons);
     }
@@ -278,11 +318,17 @@
   }
 
   function queueCounts(q) {
+    // The queue's header, and the live figures in "Today": one count, from the rows the page holds.
     var waiting = q.active.filter(function (r) { return !onTheLine(r); }).length;
-    document.getElementById("queue-count").textContent =
-      "(" + waiting + " waiting, " + (q.active.length - waiting) + " connected)";
+    var connected = q.active.length - waiting;
+    document.getElementById("queue-count").textContent = "(" + waiting + " waiting, " + connected + " connected)";
     document.getElementById("active-empty").hidden = q.active.length > 0;
     document.getElementById("finished-empty").hidden = q.finished.length > 0;
+    document.getElementById("finished-count").textContent = "(" + q.finished.length + ")";
+    var live = { waiting: waiting, connected: connected };
+    document.querySelectorAll("#figures [data-live]").forEach(function (dd) {
+      dd.textContent = String(live[dd.dataset.live]);
+    });
   }
 
   function liaisonCount(liaisons) {
@@ -290,13 +336,15 @@
     document.getElementById("liaison-count").textContent = "(" + onDuty + " on duty)";
   }
 
-  function figures(stats) {
+  function figures(stats, at) {
+    // The day's figures from the last snapshot (`at`); "now" figures are filled in by queueCounts.
     var dl = document.getElementById("figures");
     var items = [
+      ["Waiting now", null, "waiting"],
+      ["Connected now", null, "connected"],
       ["Requests", stats.requests],
-      ["Median to interpreter", seconds(stats.median_tti)],
-      ["90th percentile", seconds(stats.p90_tti)],
-      ["Waiting now", stats.waiting],
+      ["Median to interpreter", duration(stats.median_tti)],
+      ["90th percentile", duration(stats.p90_tti)],
       ["Abandoned", stats.abandoned],
       ["Failed", stats.failed],
       ["Cancelled", stats.cancelled],
@@ -304,9 +352,13 @@
     ];
     var fresh = el("dl", { id: "figures", class: "figures" });
     items.forEach(function (item) {
-      fresh.appendChild(el("div", { class: "figure" }, el("dt", {}, item[0]), el("dd", {}, String(item[1]))));
+      fresh.appendChild(el("div", { class: "figure" + (item[2] ? " now" : "") }, el("dt", {}, item[0]),
+        el("dd", { dataset: item[2] ? { live: item[2] } : null }, item[2] ? "" : String(item[1]))));
     });
     dl.parentNode.replaceChild(fresh, dl);
+    document.getElementById("figures-at").textContent = at
+      ? "Day figures as of " + clockTime(at) + "; waiting and connected now are live." : "";
+    queueCounts(snap.queue);
   }
 
   function shareChart(stats) {
@@ -326,24 +378,20 @@
   }
 
   function languageChart(stats) {
+    // Bars as HTML, not SVG text: a long name ("Unknown language", "Guinea-Bissau Creole") wraps
+    // in its own column instead of running off the chart's edge.
     var box = document.getElementById("language-chart");
     var rows = stats.by_language.slice(0, 10);
     if (!rows.length) { box.replaceChildren(el("p", { class: "empty" }, "No requests yet today.")); return; }
     var max = Math.max.apply(null, rows.map(function (r) { return r.count; }));
-    var rowH = 24, labelW = 130, width = 360, barMax = width - labelW - 40;
-    var label = "Requests by language: " + rows.map(function (r) { return r.language + " " + r.count; }).join(", ");
-    var chart = svg("svg", { viewBox: "0 0 " + width + " " + rows.length * rowH, width: "100%",
-      height: rows.length * rowH, preserveAspectRatio: "xMinYMin meet", role: "img", "aria-label": label,
-      class: "languages" });
-    chart.appendChild(svg("title", {}, label));
-    rows.forEach(function (r, i) {
-      var y = i * rowH;
-      var w = Math.max(2, barMax * r.count / max);
-      chart.appendChild(svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label" }, r.language));
-      chart.appendChild(svg("rect", { x: labelW, y: y + 4, width: w, height: 16, rx: 2, class: "bar" }));
-      chart.appendChild(svg("text", { x: labelW + w + 6, y: y + 16, class: "value" }, String(r.count)));
+    var list = el("ol", { class: "bars", "aria-labelledby": "language-chart-h" });
+    rows.forEach(function (r) {
+      var fill = el("span", { class: "bar-fill" });
+      fill.style.width = (100 * r.count / max) + "%";   // CSSOM, which the page's CSP allows
+      list.appendChild(el("li", {}, el("span", { class: "bar-label" }, r.language),
+        el("span", { class: "bar-track", "aria-hidden": "true" }, fill), el("span", { class: "bar-value" }, String(r.count))));
     });
-    box.replaceChildren(chart);
+    box.replaceChildren(list);
   }
 
   var ACTION_LABELS = {
@@ -356,10 +404,11 @@
     var list = document.getElementById("audit-list");
     var fresh = el("ol", { id: "audit-list", class: "audit" });
     entries.forEach(function (e) {
+      var target = /^duty_/.test(e.action || "") ? liaisonName(e.target) : e.target;  // a name, not "l-chen"
       fresh.appendChild(el("li", {},
         el("time", { datetime: e.ts }, e.ts ? clockTime(Date.parse(e.ts) / 1000) : ""), " ",
-        el("strong", {}, e.who), " ", ACTION_LABELS[e.action] || e.action.replace(/_/g, " "),
-        e.target ? " " + e.target : "", " — ", e.outcome));
+        el("strong", {}, e.who), " ", ACTION_LABELS[e.action] || (e.action || "").replace(/_/g, " "),
+        target ? " " + target : "", " — ", e.outcome));
     });
     if (!entries.length) fresh.appendChild(el("li", { class: "empty" }, "No actions yet."));
     list.parentNode.replaceChild(fresh, list);
@@ -412,14 +461,16 @@
     if (announcing.length && !announce.timer) {
       announce.timer = setTimeout(function () {
         announce.timer = null;
-        flash("New request: " + announcing.join("; "));
+        var more = announcing.length - 3;   // a burst (or a first poll) is not read out in full
+        flash((announcing.length > 1 ? "New requests: " : "New request: ") + announcing.slice(0, 3).join("; ") +
+          (more > 0 ? " and " + more + " more" : ""));
         announcing = [];
       }, 0);
     }
   }
 
   function today(data) {
-    figures(data.stats);
+    figures(data.stats, data.stats_at);
     shareChart(data.stats);
     languageChart(data.stats);
     auditList(data.audit || []);
@@ -501,6 +552,7 @@
     var at = data.last_event_id || "0-0";
     if (olderEvent(at, keptAfter)) {
       snap.stats = data.stats;
+      snap.stats_at = data.now;
       snap.audit = data.audit;
       (data.alerts || []).forEach(function (a) {  // the page may have newer ones from the stream
         if (!(snap.alerts || []).some(function (b) { return b.id === a.id && b.until >= a.until; })) {
@@ -512,6 +564,7 @@
       return;
     }
     snap = data;
+    snap.stats_at = data.now;
     kept.forEach(function (k) { if (olderEvent(at, k[0])) apply(k[1], false); });
     drawnAt = at;
     render(snap);
@@ -521,7 +574,11 @@
     var now = nowServer();
     if (alertList.shown && currentAlerts().length !== alertList.shown) alertList();
     document.querySelectorAll("#active .connected-for").forEach(function (span) {
-      span.textContent = connectedFor(Number(span.dataset.since));
+      var since = Number(span.dataset.since);
+      span.textContent = duration(now - since);
+      var tr = span.closest("tr"), over = connectedOver(since);
+      tr.classList.toggle("long-call", over);
+      tr.querySelector(".alert-badge.long").hidden = !over;
     });
     document.querySelectorAll("#active tr[data-waiting='1']").forEach(function (tr) {
       var timer = tr.querySelector(".timer");
@@ -574,7 +631,11 @@
         if (!resp.ok) throw new Error("HTTP " + resp.status);
         return resp.json();
       })
-      .then(function (data) { if (data) show(data, !!maxAge); })
+      .then(function (data) {
+        if (!data) return;
+        show(data, !!maxAge);
+        if (!streamOpen) polling();   // no stream (none on this server, or no room): polling works
+      })
       .catch(function () { if (!streamOpen) setLive("down", "Reconnecting…"); })
       .then(function () {
         refreshing = false;
@@ -608,11 +669,14 @@
     source.onerror = function () {
       streamOpen = false;
       if (signedOut) return;
-      setLive("down", "Reconnecting…");
       if (source.readyState === EventSource.CLOSED) {
-        // The browser gave up (an HTTP error or a proxy's error page): find out why, then retry.
+        // The browser gave up: an HTTP error (503: this server holds no streams, or has no room
+        // for one more; a proxy's error page). The polls say whether the server answers (the
+        // badge follows them); the stream is tried again with backoff.
         reconnectTimer = setTimeout(function () { refresh().then(connect); }, reconnectDelay);
         reconnectDelay = Math.min(reconnectDelay * 2, 15000);
+      } else {
+        setLive("down", "Reconnecting…");  // the connection dropped: the browser retries at once
       }
     };
   }
@@ -652,11 +716,11 @@
     }).then(function (resp) {
       if (resp.status === 401) return signedOutBy(resp);
       return resp.json().catch(function () { return {}; }).then(function (data) {
-        flash(resp.ok ? d.label + ": " + d.target + " — done"
-          : d.label + ": " + d.target + " — not done (" + (data.outcome || data.error || resp.status) + ")");
+        result(resp.ok ? d.label + ": " + d.what + " — done"
+          : d.label + ": " + d.what + " — not done (" + (data.outcome || data.error || resp.status) + ")", resp.ok);
         if (!streamOpen) refresh();  // live, the stream brings the changed rows and the audit entry
       });
-    }).catch(function () { flash(d.label + ": " + d.target + " — could not reach the server"); });
+    }).catch(function () { result(d.label + ": " + d.what + " — could not reach the server", false); });
   }
 
   document.addEventListener("click", function (e) {
@@ -677,7 +741,20 @@
     document.addEventListener(type, activity, { passive: true });
   });
 
+  // ------------------------------------------------------------------ layout
+  var oneColumn = window.matchMedia(ONE_COLUMN);
+  function placeFinished() {
+    // "Recently finished" under the queue beside the side column; after "today" when the page is one
+    // column (the order a sergeant needs), moved in the document so that reading and Tab follow it.
+    var panel = document.getElementById("finished-panel");
+    var after = document.getElementById(oneColumn.matches ? "today" : "queue");
+    if (after.nextElementSibling !== panel) after.after(panel);
+  }
+  oneColumn.addEventListener("change", placeFinished);
+
   // ------------------------------------------------------------------ start
+  placeFinished();
+  document.getElementById("finished-details").open = window.matchMedia(WIDE).matches;  // a phone: collapsed
   show(snap, false);
   setInterval(tick, 1000);
   setInterval(function () { if (!streamOpen) refresh(POLL_MAX_AGE); }, POLL_MS);
