@@ -46,6 +46,8 @@ def hold() -> Response:
     place = wiring().intake.position(rec)
     what = f"a {rec.language_name} interpreter" if rec.language else "an interpreter"
     say(response, f"You are number {place} in line for {what}. Please stay on the line.")
+    if rec.gender_unsent:  # sent to the vendor, whose bridge has no such option
+        say(response, f"The interpretation line could not be asked for a {rec.gender} interpreter.")
     return twiml(_hold_again(response, rec, prompts))
 
 
