@@ -145,6 +145,7 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         voice_interpreters,
         voice_ivr,
         voice_rejoin,
+        voice_report,
         voice_room,
     )
 
@@ -154,6 +155,7 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         voice_room,
         voice_interpreters,
         voice_rejoin,
+        voice_report,
         fallback,
         codes,
         sms,
