@@ -36,6 +36,7 @@ from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
 from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
+from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
 from dispatch.telephony import LIVE, CallInfo, TelephonyError
 
@@ -136,6 +137,8 @@ class Reconciler(Service):
         if not out.applied:
             return False
         free_interpreter(self.ctx, rec)
+        if out.record is not None:
+            tell_texter_the_receipt(self.ctx, out.record)
         log.warning(
             "request %s: ended (reconciled): its final callbacks never came; interpreter call %s, officer call %s",
             rec.id,
