@@ -93,3 +93,31 @@ def test_incident_number_and_vendor_interpreter_id_keyed_by_voice(stack):
     text = " ".join(e["text"] for e in stack.sim.log() if e.get("call") == call)
     # (the simulator's log masks a run of ten digits as it would a phone number)
     assert "You selected Tigrinya. Incident number " in text and "Interpreter ID 4 7 1 1 recorded." in text
+
+
+def _texts_to(stack, number: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m["body"] for m in stack.sim.messages() if m["to"] == number]
+
+
+def test_a_texted_request_with_preference_and_incident_then_an_id_and_the_receipt(stack):
+    garcia, reyes = _garcia_reyes(stack)
+    supervisor = stack.roster.supervisors[0]
+    stack.sim.set_parties(
+        {
+            garcia.phone: {"answer": "after", "answer_after": 0.2, "inputs": [{"digits": "1"}], "hangup_after": 1.5},
+            supervisor.cell: {"answer": "after", "answer_after": 0.2},
+        }
+    )
+    stack.sim.send_sms(supervisor.cell, stack.roster.service_number, "spa female inc 2026-012345")
+    reply = stack.sim.wait_for(lambda: [t for t in _texts_to(stack, supervisor.cell) if t.startswith("Request R")])
+    assert "Spanish, female interpreter, inc 2026-012345" in reply[0]
+    done = stack.wait_request(lambda r: r.state == State.COMPLETED, timeout=20, what="completed texted request")
+    assert (done.handler_id, done.gender, done.incident) == (garcia.id, "female", "2026-012345")
+    assert [c for c in stack.sim.calls() if c["to"] == reyes.phone] == []
+    receipt = stack.sim.wait_for(lambda: [t for t in _texts_to(stack, supervisor.cell) if t.startswith("Receipt")])
+    assert receipt[0].startswith(f"Receipt {done.id}: Spanish, liaison Ana Garcia (l-garcia), inc 2026-012345, ")
+    assert " UTC, wait " in receipt[0]
+
+    stack.sim.send_sms(supervisor.cell, stack.roster.service_number, f"ID {done.id} 4711")
+    stack.sim.wait_for(lambda: [t for t in _texts_to(stack, supervisor.cell) if "interpreter ID recorded" in t])
+    assert stack.request(done.id).interpreter_ref == "4711"
