@@ -161,7 +161,7 @@
     var wait = waiting
       ? el("span", { class: "timer", dataset: { since: String(row.since) } }, duration(nowServer() - row.since))
       : el("span", { title: "time to interpreter" }, seconds(row.time_to_interpreter));
-    var idCell = el("th", { scope: "row" }, row.id,
+    var idCell = el("th", { scope: "row" }, receiptLink(row.id),
       row.urgent ? el("span", { class: "tag urgent" }, "urgent") : null,
       row.channel === "sms" ? el("span", { class: "tag" }, "text") : null,
       row.caller_kind === "pin" ? el("span", { class: "tag", title: "identified by unit PIN on an unregistered phone" }, "PIN") : null,
@@ -180,9 +180,13 @@
 
   function connectedFor(since) { return " for " + duration(nowServer() - since); }
 
+  function receiptLink(id) {   // the printable receipt for the officer's report
+    return el("a", { href: cfg.base + "/requests/" + encodeURIComponent(id) + "/receipt", title: "receipt" }, id);
+  }
+
   function finishedRow(row) {
     return el("tr", { dataset: { id: row.id, state: row.state } },
-      el("th", { scope: "row" }, row.id), el("td", {}, row.language), el("td", {}, place(row)),
+      el("th", { scope: "row" }, receiptLink(row.id)), el("td", {}, row.language), el("td", {}, place(row)),
       el("td", {}, handler(row)), el("td", {}, el("span", { class: "state state-" + row.state }, row.outcome)),
       el("td", {}, seconds(row.time_to_interpreter)), el("td", {}, clockTime(row.ended_at)));
   }
