@@ -118,3 +118,13 @@ def test_another_call_cannot_key_an_id_for_the_request(client, settings, ctx, jo
     assert root.find("Hangup") is not None
     assert ctx.requests.get(rec.id).interpreter_ref == ""
     assert rec.officer_call == OFFICER_CALL
+
+
+def test_the_code_card_describes_the_keys_and_words(client):
+    from dispatch.languages.card import REPORT_KEYS, REPORT_WORDS
+
+    page = client.get("/codes").get_data(as_text=True)
+    assert "3 a female interpreter, 4 a male interpreter, 5 key the incident number" in REPORT_KEYS
+    assert "2 key the interpreter&#x27;s ID number" in page and "SPA FEMALE INC 2026-012345" in page
+    card = open("docs/language-codes.md", encoding="utf-8").read()
+    assert REPORT_KEYS in card and REPORT_WORDS in card
