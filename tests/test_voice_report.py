@@ -128,3 +128,13 @@ def test_the_code_card_describes_the_keys_and_words(client):
     assert "2 key the interpreter&#x27;s ID number" in page and "SPA FEMALE INC 2026-012345" in page
     card = open("docs/language-codes.md", encoding="utf-8").read()
     assert REPORT_KEYS in card and REPORT_WORDS in card
+
+
+def test_the_hold_loop_says_when_the_vendor_could_not_be_asked(client, settings, ctx):
+    post(client, settings, read_back(client, settings, ctx), From=line(ctx), Digits="3")
+    [request_id] = ctx.requests.open_ids()
+    root = post(client, settings, f"/voice/hold?request={request_id}&prompts=1")
+    assert "could not be asked" not in said(root)
+    ctx.requests.apply(request_id, "vendor_dial", fields={"vendor_token": "t", "gender_unsent": True})
+    root = post(client, settings, f"/voice/hold?request={request_id}&prompts=1")
+    assert "The interpretation line could not be asked for a female interpreter." in said(root)
