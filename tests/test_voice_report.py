@@ -138,3 +138,21 @@ def test_the_hold_loop_says_when_the_vendor_could_not_be_asked(client, settings,
     ctx.requests.apply(request_id, "vendor_dial", fields={"vendor_token": "t", "gender_unsent": True})
     root = post(client, settings, f"/voice/hold?request={request_id}&prompts=1")
     assert "The interpretation line could not be asked for a female interpreter." in said(root)
+
+
+def test_with_a_vendor_without_the_option_the_officer_is_told_at_once(settings, r, telephony, jobs, wiring):
+    import dataclasses
+
+    from bootstrap import bootstrap
+    from webhooks import create_app
+
+    roster = wiring.ctx.roster
+    plain = dataclasses.replace(roster.vendor, dtmf="ww{account}#ww{pin}#ww{language}#", gender_codes={})
+    built = bootstrap(
+        settings, redis=r, telephony=telephony, jobs=jobs, roster=dataclasses.replace(roster, vendor=plain)
+    )
+    client = create_app(built).test_client()
+    root = post(client, settings, read_back(client, settings, built.ctx), From=line(built.ctx), Digits="4")
+    assert "A male interpreter. If no liaison is free, the interpretation line cannot be asked for one." in said(root)
+    [rec] = built.ctx.requests.get_many(built.ctx.requests.open_ids())
+    assert rec.gender == "male"

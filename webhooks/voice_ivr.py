@@ -286,7 +286,10 @@ def confirm() -> Response:
         return twiml(_queue(response, who, chosen, False, "", incident=incident))
     if digits in PREFERENCE_KEYS:
         gender = PREFERENCE_KEYS[digits]
-        return twiml(_queue(response, who, chosen, False, f"A {gender} interpreter.", gender, incident))
+        lead = f"A {gender} interpreter."
+        if ctx().roster.vendor.gender_code(gender) is None:
+            lead += " If no liaison is free, the interpretation line cannot be asked for one."
+        return twiml(_queue(response, who, chosen, False, lead, gender, incident))
     if digits == "5":
         return twiml(_ask_incident(response, chosen, tries))
     if digits == "2" or again >= settings().ivr_max_tries:
