@@ -102,3 +102,14 @@ def test_signed_out_or_unknown_requests_get_nothing(app, sergeant, done):
     assert stranger.get(f"/dashboard/requests/{done.id}/receipt").status_code == 302
     assert stranger.get(f"/dashboard/api/requests/{done.id}/receipt").status_code == 401
     assert stranger.post(f"/dashboard/requests/{done.id}/receipt", data={"incident": "1"}).status_code == 401
+
+
+def test_the_queue_row_shows_the_preference(app, sergeant, ctx):
+    from dispatch.roster import Caller
+
+    precinct = ctx.roster.precincts[0]
+    app.extensions["wiring"].intake.open_request(
+        Caller(precinct.lines[0], "precinct", precinct.id), ctx.catalog.get("spa"), gender="female"
+    )
+    [row] = sergeant.get("/dashboard/api/queue").get_json()["active"]
+    assert row["preference"] == "female"

@@ -164,6 +164,7 @@
     var idCell = el("th", { scope: "row" }, receiptLink(row.id),
       row.urgent ? el("span", { class: "tag urgent" }, "urgent") : null,
       row.channel === "sms" ? el("span", { class: "tag" }, "text") : null,
+      row.preference ? el("span", { class: "tag", title: "interpreter asked for" }, row.preference) : null,
       row.caller_kind === "pin" ? el("span", { class: "tag", title: "identified by unit PIN on an unregistered phone" }, "PIN") : null,
       el("span", { class: "caller", title: "caller (masked)" }, row.caller));
     var state = el("td", {},
