@@ -156,3 +156,12 @@ def test_with_a_vendor_without_the_option_the_officer_is_told_at_once(settings, 
     assert "A male interpreter. If no liaison is free, the interpretation line cannot be asked for one." in said(root)
     [rec] = built.ctx.requests.get_many(built.ctx.requests.open_ids())
     assert rec.gender == "male"
+
+
+def test_the_language_menus_tries_do_not_use_up_the_incident_attempts(client, settings, ctx):
+    spa = ctx.catalog.get("spa")
+    root = post(client, settings, "/voice/incoming/language?tries=2", From=line(ctx), Digits=spa.keypad)
+    root = post(client, settings, path_of(root.find("Gather").get("action")), From=line(ctx), Digits="5")
+    root = post(client, settings, path_of(root.find("Gather").get("action")), From=line(ctx), Digits="")
+    assert "Sorry, an incident number" in said(root) and "Key the incident number" in said(root)
+    assert query(root.find("Gather").get("action"))["tries"] == "2"

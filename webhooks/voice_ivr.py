@@ -255,20 +255,26 @@ def read_back(response: VoiceResponse, language: Language, tries: int, incident:
     return _confirm(response, language, tries, 0, incident)
 
 
-def _ask_incident(response: VoiceResponse, language: Language, tries: int, lead: str = "") -> VoiceResponse:
+def _ask_incident(
+    response: VoiceResponse, language: Language, tries: int, attempts: int = 0, lead: str = ""
+) -> VoiceResponse:
+    """`attempts`: incident numbers keyed so far that were not one (`tries`: the language menu's)."""
     return _menu(
         response,
         paths.INCOMING_INCIDENT,
         (lead + " " if lead else "") + "Key the incident number, then the pound key.",
         language=language.id,
         tries=str(tries),
+        attempts=str(attempts),
         precinct=arg("precinct"),
         incident=arg("incident"),
     )
 
 
-def ask_incident_again(response: VoiceResponse, language: Language, tries: int, lead: str) -> VoiceResponse:
-    return _ask_incident(response, language, tries, lead)
+def ask_incident_again(
+    response: VoiceResponse, language: Language, tries: int, attempts: int, lead: str
+) -> VoiceResponse:
+    return _ask_incident(response, language, tries, attempts, lead)
 
 
 @bp.post(paths.INCOMING_CONFIRM)

@@ -38,16 +38,15 @@ def incident() -> Response:
     chosen = ctx().catalog.get(arg("language"))
     if chosen is None:
         return goodbye("Sorry, something went wrong. Please call again.")
-    tries = int_arg("tries")
+    tries, attempts = int_arg("tries"), int_arg("attempts") + 1
     number = _keyed()
     if number is not None:
-        return twiml(read_back(response, chosen, 0, number))
-    tries += 1
-    if tries >= settings().ivr_max_tries:
+        return twiml(read_back(response, chosen, tries, number))
+    if attempts >= settings().ivr_max_tries:
         say(response, "No incident number was added.")
-        return twiml(read_back(response, chosen, 0, read_token(arg("incident")) or ""))
+        return twiml(read_back(response, chosen, tries, read_token(arg("incident")) or ""))
     lead = f"Sorry, an incident number is up to {MAX_LENGTH} digits."
-    return twiml(ask_incident_again(response, chosen, tries, lead))
+    return twiml(ask_incident_again(response, chosen, tries, attempts, lead))
 
 
 def after_interpreter_menu(message: str, request_id: str, tries: int = 0) -> Response:
