@@ -255,7 +255,7 @@ def read_back(response: VoiceResponse, language: Language, tries: int, incident:
     return _confirm(response, language, tries, 0, incident)
 
 
-def _ask_incident(
+def ask_incident(
     response: VoiceResponse, language: Language, tries: int, attempts: int = 0, lead: str = ""
 ) -> VoiceResponse:
     """`attempts`: incident numbers keyed so far that were not one (`tries`: the language menu's)."""
@@ -269,12 +269,6 @@ def _ask_incident(
         precinct=arg("precinct"),
         incident=arg("incident"),
     )
-
-
-def ask_incident_again(
-    response: VoiceResponse, language: Language, tries: int, attempts: int, lead: str
-) -> VoiceResponse:
-    return _ask_incident(response, language, tries, attempts, lead)
 
 
 @bp.post(paths.INCOMING_CONFIRM)
@@ -297,7 +291,7 @@ def confirm() -> Response:
             lead += " If no liaison is free, the interpretation line cannot be asked for one."
         return twiml(_queue(response, who, chosen, False, lead, gender, incident))
     if digits == "5":
-        return twiml(_ask_incident(response, chosen, tries))
+        return twiml(ask_incident(response, chosen, tries))
     if digits == "2" or again >= settings().ivr_max_tries:
         return twiml(_ask_language(response, tries, False))
     say(response, "Sorry, please press 1 or 2, or 3, 4 or 5 for the other choices.")

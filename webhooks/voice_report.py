@@ -17,7 +17,7 @@ from dispatch.report_facts import MAX_LENGTH, Fact, Saved, read_token
 from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import ask, goodbye, hang_up, say, spell_digits, twiml
-from webhooks.voice_ivr import ask_incident_again, read_back
+from webhooks.voice_ivr import ask_incident, read_back
 
 bp = Blueprint("voice_report", __name__)
 
@@ -46,7 +46,7 @@ def incident() -> Response:
         say(response, "No incident number was added.")
         return twiml(read_back(response, chosen, tries, read_token(arg("incident")) or ""))
     lead = f"Sorry, an incident number is up to {MAX_LENGTH} digits."
-    return twiml(ask_incident_again(response, chosen, tries, attempts, lead))
+    return twiml(ask_incident(response, chosen, tries, attempts, lead))
 
 
 def after_interpreter_menu(message: str, request_id: str, tries: int = 0) -> Response:
