@@ -80,3 +80,11 @@ def test_a_vendor_without_the_option_gets_no_code_and_the_record_says_so(
     rec = route(built, built.ctx, jobs, gender="female")
     assert rec.state == State.VENDOR_DIALING and rec.gender_unsent
     assert telephony.calls[-1].send_digits == plain.dtmf_for(built.ctx.catalog.get("spa").vendor_code)
+
+
+def test_another_interpreter_for_the_same_interview_keeps_preference_and_incident(wiring, ctx, jobs, garcia_reyes):
+    rec = route(wiring, ctx, jobs, gender="female", incident="2026-1", officer_call="CA" + "5" * 32)
+    ctx.requests.apply(rec.id, "cancel")
+    again = wiring.intake.retry(rec.id, "CA" + "6" * 32)
+    assert again is not None and again.id != rec.id
+    assert (again.gender, again.incident, again.previous) == ("female", "2026-1", rec.id)
