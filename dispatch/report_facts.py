@@ -22,7 +22,7 @@ from dispatch.context import Service
 log = logging.getLogger("dispatch.report")
 
 MAX_LENGTH = 20
-_TOKEN = re.compile(r"[A-Za-z0-9-]{1,%d}" % MAX_LENGTH)
+_TOKEN = re.compile(rf"[A-Za-z0-9-]{{1,{MAX_LENGTH}}}")
 
 
 class Fact(StrEnum):

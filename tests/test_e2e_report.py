@@ -28,7 +28,7 @@ def _garcia_reyes(stack):  # type: ignore[no-untyped-def]
     assert (garcia.gender, reyes.gender) == ("female", "male") and {"spa"} <= set(garcia.languages) & set(
         reyes.languages
     )
-    stack.sim.set_parties({l.phone: {"answer": "never"} for l in stack.roster.liaisons})
+    stack.sim.set_parties({liaison.phone: {"answer": "never"} for liaison in stack.roster.liaisons})
     stack.redis.zadd(keys.LIAISONS_AVAILABLE, {reyes.id: 1000, garcia.id: 1001})  # the male speaker first in line
     return garcia, reyes
 

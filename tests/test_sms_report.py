@@ -13,8 +13,8 @@ import pytest
 
 from dispatch.receipt import receipt_of
 from dispatch.report_facts import Fact
-from dispatch.sms.notices import send_notice
 from dispatch.sms import replies
+from dispatch.sms.notices import send_notice
 from dispatch.sms.parse import parse
 from dispatch.sms.report_replies import BAD_ID, BAD_INCIDENT, receipt_text
 from dispatch.states import State

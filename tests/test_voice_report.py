@@ -5,6 +5,8 @@ stored from them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dispatch.states import State
 from tests.support.voice import OFFICER_CALL, line, path_of, post, query, said
 
@@ -126,7 +128,7 @@ def test_the_code_card_describes_the_keys_and_words(client):
     page = client.get("/codes").get_data(as_text=True)
     assert "3 a female interpreter, 4 a male interpreter, 5 key the incident number" in REPORT_KEYS
     assert "2 key the interpreter&#x27;s ID number" in page and "SPA FEMALE INC 2026-012345" in page
-    card = open("docs/language-codes.md", encoding="utf-8").read()
+    card = Path("docs/language-codes.md").read_text(encoding="utf-8")
     assert REPORT_KEYS in card and REPORT_WORDS in card
 
 
