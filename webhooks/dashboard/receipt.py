@@ -10,9 +10,10 @@ request's history and audits who changed what.
 from __future__ import annotations
 
 from flask import Response, abort, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from dispatch import events
-from dispatch.receipt import receipt_of
+from dispatch.receipt import Receipt, receipt_of
 from dispatch.report_facts import EXPECTED, MAX_LENGTH, Fact, Saved
 from webhooks.dashboard.auth import SERGEANT, page, post, reader
 from webhooks.dashboard.blueprint import bp
@@ -27,7 +28,7 @@ NOTES = {
 }
 
 
-def _receipt(request_id: str):  # type: ignore[no-untyped-def]
+def _receipt(request_id: str) -> Receipt:
     rec = ctx().requests.get(_request_id(request_id))
     if rec is None:
         abort(404, description="no such request")
@@ -59,7 +60,7 @@ def receipt_json(request_id: str) -> Response:
 
 @bp.post("/requests/<request_id>/receipt")
 @post(SERGEANT)
-def correct_receipt(request_id: str) -> Response:
+def correct_receipt(request_id: str) -> BaseResponse:
     """Add or correct the incident number and the interpreter's ID (a blank field: unchanged)."""
     rid = _request_id(request_id)
     worst = "unchanged"
