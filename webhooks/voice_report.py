@@ -16,7 +16,7 @@ from dispatch import urls as paths
 from dispatch.report_facts import MAX_LENGTH, Fact, Saved, read_token
 from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import ask, goodbye, hang_up, say, spell_digits, twiml
+from webhooks.twiml import HELP, ask, goodbye, hang_up, say, spell_digits, twiml
 from webhooks.voice_ivr import ask_incident, read_back
 
 bp = Blueprint("voice_report", __name__)
@@ -37,7 +37,7 @@ def incident() -> Response:
     response = VoiceResponse()
     chosen = ctx().catalog.get(arg("language"))
     if chosen is None:
-        return goodbye("Sorry, something went wrong. Please call again.")
+        return goodbye(HELP)
     tries, attempts = int_arg("tries"), int_arg("attempts") + 1
     number = _keyed()
     if number is not None:
