@@ -40,6 +40,7 @@ from dispatch.pseudonyms import Pseudonyms
 from dispatch.reconcile import Reconciler
 from dispatch.rejoin import Rejoin
 from dispatch.rejoin_numbers import RejoinNumbers
+from dispatch.report_facts import ReportFacts
 from dispatch.requests import RequestStore
 from dispatch.roster import Roster
 from dispatch.sergeant import SergeantActions
@@ -76,6 +77,7 @@ class Wiring:
     leases: Leases  # periodic jobs run once per period across workers
     sessions: Sessions  # the dashboard's signed-in sessions
     signin_lock: SigninLock  # failed sign-ins lock the guesser out
+    report: ReportFacts  # the incident number and interpreter ID for the officer's report
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -174,4 +176,5 @@ def bootstrap(
             settings.signin_lock_seconds,
             ctx.counters,
         ),
+        report=ReportFacts(ctx),
     )

@@ -23,11 +23,12 @@ from string import Formatter
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from config.errors import ConfigError
+from config.roster_preferences import gender_codes, liaison_gender
 from config.yaml_nodes import KnownLanguage, NodeReader, compose, kind, line_of
 from dispatch.duty import DEFAULT_TIMEZONE, DutySchedule, parse_window, zone
 from dispatch.roster import DTMF_KEYS, ROLES, Liaison, Precinct, Roster, Supervisor, User, Vendor
 
-DTMF_PLACEHOLDERS = ("account", "pin", "language")
+DTMF_PLACEHOLDERS = ("account", "pin", "language", "gender")
 DTMF_TEMPLATE_CHARS = DTMF_KEYS | frozenset("wW")  # w / W: Twilio's half-second / one-second pause
 
 SECTIONS = ("timezone", "service", "precincts", "supervisors", "liaisons", "vendor", "users")
@@ -168,7 +169,7 @@ class _Reader(NodeReader):
         tz = zone(tz_name)
         for i, item in enumerate(self.items(node, "liaisons", "liaisons")):
             k = f"liaisons[{i}]"
-            f = self.fields(item, k, ("id", "name", "phone", "languages", "duty"))
+            f = self.fields(item, k, ("id", "name", "phone", "languages", "duty"), ("gender",))
             lid = self.unique(ids, self.slug(f["id"], f"{k}.id"), f["id"], f"{k}.id", "liaison id")
             name = self.text(f["name"], f"{k}.name")
             phone = self.phone(f["phone"], f"{k}.phone")
@@ -193,6 +194,7 @@ class _Reader(NodeReader):
                     phone=phone,
                     languages=tuple(languages),
                     duty=DutySchedule(windows=tuple(windows), timezone=tz),
+                    gender=liaison_gender(self, f.get("gender"), f"{k}.gender"),
                 )
             )
         return tuple(out)
@@ -203,8 +205,18 @@ class _Reader(NodeReader):
             node,
             k,
             ("name", "number", "account", "pin", "dtmf", "unknown_language_code"),
-            ("alternate", "language_codes"),
-            order=("name", "number", "alternate", "account", "pin", "dtmf", "language_codes", "unknown_language_code"),
+            ("alternate", "language_codes", "gender_codes"),
+            order=(
+                "name",
+                "number",
+                "alternate",
+                "account",
+                "pin",
+                "dtmf",
+                "language_codes",
+                "unknown_language_code",
+                "gender_codes",
+            ),
         )
         name = self.text(f["name"], f"{k}.name")
         number = self.phone(f["number"], f"{k}.number")
@@ -226,6 +238,7 @@ class _Reader(NodeReader):
                 codes[canonical] = self.keys(value_node, entry, "a vendor language code")
                 lines[canonical] = line_of(key_node)
         unknown = self.keys(f["unknown_language_code"], f"{k}.unknown_language_code", "the unknown-language code")
+        genders = gender_codes(self, f.get("gender_codes"), f"{k}.gender_codes", dtmf, f["dtmf"])
         return Vendor(
             name=name,
             number=number,
@@ -235,10 +248,11 @@ class _Reader(NodeReader):
             dtmf=dtmf,
             language_codes=codes,
             unknown_language_code=unknown,
+            gender_codes=genders,
         )
 
     def dtmf_template(self, node: Node, key: str) -> str:
-        """Only {account} {pin} {language} and dialable keys, so the sent digits are always valid."""
+        """Only {account} {pin} {language} {gender} and dialable keys, so the sent digits are always valid."""
         template = self.text(node, key)
         names = ", ".join("{" + p + "}" for p in DTMF_PLACEHOLDERS)
         try:

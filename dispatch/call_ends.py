@@ -18,6 +18,7 @@ from dispatch.legs import free_interpreter, hang_up
 from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
+from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
 
 log = logging.getLogger("dispatch.call_ends")
@@ -40,6 +41,7 @@ class CallEnds(Service):
         if out.record is None:
             return None
         log.info("request %s: interpreter left after %ss", rec.id, _secs(rec.connected_at))
+        tell_texter_the_receipt(self.ctx, out.record)
         if out.previous == State.REJOINING:
             self.rejoin.interpreter_left(out.record)
         else:

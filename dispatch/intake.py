@@ -36,6 +36,8 @@ class Intake(Service):
         callback_number: str = "",
         previous: str = "",
         state: State = State.QUEUED,
+        gender: str = "",
+        incident: str = "",
     ) -> RequestRecord:
         """Create a request; a queued one is routed at once by a worker.
 
@@ -63,6 +65,8 @@ class Intake(Service):
                 "officer_call": officer_call,
                 "callback_number": callback_number,
                 "previous": previous,
+                "gender": gender or None,  # None: no field at all (most requests)
+                "incident": incident or None,
             },
             state=state,
         )
@@ -71,13 +75,14 @@ class Intake(Service):
         if officer_call:
             self.store.link_call(officer_call, record.id, "officer")
         log.info(
-            "request %s opened: %s, %s, precinct %s, caller %s%s",
+            "request %s opened: %s, %s, precinct %s, caller %s%s%s",
             record.id,
             channel,
             record.language_name,
             caller.precinct,
             mask(caller.number),
             " URGENT" if urgent else "",
+            f", {gender} interpreter asked for" if gender else "",
         )
         if state == State.QUEUED:
             self.store.set_deadline(record.id, clock.now() + self.ctx.settings.queued_stuck_after)
@@ -114,6 +119,8 @@ class Intake(Service):
             officer_call=call_sid,
             callback_number=rec.callback_number,
             previous=rec.id,
+            gender=rec.gender,  # another interpreter for the same interview
+            incident=rec.incident,
         )
 
     def position(self, rec: RequestRecord) -> int:

@@ -75,6 +75,7 @@ class Offers(Service):
         # Who is free first: in a surge nobody is, and then that one read is all it takes.
         free = self.ctx.liaisons.available_now()
         candidates = self.candidates(rec.language, exclude=self.store.tried(request_id), among=free) if free else []
+        candidates = [c for c in candidates if c.suits(rec.gender)]  # a female (male) interpreter asked for
         liaison_id = self.ctx.liaisons.claim([c.id for c in candidates], request_id)
         liaison = self.ctx.roster.liaison(liaison_id) if liaison_id else None
         if liaison is None:

@@ -70,6 +70,7 @@ class QueueRow:
     can_send_to_vendor: bool
     can_cancel: bool
     can_offer_again: bool
+    preference: str = ""  # the interpreter asked for: "female" | "male" | ""
 
     def as_dict(self) -> dict[str, Any]:
         # Every field is a str, number, bool or None: a shallow copy is what asdict gives,
@@ -192,6 +193,7 @@ def queue_row(
         can_send_to_vendor=rec.state in (State.QUEUED, State.OFFERING),
         can_cancel=rec.waiting,
         can_offer_again=rec.state == State.QUEUED,
+        preference=rec.gender,
     )
 
 

@@ -37,6 +37,7 @@ from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
 from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
+from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
 from dispatch.telephony import LIVE, CallInfo, TelephonyError
 
@@ -138,6 +139,8 @@ class Reconciler(Service):
             return False
         self.ctx.counters.add(RECONCILER_FINDINGS, "ended")
         free_interpreter(self.ctx, rec)
+        if out.record is not None:
+            tell_texter_the_receipt(self.ctx, out.record)
         log.warning(
             "request %s: ended (reconciled): its final callbacks never came; interpreter call %s, officer call %s",
             rec.id,

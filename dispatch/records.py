@@ -88,6 +88,11 @@ class RequestRecord:
     recall_call: str
     recall_at: float | None
     interpreter_at: str  # "room" | "prompt": where the interpreter's TwiML last put them
+    # For the officer's report (dispatch/report_facts.py); they expire with the record.
+    incident: str  # the incident or complaint number the officer keyed or texted
+    gender: str  # the interpreter asked for: "female" | "male" | "" (no preference)
+    gender_unsent: bool  # the vendor could not be told the preference (its bridge has no such option)
+    interpreter_ref: str  # the interpreter's own ID number (a vendor's states it when joining)
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property

@@ -29,6 +29,7 @@ from dispatch.legs import free_interpreter, hang_up, new_token
 from dispatch.phone import mask
 from dispatch.records import RequestRecord
 from dispatch.rejoin_numbers import RejoinNumbers
+from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
 from dispatch.telephony import CallRequest, TelephonyError
 
@@ -326,6 +327,8 @@ class Rejoin(Service):
         )
         if not out.applied:
             return
+        if out.record is not None:
+            tell_texter_the_receipt(self.ctx, out.record)
         log.info(
             "request %s: the officer did not rejoin within %gs; interpreter released",
             rec.id,

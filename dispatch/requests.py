@@ -124,6 +124,22 @@ return 1
 """
 
 
+# KEYS: request hash, history, events stream. ARGV: event, iso, data json, maxlen, published data
+# json, then field/value pairs. A fact that is no transition (a correction for the receipt): the
+# fields written and a history entry (which expires with the record), in one step.
+_ANNOTATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+local state = redis.call('HGET', KEYS[1], 'state') or ''
+local id = redis.call('HGET', KEYS[1], 'id')
+redis.call('RPUSH', KEYS[2], '{"ts":' .. cjson.encode(ARGV[2]) .. ',"event":' .. cjson.encode(ARGV[1]) ..
+  ',"from":' .. cjson.encode(state) .. ',"to":' .. cjson.encode(state) .. ',"data":' .. ARGV[3] .. '}')
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'request', id, 'event', ARGV[1],
+           'from', state, 'to', state, 'ts', ARGV[2], 'data', ARGV[5])
+return 1
+"""
+
+
 class RequestStore:
     """Create, read and transition request records."""
 
@@ -137,6 +153,7 @@ class RequestStore:
             "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1"
         )
         self._link_call = r.register_script(_LINK_CALL)
+        self._annotate = r.register_script(_ANNOTATE)
 
     def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
         """Open a new request; its number is short enough to read out or text back."""
@@ -285,6 +302,32 @@ class RequestStore:
         """
         flat = [x for k, v in fields.items() for x in (k, _encode(v))]
         return bool(self._set_existing(keys=[keys.request(request_id)], args=flat))
+
+    def annotate(
+        self,
+        request_id: str,
+        event: str,
+        fields: Mapping[str, Any],
+        data: Mapping[str, Any],
+        published: Mapping[str, Any],
+    ) -> bool:
+        """Write `fields` on a record that still exists, with a history entry `event` holding
+        `data` and an event on the stream holding only `published` (the stream outlives records,
+        so what must expire with the record stays out of it)."""
+        flat = [x for k, v in fields.items() for x in (k, _encode(v))]
+        return bool(
+            self._annotate(
+                keys=[keys.request(request_id), keys.history(request_id), keys.EVENTS],
+                args=[
+                    event,
+                    clock.iso(clock.now()),
+                    json.dumps(dict(data)),
+                    self.maxlen,
+                    json.dumps(dict(published)),
+                    *flat,
+                ],
+            )
+        )
 
     def link_call(
         self, call_sid: str, request_id: str, role: str, liaison_id: str = "", fields: Mapping[str, Any] | None = None

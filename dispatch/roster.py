@@ -20,6 +20,7 @@ T = TypeVar("T")
 
 ROLES = ("sergeant", "viewer")
 DTMF_KEYS = frozenset("0123456789*#")
+GENDERS = ("female", "male")  # an interpreter preference a request may carry (issue 17)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class Liaison:
     phone: str
     languages: tuple[str, ...]
     duty: DutySchedule
+    gender: str = ""  # "female" | "male" | "" (not given: never offered a request with a preference)
+
+    def suits(self, preference: str) -> bool:
+        """Whether this liaison may take a request asking for a `preference` ("" = anyone)."""
+        return not preference or self.gender == preference
 
     def on_duty_at(self, dt: datetime) -> bool:
         """Whether the roster schedule has this liaison on duty at `dt` (overrides live in Redis)."""
@@ -69,8 +75,18 @@ class Vendor:
     dtmf: str
     language_codes: dict[str, str] = field(hash=False)
     unknown_language_code: str
+    gender_codes: dict[str, str] = field(default_factory=dict, hash=False)  # female / male / any
 
-    def dtmf_for(self, vendor_language_code: str) -> str:
+    def gender_code(self, preference: str) -> str | None:
+        """The keys that ask the vendor's IVR for `preference` ("" = any); None when its bridge
+        has no such option (no {gender} in the template, or no code for it)."""
+        if "{gender}" not in self.dtmf:
+            return "" if not preference else None
+        if not preference:
+            return self.gender_codes.get("any", "")
+        return self.gender_codes.get(preference) or None
+
+    def dtmf_for(self, vendor_language_code: str, gender_code: str = "") -> str:
         """The digits to send after the vendor answers, e.g. ``ww123456#ww7890#ww001#``.
 
         The template was checked when the roster was read; the code is checked here because
@@ -79,7 +95,7 @@ class Vendor:
         code = str(vendor_language_code)
         if not code or not set(code) <= DTMF_KEYS:
             raise ValueError(f"vendor language code {code!r} cannot be sent as DTMF (digits, * and # only)")
-        return self.dtmf.format(account=self.account, pin=self.pin, language=code)
+        return self.dtmf.format(account=self.account, pin=self.pin, language=code, gender=gender_code)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class VendorBridge(Service):
                 "vendor_at": now,
                 "vendor_call": None,
                 **OFFER_CLEARED,
+                # The officer hears it in the hold loop: the vendor's bridge has no such option.
+                **({"gender_unsent": True} if self.ctx.roster.vendor.gender_code(rec.gender) is None else {}),
             },
             data={"reason": reason},
             deadline=now + vendor_bound(self.ctx.settings),
@@ -63,14 +65,15 @@ class VendorBridge(Service):
         self._dial(out.record, token, self.ctx.roster.vendor.number)
         return out.record
 
-    def dtmf(self, language: str | None) -> str:
-        """The DTMF sequence the vendor's IVR expects: account, PIN, language code."""
+    def dtmf(self, language: str | None, gender: str = "") -> str:
+        """The DTMF sequence the vendor's IVR expects: account, PIN, language code, and the
+        interpreter preference where its bridge takes one (otherwise nothing for it)."""
         vendor = self.ctx.roster.vendor
         code = vendor.unknown_language_code
         found = self.ctx.catalog.get(language) if language else None
         if language and found is not None:
             code = vendor.language_codes.get(language) or found.vendor_code
-        return vendor.dtmf_for(code)
+        return vendor.dtmf_for(code, vendor.gender_code(gender) or "")
 
     def dial_vendor(self, request_id: str, token: str) -> None:
         """Place the vendor call a transition asked for (vendor_failed → the alternate).
@@ -96,7 +99,7 @@ class VendorBridge(Service):
                     url=urls(paths.VENDOR, **where),
                     status_callback=urls(paths.VENDOR_STATUS, **where),
                     timeout=self.ctx.settings.vendor_ring_timeout,
-                    send_digits=self.dtmf(rec.language),
+                    send_digits=self.dtmf(rec.language, rec.gender),
                     # Only the final status: vendor_call_ended acts on nothing else.
                     status_events=("completed",),
                 )

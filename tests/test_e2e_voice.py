@@ -185,7 +185,7 @@ def test_wrong_keys_and_unclear_speech_are_asked_again(stack):
             {"digits": "77777#"},
             {"speech": "uh the thing", "confidence": 0.2},
             {"digits": _keypad(stack, "spa") + "#"},
-            {"digits": "5"},
+            {"digits": "7"},  # 3, 4 and 5 have meanings at the read-back (issue 17)
             {"digits": "1"},
         ],
     )

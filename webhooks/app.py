@@ -161,6 +161,7 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         voice_interpreters,
         voice_ivr,
         voice_rejoin,
+        voice_report,
         voice_room,
     )
 
@@ -170,6 +171,7 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         voice_room,
         voice_interpreters,
         voice_rejoin,
+        voice_report,
         fallback,
         codes,
         sms,

@@ -77,6 +77,11 @@ def spell(request_id: str) -> str:
     return request_id[:1] + " " + " ".join(request_id[1:].lstrip("0") or "0")
 
 
+def spell_digits(value: str) -> str:
+    """2026-0123 → "2 0 2 6 dash 0 1 2 3": a number read back one key at a time."""
+    return " ".join("dash" if ch == "-" else ch for ch in value)
+
+
 def caller_conference(response: VoiceResponse, rec: RequestRecord, urls: Urls) -> VoiceResponse:
     """The officer waits in the request's room hearing hold prompts. Leaving does not end the
     room: an interpreter in it stays for the officer to rejoin (dispatch/rejoin.py)."""

@@ -19,10 +19,11 @@ from dispatch import rate_limit
 from dispatch import urls as paths
 from dispatch.languages import Language
 from dispatch.phone import mask
+from dispatch.report_facts import read_token
 from dispatch.roster import Caller
 from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
-from webhooks.twiml import HELP, ask, cached_twiml, caller_conference, goodbye, say, spell, twiml
+from webhooks.twiml import HELP, ask, cached_twiml, caller_conference, goodbye, say, spell, spell_digits, twiml
 from webhooks.voice_rejoin import rejoin_offer
 
 bp = Blueprint("voice_ivr", __name__)
@@ -230,16 +231,47 @@ def language() -> Response:
     )
 
 
-def _confirm(response: VoiceResponse, language: Language, tries: int, again: int = 0) -> VoiceResponse:
+# At the read-back, after 1 (connect) and 2 (choose again): what the officer's report and the
+# victim may need (issue 17). 1 stays first, so the default path takes no more keys than before.
+READ_BACK_MORE = "Press 3 for a female interpreter, 4 for a male interpreter, or 5 to add an incident number."
+PREFERENCE_KEYS = {"3": "female", "4": "male"}
+
+
+def _confirm(
+    response: VoiceResponse, language: Language, tries: int, again: int = 0, incident: str = ""
+) -> VoiceResponse:
+    noted = f" Incident number {spell_digits(incident)}." if incident else ""
     return _menu(
         response,
         paths.INCOMING_CONFIRM,
-        f"You selected {language.name}. Press 1 to confirm, or 2 to choose again.",
+        f"You selected {language.name}.{noted} Press 1 to confirm, or 2 to choose again. {READ_BACK_MORE}",
         num_digits=1,
         language=language.id,
         tries=str(tries),
         again=str(again),
         precinct=arg("precinct"),
+        incident=incident,
+    )
+
+
+def read_back(response: VoiceResponse, language: Language, tries: int, incident: str) -> VoiceResponse:
+    """The read-back menu again (after an incident number was keyed): voice_report.py."""
+    return _confirm(response, language, tries, 0, incident)
+
+
+def ask_incident(
+    response: VoiceResponse, language: Language, tries: int, attempts: int = 0, lead: str = ""
+) -> VoiceResponse:
+    """`attempts`: incident numbers keyed so far that were not one (`tries`: the language menu's)."""
+    return _menu(
+        response,
+        paths.INCOMING_INCIDENT,
+        (lead + " " if lead else "") + "Key the incident number, then the pound key.",
+        language=language.id,
+        tries=str(tries),
+        attempts=str(attempts),
+        precinct=arg("precinct"),
+        incident=arg("incident"),
     )
 
 
@@ -253,12 +285,21 @@ def confirm() -> Response:
     who = caller()
     if chosen is None or who is None:
         return twiml(_ask_language(response, tries, False))
+    incident = read_token(arg("incident")) or ""
     if digits == "1":
-        return twiml(_queue(response, who, chosen, False, ""))
+        return twiml(_queue(response, who, chosen, False, "", incident=incident))
+    if digits in PREFERENCE_KEYS:
+        gender = PREFERENCE_KEYS[digits]
+        lead = f"A {gender} interpreter."
+        if ctx().roster.vendor.gender_code(gender) is None:
+            lead += " If no liaison is free, the interpretation line cannot be asked for one."
+        return twiml(_queue(response, who, chosen, False, lead, gender, incident))
+    if digits == "5":
+        return twiml(ask_incident(response, chosen, tries))
     if digits == "2" or again >= settings().ivr_max_tries:
         return twiml(_ask_language(response, tries, False))
-    say(response, "Sorry, please press 1 or 2.")
-    return twiml(_confirm(response, chosen, tries, again))
+    say(response, "Sorry, please press 1 or 2, or 3, 4 or 5 for the other choices.")
+    return twiml(_confirm(response, chosen, tries, again, incident))
 
 
 def _choose(response: VoiceResponse, choices: list[Language], tries: int, urgent: bool) -> VoiceResponse:
@@ -304,7 +345,15 @@ class _Flooding(Exception):
     """This phone asked for more interpreters than the caller rate limit allows."""
 
 
-def _queue(response: VoiceResponse, who: Caller, language: Language | None, urgent: bool, lead: str) -> VoiceResponse:
+def _queue(
+    response: VoiceResponse,
+    who: Caller,
+    language: Language | None,
+    urgent: bool,
+    lead: str,
+    gender: str = "",
+    incident: str = "",
+) -> VoiceResponse:
     """Open the request (once per call) and put the caller in its conference.
 
     The caller rate limit is counted here, where a call would reach the queue and ring
@@ -323,7 +372,9 @@ def _queue(response: VoiceResponse, who: Caller, language: Language | None, urge
             s.caller_rate_window,
         )
         raise _Flooding()
-    rec = wiring().intake.open_request(who, language, urgent=urgent, officer_call=form("CallSid"))
+    rec = wiring().intake.open_request(
+        who, language, urgent=urgent, officer_call=form("CallSid"), gender=gender, incident=incident
+    )
     say(response, (lead + " " if lead else "") + f"Request {spell(rec.id)}. Please hold for an interpreter.")
     return caller_conference(response, rec, ctx().urls)
 

@@ -19,6 +19,7 @@ from logs import clip
 from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
 from webhooks.twiml import HELP, ask, caller_conference, goodbye, hang_up, say, spell, twiml
+from webhooks.voice_report import after_interpreter_menu, ask_interpreter_id, officers_request
 
 bp = Blueprint("voice_room", __name__)
 log = logging.getLogger("webhooks.voice_room")
@@ -53,6 +54,8 @@ def hold() -> Response:
     place = wiring().intake.position(rec)
     what = f"a {rec.language_name} interpreter" if rec.language else "an interpreter"
     say(response, f"You are number {place} in line for {what}. Please stay on the line.")
+    if rec.gender_unsent:  # sent to the vendor, whose bridge has no such option
+        say(response, f"The interpretation line could not be asked for a {rec.gender} interpreter.")
     return twiml(_hold_again(response, rec.id, prompts))
 
 
@@ -141,7 +144,7 @@ def _offer_retry(message: str) -> Response:
 @bp.post(paths.DROPPED)
 @twilio_only
 def dropped() -> Response:
-    return _offer_retry("The interpreter has left the call.")
+    return after_interpreter_menu("The interpreter has left the call.", arg("request"))
 
 
 @bp.post(paths.FAILED)
@@ -154,7 +157,14 @@ def failed() -> Response:
 @twilio_only
 def retry() -> Response:
     response = VoiceResponse()
-    if form("Digits") != "1":
+    digits = form("Digits")
+    if digits != "1" and arg("ids") == "1" and officers_request(arg("request")):  # after the interpreter left
+        tries = int_arg("tries") + 1
+        if digits == "2":
+            return ask_interpreter_id(arg("request"))
+        if digits and tries < settings().ivr_max_tries:
+            return after_interpreter_menu("Sorry, please press 1 or 2.", arg("request"), tries)
+    if digits != "1":
         return goodbye("Goodbye.")
     rec = wiring().intake.retry(arg("request"), form("CallSid"))
     if rec is None or not rec.waiting:

@@ -26,6 +26,16 @@ HOW_TO = "Call the interpretation line, type the language code, then press # (or
 UNKNOWN = "language unknown → connects the vendor, who identifies it"
 URGENT = "urgent → then give the language; the vendor is called at once"
 RESERVED_NOTE = f"**0** = {UNKNOWN}. **9** = {URGENT}."
+# For the report and the victim (issue 17): the read-back's other keys, and the texted words.
+REPORT_KEYS = (
+    "After the language is read back: 1 connect, 2 choose again, 3 a female interpreter, 4 a male "
+    "interpreter, 5 key the incident number then #. After the interpreter leaves: 1 another "
+    "interpreter, 2 key the interpreter's ID number then #."
+)
+REPORT_WORDS = (
+    "By text, add FEMALE (WOMAN, F) or MALE (MAN, M) and INC with the incident number: "
+    "SPA FEMALE INC 2026-012345. Later, ID R00012 4711 records the interpreter's ID on your request."
+)
 
 
 def split_card(catalog: Catalog) -> tuple[list[Language], list[Language]]:
@@ -64,6 +74,7 @@ def render_markdown(catalog: Catalog) -> str:
         f"{HOW_TO}\n\n"
         f"{RESERVED_NOTE}\n\n"
         f"Supervisors may also text the code, the ISO code or the language's name.\n\n"
+        f"{REPORT_KEYS}\n\n{REPORT_WORDS}\n\n"
         f"## Most requested ({len(short)})\n\n{head}{rows(short)}\n"
         f"## All other languages, A–Z ({len(rest)})\n\n{head}{rows(rest)}"
     )
@@ -120,6 +131,7 @@ def render_html(catalog: Catalog) -> str:
         f"<h1>{esc(TITLE)}</h1>\n<p>{esc(HOW_TO)}</p>\n"
         f'<div class="reserved"><span>0 = {esc(UNKNOWN)}</span>'
         f"<span>9 = {esc(URGENT)}</span></div>\n"
+        f'<p class="report">{esc(REPORT_KEYS)} {esc(REPORT_WORDS)}</p>\n'
         f'<h2>Most requested</h2>\n<ol class="top">{"".join(item(x) for x in short)}</ol>\n'
         f'<h2>All other languages, A–Z</h2>\n<ol class="rest">{"".join(item(x) for x in rest)}</ol>\n'
         "</body></html>\n"

@@ -7,8 +7,10 @@ import logging
 
 from dispatch.context import Context
 from dispatch.phone import mask
+from dispatch.receipt import receipt_of
 from dispatch.records import RequestRecord
 from dispatch.sms import replies
+from dispatch.sms.report_replies import receipt_text
 from dispatch.telephony import TelephonyError
 
 log = logging.getLogger("dispatch.sms")
@@ -20,10 +22,19 @@ def tell_texter_it_failed(ctx: Context, rec: RequestRecord) -> None:
         ctx.jobs.submit("notify", rec.id, "failed")
 
 
+def tell_texter_the_receipt(ctx: Context, rec: RequestRecord) -> None:
+    """A texted request's call has ended with an interpreter: queue the receipt's text."""
+    if rec.channel == "sms" and rec.connected_at:
+        ctx.jobs.submit("notify", rec.id, "receipt")
+
+
 def send_notice(ctx: Context, request_id: str, what: str) -> str | None:
-    """Text the supervisor of a texted request one of replies.NOTICES; the notify job's body."""
+    """Text the supervisor of a texted request one of replies.NOTICES, or the receipt; the notify
+    job's body."""
     rec = ctx.requests.get(request_id)
-    build = replies.NOTICES.get(what)
+    build = (
+        (lambda done: receipt_text(receipt_of(done, ctx.roster))) if what == "receipt" else replies.NOTICES.get(what)
+    )
     if rec is None or build is None or rec.channel != "sms" or not rec.caller:
         return None
     try:

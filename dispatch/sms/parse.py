@@ -22,6 +22,7 @@ from typing import Literal
 
 from dispatch.languages import Catalog, Detection, Language
 from dispatch.phone import to_e164
+from dispatch.sms.report_words import interpreter_id_command, take_gender, take_incident
 
 MAX_BODY = 480
 """Characters looked at: three SMS segments. A 1,600-character body costs no more than this."""
@@ -120,6 +121,9 @@ class Parsed:
     callback: str | None = None  # E.164
     callback_invalid: bool = False  # something number-like that cannot be dialled
     unknown_language: bool = False  # "0" / "unknown": the vendor's operator identifies it
+    gender: str = ""  # "female" | "male": the interpreter asked for (report_words.py)
+    incident: str = ""  # `inc <number>`
+    incident_invalid: bool = False  # `inc` without a usable number
 
     @property
     def empty(self) -> bool:
@@ -145,9 +149,14 @@ def parse(body: str | None) -> Parsed:
     if not text:
         return Parsed(text="")
     tokens = text.split(" ")
+    id_args = interpreter_id_command(tokens)
+    if id_args is not None:
+        return Parsed(text=text, command="ID", args=id_args)
+    report, tokens = take_incident(tokens)  # before the number: 2026-012345 is no callback number
     callback, invalid, tokens = _extract_number(tokens)
     urgent = any(_word(t).casefold() in _URGENT for t in tokens)
     tokens = [t for t in tokens if _word(t).casefold() not in _URGENT]
+    report, tokens = take_gender(report, tokens)
     command, args = _command(tokens)
     language_text = " ".join(tokens).strip(" ,;:-")
     folded = " ".join(_word(t).casefold() for t in tokens)
@@ -160,6 +169,9 @@ def parse(body: str | None) -> Parsed:
         callback=callback,
         callback_invalid=invalid,
         unknown_language=folded in _UNKNOWN,
+        gender=report.gender,
+        incident=report.incident,
+        incident_invalid=report.incident_invalid,
     )
 
 

@@ -1,5 +1,6 @@
 """What a supervisor's follow-up text needs from the one before: the language to confirm
-("Reply YES"), URGENT, the callback number. Never the text itself; gone after PENDING_TTL."""
+("Reply YES"), URGENT, the callback number, the interpreter preference and incident number.
+Never the text itself; gone after PENDING_TTL."""
 
 from __future__ import annotations
 
@@ -16,15 +17,20 @@ class PendingTexts:
     def __init__(self, r: redis.Redis) -> None:
         self.r = r
 
-    def remember(self, number: str, language: str, urgent: bool, callback: str) -> None:
+    def remember(
+        self, number: str, language: str, urgent: bool, callback: str, gender: str = "", incident: str = ""
+    ) -> None:
         """Keep these for the sender's next text (nothing to keep: forget what was there)."""
         key = keys.sms_pending(number)
-        if not language and not urgent and not callback:
+        if not language and not urgent and not callback and not gender and not incident:
             self.r.delete(key)
             return
         pipe = self.r.pipeline()
         pipe.delete(key)
         pipe.hset(key, mapping={"language": language, "urgent": "1" if urgent else "0", "callback": callback})
+        for field, value in (("gender", gender), ("incident", incident)):
+            if value:
+                pipe.hset(key, field, value)
         pipe.expire(key, PENDING_TTL)
         pipe.execute()
 

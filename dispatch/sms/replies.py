@@ -144,6 +144,8 @@ LIAISON_NO_CODES = finish(
 def requested(rec: RequestRecord, callback: str | None) -> str:
     """The answer to a request: number, language, and what happens next."""
     urgent = ", URGENT" if rec.urgent else ""
+    urgent += f", {rec.gender} interpreter" if rec.gender else ""
+    urgent += f", inc {rec.incident}" if rec.incident else ""
     language = to_gsm7(rec.language_name) if rec.language else "language to be identified"
     # Stored for redeliveries (SmsService.handle): a number not in the roster only in part.
     where = f"the number ending {callback[-4:]}" if callback else "this phone"

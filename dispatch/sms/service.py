@@ -30,10 +30,11 @@ from dispatch.intake import Intake
 from dispatch.languages import Language
 from dispatch.phone import mask, to_e164
 from dispatch.records import RequestRecord
+from dispatch.report_facts import Fact, ReportFacts, Saved
 from dispatch.roster import Caller, Supervisor
 from dispatch.sergeant import SergeantActions
 from dispatch.settings import callback_bound
-from dispatch.sms import replies
+from dispatch.sms import replies, report_replies
 from dispatch.sms.duty import CODES_SHOWN, LiaisonTexts
 from dispatch.sms.parse import MAX_BODY, Parsed, parse, read_language
 from dispatch.sms.pending import PendingTexts
@@ -63,10 +64,12 @@ class SmsService(Service):
     sergeant: SergeantActions
     liaisons: LiaisonTexts = field(init=False)
     pending: PendingTexts = field(init=False)
+    report: ReportFacts = field(init=False)
 
     def __post_init__(self) -> None:
         self.liaisons = LiaisonTexts(self.ctx)
         self.pending = PendingTexts(self.ctx.redis)
+        self.report = ReportFacts(self.ctx)
 
     # ---------------------------------------------------------------- entry point
     def handle(self, msg: Inbound) -> str:
@@ -140,6 +143,8 @@ class SmsService(Service):
             return self._status(number, p.args[0] if p.args else None)
         if command == "CANCEL":
             return self._cancel(number, p.args[0] if p.args else None)
+        if command == "ID":
+            return self._interpreter_id(supervisor, number, *p.args)
         pending = self.pending.take(number) if command in ("YES", "NO") else None
         if command == "YES":
             if pending is None or not pending.get("language"):
@@ -148,20 +153,29 @@ class SmsService(Service):
             if language is None:
                 return replies.NOTHING_TO_CONFIRM
             return self._request(
-                supervisor, number, language, p.urgent or pending.get("urgent") == "1", pending.get("callback") or None
+                supervisor,
+                number,
+                language,
+                p.urgent or pending.get("urgent") == "1",
+                pending.get("callback") or None,
+                p.gender or pending.get("gender", ""),
+                p.incident or pending.get("incident", ""),
             )
         if command == "NO" and pending is not None:
             return replies.DECLINED
         # Anything else (ON/OFF from a supervisor, "no" with nothing pending) is read as a language.
         if p.callback_invalid or (p.callback and not self._may_call(p.callback)):
             return replies.BAD_CALLBACK
-        earlier = self.pending.peek(number)
-        urgent = p.urgent or bool(earlier and earlier.get("urgent") == "1")
-        callback = p.callback or (earlier.get("callback") if earlier else None) or None
+        if p.incident_invalid:
+            return report_replies.BAD_INCIDENT
+        earlier = self.pending.peek(number) or {}
+        urgent = p.urgent or earlier.get("urgent") == "1"
+        callback = p.callback or earlier.get("callback") or None
+        report = (p.gender or earlier.get("gender", ""), p.incident or earlier.get("incident", ""))
         if p.unknown_language:
-            return self._request(supervisor, number, None, urgent, callback)
+            return self._request(supervisor, number, None, urgent, callback, *report)
         if not p.language_text:
-            self._remember(number, None, urgent, callback)
+            self._remember(number, None, urgent, callback, *report)
             return replies.NEED_LANGUAGE
         choice = read_language(self.ctx.catalog, p.language_text)
         log.info(
@@ -172,20 +186,27 @@ class SmsService(Service):
             choice.via or "-",
         )
         if choice.kind == "request" and choice.language is not None:
-            return self._request(supervisor, number, choice.language, urgent, callback)
+            return self._request(supervisor, number, choice.language, urgent, callback, *report)
         if choice.kind == "confirm" and choice.language is not None:
-            self._remember(number, choice.language, urgent, callback)
+            self._remember(number, choice.language, urgent, callback, *report)
             if choice.via == "detected":
                 return replies.confirm_detected(choice.language)
             return replies.confirm_near_miss(choice.language)
         if choice.kind == "choose":
-            self._remember(number, None, urgent, callback)
+            self._remember(number, None, urgent, callback, *report)
             return replies.choose(choice.choices)
-        self._remember(number, None, urgent, callback)
+        self._remember(number, None, urgent, callback, *report)
         return replies.not_recognised(choice.choices)
 
     def _request(
-        self, supervisor: Supervisor, number: str, language: Language | None, urgent: bool, callback: str | None
+        self,
+        supervisor: Supervisor,
+        number: str,
+        language: Language | None,
+        urgent: bool,
+        callback: str | None,
+        gender: str = "",
+        incident: str = "",
     ) -> str:
         """Open a NEW request and ask a worker to call back; a repeat of an open one is not doubled."""
         self.pending.forget(number)
@@ -198,7 +219,14 @@ class SmsService(Service):
                 return replies.already(rec)
         caller = Caller(number, "supervisor", supervisor.precinct, supervisor.id)
         rec = self.intake.open_request(
-            caller, language, urgent=urgent, channel="sms", callback_number=callback or "", state=State.NEW
+            caller,
+            language,
+            urgent=urgent,
+            channel="sms",
+            callback_number=callback or "",
+            state=State.NEW,
+            gender=gender,
+            incident=incident,
         )
         # The sweeper fails it if the call back is never answered (Sweeper.review).
         self.ctx.requests.set_deadline(rec.id, rec.created_at + callback_bound(self.ctx.settings) + 0.01)
@@ -264,8 +292,29 @@ class SmsService(Service):
         log.info("request %s cancelled by text from %s", rec.id, mask(number))
         return replies.cancelled(rec)
 
-    def _remember(self, number: str, language: Language | None, urgent: bool, callback: str | None) -> None:
-        self.pending.remember(number, language.id if language else "", urgent, callback or "")
+    def _remember(
+        self,
+        number: str,
+        language: Language | None,
+        urgent: bool,
+        callback: str | None,
+        gender: str = "",
+        incident: str = "",
+    ) -> None:
+        self.pending.remember(number, language.id if language else "", urgent, callback or "", gender, incident)
+
+    def _interpreter_id(self, supervisor: Supervisor, number: str, request_id: str, value: str) -> str:
+        """`ID R00012 4711`: the interpreter's ID on one of the sender's own requests."""
+        if not value:
+            return report_replies.BAD_ID
+        if self._find(number, request_id) is None:
+            return report_replies.not_yours(request_id)
+        saved = self.report.record(request_id, Fact.INTERPRETER_ID, value, supervisor.id)
+        if saved.saved == Saved.GONE:
+            return report_replies.not_yours(request_id)
+        return report_replies.id_recorded(
+            request_id, saved.value, replaced=bool(saved.old) and saved.old != saved.value
+        )
 
 
 def _normalise(sender: str) -> str:

@@ -5,7 +5,7 @@ One blueprint (blueprint.py), split by concern: auth (sign-in, sessions, CSRF, r
 Data shaping lives in dispatch.queue_view and dispatch.stats; reading Redis for it in snapshot.
 """
 
-from webhooks.dashboard import api, auth, favicon, stream, views
+from webhooks.dashboard import api, auth, favicon, receipt, stream, views
 from webhooks.dashboard.blueprint import bp
 
-__all__ = ["api", "auth", "bp", "favicon", "stream", "views"]
+__all__ = ["api", "auth", "bp", "favicon", "receipt", "stream", "views"]

@@ -181,9 +181,10 @@
   }
 
   function requestCell(row) {
-    return el("th", { scope: "row", class: "request" }, el("span", { class: "rid" }, row.id),
+    return el("th", { scope: "row", class: "request" }, el("span", { class: "rid" }, receiptLink(row.id)),
       row.urgent ? el("span", { class: "tag urgent" }, "urgent") : null,
       row.channel === "sms" ? el("span", { class: "tag" }, "text") : null,
+      row.preference ? el("span", { class: "tag", title: "interpreter asked for" }, row.preference) : null,
       row.caller_kind === "pin" ? el("span", { class: "tag", title: "identified by unit PIN on an unregistered phone" }, "PIN") : null,
       el("span", { class: "caller", title: "caller (masked)" }, row.caller));
   }
@@ -218,9 +219,13 @@
       el("span", { class: "place" }, place(row)));
   }
 
+  function receiptLink(id) {   // the printable receipt for the officer's report
+    return el("a", { href: cfg.base + "/requests/" + encodeURIComponent(id) + "/receipt", title: "receipt" }, id);
+  }
+
   function finishedRow(row) {
     return el("tr", { dataset: { id: row.id, state: row.state } },
-      el("th", { scope: "row", class: "request" }, el("span", { class: "rid" }, row.id)), languageCell(row),
+      el("th", { scope: "row", class: "request" }, el("span", { class: "rid" }, receiptLink(row.id))), languageCell(row),
       el("td", { class: "handler", dataset: { label: "Handled by" } }, handler(row)),
       el("td", { class: "status" }, el("span", { class: "state state-" + row.state }, row.outcome)),
       el("td", { class: "tti", dataset: { label: "To interpreter" } }, duration(row.time_to_interpreter)),
