@@ -176,7 +176,8 @@ def _conference(interp: Interpreter, noun: ET.Element, base: str | None) -> dict
         why = me.removed or reason
         room_ended = ", room ended" if room.state == "completed" else ""
         leg.event(f"conference {name}: left ({why.replace('_', ' ')}){room_ended}")
-        net.post_events(events)
+        if leg.live():  # after a reset (the simulator stopping) the network posts nothing more
+            net.post_events(events)
     return {"DialCallStatus": "answered", "ConferenceSid": room.sid}
 
 

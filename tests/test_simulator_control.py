@@ -54,6 +54,21 @@ def test_reset_stops_live_calls_silently_and_forgets_everything(h):
     assert h.twilio.calls.create(to="+12125550131", from_=h.NUMBER, url=h.url("/x")).status == "queued"
 
 
+def test_reset_posts_no_conference_event_for_the_legs_it_ends(h):
+    """`make run` stops the simulator first: the legs it ends must not tell the app they left a room."""
+    h.app.on(
+        "/voice/incoming",
+        '<Response><Dial><Conference statusCallback="/voice/room" statusCallbackEvent="join leave">'
+        "room-1</Conference></Dial></Response>",
+    )
+    h.sim.place_call(OFFICER)
+    h.app.wait_hits("/voice/room")
+    h.sim.reset()
+    time.sleep(0.3)
+    events = [hit["form"]["StatusCallbackEvent"] for hit in h.app.hits("/voice/room")]
+    assert events == ["participant-join"], events
+
+
 def test_wait_for_returns_the_value_or_fails_with_the_network_state(h):
     h.app.on("/voice/incoming", '<Response><Pause length="1000"/></Response>')
     sid = h.sim.place_call(OFFICER)
