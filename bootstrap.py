@@ -32,6 +32,7 @@ from dispatch.intake import Intake
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.leases import Leases
+from dispatch.liaison_time import LiaisonTime
 from dispatch.liaisons import LiaisonBoard
 from dispatch.offers import Offers
 from dispatch.pin_guard import PinGuard
@@ -75,6 +76,7 @@ class Wiring:
     leases: Leases  # periodic jobs run once per period across workers
     sessions: Sessions  # the dashboard's signed-in sessions
     signin_lock: SigninLock  # failed sign-ins lock the guesser out
+    liaison_time: LiaisonTime  # bookings and reminders, call-outs, calendar feeds (issue 18)
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -168,4 +170,5 @@ def bootstrap(
         signin_lock=SigninLock(
             r, settings.signin_max_failures, settings.signin_ip_max_failures, settings.signin_lock_seconds
         ),
+        liaison_time=LiaisonTime.build(ctx),
     )

@@ -69,6 +69,8 @@ class QueueRow:
     can_send_to_vendor: bool
     can_cancel: bool
     can_offer_again: bool
+    callout: str = ""  # "2 off-duty liaisons speak Bengali" (dispatch.liaison_notes)
+    callout_language: str = ""  # the language id a call-out would be for
 
     def as_dict(self) -> dict[str, Any]:
         # Every field is a str, number, bool or None: a shallow copy is what asdict gives,
@@ -104,6 +106,7 @@ class LiaisonRow:
     duty_override: str  # "on" | "off" | "" (following the roster schedule)
     request: str  # the request ringing them or on the line, if any
     since: float | None
+    note: str = ""  # paused, or booked: "At Corona community base until 8:30 PM" (dispatch.liaison_notes)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))  # flat; `languages` is an immutable tuple (JSON renders it as a list)

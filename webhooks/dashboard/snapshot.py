@@ -9,11 +9,12 @@ touched, for the live stream), shaped by the same code so a row looks the same e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dispatch import clock, events
 from dispatch.context import Context
+from dispatch.liaison_notes import liaison_notes, request_callouts
 from dispatch.queue_view import (
     LiaisonRow,
     QueueRow,
@@ -72,7 +73,7 @@ def _liaison_name(c: Context, liaison_id: str) -> str:
 
 def queue(c: Context, recs: Records) -> QueueView:
     recent = [r for r in recs.closed if (r.ended_at or 0.0) >= recs.now - RECENT_SECONDS]
-    return build_queue(
+    view = build_queue(
         recs.open,
         recent,
         recs.now,
@@ -82,6 +83,16 @@ def queue(c: Context, recs: Records) -> QueueView:
         vendor_name=c.roster.vendor.name,
         finished_limit=RECENT_LIMIT,
     )
+    return replace(view, active=tuple(_with_callouts(c, view.active, recs.open)))
+
+
+def _with_callouts(c: Context, rows: Iterable[QueueRow], records: Iterable[RequestRecord]) -> list[QueueRow]:
+    """The rows, a call-out on those whose language off-duty liaisons speak (dispatch.liaison_notes)."""
+    found = request_callouts(c, records)
+    return [
+        replace(row, callout=found[row.id][0], callout_language=found[row.id][1]) if row.id in found else row
+        for row in rows
+    ]
 
 
 def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
@@ -105,7 +116,9 @@ def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = N
         if not roster:
             return []
     statuses = c.liaisons.statuses([l.id for l in roster])
-    return build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
+    rows = build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
+    notes = liaison_notes(c, [row.id for row in rows], now)
+    return [replace(row, note=notes[row.id]) if row.id in notes else row for row in rows]
 
 
 def stats(recs: Records) -> DayFigures:
@@ -154,8 +167,9 @@ def changes(
     shape = _row_shaper(c, now)
     rows: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
     finished: set[str] = set()
-    for rec in c.requests.get_many(ids) if ids else []:
-        rows[rec.id] = shape(rec).as_dict()
+    records = c.requests.get_many(ids) if ids else []
+    for row, rec in zip(_with_callouts(c, [shape(rec) for rec in records], records), records, strict=True):
+        rows[rec.id] = row.as_dict()
         if rec.finished:
             finished.add(rec.id)
     wanted = list(dict.fromkeys(liaison_ids))
