@@ -89,7 +89,7 @@ class Settings:
     refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
     # Liaisons' time (issue 18): bookings, missed offers, call-outs
     missed_offers_to_pause: int = 2  # consecutive unanswered offers, then the liaison is paused
-    booking_travel_minutes: int = 30  # a booked liaison is not offered calls this long before and after
+    booking_travel_minutes: float = 30.0  # a booked liaison is not offered calls this long before and after
     liaison_texts_per_hour: int = 6  # service texts to one liaison (missed offers, call-outs) per hour
     callout_every_seconds: int = 600  # one call-out per language per this long
 

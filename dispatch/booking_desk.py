@@ -59,9 +59,18 @@ class BookingDesk(Service):
             events.audit(self.ctx.redis, who, "booking_create", draft.title[:TITLE_MAX], f"refused: {exc}")
             raise
         booking = self.bookings.add(
-            Booking("", draft.title.strip(), draft.place.strip(), draft.start, draft.end, draft.languages,
-                    draft.liaisons, created_at=clock.now(), created_by=who)
-        )  # fmt: skip
+            Booking(
+                "",
+                draft.title.strip(),
+                draft.place.strip(),
+                float(int(draft.start)),  # whole seconds, as a calendar keeps them
+                float(int(draft.end)),
+                draft.languages,
+                draft.liaisons,
+                created_at=clock.now(),
+                created_by=who,
+            )
+        )
         events.audit(
             self.ctx.redis, who, "booking_create", f"booking {booking.number}", "done: " + self.describe(booking)
         )

@@ -34,6 +34,7 @@ def fast_settings(**overrides: object) -> Settings:
         twilio_retry_backoff=0.05,
         twilio_http_timeout=2.0,
         redirect_retry_after=1,
+        booking_travel_minutes=0.05,  # 3 s of travel either side of a booking
     )
     base.update(overrides)
     settings = Settings(**base)  # type: ignore[arg-type]

@@ -136,6 +136,10 @@
       cell.appendChild(actionButton("offer-again", row.id, "Offer again",
         "Offer request " + what + " to the liaisons again, including those who already declined?"));
     }
+    if (row.callout) {  // off-duty speakers of its language may be texted (issue 18)
+      cell.appendChild(actionButton("callout", row.callout_language, "Text them",
+        row.callout + ". Text them that " + row.language + " requests are waiting?"));
+    }
     if (row.can_cancel) {
       cell.appendChild(actionButton("cancel", row.id, "Cancel",
         "Cancel request " + what + "? The officer's call is ended.", { danger: "1" }));
@@ -174,6 +178,7 @@
     var tr = el("tr", { class: row.alert ? "alert" : "", dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
       idCell, el("td", { class: "wait" }, wait), el("td", {}, row.language), el("td", {}, place(row)),
       el("td", {}, handler(row)), state);
+    if (row.callout) state.appendChild(el("span", { class: "sub callout" }, row.callout));
     if (cfg.canAct) tr.appendChild(requestActions(row));
     return tr;
   }
@@ -206,7 +211,8 @@
       duty.appendChild(buttons);
     }
     return el("tr", { dataset: { id: row.id, state: row.state } },
-      el("th", { scope: "row" }, row.name, el("span", { class: "languages" }, row.languages.join(", "))),
+      el("th", { scope: "row" }, row.name, el("span", { class: "languages" }, row.languages.join(", ")),
+        row.note ? el("span", { class: "sub note" }, row.note) : null),
       el("td", {}, el("span", { class: "state liaison-" + row.state }, row.state_label),
         row.request ? el("span", { class: "sub" }, " " + row.request) : null),
       duty);
@@ -643,6 +649,7 @@
 
   function act(d) {
     var path = d.action === "duty" ? "/liaisons/" + encodeURIComponent(d.target) + "/duty"
+      : d.action === "callout" ? "/callouts/" + encodeURIComponent(d.target)
       : "/requests/" + encodeURIComponent(d.target) + "/" + d.action;
     var body = new URLSearchParams({ csrf_token: cfg.csrf, confirm: "yes" });
     if (d.duty) body.set("duty", d.duty);
