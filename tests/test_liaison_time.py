@@ -20,6 +20,16 @@ from tests.support.dashboard import open_request, session_for
 HOUR = 3600
 
 
+@pytest.fixture
+def at(monkeypatch):
+    """`at(epoch)`: the domain's clock stopped at `epoch` (no drift between two looks)."""
+
+    def stop(epoch: float) -> None:
+        monkeypatch.setattr(clock, "now", lambda: epoch)
+
+    return stop
+
+
 def liaison(ctx, liaison_id: str):
     return ctx.roster.liaison(liaison_id)
 
@@ -50,12 +60,12 @@ def test_a_booking_is_stored_numbered_and_audited(wiring, ctx):
 @pytest.mark.parametrize(
     "change, reason",
     [
-        (dict(languages=("sqi",)), "Ana Garcia does not speak Albanian"),
-        (dict(languages=("spa", "rus")), "none of the liaisons booked speaks Russian"),
-        (dict(liaisons=("l-haddad",), languages=("ara",), weekend=True), "Karim Haddad is not on duty"),
-        (dict(hours=-1), "the event must end after it starts"),
-        (dict(title=" "), "the event needs a title"),
-        (dict(liaisons=()), "book at least one liaison"),
+        ({"languages": ("sqi",)}, "Ana Garcia does not speak Albanian"),
+        ({"languages": ("spa", "rus")}, "none of the liaisons booked speaks Russian"),
+        ({"liaisons": ("l-haddad",), "languages": ("ara",), "weekend": True}, "Karim Haddad is not on duty"),
+        ({"hours": -1}, "the event must end after it starts"),
+        ({"title": " "}, "the event needs a title"),
+        ({"liaisons": ()}, "book at least one liaison"),
     ],
 )
 def test_a_booking_that_breaks_a_rule_is_refused_with_the_reason_and_audited(wiring, ctx, change, reason):
@@ -81,9 +91,10 @@ def test_an_overlapping_booking_of_the_same_liaison_is_refused(wiring):
 
 
 # --------------------------------------------------------------------------- who is offered calls
-def test_a_booked_liaison_is_not_a_candidate_during_the_event_and_its_travel_time(wiring, ctx, later):
+def test_a_booked_liaison_is_not_a_candidate_during_the_event_and_its_travel_time(wiring, ctx, at):
     offers, buffer = wiring.offers, ctx.settings.booking_travel_minutes * 60
     now = clock.now()
+    at(now)
     BookingStore(ctx.redis).add(Booking("", "Forum", "", now + 100, now + 200, ("spa",), ("l-garcia",)))
 
     def spanish_candidates() -> set[str]:
@@ -91,10 +102,10 @@ def test_a_booked_liaison_is_not_a_candidate_during_the_event_and_its_travel_tim
 
     assert "l-garcia" in spanish_candidates()  # before the travel time
     for moment in (100 - buffer + 0.01, 150, 200 + buffer - 0.01):
-        later(moment)
+        at(now + moment)
         assert "l-garcia" not in spanish_candidates(), moment
         assert "l-reyes" in spanish_candidates()
-    later(200 + buffer + 0.01)
+    at(now + 200 + buffer + 0.01)
     assert "l-garcia" in spanish_candidates()
 
 
@@ -135,11 +146,10 @@ def _liaison_rows(wiring) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- reminders
-def test_reminders_go_the_day_before_and_an_hour_before_once_each(wiring, ctx, jobs, telephony, later):
+def test_reminders_go_the_day_before_and_an_hour_before_once_each(wiring, ctx, jobs, telephony, at):
     desk = wiring.liaison_time.bookings
     start = clock.now() + 3 * 24 * HOUR
     made = desk.book(draft(start, liaisons=("l-garcia", "l-reyes")), "sergeant")
-    now = clock.now()
     for moment, expected in [
         (start - 24 * HOUR - 60, 0),  # a minute before the day-before reminder
         (start - 24 * HOUR, 2),  # the day before: both liaisons
@@ -149,7 +159,7 @@ def test_reminders_go_the_day_before_and_an_hour_before_once_each(wiring, ctx, j
         (start - 10, 0),
         (start + 10, 0),  # started: no more reminders
     ]:
-        later(moment - now)
+        at(moment)
         assert desk.send_reminders() == expected, moment - start
     reminders = texts(jobs, "l-garcia")
     assert reminders == [reminders[0]] * 2
@@ -160,12 +170,12 @@ def test_reminders_go_the_day_before_and_an_hour_before_once_each(wiring, ctx, j
     assert [to for to, _from, _body in telephony.sms].count(liaison(ctx, "l-reyes").phone) == 2
 
 
-def test_a_booking_made_late_gets_no_day_before_reminder(wiring, jobs, later):
+def test_a_booking_made_late_gets_no_day_before_reminder(wiring, jobs, at):
     desk = wiring.liaison_time.bookings
     start = clock.now() + 5 * HOUR
     desk.book(draft(start), "sergeant")
     assert desk.send_reminders() == 0
-    later(start - HOUR - clock.now() + 1)
+    at(start - HOUR + 1)
     assert desk.send_reminders() == 1
 
 
@@ -224,7 +234,7 @@ def test_the_api_shows_the_place_to_sergeants_only(app, client, wiring):
 def test_a_sergeant_books_and_cancels_from_the_page_and_a_viewer_may_not(app, client, wiring, ctx):
     tz = ZoneInfo(ctx.roster.timezone)
     day = (datetime.now(tz) + timedelta(days=2)).date().isoformat()
-    form = dict(title="Forum", place="PS 19", date=day, start="18:30", end="20:30", languages="spa")
+    form = {"title": "Forum", "place": "PS 19", "date": day, "start": "18:30", "end": "20:30", "languages": "spa"}
     csrf = session_for(app, client, "viewer")
     assert client.post("/dashboard/bookings", data=dict(form, liaisons="l-garcia", csrf_token=csrf)).status_code == 403
     csrf = session_for(app, client, "sergeant")
@@ -266,8 +276,10 @@ def test_a_call_out_texts_only_off_duty_speakers_once_per_period(app, client, wi
     assert (local.hour, local.minute) == (0, 0) and 0 < until - clock.now() <= 24 * HOUR + HOUR
 
 
-def test_a_call_out_s_on_ends_at_midnight(wiring, ctx, later):
-    ctx.liaisons.set_duty("l-rahman", True, until=clock.now() + 10)
+def test_a_call_out_s_on_ends_at_midnight(wiring, ctx, at):
+    now = clock.now()
+    at(now)
+    ctx.liaisons.set_duty("l-rahman", True, until=now + 10)
     assert ctx.liaisons.status("l-rahman").duty_override == "on"
-    later(11)
+    at(now + 10)
     assert ctx.liaisons.status("l-rahman").duty_override == ""
