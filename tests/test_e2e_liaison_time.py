@@ -94,3 +94,93 @@ def test_two_missed_offers_text_twice_pause_and_on_brings_them_back(stack):
     )
     assert fourth.handler_kind == "liaison" and fourth.handler_id == first.id
     assert stack.redis.hget(keys.LIAISON_MISSES, first.id) is None, "an accepted offer starts the count again"
+
+
+def _routed_at(stack, rec) -> float:
+    """When the request was first offered or sent to the vendor (the worker's clock)."""
+    from datetime import datetime
+
+    for h in _history(stack, rec):
+        if h["event"] in ("offer", "vendor_dial"):
+            return datetime.fromisoformat(h["ts"].replace("Z", "+00:00")).timestamp()
+    raise AssertionError(f"{rec.id} was never routed")
+
+
+def test_a_booked_liaison_is_never_rung_during_the_event_and_its_travel_time_but_right_after(stack):
+    import time
+
+    from dispatch.bookings import Booking, BookingStore
+
+    first = next(l for l in stack.roster.liaisons if "spa" in l.languages)
+    _only_on_duty(stack, first, "spa")
+    stack.sim.set_parties({first.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}})
+    _vendor_answers(stack)
+    travel = stack.settings.booking_travel_minutes * 60
+    start = time.time() + travel + 1.0
+    end = start + 2.0
+    BookingStore(stack.redis).add(Booking("", "Corona community base", "", start, end, ("spa",), (first.id,)))
+    blocked_until = end + travel
+    while time.time() < start - travel:  # the travel time before the event has begun
+        time.sleep(0.05)
+    seen = []
+    for _ in range(20):
+        _call(stack, "spa", line=len(seen))
+        rec = stack.wait_request(
+            lambda r: r.id not in seen and r.state == State.CONNECTED, timeout=25, what="a connected request"
+        )
+        seen.append(rec.id)
+        if rec.handler_kind == "liaison":
+            break
+    records = [stack.request(i) for i in seen]
+    during = [r for r in records if _routed_at(stack, r) < blocked_until]
+    assert during, "some requests were routed while the booking held the liaison"
+    phases = {
+        ("before" if _routed_at(stack, r) < start else "event" if _routed_at(stack, r) < end else "after")
+        for r in during
+    }
+    assert "before" in phases, "a request routed in the travel time before the event"
+    for r in during:
+        assert r.handler_kind == "vendor", r.id
+        assert not any(h["event"] == "offer" for h in _history(stack, r)), f"{r.id} rang the booked liaison"
+    last = records[-1]
+    assert last.handler_kind == "liaison" and last.handler_id == first.id, "rung right after the travel time"
+    assert _routed_at(stack, last) >= blocked_until
+    assert len(_rung(stack, first)) == 1
+
+
+def test_a_call_out_reaches_only_off_duty_speakers_and_their_on_takes_the_next_request(stack):
+    from tests.support.dashboard_http import Browser
+
+    speaker = next(l for l in stack.roster.liaisons if "ben" in l.languages)
+    assert [l.id for l in stack.roster.liaisons if "ben" in l.languages] == [speaker.id]
+    board = LiaisonBoard(stack.redis)
+    board.set_duty(speaker.id, False)
+    other_off = next(l for l in stack.roster.liaisons if "ben" not in l.languages)
+    board.set_duty(other_off.id, False)
+    _vendor_answers(stack)
+    _call(stack, "ben")
+    first = stack.wait_request(lambda r: r.handler_kind == "vendor", timeout=25, what="Bengali request at the vendor")
+
+    sergeant = Browser(stack.base_url)
+    assert sergeant.sign_in("sergeant").status_code in (302, 303)
+    rows = sergeant.get(stack.base_url + "/dashboard/api/queue", timeout=30).json()["active"]
+    row = next(r for r in rows if r["id"] == first.id)
+    assert row["callout"] == "1 off-duty liaison speaks Bengali" and row["callout_language"] == "ben"
+    resp = sergeant.act("/dashboard/callouts/ben")
+    assert resp.status_code == 200 and resp.json()["texted"] == 1
+
+    wording = "Bengali requests are waiting. Reply ON to take calls now."
+    assert stack.sim.wait_for(lambda: _texts_to(stack, speaker.phone) == [wording])
+    callouts = [m for m in stack.sim.messages() if m["body"] == wording]
+    assert [m["to"] for m in callouts] == [speaker.phone], "only the off-duty speaker of Bengali"
+    assert first.caller not in wording and first.id not in wording
+
+    stack.sim.set_parties({speaker.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}})
+    stack.sim.send_sms(speaker.phone, stack.roster.service_number, "ON")
+    stack.sim.wait_for(lambda: any("ON duty" in t for t in _texts_to(stack, speaker.phone)))
+    _call(stack, "ben", line=1)
+    nxt = stack.wait_request(
+        lambda r: r.id != first.id and r.state == State.CONNECTED, timeout=25, what="next Bengali request"
+    )
+    assert nxt.handler_kind == "liaison" and nxt.handler_id == speaker.id
+    assert float(stack.redis.hget(keys.liaison(speaker.id), "duty_until")) > nxt.created_at, "on until midnight"
