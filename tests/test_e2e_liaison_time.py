@@ -72,7 +72,7 @@ def test_two_missed_offers_text_twice_pause_and_on_brings_them_back(stack):
         requests.append(rec.id)
         ended = [h["data"] for h in _history(stack, rec) if h["event"] == "offer_ended"]
         assert ended == [{"liaison": first.id, "outcome": "no-answer"}]
-        stack.sim.wait_for(lambda: len(_texts_to(stack, first.phone)) == n, timeout=10)
+        stack.sim.wait_for(lambda n=n: len(_texts_to(stack, first.phone)) == n, timeout=10)
     missed, paused = _texts_to(stack, first.phone)
     assert missed.startswith("Missed a Spanish request at ") and missed.endswith("Reply OFF if you are not available.")
     assert "Paused after 2 missed calls" in paused and paused.endswith("Reply ON to take calls again.")
@@ -102,7 +102,7 @@ def _routed_at(stack, rec) -> float:
 
     for h in _history(stack, rec):
         if h["event"] in ("offer", "vendor_dial"):
-            return datetime.fromisoformat(h["ts"].replace("Z", "+00:00")).timestamp()
+            return datetime.fromisoformat(h["ts"]).timestamp()
     raise AssertionError(f"{rec.id} was never routed")
 
 

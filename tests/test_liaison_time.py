@@ -240,12 +240,22 @@ def test_a_sergeant_books_and_cancels_from_the_page_and_a_viewer_may_not(app, cl
     csrf = session_for(app, client, "sergeant")
     resp = client.post("/dashboard/bookings", data=dict(form, liaisons="l-garcia", csrf_token=csrf))
     assert resp.status_code == 303
+    overnight = client.post(
+        "/dashboard/bookings",
+        data=dict(form, title="Night forum", start="22:00", end="01:00", liaisons="l-reyes", csrf_token=csrf),
+        headers={"Accept": "application/json"},
+    ).get_json()["booking"]
+    ends = datetime.fromtimestamp(overnight["end"], tz)
+    assert (ends.date().isoformat(), ends.hour) == (
+        (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat(),
+        1,
+    ), "an end before the start is the next day's"
     refused = client.post("/dashboard/bookings", data=dict(form, liaisons="l-chen", csrf_token=csrf))
     assert refused.status_code == 409 and "Wei Chen does not speak Spanish" in refused.get_data(as_text=True)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Forum" in page and "PS 19" in page
     assert client.post("/dashboard/bookings/1/cancel", data={"csrf_token": csrf}).status_code == 303
-    assert wiring.liaison_time.bookings.upcoming() == []
+    assert [b.title for b in wiring.liaison_time.bookings.upcoming()] == ["Night forum"]
 
 
 # --------------------------------------------------------------------------- call-outs

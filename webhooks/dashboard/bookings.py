@@ -9,7 +9,7 @@ role, never to viewers, API tokens, feeds or texts. Every action is audited by t
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -99,11 +99,15 @@ def _epoch(day: str, hhmm: str) -> float:
 def book() -> Response:
     form = request.form
     try:
+        day = form.get("date", "")
+        start, end = _epoch(day, form.get("start", "")), _epoch(day, form.get("end", ""))
+        if end <= start:  # "22:00 until 01:00": the event ends the next day
+            end = _epoch((date.fromisoformat(day) + timedelta(days=1)).isoformat(), form.get("end", ""))
         draft = Draft(
             title=form.get("title", "")[:200],
             place=form.get("place", "")[:400],
-            start=_epoch(form.get("date", ""), form.get("start", "")),
-            end=_epoch(form.get("date", ""), form.get("end", "")),
+            start=start,
+            end=end,
             languages=tuple(dict.fromkeys(x for x in form.getlist("languages")[:20] if _LANGUAGE.fullmatch(x))),
             liaisons=tuple(dict.fromkeys(x[:64] for x in form.getlist("liaisons")[:50])),
         )

@@ -1,0 +1,43 @@
+"""A sergeant books a liaison for a community meeting in headless Chromium, and sees the booking
+in the panel and on the liaison's row (issue 18). The whole stack runs; the page is the real one."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.test_e2e_dashboard_browser import CHROMIUM, page, sign_in  # noqa: F401  (the page fixture)
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_a_sergeant_books_a_liaison_and_sees_it_on_their_row(stack, page):  # noqa: F811
+    assert CHROMIUM
+    garcia = stack.roster.liaison("l-garcia")
+    tz = ZoneInfo(stack.roster.timezone)
+    now = datetime.now(tz).replace(second=0, microsecond=0)
+    end = now + timedelta(hours=1)  # past midnight, the form's "Until" is the next day's
+    until = end.strftime("%I:%M %p").lstrip("0")
+    sign_in(page, stack)
+
+    page.get_by_text("Book liaisons for an event").click()
+    form = page.locator("#booking-form")
+    form.get_by_label("Title").fill("Corona community base")
+    form.get_by_label("Place (sergeants only)").fill("Queens Library at Corona")
+    form.get_by_label("Date").fill(now.date().isoformat())
+    form.get_by_label("From").fill(now.strftime("%H:%M"))
+    form.get_by_label("Until").fill(end.strftime("%H:%M"))
+    form.get_by_label("Spanish").check()
+    form.get_by_label(garcia.name).check()
+    form.get_by_role("button", name="Book").click()
+    page.wait_for_url(re.compile(r"/dashboard#bookings$"))
+
+    booking = page.locator("#booking-list li[data-booking]")
+    assert booking.count() == 1
+    assert "Corona community base" in booking.inner_text() and "Queens Library at Corona" in booking.inner_text()
+    note = page.locator(f'#liaison-table tr[data-id="{garcia.id}"] .note')
+    note.wait_for()
+    assert note.inner_text() == f"At Corona community base until {until}"
