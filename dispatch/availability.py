@@ -15,7 +15,7 @@ from dispatch.pauses import Pauses
 
 
 def travel_seconds(ctx: Context) -> float:
-    return ctx.settings.booking_travel_minutes * 60.0  # type: ignore[attr-defined]
+    return ctx.settings.booking_travel_minutes * 60.0
 
 
 def booked_now(ctx: Context, now: float) -> dict[str, Booking]:

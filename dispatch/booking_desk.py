@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from dispatch import clock, events
@@ -195,7 +196,7 @@ class BookingDesk(Service):
             if both:
                 raise BookingRefused(f"{both[0].name} is booked then: booking {other.number}, {self.describe(other)}")
 
-    def _tell_rows(self, liaison_ids: object, number: str) -> None:
+    def _tell_rows(self, liaison_ids: Iterable[str], number: str) -> None:
         """Each booked liaison's dashboard row is shaped again (the stream follows liaison events)."""
-        for liaison_id in liaison_ids:  # type: ignore[attr-defined]
+        for liaison_id in liaison_ids:
             events.publish(self.ctx.redis, "liaison_booking", {"liaison": liaison_id, "booking": number})

@@ -75,7 +75,7 @@ class CallOuts(Service):
         found = self.ctx.catalog.get(language)
         name = found.name if found else language
         targets = self.reachable([language]).get(language, [])
-        every = self.ctx.settings.callout_every_seconds  # type: ignore[attr-defined]
+        every = self.ctx.settings.callout_every_seconds
         if not targets:
             result = CallOutResult(language, (), f"no off-duty liaison speaks {name}")
         elif not rate_limit.allow(self.ctx.redis, "callout", language, 1, every):

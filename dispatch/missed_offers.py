@@ -51,7 +51,7 @@ def offer_settled(ctx: Context, liaison_id: str, outcome: str, rec: RequestRecor
     misses = pauses.missed(liaison_id)
     language = (rec.language_name if rec else "") or "interpreting"
     at = clock_time(ctx, clock.now())
-    limit = ctx.settings.missed_offers_to_pause  # type: ignore[attr-defined]
+    limit = ctx.settings.missed_offers_to_pause
     if misses >= limit:
         pauses.pause(liaison_id, misses)
         events.audit(ctx.redis, "dispatcher", "liaison_paused", liaison_id, f"after {misses} missed calls")

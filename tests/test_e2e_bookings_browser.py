@@ -9,19 +9,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.test_e2e_dashboard_browser import CHROMIUM, page, sign_in  # noqa: F401  (the page fixture)
+from tests.support.browser import chromium_page, needs_chromium, sign_in
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
-def test_a_sergeant_books_a_liaison_and_sees_it_on_their_row(stack, page):  # noqa: F811
-    assert CHROMIUM
+@pytest.fixture
+def page():
+    with chromium_page() as tab:
+        yield tab
+
+
+def test_a_sergeant_books_a_liaison_and_sees_it_on_their_row(stack, page):
     garcia = stack.roster.liaison("l-garcia")
     tz = ZoneInfo(stack.roster.timezone)
     now = datetime.now(tz).replace(second=0, microsecond=0)
     end = now + timedelta(hours=1)  # past midnight, the form's "Until" is the next day's
     until = end.strftime("%I:%M %p").lstrip("0")
-    sign_in(page, stack)
+    sign_in(page, stack.base_url)
 
     page.get_by_text("Book liaisons for an event").click()
     form = page.locator("#booking-form")

@@ -27,7 +27,7 @@ HOUR = 3600
 
 def text_liaison(ctx: Context, liaison_id: str, body: str) -> bool:
     """Queue `body` for the liaison, within their hourly allowance; whether it was queued."""
-    limit = ctx.settings.liaison_texts_per_hour  # type: ignore[attr-defined]
+    limit = ctx.settings.liaison_texts_per_hour
     if not rate_limit.allow(ctx.redis, "liaison-text", liaison_id, limit, HOUR):
         log.info("liaison %s: text not sent, over %d texts this hour", liaison_id, limit)
         return False
