@@ -5,14 +5,17 @@ and the stream say the same."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from dispatch import clock
 from dispatch.availability import travel_seconds
 from dispatch.booking_desk import BookingDesk
 from dispatch.callouts import CallOuts, summary
 from dispatch.context import Context
+from dispatch.liaisons import OFF, ON_CALL, RINGING
 from dispatch.missed_offers import paused_label
 from dispatch.pauses import Pauses
+from dispatch.queue_view import LiaisonRow
 from dispatch.records import RequestRecord
 from dispatch.sms.to_liaisons import clock_time, local
 from dispatch.states import State
@@ -20,16 +23,27 @@ from dispatch.states import State
 _CALLOUT_STATES = frozenset({State.QUEUED, State.OFFERING, State.VENDOR_DIALING})
 
 
-def liaison_notes(ctx: Context, liaison_ids: Sequence[str], now: float | None = None) -> dict[str, str]:
-    """Liaison id → "paused after 2 missed calls", "At Corona community base until 8:30 PM",
-    "Booked 6:30 PM-8:30 PM: Corona community base" (later today); only those with a note."""
+def with_notes(ctx: Context, rows: Sequence[LiaisonRow], now: float | None = None) -> list[LiaisonRow]:
+    """The liaison board's rows with their notes: "paused after 2 missed calls", "At Corona
+    community base until 8:30 PM", "Booked 6:30 PM-8:30 PM: Corona community base" (later today).
+    A paused liaison not on a call shows as "Paused" and off duty, so the sergeant's "On duty"
+    is the button that lifts the pause."""
+    if not rows:
+        return []
     now = clock.now() if now is None else now
-    if not liaison_ids:
-        return {}
-    wanted = set(liaison_ids)
+    paused = Pauses(ctx.redis).paused([row.id for row in rows])
+    notes = _booking_notes(ctx, {row.id for row in rows}, now)
+    out = []
+    for row in rows:
+        texts = ([paused_label(paused[row.id])] if row.id in paused else []) + notes.get(row.id, [])
+        if row.id in paused and row.state not in (RINGING, ON_CALL):
+            row = replace(row, state=OFF, state_label="Paused", on_duty=False)
+        out.append(replace(row, note="; ".join(texts)) if texts else row)
+    return sorted(out, key=lambda r: (not r.on_duty, r.name))
+
+
+def _booking_notes(ctx: Context, wanted: set[str], now: float) -> dict[str, list[str]]:
     notes: dict[str, list[str]] = {}
-    for liaison_id, misses in Pauses(ctx.redis).paused(liaison_ids).items():
-        notes.setdefault(liaison_id, []).append(paused_label(misses))
     buffer = travel_seconds(ctx)
     today = local(ctx, now).date()
     seen: set[str] = set()
@@ -43,7 +57,7 @@ def liaison_notes(ctx: Context, liaison_ids: Sequence[str], now: float | None = 
                 continue
             seen.add(liaison_id)
             notes.setdefault(liaison_id, []).append(text)
-    return {liaison_id: "; ".join(texts) for liaison_id, texts in notes.items()}
+    return notes
 
 
 def request_callouts(ctx: Context, records: Iterable[RequestRecord]) -> dict[str, tuple[str, str]]:

@@ -125,6 +125,7 @@ def test_two_missed_offers_pause_a_liaison_and_an_answer_starts_the_count_again(
     assert texts(jobs, "l-reyes") == []
     rows = {row["id"]: row for row in _liaison_rows(wiring)}
     assert rows["l-garcia"]["note"] == "paused after 2 missed calls"
+    assert (rows["l-garcia"]["state_label"], rows["l-garcia"]["on_duty"]) == ("Paused", False)
     reply = wiring.texts.handle(Inbound(liaison(ctx, "l-garcia").phone, "ON", "SM" + "1" * 32))
     assert "ON duty" in reply
     assert "l-garcia" in {c.id for c in wiring.offers.candidates("spa")}
@@ -293,3 +294,17 @@ def test_a_call_out_s_on_ends_at_midnight(wiring, ctx, at):
     assert ctx.liaisons.status("l-rahman").duty_override == "on"
     at(now + 10)
     assert ctx.liaisons.status("l-rahman").duty_override == ""
+
+
+def test_a_sergeant_s_on_duty_lifts_a_pause(app, client, wiring, ctx):
+    from dispatch.missed_offers import offer_settled
+
+    for _ in range(ctx.settings.missed_offers_to_pause):
+        offer_settled(ctx, "l-reyes", "no-answer", None)
+    assert "l-reyes" not in {c.id for c in wiring.offers.candidates("spa")}
+    csrf = session_for(app, client, "sergeant")
+    resp = client.post("/dashboard/liaisons/l-reyes/duty", data={"duty": "on", "confirm": "yes", "csrf_token": csrf})
+    assert resp.status_code == 200
+    assert "l-reyes" in {c.id for c in wiring.offers.candidates("spa")}
+    assert [e["action"] for e in events.audit_entries(ctx.redis, 2)] == ["duty_on", "liaison_resumed"]
+    assert {row["id"]: row for row in _liaison_rows(wiring)}["l-reyes"]["note"] == ""

@@ -14,7 +14,7 @@ from typing import Any
 
 from dispatch import clock, events
 from dispatch.context import Context
-from dispatch.liaison_notes import liaison_notes, request_callouts
+from dispatch.liaison_notes import request_callouts, with_notes
 from dispatch.queue_view import (
     LiaisonRow,
     QueueRow,
@@ -117,8 +117,7 @@ def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = N
             return []
     statuses = c.liaisons.statuses([l.id for l in roster])
     rows = build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
-    notes = liaison_notes(c, [row.id for row in rows], now)
-    return [replace(row, note=notes[row.id]) if row.id in notes else row for row in rows]
+    return with_notes(c, rows, now)
 
 
 def stats(recs: Records) -> DayFigures:
