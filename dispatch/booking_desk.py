@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from dispatch import clock, events
+from dispatch.audit_live import audit_live
 from dispatch.bookings import Booking, BookingStore
 from dispatch.context import Service
 from dispatch.roster import Liaison
@@ -57,7 +58,7 @@ class BookingDesk(Service):
         try:
             self._check(draft)
         except BookingRefused as exc:
-            events.audit(self.ctx.redis, who, "booking_create", draft.title[:TITLE_MAX], f"refused: {exc}")
+            audit_live(self.ctx, who, "booking_create", draft.title[:TITLE_MAX], f"refused: {exc}")
             raise
         booking = self.bookings.add(
             Booking(
@@ -72,9 +73,7 @@ class BookingDesk(Service):
                 created_by=who,
             )
         )
-        events.audit(
-            self.ctx.redis, who, "booking_create", f"booking {booking.number}", "done: " + self.describe(booking)
-        )
+        audit_live(self.ctx, who, "booking_create", f"booking {booking.number}", "done: " + self.describe(booking))
         self._tell_rows(booking.liaisons, booking.number)
         log.info("booking %s made by %s for %s", booking.number, who, ", ".join(booking.liaisons))
         return booking
@@ -82,9 +81,7 @@ class BookingDesk(Service):
     def cancel(self, number: str, who: str) -> Booking | None:
         """A sergeant cancels a booking; None when there is no such booking still on."""
         done = self.bookings.update(number, lambda b: None if b.cancelled else replace(b, cancelled=True))
-        events.audit(
-            self.ctx.redis, who, "booking_cancel", f"booking {number}", "done" if done else "refused: no such booking"
-        )
+        audit_live(self.ctx, who, "booking_cancel", f"booking {number}", "done" if done else "refused: no such booking")
         if done:
             self._tell_rows(done.liaisons, number)
         return done
@@ -100,10 +97,10 @@ class BookingDesk(Service):
 
         done = self.bookings.update(number, drop)
         if done is None:
-            events.audit(self.ctx.redis, liaison.id, "booking_drop_out", f"booking {number}", "refused: not booked")
+            audit_live(self.ctx, liaison.id, "booking_drop_out", f"booking {number}", "refused: not booked")
             return f"You are not booked for booking {number}. Text STATUS for your duty."
-        events.audit(self.ctx.redis, liaison.id, "booking_drop_out", f"booking {number}", "done: by text")
-        self._tell_rows([liaison.id], number)
+        # One message tells every open page: the audit list, and the liaison's row.
+        audit_live(self.ctx, liaison.id, "booking_drop_out", f"booking {number}", "done: by text", liaison.id)
         return f"You are out of booking {number} ({done.title}). The sergeants have been told."
 
     @staticmethod

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from dispatch import clock, events, keys, rate_limit
+from dispatch import clock, keys, rate_limit
+from dispatch.audit_live import audit_live
 from dispatch.availability import booked_now
 from dispatch.context import Service
 from dispatch.liaisons import ON_CALL, RINGING
@@ -89,7 +90,7 @@ class CallOuts(Service):
                     texted.append(liaison.id)
             result = CallOutResult(language, tuple(texted))
         outcome = f"refused: {result.refused}" if result.refused else f"done: texted {', '.join(result.texted)}"
-        events.audit(self.ctx.redis, who, "callout", language, outcome)
+        audit_live(self.ctx, who, "callout", language, outcome)
         log.info("call-out for %s by %s: %s", language, who, outcome)
         return result
 

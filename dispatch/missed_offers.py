@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from dispatch import clock, events
+from dispatch import clock
+from dispatch.audit_live import audit_live
 from dispatch.context import Context
 from dispatch.pauses import Pauses
 from dispatch.records import RequestRecord
@@ -54,8 +55,7 @@ def offer_settled(ctx: Context, liaison_id: str, outcome: str, rec: RequestRecor
     limit = ctx.settings.missed_offers_to_pause
     if misses >= limit:
         pauses.pause(liaison_id, misses)
-        events.audit(ctx.redis, "dispatcher", "liaison_paused", liaison_id, f"after {misses} missed calls")
-        events.publish(ctx.redis, "liaison_paused", {"liaison": liaison_id, "misses": misses})
+        audit_live(ctx, "dispatcher", "liaison_paused", liaison_id, f"after {misses} missed calls", liaison_id)
         log.info("liaison %s paused after %d missed offers", liaison_id, misses)
         text_liaison(ctx, liaison_id, paused_text(language, at, misses))
     else:
@@ -66,6 +66,5 @@ def resume(ctx: Context, liaison_id: str, who: str) -> bool:
     """Take a liaison's pause off (their ON, a sergeant's On duty); whether they were paused."""
     if not Pauses(ctx.redis).resume(liaison_id):
         return False
-    events.audit(ctx.redis, who, "liaison_resumed", liaison_id, "pause lifted")
-    events.publish(ctx.redis, "liaison_resumed", {"liaison": liaison_id})
+    audit_live(ctx, who, "liaison_resumed", liaison_id, "pause lifted", liaison_id)
     return True

@@ -148,6 +148,8 @@ def _liaison_rows(wiring) -> list[dict]:
 
 # --------------------------------------------------------------------------- reminders
 def test_reminders_go_the_day_before_and_an_hour_before_once_each(wiring, ctx, jobs, telephony, at):
+    from workers.maintenance import remind_bookings
+
     desk = wiring.liaison_time.bookings
     start = clock.now() + 3 * 24 * HOUR
     made = desk.book(draft(start, liaisons=("l-garcia", "l-reyes")), "sergeant")
@@ -161,7 +163,7 @@ def test_reminders_go_the_day_before_and_an_hour_before_once_each(wiring, ctx, j
         (start + 10, 0),  # started: no more reminders
     ]:
         at(moment)
-        assert desk.send_reminders() == expected, moment - start
+        assert remind_bookings() == expected, moment - start  # the periodic job a worker runs
     reminders = texts(jobs, "l-garcia")
     assert reminders == [reminders[0]] * 2
     assert reminders[0].startswith(f"Reminder: booking {made.number}, Corona community base, ")
@@ -189,8 +191,10 @@ def test_cancel_booking_number_by_text_drops_the_liaison_out_and_sergeants_see_i
     assert reply.startswith(f"You are out of booking {made.number}")
     kept = BookingStore(ctx.redis).get(made.number)
     assert kept.liaisons == ("l-reyes",) and kept.dropped == ("l-garcia",)
-    told = [e for e in events.read(ctx.redis, watched) if e.event == "liaison_booking"]
-    assert [e.data["liaison"] for e in told] == ["l-garcia"], "the dashboard row is shaped again at once"
+    told = [e for e in events.read(ctx.redis, watched) if e.event == "audit"]
+    assert [(e.data["action"], e.data["liaison"]) for e in told] == [("booking_drop_out", "l-garcia")], (
+        "every open page redraws its audit list and the liaison's row at once"
+    )
     assert last_audit(ctx)["action"] == "booking_drop_out"
     again = wiring.texts.handle(Inbound(liaison(ctx, "l-garcia").phone, f"CANCEL {made.number}", "SM" + "3" * 32))
     assert again.startswith("You are not booked")
