@@ -32,11 +32,6 @@ def callout_text(language: str) -> str:
     return f"{language} requests are waiting. Reply ON to take calls now."
 
 
-def summary(count: int, language: str) -> str:
-    """What a request's row says, e.g. "2 off-duty liaisons speak Bengali"."""
-    return f"{count} off-duty liaison{'s' if count != 1 else ''} speak{'' if count != 1 else 's'} {language}"
-
-
 @dataclass(frozen=True)
 class CallOutResult:
     language: str

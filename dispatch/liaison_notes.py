@@ -1,16 +1,19 @@
-"""What the dashboard says about liaisons' time: a note on a liaison's row, and the call-out on
-a request's row. Read once per snapshot or stream batch, shaped here so the page, the JSON API
-and the stream say the same."""
+"""What the dashboard says about liaisons' time: a note on a liaison's row, whether a call-out
+would text them, and which requests a call-out may be for. Read once per snapshot or stream
+batch, shaped here so the page, the JSON API and the stream say the same.
+
+The page counts a request's call-out ("2 off-duty liaisons speak Bengali") from the liaison rows
+it holds (their `callout` and languages): a liaison going off duty changes their row only, and
+the count on every request follows, exactly as a fresh page load would draw it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from dispatch import clock
-from dispatch.availability import travel_seconds
+from dispatch.availability import booked_now, travel_seconds
 from dispatch.booking_desk import BookingDesk
-from dispatch.callouts import CallOuts, summary
 from dispatch.context import Context
 from dispatch.liaisons import OFF, ON_CALL, RINGING
 from dispatch.missed_offers import paused_label
@@ -33,12 +36,15 @@ def with_notes(ctx: Context, rows: Sequence[LiaisonRow], now: float | None = Non
     now = clock.now() if now is None else now
     paused = Pauses(ctx.redis).paused([row.id for row in rows])
     notes = _booking_notes(ctx, {row.id for row in rows}, now)
+    booked = booked_now(ctx, now)
     out = []
     for row in rows:
         texts = ([paused_label(paused[row.id])] if row.id in paused else []) + notes.get(row.id, [])
-        if row.id in paused and row.state not in (RINGING, ON_CALL):
+        free = row.state not in (RINGING, ON_CALL)
+        if row.id in paused and free:
             row = replace(row, state=OFF, state_label="Paused", on_duty=False)
-        out.append(replace(row, note="; ".join(texts)) if texts else row)
+        callout = free and not row.on_duty and row.id not in booked
+        out.append(replace(row, note="; ".join(texts), callout=callout) if texts or callout else row)
     return sorted(out, key=lambda r: (not r.on_duty, r.name))
 
 
@@ -60,22 +66,10 @@ def _booking_notes(ctx: Context, wanted: set[str], now: float) -> dict[str, list
     return notes
 
 
-def request_callouts(ctx: Context, records: Iterable[RequestRecord]) -> dict[str, tuple[str, str]]:
-    """Request id → ("2 off-duty liaisons speak Bengali", "ben") for each request that waits for
-    a liaison, or went to the vendor for lack of one, whose language off-duty liaisons speak."""
-    eligible = [
-        rec
-        for rec in records
-        if rec.language
-        and not rec.urgent
-        and (rec.state in _CALLOUT_STATES or (rec.state == State.CONNECTED and rec.handler_kind == "vendor"))
-    ]
-    if not eligible:
-        return {}
-    reachable = CallOuts(ctx).reachable({rec.language for rec in eligible if rec.language})
-    out: dict[str, tuple[str, str]] = {}
-    for rec in eligible:
-        count = len(reachable.get(rec.language or "", []))
-        if count:
-            out[rec.id] = (summary(count, rec.language_name or rec.language or ""), rec.language or "")
-    return out
+def callout_language(rec: RequestRecord) -> str:
+    """The language a call-out may be for: a request with a known language that waits for a
+    liaison, or went to the vendor for lack of one (not an urgent one, which goes there first)."""
+    if not rec.language or rec.urgent:
+        return ""
+    waiting = rec.state in _CALLOUT_STATES or (rec.state == State.CONNECTED and rec.handler_kind == "vendor")
+    return rec.language if waiting else ""

@@ -1,5 +1,6 @@
-"""A sergeant books a liaison for a community meeting in headless Chromium, and sees the booking
-in the panel and on the liaison's row (issue 18). The whole stack runs; the page is the real one."""
+"""Liaisons' time on the real page in headless Chromium, the whole stack running (issue 18): a
+sergeant books a liaison and sees it in the panel and on their row; a request's call-out follows
+the liaisons' duty live."""
 
 from __future__ import annotations
 
@@ -46,3 +47,35 @@ def test_a_sergeant_books_a_liaison_and_sees_it_on_their_row(stack, page):
     note = page.locator(f'#liaison-table tr[data-id="{garcia.id}"] .note')
     note.wait_for()
     assert note.inner_text() == f"At Corona community base until {until}"
+
+
+def test_a_request_s_call_out_follows_the_liaisons_duty_live(stack, page):
+    from dispatch.liaisons import LiaisonBoard
+    from dispatch.requests import RequestStore
+    from dispatch.states import State
+
+    speaker = next(l for l in stack.roster.liaisons if "ben" in l.languages)
+    board = LiaisonBoard(stack.redis)
+    board.set_duty(speaker.id, False)
+    sign_in(page, stack.base_url)
+    precinct = stack.roster.precincts[0]
+    waiting = RequestStore(stack.redis, stack.settings.retention_seconds).create(
+        {
+            "channel": "voice",
+            "language": "ben",
+            "language_name": "Bengali",
+            "caller": precinct.lines[0],
+            "caller_kind": "precinct",
+            "precinct": precinct.id,
+        },
+        state=State.QUEUED,
+    )  # queued in the store directly: nobody routes it, it stays waiting
+    row = page.locator(f'#active tr[data-id="{waiting.id}"]')
+    row.locator(".callout").wait_for()
+    assert row.locator(".callout").inner_text() == "1 off-duty liaison speaks Bengali"
+    assert row.get_by_role("button", name="Text them").count() == 1
+    board.set_duty(speaker.id, True)  # back on duty: nobody left to call out
+    row.locator(".callout").wait_for(state="detached")
+    assert row.get_by_role("button", name="Text them").count() == 0
+    board.set_duty(speaker.id, False)
+    row.locator(".callout").wait_for()

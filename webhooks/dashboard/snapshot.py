@@ -14,7 +14,7 @@ from typing import Any
 
 from dispatch import clock, events
 from dispatch.context import Context
-from dispatch.liaison_notes import request_callouts, with_notes
+from dispatch.liaison_notes import callout_language, with_notes
 from dispatch.queue_view import (
     LiaisonRow,
     QueueRow,
@@ -83,16 +83,13 @@ def queue(c: Context, recs: Records) -> QueueView:
         vendor_name=c.roster.vendor.name,
         finished_limit=RECENT_LIMIT,
     )
-    return replace(view, active=tuple(_with_callouts(c, view.active, recs.open)))
+    return replace(view, active=tuple(_with_callouts(view.active, recs.open)))
 
 
-def _with_callouts(c: Context, rows: Iterable[QueueRow], records: Iterable[RequestRecord]) -> list[QueueRow]:
-    """The rows, a call-out on those whose language off-duty liaisons speak (dispatch.liaison_notes)."""
-    found = request_callouts(c, records)
-    return [
-        replace(row, callout=found[row.id][0], callout_language=found[row.id][1]) if row.id in found else row
-        for row in rows
-    ]
+def _with_callouts(rows: Iterable[QueueRow], records: Iterable[RequestRecord]) -> list[QueueRow]:
+    """The rows, with the language a call-out may be for (dispatch.liaison_notes)."""
+    found = {rec.id: callout_language(rec) for rec in records}
+    return [replace(row, callout_language=found[row.id]) if found.get(row.id) else row for row in rows]
 
 
 def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
@@ -167,7 +164,7 @@ def changes(
     rows: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
     finished: set[str] = set()
     records = c.requests.get_many(ids) if ids else []
-    for row, rec in zip(_with_callouts(c, [shape(rec) for rec in records], records), records, strict=True):
+    for row, rec in zip(_with_callouts([shape(rec) for rec in records], records), records, strict=True):
         rows[rec.id] = row.as_dict()
         if rec.finished:
             finished.add(rec.id)

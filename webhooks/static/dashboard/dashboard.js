@@ -136,15 +136,52 @@
       cell.appendChild(actionButton("offer-again", row.id, "Offer again",
         "Offer request " + what + " to the liaisons again, including those who already declined?"));
     }
-    if (row.callout) {  // off-duty speakers of its language may be texted (issue 18)
-      cell.appendChild(actionButton("callout", row.callout_language, "Text them",
-        row.callout + ". Text them that " + row.language + " requests are waiting?"));
-    }
+    var callout = calloutButton(row);
+    if (callout) cell.appendChild(callout);
     if (row.can_cancel) {
       cell.appendChild(actionButton("cancel", row.id, "Cancel",
         "Cancel request " + what + "? The officer's call is ended.", { danger: "1" }));
     }
     return cell;
+  }
+
+  // Call-outs (issue 18): counted from the liaison rows the page holds, so a liaison going off
+  // duty (their row's message) changes every request's count as a fresh page load would draw it.
+  function calloutCount(row) {
+    if (!row.callout_language) return 0;
+    return (snap.liaisons || []).filter(function (l) {
+      return l.callout && l.languages.indexOf(row.language) >= 0;
+    }).length;
+  }
+
+  function calloutText(n, language) {
+    return n + " off-duty liaison" + (n === 1 ? " speaks " : "s speak ") + language;
+  }
+
+  function calloutNote(row) {
+    var n = calloutCount(row);
+    return n ? el("span", { class: "sub callout" }, calloutText(n, row.language)) : null;
+  }
+
+  function calloutButton(row) {
+    var n = calloutCount(row);
+    if (!n) return null;
+    return actionButton("callout", row.callout_language, "Text them",
+      calloutText(n, row.language) + ". Text them that " + row.language + " requests are waiting?");
+  }
+
+  function redrawCallouts() {
+    // A liaison's row changed: each waiting request's count, in place (its other cells untouched).
+    snap.queue.active.forEach(function (row) {
+      if (!row.callout_language) return;
+      var tr = document.querySelector('#active tr[data-id="' + CSS.escape(row.id) + '"]');
+      if (!tr) return;
+      tr.querySelectorAll(".callout, .act-callout").forEach(function (old) { old.remove(); });
+      var note = calloutNote(row), button = cfg.canAct ? calloutButton(row) : null;
+      if (note) tr.cells[5].appendChild(note);
+      var actions = tr.querySelector("td.actions");
+      if (button && actions) actions.insertBefore(button, actions.querySelector(".act-cancel"));
+    });
   }
 
   function place(row) {
@@ -178,7 +215,8 @@
     var tr = el("tr", { class: row.alert ? "alert" : "", dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
       idCell, el("td", { class: "wait" }, wait), el("td", {}, row.language), el("td", {}, place(row)),
       el("td", {}, handler(row)), state);
-    if (row.callout) state.appendChild(el("span", { class: "sub callout" }, row.callout));
+    var callout = calloutNote(row);
+    if (callout) state.appendChild(callout);
     if (cfg.canAct) tr.appendChild(requestActions(row));
     return tr;
   }
@@ -476,7 +514,10 @@
     }
     if (msg.liaison !== null && typeof msg.liaison === "object") {
       putRow(snap.liaisons, msg.liaison.id, msg.liaison, liaisonOrder, draw && "liaison-table", liaisonRow);
-      if (draw) liaisonCount(snap.liaisons);
+      if (draw) {
+        liaisonCount(snap.liaisons);
+        redrawCallouts();
+      }
     }
     if (Array.isArray(msg.audit)) {
       snap.audit = msg.audit;
