@@ -126,6 +126,8 @@ def test_two_missed_offers_pause_a_liaison_and_an_answer_starts_the_count_again(
     rows = {row["id"]: row for row in _liaison_rows(wiring)}
     assert rows["l-garcia"]["note"] == "paused after 2 missed calls"
     assert (rows["l-garcia"]["state_label"], rows["l-garcia"]["on_duty"]) == ("Paused", False)
+    status = wiring.texts.handle(Inbound(liaison(ctx, "l-garcia").phone, "STATUS", "SM" + "9" * 32))
+    assert status == "You are OFF duty (paused after 2 missed calls). Text ON to take calls."
     reply = wiring.texts.handle(Inbound(liaison(ctx, "l-garcia").phone, "ON", "SM" + "1" * 32))
     assert "ON duty" in reply
     assert "l-garcia" in {c.id for c in wiring.offers.candidates("spa")}

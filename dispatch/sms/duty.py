@@ -15,7 +15,8 @@ from dispatch.booking_desk import BookingDesk
 from dispatch.callouts import CallOuts
 from dispatch.context import Service
 from dispatch.languages import Language
-from dispatch.missed_offers import resume
+from dispatch.missed_offers import paused_label, resume
+from dispatch.pauses import Pauses
 from dispatch.roster import Liaison
 from dispatch.sms import replies
 from dispatch.sms.parse import Parsed
@@ -63,6 +64,9 @@ class LiaisonTexts(Service):
             else:
                 on, source = liaison.on_duty_at(clock.utc_datetime()), "schedule"
             langs = status.languages_override if status.languages_override is not None else liaison.languages
+            misses = Pauses(self.ctx.redis).paused([liaison.id]).get(liaison.id)
+            if misses:
+                on, source = False, paused_label(misses)
             return replies.liaison_status(on, self._languages(langs), source)
         if p.command == "CODES":
             return replies.codes(self.ctx.catalog.top(CODES_SHOWN))
