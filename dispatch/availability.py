@@ -22,7 +22,7 @@ def booked_now(ctx: Context, now: float) -> dict[str, Booking]:
     """Liaisons whose booking (with its travel time) covers `now` → that booking."""
     buffer = travel_seconds(ctx)
     out: dict[str, Booking] = {}
-    for booking in BookingStore(ctx.redis).ending_after(now - buffer):
+    for booking in BookingStore(ctx.redis).holding_around(now, buffer):
         if booking.blocks(now, buffer):
             for liaison_id in booking.liaisons:
                 out.setdefault(liaison_id, booking)

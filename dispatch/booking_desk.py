@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from dispatch import clock, events
 from dispatch.audit_live import audit_live
-from dispatch.bookings import Booking, BookingStore
+from dispatch.bookings import MAX_EVENT_SECONDS, Booking, BookingStore
 from dispatch.context import Service
 from dispatch.roster import Liaison
 from dispatch.sms.to_liaisons import clock_time, local, text_liaison
@@ -25,7 +25,6 @@ from dispatch.sms.to_liaisons import clock_time, local, text_liaison
 log = logging.getLogger("dispatch.bookings")
 
 DAY, HOUR = 24 * 3600, 3600
-MAX_LENGTH = 16 * HOUR  # an event longer than this is a typo in a date
 DUTY_STEP = 5 * 60  # the event is checked against the duty schedule this often
 TITLE_MAX, PLACE_MAX = 80, 160
 KEEP_ENDED = 31 * DAY  # ended bookings stay in the feeds this long
@@ -153,8 +152,8 @@ class BookingDesk(Service):
             raise BookingRefused(f"keep the title within {TITLE_MAX} and the place within {PLACE_MAX} characters")
         if d.end <= d.start:
             raise BookingRefused("the event must end after it starts")
-        if d.end - d.start > MAX_LENGTH:
-            raise BookingRefused(f"an event may last at most {MAX_LENGTH // HOUR} hours")
+        if d.end - d.start > MAX_EVENT_SECONDS:
+            raise BookingRefused(f"an event may last at most {MAX_EVENT_SECONDS // HOUR} hours")
         if d.end <= clock.now():
             raise BookingRefused("the event is over already")
         if not d.liaisons:

@@ -1,8 +1,9 @@
 """Bookings: liaisons' time at community meetings, forums and presentations, on Redis.
 
-One JSON value per booking in a hash (bookings are a handful a week), and a sorted set by
-end time, so what is still to come (or blocks someone now) is one range read. The rules a
-booking must keep are booking_desk.py's; this module only stores and finds them.
+One JSON value per booking in a hash (bookings are a handful a week), and sorted sets by end
+time (what is still to come: one range read) and by start time (what may hold a liaison now:
+one range read that finds nothing on almost every routing decision). The rules a booking must
+keep are booking_desk.py's; this module only stores and finds them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import asdict, dataclass, replace
 import redis
 
 from dispatch import keys
+
+MAX_EVENT_SECONDS = 16 * 3600  # an event longer than this is a typo in a date (the desk refuses it)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,15 @@ class BookingStore:
         found = self.r.hmget(keys.BOOKINGS, numbers)
         return [Booking.from_json(raw) for raw in found if raw]
 
+    def holding_around(self, now: float, buffer: float) -> list[Booking]:
+        """Bookings that may hold someone at `now` with `buffer` either side (cancelled ones too):
+        those starting from MAX_EVENT_SECONDS before that until `buffer` after `now`."""
+        numbers = self.r.zrangebyscore(keys.BOOKINGS_BY_START, now - buffer - MAX_EVENT_SECONDS, now + buffer)
+        if not numbers:
+            return []
+        found = self.r.hmget(keys.BOOKINGS, numbers)
+        return [Booking.from_json(raw) for raw in found if raw]
+
     def forget_ended(self, before: float) -> int:
         """Drop bookings that ended before `before` (kept for the feeds until then)."""
         old = self.r.zrangebyscore(keys.BOOKINGS_BY_END, "-inf", f"({before}")
@@ -94,6 +106,7 @@ class BookingStore:
             return 0
         pipe = self.r.pipeline()
         pipe.zrem(keys.BOOKINGS_BY_END, *old)
+        pipe.zrem(keys.BOOKINGS_BY_START, *old)
         pipe.hdel(keys.BOOKINGS, *old)
         for number in old:
             pipe.delete(keys.booking_reminded(number.decode()))
@@ -113,5 +126,6 @@ class BookingStore:
         target = pipe if pipe is not None else self.r.pipeline()
         target.hset(keys.BOOKINGS, booking.number, json.dumps(asdict(booking)))
         target.zadd(keys.BOOKINGS_BY_END, {booking.number: booking.end})
+        target.zadd(keys.BOOKINGS_BY_START, {booking.number: booking.start})
         if pipe is None:
             target.execute()

@@ -144,6 +144,7 @@ LIAISON_PAUSED = PREFIX + "liaisons:paused"  # hash liaison id → misses when p
 BOOKING_SEQ = PREFIX + "seq:booking"  # INCR → booking numbers
 BOOKINGS = PREFIX + "bookings"  # hash booking no. → the booking as JSON
 BOOKINGS_BY_END = PREFIX + "bookings:by-end"  # zset booking no. → end epoch (what is still to come)
+BOOKINGS_BY_START = PREFIX + "bookings:by-start"  # zset booking no. → start epoch (what may hold someone now)
 CALENDAR_FEEDS = PREFIX + "calendar:feeds"  # hash feed name ("unit" or a liaison id) → SHA-256 of its token
 
 
