@@ -279,6 +279,9 @@ def test_a_call_out_texts_only_off_duty_speakers_once_per_period(app, client, wi
     callable_ = [row["name"] for row in _liaison_rows(wiring) if row["callout"] and "Bengali" in row["languages"]]
     assert callable_ == [rahman.name], "the page counts '1 off-duty liaison speaks Bengali' from these"
     csrf = session_for(app, client, "sergeant")
+    assert client.post("/dashboard/callouts/ben", data={"csrf_token": csrf}).status_code == 400  # not confirmed
+    assert client.post("/dashboard/callouts/xx", data={"csrf_token": csrf, "confirm": "yes"}).status_code == 404
+    assert texts(jobs) == []
     resp = client.post("/dashboard/callouts/ben", data={"csrf_token": csrf, "confirm": "yes"})
     assert resp.status_code == 200 and resp.get_json()["texted"] == 1
     assert texts(jobs) == ["Bengali requests are waiting. Reply ON to take calls now."]

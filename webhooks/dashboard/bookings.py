@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, g, jsonify, redirect, render_template, request, url_for
 
-from dispatch import calendar_ics, events
-from dispatch.booking_desk import BookingRefused, Draft
+from dispatch import calendar_ics, clock, events
+from dispatch.booking_desk import KEEP_ENDED, BookingRefused, Draft
 from dispatch.bookings import Booking
 from dispatch.calendar_feeds import UNIT
 from dispatch.sms.to_liaisons import clock_time, local
 from webhooks.dashboard.auth import SERGEANT, post, reader
 from webhooks.dashboard.blueprint import bp
-from webhooks.dashboard.views import _confirmed
 from webhooks.deps import ctx, settings, wiring
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -145,7 +144,8 @@ def api_bookings() -> Response:
 def callout(language: str) -> Response:
     if not _LANGUAGE.fullmatch(language) or ctx().catalog.get(language) is None:
         abort(404, description="no such language")
-    _confirmed()
+    if request.form.get("confirm") != "yes":  # the page asks first, as for every action
+        abort(400, description="confirmation required")
     result = wiring().liaison_time.callouts.call_out(language, g.user.username)
     resp = jsonify(
         ok=not result.refused,
@@ -190,7 +190,7 @@ def calendar_feed(token: str) -> Response:
     if feed is None:
         abort(404, description="no such calendar")
     desk = wiring().liaison_time.bookings
-    bookings = desk.upcoming(days=366, now=local(ctx()).timestamp() - 31 * 24 * 3600)
+    bookings = desk.upcoming(days=366, now=clock.now() - KEEP_ENDED)  # a month back, a year ahead
     if feed != UNIT:
         bookings = [b for b in bookings if feed in b.liaisons]
     name = "Liaison bookings" if feed == UNIT else f"Bookings: {_liaison_name(feed)}"
