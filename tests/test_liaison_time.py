@@ -318,3 +318,22 @@ def test_a_sergeant_s_on_duty_lifts_a_pause(app, client, wiring, ctx):
     assert "l-reyes" in {c.id for c in wiring.offers.candidates("spa")}
     assert [e["action"] for e in events.audit_entries(ctx.redis, 2)] == ["duty_on", "liaison_resumed"]
     assert {row["id"]: row for row in _liaison_rows(wiring)}["l-reyes"]["note"] == ""
+
+
+def test_a_liaison_s_row_says_where_they_are_booked_today(wiring, ctx, at):
+    tz = ZoneInfo(ctx.roster.timezone)
+    noon = datetime.combine(datetime.now(tz).date() + timedelta(days=1), datetime.min.time(), tz) + timedelta(hours=12)
+    at(noon.timestamp())
+    evening = (noon + timedelta(hours=6, minutes=30)).timestamp()
+    wiring.liaison_time.bookings.book(draft(evening), "sergeant")  # 6:30 PM until 8:30 PM
+    assert {row["id"]: row for row in _liaison_rows(wiring)}["l-garcia"]["note"] == (
+        "Booked 6:30 PM-8:30 PM: Corona community base"
+    )
+    ctx.liaisons.set_duty("l-garcia", False)
+    at(evening + HOUR)
+    row = {row["id"]: row for row in _liaison_rows(wiring)}["l-garcia"]
+    assert row["note"] == "At Corona community base until 8:30 PM"
+    assert row["callout"] is False, "a booked liaison is not called out, off duty or not"
+    at(evening + 3 * HOUR)
+    row = {row["id"]: row for row in _liaison_rows(wiring)}["l-garcia"]
+    assert (row["note"], row["callout"]) == ("", True)
