@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 import redis
 
 from dispatch import keys
+from dispatch.redis_replies import texts
 
 MAX_EVENT_SECONDS = 16 * 3600  # an event longer than this is a typo in a date (the desk refuses it)
 
@@ -37,7 +38,7 @@ class Booking:
         """Whether the event with its travel time either side covers `now`."""
         return not self.cancelled and self.start - buffer <= now < self.end + buffer
 
-    def as_dict(self, with_place: bool) -> dict:
+    def as_dict(self, with_place: bool) -> dict[str, object]:
         out = asdict(self)
         if not with_place:
             out.pop("place")
@@ -66,25 +67,26 @@ class BookingStore:
         return Booking.from_json(raw) if raw else None
 
     def update(self, number: str, change: Callable[[Booking], Booking | None]) -> Booking | None:
-        """Apply `change` to the stored booking atomically (WATCH); None if there is none, or
-        `change` returned None (nothing to do)."""
-
-        def run(pipe: redis.client.Pipeline) -> Booking | None:
-            raw = pipe.hget(keys.BOOKINGS, number)
-            if not raw:
-                return None
-            changed = change(Booking.from_json(raw))
-            if changed is None:
-                return None
-            pipe.multi()
-            self._write(changed, pipe)
-            return changed
-
-        return self.r.transaction(run, keys.BOOKINGS, value_from_callable=True)
+        """Apply `change` to the stored booking atomically (WATCH, again if another write came
+        between); None if there is none, or `change` returned None (nothing to do)."""
+        with self.r.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(keys.BOOKINGS)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                    raw = pipe.hget(keys.BOOKINGS, number)
+                    changed = change(Booking.from_json(raw)) if raw else None
+                    if changed is None:
+                        return None
+                    pipe.multi()
+                    self._write(changed, pipe)
+                    pipe.execute()
+                    return changed
+                except redis.WatchError:
+                    continue
 
     def ending_after(self, since: float) -> list[Booking]:
         """Bookings (cancelled ones too) that end after `since`, by end time."""
-        numbers = self.r.zrangebyscore(keys.BOOKINGS_BY_END, f"({since}", "+inf")
+        numbers = texts(self.r.zrangebyscore(keys.BOOKINGS_BY_END, f"({since}", "+inf"))
         if not numbers:
             return []
         found = self.r.hmget(keys.BOOKINGS, numbers)
@@ -93,7 +95,7 @@ class BookingStore:
     def holding_around(self, now: float, buffer: float) -> list[Booking]:
         """Bookings that may hold someone at `now` with `buffer` either side (cancelled ones too):
         those starting from MAX_EVENT_SECONDS before that until `buffer` after `now`."""
-        numbers = self.r.zrangebyscore(keys.BOOKINGS_BY_START, now - buffer - MAX_EVENT_SECONDS, now + buffer)
+        numbers = texts(self.r.zrangebyscore(keys.BOOKINGS_BY_START, now - buffer - MAX_EVENT_SECONDS, now + buffer))
         if not numbers:
             return []
         found = self.r.hmget(keys.BOOKINGS, numbers)
@@ -101,7 +103,7 @@ class BookingStore:
 
     def forget_ended(self, before: float) -> int:
         """Drop bookings that ended before `before` (kept for the feeds until then)."""
-        old = self.r.zrangebyscore(keys.BOOKINGS_BY_END, "-inf", f"({before}")
+        old = texts(self.r.zrangebyscore(keys.BOOKINGS_BY_END, "-inf", f"({before}"))
         if not old:
             return 0
         pipe = self.r.pipeline()
@@ -109,7 +111,7 @@ class BookingStore:
         pipe.zrem(keys.BOOKINGS_BY_START, *old)
         pipe.hdel(keys.BOOKINGS, *old)
         for number in old:
-            pipe.delete(keys.booking_reminded(number.decode()))
+            pipe.delete(keys.booking_reminded(number))
         pipe.execute()
         return len(old)
 

@@ -13,6 +13,7 @@ import secrets
 import redis
 
 from dispatch import keys
+from dispatch.redis_replies import text_or_none, texts
 
 UNIT = "unit"  # the feed of every booking; any other feed name is a liaison id
 MAX_TOKEN = 128  # longer than any token made here: refused unread
@@ -30,10 +31,10 @@ class CalendarFeeds:
         """A new token for `feed` (the old one, if any, stops working); the token itself."""
         token = secrets.token_urlsafe(32)
         hashed = _digest(token)
-        old = self.r.hget(keys.CALENDAR_FEEDS, feed)
+        old = text_or_none(self.r.hget(keys.CALENDAR_FEEDS, feed))
         pipe = self.r.pipeline()
         if old:
-            pipe.delete(keys.calendar_feed(old.decode()))
+            pipe.delete(keys.calendar_feed(old))
         pipe.set(keys.calendar_feed(hashed), feed)
         pipe.hset(keys.CALENDAR_FEEDS, feed, hashed)
         pipe.execute()
@@ -41,11 +42,11 @@ class CalendarFeeds:
 
     def revoke(self, feed: str) -> bool:
         """The feed's link stops working; whether there was one."""
-        old = self.r.hget(keys.CALENDAR_FEEDS, feed)
+        old = text_or_none(self.r.hget(keys.CALENDAR_FEEDS, feed))
         if old is None:
             return False
         pipe = self.r.pipeline()
-        pipe.delete(keys.calendar_feed(old.decode()))
+        pipe.delete(keys.calendar_feed(old))
         pipe.hdel(keys.CALENDAR_FEEDS, feed)
         pipe.execute()
         return True
@@ -54,9 +55,8 @@ class CalendarFeeds:
         """The feed a token opens, or None (never issued, replaced or revoked)."""
         if not token or len(token) > MAX_TOKEN:
             return None
-        found = self.r.get(keys.calendar_feed(_digest(token)))
-        return found.decode() if found is not None else None
+        return text_or_none(self.r.get(keys.calendar_feed(_digest(token))))
 
     def issued(self) -> set[str]:
         """The feeds that have a working link."""
-        return {name.decode() for name in self.r.hkeys(keys.CALENDAR_FEEDS)}
+        return set(texts(self.r.hkeys(keys.CALENDAR_FEEDS)))

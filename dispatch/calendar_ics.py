@@ -45,4 +45,5 @@ def render(
         people = ", ".join(liaison_name(i) for i in b.liaisons)
         event.add("description", f"Booking {b.number}. Languages: {languages}. Liaisons: {people}.")
         cal.add_component(event)
-    return cal.to_ical()
+    body: bytes = cal.to_ical()
+    return body

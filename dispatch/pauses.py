@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import redis
 
 from dispatch import keys
+from dispatch.redis_replies import text_fields
 
 
 class Pauses:
@@ -45,6 +46,5 @@ class Pauses:
         """Paused liaisons (of `liaison_ids`, or all) → the misses that paused them."""
         if liaison_ids is not None and not liaison_ids:
             return {}
-        raw = self.r.hgetall(keys.LIAISON_PAUSED)
-        found = {k.decode(): int(v) for k, v in raw.items()}
+        found = {k: int(v) for k, v in text_fields(self.r.hgetall(keys.LIAISON_PAUSED)).items()}
         return found if liaison_ids is None else {i: found[i] for i in liaison_ids if i in found}

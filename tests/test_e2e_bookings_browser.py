@@ -54,7 +54,7 @@ def test_a_request_s_call_out_follows_the_liaisons_duty_live(stack, page):
     from dispatch.requests import RequestStore
     from dispatch.states import State
 
-    speaker = next(l for l in stack.roster.liaisons if "ben" in l.languages)
+    speaker = next(person for person in stack.roster.liaisons if "ben" in person.languages)
     board = LiaisonBoard(stack.redis)
     board.set_duty(speaker.id, False)
     sign_in(page, stack.base_url)

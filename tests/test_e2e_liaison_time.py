@@ -59,7 +59,7 @@ def _nth_request(stack, n: int, pred, what: str):
 
 
 def test_two_missed_offers_text_twice_pause_and_on_brings_them_back(stack):
-    first = next(l for l in stack.roster.liaisons if "spa" in l.languages)
+    first = next(person for person in stack.roster.liaisons if "spa" in person.languages)
     _only_on_duty(stack, first, "spa")
     stack.sim.set_parties({first.phone: {"answer": "never"}})
     _vendor_answers(stack)
@@ -111,7 +111,7 @@ def test_a_booked_liaison_is_never_rung_during_the_event_and_its_travel_time_but
 
     from dispatch.bookings import Booking, BookingStore
 
-    first = next(l for l in stack.roster.liaisons if "spa" in l.languages)
+    first = next(person for person in stack.roster.liaisons if "spa" in person.languages)
     _only_on_duty(stack, first, "spa")
     stack.sim.set_parties({first.phone: {"answer": "after", "answer_after": 0.1, "inputs": [{"digits": "1"}]}})
     _vendor_answers(stack)
@@ -151,11 +151,11 @@ def test_a_booked_liaison_is_never_rung_during_the_event_and_its_travel_time_but
 def test_a_call_out_reaches_only_off_duty_speakers_and_their_on_takes_the_next_request(stack):
     from tests.support.dashboard_http import Browser
 
-    speaker = next(l for l in stack.roster.liaisons if "ben" in l.languages)
-    assert [l.id for l in stack.roster.liaisons if "ben" in l.languages] == [speaker.id]
+    speaker = next(person for person in stack.roster.liaisons if "ben" in person.languages)
+    assert [person.id for person in stack.roster.liaisons if "ben" in person.languages] == [speaker.id]
     board = LiaisonBoard(stack.redis)
     board.set_duty(speaker.id, False)
-    other_off = next(l for l in stack.roster.liaisons if "ben" not in l.languages)
+    other_off = next(person for person in stack.roster.liaisons if "ben" not in person.languages)
     board.set_duty(other_off.id, False)
     _vendor_answers(stack)
     _call(stack, "ben")
@@ -166,7 +166,9 @@ def test_a_call_out_reaches_only_off_duty_speakers_and_their_on_takes_the_next_r
     rows = sergeant.get(stack.base_url + "/dashboard/api/queue", timeout=30).json()["active"]
     assert next(r for r in rows if r["id"] == first.id)["callout_language"] == "ben"
     board_rows = sergeant.get(stack.base_url + "/dashboard/api/liaisons", timeout=30).json()["liaisons"]
-    assert [l["id"] for l in board_rows if l["callout"] and "Bengali" in l["languages"]] == [speaker.id]
+    assert [person["id"] for person in board_rows if person["callout"] and "Bengali" in person["languages"]] == [
+        speaker.id
+    ]
     resp = sergeant.act("/dashboard/callouts/ben")
     assert resp.status_code == 200 and resp.json()["texted"] == 1
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() returns
 
 from dispatch import calendar_ics, clock, events
 from dispatch.booking_desk import KEEP_ENDED, BookingRefused, Draft
@@ -95,7 +96,7 @@ def _epoch(day: str, hhmm: str) -> float:
 
 @bp.post("/bookings")
 @post(SERGEANT)
-def book() -> Response:
+def book() -> Response | WerkzeugResponse:
     form = request.form
     try:
         day = form.get("date", "")
@@ -122,7 +123,7 @@ def book() -> Response:
 
 @bp.post("/bookings/<number>/cancel")
 @post(SERGEANT)
-def cancel_booking(number: str) -> Response:
+def cancel_booking(number: str) -> WerkzeugResponse:
     if not _NUMBER.fullmatch(number):
         abort(404, description="no such booking")
     done = wiring().liaison_time.bookings.cancel(number, g.user.username)
