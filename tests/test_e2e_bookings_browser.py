@@ -10,15 +10,26 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.browser import chromium_page, needs_chromium, sign_in
+from tests.support.browser import MARKS, tabs
 
-pytestmark = [pytest.mark.e2e, needs_chromium]
+pytestmark = MARKS
 
 
 @pytest.fixture
 def page():
-    with chromium_page() as tab:
-        yield tab
+    with tabs() as open_tab:
+        yield open_tab({"width": 768, "height": 1024})  # a tablet, portrait
+
+
+def sign_in(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The sign-in form, then the live page with its event stream connected."""
+    page.goto(base_url + "/dashboard")
+    assert page.url.endswith("/dashboard/signin")
+    page.get_by_label("Username").fill("sergeant")
+    page.get_by_label("Password").fill("sergeant-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/dashboard$"))
+    page.locator("#live[data-state='live']").wait_for()
 
 
 def test_a_sergeant_books_a_liaison_and_sees_it_on_their_row(stack, page):

@@ -1,12 +1,11 @@
-"""Headless Chromium driven by playwright, for the dashboard's browser tests: the page, and the
-sign-in a sergeant does (the same as tests/test_e2e_dashboard_browser.py's own)."""
+"""Headless Chromium for the dashboard's browser tests: playwright driving the system's Chromium."""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -21,36 +20,35 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-needs_chromium = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does this)",
-)
+MARKS = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does this)",
+    ),
+]
 
 
 @contextmanager
-def chromium_page(width: int = 768, height: int = 1024) -> Iterator[object]:
-    """A tab (a tablet, portrait, by default); fails on any JavaScript error the page raised."""
-    from playwright.sync_api import sync_playwright
+def tabs() -> Iterator[Callable[[dict[str, int]], Any]]:
+    """`open_tab(viewport)` opens a tab of that size (a context of its own each); a JavaScript
+    error on any of them fails the test once it is done."""
+    from playwright.sync_api import ViewportSize, sync_playwright
 
+    errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": width, "height": height})
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield tab
-        context.close()
-        browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
 
+        def open_tab(viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+            tab = browser.new_context(
+                viewport=ViewportSize(width=viewport["width"], height=viewport["height"])
+            ).new_page()
+            tab.set_default_timeout(10_000)
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+            return tab
 
-def sign_in(page, base_url: str, username: str = "sergeant", password: str = "sergeant-demo") -> None:  # type: ignore[no-untyped-def]
-    """The sign-in form, then the live page with its event stream connected."""
-    page.goto(base_url + "/dashboard")
-    assert page.url.endswith("/dashboard/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/dashboard$"))
-    page.locator("#live[data-state='live']").wait_for()
+        try:
+            yield open_tab
+        finally:
+            browser.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
