@@ -33,6 +33,7 @@ from dispatch.intake import Intake
 from dispatch.jobs import Jobs
 from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.leases import Leases
+from dispatch.liaison_time import LiaisonTime
 from dispatch.liaisons import LiaisonBoard
 from dispatch.offers import Offers
 from dispatch.pin_guard import PinGuard
@@ -78,6 +79,7 @@ class Wiring:
     sessions: Sessions  # the dashboard's signed-in sessions
     signin_lock: SigninLock  # failed sign-ins lock the guesser out
     report: ReportFacts  # the incident number and interpreter ID for the officer's report
+    liaison_time: LiaisonTime  # bookings and reminders, call-outs, calendar feeds (issue 18)
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -177,4 +179,5 @@ def bootstrap(
             ctx.counters,
         ),
         report=ReportFacts(ctx),
+        liaison_time=LiaisonTime.build(ctx),
     )

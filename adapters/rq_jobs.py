@@ -28,6 +28,8 @@ TASKS = {
     "sweep": "workers.maintenance.sweep",
     "reconcile": "workers.maintenance.reconcile",
     "notify": "workers.notifications.notify",
+    "text_liaison": "workers.notifications.text_liaison",
+    "remind_bookings": "workers.maintenance.remind_bookings",
     "call_back": "workers.callbacks.call_back",
     "rejoin_dropped": "workers.rejoining.dropped",
     "rejoin_call_back": "workers.rejoining.call_back",

@@ -90,6 +90,11 @@ class Settings:
     refused_log_lines: int = 10  # refused requests logged one by one per process ...
     refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
     log_format: str = "plain"  # "plain": one escaped line a record; "json": one JSON object a line
+    # Liaisons' time (issue 18): bookings, missed offers, call-outs
+    missed_offers_to_pause: int = 2  # consecutive unanswered offers, then the liaison is paused
+    booking_travel_minutes: float = 30.0  # a booked liaison is not offered calls this long before and after
+    liaison_texts_per_hour: int = 6  # service texts to one liaison (missed offers, call-outs) per hour
+    callout_every_seconds: int = 600  # one call-out per language per this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -162,10 +167,13 @@ class Settings:
             "signin_ip_max_failures",
             "signin_lock_seconds",
             "audit_retention_seconds",
+            "missed_offers_to_pause",
+            "liaison_texts_per_hour",
+            "callout_every_seconds",
         ):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
-        for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines"):
+        for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines", "booking_travel_minutes"):
             if getattr(self, name) < 0:
                 raise _env_error(name.upper(), "must be 0 or more")
         for name in (

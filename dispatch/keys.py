@@ -137,3 +137,29 @@ def audit_refusal_counts(hour: int) -> str:
 def api_token(digest: str) -> str:
     """Hash: one API token by the SHA-256 of its secret (name, created); gone when revoked."""
     return f"{PREFIX}api-token:{digest}"
+
+
+# Liaisons' time (issue 18): missed offers and pauses, bookings, calendar feeds, call-outs.
+LIAISON_MISSES = PREFIX + "liaisons:missed"  # hash liaison id → consecutive unanswered offers
+LIAISON_PAUSED = PREFIX + "liaisons:paused"  # hash liaison id → misses when paused (not offered calls)
+BOOKING_SEQ = PREFIX + "seq:booking"  # INCR → booking numbers
+BOOKINGS = PREFIX + "bookings"  # hash booking no. → the booking as JSON
+BOOKINGS_BY_END = PREFIX + "bookings:by-end"  # zset booking no. → end epoch (what is still to come)
+BOOKINGS_BY_START = PREFIX + "bookings:by-start"  # zset booking no. → start epoch (what may hold someone now)
+CALENDAR_FEEDS = PREFIX + "calendar:feeds"  # hash feed name ("unit" or a liaison id) → SHA-256 of its token
+
+
+def booking_reminded(number: str) -> str:
+    """Set: the reminders sent for one booking ("day:<liaison>", "hour:<liaison>"), each once."""
+    return f"{PREFIX}booking:{number}:reminded"
+
+
+def calendar_feed(digest: str) -> str:
+    """String: the feed name a calendar token (by its SHA-256) opens; gone when revoked."""
+    return f"{PREFIX}calendar:feed:{digest}"
+
+
+def callout_sent(liaison_id: str) -> str:
+    """String with a TTL until midnight: the language a liaison was called out for today, so their
+    ON reply puts them on duty until midnight."""
+    return f"{PREFIX}callout:sent:{liaison_id}"

@@ -163,13 +163,18 @@ class LiaisonBoard:
         self._publish("liaison_free", {"liaison": liaison_id, "wrapup": wrapup}, request=request_id)
         return True
 
-    def set_duty(self, liaison_id: str, on: bool | None) -> None:
-        """Override the roster schedule (on/off), or None to follow the schedule again."""
+    def set_duty(self, liaison_id: str, on: bool | None, until: float | None = None) -> None:
+        """Override the roster schedule (on/off), or None to follow the schedule again;
+        `until`: the override ends then by itself (a call-out's ON lasts until midnight)."""
         key = keys.liaison(liaison_id)
         if on is None:
-            self.r.hdel(key, "duty")
+            self.r.hdel(key, "duty", "duty_until")
         else:
             self.r.hset(key, "duty", "on" if on else "off")
+            if until is None:
+                self.r.hdel(key, "duty_until")
+            else:
+                self.r.hset(key, "duty_until", repr(until))
         self._publish("liaison_duty", {"liaison": liaison_id, "duty": "" if on is None else ("on" if on else "off")})
 
     def set_languages(self, liaison_id: str, languages: Sequence[str] | None) -> None:
@@ -206,6 +211,9 @@ class LiaisonBoard:
             if state in (IDLE, WRAPUP) and score is not None:
                 state = WRAPUP if score > now else IDLE
             langs = raw.get("languages")
+            duty = raw.get("duty", "")
+            if duty and raw.get("duty_until") and float(raw["duty_until"]) <= now:
+                duty = ""  # the override has ended: the roster schedule again
             out.append(
                 LiaisonStatus(
                     id=lid,
@@ -213,7 +221,7 @@ class LiaisonBoard:
                     request=raw.get("request", ""),
                     since=float(raw["since"]) if raw.get("since") else None,
                     available_at=score,
-                    duty_override=raw.get("duty", ""),
+                    duty_override=duty,
                     languages_override=tuple(json.loads(langs)) if langs else None,
                 )
             )

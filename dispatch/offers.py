@@ -19,10 +19,12 @@ from enum import StrEnum
 
 from dispatch import clock
 from dispatch import urls as paths
+from dispatch.availability import unavailable_for_calls
 from dispatch.call_ends import CallEnds
 from dispatch.context import Service
 from dispatch.legs import already_connected, dial_error, new_token
 from dispatch.liaisons import RINGING
+from dispatch.missed_offers import offer_settled
 from dispatch.records import OFFER_CLEARED, RequestRecord
 from dispatch.roster import Liaison
 from dispatch.settings import DispatchSettings, offer_bound
@@ -138,8 +140,11 @@ class Offers(Service):
         ]
         statuses = {s.id: s for s in self.ctx.liaisons.statuses([liaison.id for liaison in roster])} if roster else {}
         now = clock.utc_datetime()
+        held = unavailable_for_calls(self.ctx, [liaison.id for liaison in roster], now.timestamp())
         out = []
         for liaison in roster:
+            if liaison.id in held:  # paused after missed offers, or booked for an event
+                continue
             status = statuses[liaison.id]
             speaks = status.languages_override if status.languages_override is not None else liaison.languages
             if language not in speaks:
@@ -177,6 +182,7 @@ class Offers(Service):
             )
             if out.applied:
                 self.ctx.liaisons.mark_on_call(liaison_id, request_id)
+                offer_settled(self.ctx, liaison_id, "accepted", out.record)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
                 return OfferAnswer(OfferReply.ACCEPTED, out.record)
             again = already_connected(self.ctx, request_id, call_sid)
@@ -221,6 +227,7 @@ class Offers(Service):
         else:
             self.ctx.liaisons.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
         log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
+        offer_settled(self.ctx, liaison_id, outcome, out.record)
         self.ctx.jobs.submit("route", request_id)
         return out.record
 

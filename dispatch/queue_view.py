@@ -71,6 +71,7 @@ class QueueRow:
     can_cancel: bool
     can_offer_again: bool
     preference: str = ""  # the interpreter asked for: "female" | "male" | ""
+    callout_language: str = ""  # a call-out may text off-duty speakers of this language (dispatch.liaison_notes)
 
     def as_dict(self) -> dict[str, Any]:
         # Every field is a str, number, bool or None: a shallow copy is what asdict gives,
@@ -108,6 +109,8 @@ class LiaisonRow:
     duty_override: str  # "on" | "off" | "" (following the roster schedule)
     request: str  # the request ringing them or on the line, if any
     since: float | None
+    note: str = ""  # paused, or booked: "At Corona community base until 8:30 PM" (dispatch.liaison_notes)
+    callout: bool = False  # off duty or paused, not booked, not on a call: a call-out would text them
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))  # flat; `languages` is an immutable tuple (JSON renders it as a list)

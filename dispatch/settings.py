@@ -47,6 +47,14 @@ class DispatchSettings(Protocol):
     def wait_alert_seconds(self) -> float: ...  # a wait longer than this is flagged on the queue
     @property
     def connected_alert_minutes(self) -> float: ...  # a call connected longer than this is marked on the queue
+    @property
+    def missed_offers_to_pause(self) -> int: ...  # consecutive missed offers, then a liaison is paused
+    @property
+    def booking_travel_minutes(self) -> float: ...  # a booked liaison is kept off calls this long either side
+    @property
+    def liaison_texts_per_hour(self) -> int: ...  # the service's texts to one liaison
+    @property
+    def callout_every_seconds(self) -> int: ...  # one call-out per language per this long
 
 
 def offer_bound(s: DispatchSettings) -> float:

@@ -268,7 +268,8 @@ def test_no_window_width_pushes_anything_out_of_its_panel(served, r, open_page):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_sections_come_in_the_order_a_sergeant_needs(served, r, settings, open_page, shots, size):
-    """Waiting, connected, liaisons, today, then recently finished (on a phone collapsed, with its count)."""
+    """Waiting, connected, liaisons, today, then recently finished (on a phone collapsed, with its count);
+    bookings, planning rather than the night's work, below them."""
     server = served()
     ids = fill_board(r, server.settings)
     page = open_page(size)
@@ -288,7 +289,7 @@ def test_sections_come_in_the_order_a_sergeant_needs(served, r, settings, open_p
         assert tops == sorted(tops) and len(set(tops)) == 5, tops
         # The document's order is the order seen (read aloud, tabbed through).
         order = page.evaluate("""() => Array.from(document.querySelectorAll('main section.panel')).map(s => s.id)""")
-        assert order == ["queue", "liaisons", "today", "finished-panel", "audit"]
+        assert order == ["queue", "liaisons", "today", "finished-panel", "bookings", "audit"]
         assert not page.locator("#finished tbody tr").first.is_visible(), "finished rows start collapsed"
         summary.click()
         page.locator("#finished tbody tr").first.wait_for()
@@ -297,7 +298,7 @@ def test_sections_come_in_the_order_a_sergeant_needs(served, r, settings, open_p
         assert tops[0] < tops[1] < tops[4] and tops[2] < tops[3]
         assert page.locator("#finished tbody tr").first.is_visible(), "finished rows start open on a desk"
         order = page.evaluate("""() => Array.from(document.querySelectorAll('main section.panel')).map(s => s.id)""")
-        assert order == ["queue", "finished-panel", "liaisons", "today", "audit"]
+        assert order == ["queue", "finished-panel", "liaisons", "today", "bookings", "audit"]
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -1,5 +1,5 @@
 """Periodic jobs: the sweeper that bounds every waiting state (and the audit log's age),
-and the reconciler."""
+the reconciler, and the bookings' reminders."""
 
 from __future__ import annotations
 
@@ -20,3 +20,8 @@ def reconcile() -> int:
     """Ask the phone network about long-connected and long-waiting requests; close what has
     ended (their final callbacks lost). Returns how many were closed."""
     return wiring().reconciler.run()
+
+
+def remind_bookings() -> int:
+    """Text booked liaisons the day before and an hour before their event; how many were sent."""
+    return wiring().liaison_time.bookings.send_reminders()

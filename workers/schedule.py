@@ -13,5 +13,14 @@ class Periodic:
     every: float  # seconds
 
 
+# Bookings' reminders are due a day and an hour ahead: looking twice a minute sends each on time
+# to the minute, and a worker that was down sends what came due meanwhile when it is back.
+REMIND_BOOKINGS_EVERY = 30.0
+
+
 def periodic_jobs(settings: Settings) -> list[Periodic]:
-    return [Periodic("sweep", settings.sweep_interval), Periodic("reconcile", settings.reconcile_seconds)]
+    return [
+        Periodic("sweep", settings.sweep_interval),
+        Periodic("reconcile", settings.reconcile_seconds),
+        Periodic("remind_bookings", REMIND_BOOKINGS_EVERY),
+    ]

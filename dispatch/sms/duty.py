@@ -1,7 +1,9 @@
 """A liaison's texts: ON (with today's languages, or the usual ones), OFF, STATUS, CODES.
 
 Duty set by text overrides the roster's schedule until the next ON or OFF (or a sergeant's
-change on the dashboard); every change is in the audit log.
+change on the dashboard); an ON that answers a call-out lasts until midnight (callouts.py). ON
+also lifts a pause after missed offers. CANCEL <booking no.> drops the liaison out of a
+booking (booking_desk.py). Every change is in the audit log.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch import clock, events
+from dispatch.booking_desk import BookingDesk
+from dispatch.callouts import CallOuts
 from dispatch.context import Service
 from dispatch.languages import Language
+from dispatch.missed_offers import paused_label, resume
+from dispatch.pauses import Pauses
 from dispatch.roster import Liaison
 from dispatch.sms import replies
 from dispatch.sms.parse import Parsed
@@ -22,6 +28,12 @@ CODES_SHOWN = 20
 class LiaisonTexts(Service):
     def answer(self, liaison: Liaison, p: Parsed) -> str:
         board = self.ctx.liaisons
+        number = BookingDesk.cancel_text(p.text)
+        if number is not None:
+            return BookingDesk(self.ctx).drop_out(liaison, number)
+        if p.command == "ON":
+            resume(self.ctx, liaison.id, liaison.id)
+        until = CallOuts(self.ctx).answered_on(liaison.id) if p.command == "ON" else None
         if p.command == "OFF":
             board.set_duty(liaison.id, False)
             events.audit(self.ctx.redis, liaison.id, "duty_off", liaison.id, "by text")
@@ -29,14 +41,14 @@ class LiaisonTexts(Service):
         if p.command == "ON":
             if not p.args:
                 board.set_languages(liaison.id, None)
-                board.set_duty(liaison.id, True)
+                board.set_duty(liaison.id, True, until)
                 events.audit(self.ctx.redis, liaison.id, "duty_on", liaison.id, "by text; usual languages")
                 return replies.liaison_on(self._languages(liaison.languages), usual=True)
             found, missed = self._read_codes(p.args)
             if not found:
                 return replies.LIAISON_NO_CODES
             board.set_languages(liaison.id, [language.id for language in found])
-            board.set_duty(liaison.id, True)
+            board.set_duty(liaison.id, True, until)
             events.audit(
                 self.ctx.redis,
                 liaison.id,
@@ -52,6 +64,9 @@ class LiaisonTexts(Service):
             else:
                 on, source = liaison.on_duty_at(clock.utc_datetime()), "schedule"
             langs = status.languages_override if status.languages_override is not None else liaison.languages
+            misses = Pauses(self.ctx.redis).paused([liaison.id]).get(liaison.id)
+            if misses:
+                on, source = False, paused_label(misses)
             return replies.liaison_status(on, self._languages(langs), source)
         if p.command == "CODES":
             return replies.codes(self.ctx.catalog.top(CODES_SHOWN))

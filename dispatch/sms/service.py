@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from dispatch import events, rate_limit
+from dispatch.booking_desk import BookingDesk
 from dispatch.context import Service
 from dispatch.intake import Intake
 from dispatch.languages import Language
@@ -127,7 +128,8 @@ class SmsService(Service):
             if msg.num_media > 0:
                 return replies.PICTURE
             return replies.EMPTY if supervisor else replies.LIAISON_HELP
-        if liaison is not None and (supervisor is None or parsed.command in ("ON", "OFF")):
+        drop_out = BookingDesk.cancel_text(parsed.text) is not None  # CANCEL <booking no.>, not a request
+        if liaison is not None and (supervisor is None or parsed.command in ("ON", "OFF") or drop_out):
             return self.liaisons.answer(liaison, parsed)
         assert supervisor is not None
         return self._supervisor(supervisor, number, parsed)

@@ -34,6 +34,7 @@ def fast_settings(**overrides: object) -> Settings:
         twilio_retry_backoff=0.05,
         twilio_http_timeout=2.0,
         redirect_retry_after=1,
+        booking_travel_minutes=0.05,  # 3 s of travel either side of a booking
     )
     base.update(overrides)
     settings = Settings(**base)  # type: ignore[arg-type]
@@ -43,6 +44,7 @@ def fast_settings(**overrides: object) -> Settings:
 
 def e2e_settings(redis_url: str, **overrides: object) -> Settings:
     """Fast but not frantic: hold prompts loop every ~0.5 s at the simulator's time scale; a
-    dropped officer has a few times what a rejoin takes on a loaded machine to come back."""
-    overrides = {"hold_pause": 10, "reconnect_grace": 8.0, **overrides}
+    dropped officer has a few times what a rejoin takes on a loaded machine to come back; a booking's
+    travel time (6 s) outlasts routing a call or two on a loaded machine."""
+    overrides = {"hold_pause": 10, "reconnect_grace": 8.0, "booking_travel_minutes": 0.1, **overrides}
     return replace(fast_settings(**overrides), redis_url=redis_url)

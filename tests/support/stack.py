@@ -53,8 +53,13 @@ class Stack:
         # ended would otherwise reach the next test's request of the same number.
         for queue_key in [*self.redis.scan_iter("rq:queue:*"), *self.redis.scan_iter("rq:scheduled:*")]:
             self.redis.delete(queue_key)
+        from dispatch import events
         from dispatch.liaisons import LiaisonBoard
 
+        # The event stream starts again after a mark: a page opened now reads the snapshot "as of"
+        # the mark, so the app's broadcaster never replays an earlier test's rows it still holds
+        # (an empty stream would make the page ask for everything after 0-0).
+        events.publish(self.redis, "reset", {})
         LiaisonBoard(self.redis).sync([liaison.id for liaison in self.roster.liaisons])
         self.sim.reset()  # type: ignore[attr-defined]
 

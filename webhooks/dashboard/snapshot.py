@@ -9,11 +9,12 @@ touched, for the live stream), shaped by the same code so a row looks the same e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dispatch import clock, events
 from dispatch.context import Context
+from dispatch.liaison_notes import callout_language, with_notes
 from dispatch.queue_view import (
     LiaisonRow,
     QueueRow,
@@ -78,7 +79,7 @@ def connected_alert_after(c: Context) -> float:
 
 def queue(c: Context, recs: Records) -> QueueView:
     recent = [r for r in recs.closed if (r.ended_at or 0.0) >= recs.now - RECENT_SECONDS]
-    return build_queue(
+    view = build_queue(
         recs.open,
         recent,
         recs.now,
@@ -89,6 +90,13 @@ def queue(c: Context, recs: Records) -> QueueView:
         finished_limit=RECENT_LIMIT,
         connected_alert_after=connected_alert_after(c),
     )
+    return replace(view, active=tuple(_with_callouts(view.active, recs.open)))
+
+
+def _with_callouts(rows: Iterable[QueueRow], records: Iterable[RequestRecord]) -> list[QueueRow]:
+    """The rows, with the language a call-out may be for (dispatch.liaison_notes)."""
+    found = {rec.id: callout_language(rec) for rec in records}
+    return [replace(row, callout_language=found[row.id]) if found.get(row.id) else row for row in rows]
 
 
 def _row_shaper(c: Context, now: float) -> Callable[[RequestRecord], QueueRow]:
@@ -113,7 +121,8 @@ def liaisons(c: Context, now: float | None = None, ids: Iterable[str] | None = N
         if not roster:
             return []
     statuses = c.liaisons.statuses([liaison.id for liaison in roster])
-    return build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
+    rows = build_liaisons(roster, statuses, clock.utc_datetime(now), lambda code: language_name(c, code))
+    return with_notes(c, rows, now)
 
 
 def stats(recs: Records) -> DayFigures:
@@ -162,8 +171,9 @@ def changes(
     shape = _row_shaper(c, now)
     rows: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
     finished: set[str] = set()
-    for rec in c.requests.get_many(ids) if ids else []:
-        rows[rec.id] = shape(rec).as_dict()
+    records = c.requests.get_many(ids) if ids else []
+    for row, rec in zip(_with_callouts([shape(rec) for rec in records], records), records, strict=True):
+        rows[rec.id] = row.as_dict()
         if rec.finished:
             finished.add(rec.id)
     wanted = list(dict.fromkeys(liaison_ids))

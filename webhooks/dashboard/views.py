@@ -27,6 +27,7 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() returns
 
 from dispatch import events
+from dispatch.missed_offers import resume
 from webhooks.dashboard import snapshot
 from webhooks.dashboard.auth import SERGEANT, page, post
 from webhooks.dashboard.blueprint import bp
@@ -144,6 +145,8 @@ def duty(liaison_id: str) -> Response:
 
     def do() -> bool:
         c.liaisons.set_duty(liaison_id, on[choice])
+        if on[choice]:
+            resume(c, liaison_id, g.user.username)  # a sergeant's On duty lifts a pause after missed offers
         return True
 
     return _act(f"duty_{choice}", liaison_id, do, "")

@@ -160,11 +160,52 @@
       cell.appendChild(actionButton("offer-again", row.id, "Offer again",
         "Offer request " + what + " to the liaisons again, including those who already declined?", { what: what }));
     }
+    var callout = calloutButton(row);
+    if (callout) cell.appendChild(callout);
     if (row.can_cancel) {
       cell.appendChild(actionButton("cancel", row.id, "Cancel",
         "Cancel request " + what + "? The officer's call is ended.", { danger: "1", what: what }));
     }
     return cell;
+  }
+
+  // Call-outs (issue 18): counted from the liaison rows the page holds, so a liaison going off
+  // duty (their row's message) changes every request's count as a fresh page load would draw it.
+  function calloutCount(row) {
+    if (!row.callout_language) return 0;
+    return (snap.liaisons || []).filter(function (l) {
+      return l.callout && l.languages.indexOf(row.language) >= 0;
+    }).length;
+  }
+
+  function calloutText(n, language) {
+    return n + " off-duty liaison" + (n === 1 ? " speaks " : "s speak ") + language;
+  }
+
+  function calloutNote(row) {
+    var n = calloutCount(row);
+    return n ? el("span", { class: "sub callout" }, calloutText(n, row.language)) : null;
+  }
+
+  function calloutButton(row) {
+    var n = calloutCount(row);
+    if (!n) return null;
+    return actionButton("callout", row.callout_language, "Text them",
+      calloutText(n, row.language) + ". Text them that " + row.language + " requests are waiting?");
+  }
+
+  function redrawCallouts() {
+    // A liaison's row changed: each waiting request's count, in place (its other cells untouched).
+    snap.queue.active.forEach(function (row) {
+      if (!row.callout_language) return;
+      var tr = document.querySelector('#active tr[data-id="' + CSS.escape(row.id) + '"]');
+      if (!tr) return;
+      tr.querySelectorAll(".callout, .act-callout").forEach(function (old) { old.remove(); });
+      var note = calloutNote(row), button = cfg.canAct ? calloutButton(row) : null;
+      if (note) tr.cells[5].appendChild(note);
+      var actions = tr.querySelector("td.actions");
+      if (button && actions) actions.insertBefore(button, actions.querySelector(".act-cancel"));
+    });
   }
 
   function place(row) {
@@ -210,6 +251,8 @@
       dataset: { id: row.id, state: row.state, waiting: waiting ? "1" : "0" } },
       requestCell(row), el("td", { class: "wait", dataset: { label: waiting ? "Waiting" : "Waited" } }, wait), connected,
       languageCell(row), el("td", { class: "handler", dataset: { label: "Handled by" } }, handler(row)), state);
+    var callout = calloutNote(row);
+    if (callout) state.appendChild(callout);
     if (cfg.canAct) tr.appendChild(requestActions(row));
     return tr;
   }
@@ -251,7 +294,8 @@
       duty.appendChild(buttons);
     }
     return el("tr", { dataset: { id: row.id, state: row.state } },
-      el("th", { scope: "row" }, row.name, el("span", { class: "languages" }, row.languages.join(", "))),
+      el("th", { scope: "row" }, row.name, el("span", { class: "languages" }, row.languages.join(", ")),
+        row.note ? el("span", { class: "sub note" }, row.note) : null),
       el("td", {}, el("span", { class: "state liaison-" + row.state }, row.state_label),
         row.request ? el("span", { class: "sub" }, " " + row.request) : null),
       duty);
@@ -526,7 +570,10 @@
     }
     if (msg.liaison !== null && typeof msg.liaison === "object") {
       putRow(snap.liaisons, msg.liaison.id, msg.liaison, liaisonOrder, draw && "liaison-table", liaisonRow);
-      if (draw) liaisonCount(snap.liaisons);
+      if (draw) {
+        liaisonCount(snap.liaisons);
+        redrawCallouts();
+      }
     }
     if (Array.isArray(msg.audit)) {
       snap.audit = msg.audit;
@@ -712,6 +759,7 @@
 
   function act(d) {
     var path = d.action === "duty" ? "/liaisons/" + encodeURIComponent(d.target) + "/duty"
+      : d.action === "callout" ? "/callouts/" + encodeURIComponent(d.target)
       : "/requests/" + encodeURIComponent(d.target) + "/" + d.action;
     var body = new URLSearchParams({ csrf_token: cfg.csrf, confirm: "yes" });
     if (d.duty) body.set("duty", d.duty);
