@@ -52,6 +52,7 @@ class Settings:
     ivr_max_tries: int = 3
     unknown_callers: str = "pin"  # "pin": ask precinct + unit PIN; "refuse": decline politely
     speech_min_confidence: float = 0.4
+    confirm_keypad: bool = True  # read a keyed language code back for confirmation (speech always is)
     liaison_ring_timeout: int = 20
     whisper_timeout: int = 6
     liaison_window: float = 45.0
