@@ -43,6 +43,9 @@ from bench._stack import Stack, hard_limit
 # name -> settings (durations in field seconds: scaled by --speed below).
 STRATEGIES: dict[str, dict[str, str]] = {
     "sequential": {},
+    "no read-back": {"CONFIRM_KEYPAD": "0"},
+    "parallel-2": {"PARALLEL_OFFERS": "2"},
+    "parallel-3": {"PARALLEL_OFFERS": "3"},
 }
 DURATIONS = {  # the service's waits, in field seconds: each divided by --speed
     "LIAISON_RING_TIMEOUT": 20,

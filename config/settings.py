@@ -57,6 +57,8 @@ class Settings:
     whisper_timeout: int = 6
     liaison_window: float = 45.0
     wrapup_seconds: float = 30.0
+    parallel_offers: int = 1  # liaisons rung at once for one request (the first to press 1 takes it)
+    vendor_hedge_after: float = 0.0  # dial the vendor this long into the wait while liaisons still ring (0: off)
     vendor_ring_timeout: int = 30
     callback_ring_timeout: int = 30
     hold_pause: int = 8
@@ -148,6 +150,7 @@ class Settings:
             "whisper_timeout",
             "ivr_gather_timeout",
             "ivr_max_tries",
+            "parallel_offers",
             "retention_seconds",
             "route_drainers",
             "route_concurrency",
@@ -161,7 +164,7 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
-        for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines"):
+        for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines", "vendor_hedge_after"):
             if getattr(self, name) < 0:
                 raise _env_error(name.upper(), "must be 0 or more")
         for name in (

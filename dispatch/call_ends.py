@@ -15,9 +15,9 @@ from dispatch import clock
 from dispatch import urls as paths
 from dispatch.context import Service
 from dispatch.legs import free_interpreter, hang_up
-from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
+from dispatch.ringing import stop_round
 from dispatch.states import State
 
 log = logging.getLogger("dispatch.call_ends")
@@ -75,10 +75,7 @@ class CallEnds(Service):
         and, with retries, seconds when it is failing; the web's few threads are for the calls
         coming in.
         """
-        if rec.offer_call:
-            self.ctx.jobs.submit("hang_up", rec.id, rec.offer_call)
-        if rec.offer_liaison:
-            self.ctx.liaisons.release(rec.offer_liaison, rec.id, keep_place=True, only_if=(RINGING,))
+        stop_round(self.ctx, rec)
         if rec.vendor_call:
             self.ctx.jobs.submit("hang_up", rec.id, rec.vendor_call)
 

@@ -14,19 +14,20 @@ changes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from dispatch import clock
+from dispatch import clock, offer_rounds
 from dispatch import urls as paths
 from dispatch.call_ends import CallEnds
 from dispatch.context import Service
 from dispatch.legs import already_connected, dial_error, new_token
 from dispatch.liaisons import RINGING
 from dispatch.records import OFFER_CLEARED, RequestRecord
+from dispatch.ringing import stop_round
 from dispatch.roster import Liaison
 from dispatch.settings import DispatchSettings, offer_bound
-from dispatch.states import State
+from dispatch.states import ON_THE_LINE, State
 from dispatch.telephony import NOT_ANSWERED, CallRequest, TelephonyError
 from dispatch.vendor_bridge import VendorBridge
 
@@ -75,30 +76,47 @@ class Offers(Service):
         # Who is free first: in a surge nobody is, and then that one read is all it takes.
         free = self.ctx.liaisons.available_now()
         candidates = self.candidates(rec.language, exclude=self.store.tried(request_id), among=free) if free else []
-        liaison_id = self.ctx.liaisons.claim([c.id for c in candidates], request_id)
-        liaison = self.ctx.roster.liaison(liaison_id) if liaison_id else None
-        if liaison is None:
+        claimed = self._claim(request_id, [c.id for c in candidates], settings.parallel_offers)
+        if not claimed:
             return self.vendor.to_vendor(rec, "no liaison available")
         offer_id = new_token()
         deadline = min(now + offer_bound(settings), window_end(settings, rec))
+        first = claimed[0]
         out = self.store.apply(
             request_id,
             "offer",
             fields={
                 "offer_id": offer_id,
-                "offer_liaison": liaison.id,
+                "offer_liaison": first.id,
                 "offer_at": now,
                 "offer_call": None,
             },
-            data={"liaison": liaison.id, "name": liaison.name},
+            data={"liaison": first.id, "name": first.name, "ringing": [liaison.id for liaison in claimed]},
             deadline=deadline,
         )
         if not out.applied:
-            self.ctx.liaisons.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
+            for liaison in claimed:
+                self.ctx.liaisons.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
             return None
-        self.store.mark_tried(request_id, liaison.id)
-        self._ring(rec, offer_id, liaison)
+        offer_rounds.start(self.ctx.redis, request_id, offer_id, [liaison.id for liaison in claimed])
+        for liaison in claimed:
+            self.store.mark_tried(request_id, liaison.id)
+        for liaison in claimed:
+            self._ring(rec, offer_id, liaison)
         return out.record
+
+    def _claim(self, request_id: str, candidates: list[str], n: int) -> list[Liaison]:
+        """Up to `n` of `candidates`, longest idle first, each claimed atomically (PARALLEL_OFFERS)."""
+        claimed: list[Liaison] = []
+        left = list(candidates)
+        while left and len(claimed) < n:
+            liaison_id = self.ctx.liaisons.claim(left, request_id)
+            liaison = self.ctx.roster.liaison(liaison_id) if liaison_id else None
+            if liaison is None:
+                break
+            claimed.append(liaison)
+            left.remove(liaison.id)
+        return claimed
 
     def _ring(self, rec: RequestRecord, offer_id: str, liaison: Liaison) -> None:
         request_id = rec.id
@@ -121,7 +139,9 @@ class Offers(Service):
                 self.end_offer(request_id, offer_id, liaison.id, "dial-failed", keep_place=True)
             return
         self.store.link_call(sid, request_id, "offer", liaison.id)
-        if self.offer_is_current(request_id, offer_id):
+        offer_rounds.set_call(self.ctx.redis, request_id, offer_id, liaison.id, sid)
+        current = self.offer_is_current(request_id, offer_id)
+        if current is not None and current.offer_liaison == liaison.id:
             self.store.set_fields(request_id, {"offer_call": sid})
         log.info("request %s: ringing liaison %s (%s)", request_id, liaison.name, rec.language_name)
 
@@ -155,6 +175,30 @@ class Offers(Service):
         rec = self.store.get(request_id)
         return rec if rec and rec.state == State.OFFERING and rec.offer_id == offer_id else None
 
+    def offer_answered(self, request_id: str, offer_id: str, liaison_id: str) -> RequestRecord | None:
+        """A liaison picked up: the request while their offer is current (they hear the whisper;
+        if another takes the request now, their call is redirected rather than cut)."""
+        rec = self.offer_is_current(request_id, offer_id)
+        if rec is not None:
+            offer_rounds.answered(self.ctx.redis, request_id, offer_id, liaison_id)
+        return rec
+
+    def taken_by_another(self, request_id: str, liaison_id: str) -> bool:
+        """The request has an interpreter, and not this liaison: what a liaison too late hears."""
+        rec = self.store.get(request_id)
+        return bool(rec and rec.state in ON_THE_LINE and rec.handler_id != liaison_id)
+
+    def withdraw_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
+        """The withdraw_offer job: a liaison hearing the whisper of a request another interpreter
+        has taken hears so (the offer's TwiML, which now says it); cut if that is refused."""
+        try:
+            self.ctx.telephony.redirect(
+                call_sid, self.ctx.urls(paths.OFFER, request=request_id, offer=offer_id, liaison=liaison_id)
+            )
+        except TelephonyError as exc:
+            log.warning("request %s: could not tell liaison %s it was taken: %s", request_id, liaison_id, exc)
+            self.call_ends.hang_up(request_id, call_sid)
+
     def offer_reply(self, request_id: str, offer_id: str, liaison_id: str, digits: str, call_sid: str) -> OfferAnswer:
         """The liaison pressed a key during the whisper: 1 accepts, 2 declines."""
         if digits == "1":
@@ -176,6 +220,8 @@ class Offers(Service):
             )
             if out.applied:
                 self.ctx.liaisons.mark_on_call(liaison_id, request_id)
+                # The others of the round hear it was taken and are free at once (not a missed offer).
+                stop_round(self.ctx, _with_round(out.record, offer_id), keep=liaison_id)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
                 return OfferAnswer(OfferReply.ACCEPTED, out.record)
             again = already_connected(self.ctx, request_id, call_sid)
@@ -198,13 +244,21 @@ class Offers(Service):
         phone_live: bool = False,
     ) -> RequestRecord | None:
         """The offer did not end in an accept: free the liaison, try the next one. The record
-        (queued again), or None when the offer had already ended.
+        (queued again), or None when the offer had already ended. In a round of several
+        liaisons (PARALLEL_OFFERS) only the last one's end moves the request on.
 
         `phone_live`: the liaison is still on the offer call (they pressed 2 and hear
         "Declined"); they are freed when that call reports its end (offer_call_ended), or
         by the sweeper once an offer's longest life has passed, so no new offer rings them
         mid-call.
         """
+        left = offer_rounds.drop(self.ctx.redis, request_id, offer_id, liaison_id)
+        if left < 0:
+            return None  # this offer had already ended
+        if left > 0:
+            self._free(liaison_id, request_id, keep_place, phone_live)
+            log.info("request %s: liaison %s %s (%d still ringing)", request_id, liaison_id, outcome, left)
+            return None
         out = self.store.apply(
             request_id,
             "offer_ended",
@@ -215,13 +269,22 @@ class Offers(Service):
         )
         if not out.applied:
             return None
+        self._free(liaison_id, request_id, keep_place, phone_live)
+        log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
+        self.ctx.jobs.submit("route", request_id)
+        return out.record
+
+    def _free(self, liaison_id: str, request_id: str, keep_place: bool, phone_live: bool) -> None:
         if phone_live:
             self.ctx.liaisons.hold(liaison_id, request_id)
         else:
             self.ctx.liaisons.release(liaison_id, request_id, keep_place=keep_place, only_if=(RINGING,))
-        log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
-        self.ctx.jobs.submit("route", request_id)
-        return out.record
+
+    def time_out(self, rec: RequestRecord) -> RequestRecord | None:
+        """The sweeper: an offer round outlived its longest life (its callbacks lost): stop
+        its phones, and the next round or the vendor."""
+        stop_round(self.ctx, rec, inline=True, keep_place=False)
+        return self.end_offer(rec.id, rec.offer_id, rec.offer_liaison, "timeout")
 
     def offer_call_ended(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str, status: str) -> None:
         """Status callback for a liaison's leg: no answer/busy/failed, or hung up."""
@@ -240,15 +303,27 @@ class Offers(Service):
         # released, unless a newer offer of the same request rings them (sergeant's "offer again").
         rec = self.store.get(request_id)
         if not (rec and rec.state == State.OFFERING and rec.offer_liaison == liaison_id and rec.offer_id != offer_id):
-            self.ctx.liaisons.release(liaison_id, request_id, only_if=(RINGING,))
+            withdrawn = offer_rounds.was_withdrawn(self.ctx.redis, request_id, offer_id, liaison_id)
+            self.ctx.liaisons.release(liaison_id, request_id, keep_place=withdrawn, only_if=(RINGING,))
 
     def _learn_offer_call(self, request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
         """A progress callback of the current offer's call: remember its sid if the worker
         that placed it never could (it died, or the create timed out after Twilio placed
         it), so an abandon or a move to the vendor can still stop that phone."""
         rec = self.offer_is_current(request_id, offer_id)
-        if rec is None or rec.offer_call or not call_sid or rec.offer_liaison != liaison_id:
+        if (
+            rec is None
+            or not call_sid
+            or offer_rounds.members(self.ctx.redis, request_id, offer_id).get(liaison_id) != ""
+        ):
             return
         self.store.link_call(call_sid, request_id, "offer", liaison_id)
-        if self.offer_is_current(request_id, offer_id):
+        offer_rounds.set_call(self.ctx.redis, request_id, offer_id, liaison_id, call_sid)
+        if rec.offer_liaison == liaison_id and not rec.offer_call and self.offer_is_current(request_id, offer_id):
             self.store.set_fields(request_id, {"offer_call": call_sid})
+
+
+def _with_round(rec: RequestRecord | None, offer_id: str) -> RequestRecord:
+    """`rec` as it was offered: an accept clears the round's token from the record."""
+    assert rec is not None
+    return replace(rec, offer_id=offer_id)

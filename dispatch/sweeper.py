@@ -76,9 +76,7 @@ class Sweeper(Service):
             if now >= window_end(settings, rec):
                 self.vendor.to_vendor(rec, "liaison window closed")
             elif offer_over:
-                if rec.offer_call:
-                    self.call_ends.hang_up(rec.id, rec.offer_call)
-                self.offers.end_offer(rec.id, rec.offer_id, rec.offer_liaison, "timeout")
+                self.offers.time_out(rec)
             else:
                 offer_at = rec.offer_at if rec.offer_at is not None else now
                 self.store.set_deadline(rec.id, min(offer_at + offer_bound(settings), window_end(settings, rec)))

@@ -14,10 +14,10 @@ from dispatch import clock
 from dispatch import urls as paths
 from dispatch.call_ends import CallEnds
 from dispatch.context import Service
-from dispatch.legs import already_connected, dial_error, hang_up, new_token
-from dispatch.liaisons import RINGING
+from dispatch.legs import already_connected, dial_error, new_token
 from dispatch.phone import mask
 from dispatch.records import OFFER_CLEARED, RequestRecord
+from dispatch.ringing import stop_round
 from dispatch.settings import vendor_bound
 from dispatch.sms.notices import tell_texter_it_failed
 from dispatch.states import State
@@ -54,10 +54,8 @@ class VendorBridge(Service):
         )
         if out.record is None:
             return None
-        if out.previous == State.OFFERING and rec.offer_liaison:
-            if rec.offer_call:
-                hang_up(self.ctx, rec.id, rec.offer_call)
-            self.ctx.liaisons.release(rec.offer_liaison, rec.id, only_if=(RINGING,))
+        if out.previous == State.OFFERING:
+            stop_round(self.ctx, rec, inline=True, keep_place=False)
         log.info("request %s: to the vendor (%s)", rec.id, reason)
         self._dial(out.record, token, self.ctx.roster.vendor.number)
         return out.record

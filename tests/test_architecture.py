@@ -41,6 +41,7 @@ STORES = {
     "dispatch.heartbeats",
     "dispatch.leases",
     "dispatch.liaisons",
+    "dispatch.offer_rounds",
     "dispatch.pin_guard",
     "dispatch.rate_limit",
     "dispatch.rejoin_numbers",
