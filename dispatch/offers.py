@@ -54,6 +54,20 @@ def window_end(s: DispatchSettings, rec: RequestRecord) -> float:
     return rec.waiting_since + s.liaison_window
 
 
+def hedge_at(s: DispatchSettings, rec: RequestRecord) -> float | None:
+    """When the vendor is dialled while liaisons still ring (VENDOR_HEDGE_AFTER); None: not for `rec`
+    (off, urgent, or already dialled once)."""
+    if s.vendor_hedge_after <= 0 or rec.urgent or rec.vendor_attempt:
+        return None
+    return rec.waiting_since + s.vendor_hedge_after
+
+
+def offer_deadline(s: DispatchSettings, rec: RequestRecord, offer_at: float) -> float:
+    """When the sweeper looks at an offering request again: the round's end, the window's, the hedge."""
+    hedge = hedge_at(s, rec)
+    return min(offer_at + offer_bound(s), window_end(s, rec), hedge if hedge is not None else float("inf"))
+
+
 @dataclass(eq=False)
 class Offers(Service):
     vendor: VendorBridge
@@ -80,7 +94,7 @@ class Offers(Service):
         if not claimed:
             return self.vendor.to_vendor(rec, "no liaison available")
         offer_id = new_token()
-        deadline = min(now + offer_bound(settings), window_end(settings, rec))
+        deadline = offer_deadline(settings, rec, now)
         first = claimed[0]
         out = self.store.apply(
             request_id,
@@ -103,6 +117,9 @@ class Offers(Service):
             self.store.mark_tried(request_id, liaison.id)
         for liaison in claimed:
             self._ring(rec, offer_id, liaison)
+        hedge = hedge_at(settings, out.record)
+        if hedge is not None and clock.now() >= hedge:
+            return self.vendor.hedge(out.record) or out.record
         return out.record
 
     def _claim(self, request_id: str, candidates: list[str], n: int) -> list[Liaison]:
@@ -203,6 +220,7 @@ class Offers(Service):
         """The liaison pressed a key during the whisper: 1 accepts, 2 declines."""
         if digits == "1":
             liaison = self.ctx.roster.liaison(liaison_id)
+            before = self.store.get(request_id)
             out = self.store.apply(
                 request_id,
                 "liaison_connected",
@@ -214,6 +232,10 @@ class Offers(Service):
                     "handler_call": call_sid,
                     "connected_at": clock.now(),
                     **OFFER_CLEARED,
+                    # A vendor dial under way (the hedge) is no longer the request's: hung up below, or
+                    # by its own webhook when it answers (its token is gone).
+                    "vendor_token": None,
+                    "vendor_call": None,
                 },
                 data={"liaison": liaison_id},
                 deadline=None,
@@ -222,6 +244,8 @@ class Offers(Service):
                 self.ctx.liaisons.mark_on_call(liaison_id, request_id)
                 # The others of the round hear it was taken and are free at once (not a missed offer).
                 stop_round(self.ctx, _with_round(out.record, offer_id), keep=liaison_id)
+                if before is not None and before.vendor_call:
+                    self.ctx.jobs.submit("hang_up", request_id, before.vendor_call)
                 log.info("request %s: liaison %s accepted", request_id, liaison_id)
                 return OfferAnswer(OfferReply.ACCEPTED, out.record)
             again = already_connected(self.ctx, request_id, call_sid)
@@ -259,6 +283,10 @@ class Offers(Service):
             self._free(liaison_id, request_id, keep_place, phone_live)
             log.info("request %s: liaison %s %s (%d still ringing)", request_id, liaison_id, outcome, left)
             return None
+        rec = self.offer_is_current(request_id, offer_id)
+        if rec is not None and rec.vendor_token:  # the vendor is being dialled already (the hedge)
+            self._free(liaison_id, request_id, keep_place, phone_live)
+            return self.vendor.hedge_carries_on(rec, f"liaison {outcome}")
         out = self.store.apply(
             request_id,
             "offer_ended",
