@@ -104,6 +104,7 @@ class Offers(Service):
                 "offer_liaison": first.id,
                 "offer_at": now,
                 "offer_call": None,
+                **({} if rec.dialled_at else {"dialled_at": now}),
             },
             data={"liaison": first.id, "name": first.name, "ringing": [liaison.id for liaison in claimed]},
             deadline=deadline,

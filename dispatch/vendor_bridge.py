@@ -56,6 +56,7 @@ class VendorBridge(Service):
                 "vendor_at": now,
                 "vendor_call": None,
                 **OFFER_CLEARED,
+                **({} if rec.dialled_at else {"dialled_at": now}),
             },
             data={"reason": reason},
             deadline=now + vendor_bound(self.ctx.settings),

@@ -166,3 +166,14 @@ def test_no_liaison_is_ever_rung_for_two_requests(d, ctx, jobs, telephony):
     for status in ctx.liaisons.statuses(list(ringing)):
         assert status.state == RINGING and status.request == ringing[status.id]
     assert len(opened) == 4
+
+
+def test_the_first_dial_is_stamped_once_for_the_sergeants_split_of_the_wait(d, ctx, jobs, telephony):
+    rec, rung = open_round(d, ctx, jobs, telephony)
+    first_dial = rec.dialled_at
+    assert first_dial is not None and first_dial >= rec.queued_at
+    for lid, (sid, url) in rung.items():
+        d.offers.offer_call_ended(rec.id, where(url)[1], lid, sid, "no-answer")
+    jobs.drain()
+    again = ctx.requests.get(rec.id)
+    assert again.offer_id != rec.offer_id and again.dialled_at == first_dial

@@ -290,12 +290,18 @@
     document.getElementById("liaison-count").textContent = "(" + onDuty + " on duty)";
   }
 
+  function spread(s) {
+    return s ? seconds(s.p50) + " / " + seconds(s.p90) : "—";
+  }
+
   function figures(stats) {
     var dl = document.getElementById("figures");
     var items = [
       ["Requests", stats.requests],
       ["Median to interpreter", seconds(stats.median_tti)],
       ["90th percentile", seconds(stats.p90_tti)],
+      ["In line (p50 / p90)", spread(stats.wait && stats.wait.queue)],
+      ["Ringing (p50 / p90)", spread(stats.wait && stats.wait.ring)],
       ["Waiting now", stats.waiting],
       ["Abandoned", stats.abandoned],
       ["Failed", stats.failed],
