@@ -45,7 +45,9 @@ STRATEGIES: dict[str, dict[str, str]] = {
     "sequential": {},
     "no read-back": {"CONFIRM_KEYPAD": "0"},
     "parallel-2": {"PARALLEL_OFFERS": "2"},
-    "parallel-3": {"PARALLEL_OFFERS": "3"},
+    "hedge-20": {"VENDOR_HEDGE_AFTER": "20"},
+    "hedge-30": {"VENDOR_HEDGE_AFTER": "30"},
+    "parallel-2 hedge-30": {"PARALLEL_OFFERS": "2", "VENDOR_HEDGE_AFTER": "30"},
 }
 DURATIONS = {  # the service's waits, in field seconds: each divided by --speed
     "LIAISON_RING_TIMEOUT": 20,
@@ -63,7 +65,15 @@ INTEGER = {"LIAISON_RING_TIMEOUT", "VENDOR_RING_TIMEOUT", "CALLBACK_RING_TIMEOUT
 
 
 def scaled_settings(strategy: dict[str, str], k: float) -> dict[str, str]:
-    out = {"ROSTER_FILE": str(field.ROSTER), "WEB_CONCURRENCY": "1", "CALLER_RATE_LIMIT": "1000"}
+    # Every process at the same priority: the strategies run side by side on a shared machine, and a
+    # worker niced below the other stacks' web processes would add its waits to the people's.
+    out = {
+        "ROSTER_FILE": str(field.ROSTER),
+        "WEB_CONCURRENCY": "1",
+        "CALLER_RATE_LIMIT": "1000",
+        "WORKER_NICE": "0",
+        "CALLBACKS_NICE": "0",
+    }
     for name, default in DURATIONS.items():
         value = strategy.get(name, default)
         if value is None:
@@ -84,6 +94,7 @@ class Run:
 
     def __init__(self, name: str, strategy: dict[str, str], k: float):
         self.name, self.k = name, k
+        self.read_back = strategy.get("CONFIRM_KEYPAD", "1") not in ("0", "false", "off", "no")
         self.stack = Stack(workers=1, settings=scaled_settings(strategy, k), sim_time_scale=1.0 / k)
         self.outcome: field.Outcome | None = None
         self.error = ""
@@ -103,7 +114,10 @@ class Run:
         try:
             for a in arrivals:
                 time.sleep(max(0.0, started + a.at / self.k - time.time()))
-                body = {"from": a.line, "inputs": a.inputs, "hangup_after": model.officer_stays / self.k}
+                # Without the read-back the officer is not asked to press 1 (a key left over would
+                # answer a later menu: "press 1 to request an interpreter again").
+                inputs = a.inputs if self.read_back else a.inputs[:1]
+                body = {"from": a.line, "inputs": inputs, "hangup_after": model.officer_stays / self.k}
                 requests.post(self.stack.sim_url + "/sim/calls", json=body, timeout=30).raise_for_status()
             end = time.time() + drain
             while time.time() < end and self._waiting():
