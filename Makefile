@@ -20,7 +20,7 @@ run: $(STAMP)  ## embedded Redis + web + worker + simulated phone network, at hu
 test: $(STAMP)  ## every test, on a real (embedded) Redis and real RQ worker processes
 	$(BIN)/python -m pytest -q
 
-BENCHMARKS := webhooks dispatch stream memory languages
+BENCHMARKS := webhooks dispatch stream memory languages bench_time_to_interpreter
 
 bench: $(STAMP)  ## every benchmark in turn (python -m bench.<name>); fails at the end if any missed its targets
 	status=0; for b in $(BENCHMARKS); do $(BIN)/python -m bench.$$b || status=1; done; exit $$status

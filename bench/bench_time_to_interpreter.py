@@ -48,6 +48,7 @@ STRATEGIES: dict[str, dict[str, str]] = {
     "hedge-20": {"VENDOR_HEDGE_AFTER": "20"},
     "hedge-30": {"VENDOR_HEDGE_AFTER": "30"},
     "parallel-2 hedge-30": {"PARALLEL_OFFERS": "2", "VENDOR_HEDGE_AFTER": "30"},
+    "parallel-2 no read-back": {"PARALLEL_OFFERS": "2", "CONFIRM_KEYPAD": "0"},
 }
 DURATIONS = {  # the service's waits, in field seconds: each divided by --speed
     "LIAISON_RING_TIMEOUT": 20,
