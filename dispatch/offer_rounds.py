@@ -18,6 +18,7 @@ import redis
 from dispatch import keys
 
 ROUND_TTL = 24 * 3600  # a round lives seconds; this only bounds a key a crash would leave behind
+OPEN = "~"  # a field every round keeps until it is taken: a round whose phones all ended still exists
 
 # KEYS: round hash; ARGV: liaison. -1: not (or no longer) in the round; else how many are left.
 # A round with no hash at all (ended and taken) answers 0, so a late end tries the guarded
@@ -25,12 +26,14 @@ ROUND_TTL = 24 * 3600  # a round lives seconds; this only bounds a key a crash w
 _DROP = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -1 end
-return redis.call('HLEN', KEYS[1])
+return redis.call('HLEN', KEYS[1]) - 1
 """
 
 # KEYS: round hash, answered set, withdrawn set; ARGV: ttl. Everyone left, and who of them
 # answered (remembered as withdrawn: freed, with their place in line, when their call ends).
 _TAKE = """
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('HDEL', KEYS[1], ARGV[2])
 local left = redis.call('HGETALL', KEYS[1])
 local up = redis.call('SMEMBERS', KEYS[2])
 redis.call('DEL', KEYS[1], KEYS[2])
@@ -40,7 +43,7 @@ for _, liaison in ipairs(up) do
   if out[liaison] then redis.call('SADD', KEYS[3], liaison) end
 end
 redis.call('EXPIRE', KEYS[3], ARGV[1])
-return {left, up}
+return {left, up, existed}
 """
 
 # KEYS: round hash; ARGV: liaison, value. Only for a liaison still in the round.
@@ -61,7 +64,7 @@ class Ringer:
 def start(r: redis.Redis, request_id: str, round_id: str, liaison_ids: list[str]) -> None:
     key = keys.offer_round(request_id, round_id)
     pipe = r.pipeline()
-    pipe.hset(key, mapping=dict.fromkeys(liaison_ids, ""))
+    pipe.hset(key, mapping={OPEN: "", **dict.fromkeys(liaison_ids, "")})
     pipe.expire(key, ROUND_TTL)
     pipe.execute()
 
@@ -84,10 +87,13 @@ def drop(r: redis.Redis, request_id: str, round_id: str, liaison_id: str) -> int
     return int(r.register_script(_DROP)(keys=[keys.offer_round(request_id, round_id)], args=[liaison_id]))
 
 
-def take(r: redis.Redis, request_id: str, round_id: str) -> list[Ringer]:
-    """End the round: every liaison still in it, for the caller to stop and free."""
+def take(r: redis.Redis, request_id: str, round_id: str) -> list[Ringer] | None:
+    """End the round: every liaison still in it, for the caller to stop and free. None when the
+    round has no record: already taken, or opened by a version that kept none."""
     key = keys.offer_round(request_id, round_id)
-    left, up = r.register_script(_TAKE)(keys=[key, key + ":up", key + ":out"], args=[ROUND_TTL])
+    left, up, existed = r.register_script(_TAKE)(keys=[key, key + ":up", key + ":out"], args=[ROUND_TTL, OPEN])
+    if not existed:
+        return None
     pairs = [x.decode() if isinstance(x, bytes) else x for x in left]
     hearing = {x.decode() if isinstance(x, bytes) else x for x in up}
     return [Ringer(pairs[i], pairs[i + 1], pairs[i] in hearing) for i in range(0, len(pairs), 2)]
@@ -95,7 +101,8 @@ def take(r: redis.Redis, request_id: str, round_id: str) -> list[Ringer]:
 
 def members(r: redis.Redis, request_id: str, round_id: str) -> dict[str, str]:
     """Who the round still rings → their call ("" unknown)."""
-    return {k.decode(): v.decode() for k, v in r.hgetall(keys.offer_round(request_id, round_id)).items()}
+    raw = r.hgetall(keys.offer_round(request_id, round_id))
+    return {k.decode(): v.decode() for k, v in raw.items() if k.decode() != OPEN}
 
 
 def was_withdrawn(r: redis.Redis, request_id: str, round_id: str, liaison_id: str) -> bool:

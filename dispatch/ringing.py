@@ -26,8 +26,8 @@ def stop_round(
     if not rec.offer_id:
         return []
     ringers = offer_rounds.take(ctx.redis, rec.id, rec.offer_id)
-    if not ringers and rec.offer_liaison:  # a round opened by a version without round records
-        ringers = [offer_rounds.Ringer(rec.offer_liaison, rec.offer_call, answered=False)]
+    if ringers is None:  # taken already, or opened by a version without round records: the record's offer
+        ringers = [offer_rounds.Ringer(rec.offer_liaison, rec.offer_call, answered=False)] if rec.offer_liaison else []
     stopped = []
     for ringer in ringers:
         if ringer.liaison == keep:

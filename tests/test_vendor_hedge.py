@@ -158,3 +158,17 @@ def test_a_liaison_accepting_while_the_vendor_call_is_being_placed_gets_it_hung_
     assert accepted and accepted[0].reply == OfferReply.ACCEPTED
     assert racy.sids[-1] in racy.hangups, "the vendor call placed for nothing is hung up"
     assert ctx.requests.get(rec.id).handler_kind == "liaison"
+
+
+def test_the_last_liaison_declining_while_the_vendor_is_dialled_hears_their_goodbye(d, ctx, jobs, telephony):
+    rec, rung, _ = hedged(d, ctx, jobs, telephony)
+    (b, (b_sid, b_url)), (a, (a_sid, a_url)) = rung.items()  # b: the round's first, named on the record
+    assert ctx.requests.get(rec.id).offer_liaison == b
+    d.offers.offer_call_ended(rec.id, q(a_url)["offer"], a, a_sid, "no-answer")
+    assert d.offers.offer_reply(rec.id, q(b_url)["offer"], b, "2", b_sid).reply == OfferReply.DECLINED
+    jobs.drain()
+    assert ctx.requests.get(rec.id).state == State.VENDOR_DIALING
+    assert b_sid not in telephony.hangups, "their 'Declined. Thank you.' is not cut off"
+    assert ctx.liaisons.status(b).state == RINGING, "held until that call ends"
+    d.offers.offer_call_ended(rec.id, q(b_url)["offer"], b, b_sid, "completed")
+    assert ctx.liaisons.status(b).state == IDLE
