@@ -228,6 +228,10 @@ def report(runs: list[Run]) -> int:
     print(table(["strategy", *phases], [[n, *(s[h] for h in phases)] for n, s in rows.items()]))
     base = rows.get("sequential")
     fitting = {n: s for n, s in rows.items() if n != "sequential" and s["rings/conn"] <= 1.5}
+    if base is None or len(rows) < 2:
+        failures.append("the target compares strategies: run sequential and at least one other")
+    elif not fitting:
+        failures.append("no strategy besides sequential kept within 1.5 liaison rings per connected request")
     if base and fitting:
         best_name, best = min(fitting.items(), key=lambda kv: kv[1]["p90"])
         ratio = best["p90"] / base["p90"]
