@@ -61,6 +61,7 @@ class RequestRecord:
     created_at: float
     queued_at: float | None
     dialled_at: float | None  # the first interpreter phone dialled for it (a liaison's or the vendor's)
+    call_started_at: float | None  # the officer's call answered (from the network's report of its end)
     connected_at: float | None
     ended_at: float | None
     handler_kind: str  # "liaison" | "vendor" | ""

@@ -68,12 +68,15 @@ class Spread:
 @dataclass(frozen=True)
 class WaitSplit:
     """The officer's wait for an interpreter as the service sees it, split where it is spent:
-    queue (queued -> the first interpreter phone dialled: routing, or nobody free) and ring
-    (that dial -> an interpreter in the room: phones ringing, whispers, the vendor's IVR)."""
+    menu (their call answered -> queued: the IVR; known once the call has ended), queue
+    (queued -> the first interpreter phone dialled: routing, or nobody free) and ring (that
+    dial -> an interpreter in the room: phones ringing, whispers, the vendor's IVR). `total`
+    is queued -> an interpreter, as before."""
 
     total: Spread
     queue: Spread
     ring: Spread
+    menu: Spread
 
 
 def wait_split(records: Iterable[RequestRecord]) -> WaitSplit:
@@ -83,6 +86,9 @@ def wait_split(records: Iterable[RequestRecord]) -> WaitSplit:
         total=Spread.of(tti_values(reached)),
         queue=Spread.of([max(0.0, r.dialled_at - r.queued_at) for r in split]),  # type: ignore[operator]
         ring=Spread.of([max(0.0, r.connected_at - r.dialled_at) for r in split]),  # type: ignore[operator]
+        menu=Spread.of(
+            [max(0.0, r.queued_at - r.call_started_at) for r in reached if r.call_started_at and r.queued_at]
+        ),
     )
 
 

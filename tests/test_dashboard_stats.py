@@ -141,3 +141,20 @@ def test_a_record_from_before_the_split_counts_in_the_total_only():
     wait = day_figures([old], since=DAY).wait
     assert wait.total.p50 == pytest.approx(12.0) and wait.queue.p50 is None and wait.ring.p90 is None
     assert day_figures([old], since=DAY).as_dict()["wait"]["total"]["p50"] == pytest.approx(12.0)
+
+
+def test_the_time_in_the_menu_counts_where_the_network_reported_the_call():
+    base = rec(1, "completed", tti=20.0, handler="liaison")
+    with_start = RequestRecord.from_hash(
+        {
+            "id": "R00001",
+            "state": "completed",
+            "created_at": repr(base.created_at),
+            "queued_at": repr(base.queued_at),
+            "connected_at": repr(base.queued_at + 20),
+            "call_started_at": repr(base.queued_at - 7.0),
+            "handler_kind": "liaison",
+        }
+    )
+    wait = day_figures([with_start, rec(2, "completed", tti=30.0, handler="liaison")], since=DAY).wait
+    assert wait.menu.p50 == pytest.approx(7.0) and wait.total.p50 == pytest.approx(25.0)

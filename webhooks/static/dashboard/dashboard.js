@@ -300,6 +300,7 @@
       ["Requests", stats.requests],
       ["Median to interpreter", seconds(stats.median_tti)],
       ["90th percentile", seconds(stats.p90_tti)],
+      ["In the menu (p50 / p90)", spread(stats.wait && stats.wait.menu)],
       ["In line (p50 / p90)", spread(stats.wait && stats.wait.queue)],
       ["Ringing (p50 / p90)", spread(stats.wait && stats.wait.ring)],
       ["Waiting now", stats.waiting],
