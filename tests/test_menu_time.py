@@ -46,3 +46,10 @@ def test_a_later_call_or_a_bad_report_changes_nothing(client, settings, ctx):
     ctx.requests.link_call("CA" + "9" * 32, request_id, "officer")  # the officer calling again (a rejoin)
     report(client, settings, ctx, rec.queued_at + 5, "10", call_sid="CA" + "9" * 32)
     assert ctx.requests.get(request_id).call_started_at is None
+
+
+def test_without_a_timestamp_the_report_counts_as_just_sent(client, settings, ctx):
+    request_id, _ = queue_spanish(client, settings, ctx)
+    report(client, settings, ctx, 0, "30", Timestamp="")
+    rec = ctx.requests.get(request_id)
+    assert rec.call_started_at is not None and rec.queued_at - 40 < rec.call_started_at <= rec.queued_at + 2

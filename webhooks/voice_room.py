@@ -5,6 +5,7 @@ retry menu: press 1 for a fresh request).
 
 from __future__ import annotations
 
+import time
 from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, Response
@@ -106,9 +107,11 @@ def call_status() -> Response:
 
 
 def _started(timestamp: str, duration: str) -> float | None:
-    """When a call was answered: its final report's time less its duration (whole seconds)."""
+    """When a call was answered: its final report's time (or, without one, now) less its duration."""
     if not duration.isascii() or not duration.isdigit() or len(duration) > 6 or len(timestamp) > 64:
         return None
+    if not timestamp:
+        return time.time() - int(duration)
     try:
         return parsedate_to_datetime(timestamp).timestamp() - int(duration)
     except (TypeError, ValueError):
