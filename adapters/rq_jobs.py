@@ -25,6 +25,7 @@ TASKS = {
     "dial_vendor": "workers.dispatching.dial_vendor",
     "tell_caller": "workers.dispatching.tell_caller",
     "hang_up": "workers.dispatching.hang_up",
+    "withdraw_offer": "workers.dispatching.withdraw_offer",
     "sweep": "workers.maintenance.sweep",
     "reconcile": "workers.maintenance.reconcile",
     "notify": "workers.notifications.notify",

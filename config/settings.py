@@ -53,10 +53,13 @@ class Settings:
     ivr_max_tries: int = 3
     unknown_callers: str = "pin"  # "pin": ask precinct + unit PIN; "refuse": decline politely
     speech_min_confidence: float = 0.4
+    confirm_keypad: bool = True  # read a keyed language code back for confirmation (speech always is)
     liaison_ring_timeout: int = 20
     whisper_timeout: int = 6
     liaison_window: float = 45.0
     wrapup_seconds: float = 30.0
+    parallel_offers: int = 1  # liaisons rung at once for one request (the first to press 1 takes it)
+    vendor_hedge_after: float = 0.0  # dial the vendor this long into the wait while liaisons still ring (0: off)
     vendor_ring_timeout: int = 30
     callback_ring_timeout: int = 30
     hold_pause: int = 8
@@ -157,6 +160,7 @@ class Settings:
             "whisper_timeout",
             "ivr_gather_timeout",
             "ivr_max_tries",
+            "parallel_offers",
             "retention_seconds",
             "route_drainers",
             "route_concurrency",
@@ -173,7 +177,13 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
-        for name in ("dashboard_max_streams", "trusted_proxies", "refused_log_lines", "booking_travel_minutes"):
+        for name in (
+            "dashboard_max_streams",
+            "trusted_proxies",
+            "refused_log_lines",
+            "booking_travel_minutes",
+            "vendor_hedge_after",
+        ):
             if getattr(self, name) < 0:
                 raise _env_error(name.upper(), "must be 0 or more")
         for name in (

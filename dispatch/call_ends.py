@@ -15,9 +15,9 @@ from dispatch import clock
 from dispatch import urls as paths
 from dispatch.context import Service
 from dispatch.legs import free_interpreter, hang_up
-from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
+from dispatch.ringing import stop_round
 from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
 
@@ -69,6 +69,19 @@ class CallEnds(Service):
             return self.rejoin.officer_dropped(rec, call_sid) or self.store.get(rec.id)
         return rec
 
+    def note_call_start(self, call_sid: str, started_at: float) -> None:
+        """The network's final report of an officer's call says when it began: kept on its request
+        (the first call's only), so the sergeant's figures can show the time spent in the menu."""
+        link = self.store.call_link(call_sid)
+        if not link or link.get("role") != "officer":
+            return
+        rec = self.store.get(link["request"])
+        if rec is None or rec.call_started_at is not None or rec.officer_call != call_sid:
+            return
+        # Whole seconds on the network's side: a quick menu may seem to end before the call began.
+        if rec.queued_at is not None and rec.queued_at - 3600 <= started_at <= rec.queued_at + 2:
+            self.store.set_fields(rec.id, {"call_started_at": started_at})
+
     def stop_pending_calls(self, rec: RequestRecord) -> None:
         """Free the ringing liaison now; stop the ringing phones from a job.
 
@@ -77,10 +90,7 @@ class CallEnds(Service):
         and, with retries, seconds when it is failing; the web's few threads are for the calls
         coming in.
         """
-        if rec.offer_call:
-            self.ctx.jobs.submit("hang_up", rec.id, rec.offer_call)
-        if rec.offer_liaison:
-            self.ctx.liaisons.release(rec.offer_liaison, rec.id, keep_place=True, only_if=(RINGING,))
+        stop_round(self.ctx, rec)
         if rec.vendor_call:
             self.ctx.jobs.submit("hang_up", rec.id, rec.vendor_call)
 

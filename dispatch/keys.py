@@ -46,6 +46,12 @@ def tried(request_id: str) -> str:
     return f"{PREFIX}request:{request_id}:tried"
 
 
+def offer_round(request_id: str, round_id: str) -> str:
+    """Hash: the liaisons one offer round of a request rings at once → their CallSid ("" until known);
+    with ":up", the set of those who answered (dispatch/offer_rounds.py)."""
+    return f"{PREFIX}request:{request_id}:round:{round_id}"
+
+
 def call(call_sid: str) -> str:
     """Hash: what a Twilio CallSid belongs to (request, role, liaison)."""
     return f"{PREFIX}call:{call_sid}"

@@ -33,9 +33,9 @@ from dispatch.context import Service
 from dispatch.counters import RECONCILER_FINDINGS
 from dispatch.leases import Leases
 from dispatch.legs import free_interpreter
-from dispatch.liaisons import RINGING
 from dispatch.records import RequestRecord
 from dispatch.rejoin import Rejoin
+from dispatch.ringing import stop_round
 from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
 from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
@@ -195,11 +195,9 @@ class Reconciler(Service):
             return False
         self.ctx.counters.add(RECONCILER_FINDINGS, "abandoned")
         done = out.record  # as it was when abandoned: the calls ringing for it then
-        for sid in (done.offer_call, done.vendor_call):
-            if sid:
-                self.ctx.jobs.submit("hang_up", done.id, sid)
-        if done.offer_liaison:
-            self.ctx.liaisons.release(done.offer_liaison, done.id, keep_place=True, only_if=(RINGING,))
+        stop_round(self.ctx, done)
+        if done.vendor_call:
+            self.ctx.jobs.submit("hang_up", done.id, done.vendor_call)
         log.warning(
             "request %s: caller hung up (reconciled) while %s: its call's final callback never came",
             rec.id,

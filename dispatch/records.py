@@ -60,6 +60,8 @@ class RequestRecord:
     callback_call: str  # the call ringing a texted request's supervisor back
     created_at: float
     queued_at: float | None
+    dialled_at: float | None  # the first interpreter phone dialled for it (a liaison's or the vendor's)
+    call_started_at: float | None  # the officer's call answered (from the network's report of its end)
     connected_at: float | None
     ended_at: float | None
     handler_kind: str  # "liaison" | "vendor" | ""

@@ -22,6 +22,10 @@ class DispatchSettings(Protocol):
     @property
     def wrapup_seconds(self) -> float: ...  # a liaison's rest after a call
     @property
+    def parallel_offers(self) -> int: ...  # liaisons rung at once for one request
+    @property
+    def vendor_hedge_after(self) -> float: ...  # the vendor dialled this long into a wait while liaisons ring (0: off)
+    @property
     def vendor_ring_timeout(self) -> int: ...
     @property
     def callback_ring_timeout(self) -> int: ...  # ringing a texting supervisor back

@@ -45,7 +45,11 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("liaison_connected", frozenset({State.OFFERING}), State.CONNECTED),
         Transition("vendor_dial", frozenset({State.QUEUED, State.OFFERING}), State.VENDOR_DIALING),
         Transition("vendor_retry", frozenset({State.VENDOR_DIALING}), State.VENDOR_DIALING),
-        Transition("vendor_connected", frozenset({State.VENDOR_DIALING}), State.CONNECTED),
+        Transition("vendor_connected", frozenset({State.VENDOR_DIALING, State.OFFERING}), State.CONNECTED),
+        # VENDOR_HEDGE_AFTER (dispatch/vendor_hedge.py): the vendor dialled while liaisons still ring,
+        # and that dial failing (the liaisons ring on; the window's end dials the vendor again).
+        Transition("vendor_hedge", frozenset({State.OFFERING}), State.OFFERING),
+        Transition("hedge_failed", frozenset({State.OFFERING}), State.OFFERING),
         Transition("complete", ON_THE_LINE, State.COMPLETED),
         # A dropped officer (dispatch/rejoin.py): the interpreter waits within RECONNECT_GRACE while the
         # officer is called back or calls in again. A call-back is one at a time ("recall" is its token).

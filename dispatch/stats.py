@@ -53,6 +53,46 @@ class LanguageCount:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """p50 / p90 / p99 of one part of the officer's wait, seconds (None: nothing to measure)."""
+
+    p50: float | None
+    p90: float | None
+    p99: float | None
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        return cls(percentile(values, 50), percentile(values, 90), percentile(values, 99))
+
+
+@dataclass(frozen=True)
+class WaitSplit:
+    """The officer's wait for an interpreter as the service sees it, split where it is spent:
+    menu (their call answered -> queued: the IVR; known once the call has ended), queue
+    (queued -> the first interpreter phone dialled: routing, or nobody free) and ring (that
+    dial -> an interpreter in the room: phones ringing, whispers, the vendor's IVR). `total`
+    is queued -> an interpreter, as before."""
+
+    total: Spread
+    queue: Spread
+    ring: Spread
+    menu: Spread
+
+
+def wait_split(records: Iterable[RequestRecord]) -> WaitSplit:
+    reached = [r for r in records if r.time_to_interpreter is not None]
+    split = [r for r in reached if r.dialled_at is not None and r.queued_at is not None and r.connected_at]
+    return WaitSplit(
+        total=Spread.of(tti_values(reached)),
+        queue=Spread.of([max(0.0, r.dialled_at - r.queued_at) for r in split]),  # type: ignore[operator]
+        ring=Spread.of([max(0.0, r.connected_at - r.dialled_at) for r in split]),  # type: ignore[operator]
+        menu=Spread.of(
+            [max(0.0, r.queued_at - r.call_started_at) for r in reached if r.call_started_at and r.queued_at]
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class DayFigures:
     """What the "Today" panel shows. Shares are fractions 0-1 of requests that got an interpreter."""
 
@@ -72,6 +112,7 @@ class DayFigures:
     liaison_share: float | None
     vendor_share: float | None
     by_language: tuple[LanguageCount, ...]
+    wait: WaitSplit | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -121,6 +162,7 @@ def day_figures(records: Iterable[RequestRecord], since: float) -> DayFigures:
         by_language=tuple(
             LanguageCount(name, n) for name, n in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))
         ),
+        wait=wait_split(today),
     )
 
 

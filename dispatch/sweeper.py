@@ -15,7 +15,7 @@ from dispatch import clock
 from dispatch.call_ends import CallEnds
 from dispatch.context import Service
 from dispatch.liaisons import ON_CALL, RINGING
-from dispatch.offers import Offers, window_end
+from dispatch.offers import Offers, hedge_at, offer_deadline, window_end
 from dispatch.rejoin import Rejoin
 from dispatch.settings import callback_bound, offer_bound, vendor_bound
 from dispatch.sms.notices import tell_texter_it_failed
@@ -76,12 +76,12 @@ class Sweeper(Service):
             if now >= window_end(settings, rec):
                 self.vendor.to_vendor(rec, "liaison window closed")
             elif offer_over:
-                if rec.offer_call:
-                    self.call_ends.hang_up(rec.id, rec.offer_call)
-                self.offers.end_offer(rec.id, rec.offer_id, rec.offer_liaison, "timeout")
+                self.offers.time_out(rec)
+            elif (hedge := hedge_at(settings, rec)) is not None and now >= hedge:
+                hedged = self.vendor.hedge(rec) or rec
+                self.store.set_deadline(rec.id, offer_deadline(settings, hedged, rec.offer_at or now))
             else:
-                offer_at = rec.offer_at if rec.offer_at is not None else now
-                self.store.set_deadline(rec.id, min(offer_at + offer_bound(settings), window_end(settings, rec)))
+                self.store.set_deadline(rec.id, offer_deadline(settings, rec, rec.offer_at or now))
         elif rec.state == State.VENDOR_DIALING:
             if rec.vendor_at is not None and now >= rec.vendor_at + vendor_bound(settings):
                 if rec.vendor_call:

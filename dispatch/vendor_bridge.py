@@ -3,6 +3,12 @@ alternate number when the main one fails, and the request failed when both have.
 
 Every step is a guarded transition named by the dial's token (`vendor_token`): a status
 callback of an earlier dial changes nothing.
+
+The hedge (VENDOR_HEDGE_AFTER): the vendor dialled while liaisons still ring, the request
+still `offering`. The first interpreter into the room stays: the vendor's call reaching it
+(its DTMF sent) withdraws the liaisons' offers; a liaison's accept first hangs the vendor's
+call up before its DTMF is through (no interpreter minutes), offers.py. When every liaison
+has said no, or the window closes, the dial already under way simply carries on.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from dispatch.call_ends import CallEnds
 from dispatch.context import Service
 from dispatch.counters import VENDOR_DIAL_FAILURES
 from dispatch.legs import already_connected, dial_error, hang_up, new_token
-from dispatch.liaisons import RINGING
 from dispatch.phone import mask
 from dispatch.records import OFFER_CLEARED, RequestRecord
+from dispatch.ringing import stop_round
 from dispatch.settings import vendor_bound
 from dispatch.sms.notices import tell_texter_it_failed
 from dispatch.states import State
@@ -34,6 +40,8 @@ class VendorBridge(Service):
     def to_vendor(self, rec: RequestRecord, reason: str) -> RequestRecord | None:
         """Dial the vendor bridge (main number first), cutting any ringing liaison. The record
         (vendor_dialing), or None when it had moved on from the state `rec` shows."""
+        if rec.state == State.OFFERING and rec.vendor_token:
+            return self.hedge_carries_on(rec, reason, inline=True)
         token = new_token()
         now = clock.now()
         # Only from the state `rec` shows: if another worker has offered it meanwhile, that
@@ -51,18 +59,56 @@ class VendorBridge(Service):
                 **OFFER_CLEARED,
                 # The officer hears it in the hold loop: the vendor's bridge has no such option.
                 **({"gender_unsent": True} if self.ctx.roster.vendor.gender_code(rec.gender) is None else {}),
+                **({} if rec.dialled_at else {"dialled_at": now}),
             },
             data={"reason": reason},
             deadline=now + vendor_bound(self.ctx.settings),
         )
         if out.record is None:
             return None
-        if out.previous == State.OFFERING and rec.offer_liaison:
-            if rec.offer_call:
-                hang_up(self.ctx, rec.id, rec.offer_call)
-            self.ctx.liaisons.release(rec.offer_liaison, rec.id, only_if=(RINGING,))
+        if out.previous == State.OFFERING:
+            stop_round(self.ctx, rec, inline=True, keep_place=False)
         log.info("request %s: to the vendor (%s)", rec.id, reason)
         self._dial(out.record, token, self.ctx.roster.vendor.number)
+        return out.record
+
+    def hedge(self, rec: RequestRecord) -> RequestRecord | None:
+        """Dial the vendor while the liaisons of `rec`'s offer round still ring (once a request)."""
+        if rec.state != State.OFFERING or rec.vendor_attempt or rec.urgent:
+            return None
+        token, now = new_token(), clock.now()
+        out = self.store.apply(
+            rec.id,
+            "vendor_hedge",
+            guard=("offer_id", rec.offer_id),
+            fields={
+                "vendor_token": token,
+                "vendor_attempt": "hedge",
+                "vendor_at": now,
+                "vendor_call": None,
+                **({"gender_unsent": True} if self.ctx.roster.vendor.gender_code(rec.gender) is None else {}),
+            },
+            data={"after": round(now - rec.waiting_since, 1)},
+        )
+        if out.record is None:
+            return None
+        log.info("request %s: vendor dialled while liaisons ring", rec.id)
+        self._dial(out.record, token, self.ctx.roster.vendor.number)
+        return out.record
+
+    def hedge_carries_on(self, rec: RequestRecord, reason: str, inline: bool = False) -> RequestRecord | None:
+        """No liaison took `rec` (all said no, or the window closed) while the vendor was already
+        being dialled: that dial goes on; the phones left in the round are stopped."""
+        out = self.store.apply(
+            rec.id,
+            "vendor_dial",
+            guard=("offer_id", rec.offer_id),
+            fields=OFFER_CLEARED,
+            data={"reason": reason, "hedged": True},
+            deadline=(rec.vendor_at or clock.now()) + vendor_bound(self.ctx.settings),
+        )
+        if out.record is not None:
+            stop_round(self.ctx, rec, inline=inline, keep_place=False)
         return out.record
 
     def dtmf(self, language: str | None, gender: str = "") -> str:
@@ -111,6 +157,9 @@ class VendorBridge(Service):
                 self.vendor_failed(rec.id, token, "dial-failed")
             return
         self.store.link_call(sid, rec.id, "vendor", fields={"vendor_call": sid})
+        current = self.store.get(rec.id)
+        if current is None or current.vendor_token != token:  # a liaison took it while this dial was placed (the hedge)
+            hang_up(self.ctx, rec.id, sid)
 
     def vendor_answered(self, request_id: str, token: str, call_sid: str) -> RequestRecord | None:
         """The vendor picked up and has received the DTMF: the record to join its room with
@@ -128,11 +177,14 @@ class VendorBridge(Service):
                 "handler_name": self.ctx.roster.vendor.name,
                 "handler_call": call_sid,
                 "connected_at": clock.now(),
+                **(OFFER_CLEARED if rec.state == State.OFFERING else {}),
             },
             data={"attempt": rec.vendor_attempt},
             deadline=None,
         )
         if out.record is not None:
+            if out.previous == State.OFFERING:
+                stop_round(self.ctx, rec)  # a hedge came first: the liaisons' offers are withdrawn
             log.info("request %s: vendor connected", request_id)
             return out.record
         return already_connected(self.ctx, request_id, call_sid)  # a redelivery joins again
@@ -150,9 +202,18 @@ class VendorBridge(Service):
         """Main number failed → the alternate; both failed → the request fails. The record as
         it left it (None: this dial was no longer the request's)."""
         rec = self.store.get(request_id)
+        if rec is not None and rec.state == State.OFFERING and rec.vendor_token == token:
+            out = self.store.apply(
+                request_id,
+                "hedge_failed",
+                guard=("vendor_token", token),
+                fields={"vendor_token": None, "vendor_call": None, "vendor_attempt": "hedge-failed"},
+                data={"outcome": outcome},
+            )
+            return out.record  # the liaisons ring on; the window's end dials the vendor afresh
         if rec is None or rec.state != State.VENDOR_DIALING or rec.vendor_token != token:
             return None
-        if rec.vendor_attempt == "main" and self.ctx.roster.vendor.alternate:
+        if rec.vendor_attempt in ("main", "hedge") and self.ctx.roster.vendor.alternate:
             new = new_token()
             now = clock.now()
             out = self.store.apply(

@@ -112,6 +112,9 @@ class Call:
     children: list[str] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     end_reason: str = ""
+    # Epoch seconds of the leg's milestones (created, answered, digits_sent, ended): a benchmark
+    # lines them up with the app's records, which are stamped on the same clock.
+    marks: dict[str, float] = field(default_factory=lambda: {"created": time.time()})
 
     @property
     def ended(self) -> bool:
@@ -213,6 +216,8 @@ class Call:
             "duration": self.duration(),
             "answered": self.answered,
             "end_reason": self.end_reason,
+            "staffed_after": self.party.staffed_after,
+            "marks": dict(self.marks),
             "date_created": rfc2822(self.created),
             "timeline": [dict(t) for t in self.timeline],
         }

@@ -134,6 +134,7 @@ class LegRunner:
                 return
             now = time.monotonic()
             c.status, c.answered_mono, c.start_time, c.updated = "in-progress", now, utcnow(), utcnow()
+            c.marks["answered"] = time.time()
             if c.party.hangup_after is not None:
                 c.hangup_at = now + c.party.hangup_after
         self.event("answered")
@@ -145,6 +146,7 @@ class LegRunner:
                 return
             status = ended.status or ("completed" if c.answered else "canceled")
             c.status, c.ended_mono, c.updated, c.end_reason = status, time.monotonic(), utcnow(), ended.reason
+            c.marks["ended"] = time.time()
             c.end_time = utcnow() if c.answered else None
             c.pending = None
             c.party.finish()
@@ -160,6 +162,7 @@ class LegRunner:
         with self.net.lock:
             ok = self.call.party.receive_dtmf(keys)
             party = self.call.party
+            self.call.marks["digits_sent"] = time.time()
         note = ""
         if party.expect_send_digits is not None:
             note = ", expected sequence complete" if party.digits_matched else ""

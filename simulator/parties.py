@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.behaviour import DrawError, Draws, validate_draw
+
 ANSWER_MODES = ("after", "never", "busy", "failed")
 
 
@@ -26,7 +28,16 @@ def validate_input(item: Any) -> dict[str, Any]:
         digits = str(item["digits"])
         if not all(ch in "0123456789*#wW" for ch in digits):
             raise PartyError(f"digits may hold 0-9 * # w W only: {digits!r}")
-        return {"digits": digits}
+        out: dict[str, Any] = {"digits": digits}
+        for timing in ("after", "pause"):  # see Interpreter._gather: barge-in, or a pause after the prompt
+            if item.get(timing) is not None:
+                try:
+                    out[timing] = float(item[timing])
+                except (TypeError, ValueError):
+                    raise PartyError(f"{timing} must be a number of seconds") from None
+                if out[timing] < 0:
+                    raise PartyError(f"{timing} must not be negative")
+        return out
     if "speech" in item:
         confidence = float(item.get("confidence", 0.9))
         if not 0.0 <= confidence <= 1.0:
@@ -59,6 +70,11 @@ def validate_party(spec: Any, default_answer_after: float = 1.0) -> dict[str, An
     out["inputs"] = [validate_input(i) for i in inputs]
     expect = spec.get("expect_send_digits")
     out["expect_send_digits"] = None if expect in (None, "") else str(expect)
+    if spec.get("draw") is not None:
+        try:
+            out["draw"] = validate_draw(spec["draw"])
+        except DrawError as exc:
+            raise PartyError(f"draw: {exc}") from None
     return out
 
 
@@ -72,6 +88,7 @@ class PartyRun:
     hangup_after: float | None = None
     inputs: list[dict[str, Any]] = field(default_factory=list)
     expect_send_digits: str | None = None
+    staffed_after: float | None = None  # a vendor line: its interpreter is on this long after the DTMF
     received_digits: str = ""
     digits_matched: bool | None = None
 
@@ -105,6 +122,7 @@ class PartyBook:
         self._lock = threading.Lock()
         self._scripts: dict[str, dict[str, Any]] = {}
         self.default_answer_after = default_answer_after
+        self.draws = Draws()
 
     def merge(self, scripts: dict[str, Any]) -> int:
         if not isinstance(scripts, dict):
@@ -121,11 +139,15 @@ class PartyBook:
     def clear(self) -> None:
         with self._lock:
             self._scripts.clear()
+        self.draws.clear()
 
     def run_for(self, number: str, **overrides: Any) -> PartyRun:
         """A fresh per-call copy of `number`'s script (or the default), with overrides."""
         with self._lock:
             script = copy.deepcopy(self._scripts.get(number)) or validate_party({}, self.default_answer_after)
+        if script.get("draw"):
+            drawn = self.draws.script(number, script["draw"])
+            script.update(drawn)
         for key, value in overrides.items():
             if key == "inputs" and value is not None:
                 script["inputs"] = [validate_input(i) for i in value]
@@ -138,4 +160,5 @@ class PartyBook:
             hangup_after=script["hangup_after"],
             inputs=script["inputs"],
             expect_send_digits=script["expect_send_digits"],
+            staffed_after=script.get("staffed_after"),
         )

@@ -8,6 +8,7 @@ ends (mode "call"); a whisper ("whisper" mode) or wait music ("music" mode) just
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +27,10 @@ WORDS_PER_SECOND = 2.5
 
 class AppError(Exception):
     """No usable TwiML (primary and fallback both failed)."""
+
+
+class BargeIn(Exception):
+    """The person pressed a key while a <Gather>'s prompt was still playing: the prompt stops."""
 
 
 def attr_bool(el: ET.Element, name: str, default: bool) -> bool:
@@ -60,6 +65,7 @@ class Interpreter:
         self.mode = mode
         self.dial = dial
         self.config = leg.net.config
+        self.barge_at: float | None = None  # monotonic instant a key cuts the current Gather's prompt
         self.handlers: dict[str, Callable[[ET.Element, str | None], Source | None]] = {
             "Say": self._say,
             "Play": self._play,
@@ -160,7 +166,7 @@ class Interpreter:
         prefix = "wait music: " if self.mode == "music" else ""
         self.leg.event(f'{prefix}say{detail}: "{text}"')
         for _ in range(loop):
-            self.leg.wait(self.config.scaled(words / WORDS_PER_SECOND))
+            self.prompt_wait(self.config.scaled(words / WORDS_PER_SECOND))
 
     def _loops(self, el: ET.Element) -> int:
         loop = int(attr_float(el, "loop", 1))
@@ -179,12 +185,23 @@ class Interpreter:
             return None
         url = (el.text or "").strip()
         self.leg.event(f"{'wait music: ' if self.mode == 'music' else ''}play {short_url(url) or url}")
-        self.leg.wait(self.config.scaled(1.0 * self._loops(el)))
+        self.prompt_wait(self.config.scaled(1.0 * self._loops(el)))
         return None
 
     def _pause(self, el: ET.Element, base: str | None) -> None:
-        self.leg.wait(self.config.scaled(attr_float(el, "length", 1.0)))
+        self.prompt_wait(self.config.scaled(attr_float(el, "length", 1.0)))
         return None
+
+    def prompt_wait(self, seconds: float) -> None:
+        """Play a prompt for `seconds`, unless a key pressed inside a <Gather> cuts it (BargeIn)."""
+        if self.barge_at is None:
+            self.leg.wait(seconds)
+            return
+        left = self.barge_at - time.monotonic()
+        if left < seconds:
+            self.leg.wait(max(0.0, left))
+            raise BargeIn()
+        self.leg.wait(seconds)
 
     def _redirect(self, el: ET.Element, base: str | None) -> Source:
         return Source(self.resolve(base, el.text or ""), (el.get("method") or "POST").upper())
@@ -209,11 +226,28 @@ class Interpreter:
         action_url = el.get("action")
         action = self.resolve(base, action_url) if action_url else base
         method = (el.get("method") or "POST").upper()
-        for child in el:
-            if child.tag in ("Say", "Play", "Pause"):
-                self.handlers[child.tag](child, base)
+        with self.leg.net.lock:
+            upcoming = self.leg.call.party.inputs[0] if self.leg.call.party.inputs else {}
+        started = time.monotonic()
+        after = upcoming.get("after")  # the person's keys come this long after the Gather starts, prompt or not
+        self.barge_at = None if after is None else started + after
+        try:
+            for child in el:
+                if child.tag in ("Say", "Play", "Pause"):
+                    self.handlers[child.tag](child, base)
+        except BargeIn:
+            self.leg.event("gather: a key cut the prompt (barge-in)")
+        finally:
+            self.barge_at = None
         with self.leg.net.lock:
             reply = self.leg.call.party.next_input()
+        # Keys that come after the prompt: the person's own pause first, within the Gather's timeout.
+        late = started + after - time.monotonic() if after is not None else float(reply.get("pause", 0.0))
+        if late > 0:
+            if late > self.config.scaled(timeout):
+                reply = {"silence": True}
+            else:
+                self.leg.wait(late)
         params = self._gather_result(reply, modes, finish, num_digits, timeout)
         if params is None:
             if attr_bool(el, "actionOnEmptyResult", False) and action:

@@ -46,6 +46,7 @@ STORES = {
     "dispatch.leases",
     "dispatch.pauses",
     "dispatch.liaisons",
+    "dispatch.offer_rounds",
     "dispatch.pin_guard",
     "dispatch.rate_limit",
     "dispatch.rejoin_numbers",

@@ -111,3 +111,50 @@ def test_start_of_day_is_local_midnight_even_on_a_dst_change():
 def test_histogram_is_cumulative_and_ends_with_everything():
     buckets = histogram([1, 5, 5.5, 31, 400], bounds=(5, 30, 60))
     assert buckets == [(5.0, 2), (30.0, 3), (60.0, 4), (math.inf, 5)]
+
+
+def test_the_officers_wait_is_split_into_time_in_line_and_time_ringing():
+    def split(n: int, queue: float, ring: float, handler: str = "liaison") -> RequestRecord:
+        base = rec(n, "completed", tti=queue + ring, handler=handler)
+        return RequestRecord.from_hash(
+            {
+                **dict(base.extra),
+                "id": base.id,
+                "state": "completed",
+                "created_at": repr(base.created_at),
+                "queued_at": repr(base.queued_at),
+                "dialled_at": repr(base.queued_at + queue),
+                "connected_at": repr(base.queued_at + queue + ring),
+                "handler_kind": handler,
+            }
+        )
+
+    records = [split(1, 0.0, 10.0), split(2, 2.0, 20.0), split(3, 4.0, 30.0, "vendor"), split(4, 6.0, 40.0)]
+    wait = day_figures([*records, rec(5, "queued")], since=DAY).wait
+    assert wait.queue.p50 == pytest.approx(3.0) and wait.ring.p50 == pytest.approx(25.0)
+    assert wait.ring.p90 == pytest.approx(37.0) and wait.queue.p99 == pytest.approx(5.94)
+    assert wait.total.p50 == pytest.approx(28.0)  # 10, 22, 34, 46
+
+
+def test_a_record_from_before_the_split_counts_in_the_total_only():
+    old = rec(1, "completed", tti=12.0, handler="liaison")  # no dialled_at: opened by an earlier version
+    wait = day_figures([old], since=DAY).wait
+    assert wait.total.p50 == pytest.approx(12.0) and wait.queue.p50 is None and wait.ring.p90 is None
+    assert day_figures([old], since=DAY).as_dict()["wait"]["total"]["p50"] == pytest.approx(12.0)
+
+
+def test_the_time_in_the_menu_counts_where_the_network_reported_the_call():
+    base = rec(1, "completed", tti=20.0, handler="liaison")
+    with_start = RequestRecord.from_hash(
+        {
+            "id": "R00001",
+            "state": "completed",
+            "created_at": repr(base.created_at),
+            "queued_at": repr(base.queued_at),
+            "connected_at": repr(base.queued_at + 20),
+            "call_started_at": repr(base.queued_at - 7.0),
+            "handler_kind": "liaison",
+        }
+    )
+    wait = day_figures([with_start, rec(2, "completed", tti=30.0, handler="liaison")], since=DAY).wait
+    assert wait.menu.p50 == pytest.approx(7.0) and wait.total.p50 == pytest.approx(25.0)

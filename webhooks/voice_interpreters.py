@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
@@ -22,6 +22,12 @@ bp = Blueprint("voice_interpreters", __name__)
 log = logging.getLogger("webhooks.interpreters")
 
 GONE = "This interpretation request is no longer waiting. Thank you."
+TAKEN = "Another interpreter has taken this request. Thank you."
+
+
+def _gone(request_id: str, liaison_id: str) -> Response:
+    """Goodbye to a liaison whose offer is over: taken by another interpreter, or gone."""
+    return goodbye(TAKEN if wiring().offers.taken_by_another(request_id, liaison_id) else GONE)
 
 
 def _whisper(
@@ -46,9 +52,9 @@ def _whisper(
 def offer():
     """A liaison's phone was answered: whisper the request, wait for a key."""
     request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
-    rec = wiring().offers.offer_is_current(request_id, offer_id)
+    rec = wiring().offers.offer_answered(request_id, offer_id, liaison_id)
     if rec is None:
-        return goodbye(GONE)
+        return _gone(request_id, liaison_id)
     return twiml(_whisper(VoiceResponse(), rec, offer_id, liaison_id))
 
 
@@ -65,7 +71,7 @@ def offer_answer():
         return goodbye("Declined. Thank you.")
     if answer.reply == OfferReply.ASK_AGAIN and answer.record is not None:
         return twiml(_whisper(response, answer.record, offer_id, liaison_id, "Please press 1 or 2. "))
-    return goodbye(GONE)
+    return _gone(request_id, liaison_id)
 
 
 @bp.post(paths.OFFER_STATUS)

@@ -111,8 +111,8 @@ def incoming() -> Response:
 
 
 def _greet(response: VoiceResponse) -> VoiceResponse:
-    say(response, "Interpretation service.")
-    return _ask_language(response, 0, False)
+    # Inside the menu's <Gather>: an officer who knows the code types it during the greeting.
+    return _ask_language(response, 0, False, "Interpretation service.")
 
 
 def _ask_precinct(response: VoiceResponse, tries: int, lead: str = "") -> VoiceResponse:
@@ -219,6 +219,8 @@ def language() -> Response:
         picked = found.language
         if urgent:
             return twiml(_queue(response, who, picked, True, f"Urgent. {picked.name}."))
+        if digits and not s.confirm_keypad:  # a keyed code is not misheard: no read-back (speech always has one)
+            return twiml(_queue(response, who, picked, False, f"{picked.name}."))
         return cached_twiml(("confirm", picked.id, tries, arg("precinct")), lambda: _confirm(response, picked, tries))
     if found and found.kind == "ambiguous" and found.choices:
         return twiml(_choose(response, list(found.choices[:8]), tries, urgent))
@@ -302,12 +304,14 @@ def confirm() -> Response:
     return twiml(_confirm(response, chosen, tries, again, incident))
 
 
-def _choose(response: VoiceResponse, choices: list[Language], tries: int, urgent: bool) -> VoiceResponse:
+def _choose(
+    response: VoiceResponse, choices: list[Language], tries: int, urgent: bool, lead: str = ""
+) -> VoiceResponse:
     options = " ".join(f"For {language.name}, press {n}." for n, language in enumerate(choices, 1))
     return _menu(
         response,
         paths.INCOMING_CHOOSE,
-        "Which language? " + options + " Press 0 to choose again.",
+        (lead + " " if lead else "") + "Which language? " + options + " Press 0 to choose again.",
         num_digits=1,
         choices=",".join(language.id for language in choices),
         tries=str(tries),
@@ -337,8 +341,7 @@ def choose() -> Response:
         return twiml(_queue(response, who, None, urgent, "Connecting you to the interpretation line."))
     if digits == "0" or not choices:
         return twiml(_ask_language(response, tries, urgent))
-    say(response, "Sorry, that is not one of the choices.")
-    return twiml(_choose(response, choices, tries, urgent))
+    return twiml(_choose(response, choices, tries, urgent, "Sorry, that is not one of the choices."))
 
 
 class _Flooding(Exception):

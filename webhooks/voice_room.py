@@ -6,6 +6,8 @@ retry menu: press 1 for a fresh request).
 from __future__ import annotations
 
 import logging
+import time
+from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
@@ -124,8 +126,23 @@ def conference_status() -> Response:
 def call_status() -> Response:
     """The service number's status callback: the officer's call ended."""
     if form("CallStatus") in ENDED:
+        started = _started(form("Timestamp"), form("CallDuration"))
+        if started is not None:
+            wiring().call_ends.note_call_start(form("CallSid"), started)
         wiring().call_ends.officer_call_ended(form("CallSid"))
     return twiml(VoiceResponse())
+
+
+def _started(timestamp: str, duration: str) -> float | None:
+    """When a call was answered: its final report's time (or, without one, now) less its duration."""
+    if not duration.isascii() or not duration.isdigit() or len(duration) > 6 or len(timestamp) > 64:
+        return None
+    if not timestamp:
+        return time.time() - int(duration)
+    try:
+        return parsedate_to_datetime(timestamp).timestamp() - int(duration)
+    except (TypeError, ValueError):
+        return None
 
 
 def _offer_retry(message: str) -> Response:

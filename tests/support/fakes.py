@@ -76,6 +76,7 @@ RUN_BY_DRAIN = frozenset(
         "dial_vendor",
         "tell_caller",
         "hang_up",
+        "withdraw_offer",
         "sweep",
         "reconcile",
         "rejoin_dropped",

@@ -385,6 +385,10 @@
     document.getElementById("liaison-count").textContent = "(" + onDuty + " on duty)";
   }
 
+  function spread(s) {   // p50 / p90 of one phase of the officer's wait
+    return s ? duration(s.p50) + " / " + duration(s.p90) : "—";
+  }
+
   function figures(stats, at) {
     // The day's figures from the last snapshot (`at`); "now" figures are filled in by queueCounts.
     var dl = document.getElementById("figures");
@@ -394,6 +398,9 @@
       ["Requests", stats.requests],
       ["Median to interpreter", duration(stats.median_tti)],
       ["90th percentile", duration(stats.p90_tti)],
+      ["In the menu (p50 / p90)", spread(stats.wait && stats.wait.menu)],
+      ["In line (p50 / p90)", spread(stats.wait && stats.wait.queue)],
+      ["Ringing (p50 / p90)", spread(stats.wait && stats.wait.ring)],
       ["Abandoned", stats.abandoned],
       ["Failed", stats.failed],
       ["Cancelled", stats.cancelled],
