@@ -26,6 +26,7 @@ from config.settings import Settings
 from dispatch.audit import AuditLog
 from dispatch.call_ends import CallEnds
 from dispatch.context import Context
+from dispatch.coverage_figures import CoverageFigures
 from dispatch.deliveries import Deliveries
 from dispatch.heartbeats import Heartbeats
 from dispatch.intake import Intake
@@ -75,6 +76,7 @@ class Wiring:
     leases: Leases  # periodic jobs run once per period across workers
     sessions: Sessions  # the dashboard's signed-in sessions
     signin_lock: SigninLock  # failed sign-ins lock the guesser out
+    coverage: CoverageFigures  # anonymous figures counted at each request's end (coverage planning)
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -143,6 +145,8 @@ def bootstrap(
         deliveries=Deliveries(r, settings.retention_seconds),
     )
     leases = Leases(r)
+    coverage = CoverageFigures(r, settings.coverage_retention_days, roster.timezone, settings.retention_seconds)
+    ctx.requests.on_end(coverage.count_quietly)  # every end passes the store's checked transition once
     rejoin = Rejoin(ctx, RejoinNumbers(r, gate_seconds=min(REJOIN_GATE_MAX_SECONDS, settings.sweep_interval)))
     call_ends = CallEnds(ctx, rejoin)
     vendor = VendorBridge(ctx, call_ends)
@@ -168,4 +172,5 @@ def bootstrap(
         signin_lock=SigninLock(
             r, settings.signin_max_failures, settings.signin_ip_max_failures, settings.signin_lock_seconds
         ),
+        coverage=coverage,
     )

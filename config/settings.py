@@ -87,6 +87,8 @@ class Settings:
     metrics_token: str = field(default="", repr=False)  # "": /metrics open; else Bearer token required
     refused_log_lines: int = 10  # refused requests logged one by one per process ...
     refused_log_interval: float = 60.0  # ... per this many seconds; the rest as one count
+    coverage_retention_days: int = 5 * 365  # anonymous coverage figures are kept this long (years)
+    vendor_rate_per_minute: float = 0.0  # the vendor's price per minute for the coverage report (0: not shown)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -157,6 +159,7 @@ class Settings:
             "signin_ip_max_failures",
             "signin_lock_seconds",
             "audit_retention_seconds",
+            "coverage_retention_days",
         ):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
@@ -176,6 +179,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise _env_error(name.upper(), "must be greater than 0")
+        if self.vendor_rate_per_minute < 0:
+            raise _env_error("VENDOR_RATE_PER_MINUTE", "must be 0 or more")
         if not 0 <= self.speech_min_confidence <= 1:
             raise _env_error("SPEECH_MIN_CONFIDENCE", "must be between 0 and 1")
 

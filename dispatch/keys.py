@@ -136,3 +136,30 @@ def audit_refusal_counts(hour: int) -> str:
 def api_token(digest: str) -> str:
     """Hash: one API token by the SHA-256 of its secret (name, created); gone when revoked."""
     return f"{PREFIX}api-token:{digest}"
+
+
+def coverage_day(day: str) -> str:
+    """Hash kept COVERAGE_RETENTION_DAYS: one local day's anonymous coverage cells,
+    "precinct|language|hour|outcome" -> count, interpreter seconds, time-to-interpreter buckets
+    (dispatch.coverage_figures). No number, no request id, no text."""
+    return f"{PREFIX}coverage:day:{day}"
+
+
+def coverage_month(month: str) -> str:
+    """String (JSON): a finished month's coverage sums per precinct and language, a cache of its
+    days (dropped when one of them changes)."""
+    return f"{PREFIX}coverage:month:{month}"
+
+
+def coverage_month_version(month: str) -> str:
+    """Counter: bumped by every count in that month, so a cache summed meanwhile is not kept."""
+    return f"{PREFIX}coverage:month-version:{month}"
+
+
+def coverage_counted(request_id: str) -> str:
+    """String with the record's TTL: this request's end is counted (counted once, on replay too)."""
+    return f"{PREFIX}coverage:counted:{request_id}"
+
+
+CENSUS = PREFIX + "census:acs"  # hash: geography -> JSON {ACS language group: [speakers, less than very well]}
+CENSUS_META = PREFIX + "census:acs:meta"  # hash: the imported file's name, when, and its unmapped groups

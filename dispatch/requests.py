@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import redis
 
@@ -136,6 +136,12 @@ class RequestStore:
             "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1"
         )
         self._link_call = r.register_script(_LINK_CALL)
+        self._ended: list[Callable[[RequestRecord], None]] = []
+
+    def on_end(self, listener: Callable[[RequestRecord], None]) -> None:
+        """Call `listener` with the record each time a transition ends a request (whichever
+        service ends it: every end passes here, once, as transitions are checked)."""
+        self._ended.append(listener)
 
     def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
         """Open a new request; its number is short enough to read out or text back."""
@@ -228,7 +234,11 @@ class RequestStore:
         applied = bool(int(result[0]))
         prev_raw = result[1].decode() if isinstance(result[1], bytes) else result[1]
         previous = State(prev_raw) if prev_raw else None
-        return Outcome(applied, previous, RequestRecord.from_hash(_pairs(result[2])) if applied else None)
+        record = RequestRecord.from_hash(_pairs(result[2])) if applied else None
+        if record is not None and t.target in TERMINAL:
+            for listener in self._ended:
+                listener(record)
+        return Outcome(applied, previous, record)
 
     def history(self, request_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(keys.history(request_id), 0, -1)]

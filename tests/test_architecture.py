@@ -36,6 +36,8 @@ NOT_IN_DOMAIN = ("flask", "werkzeug", "rq", "gunicorn", "twilio")
 STORES = {
     "dispatch.api_tokens",
     "dispatch.audit",
+    "dispatch.census_store",
+    "dispatch.coverage_figures",
     "dispatch.deliveries",
     "dispatch.events",
     "dispatch.heartbeats",

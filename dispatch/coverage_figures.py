@@ -1,0 +1,195 @@
+"""Coverage figures on Redis: written once at each request's end, kept for years, summed for a
+period.
+
+- One hash per local day (keys.coverage_day): cell "precinct|language|hour|outcome" -> packed
+  ints (dispatch.coverage_cells). It expires COVERAGE_RETENTION_DAYS after its day, long after
+  the records it was counted from (RETENTION_SECONDS).
+- Counting is one Lua script that first sets a per-request marker (keys.coverage_counted, which
+  expires with the record): a replayed end, a second listener or a rebuild never count twice.
+- A finished month is summed once into a cache (keys.coverage_month); a count for that month
+  drops the cache, and a cache built while a count landed is not stored (the month's version).
+  A year's report then reads 12 small values instead of every day's cells.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+
+from dispatch import clock, keys
+from dispatch.coverage_cells import Tallies, Tally, add_day, addition, merge_into, pack
+from dispatch.records import RequestRecord
+
+log = logging.getLogger("dispatch.coverage")
+DAY = 86400
+
+_COUNT = """
+-- KEYS: marker, day hash, month cache, month version; ARGV: marker ttl, day expire-at, cell, values
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local add = {}
+for v in string.gmatch(ARGV[4], '%S+') do add[#add + 1] = tonumber(v) end
+local old = redis.call('HGET', KEYS[2], ARGV[3])
+if old then
+  local i = 1
+  for v in string.gmatch(old, '%S+') do
+    if add[i] then add[i] = add[i] + tonumber(v) end
+    i = i + 1
+  end
+end
+for i = 1, #add do add[i] = string.format('%d', add[i]) end
+redis.call('HSET', KEYS[2], ARGV[3], table.concat(add, ' '))
+redis.call('EXPIREAT', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[3])
+redis.call('INCR', KEYS[4])
+redis.call('EXPIREAT', KEYS[4], ARGV[2])
+return 1
+"""
+
+_KEEP_MONTH = """
+-- KEYS: month cache, month version; ARGV: version read before summing, json, expire-at
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    counted: int  # requests counted now
+    already: int  # requests that had been counted before (or have no precinct)
+    days_reset: int  # days whose figures were dropped and counted again from the records
+
+
+def months_of(start: date, end: date) -> list[tuple[date, date]]:
+    """[start, end] split at month boundaries: (first, last) day of each piece."""
+    out, first = [], start
+    while first <= end:
+        following = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        last = min(end, following - timedelta(days=1))
+        out.append((first, last))
+        first = following
+    return out
+
+
+class CoverageFigures:
+    """Count finished requests into the day cells; sum the cells for a period."""
+
+    def __init__(self, r: redis.Redis, retention_days: int, timezone: str, record_retention_seconds: int):
+        self.r = r
+        self.retention_days = retention_days
+        self.timezone = timezone
+        self.marker_ttl = record_retention_seconds + DAY  # outlives the record it stands for
+        self._count = r.register_script(_COUNT)
+        self._keep_month = r.register_script(_KEEP_MONTH)
+
+    # ------------------------------------------------------------------ writing
+    def count(self, rec: RequestRecord) -> bool:
+        """Add a finished request to its day's cell, once (True when counted now)."""
+        found = addition(rec, self.timezone)
+        if found is None:
+            return False
+        month = found.day.strftime("%Y-%m")
+        return bool(
+            self._count(
+                keys=[
+                    keys.coverage_counted(rec.id),
+                    keys.coverage_day(found.day.isoformat()),
+                    keys.coverage_month(month),
+                    keys.coverage_month_version(month),
+                ],
+                args=[self.marker_ttl, self._expire_at(found.day), found.cell, pack(found.values)],
+            )
+        )
+
+    def count_quietly(self, rec: RequestRecord) -> None:
+        """The store's end-of-request listener: a Redis error here must not fail the transition
+        that already happened (`coverage rebuild` counts what was missed)."""
+        try:
+            self.count(rec)
+        except redis.RedisError:
+            log.warning("request %s: not counted for coverage (Redis error); `coverage rebuild` counts it", rec.id)
+
+    def rebuild(self, records: Iterable[RequestRecord], complete_since: date | None) -> Rebuilt:
+        """Count every record not counted yet. With `complete_since` (the first day every request
+        of which is still on record), that day's and later days' figures are first dropped, with
+        their records' markers, and counted again from the records."""
+        records = list(records)
+        reset = 0
+        if complete_since is not None:
+            today = self.today()
+            days = [complete_since + timedelta(days=i) for i in range((today - complete_since).days + 1)]
+            pipe = self.r.pipeline(transaction=False)
+            for day in days:
+                pipe.delete(keys.coverage_day(day.isoformat()))
+            for first, _ in months_of(complete_since, today):
+                pipe.delete(keys.coverage_month(first.strftime("%Y-%m")))
+                pipe.incr(keys.coverage_month_version(first.strftime("%Y-%m")))
+            for rec in records:
+                pipe.delete(keys.coverage_counted(rec.id))
+            pipe.execute()
+            reset = len(days)
+        counted = sum(1 for rec in records if rec.finished and self.count(rec))
+        return Rebuilt(counted=counted, already=len(records) - counted, days_reset=reset)
+
+    # ------------------------------------------------------------------ reading
+    def today(self) -> date:
+        return datetime.fromtimestamp(clock.now(), tz=ZoneInfo(self.timezone)).date()
+
+    def day_cells(self, day: date) -> dict[str, str]:
+        """One day's cells as stored (for tests and tools)."""
+        return {k.decode(): v.decode() for k, v in self.r.hgetall(keys.coverage_day(day.isoformat())).items()}
+
+    def tallies(self, start: date, end: date) -> Tallies:
+        """Per precinct × language, the sums over the local days [start, end]."""
+        today = self.today()
+        out: Tallies = {}
+        loose: list[date] = []
+        for first, last in months_of(start, end):
+            whole = first.day == 1 and (last + timedelta(days=1)).day == 1 and last < today
+            if whole:
+                merge_into(out, self.month(first))
+            else:
+                loose += [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        self._add_days(out, loose)
+        return out
+
+    def month(self, first: date) -> Tallies:
+        """A finished month's sums, from its cache or summed from its days (then cached)."""
+        name = first.strftime("%Y-%m")
+        pipe = self.r.pipeline(transaction=False)
+        pipe.get(keys.coverage_month(name))
+        pipe.get(keys.coverage_month_version(name))
+        cached, version = pipe.execute()
+        if cached is not None:
+            return {tuple(k.split("|", 1)): Tally.from_json(v) for k, v in json.loads(cached).items()}  # type: ignore[misc]
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        out: Tallies = {}
+        self._add_days(out, [first + timedelta(days=i) for i in range(last.day)])
+        blob = json.dumps({f"{p}|{lang}": t.as_json() for (p, lang), t in out.items()}, separators=(",", ":"))
+        self._keep_month(
+            keys=[keys.coverage_month(name), keys.coverage_month_version(name)],
+            args=[(version or b"0").decode(), blob, self._expire_at(last)],
+        )
+        return out
+
+    def _add_days(self, out: Tallies, days: list[date]) -> None:
+        if not days:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for day in days:
+            pipe.hgetall(keys.coverage_day(day.isoformat()))
+        for day, cells in zip(days, pipe.execute(), strict=True):
+            if cells:
+                add_day(out, day, cells)
+
+    def _expire_at(self, day: date) -> int:
+        """Epoch at which a day's figures go: COVERAGE_RETENTION_DAYS after the day ends."""
+        end = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.timezone)) + timedelta(days=1)
+        return int(end.timestamp()) + self.retention_days * DAY
