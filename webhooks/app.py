@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bootstrap import Wiring, bootstrap
 from webhooks.api_token_cli import api_token_cli
+from webhooks.coverage_cli import coverage_cli
 from webhooks.fallback import install_error_handlers
 from webhooks.refusals import RefusalLog
 from webhooks.twilio_auth import Signer
@@ -164,4 +165,5 @@ def create_app(wiring: Wiring | None = None) -> Flask:
         app.register_blueprint(module.bp)
     install_error_handlers(app)
     app.cli.add_command(api_token_cli)
+    app.cli.add_command(coverage_cli)
     return app
