@@ -16,7 +16,7 @@ class CensusStore:
     def __init__(self, r: redis.Redis):
         self.r = r
 
-    def replace(self, census: Census, source: str, gaps: list[str]) -> None:
+    def replace(self, census: Census, source: str, gaps: list[str], groups: dict[str, list[str]]) -> None:
         """The new table, atomically in place of the old (a report never sees half of each)."""
         pipe = self.r.pipeline(transaction=True)
         pipe.delete(keys.CENSUS, keys.CENSUS_META)
@@ -30,7 +30,12 @@ class CensusStore:
             )
         pipe.hset(
             keys.CENSUS_META,
-            mapping={"source": source, "imported_at": repr(time.time()), "gaps": json.dumps(gaps)},
+            mapping={
+                "source": source,
+                "imported_at": repr(time.time()),
+                "gaps": json.dumps(gaps),
+                "groups": json.dumps(groups),
+            },
         )
         pipe.execute()
 
@@ -40,6 +45,11 @@ class CensusStore:
             for geo, raw in self.r.hgetall(keys.CENSUS).items()
         }
 
+    def groups(self) -> dict[str, list[str]]:
+        """The mapping the last import used: ACS group label -> catalog language ids."""
+        raw = self.r.hget(keys.CENSUS_META, "groups")
+        return json.loads(raw) if raw else {}
+
     def about(self) -> dict[str, str]:
-        """The last import's file name, time (epoch) and gaps (JSON list); {} before any import."""
+        """The last import's file name, time (epoch), gaps and mapping (JSON); {} before any import."""
         return {k.decode(): v.decode() for k, v in self.r.hgetall(keys.CENSUS_META).items()}

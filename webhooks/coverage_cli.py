@@ -53,7 +53,8 @@ def import_acs(file: Path, groups: Path) -> None:
     unlisted, unmapped = mapping.gaps(census)
     roster_geos = {g for p in ctx().roster.precincts for g in p.geographies}
     missing = sorted(roster_geos - set(census))
-    CensusStore(ctx().redis).replace(census, file.name, unlisted + unmapped)
+    used = {mapping.labels[key]: list(langs) for key, langs in mapping.groups.items()}
+    CensusStore(ctx().redis).replace(census, file.name, unlisted + unmapped, used)
     groups_seen = {g for figures in census.values() for g in figures}
     click.echo(f"imported {len(census)} geographies, {len(groups_seen)} language groups from {file.name}")
     for label in unlisted:

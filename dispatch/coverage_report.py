@@ -1,0 +1,327 @@
+"""Where liaisons are missing: the coverage report computed from the period's sums, the census
+and the roster. Pure: no Redis, no Flask, so its figures are checked by hand on a small set.
+
+Definitions (the page and the CSV say the same):
+- requests: every request that ended in the period (cancelled ones included);
+- liaison share: requests reached by a liaison / requests;
+- vendor minutes: minutes vendor interpreters were on the line; cost = minutes × the rate;
+- time to interpreter p50/p90: from the histogram buckets, interpolated linearly inside the
+  bucket the rank falls in (as Prometheus's histogram_quantile); past the last bound, that bound;
+- unmet: requests that went to the vendor, were abandoned or failed (no liaison took them),
+  per hour of the week in the department's time zone;
+- limited English: residents who speak the language's ACS group at home and English less than
+  "very well", in the precinct's geographies (the whole group's figure for each of its languages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dispatch.census import Census, group_key, limited_by_group
+from dispatch.coverage_cells import BUCKETS, HOURS_OF_WEEK, LIAISON, OUTCOMES, VENDOR, Tallies
+from dispatch.stats import TTI_BUCKETS
+
+PERIODS = (7, 30, 365)
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_PRIORITIES = 20
+
+
+class PeriodError(ValueError):
+    """A period the report cannot show; the message says why, for the page."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    name: str  # "7", "30", "365" or "custom"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def period_from(args: Mapping[str, str], today: date, kept_days: int) -> Period:
+    """The period a query asks for: `period=7|30|365` (ending today), or `period=custom` with
+    `from` and `to` (YYYY-MM-DD, inclusive, within the figures' retention, not in the future)."""
+    name = (args.get("period") or "30")[:10]
+    if name in {str(n) for n in PERIODS}:
+        return Period(today - timedelta(days=int(name) - 1), today, name)
+    if name != "custom":
+        raise PeriodError("choose a period of 7, 30 or 365 days, or a custom range")
+    try:
+        start = date.fromisoformat((args.get("from") or "")[:10])
+        end = date.fromisoformat((args.get("to") or "")[:10])
+    except ValueError:
+        raise PeriodError("a custom range needs a start and an end date (YYYY-MM-DD)") from None
+    if start > end:
+        raise PeriodError("the range starts after it ends")
+    if end > today:
+        raise PeriodError(f"the range ends in the future (today is {today.isoformat()})")
+    if start < today - timedelta(days=kept_days):
+        raise PeriodError(f"figures are kept {kept_days} days: start on {today - timedelta(days=kept_days)} or later")
+    return Period(start, end, "custom")
+
+
+def quantile(buckets: list[int], q: float) -> float | None:
+    """The q-th percentile (0-100) from time-to-interpreter bucket counts; None when empty."""
+    total = sum(buckets)
+    if not total:
+        return None
+    rank = total * q / 100
+    seen = 0
+    for i, n in enumerate(buckets):
+        if n and seen + n >= rank:
+            if i >= len(TTI_BUCKETS):
+                return float(TTI_BUCKETS[-1])
+            low = float(TTI_BUCKETS[i - 1]) if i else 0.0
+            return low + (float(TTI_BUCKETS[i]) - low) * (rank - seen) / n
+        seen += n
+    return float(TTI_BUCKETS[-1])
+
+
+def hour_label(slot: int) -> str:
+    return f"{DAYS[slot // 24]} {slot % 24:02d}:00"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One precinct × language over the period."""
+
+    precinct: str
+    precinct_name: str
+    language: str
+    language_name: str
+    requests: int
+    by_outcome: dict[str, int]
+    liaison_share: float | None
+    vendor_minutes: float
+    vendor_cost: float | None
+    p50: float | None
+    p90: float | None
+    unmet: int
+    unmet_hours: tuple[tuple[int, int], ...]  # (hour of week, unmet requests), most first
+    limited_english: int | None  # None: no census figure for this precinct and language
+    liaisons: int  # roster liaisons who speak the language
+
+
+@dataclass(frozen=True)
+class Priority:
+    """A language to recruit liaisons for, and why."""
+
+    rank: int
+    language: str
+    language_name: str
+    vendor_minutes: float
+    vendor_cost: float | None
+    unmet: int
+    limited_english: int | None
+    liaisons: int
+    why: str
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    rows: tuple[Row, ...]
+    priorities: tuple[Priority, ...]
+    unmet_by_hour: tuple[int, ...]  # HOURS_OF_WEEK counts, Monday 00:00 first
+    requests: int
+    liaison_share: float | None
+    vendor_minutes: float
+    vendor_cost: float | None
+    has_census: bool
+
+
+@dataclass(frozen=True)
+class Places:
+    """What the report needs of the roster and catalog, as plain lookups."""
+
+    precinct_names: Mapping[str, str]
+    precinct_geographies: Mapping[str, tuple[str, ...]]
+    liaisons_by_language: Mapping[str, int]
+    language_name: Callable[[str], str]
+    language_groups: Mapping[str, str]  # language id -> ACS group key (from the import's mapping)
+
+
+def _cost(minutes: float, rate: float) -> float | None:
+    return round(minutes * rate, 2) if rate > 0 else None
+
+
+def build(tallies: Tallies, census: Census, places: Places, rate: float, period: Period) -> Report:
+    """The report's tables from the period's sums."""
+    by_precinct = {p: limited_by_group(census, geos) for p, geos in places.precinct_geographies.items()}
+    rows = []
+    city_buckets = [0] * BUCKETS
+    by_hour = [0] * HOURS_OF_WEEK
+    for (precinct, language), t in tallies.items():
+        requests = sum(t.count.get(o, 0) for o in OUTCOMES)
+        if not requests:
+            continue
+        minutes = t.seconds.get(VENDOR, 0) / 60
+        unmet = sum(t.unmet.values())
+        for slot, n in t.unmet.items():
+            by_hour[slot] += n
+        city_buckets = [a + b for a, b in zip(city_buckets, t.buckets, strict=True)]
+        group = places.language_groups.get(language)
+        geographies = places.precinct_geographies.get(precinct)
+        limited = by_precinct[precinct].get(group, 0) if group and census and geographies else None
+        rows.append(
+            Row(
+                precinct=precinct,
+                precinct_name=places.precinct_names.get(precinct, precinct),
+                language=language,
+                language_name=places.language_name(language),
+                requests=requests,
+                by_outcome={o: t.count.get(o, 0) for o in OUTCOMES},
+                liaison_share=t.count.get(LIAISON, 0) / requests,
+                vendor_minutes=minutes,
+                vendor_cost=_cost(minutes, rate),
+                p50=quantile(t.buckets, 50),
+                p90=quantile(t.buckets, 90),
+                unmet=unmet,
+                unmet_hours=tuple(sorted(t.unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
+                limited_english=limited,
+                liaisons=places.liaisons_by_language.get(language, 0),
+            )
+        )
+    rows.sort(key=lambda r: (-r.unmet, -r.vendor_minutes, -r.requests, r.precinct, r.language))
+    total = sum(r.requests for r in rows)
+    minutes = sum(r.vendor_minutes for r in rows)
+    return Report(
+        period=period,
+        rows=tuple(rows),
+        priorities=priorities(rows, census, places, rate),
+        unmet_by_hour=tuple(by_hour),
+        requests=total,
+        liaison_share=sum(r.by_outcome[LIAISON] for r in rows) / total if total else None,
+        vendor_minutes=minutes,
+        vendor_cost=_cost(minutes, rate),
+        has_census=bool(census),
+    )
+
+
+def priorities(rows: list[Row], census: Census, places: Places, rate: float) -> tuple[Priority, ...]:
+    """Languages ranked for recruiting: by vendor minutes, and by limited-English residents among
+    languages no liaison speaks; a language's rank is the better of its two places."""
+    minutes: dict[str, float] = {}
+    unmet: dict[str, int] = {}
+    for r in rows:
+        minutes[r.language] = minutes.get(r.language, 0.0) + r.vendor_minutes
+        unmet[r.language] = unmet.get(r.language, 0) + r.unmet
+    city = limited_by_group(census)
+    limited = {lang: city.get(group) for lang, group in places.language_groups.items() if city.get(group)}
+    by_minutes = [lang for lang in sorted(minutes, key=lambda k: (-minutes[k], k)) if minutes[lang] > 0]
+    uncovered = [lang for lang in limited if not places.liaisons_by_language.get(lang)]
+    by_limited = sorted(uncovered, key=lambda k: (-(limited[k] or 0), k))
+    place: dict[str, tuple[int, str]] = {}
+    for i, lang in enumerate(by_minutes, 1):
+        place[lang] = (i, f"#{i} by vendor minutes")
+    for i, lang in enumerate(by_limited, 1):
+        why = f"#{i} by limited-English residents, no liaison"
+        if lang not in place or i < place[lang][0]:
+            place[lang] = (i, why if lang not in place else f"{why}; {place[lang][1]}")
+        else:
+            place[lang] = (place[lang][0], f"{place[lang][1]}; {why}")
+    order = sorted(place, key=lambda k: (place[k][0], -minutes.get(k, 0.0), -(limited.get(k) or 0), k))
+    return tuple(
+        Priority(
+            rank=n,
+            language=lang,
+            language_name=places.language_name(lang),
+            vendor_minutes=minutes.get(lang, 0.0),
+            vendor_cost=_cost(minutes.get(lang, 0.0), rate),
+            unmet=unmet.get(lang, 0),
+            limited_english=limited.get(lang),
+            liaisons=places.liaisons_by_language.get(lang, 0),
+            why=place[lang][1],
+        )
+        for n, lang in enumerate(order[:MAX_PRIORITIES], 1)
+    )
+
+
+def groups_of(mapping: Mapping[str, list[str]]) -> dict[str, str]:
+    """language id -> group key, from the import's {group label: [language ids]}."""
+    return {lang: group_key(label) for label, langs in mapping.items() for lang in langs}
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def tables(report: Report) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Every table of the page as CSV rows (header, rows), by the name its download uses."""
+    rows = [
+        [
+            r.precinct,
+            r.precinct_name,
+            r.language,
+            r.language_name,
+            str(r.requests),
+            *(str(r.by_outcome[o]) for o in OUTCOMES),
+            _num(r.liaison_share, 3),
+            _num(r.vendor_minutes),
+            _num(r.vendor_cost, 2),
+            _num(r.p50),
+            _num(r.p90),
+            str(r.unmet),
+            " ".join(f"{hour_label(s)}={n}" for s, n in r.unmet_hours),
+            "" if r.limited_english is None else str(r.limited_english),
+            str(r.liaisons),
+        ]
+        for r in report.rows
+    ]
+    priorities = [
+        [
+            str(p.rank),
+            p.language,
+            p.language_name,
+            _num(p.vendor_minutes),
+            _num(p.vendor_cost, 2),
+            str(p.unmet),
+            "" if p.limited_english is None else str(p.limited_english),
+            str(p.liaisons),
+            p.why,
+        ]
+        for p in report.priorities
+    ]
+    hours = [[DAYS[s // 24], f"{s % 24:02d}:00", str(n)] for s, n in enumerate(report.unmet_by_hour)]
+    return {
+        "precincts": (
+            [
+                "precinct",
+                "precinct_name",
+                "language",
+                "language_name",
+                "requests",
+                *OUTCOMES,
+                "liaison_share",
+                "vendor_minutes",
+                "vendor_cost",
+                "tti_p50_s",
+                "tti_p90_s",
+                "unmet",
+                "unmet_hours",
+                "limited_english",
+                "liaisons",
+            ],
+            rows,
+        ),
+        "priorities": (
+            [
+                "rank",
+                "language",
+                "language_name",
+                "vendor_minutes",
+                "vendor_cost",
+                "unmet",
+                "limited_english",
+                "liaisons",
+                "why",
+            ],
+            priorities,
+        ),
+        "hours": (["day", "hour", "unmet"], hours),
+    }
