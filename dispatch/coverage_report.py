@@ -21,6 +21,8 @@ from datetime import date, timedelta
 
 from dispatch.census import Census, group_key, limited_by_group
 from dispatch.coverage_cells import BUCKETS, HOURS_OF_WEEK, LIAISON, OUTCOMES, VENDOR, Tallies
+from dispatch.languages import Catalog
+from dispatch.roster import Roster
 from dispatch.stats import TTI_BUCKETS
 
 PERIODS = (7, 30, 365)
@@ -242,9 +244,25 @@ def priorities(rows: list[Row], census: Census, places: Places, rate: float) -> 
     )
 
 
-def groups_of(mapping: Mapping[str, list[str]]) -> dict[str, str]:
-    """language id -> group key, from the import's {group label: [language ids]}."""
-    return {lang: group_key(label) for label, langs in mapping.items() for lang in langs}
+def places(roster: Roster, catalog: Catalog, groups: Mapping[str, list[str]]) -> Places:
+    """The roster's precincts and liaisons, the catalog's names and the census import's mapping
+    (`groups`: ACS group label -> language ids) as the report reads them."""
+    liaisons: dict[str, int] = {}
+    for liaison in roster.liaisons:
+        for lang in liaison.languages:
+            liaisons[lang] = liaisons.get(lang, 0) + 1
+
+    def name(language: str) -> str:
+        found = catalog.get(language)
+        return found.name if found else ("Unknown language" if language == "und" else language)
+
+    return Places(
+        precinct_names={p.id: p.name for p in roster.precincts},
+        precinct_geographies={p.id: p.geographies for p in roster.precincts},
+        liaisons_by_language=liaisons,
+        language_name=name,
+        language_groups={lang: group_key(label) for label, langs in groups.items() for lang in langs},
+    )
 
 
 def _num(value: float | None, digits: int = 1) -> str:
