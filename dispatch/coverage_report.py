@@ -16,7 +16,7 @@ Definitions (the page and the CSV say the same):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dispatch.census import Census, group_key, limited_by_group
@@ -114,7 +114,7 @@ class Priority:
     """A language to recruit liaisons for, and why."""
 
     rank: int
-    language: str
+    language: str  # a catalog id; for an ACS group of several languages, the group's key
     language_name: str
     vendor_minutes: float
     vendor_cost: float | None
@@ -146,6 +146,7 @@ class Places:
     liaisons_by_language: Mapping[str, int]
     language_name: Callable[[str], str]
     language_groups: Mapping[str, str]  # language id -> ACS group key (from the import's mapping)
+    group_labels: Mapping[str, str] = field(default_factory=dict)  # ACS group key -> its label
 
 
 def _cost(minutes: float, rate: float) -> float | None:
@@ -206,41 +207,63 @@ def build(tallies: Tallies, census: Census, places: Places, rate: float, period:
 
 
 def priorities(rows: list[Row], census: Census, places: Places, rate: float) -> tuple[Priority, ...]:
-    """Languages ranked for recruiting: by vendor minutes, and by limited-English residents among
-    languages no liaison speaks; a language's rank is the better of its two places."""
+    """Languages ranked for recruiting: by vendor minutes; and by limited-English residents, the
+    ACS groups none of whose languages a liaison speaks (a group of several languages is one
+    entry, named by its label: the census cannot say which of them its residents speak). An
+    entry's rank is the better of its two places."""
     minutes: dict[str, float] = {}
     unmet: dict[str, int] = {}
     for r in rows:
         minutes[r.language] = minutes.get(r.language, 0.0) + r.vendor_minutes
         unmet[r.language] = unmet.get(r.language, 0) + r.unmet
     city = limited_by_group(census)
-    limited = {lang: city.get(group) for lang, group in places.language_groups.items() if city.get(group)}
+    members: dict[str, list[str]] = {}
+    for lang, group in places.language_groups.items():
+        members.setdefault(group, []).append(lang)
+
+    def entry(group: str) -> str:  # a one-language group is that language's entry
+        langs = members[group]
+        return langs[0] if len(langs) == 1 else "group:" + group
+
+    limited = {lang: city[g] for lang, g in places.language_groups.items() if city.get(g)}
+    limited.update({entry(g): city[g] for g in members if city.get(g)})
+    uncovered = [
+        entry(g)
+        for g, langs in members.items()
+        if city.get(g) and not any(places.liaisons_by_language.get(lang) for lang in langs)
+    ]
     by_minutes = [lang for lang in sorted(minutes, key=lambda k: (-minutes[k], k)) if minutes[lang] > 0]
-    uncovered = [lang for lang in limited if not places.liaisons_by_language.get(lang)]
-    by_limited = sorted(uncovered, key=lambda k: (-(limited[k] or 0), k))
+    by_limited = sorted(uncovered, key=lambda k: (-limited[k], k))
     place: dict[str, tuple[int, str]] = {}
-    for i, lang in enumerate(by_minutes, 1):
-        place[lang] = (i, f"#{i} by vendor minutes")
-    for i, lang in enumerate(by_limited, 1):
+    for i, key in enumerate(by_minutes, 1):
+        place[key] = (i, f"#{i} by vendor minutes")
+    for i, key in enumerate(by_limited, 1):
         why = f"#{i} by limited-English residents, no liaison"
-        if lang not in place or i < place[lang][0]:
-            place[lang] = (i, why if lang not in place else f"{why}; {place[lang][1]}")
+        if key not in place:
+            place[key] = (i, why)
+        elif i < place[key][0]:
+            place[key] = (i, f"{why}; {place[key][1]}")
         else:
-            place[lang] = (place[lang][0], f"{place[lang][1]}; {why}")
-    order = sorted(place, key=lambda k: (place[k][0], -minutes.get(k, 0.0), -(limited.get(k) or 0), k))
+            place[key] = (place[key][0], f"{place[key][1]}; {why}")
+    order = sorted(place, key=lambda k: (place[k][0], -minutes.get(k, 0.0), -limited.get(k, 0), k))
+
+    def name(key: str) -> str:
+        group = key.removeprefix("group:")
+        return places.group_labels.get(group, group) if key.startswith("group:") else places.language_name(key)
+
     return tuple(
         Priority(
             rank=n,
-            language=lang,
-            language_name=places.language_name(lang),
-            vendor_minutes=minutes.get(lang, 0.0),
-            vendor_cost=_cost(minutes.get(lang, 0.0), rate),
-            unmet=unmet.get(lang, 0),
-            limited_english=limited.get(lang),
-            liaisons=places.liaisons_by_language.get(lang, 0),
-            why=place[lang][1],
+            language=key.removeprefix("group:"),
+            language_name=name(key),
+            vendor_minutes=minutes.get(key, 0.0),
+            vendor_cost=_cost(minutes.get(key, 0.0), rate),
+            unmet=unmet.get(key, 0),
+            limited_english=limited.get(key),
+            liaisons=places.liaisons_by_language.get(key, 0),
+            why=place[key][1],
         )
-        for n, lang in enumerate(order[:MAX_PRIORITIES], 1)
+        for n, key in enumerate(order[:MAX_PRIORITIES], 1)
     )
 
 
@@ -262,6 +285,7 @@ def places(roster: Roster, catalog: Catalog, groups: Mapping[str, list[str]]) ->
         liaisons_by_language=liaisons,
         language_name=name,
         language_groups={lang: group_key(label) for label, langs in groups.items() for lang in langs},
+        group_labels={group_key(label): label for label in groups},
     )
 
 

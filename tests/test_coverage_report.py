@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dispatch.census import GroupFigures
+from dispatch.census import GroupFigures, group_key
 from dispatch.coverage_cells import BUCKETS, Tallies, add_day
 from dispatch.coverage_report import Period, PeriodError, Places, build, period_from, quantile, tables
 
@@ -100,6 +100,31 @@ def test_the_totals_hours_and_priorities_equal_the_hand_computation():
     assert hat.why == "#1 by vendor minutes; #2 by limited-English residents, no liaison"
     assert (kor.why, kor.limited_english, kor.vendor_minutes) == ("#1 by limited-English residents, no liaison", 200, 0)
     assert (spa.why, spa.limited_english, spa.liaisons) == ("#2 by vendor minutes", 100, 2)
+
+
+CHINESE, SLAVIC = (
+    group_key("Chinese (incl. Mandarin, Cantonese)"),
+    group_key("Russian, Polish, or other Slavic languages"),
+)
+
+
+def test_a_group_of_several_languages_is_one_priority_and_a_liaison_for_any_covers_it():
+    census = {
+        "G1": {"Chinese (incl. Mandarin, Cantonese)": GroupFigures(900, 500)},
+        "G2": {"Russian, Polish, or other Slavic languages": GroupFigures(300, 90)},
+    }
+    places = Places(
+        precinct_names={},
+        precinct_geographies={},
+        liaisons_by_language={"yue": 1},  # one liaison speaks Cantonese: the Chinese group is covered
+        language_name=str,
+        language_groups={"cmn": CHINESE, "yue": CHINESE, "rus": SLAVIC, "pol": SLAVIC},
+        group_labels={SLAVIC: "Russian, Polish, or other Slavic languages"},
+    )
+    report = build({}, census, places, rate=0.0, period=PERIOD)
+    assert [(p.rank, p.language, p.language_name, p.limited_english) for p in report.priorities] == [
+        (1, SLAVIC, "Russian, Polish, or other Slavic languages", 90)
+    ]
 
 
 def test_without_a_rate_or_a_census_those_columns_are_empty_not_zero():
