@@ -60,8 +60,28 @@ class GroupMap:
 def limited_by_group(census: Census, geographies: Iterable[str] | None = None) -> dict[str, int]:
     """Limited-English residents per group key over `geographies` (None: every geography)."""
     out: dict[str, int] = {}
+    keys: dict[str, str] = {}
     for geography in census if geographies is None else geographies:
         for label, figures in census.get(geography, {}).items():
-            key = group_key(label)
+            key = keys.get(label) or keys.setdefault(label, group_key(label))
             out[key] = out.get(key, 0) + figures.limited
     return out
+
+
+@dataclass(frozen=True)
+class LimitedEnglish:
+    """Limited-English residents per ACS group key, city-wide (every geography of the import) and
+    per precinct (its geographies; only precincts that name some). Empty without a census."""
+
+    city: Mapping[str, int]
+    by_precinct: Mapping[str, Mapping[str, int]]
+
+    @classmethod
+    def of(cls, census: Census, geographies: Mapping[str, tuple[str, ...]]) -> LimitedEnglish:
+        if not census:
+            return cls({}, {})
+        by_precinct = {p: limited_by_group(census, geos) for p, geos in geographies.items() if geos}
+        return cls(limited_by_group(census), by_precinct)
+
+    def __bool__(self) -> bool:
+        return bool(self.city)

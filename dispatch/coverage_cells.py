@@ -71,78 +71,69 @@ def pack(values: list[int] | tuple[int, ...]) -> str:
     return " ".join(str(v) for v in values)
 
 
-def unpack(text: str | bytes) -> list[int]:
-    out = [int(v) for v in text.split()]
-    return out + [0] * (WIDTH - len(out)) if len(out) < WIDTH else out[:WIDTH]
+OUTCOME_INDEX = {o: i for i, o in enumerate(OUTCOMES)}
+_UNMET_INDEX = frozenset(OUTCOME_INDEX[o] for o in UNMET)
 
 
-@dataclass
+@dataclass(slots=True)
 class Tally:
-    """One precinct × language over a period: per outcome the count and interpreter seconds,
-    the time-to-interpreter buckets, and the unmet requests per hour of the week (Monday 0:00
-    is 0)."""
+    """One precinct × language over a period: per outcome (in OUTCOMES order) the count and the
+    interpreter seconds, the time-to-interpreter buckets, and the unmet requests per hour of the
+    week (Monday 0:00 is 0). Plain lists: a year city-wide sums hundreds of thousands of cells."""
 
-    count: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
-    seconds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    counts: list[int] = field(default_factory=lambda: [0] * len(OUTCOMES))
+    seconds: list[int] = field(default_factory=lambda: [0] * len(OUTCOMES))
     buckets: list[int] = field(default_factory=lambda: [0] * BUCKETS)
     unmet: dict[int, int] = field(default_factory=dict)
 
-    def add_cell(self, weekday: int, hour: int, outcome: str, values: list[int]) -> None:
-        self.count[outcome] = self.count.get(outcome, 0) + values[0]
-        self.seconds[outcome] = self.seconds.get(outcome, 0) + values[1]
-        if any(values[2:]):
-            self.buckets = [a + b for a, b in zip(self.buckets, values[2:], strict=True)]
-        if outcome in UNMET and values[0]:
-            slot = weekday * 24 + hour
-            self.unmet[slot] = self.unmet.get(slot, 0) + values[0]
+    def n(self, outcome: str) -> int:
+        return self.counts[OUTCOME_INDEX[outcome]]
+
+    def secs(self, outcome: str) -> int:
+        return self.seconds[OUTCOME_INDEX[outcome]]
 
     def merge(self, other: Tally) -> None:
-        for o, n in other.count.items():
-            self.count[o] = self.count.get(o, 0) + n
-        for o, s in other.seconds.items():
-            self.seconds[o] = self.seconds.get(o, 0) + s
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        self.seconds = [a + b for a, b in zip(self.seconds, other.seconds, strict=True)]
         if any(other.buckets):
             self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+        unmet = self.unmet
         for slot, n in other.unmet.items():
-            self.unmet[slot] = self.unmet.get(slot, 0) + n
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "c": [self.count.get(o, 0) for o in OUTCOMES],
-            "s": [self.seconds.get(o, 0) for o in OUTCOMES],
-            "b": self.buckets,
-            "u": {str(k): v for k, v in self.unmet.items()},
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, object]) -> Tally:
-        counts, secs, buckets, unmet = raw["c"], raw["s"], raw["b"], raw["u"]
-        assert isinstance(counts, list) and isinstance(secs, list) and isinstance(buckets, list)
-        assert isinstance(unmet, dict)
-        return cls(
-            count=dict(zip(OUTCOMES, counts, strict=False)),
-            seconds=dict(zip(OUTCOMES, secs, strict=False)),
-            buckets=list(buckets),
-            unmet={int(k): int(v) for k, v in unmet.items()},
-        )
+            unmet[slot] = unmet.get(slot, 0) + n
 
 
 Tallies = dict[tuple[str, str], Tally]  # (precinct, language) -> its tally
 
 
-def add_day(tallies: Tallies, day: date, cells: dict[bytes, bytes] | dict[str, str]) -> None:
-    """Add one day's cells ("precinct|language|hour|outcome" -> packed values) to `tallies`."""
-    weekday = day.weekday()
+def add_day(tallies: Tallies, day: date, cells: dict[bytes, bytes] | dict[str, str], sign: int = 1) -> None:
+    """Add one day's cells ("precinct|language|hour|outcome" -> packed values) to `tallies`;
+    `sign` -1 takes them away (sums are exact: a period rolls forward a day at a time)."""
+    base = day.weekday() * 24
     for raw_cell, raw_values in cells.items():
         cell = raw_cell.decode() if isinstance(raw_cell, bytes) else raw_cell
         parts = cell.split("|")
-        if len(parts) != 4 or not parts[2].isdigit():
+        if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in OUTCOME_INDEX:
             continue  # not a cell this version writes
-        precinct, language, hour, outcome = parts
-        tally = tallies.get((precinct, language))
+        where = (parts[0], parts[1])
+        tally = tallies.get(where)
         if tally is None:
-            tally = tallies[(precinct, language)] = Tally()
-        tally.add_cell(weekday, int(hour), outcome, unpack(raw_values))
+            tally = tallies[where] = Tally()
+        values = raw_values.split()
+        o = OUTCOME_INDEX[parts[3]]
+        n = sign * int(values[0])
+        tally.counts[o] += n
+        tally.seconds[o] += sign * int(values[1])
+        buckets = tally.buckets
+        for i, v in enumerate(values[2 : 2 + BUCKETS]):
+            if v != b"0" and v != "0":
+                buckets[i] += sign * int(v)
+        if o in _UNMET_INDEX and n:
+            slot = base + int(parts[2])
+            left = tally.unmet.get(slot, 0) + n
+            if left:
+                tally.unmet[slot] = left
+            else:
+                del tally.unmet[slot]
 
 
 def merge_into(tallies: Tallies, more: Tallies) -> None:

@@ -15,12 +15,14 @@ Definitions (the page and the CSV say the same):
 
 from __future__ import annotations
 
+import functools
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dispatch.census import Census, group_key, limited_by_group
-from dispatch.coverage_cells import BUCKETS, HOURS_OF_WEEK, LIAISON, OUTCOMES, VENDOR, Tallies
+from dispatch.census import LimitedEnglish, group_key
+from dispatch.coverage_cells import HOURS_OF_WEEK, LIAISON, OUTCOME_INDEX, OUTCOMES, VENDOR, Tallies, Tally
 from dispatch.languages import Catalog
 from dispatch.roster import Roster
 from dispatch.stats import TTI_BUCKETS
@@ -67,9 +69,9 @@ def period_from(args: Mapping[str, str], today: date, kept_days: int) -> Period:
     return Period(start, end, "custom")
 
 
-def quantile(buckets: list[int], q: float) -> float | None:
+def quantile(buckets: list[int], q: float, total: int | None = None) -> float | None:
     """The q-th percentile (0-100) from time-to-interpreter bucket counts; None when empty."""
-    total = sum(buckets)
+    total = sum(buckets) if total is None else total
     if not total:
         return None
     rank = total * q / 100
@@ -104,9 +106,14 @@ class Row:
     p50: float | None
     p90: float | None
     unmet: int
-    unmet_hours: tuple[tuple[int, int], ...]  # (hour of week, unmet requests), most first
+    unmet_by_hour: Mapping[int, int]  # hour of week -> unmet requests
     limited_english: int | None  # None: no census figure for this precinct and language
     liaisons: int  # roster liaisons who speak the language
+
+    @property
+    def unmet_hours(self) -> tuple[tuple[int, int], ...]:
+        """The three hours of the week with the most unmet requests: (hour of week, count)."""
+        return tuple(sorted(self.unmet_by_hour.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,8 @@ class Priority:
 @dataclass(frozen=True)
 class Report:
     period: Period
-    rows: tuple[Row, ...]
+    rows: tuple[Row, ...]  # the most unmet first (all of them, or the first rows_limit)
+    row_count: int  # precinct × language pairs in the period
     priorities: tuple[Priority, ...]
     unmet_by_hour: tuple[int, ...]  # HOURS_OF_WEEK counts, Monday 00:00 first
     requests: int
@@ -153,70 +161,90 @@ def _cost(minutes: float, rate: float) -> float | None:
     return round(minutes * rate, 2) if rate > 0 else None
 
 
-def build(tallies: Tallies, census: Census, places: Places, rate: float, period: Period) -> Report:
-    """The report's tables from the period's sums."""
-    by_precinct = {p: limited_by_group(census, geos) for p, geos in places.precinct_geographies.items()}
-    rows = []
-    city_buckets = [0] * BUCKETS
+def build(
+    tallies: Tallies,
+    limited_english: LimitedEnglish,
+    places: Places,
+    rate: float,
+    period: Period,
+    rows_limit: int | None = None,
+) -> Report:
+    """The report's tables from the period's sums; with `rows_limit`, only that many precinct ×
+    language rows (the most unmet) are made, the totals, hours and priorities still from all."""
     by_hour = [0] * HOURS_OF_WEEK
+    vendor, liaison = OUTCOME_INDEX[VENDOR], OUTCOME_INDEX[LIAISON]
+    minutes_by_language: dict[str, float] = {}
+    unmet_by_language: dict[str, int] = {}
+    order = []
+    total = reached = 0
     for (precinct, language), t in tallies.items():
-        requests = sum(t.count.get(o, 0) for o in OUTCOMES)
+        requests = sum(t.counts)
         if not requests:
             continue
-        minutes = t.seconds.get(VENDOR, 0) / 60
-        unmet = sum(t.unmet.values())
+        minutes = t.seconds[vendor] / 60
+        unmet = 0
         for slot, n in t.unmet.items():
             by_hour[slot] += n
-        city_buckets = [a + b for a, b in zip(city_buckets, t.buckets, strict=True)]
-        group = places.language_groups.get(language)
-        geographies = places.precinct_geographies.get(precinct)
-        limited = by_precinct[precinct].get(group, 0) if group and census and geographies else None
-        rows.append(
-            Row(
-                precinct=precinct,
-                precinct_name=places.precinct_names.get(precinct, precinct),
-                language=language,
-                language_name=places.language_name(language),
-                requests=requests,
-                by_outcome={o: t.count.get(o, 0) for o in OUTCOMES},
-                liaison_share=t.count.get(LIAISON, 0) / requests,
-                vendor_minutes=minutes,
-                vendor_cost=_cost(minutes, rate),
-                p50=quantile(t.buckets, 50),
-                p90=quantile(t.buckets, 90),
-                unmet=unmet,
-                unmet_hours=tuple(sorted(t.unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
-                limited_english=limited,
-                liaisons=places.liaisons_by_language.get(language, 0),
-            )
-        )
-    rows.sort(key=lambda r: (-r.unmet, -r.vendor_minutes, -r.requests, r.precinct, r.language))
-    total = sum(r.requests for r in rows)
-    minutes = sum(r.vendor_minutes for r in rows)
+            unmet += n
+        total += requests
+        reached += t.counts[liaison]
+        minutes_by_language[language] = minutes_by_language.get(language, 0.0) + minutes
+        unmet_by_language[language] = unmet_by_language.get(language, 0) + unmet
+        order.append((-unmet, -minutes, -requests, precinct, language, t))
+    chosen = sorted(order) if rows_limit is None else heapq.nsmallest(rows_limit, order)
+    rows = tuple(_row(precinct, language, t, limited_english, places, rate) for *_, precinct, language, t in chosen)
+    minutes = sum(minutes_by_language.values())
     return Report(
         period=period,
-        rows=tuple(rows),
-        priorities=priorities(rows, census, places, rate),
+        rows=rows,
+        row_count=len(order),
+        priorities=priorities(minutes_by_language, unmet_by_language, limited_english, places, rate),
         unmet_by_hour=tuple(by_hour),
         requests=total,
-        liaison_share=sum(r.by_outcome[LIAISON] for r in rows) / total if total else None,
+        liaison_share=reached / total if total else None,
         vendor_minutes=minutes,
         vendor_cost=_cost(minutes, rate),
-        has_census=bool(census),
+        has_census=bool(limited_english),
     )
 
 
-def priorities(rows: list[Row], census: Census, places: Places, rate: float) -> tuple[Priority, ...]:
+def _row(precinct: str, language: str, t: Tally, limited_english: LimitedEnglish, places: Places, rate: float) -> Row:
+    requests = sum(t.counts)
+    minutes = t.secs(VENDOR) / 60
+    group = places.language_groups.get(language)
+    by_precinct = limited_english.by_precinct
+    tti = sum(t.buckets)
+    return Row(
+        precinct=precinct,
+        precinct_name=places.precinct_names.get(precinct, precinct),
+        language=language,
+        language_name=places.language_name(language),
+        requests=requests,
+        by_outcome=dict(zip(OUTCOMES, t.counts, strict=True)),
+        liaison_share=t.n(LIAISON) / requests,
+        vendor_minutes=minutes,
+        vendor_cost=_cost(minutes, rate),
+        p50=quantile(t.buckets, 50, tti),
+        p90=quantile(t.buckets, 90, tti),
+        unmet=sum(t.unmet.values()),
+        unmet_by_hour=t.unmet,
+        limited_english=by_precinct[precinct].get(group, 0) if group and precinct in by_precinct else None,
+        liaisons=places.liaisons_by_language.get(language, 0),
+    )
+
+
+def priorities(
+    minutes: Mapping[str, float],
+    unmet: Mapping[str, int],
+    limited_english: LimitedEnglish,
+    places: Places,
+    rate: float,
+) -> tuple[Priority, ...]:
     """Languages ranked for recruiting: by vendor minutes; and by limited-English residents, the
     ACS groups none of whose languages a liaison speaks (a group of several languages is one
     entry, named by its label: the census cannot say which of them its residents speak). An
-    entry's rank is the better of its two places."""
-    minutes: dict[str, float] = {}
-    unmet: dict[str, int] = {}
-    for r in rows:
-        minutes[r.language] = minutes.get(r.language, 0.0) + r.vendor_minutes
-        unmet[r.language] = unmet.get(r.language, 0) + r.unmet
-    city = limited_by_group(census)
+    entry's rank is the better of its two places. `minutes` and `unmet` are per language."""
+    city = limited_english.city
     members: dict[str, list[str]] = {}
     for lang, group in places.language_groups.items():
         members.setdefault(group, []).append(lang)
@@ -275,6 +303,7 @@ def places(roster: Roster, catalog: Catalog, groups: Mapping[str, list[str]]) ->
         for lang in liaison.languages:
             liaisons[lang] = liaisons.get(lang, 0) + 1
 
+    @functools.cache
     def name(language: str) -> str:
         found = catalog.get(language)
         return found.name if found else ("Unknown language" if language == "und" else language)

@@ -156,6 +156,15 @@ def coverage_month_version(month: str) -> str:
     return f"{PREFIX}coverage:month-version:{month}"
 
 
+def coverage_period(start: str, end: str, version: str) -> str:
+    """String (JSON) with a TTL: a standard period's sums of past days, valid while the past
+    version (COVERAGE_PAST_VERSION) is `version`."""
+    return f"{PREFIX}coverage:period:{start}:{end}:{version}"
+
+
+COVERAGE_PAST_VERSION = PREFIX + "coverage:past-version"  # counter: bumped by a count on a day before today
+
+
 def coverage_counted(request_id: str) -> str:
     """String with the record's TTL: this request's end is counted (counted once, on replay too)."""
     return f"{PREFIX}coverage:counted:{request_id}"

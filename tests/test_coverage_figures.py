@@ -77,7 +77,7 @@ def test_every_way_a_request_ends_is_counted_under_its_outcome(wiring, later):
         by_outcome[outcome] = by_outcome.get(outcome, 0) + int(packed.split()[0])
     assert by_outcome == {"abandoned": 1, "failed": 1, "cancelled": 1, "vendor": 1}
     tallies = wiring.coverage.tallies(day, day)
-    assert tallies[("46", "hat")].seconds["vendor"] == 90
+    assert tallies[("46", "hat")].secs("vendor") == 90
     assert sum(tallies[("46", "hat")].unmet.values()) == 3  # vendor, abandoned, failed; not the cancel
 
 
@@ -109,7 +109,7 @@ def test_the_figures_outlive_the_records_and_are_kept_for_years(wiring, later, r
         time.sleep(0.01)
     assert ctx.requests.get(rec.id) is None
     tally = wiring.coverage.tallies(day, day)[("75", "spa")]
-    assert tally.count["liaison"] == 1 and tally.seconds["liaison"] == 61
+    assert tally.n("liaison") == 1 and tally.secs("liaison") == 61
     years = r.ttl(f"ird:coverage:day:{day.isoformat()}") / 86400
     assert wiring.settings.coverage_retention_days <= years <= wiring.settings.coverage_retention_days + 2
 
@@ -148,12 +148,12 @@ def test_a_month_cache_is_dropped_when_a_late_end_lands_in_its_month(wiring, lat
     second = ctx.requests.create({"language": "kor", "precinct": "75"}, state=State.QUEUED)
     ctx.requests.apply(first.id, "abandon")
     october = datetime(2026, 10, 1).date()
-    assert wiring.coverage.month(october)[("75", "kor")].count["abandoned"] == 1
+    assert wiring.coverage.month(october)[("75", "kor")].n("abandoned") == 1
     assert r.exists("ird:coverage:month:2026-10")
     ctx.requests.apply(second.id, "fail")  # ends after the cache was made
     assert not r.exists("ird:coverage:month:2026-10")
     tally = wiring.coverage.month(october)[("75", "kor")]
-    assert (tally.count["abandoned"], tally.count["failed"]) == (1, 1)
+    assert (tally.n("abandoned"), tally.n("failed")) == (1, 1)
     assert tally.unmet == {5 * 24 + 23: 2}  # Saturday (Monday is 0) 23:00 local
 
 
@@ -162,3 +162,48 @@ def test_an_unfinished_request_adds_nothing(wiring):
     assert addition(rec, "America/New_York") is None
     assert wiring.coverage.count(rec) is False
     assert wiring.coverage.day_cells(_today()) == {}
+
+
+def test_a_cached_period_takes_in_a_late_end_on_a_past_day_and_todays_ends_at_once(wiring, r, monkeypatch):
+    ctx = wiring.ctx
+    yesterday_noon = datetime(2026, 11, 30, 12, 0, tzinfo=TZ).timestamp()
+    today_noon = yesterday_noon + 86400
+    monkeypatch.setattr(clock, "now", lambda: yesterday_noon)
+    early = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
+    late = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
+    ctx.requests.apply(early.id, "abandon")
+    monkeypatch.setattr(clock, "now", lambda: today_noon)
+    week = (datetime(2026, 11, 25).date(), datetime(2026, 12, 1).date())
+
+    def abandoned() -> int:
+        return wiring.coverage.tallies(*week, cache=True)[("109", "urd")].n("abandoned")
+
+    assert abandoned() == 1
+    assert r.keys("ird:coverage:period:*")  # the past days' sums are kept
+    ctx.requests.apply(late.id, "abandon")  # created yesterday, ends today: yesterday's figures change
+    assert abandoned() == 2
+    today = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
+    ctx.requests.apply(today.id, "abandon")
+    assert abandoned() == 3  # today's cells are read live
+    assert all(0 < r.ttl(k) <= 2 * 86400 for k in r.keys("ird:coverage:period:*"))
+
+
+def test_a_period_rolled_forward_a_day_equals_the_period_summed_afresh(wiring, r, monkeypatch):
+    ctx = wiring.ctx
+    base = datetime(2026, 11, 20, 9, 0, tzinfo=TZ).timestamp()
+    for day, language in enumerate(["spa", "spa", "tir", "kor", "spa", "hat", "ben", "spa", "urd"]):
+        monkeypatch.setattr(clock, "now", lambda d=day: base + d * 86400)
+        rec = ctx.requests.create({"language": language, "precinct": "75"}, state=State.QUEUED)
+        ctx.requests.apply(rec.id, "abandon" if day % 2 else "fail")
+    today = datetime(2026, 11, 29, 12, 0, tzinfo=TZ)
+    monkeypatch.setattr(clock, "now", lambda: today.timestamp() - 86400)
+    d = today.date()
+    from datetime import timedelta
+
+    yesterday_week = wiring.coverage.tallies(d - timedelta(days=7), d - timedelta(days=1), cache=True)
+    monkeypatch.setattr(clock, "now", lambda: today.timestamp())
+    rolled = wiring.coverage.tallies(d - timedelta(days=6), d, cache=True)
+    fresh = wiring.coverage.tallies(d - timedelta(days=6), d, cache=False)
+    assert rolled == fresh and rolled != yesterday_week
+    assert ("75", "tir") in yesterday_week  # Nov 22's only request ...
+    assert ("75", "tir") not in rolled  # ... left the period: no empty row stays

@@ -90,3 +90,20 @@ def test_a_bad_period_is_answered_with_the_reason(app, client):
     assert "<script>" not in resp.get_data(as_text=True)
     resp = client.get("/dashboard/coverage?period=<b>x</b>")
     assert resp.status_code == 400 and "<b>x</b>" not in resp.get_data(as_text=True)
+
+
+def test_the_rebuild_command_counts_again_from_the_records(app, r):
+    rec = _ended(app, "abandon")
+    _ended(app, "fail")
+    w = wiring_of(app)
+    day = w.coverage.today()
+    before = w.coverage.day_cells(day)
+    r.delete(*r.keys("ird:coverage:*"))  # the figures lost (a Redis restored without them)
+    result = app.test_cli_runner().invoke(args=["coverage", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "2 records in retention: 2 counted now, 0 already counted" in result.output
+    assert w.coverage.day_cells(day) == before
+    result = app.test_cli_runner().invoke(args=["coverage", "rebuild", "--recount"])
+    assert "0 already counted" in result.output and "days recounted" in result.output
+    assert w.coverage.day_cells(day) == before
+    assert rec.id not in str(before)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dispatch.census import GroupFigures, group_key
+from dispatch.census import GroupFigures, LimitedEnglish, group_key
 from dispatch.coverage_cells import BUCKETS, Tallies, add_day
 from dispatch.coverage_report import Period, PeriodError, Places, build, period_from, quantile, tables
 
@@ -56,7 +56,9 @@ PLACES = Places(
 
 
 def test_the_rows_equal_the_hand_computation():
-    report = build(fixed_tallies(), CENSUS, PLACES, rate=2.0, period=PERIOD)
+    report = build(
+        fixed_tallies(), LimitedEnglish.of(CENSUS, PLACES.precinct_geographies), PLACES, rate=2.0, period=PERIOD
+    )
     rows = {(r.precinct, r.language): r for r in report.rows}
     assert [(r.precinct, r.language) for r in report.rows] == [("75", "spa"), ("75", "hat"), ("46", "hat")]
 
@@ -87,7 +89,9 @@ def test_the_rows_equal_the_hand_computation():
 
 
 def test_the_totals_hours_and_priorities_equal_the_hand_computation():
-    report = build(fixed_tallies(), CENSUS, PLACES, rate=2.0, period=PERIOD)
+    report = build(
+        fixed_tallies(), LimitedEnglish.of(CENSUS, PLACES.precinct_geographies), PLACES, rate=2.0, period=PERIOD
+    )
     assert report.requests == 10
     assert report.liaison_share == pytest.approx(0.3)
     assert report.vendor_minutes == pytest.approx(35.0)
@@ -121,14 +125,14 @@ def test_a_group_of_several_languages_is_one_priority_and_a_liaison_for_any_cove
         language_groups={"cmn": CHINESE, "yue": CHINESE, "rus": SLAVIC, "pol": SLAVIC},
         group_labels={SLAVIC: "Russian, Polish, or other Slavic languages"},
     )
-    report = build({}, census, places, rate=0.0, period=PERIOD)
+    report = build({}, LimitedEnglish.of(census, {}), places, rate=0.0, period=PERIOD)
     assert [(p.rank, p.language, p.language_name, p.limited_english) for p in report.priorities] == [
         (1, SLAVIC, "Russian, Polish, or other Slavic languages", 90)
     ]
 
 
 def test_without_a_rate_or_a_census_those_columns_are_empty_not_zero():
-    report = build(fixed_tallies(), {}, PLACES, rate=0.0, period=PERIOD)
+    report = build(fixed_tallies(), LimitedEnglish.of({}, PLACES.precinct_geographies), PLACES, rate=0.0, period=PERIOD)
     assert report.vendor_cost is None and not report.has_census
     assert all(r.vendor_cost is None and r.limited_english is None for r in report.rows)
     header, rows = tables(report)["precincts"]
@@ -136,7 +140,9 @@ def test_without_a_rate_or_a_census_those_columns_are_empty_not_zero():
 
 
 def test_the_csv_tables_carry_the_same_figures():
-    report = build(fixed_tallies(), CENSUS, PLACES, rate=2.0, period=PERIOD)
+    report = build(
+        fixed_tallies(), LimitedEnglish.of(CENSUS, PLACES.precinct_geographies), PLACES, rate=2.0, period=PERIOD
+    )
     header, rows = tables(report)["precincts"]
     first = dict(zip(header, rows[0], strict=True))
     assert first["requests"] == "6" and first["vendor_minutes"] == "15.0" and first["vendor_cost"] == "30.00"
@@ -180,3 +186,16 @@ def test_periods(args, expected):
 def test_a_bad_period_is_refused_with_a_reason(args, reason):
     with pytest.raises(PeriodError, match=reason):
         period_from(args, TODAY, kept_days=1825)
+
+
+def test_a_page_of_rows_keeps_the_totals_hours_and_priorities_of_all():
+    limited = LimitedEnglish.of(CENSUS, PLACES.precinct_geographies)
+    full = build(fixed_tallies(), limited, PLACES, rate=2.0, period=PERIOD)
+    page = build(fixed_tallies(), limited, PLACES, rate=2.0, period=PERIOD, rows_limit=1)
+    assert page.rows == full.rows[:1] and (page.row_count, full.row_count) == (3, 3)
+    assert (page.requests, page.vendor_minutes, page.unmet_by_hour) == (
+        full.requests,
+        full.vendor_minutes,
+        full.unmet_by_hour,
+    )
+    assert page.priorities == full.priorities

@@ -12,6 +12,7 @@ import io
 
 from flask import Response, abort, g, render_template, request
 
+from dispatch.census import LimitedEnglish
 from dispatch.census_store import CensusStore
 from dispatch.coverage_report import (
     PERIODS,
@@ -31,6 +32,7 @@ from webhooks.deps import ctx, settings, wiring
 
 REPORT_ROLES = frozenset({"sergeant", "commander"})
 TABLES = ("precincts", "priorities", "hours")
+PAGE_ROWS = 200  # precinct × language rows on the page (a year city-wide has thousands); the CSV has all
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,12 +41,28 @@ def _allowed() -> None:
         abort(403, description="the coverage report is for sergeants and commanders")
 
 
-def _report(period: Period) -> Report:
+_LIMITED: dict[tuple[str, int], LimitedEnglish] = {}  # the last import's figures per precinct, this process
+
+
+def _limited_english(census: CensusStore) -> LimitedEnglish:
+    """The census summed per precinct once per import (and roster), not per page: a city's
+    tracts are thousands of rows."""
+    precincts = {p.id: p.geographies for p in ctx().roster.precincts}
+    key = (census.about().get("imported_at", ""), hash(tuple(precincts.items())))
+    found = _LIMITED.get(key)
+    if found is None:
+        found = LimitedEnglish.of(census.load(), precincts)
+        _LIMITED.clear()
+        _LIMITED[key] = found
+    return found
+
+
+def _report(period: Period, rows_limit: int | None = None) -> Report:
     c = ctx()
     census = CensusStore(c.redis)
-    tallies = wiring().coverage.tallies(period.start, period.end)
+    tallies = wiring().coverage.tallies(period.start, period.end, cache=period.name != "custom")
     where = places(c.roster, c.catalog, census.groups())
-    return build(tallies, census.load(), where, settings().vendor_rate_per_minute, period)
+    return build(tallies, _limited_english(census), where, settings().vendor_rate_per_minute, period, rows_limit)
 
 
 def _period() -> Period:
@@ -63,7 +81,7 @@ def coverage() -> Response:
 
 
 def _render(period: Period | None, error: str = "") -> str:
-    report = _report(period) if period else None
+    report = _report(period, PAGE_ROWS) if period else None
     about = CensusStore(ctx().redis).about()
     query = {"period": period.name} if period else {}
     if period and period.name == "custom":
