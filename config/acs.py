@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import re
+from typing import Any
 
 from config.errors import ConfigError
 from config.yaml_nodes import KnownLanguage
@@ -100,7 +101,7 @@ def parse_acs(text: str, path: str = "<acs>") -> Census:
     return census
 
 
-def _header(reader: csv.Reader, path: str) -> tuple[list[str], int]:
+def _header(reader: Any, path: str) -> tuple[list[str], int]:  # a csv.reader (its type is private)
     """The label row: the first with a geography column whose other cells are not variable codes."""
     for row in reader:
         labels = [h.strip().casefold() for h in row]

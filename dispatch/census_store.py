@@ -41,15 +41,20 @@ class CensusStore:
 
     def load(self) -> Census:
         return {
-            geo.decode(): {g: GroupFigures(int(v[0]), int(v[1])) for g, v in json.loads(raw).items()}
+            _text(geo): {g: GroupFigures(int(v[0]), int(v[1])) for g, v in json.loads(raw).items()}
             for geo, raw in self.r.hgetall(keys.CENSUS).items()
         }
 
     def groups(self) -> dict[str, list[str]]:
         """The mapping the last import used: ACS group label -> catalog language ids."""
         raw = self.r.hget(keys.CENSUS_META, "groups")
-        return json.loads(raw) if raw else {}
+        groups: dict[str, list[str]] = json.loads(raw) if raw else {}
+        return groups
 
     def about(self) -> dict[str, str]:
         """The last import's file name, time (epoch), gaps and mapping (JSON); {} before any import."""
-        return {k.decode(): v.decode() for k, v in self.r.hgetall(keys.CENSUS_META).items()}
+        return {_text(k): _text(v) for k, v in self.r.hgetall(keys.CENSUS_META).items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

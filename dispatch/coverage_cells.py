@@ -10,6 +10,7 @@ functions; dispatch.coverage_figures keeps them on Redis.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -105,7 +106,7 @@ class Tally:
 Tallies = dict[tuple[str, str], Tally]  # (precinct, language) -> its tally
 
 
-def add_day(tallies: Tallies, day: date, cells: dict[bytes, bytes] | dict[str, str], sign: int = 1) -> None:
+def add_day(tallies: Tallies, day: date, cells: Mapping[bytes, bytes] | Mapping[str, str], sign: int = 1) -> None:
     """Add one day's cells ("precinct|language|hour|outcome" -> packed values) to `tallies`;
     `sign` -1 takes them away (sums are exact: a period rolls forward a day at a time)."""
     base = day.weekday() * 24
@@ -118,14 +119,14 @@ def add_day(tallies: Tallies, day: date, cells: dict[bytes, bytes] | dict[str, s
         tally = tallies.get(where)
         if tally is None:
             tally = tallies[where] = Tally()
-        values = raw_values.split()
+        values = (raw_values.decode() if isinstance(raw_values, bytes) else raw_values).split()
         o = OUTCOME_INDEX[parts[3]]
         n = sign * int(values[0])
         tally.counts[o] += n
         tally.seconds[o] += sign * int(values[1])
         buckets = tally.buckets
         for i, v in enumerate(values[2 : 2 + BUCKETS]):
-            if v != b"0" and v != "0":
+            if v != "0":
                 buckets[i] += sign * int(v)
         if o in _UNMET_INDEX and n:
             slot = base + int(parts[2])

@@ -158,7 +158,7 @@ class CoverageFigures:
 
     def day_cells(self, day: date) -> dict[str, str]:
         """One day's cells as stored (for tests and tools)."""
-        return {k.decode(): v.decode() for k, v in self.r.hgetall(keys.coverage_day(day.isoformat())).items()}
+        return {_text(k): _text(v) for k, v in self.r.hgetall(keys.coverage_day(day.isoformat())).items()}
 
     def tallies(self, start: date, end: date, cache: bool = False) -> Tallies:
         """Per precinct × language, the sums over the local days [start, end]. With `cache`, the
@@ -174,7 +174,7 @@ class CoverageFigures:
         return out
 
     def _past(self, start: date, end: date) -> Tallies:
-        version = (self.r.get(keys.COVERAGE_PAST_VERSION) or b"0").decode()
+        version = _text(self.r.get(keys.COVERAGE_PAST_VERSION) or b"0")
         key = keys.coverage_period(start.isoformat(), end.isoformat(), version)
         day = timedelta(days=1)
         before = keys.coverage_period((start - day).isoformat(), (end - day).isoformat(), version)
@@ -223,7 +223,7 @@ class CoverageFigures:
         blob = _encode(out)
         self._keep_month(
             keys=[keys.coverage_month(name), keys.coverage_month_version(name)],
-            args=[(version or b"0").decode(), blob, self._expire_at(last)],
+            args=[_text(version or b"0"), blob, self._expire_at(last)],
         )
         return out
 
@@ -259,7 +259,11 @@ def _encode(tallies: Tallies) -> str:
     return json.dumps([names, flat, unmet], separators=(",", ":"))
 
 
-def _decode(blob: bytes) -> Tallies:
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _decode(blob: bytes | str) -> Tallies:
     names, flat, unmet = json.loads(blob)
     o = len(OUTCOMES)
     width = 2 * o + BUCKETS

@@ -15,7 +15,10 @@ from dispatch.census import limited_by_group
 from dispatch.census_store import CensusStore
 
 SAMPLE = ROOT / "config" / "acs_b16001.sample.csv"
-HEAD = 'Geography,Geographic Area Name,Estimate!!Total:,Estimate!!Total:!!Spanish:,"Estimate!!Total:!!Spanish:!!Speak English less than ""very well"""'
+HEAD = (
+    "Geography,Geographic Area Name,Estimate!!Total:,Estimate!!Total:!!Spanish:,"
+    '"Estimate!!Total:!!Spanish:!!Speak English less than ""very well"""'
+)
 
 
 def run(app, *args):

@@ -4,7 +4,7 @@ records expire; rebuilt from the records still in retention. On the real (embedd
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dispatch import clock
@@ -147,7 +147,7 @@ def test_a_month_cache_is_dropped_when_a_late_end_lands_in_its_month(wiring, lat
     first = ctx.requests.create({"language": "kor", "precinct": "75"}, state=State.QUEUED)
     second = ctx.requests.create({"language": "kor", "precinct": "75"}, state=State.QUEUED)
     ctx.requests.apply(first.id, "abandon")
-    october = datetime(2026, 10, 1).date()
+    october = date(2026, 10, 1)
     assert wiring.coverage.month(october)[("75", "kor")].n("abandoned") == 1
     assert r.exists("ird:coverage:month:2026-10")
     ctx.requests.apply(second.id, "fail")  # ends after the cache was made
@@ -173,7 +173,7 @@ def test_a_cached_period_takes_in_a_late_end_on_a_past_day_and_todays_ends_at_on
     late = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
     ctx.requests.apply(early.id, "abandon")
     monkeypatch.setattr(clock, "now", lambda: today_noon)
-    week = (datetime(2026, 11, 25).date(), datetime(2026, 12, 1).date())
+    week = (date(2026, 11, 25), date(2026, 12, 1))
 
     def abandoned() -> int:
         return wiring.coverage.tallies(*week, cache=True)[("109", "urd")].n("abandoned")
