@@ -8,10 +8,11 @@ period.
   expires with the record): a replayed end, a second listener or a rebuild never count twice.
 - A finished month is summed once into a cache (keys.coverage_month); a count for that month
   drops the cache, and a cache built while a count landed is not stored (the month's version).
-- A standard period's past days (7, 30, 365 days up to yesterday) are summed once more into
-  one value (keys.coverage_period, named by a version every count on a past day bumps, kept two
-  days): a year's page reads that and today's cells, not 500,000 cells. The next day's is
-  yesterday's rolled forward (minus the day that left the period, plus the one that joined).
+- A standard period's days before yesterday are summed once more into one value
+  (keys.coverage_period, named by a version that a count on one of those days bumps, kept two
+  days): a year's page reads that and two days' cells, not 500,000 cells. The next day's is the
+  previous one rolled forward (minus the day that left the period, plus the one that joined).
+  Yesterday is read live because requests that cross midnight end on it after it is over.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dispatch.records import RequestRecord
 log = logging.getLogger("dispatch.coverage")
 DAY = 86400
 PERIOD_CACHE_SECONDS = 2 * DAY  # a standard period's sums of past days; a day later nobody asks for it
+LIVE_DAYS = 2  # today and yesterday are read as they are: a call that crosses midnight ends on the next day
 
 _COUNT = """
 -- KEYS: marker, day hash, month cache, month version, past version
@@ -116,7 +118,7 @@ class CoverageFigures:
                     self._expire_at(found.day),
                     found.cell,
                     pack(found.values),
-                    "1" if found.day < self.today() else "0",
+                    "1" if found.day < self.today() - timedelta(days=LIVE_DAYS - 1) else "0",
                 ],
             )
         )
@@ -162,15 +164,16 @@ class CoverageFigures:
 
     def tallies(self, start: date, end: date, cache: bool = False) -> Tallies:
         """Per precinct × language, the sums over the local days [start, end]. With `cache`, the
-        days before today are summed once and kept (PERIOD_CACHE_SECONDS, until a count lands
-        on a past day): a standard period's page then adds only today's cells."""
+        days before yesterday are summed once and kept (PERIOD_CACHE_SECONDS, until a count lands
+        on one of them): a standard period's page then adds only yesterday's and today's cells."""
         today = self.today()
-        past_end = min(end, today - timedelta(days=1))
+        live_from = today - timedelta(days=LIVE_DAYS - 1)
+        past_end = min(end, live_from - timedelta(days=1))
         out: Tallies = {}
         if start <= past_end:
             out = self._past(start, past_end) if cache else self._sum(start, past_end)
-        if start <= today <= end:
-            self._add_days(out, [today])
+        first = max(start, live_from)
+        self._add_days(out, [first + timedelta(days=i) for i in range((min(end, today) - first).days + 1)])
         return out
 
     def _past(self, start: date, end: date) -> Tallies:

@@ -162,7 +162,7 @@ def coverage_period(start: str, end: str, version: str) -> str:
     return f"{PREFIX}coverage:period:{start}:{end}:{version}"
 
 
-COVERAGE_PAST_VERSION = PREFIX + "coverage:past-version"  # counter: bumped by a count on a day before today
+COVERAGE_PAST_VERSION = PREFIX + "coverage:past-version"  # counter: bumped by a count on a day before yesterday
 
 
 def coverage_counted(request_id: str) -> str:

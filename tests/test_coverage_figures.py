@@ -166,9 +166,9 @@ def test_an_unfinished_request_adds_nothing(wiring):
 
 def test_a_cached_period_takes_in_a_late_end_on_a_past_day_and_todays_ends_at_once(wiring, r, monkeypatch):
     ctx = wiring.ctx
-    yesterday_noon = datetime(2026, 11, 30, 12, 0, tzinfo=TZ).timestamp()
-    today_noon = yesterday_noon + 86400
-    monkeypatch.setattr(clock, "now", lambda: yesterday_noon)
+    three_days_ago = datetime(2026, 11, 28, 12, 0, tzinfo=TZ).timestamp()
+    today_noon = three_days_ago + 3 * 86400
+    monkeypatch.setattr(clock, "now", lambda: three_days_ago)
     early = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
     late = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
     ctx.requests.apply(early.id, "abandon")
@@ -179,12 +179,15 @@ def test_a_cached_period_takes_in_a_late_end_on_a_past_day_and_todays_ends_at_on
         return wiring.coverage.tallies(*week, cache=True)[("109", "urd")].n("abandoned")
 
     assert abandoned() == 1
-    assert r.keys("ird:coverage:period:*")  # the past days' sums are kept
-    ctx.requests.apply(late.id, "abandon")  # created yesterday, ends today: yesterday's figures change
+    assert r.keys("ird:coverage:period:*")  # the days before yesterday are summed once and kept
+    ctx.requests.apply(late.id, "abandon")  # created three days ago, ends today: that day's figures change
     assert abandoned() == 2
-    today = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
-    ctx.requests.apply(today.id, "abandon")
-    assert abandoned() == 3  # today's cells are read live
+    for when in (today_noon - 86400, today_noon):  # yesterday's and today's ends are read live
+        monkeypatch.setattr(clock, "now", lambda when=when: when)
+        rec = ctx.requests.create({"language": "urd", "precinct": "109"}, state=State.QUEUED)
+        ctx.requests.apply(rec.id, "abandon")
+    monkeypatch.setattr(clock, "now", lambda: today_noon)
+    assert abandoned() == 4
     assert all(0 < r.ttl(k) <= 2 * 86400 for k in r.keys("ird:coverage:period:*"))
 
 
