@@ -144,10 +144,14 @@ class CoverageFigures:
             for day in days:
                 pipe.delete(keys.coverage_day(day.isoformat()))
             for first, _ in months_of(complete_since, today):
+                version = keys.coverage_month_version(first.strftime("%Y-%m"))
                 pipe.delete(keys.coverage_month(first.strftime("%Y-%m")))
-                pipe.incr(keys.coverage_month_version(first.strftime("%Y-%m")))
-            for rec in records:
-                pipe.delete(keys.coverage_counted(rec.id))
+                pipe.incr(version)
+                pipe.expireat(version, self._expire_at(today))
+            for rec in records:  # a record of an earlier day keeps its count (that day was not dropped)
+                found = addition(rec, self.timezone)
+                if found is not None and found.day >= complete_since:
+                    pipe.delete(keys.coverage_counted(rec.id))
             pipe.incr(keys.COVERAGE_PAST_VERSION)
             pipe.execute()
             reset = len(days)

@@ -210,3 +210,17 @@ def test_a_period_rolled_forward_a_day_equals_the_period_summed_afresh(wiring, r
     assert rolled == fresh and rolled != yesterday_week
     assert ("75", "tir") in yesterday_week  # Nov 22's only request ...
     assert ("75", "tir") not in rolled  # ... left the period: no empty row stays
+
+
+def test_a_recount_leaves_the_days_before_it_alone(wiring, monkeypatch):
+    """A request of the day before the recount's first day, ended on that day: counted once."""
+    ctx = wiring.ctx
+    evening = datetime(2026, 11, 27, 23, 50, tzinfo=TZ).timestamp()
+    monkeypatch.setattr(clock, "now", lambda: evening)
+    crossing = ctx.requests.create({"language": "pol", "precinct": "75"}, state=State.QUEUED)
+    monkeypatch.setattr(clock, "now", lambda: evening + 1200)  # 00:10 the next day
+    ctx.requests.apply(crossing.id, "abandon")
+    records = ctx.requests.get_many(ctx.requests.closed_ids(0, limit=100))
+    done = wiring.coverage.rebuild(records, complete_since=date(2026, 11, 28))
+    assert done.counted == 0
+    assert wiring.coverage.tallies(date(2026, 11, 27), date(2026, 11, 28))[("75", "pol")].n("abandoned") == 1
