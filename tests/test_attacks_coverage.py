@@ -36,7 +36,8 @@ def test_the_operator_commands_run_in_their_own_process(gunicorn, r, tmp_path):
     assert "imported 6 geographies" in done.stdout and len(CensusStore(r).load()) == 6
     bad = tmp_path / "acs.csv"
     bad.write_text(
-        'Geography,Estimate!!Total:!!Spanish:,"Estimate!!Total:!!Spanish:!!Speak English less than ""very well"""\nx,1\n'
+        "Geography,Estimate!!Total:!!Spanish:,"
+        '"Estimate!!Total:!!Spanish:!!Speak English less than ""very well"""\nx,1\n'
     )
     done = coverage(server, "import-acs", str(bad))
     assert done.returncode != 0 and f"{bad}:2: 2 fields, the header has 3" in done.stderr
