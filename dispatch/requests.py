@@ -130,18 +130,13 @@ class RequestStore:
         self.r = r
         self.retention = retention_seconds
         self.maxlen = events_maxlen
+        self._ended: list[Callable[[RequestRecord], None]] = []  # on_end's listeners
         self._create = r.register_script(_CREATE)
         self._transition = r.register_script(_TRANSITION)
         self._set_existing = r.register_script(
             "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1"
         )
         self._link_call = r.register_script(_LINK_CALL)
-        self._ended: list[Callable[[RequestRecord], None]] = []
-
-    def on_end(self, listener: Callable[[RequestRecord], None]) -> None:
-        """Call `listener` with the record each time a transition ends a request (whichever
-        service ends it: every end passes here, once, as transitions are checked)."""
-        self._ended.append(listener)
 
     def create(self, fields: Mapping[str, Any], state: State = State.NEW) -> RequestRecord:
         """Open a new request; its number is short enough to read out or text back."""
@@ -239,6 +234,11 @@ class RequestStore:
             for listener in self._ended:
                 listener(record)
         return Outcome(applied, previous, record)
+
+    def on_end(self, listener: Callable[[RequestRecord], None]) -> None:
+        """Call `listener` with the record each time a transition ends a request (whichever
+        service ends it: every end passes here, once, as transitions are checked)."""
+        self._ended.append(listener)
 
     def history(self, request_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(keys.history(request_id), 0, -1)]
