@@ -25,6 +25,7 @@ UNMET = frozenset({VENDOR, ABANDONED, FAILED})  # demand no liaison met; a serge
 BUCKETS = len(TTI_BUCKETS) + 1  # the last is "over the last bound"
 WIDTH = 2 + BUCKETS  # a cell's value: count, interpreter seconds, then the buckets
 UNKNOWN_LANGUAGE = "und"  # a request whose caller did not know the language
+UNKNOWN_PRECINCT = "-"
 HOURS_OF_WEEK = 7 * 24
 
 
@@ -51,9 +52,9 @@ def bucket_of(seconds: float) -> int:
 
 def addition(rec: RequestRecord, timezone: str) -> Addition | None:
     """What a finished request adds, in the department's local day and hour of its creation;
-    None for a request that has not ended or has no precinct."""
+    None for a request that has not ended. One with no precinct is counted under "-"."""
     outcome = outcome_of(rec)
-    if outcome is None or not rec.precinct or "|" in rec.precinct:
+    if outcome is None:
         return None
     local = datetime.fromtimestamp(rec.created_at, tz=ZoneInfo(timezone))
     values = [0] * WIDTH
@@ -64,7 +65,8 @@ def addition(rec: RequestRecord, timezone: str) -> Addition | None:
     if tti is not None and outcome in (LIAISON, VENDOR):
         values[2 + bucket_of(tti)] = 1
     language = (rec.language or UNKNOWN_LANGUAGE).replace("|", "")
-    cell = f"{rec.precinct}|{language}|{local.hour}|{outcome}"
+    precinct = rec.precinct.replace("|", "") or UNKNOWN_PRECINCT
+    cell = f"{precinct}|{language}|{local.hour}|{outcome}"
     return Addition(local.date(), cell, tuple(values))
 
 

@@ -71,7 +71,7 @@ return 1
 @dataclass(frozen=True)
 class Rebuilt:
     counted: int  # requests counted now
-    already: int  # requests that had been counted before (or have no precinct)
+    already: int  # requests that had been counted before (or have not ended)
     days_reset: int  # days whose figures were dropped and counted again from the records
 
 

@@ -157,6 +157,13 @@ def test_a_month_cache_is_dropped_when_a_late_end_lands_in_its_month(wiring, lat
     assert tally.unmet == {5 * 24 + 23: 2}  # Saturday (Monday is 0) 23:00 local
 
 
+def test_a_request_without_precinct_or_language_is_counted_all_the_same(wiring):
+    rec = wiring.ctx.requests.create({"channel": "sms"}, state=State.QUEUED)
+    wiring.ctx.requests.apply(rec.id, "fail")
+    cells = wiring.coverage.day_cells(datetime.fromtimestamp(rec.created_at, tz=TZ).date())
+    assert [c.rsplit("|", 2)[0] for c in cells] == ["-|und"]
+
+
 def test_an_unfinished_request_adds_nothing(wiring):
     rec = wiring.ctx.requests.create({"language": "spa", "precinct": "75"}, state=State.QUEUED)
     assert addition(rec, "America/New_York") is None
