@@ -95,15 +95,6 @@ class Tally:
     def secs(self, outcome: str) -> int:
         return self.seconds[OUTCOME_INDEX[outcome]]
 
-    def merge(self, other: Tally) -> None:
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
-        self.seconds = [a + b for a, b in zip(self.seconds, other.seconds, strict=True)]
-        if any(other.buckets):
-            self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
-        unmet = self.unmet
-        for slot, n in other.unmet.items():
-            unmet[slot] = unmet.get(slot, 0) + n
-
 
 Tallies = dict[tuple[str, str], Tally]  # (precinct, language) -> its tally
 
@@ -137,12 +128,3 @@ def add_day(tallies: Tallies, day: date, cells: Mapping[bytes, bytes] | Mapping[
                 tally.unmet[slot] = left
             else:
                 del tally.unmet[slot]
-
-
-def merge_into(tallies: Tallies, more: Tallies) -> None:
-    for where, tally in more.items():
-        mine = tallies.get(where)
-        if mine is None:
-            tallies[where] = tally
-        else:
-            mine.merge(tally)

@@ -17,7 +17,6 @@ period.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +26,8 @@ from zoneinfo import ZoneInfo
 import redis
 
 from dispatch import clock, keys
-from dispatch.coverage_cells import BUCKETS, OUTCOMES, Tallies, Tally, add_day, addition, merge_into, pack
+from dispatch.coverage_cells import Tallies, add_day, addition, pack
+from dispatch.coverage_columns import Columns, decode, encode
 from dispatch.records import RequestRecord
 
 log = logging.getLogger("dispatch.coverage")
@@ -187,9 +187,9 @@ class CoverageFigures:
         before = keys.coverage_period((start - day).isoformat(), (end - day).isoformat(), version)
         cached, previous = self.r.mget(key, before)
         if cached is not None:
-            return _decode(cached)
+            return decode(cached)
         if previous is not None:  # yesterday's page of the same period: roll it forward a day
-            out = _decode(previous)
+            out = decode(previous)
             pipe = self.r.pipeline(transaction=False)
             pipe.hgetall(keys.coverage_day((start - day).isoformat()))
             pipe.hgetall(keys.coverage_day(end.isoformat()))
@@ -199,40 +199,44 @@ class CoverageFigures:
             out = {where: t for where, t in out.items() if any(t.counts)}
         else:
             out = self._sum(start, end)
-        self.r.set(key, _encode(out), ex=PERIOD_CACHE_SECONDS)
+        self.r.set(key, encode(out), ex=PERIOD_CACHE_SECONDS)
         return out
 
     def _sum(self, start: date, end: date) -> Tallies:
         today = self.today()
-        out: Tallies = {}
+        months = Columns()
         loose: list[date] = []
         for first, last in months_of(start, end):
             whole = first.day == 1 and (last + timedelta(days=1)).day == 1 and last < today
             if whole:
-                merge_into(out, self.month(first))
+                months.add(self._month_blob(first))
             else:
                 loose += [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        out = months.tallies()
         self._add_days(out, loose)
         return out
 
     def month(self, first: date) -> Tallies:
         """A finished month's sums, from its cache or summed from its days (then cached)."""
+        return decode(self._month_blob(first))
+
+    def _month_blob(self, first: date) -> bytes | str:
         name = first.strftime("%Y-%m")
         pipe = self.r.pipeline(transaction=False)
         pipe.get(keys.coverage_month(name))
         pipe.get(keys.coverage_month_version(name))
         cached, version = pipe.execute()
         if cached is not None:
-            return _decode(cached)
+            return bytes(cached)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         out: Tallies = {}
         self._add_days(out, [first + timedelta(days=i) for i in range(last.day)])
-        blob = _encode(out)
+        blob = encode(out)
         self._keep_month(
             keys=[keys.coverage_month(name), keys.coverage_month_version(name)],
             args=[_text(version or b"0"), blob, self._expire_at(last)],
         )
-        return out
+        return blob
 
     def _add_days(self, out: Tallies, days: list[date]) -> None:
         if not days:
@@ -250,39 +254,5 @@ class CoverageFigures:
         return int(end.timestamp()) + self.retention_days * DAY
 
 
-def _encode(tallies: Tallies) -> str:
-    """Columns, not a tree: the pairs, then every tally's ints in one flat list, then the unmet
-    hours as (pair, hour, count) triples. A year city-wide decodes in a tenth of the time."""
-    names: list[str] = []
-    flat: list[int] = []
-    unmet: list[int] = []
-    for i, ((precinct, language), t) in enumerate(tallies.items()):
-        names.append(f"{precinct}|{language}")
-        flat += t.counts
-        flat += t.seconds
-        flat += t.buckets
-        for slot, n in t.unmet.items():
-            unmet += (i, slot, n)
-    return json.dumps([names, flat, unmet], separators=(",", ":"))
-
-
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _decode(blob: bytes | str) -> Tallies:
-    names, flat, unmet = json.loads(blob)
-    o = len(OUTCOMES)
-    width = 2 * o + BUCKETS
-    out: Tallies = {}
-    made: list[Tally] = []
-    for i, name in enumerate(names):
-        precinct, _, language = name.partition("|")
-        at = i * width
-        t = Tally(flat[at : at + o], flat[at + o : at + 2 * o], flat[at + 2 * o : at + width], {})
-        out[(precinct, language)] = t
-        made.append(t)
-    triples = iter(unmet)
-    for i, slot, n in zip(triples, triples, triples, strict=True):
-        made[i].unmet[slot] = n
-    return out
