@@ -231,3 +231,25 @@ def test_a_recount_leaves_the_days_before_it_alone(wiring, monkeypatch):
     done = wiring.coverage.rebuild(records, complete_since=date(2026, 11, 28))
     assert done.counted == 0
     assert wiring.coverage.tallies(date(2026, 11, 27), date(2026, 11, 28))[("75", "pol")].n("abandoned") == 1
+
+
+def test_columns_sum_encoded_tallies_as_adding_their_cells_would():
+    from dispatch.coverage_cells import Tallies, add_day
+    from dispatch.coverage_columns import Columns, decode, encode
+
+    monday, tuesday = date(2026, 11, 30), date(2026, 12, 1)
+    day1 = {"75|spa|14|liaison": "2 300 1 1 0 0 0 0 0 0 0 0 0 0", "75|spa|3|vendor": "1 60 0 0 0 0 0 0 1 0 0 0 0 0"}
+    day2 = {"75|spa|3|vendor": "1 120 0 0 0 1 0 0 0 0 0 0 0 0", "46|hat|3|failed": "3 0 0 0 0 0 0 0 0 0 0 0 0 0"}
+    one: Tallies = {}
+    two: Tallies = {}
+    both: Tallies = {}
+    add_day(one, monday, day1)
+    add_day(two, tuesday, day2)
+    add_day(both, monday, day1)
+    add_day(both, tuesday, day2)
+    assert decode(encode(one)) == one
+    columns = Columns()
+    columns.add(encode(one))
+    columns.add(encode(two))
+    assert columns.tallies() == both
+    assert both[("75", "spa")].unmet == {3: 1, 24 + 3: 1}
