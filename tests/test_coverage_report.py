@@ -8,7 +8,8 @@ import pytest
 
 from dispatch.census import GroupFigures, LimitedEnglish, group_key
 from dispatch.coverage_cells import BUCKETS, Tallies, add_day
-from dispatch.coverage_report import Period, PeriodError, Places, build, period_from, quantile, tables
+from dispatch.coverage_report import Period, PeriodError, Places, build, period_from, quantile
+from dispatch.coverage_tables import tables
 
 
 def cell(count: int, seconds: int = 0, bucket: dict[int, int] | None = None) -> str:

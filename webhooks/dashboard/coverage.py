@@ -23,8 +23,8 @@ from dispatch.coverage_report import (
     hour_label,
     period_from,
     places,
-    tables,
 )
+from dispatch.coverage_tables import tables
 from webhooks.dashboard import coverage_charts
 from webhooks.dashboard.auth import page
 from webhooks.dashboard.blueprint import bp
