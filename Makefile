@@ -26,7 +26,7 @@ lint: $(STAMP)  ## ruff's linter and formatter (check only), then mypy; configur
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-BENCHMARKS := webhooks dispatch stream memory languages bench_time_to_interpreter
+BENCHMARKS := webhooks dispatch stream memory languages bench_time_to_interpreter coverage
 
 bench: $(STAMP)  ## every benchmark in turn (python -m bench.<name>); fails at the end if any missed its targets
 	status=0; for b in $(BENCHMARKS); do $(BIN)/python -m bench.$$b || status=1; done; exit $$status

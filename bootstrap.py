@@ -27,6 +27,7 @@ from dispatch.audit import AuditLog
 from dispatch.call_ends import CallEnds
 from dispatch.context import Context
 from dispatch.counters import Counters
+from dispatch.coverage_figures import CoverageFigures
 from dispatch.deliveries import Deliveries
 from dispatch.heartbeats import Heartbeats
 from dispatch.intake import Intake
@@ -80,6 +81,7 @@ class Wiring:
     signin_lock: SigninLock  # failed sign-ins lock the guesser out
     report: ReportFacts  # the incident number and interpreter ID for the officer's report
     liaison_time: LiaisonTime  # bookings and reminders, call-outs, calendar feeds (issue 18)
+    coverage: CoverageFigures  # anonymous figures counted at each request's end (coverage planning)
 
 
 def load_languages(settings: Settings) -> Catalog:
@@ -149,6 +151,8 @@ def bootstrap(
         counters=Counters(r),
     )
     leases = Leases(r)
+    coverage = CoverageFigures(r, settings.coverage_retention_days, roster.timezone, settings.retention_seconds)
+    ctx.requests.on_end(coverage.count_quietly)  # every end passes the store's checked transition once
     rejoin = Rejoin(ctx, RejoinNumbers(r, gate_seconds=min(REJOIN_GATE_MAX_SECONDS, settings.sweep_interval)))
     call_ends = CallEnds(ctx, rejoin)
     vendor = VendorBridge(ctx, call_ends)
@@ -180,4 +184,5 @@ def bootstrap(
         ),
         report=ReportFacts(ctx),
         liaison_time=LiaisonTime.build(ctx),
+        coverage=coverage,
     )

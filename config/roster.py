@@ -41,6 +41,7 @@ HASH_HELP = (
 
 _PRECINCT_ID = re.compile(r"[0-9]{1,6}")
 _PIN = re.compile(r"[0-9]{4,8}")
+_GEOGRAPHY = re.compile(r"[0-9]{7}US[0-9A-Z]{2,20}")  # an ACS GEO_ID, e.g. 1400000US36047001100 (a tract)
 _WERKZEUG_HASH = re.compile(r"(scrypt|pbkdf2)(:[^$\s]+)?\$[^$\s]+\$[0-9a-f]+")
 
 
@@ -119,7 +120,7 @@ class _Reader(NodeReader):
         ids: dict[str, int | None] = {}
         for i, item in enumerate(self.items(node, "precincts", "precincts", min_items=1)):
             k = f"precincts[{i}]"
-            f = self.fields(item, k, ("id", "name", "lines", "pin"))
+            f = self.fields(item, k, ("id", "name", "lines", "pin"), ("geographies",))
             pid = self.text(f["id"], f"{k}.id")
             if not _PRECINCT_ID.fullmatch(pid):
                 self.fail(f["id"], f"{k}.id", f"{pid!r}: a precinct id is keyed in on a phone, so digits only (1 to 6)")
@@ -139,8 +140,21 @@ class _Reader(NodeReader):
                     + ("" if pin.isascii() and pin.isdigit() else ", not all digits")
                     + ")",
                 )
-            out.append(Precinct(id=pid, name=self.text(f["name"], f"{k}.name"), lines=lines, pin=pin))
+            geographies = self.geographies(f["geographies"], f"{k}.geographies") if "geographies" in f else ()
+            out.append(
+                Precinct(id=pid, name=self.text(f["name"], f"{k}.name"), lines=lines, pin=pin, geographies=geographies)
+            )
         return tuple(out)
+
+    def geographies(self, node: Node, key: str) -> tuple[str, ...]:
+        """The census areas a precinct covers (ACS GEO_IDs), for the coverage report."""
+        seen: dict[str, int | None] = {}
+        for j, item in enumerate(self.items(node, key, "census geographies (ACS GEO_IDs)", single_ok=True)):
+            geo = self.text(item, f"{key}[{j}]")
+            if not _GEOGRAPHY.fullmatch(geo):
+                self.fail(item, f"{key}[{j}]", f"{geo[:40]!r} is not an ACS GEO_ID (like 1400000US36047001100)")
+            self.unique(seen, geo, item, f"{key}[{j}]", "geography")
+        return tuple(seen)
 
     def supervisors(self, node: Node | None, precinct_ids: list[str]) -> tuple[Supervisor, ...]:
         if node is None:

@@ -98,6 +98,8 @@ class Settings:
     booking_travel_minutes: float = 30.0  # a booked liaison is not offered calls this long before and after
     liaison_texts_per_hour: int = 6  # service texts to one liaison (missed offers, call-outs) per hour
     callout_every_seconds: int = 600  # one call-out per language per this long
+    coverage_retention_days: int = 5 * 365  # anonymous coverage figures are kept this long (years)
+    vendor_rate_per_minute: float = 0.0  # the vendor's price per minute for the coverage report (0: not shown)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -174,6 +176,7 @@ class Settings:
             "missed_offers_to_pause",
             "liaison_texts_per_hour",
             "callout_every_seconds",
+            "coverage_retention_days",
         ):
             if getattr(self, name) < 1:
                 raise _env_error(name.upper(), "must be at least 1")
@@ -201,6 +204,8 @@ class Settings:
                 raise _env_error(name.upper(), "must be greater than 0")
         if not 0 < self.connected_alert_minutes < math.inf:  # NaN fails too; the page gets it as JSON
             raise _env_error("CONNECTED_ALERT_MINUTES", "must be a finite number of minutes greater than 0")
+        if self.vendor_rate_per_minute < 0:
+            raise _env_error("VENDOR_RATE_PER_MINUTE", "must be 0 or more")
         if not 0 <= self.speech_min_confidence <= 1:
             raise _env_error("SPEECH_MIN_CONFIDENCE", "must be between 0 and 1")
 

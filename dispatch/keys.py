@@ -169,3 +169,39 @@ def callout_sent(liaison_id: str) -> str:
     """String with a TTL until midnight: the language a liaison was called out for today, so their
     ON reply puts them on duty until midnight."""
     return f"{PREFIX}callout:sent:{liaison_id}"
+
+
+def coverage_day(day: str) -> str:
+    """Hash kept COVERAGE_RETENTION_DAYS: one local day's anonymous coverage cells,
+    "precinct|language|hour|outcome" -> count, interpreter seconds, time-to-interpreter buckets
+    (dispatch.coverage_figures). No number, no request id, no text."""
+    return f"{PREFIX}coverage:day:{day}"
+
+
+def coverage_month(month: str) -> str:
+    """String (JSON): a finished month's coverage sums per precinct and language, a cache of its
+    days (dropped when one of them changes)."""
+    return f"{PREFIX}coverage:month:{month}"
+
+
+def coverage_month_version(month: str) -> str:
+    """Counter: bumped by every count in that month, so a cache summed meanwhile is not kept."""
+    return f"{PREFIX}coverage:month-version:{month}"
+
+
+def coverage_period(start: str, end: str, version: str) -> str:
+    """String (JSON) with a TTL: a standard period's sums of past days, valid while the past
+    version (COVERAGE_PAST_VERSION) is `version`."""
+    return f"{PREFIX}coverage:period:{start}:{end}:{version}"
+
+
+COVERAGE_PAST_VERSION = PREFIX + "coverage:past-version"  # counter: bumped by a count on a day before yesterday
+
+
+def coverage_counted(request_id: str) -> str:
+    """String with the record's TTL: this request's end is counted (counted once, on replay too)."""
+    return f"{PREFIX}coverage:counted:{request_id}"
+
+
+CENSUS = PREFIX + "census:acs"  # hash: geography -> JSON {ACS language group: [speakers, less than very well]}
+CENSUS_META = PREFIX + "census:acs:meta"  # hash: the imported file's name, when, and its unmapped groups

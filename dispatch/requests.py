@@ -10,7 +10,7 @@ duplicate or late callback can never half-apply.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +147,7 @@ class RequestStore:
         self.r = r
         self.retention = retention_seconds
         self.maxlen = events_maxlen
+        self._ended: list[Callable[[RequestRecord], None]] = []  # on_end's listeners
         self._create = r.register_script(_CREATE)
         self._transition = r.register_script(_TRANSITION)
         self._set_existing = r.register_script(
@@ -246,7 +247,16 @@ class RequestStore:
         applied = bool(int(result[0]))
         prev_raw = result[1].decode() if isinstance(result[1], bytes) else result[1]
         previous = State(prev_raw) if prev_raw else None
-        return Outcome(applied, previous, RequestRecord.from_hash(_pairs(result[2])) if applied else None)
+        record = RequestRecord.from_hash(_pairs(result[2])) if applied else None
+        if record is not None and t.target in TERMINAL:
+            for listener in self._ended:
+                listener(record)
+        return Outcome(applied, previous, record)
+
+    def on_end(self, listener: Callable[[RequestRecord], None]) -> None:
+        """Call `listener` with the record each time a transition ends a request (whichever
+        service ends it: every end passes here, once, as transitions are checked)."""
+        self._ended.append(listener)
 
     def history(self, request_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(keys.history(request_id), 0, -1)]

@@ -18,7 +18,7 @@ from dispatch.duty import DutySchedule
 
 T = TypeVar("T")
 
-ROLES = ("sergeant", "viewer")
+ROLES = ("sergeant", "viewer", "commander")
 DTMF_KEYS = frozenset("0123456789*#")
 GENDERS = ("female", "male")  # an interpreter preference a request may carry (issue 17)
 
@@ -31,6 +31,7 @@ class Precinct:
     name: str
     lines: tuple[str, ...]
     pin: str = field(repr=False)  # secrets stay out of reprs, so out of logs and tracebacks
+    geographies: tuple[str, ...] = ()  # census areas (ACS GEO_IDs) it covers, for the coverage report
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ def banner(stack: Stack, trickle_every: float | None) -> str:
         f"  Sergeant dashboard: {ports.url('dashboard')}/dashboard   (sign in: sergeant / sergeant-demo, "
         "or viewer / viewer-demo)",
         "                      (the `dashboard` process; in production a proxy sends /dashboard/ there)",
+        f"  Coverage report:    {ports.url('dashboard')}/dashboard/coverage   (commander / commander-demo); census:",
+        f"                      REDIS_URL={stack.settings.redis_url} LOCAL_MODE=1 .venv/bin/flask --app wsgi "
+        "coverage import-acs config/acs_b16001.sample.csv",
         f"  Language code card: {base}/codes",
         f"  Health:             {base}/healthz",
         f"  Metrics:            {base}/metrics",

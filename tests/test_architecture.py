@@ -40,6 +40,8 @@ STORES = {
     "dispatch.bookings",
     "dispatch.calendar_feeds",
     "dispatch.callouts",
+    "dispatch.census_store",
+    "dispatch.coverage_figures",
     "dispatch.deliveries",
     "dispatch.events",
     "dispatch.heartbeats",

@@ -479,9 +479,14 @@ def test_the_sample_uses_only_fictional_numbers() -> None:
 
 def test_the_sample_users_have_the_demo_passwords() -> None:
     roster = load_roster(SAMPLE, known)
-    assert {u.username: u.role for u in roster.users} == {"sergeant": "sergeant", "viewer": "viewer"}
+    assert {u.username: u.role for u in roster.users} == {
+        "sergeant": "sergeant",
+        "viewer": "viewer",
+        "commander": "commander",
+    }
     assert check_password_hash(roster.user("sergeant").password_hash, "sergeant-demo")
     assert check_password_hash(roster.user("viewer").password_hash, "viewer-demo")
+    assert check_password_hash(roster.user("commander").password_hash, "commander-demo")
 
 
 def test_the_sample_loads_with_the_real_catalog() -> None:

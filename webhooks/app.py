@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bootstrap import Wiring, bootstrap
 from logs import add_id_source, ids_in
 from webhooks.api_token_cli import api_token_cli
+from webhooks.coverage_cli import coverage_cli
 from webhooks.fallback import install_error_handlers
 from webhooks.refusals import RefusalLog
 from webhooks.twilio_auth import Signer
@@ -184,4 +185,5 @@ def create_app(wiring: Wiring | None = None) -> Flask:
     app.cli.add_command(api_token_cli)
     app.cli.add_command(twilio_cli)
     add_id_source("web request", request_ids)
+    app.cli.add_command(coverage_cli)
     return app

@@ -9,7 +9,7 @@ from bootstrap import Wiring
 from dispatch.records import RequestRecord
 from dispatch.roster import Caller
 
-PASSWORDS = {"sergeant": "sergeant-demo", "viewer": "viewer-demo"}
+PASSWORDS = {"sergeant": "sergeant-demo", "viewer": "viewer-demo", "commander": "commander-demo"}
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CSRF_DATA = re.compile(r'data-csrf="([^"]+)"')
 
