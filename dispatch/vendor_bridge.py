@@ -76,6 +76,10 @@ class VendorBridge(Service):
         """Dial the vendor while the liaisons of `rec`'s offer round still ring (once a request)."""
         if rec.state != State.OFFERING or rec.vendor_attempt or rec.urgent:
             return None
+        # route() and the sweeper may both hedge from records read before either did: the guard
+        # below checks only the offer, so a once-marker keeps it to one vendor dial.
+        if not self.ctx.deliveries.first("hedge", rec.id):
+            return None
         token, now = new_token(), clock.now()
         out = self.store.apply(
             rec.id,
@@ -91,6 +95,7 @@ class VendorBridge(Service):
             data={"after": round(now - rec.waiting_since, 1)},
         )
         if out.record is None:
+            self.ctx.deliveries.release("hedge", rec.id)  # the offer had moved on: a later round may hedge
             return None
         log.info("request %s: vendor dialled while liaisons ring", rec.id)
         self._dial(out.record, token, self.ctx.roster.vendor.number)

@@ -4,6 +4,7 @@ the room stays. Real Redis, the fake phone network, jobs run inline, webhooks si
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -55,6 +56,15 @@ def test_the_vendor_is_dialled_while_the_liaisons_still_ring(d, ctx, jobs, telep
     assert {ctx.liaisons.status(lid).state for lid in rung} == {RINGING}
     d.sweeper.sweep()
     assert len(telephony.calls) == 3, "dialled once"
+
+
+def test_two_workers_hedging_from_the_same_stale_record_dial_the_vendor_once(d, ctx, jobs, telephony):
+    """route() hedges at once when VENDOR_HEDGE_AFTER has passed, and the sweeper may act on the
+    record it read before that: both hold a record without a vendor attempt."""
+    rec, _, _ = hedged(d, ctx, jobs, telephony)
+    stale = replace(rec, vendor_attempt="", vendor_token="")
+    assert d.vendor.hedge(stale) is None
+    assert [c.to for c in telephony.calls].count(ctx.roster.vendor.number) == 1, "the vendor dialled once"
 
 
 def test_a_liaison_accepting_first_hangs_the_vendor_call_up(d, ctx, jobs, telephony, client, settings):
