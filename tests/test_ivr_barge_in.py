@@ -54,3 +54,10 @@ def test_sorry_for_a_wrong_choice_is_inside_the_menu(client, settings, ctx):
     )
     assert root.find("Say") is None
     assert "not one of the choices" in " ".join(root.find("Gather/Say").itertext())
+
+
+def test_sorry_for_a_wrong_key_at_the_read_back_is_inside_the_menu(client, settings, ctx):
+    root = post(client, settings, "/voice/incoming/confirm?language=spa&tries=0", From=line(ctx), Digits="7")
+    assert root.find("Say") is None, "nothing is said outside the Gather: keys pressed then would be lost"
+    prompt = " ".join(root.find("Gather/Say").itertext())
+    assert prompt.startswith("Sorry, please press 1 or 2") and "You selected Spanish" in prompt

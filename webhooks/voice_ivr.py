@@ -240,13 +240,13 @@ PREFERENCE_KEYS = {"3": "female", "4": "male"}
 
 
 def _confirm(
-    response: VoiceResponse, language: Language, tries: int, again: int = 0, incident: str = ""
+    response: VoiceResponse, language: Language, tries: int, again: int = 0, incident: str = "", lead: str = ""
 ) -> VoiceResponse:
     noted = f" Incident number {spell_digits(incident)}." if incident else ""
     return _menu(
         response,
         paths.INCOMING_CONFIRM,
-        f"You selected {language.name}.{noted} Press 1 to confirm, or 2 to choose again. {READ_BACK_MORE}",
+        f"{lead}You selected {language.name}.{noted} Press 1 to confirm, or 2 to choose again. {READ_BACK_MORE}",
         num_digits=1,
         language=language.id,
         tries=str(tries),
@@ -300,8 +300,9 @@ def confirm() -> Response:
         return twiml(ask_incident(response, chosen, tries))
     if digits == "2" or again >= settings().ivr_max_tries:
         return twiml(_ask_language(response, tries, False))
-    say(response, "Sorry, please press 1 or 2, or 3, 4 or 5 for the other choices.")
-    return twiml(_confirm(response, chosen, tries, again, incident))
+    # Inside the menu's Gather, like every prompt: a key pressed during the apology is taken.
+    sorry = "Sorry, please press 1 or 2, or 3, 4 or 5 for the other choices. "
+    return twiml(_confirm(response, chosen, tries, again, incident, sorry))
 
 
 def _choose(
