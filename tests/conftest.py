@@ -126,11 +126,13 @@ def stack_session():
     from tests.support.stack import start_stack
 
     server = start_redis(db=1)
-    server.client().flushdb()
-    running = start_stack(e2e_settings(server.url))
-    yield running
-    running.stop()
-    server.stop()
+    try:  # a stack that fails to start must not leave its Redis running after the session
+        server.client().flushdb()
+        running = start_stack(e2e_settings(server.url))
+        yield running
+        running.stop()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

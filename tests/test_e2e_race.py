@@ -27,20 +27,22 @@ def race_session():
     from tests.support.stack import start_stack
 
     server = start_redis(db=2)
-    server.client().flushdb()
-    settings = e2e_settings(
-        server.url,
-        parallel_offers=2,
-        vendor_hedge_after=0.01,
-        whisper_timeout=30,
-        liaison_ring_timeout=30,
-        vendor_ring_timeout=30,
-        liaison_window=120.0,
-    )
-    running = start_stack(settings, time_scale=0.3)
-    yield running
-    running.stop()
-    server.stop()
+    try:  # a stack that fails to start must not leave its Redis running
+        server.client().flushdb()
+        settings = e2e_settings(
+            server.url,
+            parallel_offers=2,
+            vendor_hedge_after=0.01,
+            whisper_timeout=30,
+            liaison_ring_timeout=30,
+            vendor_ring_timeout=30,
+            liaison_window=120.0,
+        )
+        running = start_stack(settings, time_scale=0.3)
+        yield running
+        running.stop()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -31,12 +31,14 @@ def private_stack(workers: int = 2, server: RedisServer | None = None, **overrid
     """Start a stack on `server` (or a fresh embedded Redis) with e2e settings + `overrides`."""
     own = server is None
     redis_server = server or start_redis()
-    stack = start_stack(e2e_settings(redis_server.url, **overrides), workers=workers)
     try:
-        yield stack
+        stack = start_stack(e2e_settings(redis_server.url, **overrides), workers=workers)
+        try:
+            yield stack
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
-        if own:
+        if own:  # also when the stack failed to start: no Redis left behind
             stop_redis(redis_server)
 
 
