@@ -5,40 +5,20 @@ and the printed page keeps the figures and drops the controls."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 
 import pytest
 
 from dispatch.states import State
+from tests.support.browser import MARKS, one_page
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does this)",
-    ),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1024, "height": 900}, accept_downloads=True)
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    with one_page(1366, 768, accept_downloads=True, timeout_ms=15_000) as tab:
         yield tab
-        context.close()
-        browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _ended(store, language: str, precinct: str, how: str) -> None:

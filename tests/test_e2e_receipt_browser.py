@@ -5,38 +5,21 @@ it: the print layout shows the receipt alone (no navigation, no form) on one pag
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from dispatch.languages import default_catalog
 from dispatch.states import State
+from tests.support.browser import MARKS, one_page
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
-def page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1024, "height": 768})
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+def page():
+    with one_page(1366, 768) as tab:  # the sergeant's laptop
         yield tab
-        context.close()
-        browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def sign_in(page, stack) -> None:  # type: ignore[no-untyped-def]

@@ -52,3 +52,25 @@ def tabs() -> Iterator[Callable[[dict[str, int]], Any]]:
         finally:
             browser.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@contextmanager
+def one_page(width: int, height: int, accept_downloads: bool = False, timeout_ms: int = 10_000) -> Iterator[Any]:
+    """One tab in a browser of its own; a JavaScript error on it fails the test once it is done."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, accept_downloads=accept_downloads
+            )
+            tab = context.new_page()
+            tab.set_default_timeout(timeout_ms)
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield tab
+            context.close()
+        finally:
+            browser.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
