@@ -52,13 +52,8 @@ class VendorBridge(Service):
             "vendor_dial",
             guard=guard,
             fields={
-                "vendor_token": token,
-                "vendor_attempt": "main",
-                "vendor_at": now,
-                "vendor_call": None,
+                **self._dial_fields(rec, token, "main", now),
                 **OFFER_CLEARED,
-                # The officer hears it in the hold loop: the vendor's bridge has no such option.
-                **({"gender_unsent": True} if self.ctx.roster.vendor.gender_code(rec.gender) is None else {}),
                 **({} if rec.dialled_at else {"dialled_at": now}),
             },
             data={"reason": reason},
@@ -85,13 +80,7 @@ class VendorBridge(Service):
             rec.id,
             "vendor_hedge",
             guard=("offer_id", rec.offer_id),
-            fields={
-                "vendor_token": token,
-                "vendor_attempt": "hedge",
-                "vendor_at": now,
-                "vendor_call": None,
-                **({"gender_unsent": True} if self.ctx.roster.vendor.gender_code(rec.gender) is None else {}),
-            },
+            fields=self._dial_fields(rec, token, "hedge", now),
             data={"after": round(now - rec.waiting_since, 1)},
         )
         if out.record is None:
@@ -138,6 +127,19 @@ class VendorBridge(Service):
         vendor = self.ctx.roster.vendor
         number = vendor.alternate if rec.vendor_attempt == "alternate" and vendor.alternate else vendor.number
         self._dial(rec, token, number)
+
+    def _dial_fields(self, rec: RequestRecord, token: str, attempt: str, now: float) -> dict[str, object]:
+        """A vendor dial's fields on the record (main number or hedge); a preference the vendor's
+        bridge has no option for is noted, so the officer hears it in the hold loop."""
+        fields: dict[str, object] = {
+            "vendor_token": token,
+            "vendor_attempt": attempt,
+            "vendor_at": now,
+            "vendor_call": None,
+        }
+        if self.ctx.roster.vendor.gender_code(rec.gender) is None:
+            fields["gender_unsent"] = True
+        return fields
 
     def _dial(self, rec: RequestRecord, token: str, number: str) -> None:
         urls = self.ctx.urls
