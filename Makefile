@@ -20,10 +20,11 @@ run: $(STAMP)  ## embedded Redis + web + worker + simulated phone network, at hu
 
 # Four test processes (pytest-xdist), each with its own Redis and stack: the tests mostly wait on
 # processes and sockets, so four share two cores well (11 min in one process, under 5 in four).
+# Tests marked xdist_group("heavy") (failover, restart, load) run one after another on one of them.
 TEST_PROCESSES ?= 4
 
 test: $(STAMP)  ## every test, on a real (embedded) Redis and real RQ worker processes
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES)
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadgroup
 
 lint: $(STAMP)  ## ruff's linter and formatter (check only), then mypy; configuration in pyproject.toml
 	$(BIN)/ruff check .

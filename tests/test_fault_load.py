@@ -27,7 +27,8 @@ import pytest
 from dispatch.states import TERMINAL, State
 from tests.support.faults import history_times, overlaps, private_stack
 
-pytestmark = pytest.mark.e2e
+# With `make test`'s four processes, the heaviest stacks run one after another (--dist loadgroup).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("heavy")]
 
 ROSTER = str(Path(__file__).parent / "data" / "roster_five_liaisons.yaml")
 REQUESTS = 200

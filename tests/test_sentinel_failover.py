@@ -48,7 +48,8 @@ from simulator.client import SimulatorClient
 from tests.support.faults import epoch, wait_until
 from tests.support.settings import e2e_settings
 
-pytestmark = pytest.mark.e2e
+# With `make test`'s four processes, the heaviest stacks run one after another (--dist loadgroup).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("heavy")]
 
 TIMINGS = SentinelTimings(down_after_ms=3000, failover_timeout_ms=2000)
 MAX_LAG = 10  # min-replicas-max-lag, as README's Deployment sets it
