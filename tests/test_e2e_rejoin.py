@@ -14,11 +14,9 @@ import pytest
 from dispatch import keys
 from dispatch.liaisons import LiaisonBoard
 from dispatch.states import State
-from tests.support.faults import history_times
+from tests.support.faults import SCHEDULING_SLACK, history_times
 
 pytestmark = pytest.mark.e2e
-
-SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py: a job reaching a worker on a loaded machine
 
 
 def _line(stack) -> str:

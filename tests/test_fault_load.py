@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.states import TERMINAL, State
-from tests.support.faults import history_times, overlaps, private_stack
+from tests.support.faults import SCHEDULING_SLACK, history_times, overlaps, private_stack
 
 # With `make test`'s four processes, the heaviest stacks run one after another (--dist loadgroup).
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("heavy")]
@@ -45,7 +45,6 @@ SETTINGS = dict(
     queued_stuck_after=2.0,
 )
 TALK = 3.0  # seconds an interpreter stays on the line once answered
-SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py: queue hand-over on a loaded machine
 
 # The events that end a liaison's hold on a request (history names).
 _ENDS_OFFER = {"offer_ended", "vendor_dial", "abandon", "cancel", "fail"}

@@ -21,12 +21,11 @@ from dispatch.liaisons import IDLE, ON_CALL, LiaisonBoard
 from dispatch.requests import RequestStore
 from dispatch.states import State
 from simulator.calls import TERMINAL
-from tests.support.faults import history_times, private_stack, wait_until
+from tests.support.faults import SCHEDULING_SLACK, history_times, private_stack, wait_until
 
 pytestmark = pytest.mark.e2e
 
 RECONCILE_SECONDS = 1.0
-SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,11 @@ from adapters.rq_jobs import redirect_retry
 from dispatch.languages import default_catalog
 from dispatch.states import State
 from simulator.eventlog import mask_text
-from tests.support.faults import history_times
+from tests.support.faults import SCHEDULING_SLACK, history_times
 
 pytestmark = pytest.mark.e2e
 
 RQ_SCHEDULER_POLL = 1.0  # RQ's scheduler moves a retry that is due onto its queue within a second
-SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py
 
 
 def _line(stack) -> str:

@@ -25,6 +25,7 @@ from dispatch.languages import default_catalog
 from dispatch.requests import RequestStore
 from dispatch.states import TERMINAL, State
 from tests.support.faults import (
+    SCHEDULING_SLACK,
     history_times,
     private_stack,
     redis_pid,
@@ -37,7 +38,6 @@ from tests.support.redis_server import free_port, start_redis
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("heavy")]
 
 OUTAGE = 2.0  # seconds Redis stays down
-SCHEDULING_SLACK = 1.0  # see test_fault_worker_kill.py
 RECONNECT = 7.0  # RQ's worker waits 1 s, then 2 s, then 4 s between reconnect attempts
 SETTINGS = dict(liaison_window=8.0)
 TALK = 2.0  # an interpreter hangs up this long after answering: the request completes

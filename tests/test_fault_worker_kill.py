@@ -28,14 +28,10 @@ from dispatch import clock, keys
 from dispatch.liaisons import IDLE, ON_CALL, RINGING
 from dispatch.settings import offer_bound, vendor_bound
 from dispatch.states import State
-from tests.support.faults import history_times, overlaps, private_stack, wait_until
+from tests.support.faults import SCHEDULING_SLACK, history_times, overlaps, private_stack, wait_until
 
 pytestmark = pytest.mark.e2e
 
-# Time for the queue to hand a job to the surviving worker and for it to run, on a
-# shared, loaded 2-core machine. Every bound below is a product bound from the
-# settings plus this one allowance, stated once.
-SCHEDULING_SLACK = 1.0
 
 # The private stack: a long liaison window, so a re-offer after the sweeper is not cut
 # short by the window closing, and a slow retry backoff, so a worker stays inside

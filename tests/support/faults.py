@@ -25,6 +25,11 @@ from tests.support.redis_server import RedisServer, start_redis
 from tests.support.settings import e2e_settings
 from tests.support.stack import Stack, start_stack
 
+# Time for the queue to hand a job to a worker and for it to run, on a shared 2-core machine
+# running `make test`'s four test processes: every fault test's bound is a product bound from
+# the settings plus this one allowance, stated once. (1 s was enough for one test process.)
+SCHEDULING_SLACK = 3.0
+
 
 @contextmanager
 def private_stack(workers: int = 2, server: RedisServer | None = None, **overrides: Any) -> Iterator[Stack]:
