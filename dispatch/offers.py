@@ -309,8 +309,8 @@ class Offers(Service):
             return None
         self._free(liaison_id, request_id, keep_place, phone_live)
         log.info("request %s: liaison %s %s", request_id, liaison_id, outcome)
+        self.ctx.jobs.submit("route", request_id)  # the officer's next offer is queued before the liaison's text
         offer_settled(self.ctx, liaison_id, outcome, out.record)
-        self.ctx.jobs.submit("route", request_id)
         return out.record
 
     def _free(self, liaison_id: str, request_id: str, keep_place: bool, phone_live: bool) -> None:

@@ -119,6 +119,18 @@ def test_sweeper_ends_an_offer_nobody_answered_and_offers_the_next(ctx, jobs, te
     assert telephony.sids[0] in telephony.hangups, "the unanswered phone is hung up"
 
 
+def test_an_unanswered_offer_queues_the_next_offer_before_the_liaisons_missed_call_text(ctx, jobs, rewire):
+    """With one worker left, the jobs run in order: the officer's wait must not include the text."""
+    d = rewire(liaison_ring_timeout=1, whisper_timeout=1, grace_seconds=0.1)
+    rec = open_and_route(d, ctx, jobs)
+    ctx.requests.set_fields(rec.id, {"offer_at": time.time() - 10})
+    ctx.requests.set_deadline(rec.id, 0)
+    d.sweeper.sweep()
+    tasks = [task for task, _ in jobs.submitted]
+    assert "text_liaison" in tasks, "the liaison is told they missed it"
+    assert tasks.index("route") < tasks.index("text_liaison"), tasks
+
+
 def test_sweeper_sends_to_the_vendor_when_the_window_closes(d, ctx, jobs, telephony):
     rec = open_and_route(d, ctx, jobs)
     ctx.requests.set_fields(rec.id, {"queued_at": time.time() - ctx.settings.liaison_window - 1})
