@@ -18,10 +18,11 @@ venv: $(STAMP)
 run: $(STAMP)  ## embedded Redis + web + worker + simulated phone network, at human pace
 	$(BIN)/python -m scripts.run_local
 
-# Four test processes (pytest-xdist), each with its own Redis and stack: the tests mostly wait on
-# processes and sockets, so four share two cores well (11 min in one process, under 5 in four).
+# Two test processes (pytest-xdist), each with its own Redis and stack: the tests mostly wait on
+# processes and sockets (11 min in one process). Four take under 5 min but load two cores so
+# much that a few end-to-end tests' timing assumptions break (see docs/reliability.md).
 # Tests marked xdist_group("heavy") (failover, restart, load) run one after another on one of them.
-TEST_PROCESSES ?= 4
+TEST_PROCESSES ?= 2
 
 test: $(STAMP)  ## every test, on a real (embedded) Redis and real RQ worker processes
 	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadgroup

@@ -26,7 +26,7 @@ from tests.support.settings import e2e_settings
 from tests.support.stack import Stack, start_stack
 
 # Time for the queue to hand a job to a worker and for it to run, on a shared 2-core machine
-# running `make test`'s four test processes: every fault test's bound is a product bound from
+# running `make test`'s test processes: every fault test's bound is a product bound from
 # the settings plus this one allowance, stated once. (1 s was enough for one test process.)
 SCHEDULING_SLACK = 3.0
 
