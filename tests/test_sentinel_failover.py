@@ -121,8 +121,10 @@ class Writes:
             self._threads.append(thread)
         return self
 
-    def _acked(self) -> None:
-        if self.back_at is None and time.time() > self.since:
+    def _acked(self, sent: float) -> None:
+        # Only a write *sent* after the crash counts: one the old master answered just before
+        # dying may reach this thread later, when the machine is busy.
+        if self.back_at is None and sent > self.since:
             self.back_at = time.time()
 
     def _refused(self, exc: Exception) -> None:
@@ -134,9 +136,10 @@ class Writes:
         client = connect("", self.sentinels)
         while not self._stop.is_set():
             try:
+                sent = time.time()
                 client.incr("probe:counter")
                 self.counter_times.append(time.time())
-                self._acked()
+                self._acked(sent)
             except redis.RedisError as exc:
                 self._refused(exc)
                 self._stop.wait(0.02)
