@@ -134,16 +134,13 @@ def faults() -> Any:
         if not isinstance(item, dict):
             return bad(f"each lost callback needs a 'count': {item!r}")
         losses.append({"path": str(item.get("path") or ""), "count": max(1, int(item.get("count", 1)))})
-    with net().lock:
-        net().faults.extend(queued)
-        net().lost_callbacks.extend(losses)
-        pending = len(net().faults)
+    pending = net().faults.add(queued, losses)
     return jsonify({"ok": True, "pending": pending})
 
 
 @bp.delete("/faults")
 def clear_faults() -> Any:
-    net().clear_faults()
+    net().faults.clear()
     return jsonify({"ok": True})
 
 

@@ -101,7 +101,7 @@ class LegRunner:
         if event == "completed":
             params["CallDuration"] = str(c.duration())
             params["Duration"] = str((c.duration() + 59) // 60)
-        if self.net.lose_callback(c.status_callback):
+        if self.net.faults.lose_callback(c.status_callback):
             self.event(f"status callback ({event}) lost (fault)")
             return
         result = self.net.webhooks.send(c.status_callback, params, c.status_method)

@@ -8,13 +8,13 @@ never made while the lock is held.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from typing import Any
 
 from simulator.calls import Call, CallEnded, Redirected, Source, new_sid, utcnow
 from simulator.conference import Conferences, Room
 from simulator.config import SimulatorConfig
 from simulator.eventlog import EventLog, mask
+from simulator.faults import Faults
 from simulator.legs import LegRunner
 from simulator.parties import PartyBook
 from simulator.webhook import Webhooks
@@ -29,6 +29,8 @@ class UpdateError(Exception):
 
 
 class Network:
+    """Every call, room, message and fault of one simulated phone network."""
+
     def __init__(self, config: SimulatorConfig):
         self.config = config
         self.lock = threading.RLock()
@@ -36,8 +38,7 @@ class Network:
         self.calls: dict[str, Call] = {}
         self.messages: list[dict[str, Any]] = []
         self.inbound_messages: list[dict[str, Any]] = []
-        self.faults: deque[dict[str, Any]] = deque()
-        self.lost_callbacks: list[dict[str, Any]] = []  # [{"path": substring, "count": n}], see lose_callback
+        self.faults = Faults()
         self.rooms = Conferences(config.account_sid)
         self.parties = PartyBook(config.default_answer_after)
         self.log = EventLog(echo=config.echo, limit=config.log_limit)
@@ -69,7 +70,7 @@ class Network:
 
     def post_events(self, events: list[dict[str, Any]]) -> None:
         for ev in events:
-            if self.lose_callback(ev["url"]):
+            if self.faults.lose_callback(ev["url"]):
                 self.log.add(None, f"conference status callback {ev['params']['StatusCallbackEvent']} lost (fault)")
                 continue
             result = self.webhooks.send(ev["url"], ev["params"], ev["method"])
@@ -253,33 +254,7 @@ class Network:
             self.calls.clear()
             self.messages.clear()
             self.inbound_messages.clear()
-            self.faults.clear()
-            self.lost_callbacks.clear()
             self.rooms = Conferences(self.config.account_sid)
+        self.faults.clear()
         self.parties.clear()
         self.log.clear()
-
-    def take_fault(self, method: str = "", path: str = "") -> dict[str, Any] | None:
-        """The first queued REST fault that applies to this request (a fault may name a
-        method and a piece of the path, e.g. one call's sid), taken out of the queue."""
-        with self.lock:
-            for fault in self.faults:
-                if fault.get("method", method).upper() == method.upper() and fault.get("path", "") in path:
-                    self.faults.remove(fault)
-                    return fault
-            return None
-
-    def lose_callback(self, url: str) -> bool:
-        """True when a status callback to `url` is to be lost (a fault, as when the app is
-        down: Twilio does not retry status callbacks); counts it against its fault."""
-        with self.lock:
-            for lost in self.lost_callbacks:
-                if lost["count"] > 0 and lost.get("path", "") in url:
-                    lost["count"] -= 1
-                    return True
-            return False
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-            self.lost_callbacks.clear()

@@ -48,7 +48,7 @@ def authenticate_and_inject_faults() -> Response | None:
     # Read the whole body first: the connection is kept alive (HTTP/1.1), and an early
     # answer (a fault, a 401) must not leave the body there for the next request to trip on.
     request.get_data()
-    fault = net().take_fault(request.method, request.path)
+    fault = net().faults.take(request.method, request.path)
     if fault is not None:
         if "hang" in fault:
             net().log.add(None, f"fault: REST {request.method} {request.path} hangs {fault['hang']}s")
