@@ -40,7 +40,8 @@ from dispatch.offers import Offers
 from dispatch.pin_guard import PinGuard
 from dispatch.pseudonyms import Pseudonyms
 from dispatch.reconcile import Reconciler
-from dispatch.rejoin import Rejoin
+from dispatch.rejoin import RejoinWait
+from dispatch.rejoin_ends import RejoinEnds
 from dispatch.rejoin_numbers import RejoinNumbers
 from dispatch.report_facts import ReportFacts
 from dispatch.requests import RequestStore
@@ -69,7 +70,8 @@ class Wiring:
     offers: Offers  # route: ring the next liaison, the offer's replies and ends
     vendor: VendorBridge  # the vendor bridge: dial, answered, ended, failed
     call_ends: CallEnds  # the interpreter left, the officer's leg ended, tell the officer
-    rejoin: Rejoin  # a dropped officer rejoins their interpreter
+    rejoin_wait: RejoinWait  # a dropped officer: keep the interpreter, prompt them, call the officer back
+    rejoin_ends: RejoinEnds  # the wait ends: the officer back, the interpreter gone, the grace over
     sweeper: Sweeper  # the deadlines of every waiting state
     reconciler: Reconciler  # the phone network's word on calls whose callbacks were lost
     sergeant: SergeantActions  # cancel, send to the vendor now, offer again
@@ -153,8 +155,10 @@ def bootstrap(
     leases = Leases(r)
     coverage = CoverageFigures(r, settings.coverage_retention_days, roster.timezone, settings.retention_seconds)
     ctx.requests.on_end(coverage.count_quietly)  # every end passes the store's checked transition once
-    rejoin = Rejoin(ctx, RejoinNumbers(r, gate_seconds=min(REJOIN_GATE_MAX_SECONDS, settings.sweep_interval)))
-    call_ends = CallEnds(ctx, rejoin)
+    rejoin_numbers = RejoinNumbers(r, gate_seconds=min(REJOIN_GATE_MAX_SECONDS, settings.sweep_interval))
+    rejoin_wait = RejoinWait(ctx, rejoin_numbers)
+    rejoin_ends = RejoinEnds(ctx, rejoin_numbers)
+    call_ends = CallEnds(ctx, rejoin_wait, rejoin_ends)
     vendor = VendorBridge(ctx, call_ends)
     offers = Offers(ctx, vendor, call_ends)
     intake = Intake(ctx)
@@ -166,9 +170,10 @@ def bootstrap(
         offers=offers,
         vendor=vendor,
         call_ends=call_ends,
-        rejoin=rejoin,
-        sweeper=Sweeper(ctx, offers, vendor, call_ends, rejoin),
-        reconciler=Reconciler(ctx, rejoin, leases),
+        rejoin_wait=rejoin_wait,
+        rejoin_ends=rejoin_ends,
+        sweeper=Sweeper(ctx, offers, vendor, call_ends, rejoin_ends),
+        reconciler=Reconciler(ctx, rejoin_wait, leases),
         sergeant=sergeant,
         texts=SmsService(ctx, intake, sergeant),
         call_backs=CallBacks(ctx, intake, call_ends),

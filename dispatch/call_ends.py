@@ -16,7 +16,8 @@ from dispatch import urls as paths
 from dispatch.context import Service
 from dispatch.legs import free_interpreter, hang_up
 from dispatch.records import RequestRecord
-from dispatch.rejoin import Rejoin
+from dispatch.rejoin import RejoinWait
+from dispatch.rejoin_ends import RejoinEnds
 from dispatch.ringing import stop_round
 from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
@@ -30,7 +31,8 @@ def _secs(since: float | None) -> str:
 
 @dataclass(eq=False)
 class CallEnds(Service):
-    rejoin: Rejoin
+    rejoin_wait: RejoinWait
+    rejoin_ends: RejoinEnds
 
     def interpreter_left(self, rec: RequestRecord, call_sid: str) -> RequestRecord | None:
         """The interpreter hung up: the request is complete; the officer may ask for another
@@ -43,7 +45,7 @@ class CallEnds(Service):
         log.info("request %s: interpreter left after %ss", rec.id, _secs(rec.connected_at))
         tell_texter_the_receipt(self.ctx, out.record)
         if out.previous == State.REJOINING:
-            self.rejoin.interpreter_left(out.record)
+            self.rejoin_ends.interpreter_left(out.record)
         else:
             self.ctx.jobs.submit("tell_caller", rec.id, paths.DROPPED)
         return out.record
@@ -66,7 +68,7 @@ class CallEnds(Service):
             self.stop_pending_calls(rec)
             return out.record
         if rec.state == State.CONNECTED:
-            return self.rejoin.officer_dropped(rec, call_sid) or self.store.get(rec.id)
+            return self.rejoin_wait.officer_dropped(rec, call_sid) or self.store.get(rec.id)
         return rec
 
     def note_call_start(self, call_sid: str, started_at: float) -> None:

@@ -34,7 +34,7 @@ from dispatch.counters import RECONCILER_FINDINGS
 from dispatch.leases import Leases
 from dispatch.legs import free_interpreter
 from dispatch.records import RequestRecord
-from dispatch.rejoin import Rejoin
+from dispatch.rejoin import RejoinWait
 from dispatch.ringing import stop_round
 from dispatch.settings import DispatchSettings, offer_bound, vendor_bound
 from dispatch.sms.notices import tell_texter_the_receipt
@@ -68,7 +68,7 @@ def _live(call: CallInfo | None) -> bool:
 
 @dataclass(eq=False)
 class Reconciler(Service):
-    rejoin: Rejoin
+    rejoin_wait: RejoinWait
     leases: Leases
     budget: float = BUDGET
     checks: dict[State, Check] = field(init=False)
@@ -164,7 +164,7 @@ class Reconciler(Service):
         room = self.ctx.telephony.conference_participants(rec.conference)
         if room is not None and rec.officer_call in room:
             return False  # the network's two answers disagree: ask again next run
-        if self.rejoin.officer_dropped(rec, rec.officer_call):
+        if self.rejoin_wait.officer_dropped(rec, rec.officer_call):
             self.ctx.counters.add(RECONCILER_FINDINGS, "officer_dropped")
             log.warning(
                 "request %s: the officer's leg ended unheard (its callbacks lost, call %s); the "

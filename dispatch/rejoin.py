@@ -8,6 +8,10 @@ service again from the same number, goes back into the request's room with the s
 interpreter leg. After RECONNECT_GRACE the sweeper hangs the interpreter up and completes the
 request, so the time billed while waiting is bounded.
 
+Two services share the work and never call each other: `RejoinWait` (here) enters the wait and
+acts within it (the drop, the interpreter's prompt, the call-back); `RejoinEnds`
+(rejoin_ends.py) leaves it (the officer back, the interpreter gone, the grace over).
+
 Every step is a guarded transition (states.py): `rejoin_token` names the drop and `recall` the
 call-back in flight ("" when none), so a repeated key press, a late status callback or a
 redelivered webhook changes nothing. The officer's number is not stored for this: the call-back
@@ -24,18 +28,38 @@ from enum import StrEnum
 
 from dispatch import clock
 from dispatch import urls as paths
-from dispatch.context import Service
-from dispatch.legs import free_interpreter, hang_up, new_token
+from dispatch.context import Context, Service
+from dispatch.legs import new_token
 from dispatch.phone import mask
 from dispatch.records import RequestRecord
 from dispatch.rejoin_numbers import RejoinNumbers
-from dispatch.sms.notices import tell_texter_the_receipt
 from dispatch.states import State
 from dispatch.telephony import CallRequest, TelephonyError
 
 log = logging.getLogger("dispatch.rejoin")
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def officer_number(ctx: Context, rec: RequestRecord) -> str | None:
+    """The dropped officer's number, from the network (records may hold it only masked);
+    the record's own number if the network cannot say and it is a full one."""
+    dropped = rec.dropped_call
+    try:
+        info = ctx.telephony.fetch_call(dropped) if dropped else None
+    except TelephonyError as exc:
+        log.warning("request %s: could not look up the dropped call: %s", rec.id, exc)
+        info = None
+    if info is not None:
+        # An officer who called in is the caller; one we called (a texted request's
+        # call-back, an earlier rejoin call-back) is the callee.
+        number = info.to if info.from_ == ctx.roster.service_number else info.from_
+        if _E164.fullmatch(number):
+            return number
+    for number in (rec.callback_number, rec.caller):
+        if number and _E164.fullmatch(number):
+            return number
+    return None
 
 
 class Step(StrEnum):
@@ -56,8 +80,9 @@ class Next:
 
 
 @dataclass(eq=False)
-class Rejoin(Service):
-    """The rejoining services; the call-end services, the rejoin webhooks and jobs call these."""
+class RejoinWait(Service):
+    """While the officer is away: keep the interpreter, prompt them, call the officer back. The
+    call-end services and the reconciler (a drop), the rejoin webhooks and jobs call these."""
 
     numbers: RejoinNumbers
 
@@ -102,30 +127,10 @@ class Rejoin(Service):
         rec = self._rejoining(request_id, token)
         if rec is None:
             return
-        number = self.officer_number(rec)
+        number = officer_number(self.ctx, rec)
         if number and rec.rejoin_until:
             self.numbers.remember(self.ctx.pseudonyms.of(number), rec.id, rec.rejoin_until)
         self.redirect(request_id, token, "dropped")
-
-    def officer_number(self, rec: RequestRecord) -> str | None:
-        """The dropped officer's number, from the network (records may hold it only masked);
-        the record's own number if the network cannot say and it is a full one."""
-        dropped = rec.dropped_call
-        try:
-            info = self.ctx.telephony.fetch_call(dropped) if dropped else None
-        except TelephonyError as exc:
-            log.warning("request %s: could not look up the dropped call: %s", rec.id, exc)
-            info = None
-        if info is not None:
-            # An officer who called in is the caller; one we called (a texted request's
-            # call-back, an earlier rejoin call-back) is the callee.
-            number = info.to if info.from_ == self.ctx.roster.service_number else info.from_
-            if _E164.fullmatch(number):
-                return number
-        for number in (rec.callback_number, rec.caller):
-            if number and _E164.fullmatch(number):
-                return number
-        return None
 
     # ---------------------------------------------------------------- the interpreter
     def interpreter_step(self, request_id: str, call_sid: str) -> Next:
@@ -199,7 +204,7 @@ class Rejoin(Service):
             return
         if not self.ctx.deliveries.first("recall", recall):
             return  # this call-back was placed already (the job delivered twice)
-        number = self.officer_number(rec)
+        number = officer_number(self.ctx, rec)
         if number is None:
             log.warning("request %s: the officer's number is unknown; cannot call back", request_id)
             self.call_back_ended(request_id, recall, "", "number-unknown")
@@ -257,87 +262,6 @@ class Rejoin(Service):
             log.info("request %s: the call-back ended %s before the officer rejoined", request_id, status)
             why = "call-failed" if status in ("failed", "dial-failed", "number-unknown") else "no-answer"
             self.ctx.jobs.submit("rejoin_redirect", request_id, out.record.rejoin_token, why)
-
-    # ---------------------------------------------------------------- the officer is back
-    def waiting_for(self, number: str) -> RequestRecord | None:
-        """The request whose interpreter waits for this number's officer, if any."""
-        if not number or not self.numbers.may_be_waiting():
-            return None
-        request_id = self.numbers.request_for(self.ctx.pseudonyms.of(number))
-        rec = self.store.get(request_id) if request_id else None
-        return rec if rec is not None and rec.state == State.REJOINING else None
-
-    def officer_back(self, request_id: str, call_sid: str, via: str, guard: tuple[str, str]) -> RequestRecord | None:
-        """The officer's new leg `call_sid` rejoins: the record to put them in its room, or None.
-
-        `guard` is ("recall", token) for the call-back the officer answered, or
-        ("rejoin_token", token) for the drop a new call from their number rejoins."""
-        rec = self.store.get(request_id)
-        if rec is None or not call_sid:
-            return None
-        out = self.store.apply(
-            request_id,
-            "officer_rejoined",
-            guard=guard,
-            fields={
-                "officer_call": call_sid,
-                "recall": "",
-                "recall_at": None,
-                "rejoin_until": None,
-                "rejoins": rec.rejoins + 1,
-            },
-            data={"via": via, "after": round(clock.now() - (rec.dropped_at or 0.0), 1)},
-            deadline=None,
-        )
-        if not out.applied:
-            again = self.store.get(request_id)
-            # the same key press delivered twice: the same answer
-            return again if again and again.state == State.CONNECTED and again.officer_call == call_sid else None
-        self.store.link_call(call_sid, request_id, "officer")
-        log.info("request %s: the officer rejoined (%s)", request_id, via)
-        recall_call = rec.recall_call
-        if recall_call and recall_call != call_sid:
-            self.ctx.jobs.submit("hang_up", request_id, recall_call)  # a call-back still ringing
-        if rec.interpreter_at == "prompt":
-            self.ctx.jobs.submit("rejoin_redirect", request_id, rec.rejoin_token, "back")
-        return out.record
-
-    # ---------------------------------------------------------------- ends
-    def interpreter_left(self, rec: RequestRecord) -> None:
-        """The interpreter hung up while the officer was away (the request is complete):
-        stop a call-back that may still be ringing."""
-        if rec.recall_call:
-            self.ctx.jobs.submit("hang_up", rec.id, rec.recall_call)
-
-    def review(self, rec: RequestRecord) -> None:
-        """The sweeper: past the grace period, release the interpreter and complete the
-        request, whatever was lost on the way (a job, a callback, a worker)."""
-        until = rec.rejoin_until or 0.0
-        now = clock.now()
-        if now < until:
-            self.store.set_deadline(rec.id, until)
-            return
-        out = self.store.apply(
-            rec.id,
-            "rejoin_expired",
-            guard=("rejoin_token", rec.rejoin_token),
-            fields={"outcome": "officer did not rejoin"},
-            data={"after": self.ctx.settings.reconnect_grace},
-            deadline=None,
-        )
-        if not out.applied:
-            return
-        if out.record is not None:
-            tell_texter_the_receipt(self.ctx, out.record)
-        log.info(
-            "request %s: the officer did not rejoin within %gs; interpreter released",
-            rec.id,
-            self.ctx.settings.reconnect_grace,
-        )
-        free_interpreter(self.ctx, rec)
-        for sid in (rec.handler_call, rec.recall_call):
-            if sid:
-                hang_up(self.ctx, rec.id, sid)
 
     # ---------------------------------------------------------------- helpers
     def _rejoining(self, request_id: str, token: str) -> RequestRecord | None:

@@ -16,7 +16,7 @@ from dispatch.call_ends import CallEnds
 from dispatch.context import Service
 from dispatch.liaisons import ON_CALL, RINGING
 from dispatch.offers import Offers, hedge_at, offer_deadline, window_end
-from dispatch.rejoin import Rejoin
+from dispatch.rejoin_ends import RejoinEnds
 from dispatch.settings import callback_bound, offer_bound, vendor_bound
 from dispatch.sms.notices import tell_texter_it_failed
 from dispatch.states import ON_THE_LINE, State
@@ -31,7 +31,7 @@ class Sweeper(Service):
     offers: Offers
     vendor: VendorBridge
     call_ends: CallEnds
-    rejoin: Rejoin
+    rejoin_ends: RejoinEnds
 
     def sweep(self) -> int:
         """Review every overdue request and free liaisons stuck by a crash; how many were due."""
@@ -56,7 +56,7 @@ class Sweeper(Service):
         settings = self.ctx.settings
         rec = self.store.get(request_id)
         if rec is not None and rec.state == State.REJOINING:
-            self.rejoin.review(rec)
+            self.rejoin_ends.review(rec)
             return
         if rec is None or not rec.waiting:
             self.store.set_deadline(request_id, None)

@@ -87,7 +87,7 @@ def paths(ctx, jobs, telephony, wiring):
     assert dispatcher.vendor.vendor_answered(dropped.id, ctx.requests.get(dropped.id).vendor_token, "CA" + "b" * 32)
     dispatcher.call_ends.officer_call_ended("CA" + "c" * 32)
     assert (
-        dispatcher.rejoin.call_back_asked(
+        dispatcher.rejoin_wait.call_back_asked(
             dropped.id, ctx.requests.get(dropped.id).rejoin_token, "CA" + "b" * 32
         ).step.value
         == "calling"

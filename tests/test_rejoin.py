@@ -302,14 +302,14 @@ def test_the_first_menu_asks_redis_only_while_a_rejoin_may_be_waiting(w, monkeyp
     reads: list[str] = []
     real_get = w.ctx.redis.get
     monkeypatch.setattr(w.ctx.redis, "get", lambda key: reads.append(key) or real_get(key))
-    monkeypatch.setattr(w.wiring.rejoin.numbers, "_gate_seconds", 3600.0)  # however slow these posts are
+    monkeypatch.setattr(w.wiring.rejoin_ends.numbers, "_gate_seconds", 3600.0)  # however slow these posts are
     for i in range(5):
         w.post("/voice/incoming", CallSid=f"CA{i:032d}", From=w.line())
     assert reads == [keys.REJOIN_UNTIL]
     request_id, interpreter = w.connected()
     w.drop()
     w.drain()
-    monkeypatch.setattr(w.wiring.rejoin.numbers, "_gate_read_at", -math.inf)  # the interval has passed
+    monkeypatch.setattr(w.wiring.rejoin_ends.numbers, "_gate_read_at", -math.inf)  # the interval has passed
     reads.clear()
     assert "rejoin" in said(w.post("/voice/incoming", CallSid=AGAIN, From=w.line()))
     assert keys.rejoin_number(w.ctx.pseudonyms.of(w.line())) in reads

@@ -1,4 +1,4 @@
-"""A dropped officer and the interpreter who waits for them (dispatch/rejoin.py).
+"""A dropped officer and the interpreter who waits for them (dispatch/rejoin.py, rejoin_ends.py).
 
 POST /voice/rejoin?request&drop&why       the interpreter's leg, moved here when the officer's
                                           leg ended: the prompt, looping; or into the room
@@ -21,7 +21,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
 from dispatch.records import RequestRecord
-from dispatch.rejoin import Next, Rejoin, Step
+from dispatch.rejoin import Next, RejoinWait, Step
+from dispatch.rejoin_ends import RejoinEnds
 from dispatch.telephony import ENDED
 from webhooks.deps import arg, ctx, form, int_arg, settings, wiring
 from webhooks.twilio_auth import twilio_only
@@ -48,8 +49,12 @@ OFFICER_GONE = (
 )
 
 
-def rejoin() -> Rejoin:
-    return wiring().rejoin
+def rejoin_wait() -> RejoinWait:
+    return wiring().rejoin_wait
+
+
+def rejoin_ends() -> RejoinEnds:
+    return wiring().rejoin_ends
 
 
 def _interpreter(step: Next, request_id: str, token: str, lead: str = "") -> Response:
@@ -75,7 +80,7 @@ def _interpreter(step: Next, request_id: str, token: str, lead: str = "") -> Res
 @bp.post(paths.REJOIN)
 @twilio_only
 def prompt() -> Response:
-    step = rejoin().interpreter_step(arg("request"), form("CallSid"))
+    step = rejoin_wait().interpreter_step(arg("request"), form("CallSid"))
     lead = LEADS.get(arg("why"), "")
     return _interpreter(step, arg("request"), arg("drop"), f"{lead} {AGAIN}" if lead else "")
 
@@ -85,8 +90,8 @@ def prompt() -> Response:
 def answer() -> Response:
     request_id, token, call_sid = arg("request"), arg("drop"), form("CallSid")
     if form("Digits") == "1":
-        return _interpreter(rejoin().call_back_asked(request_id, token, call_sid), request_id, token)
-    step = rejoin().interpreter_step(request_id, call_sid)
+        return _interpreter(rejoin_wait().call_back_asked(request_id, token, call_sid), request_id, token)
+    step = rejoin_wait().interpreter_step(request_id, call_sid)
     return _interpreter(step, request_id, token, "Please press 1 to call the officer back, or hang up.")
 
 
@@ -124,7 +129,7 @@ def _into_the_room(rec: RequestRecord) -> Response:
 @twilio_only
 def officer() -> Response:
     """The call-back was answered: a key press, so a voicemail greeting never rejoins."""
-    rec = rejoin().call_back_answered(arg("request"), arg("recall"))
+    rec = rejoin_wait().call_back_answered(arg("request"), arg("recall"))
     if rec is None:
         return goodbye(OFFICER_GONE)
     lead = "Interpretation service, calling you back." if int_arg("tries") == 0 else ""
@@ -136,9 +141,9 @@ def officer() -> Response:
 def officer_answer() -> Response:
     request_id, recall = arg("request"), arg("recall")
     if form("Digits") == "1":
-        rec = rejoin().officer_back(request_id, form("CallSid"), "call-back", guard=("recall", recall))
+        rec = rejoin_ends().officer_back(request_id, form("CallSid"), "call-back", guard=("recall", recall))
         return _into_the_room(rec) if rec else goodbye(OFFICER_GONE)
-    rec = rejoin().call_back_answered(request_id, recall)
+    rec = rejoin_wait().call_back_answered(request_id, recall)
     if rec is None:
         return goodbye(OFFICER_GONE)
     return _ask_officer(rec, recall, int_arg("tries") + 1, "Sorry, that key is not a choice.")
@@ -148,7 +153,7 @@ def officer_answer() -> Response:
 @twilio_only
 def officer_status() -> Response:
     if form("CallStatus") in ENDED:
-        rejoin().call_back_ended(arg("request"), arg("recall"), form("CallSid"), form("CallStatus"))
+        rejoin_wait().call_back_ended(arg("request"), arg("recall"), form("CallSid"), form("CallStatus"))
     return twiml(VoiceResponse())
 
 
@@ -158,7 +163,7 @@ def rejoin_offer() -> Response | None:
     1 rejoins, anything else goes on to the main menu. None (the main menu at once) for
     every other phone, and when the store cannot be read (the menu works without Redis)."""
     try:
-        rec = rejoin().waiting_for(form("From"))
+        rec = rejoin_ends().waiting_for(form("From"))
     except redis.RedisError:
         return None
     if rec is None:
@@ -183,10 +188,10 @@ def menu() -> Response:
     main menu (the incoming webhook without the rejoin offer)."""
     main = VoiceResponse()
     if form("Digits") == "1":
-        waiting = rejoin().waiting_for(form("From"))
+        waiting = rejoin_ends().waiting_for(form("From"))
         token = waiting.rejoin_token if waiting is not None and waiting.id == arg("request") else ""
         # (no token: only the same key press delivered again finds its room)
-        rec = rejoin().officer_back(
+        rec = rejoin_ends().officer_back(
             arg("request"), form("CallSid"), "called again", guard=("rejoin_token", token or "-")
         )
         if rec is not None:

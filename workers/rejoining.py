@@ -8,14 +8,14 @@ from workers.runtime import wiring
 
 def dropped(request_id: str, token: str) -> None:
     """Remember the dropped officer's number (hashed) and move the interpreter to the prompt."""
-    wiring().rejoin.dropped(request_id, token)
+    wiring().rejoin_wait.dropped(request_id, token)
 
 
 def call_back(request_id: str, recall: str) -> None:
     """Ring the dropped officer back (once per press of 1)."""
-    wiring().rejoin.call_back(request_id, recall)
+    wiring().rejoin_wait.call_back(request_id, recall)
 
 
 def redirect(request_id: str, token: str, why: str) -> None:
     """Move the interpreter to the prompt (call-back failed) or into the room (officer back)."""
-    wiring().rejoin.redirect(request_id, token, why)
+    wiring().rejoin_wait.redirect(request_id, token, why)
