@@ -36,6 +36,7 @@ from dispatch.languages import Catalog, default_catalog, load_catalog
 from dispatch.leases import Leases
 from dispatch.liaison_time import LiaisonTime
 from dispatch.liaisons import LiaisonBoard
+from dispatch.offer_outcomes import OfferOutcomes
 from dispatch.offers import Offers
 from dispatch.pin_guard import PinGuard
 from dispatch.pseudonyms import Pseudonyms
@@ -67,7 +68,8 @@ class Wiring:
     settings: Settings  # everything the process reads (the domain reads ctx.settings)
     ctx: Context  # the ports and stores every service shares
     intake: Intake  # open, start, retry a request; its place in line
-    offers: Offers  # route: ring the next liaison, the offer's replies and ends
+    offers: Offers  # route: ring the next liaisons who speak the request's language
+    offer_outcomes: OfferOutcomes  # an offer's pick-up, key press and end (declined, unanswered, timed out)
     vendor: VendorBridge  # the vendor bridge: dial, answered, ended, failed
     call_ends: CallEnds  # the interpreter left, the officer's leg ended, tell the officer
     rejoin_wait: RejoinWait  # a dropped officer: keep the interpreter, prompt them, call the officer back
@@ -160,7 +162,8 @@ def bootstrap(
     rejoin_ends = RejoinEnds(ctx, rejoin_numbers)
     call_ends = CallEnds(ctx, rejoin_wait, rejoin_ends)
     vendor = VendorBridge(ctx, call_ends)
-    offers = Offers(ctx, vendor, call_ends)
+    offer_outcomes = OfferOutcomes(ctx, vendor, call_ends)
+    offers = Offers(ctx, vendor, offer_outcomes)
     intake = Intake(ctx)
     sergeant = SergeantActions(ctx, vendor, call_ends)
     return Wiring(
@@ -168,11 +171,12 @@ def bootstrap(
         ctx=ctx,
         intake=intake,
         offers=offers,
+        offer_outcomes=offer_outcomes,
         vendor=vendor,
         call_ends=call_ends,
         rejoin_wait=rejoin_wait,
         rejoin_ends=rejoin_ends,
-        sweeper=Sweeper(ctx, offers, vendor, call_ends, rejoin_ends),
+        sweeper=Sweeper(ctx, offers, offer_outcomes, vendor, call_ends, rejoin_ends),
         reconciler=Reconciler(ctx, rejoin_wait, leases),
         sergeant=sergeant,
         texts=SmsService(ctx, intake, sergeant),

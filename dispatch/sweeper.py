@@ -15,6 +15,7 @@ from dispatch import clock
 from dispatch.call_ends import CallEnds
 from dispatch.context import Service
 from dispatch.liaisons import ON_CALL, RINGING
+from dispatch.offer_outcomes import OfferOutcomes
 from dispatch.offers import Offers, hedge_at, offer_deadline, window_end
 from dispatch.rejoin_ends import RejoinEnds
 from dispatch.settings import callback_bound, offer_bound, vendor_bound
@@ -29,6 +30,7 @@ log = logging.getLogger("dispatch.sweeper")
 @dataclass(eq=False)
 class Sweeper(Service):
     offers: Offers
+    offer_outcomes: OfferOutcomes
     vendor: VendorBridge
     call_ends: CallEnds
     rejoin_ends: RejoinEnds
@@ -76,7 +78,7 @@ class Sweeper(Service):
             if now >= window_end(settings, rec):
                 self.vendor.to_vendor(rec, "liaison window closed")
             elif offer_over:
-                self.offers.time_out(rec)
+                self.offer_outcomes.time_out(rec)
             elif (hedge := hedge_at(settings, rec)) is not None and now >= hedge:
                 hedged = self.vendor.hedge(rec) or rec
                 self.store.set_deadline(rec.id, offer_deadline(settings, hedged, rec.offer_at or now))

@@ -275,7 +275,7 @@ def test_a_declined_liaison_whose_call_never_reports_is_freed_by_the_sweeper(ctx
     )
     jobs.drain()
     rec = ctx.requests.get(rec.id)
-    dispatcher.offers.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "2", telephony.sids[-1])
+    dispatcher.offer_outcomes.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "2", telephony.sids[-1])
     dispatcher.sweeper.sweep()
     assert ctx.liaisons.status(rec.offer_liaison).state == "ringing", "held while their phone may be live"
     real = clock.now

@@ -12,7 +12,7 @@ import pytest
 
 from dispatch import keys
 from dispatch.liaisons import IDLE, ON_CALL, RINGING
-from dispatch.offers import OfferReply
+from dispatch.offer_outcomes import OfferReply
 from dispatch.roster import Caller
 from dispatch.states import State
 from tests.support.voice import said, voice
@@ -68,7 +68,7 @@ def test_the_first_to_press_1_takes_it_and_the_other_hears_it_was_taken(d, ctx, 
         assert "Press 1 to accept" in said(voice(client, settings, url, CallSid=sid))
     sid, url = rung[second.id]
     request_id, offer_id, _ = where(url)
-    answer = d.offers.offer_reply(request_id, offer_id, second.id, "1", sid)
+    answer = d.offer_outcomes.offer_reply(request_id, offer_id, second.id, "1", sid)
     assert answer.reply == OfferReply.ACCEPTED
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.CONNECTED and rec.handler_id == second.id
@@ -79,11 +79,11 @@ def test_the_first_to_press_1_takes_it_and_the_other_hears_it_was_taken(d, ctx, 
     root = voice(client, settings, other_url, CallSid=other_sid)
     assert "Another interpreter has taken this request" in said(root) and root.find("Hangup") is not None
     # Their key, too late, is answered the same way and changes nothing.
-    late = d.offers.offer_reply(request_id, offer_id, first.id, "1", other_sid)
+    late = d.offer_outcomes.offer_reply(request_id, offer_id, first.id, "1", other_sid)
     assert late.reply == OfferReply.GONE and ctx.requests.get(rec.id).handler_id == second.id
     # Held while on our call, then free in their old place in line: not a missed offer, no wrap-up.
     assert ctx.liaisons.status(first.id).state == RINGING
-    d.offers.offer_call_ended(request_id, offer_id, first.id, other_sid, "completed")
+    d.offer_outcomes.offer_call_ended(request_id, offer_id, first.id, other_sid, "completed")
     status = ctx.liaisons.status(first.id)
     assert status.state == IDLE and status.available_at == 1.0
     assert ctx.liaisons.status(second.id).state == ON_CALL
@@ -93,7 +93,7 @@ def test_a_phone_still_ringing_when_the_other_accepts_is_cancelled_and_free_at_o
     first, second = spanish(ctx)[:2]
     _, rung = open_round(d, ctx, jobs, telephony)
     sid, url = rung[first.id]
-    d.offers.offer_reply(*where(url)[:2], first.id, "1", sid)
+    d.offer_outcomes.offer_reply(*where(url)[:2], first.id, "1", sid)
     assert ctx.liaisons.status(second.id).state == IDLE, "free the moment the first pressed 1"
     assert ctx.liaisons.status(second.id).available_at == 2.0, "in their place in line"
     jobs.drain()
@@ -105,11 +105,11 @@ def test_a_decline_while_the_other_still_rings_keeps_the_request_offered(d, ctx,
     rec, rung = open_round(d, ctx, jobs, telephony)
     sid, url = rung[first.id]
     request_id, offer_id, _ = where(url)
-    assert d.offers.offer_reply(request_id, offer_id, first.id, "2", sid).reply == OfferReply.DECLINED
+    assert d.offer_outcomes.offer_reply(request_id, offer_id, first.id, "2", sid).reply == OfferReply.DECLINED
     assert ctx.requests.get(rec.id).state == State.OFFERING
     assert len(telephony.calls) == 2, "nobody new is rung while the second still rings"
     # The second does not answer either: now the next round, the third speaker.
-    d.offers.offer_call_ended(request_id, offer_id, second.id, rung[second.id][0], "no-answer")
+    d.offer_outcomes.offer_call_ended(request_id, offer_id, second.id, rung[second.id][0], "no-answer")
     jobs.drain()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.OFFERING and rec.offer_id != offer_id and rec.offer_liaison == third.id
@@ -173,7 +173,7 @@ def test_the_first_dial_is_stamped_once_for_the_sergeants_split_of_the_wait(d, c
     first_dial = rec.dialled_at
     assert first_dial is not None and first_dial >= rec.queued_at
     for lid, (sid, url) in rung.items():
-        d.offers.offer_call_ended(rec.id, where(url)[1], lid, sid, "no-answer")
+        d.offer_outcomes.offer_call_ended(rec.id, where(url)[1], lid, sid, "no-answer")
     jobs.drain()
     again = ctx.requests.get(rec.id)
     assert again.offer_id != rec.offer_id and again.dialled_at == first_dial

@@ -45,7 +45,10 @@ def _offered(d, ctx, jobs, telephony, officer: str = OFFICER):
 
 def _connected(d, ctx, jobs, telephony, officer: str = OFFICER):
     rec = _offered(d, ctx, jobs, telephony, officer)
-    assert d.offers.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", rec.offer_call).reply.value == "accepted"
+    assert (
+        d.offer_outcomes.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", rec.offer_call).reply.value
+        == "accepted"
+    )
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.CONNECTED and ctx.liaisons.status(rec.handler_id).state == ON_CALL
     return rec
@@ -121,7 +124,7 @@ def test_a_late_callback_that_gets_there_first_wins_and_nothing_happens_twice(
 
     def the_callback_arrives_meanwhile(sid: str):
         if sid == rec.handler_call:
-            d.offers.offer_call_ended(rec.id, rec.offer_id, rec.handler_id, sid, "completed")
+            d.offer_outcomes.offer_call_ended(rec.id, rec.offer_id, rec.handler_id, sid, "completed")
         return asked(sid)
 
     monkeypatch.setattr(telephony, "fetch_call", the_callback_arrives_meanwhile)

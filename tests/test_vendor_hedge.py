@@ -12,7 +12,7 @@ import pytest
 
 from dispatch import keys
 from dispatch.liaisons import IDLE, ON_CALL, RINGING
-from dispatch.offers import OfferReply
+from dispatch.offer_outcomes import OfferReply
 from dispatch.roster import Caller
 from dispatch.states import State
 from tests.support.voice import said, voice
@@ -70,7 +70,7 @@ def test_two_workers_hedging_from_the_same_stale_record_dial_the_vendor_once(d, 
 def test_a_liaison_accepting_first_hangs_the_vendor_call_up(d, ctx, jobs, telephony, client, settings):
     rec, rung, (vendor_sid, vendor_url) = hedged(d, ctx, jobs, telephony)
     lid, (sid, url) = next(iter(rung.items()))
-    assert d.offers.offer_reply(rec.id, q(url)["offer"], lid, "1", sid).reply == OfferReply.ACCEPTED
+    assert d.offer_outcomes.offer_reply(rec.id, q(url)["offer"], lid, "1", sid).reply == OfferReply.ACCEPTED
     jobs.drain()
     assert vendor_sid in telephony.hangups
     rec = ctx.requests.get(rec.id)
@@ -96,8 +96,8 @@ def test_the_vendor_reaching_the_room_first_keeps_the_call_and_the_liaisons_are_
     assert ringing_sid in telephony.hangups and ctx.liaisons.status(ringing).state == IDLE
     assert telephony.redirects == [(heard_sid, heard_url)]
     assert "Another interpreter has taken this request" in said(voice(client, settings, heard_url, CallSid=heard_sid))
-    assert d.offers.offer_reply(rec.id, q(heard_url)["offer"], heard, "1", heard_sid).reply == OfferReply.GONE
-    d.offers.offer_call_ended(rec.id, q(heard_url)["offer"], heard, heard_sid, "completed")
+    assert d.offer_outcomes.offer_reply(rec.id, q(heard_url)["offer"], heard, "1", heard_sid).reply == OfferReply.GONE
+    d.offer_outcomes.offer_call_ended(rec.id, q(heard_url)["offer"], heard, heard_sid, "completed")
     assert ctx.liaisons.status(heard).state == IDLE
     assert ON_CALL not in {ctx.liaisons.status(lid).state for lid in rung}
 
@@ -106,7 +106,7 @@ def test_when_every_liaison_says_no_the_vendor_dial_under_way_carries_on(d, ctx,
     rec, rung, _ = hedged(d, ctx, jobs, telephony)
     token = rec.vendor_token
     for lid, (sid, url) in rung.items():
-        d.offers.offer_call_ended(rec.id, q(url)["offer"], lid, sid, "no-answer")
+        d.offer_outcomes.offer_call_ended(rec.id, q(url)["offer"], lid, sid, "no-answer")
     jobs.drain()
     rec = ctx.requests.get(rec.id)
     assert rec.state == State.VENDOR_DIALING and rec.vendor_token == token
@@ -152,7 +152,9 @@ def test_a_liaison_accepting_while_the_vendor_call_is_being_placed_gets_it_hung_
             if call.to == ctx.roster.vendor.number:  # the liaison presses 1 before the create returns
                 liaison = next(c for c in self.calls if "liaison=" in c.url)
                 where = q(liaison.url)
-                accepted.append(d.offers.offer_reply(where["request"], where["offer"], where["liaison"], "1", "CAx"))
+                accepted.append(
+                    d.offer_outcomes.offer_reply(where["request"], where["offer"], where["liaison"], "1", "CAx")
+                )
             return sid
 
     racy = Racy()
@@ -174,11 +176,11 @@ def test_the_last_liaison_declining_while_the_vendor_is_dialled_hears_their_good
     rec, rung, _ = hedged(d, ctx, jobs, telephony)
     (b, (b_sid, b_url)), (a, (a_sid, a_url)) = rung.items()  # b: the round's first, named on the record
     assert ctx.requests.get(rec.id).offer_liaison == b
-    d.offers.offer_call_ended(rec.id, q(a_url)["offer"], a, a_sid, "no-answer")
-    assert d.offers.offer_reply(rec.id, q(b_url)["offer"], b, "2", b_sid).reply == OfferReply.DECLINED
+    d.offer_outcomes.offer_call_ended(rec.id, q(a_url)["offer"], a, a_sid, "no-answer")
+    assert d.offer_outcomes.offer_reply(rec.id, q(b_url)["offer"], b, "2", b_sid).reply == OfferReply.DECLINED
     jobs.drain()
     assert ctx.requests.get(rec.id).state == State.VENDOR_DIALING
     assert b_sid not in telephony.hangups, "their 'Declined. Thank you.' is not cut off"
     assert ctx.liaisons.status(b).state == RINGING, "held until that call ends"
-    d.offers.offer_call_ended(rec.id, q(b_url)["offer"], b, b_sid, "completed")
+    d.offer_outcomes.offer_call_ended(rec.id, q(b_url)["offer"], b, b_sid, "completed")
     assert ctx.liaisons.status(b).state == IDLE

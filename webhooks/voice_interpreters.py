@@ -12,7 +12,7 @@ from flask import Blueprint, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch import urls as paths
-from dispatch.offers import OfferReply
+from dispatch.offer_outcomes import OfferReply
 from dispatch.records import RequestRecord
 from webhooks.deps import arg, ctx, form, settings, wiring
 from webhooks.twilio_auth import twilio_only
@@ -27,7 +27,7 @@ TAKEN = "Another interpreter has taken this request. Thank you."
 
 def _gone(request_id: str, liaison_id: str) -> Response:
     """Goodbye to a liaison whose offer is over: taken by another interpreter, or gone."""
-    return goodbye(TAKEN if wiring().offers.taken_by_another(request_id, liaison_id) else GONE)
+    return goodbye(TAKEN if wiring().offer_outcomes.taken_by_another(request_id, liaison_id) else GONE)
 
 
 def _whisper(
@@ -52,7 +52,7 @@ def _whisper(
 def offer():
     """A liaison's phone was answered: whisper the request, wait for a key."""
     request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
-    rec = wiring().offers.offer_answered(request_id, offer_id, liaison_id)
+    rec = wiring().offer_outcomes.offer_answered(request_id, offer_id, liaison_id)
     if rec is None:
         return _gone(request_id, liaison_id)
     return twiml(_whisper(VoiceResponse(), rec, offer_id, liaison_id))
@@ -62,7 +62,7 @@ def offer():
 @twilio_only
 def offer_answer():
     request_id, offer_id, liaison_id = arg("request"), arg("offer"), arg("liaison")
-    answer = wiring().offers.offer_reply(request_id, offer_id, liaison_id, form("Digits"), form("CallSid"))
+    answer = wiring().offer_outcomes.offer_reply(request_id, offer_id, liaison_id, form("Digits"), form("CallSid"))
     response = VoiceResponse()
     if answer.reply == OfferReply.ACCEPTED and answer.record is not None:
         say(response, "Connecting you to the officer now.")
@@ -77,7 +77,9 @@ def offer_answer():
 @bp.post(paths.OFFER_STATUS)
 @twilio_only
 def offer_status():
-    wiring().offers.offer_call_ended(arg("request"), arg("offer"), arg("liaison"), form("CallSid"), form("CallStatus"))
+    wiring().offer_outcomes.offer_call_ended(
+        arg("request"), arg("offer"), arg("liaison"), form("CallSid"), form("CallStatus")
+    )
     return twiml(VoiceResponse())
 
 

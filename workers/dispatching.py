@@ -57,7 +57,7 @@ def tell_caller(request_id: str, path: str) -> None:
 
 def withdraw_offer(request_id: str, offer_id: str, liaison_id: str, call_sid: str) -> None:
     """Tell a liaison hearing a whisper that another interpreter took the request."""
-    wiring().offers.withdraw_call(request_id, offer_id, liaison_id, call_sid)
+    wiring().offer_outcomes.withdraw_call(request_id, offer_id, liaison_id, call_sid)
 
 
 def hang_up(request_id: str, call_sid: str) -> None:

@@ -91,7 +91,7 @@ def accept(app, request_id: str) -> RequestRecord:  # type: ignore[no-untyped-de
     ctx = wiring(app).ctx
     rec = ctx.requests.get(request_id)
     assert rec is not None and rec.offer_id, rec
-    wiring(app).offers.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", "CA" + "a" * 32)
+    wiring(app).offer_outcomes.offer_reply(rec.id, rec.offer_id, rec.offer_liaison, "1", "CA" + "a" * 32)
     rec = ctx.requests.get(request_id)
     assert rec is not None
     return rec
