@@ -20,7 +20,7 @@ callback.py. The rules it keeps:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import phonenumbers
 
@@ -28,7 +28,6 @@ from dispatch import events, rate_limit
 from dispatch.booking_desk import BookingDesk
 from dispatch.context import Service
 from dispatch.intake import Intake
-from dispatch.languages import Language
 from dispatch.phone import mask, to_e164
 from dispatch.records import RequestRecord
 from dispatch.report_facts import Fact, ReportFacts, Saved
@@ -36,6 +35,7 @@ from dispatch.roster import Caller, Supervisor
 from dispatch.sergeant import SergeantActions
 from dispatch.settings import callback_bound
 from dispatch.sms import replies, report_replies
+from dispatch.sms.ask import Ask
 from dispatch.sms.duty import CODES_SHOWN, LiaisonTexts
 from dispatch.sms.parse import MAX_BODY, Parsed, parse, read_language
 from dispatch.sms.pending import PendingTexts
@@ -154,30 +154,25 @@ class SmsService(Service):
             language = self.ctx.catalog.get(pending["language"])
             if language is None:
                 return replies.NOTHING_TO_CONFIRM
-            return self._request(
-                supervisor,
-                number,
-                language,
-                p.urgent or pending.get("urgent") == "1",
-                pending.get("callback") or None,
-                p.gender or pending.get("gender", ""),
-                p.incident or pending.get("incident", ""),
-            )
+            # YES confirms the number kept with the language: one in this text is not read.
+            ask = replace(Ask.over(pending, p), language=language, callback=pending.get("callback", ""))
+            return self._request(supervisor, number, ask)
         if command == "NO" and pending is not None:
             return replies.DECLINED
         # Anything else (ON/OFF from a supervisor, "no" with nothing pending) is read as a language.
+        return self._language(supervisor, number, p)
+
+    def _language(self, supervisor: Supervisor, number: str, p: Parsed) -> str:
+        """A text naming a language (or not yet): request it, confirm it, or ask which one."""
         if p.callback_invalid or (p.callback and not self._may_call(p.callback)):
             return replies.BAD_CALLBACK
         if p.incident_invalid:
             return report_replies.BAD_INCIDENT
-        earlier = self.pending.peek(number) or {}
-        urgent = p.urgent or earlier.get("urgent") == "1"
-        callback = p.callback or earlier.get("callback") or None
-        report = (p.gender or earlier.get("gender", ""), p.incident or earlier.get("incident", ""))
+        ask = Ask.over(self.pending.peek(number), p)
         if p.unknown_language:
-            return self._request(supervisor, number, None, urgent, callback, *report)
+            return self._request(supervisor, number, ask)
         if not p.language_text:
-            self._remember(number, None, urgent, callback, *report)
+            self.pending.remember(number, ask)
             return replies.NEED_LANGUAGE
         choice = read_language(self.ctx.catalog, p.language_text)
         log.info(
@@ -188,52 +183,39 @@ class SmsService(Service):
             choice.via or "-",
         )
         if choice.kind == "request" and choice.language is not None:
-            return self._request(supervisor, number, choice.language, urgent, callback, *report)
+            return self._request(supervisor, number, replace(ask, language=choice.language))
         if choice.kind == "confirm" and choice.language is not None:
-            self._remember(number, choice.language, urgent, callback, *report)
+            self.pending.remember(number, replace(ask, language=choice.language))
             if choice.via == "detected":
                 return replies.confirm_detected(choice.language)
             return replies.confirm_near_miss(choice.language)
+        self.pending.remember(number, ask)
         if choice.kind == "choose":
-            self._remember(number, None, urgent, callback, *report)
             return replies.choose(choice.choices)
-        self._remember(number, None, urgent, callback, *report)
         return replies.not_recognised(choice.choices)
 
-    def _request(
-        self,
-        supervisor: Supervisor,
-        number: str,
-        language: Language | None,
-        urgent: bool,
-        callback: str | None,
-        gender: str = "",
-        incident: str = "",
-    ) -> str:
+    def _request(self, supervisor: Supervisor, number: str, ask: Ask) -> str:
         """Open a NEW request and ask a worker to call back; a repeat of an open one is not doubled."""
         self.pending.forget(number)
+        language_id = ask.language.id if ask.language else None
         for rec in self._open_for(number):
-            if (
-                rec.waiting
-                and rec.language == (language.id if language else None)
-                and self._same_callback(rec, callback or "")
-            ):
+            if rec.waiting and rec.language == language_id and self._same_callback(rec, ask.callback):
                 return replies.already(rec)
         caller = Caller(number, "supervisor", supervisor.precinct, supervisor.id)
         rec = self.intake.open_request(
             caller,
-            language,
-            urgent=urgent,
+            ask.language,
+            urgent=ask.urgent,
             channel="sms",
-            callback_number=callback or "",
+            callback_number=ask.callback,
             state=State.NEW,
-            gender=gender,
-            incident=incident,
+            gender=ask.gender,
+            incident=ask.incident,
         )
         # The sweeper fails it if the call back is never answered (Sweeper.review).
         self.ctx.requests.set_deadline(rec.id, rec.created_at + callback_bound(self.ctx.settings) + 0.01)
         self.ctx.jobs.submit("call_back", rec.id)
-        return replies.requested(rec, callback)
+        return replies.requested(rec, ask.callback)
 
     def _same_callback(self, rec: RequestRecord, callback: str) -> bool:
         """Whether `rec` calls back `callback` (once dialled, a record holds only its hash)."""
@@ -293,17 +275,6 @@ class SmsService(Service):
         events.audit(self.ctx.redis, rec.unit or mask(number), "cancel", rec.id, "done by text")
         log.info("request %s cancelled by text from %s", rec.id, mask(number))
         return replies.cancelled(rec)
-
-    def _remember(
-        self,
-        number: str,
-        language: Language | None,
-        urgent: bool,
-        callback: str | None,
-        gender: str = "",
-        incident: str = "",
-    ) -> None:
-        self.pending.remember(number, language.id if language else "", urgent, callback or "", gender, incident)
 
     def _interpreter_id(self, supervisor: Supervisor, number: str, request_id: str, value: str) -> str:
         """`ID R00012 4711`: the interpreter's ID on one of the sender's own requests."""
