@@ -51,7 +51,11 @@ from dispatch.sergeant import SergeantActions
 from dispatch.sessions import Sessions
 from dispatch.signin_lock import SigninLock
 from dispatch.sms.callback import CallBacks
+from dispatch.sms.duty import LiaisonTexts
+from dispatch.sms.own_requests import OwnRequests
+from dispatch.sms.pending import PendingTexts
 from dispatch.sms.service import SmsService
+from dispatch.sms.supervisor import SupervisorTexts
 from dispatch.sweeper import Sweeper
 from dispatch.telephony import Telephony
 from dispatch.urls import Urls
@@ -166,6 +170,10 @@ def bootstrap(
     offers = Offers(ctx, vendor, offer_outcomes)
     intake = Intake(ctx)
     sergeant = SergeantActions(ctx, vendor, call_ends)
+    report = ReportFacts(ctx)
+    pending = PendingTexts(r)
+    own_requests = OwnRequests(ctx, intake, sergeant, pending, report)
+    texts = SmsService(ctx, LiaisonTexts(ctx), SupervisorTexts(ctx, intake, own_requests, pending))
     return Wiring(
         settings=settings,
         ctx=ctx,
@@ -179,7 +187,7 @@ def bootstrap(
         sweeper=Sweeper(ctx, offers, offer_outcomes, vendor, call_ends, rejoin_ends),
         reconciler=Reconciler(ctx, rejoin_wait, leases),
         sergeant=sergeant,
-        texts=SmsService(ctx, intake, sergeant),
+        texts=texts,
         call_backs=CallBacks(ctx, intake, call_ends),
         heartbeats=Heartbeats(r),
         leases=leases,
@@ -191,7 +199,7 @@ def bootstrap(
             settings.signin_lock_seconds,
             ctx.counters,
         ),
-        report=ReportFacts(ctx),
+        report=report,
         liaison_time=LiaisonTime.build(ctx),
         coverage=coverage,
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import redis
 
 from dispatch import keys
+from dispatch.sms.ask import Ask
 
 PENDING_TTL = 10 * 60  # how long "Reply YES" stays answerable
 
@@ -17,18 +18,17 @@ class PendingTexts:
     def __init__(self, r: redis.Redis) -> None:
         self.r = r
 
-    def remember(
-        self, number: str, language: str, urgent: bool, callback: str, gender: str = "", incident: str = ""
-    ) -> None:
-        """Keep these for the sender's next text (nothing to keep: forget what was there)."""
+    def remember(self, number: str, ask: Ask) -> None:
+        """Keep `ask` for the sender's next text (nothing to keep: forget what was there)."""
         key = keys.sms_pending(number)
-        if not language and not urgent and not callback and not gender and not incident:
+        if ask == Ask():
             self.r.delete(key)
             return
         pipe = self.r.pipeline()
         pipe.delete(key)
-        pipe.hset(key, mapping={"language": language, "urgent": "1" if urgent else "0", "callback": callback})
-        for field, value in (("gender", gender), ("incident", incident)):
+        language = ask.language.id if ask.language else ""
+        pipe.hset(key, mapping={"language": language, "urgent": "1" if ask.urgent else "0", "callback": ask.callback})
+        for field, value in (("gender", ask.gender), ("incident", ask.incident)):
             if value:
                 pipe.hset(key, field, value)
         pipe.expire(key, PENDING_TTL)
