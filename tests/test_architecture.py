@@ -22,10 +22,10 @@ PACKAGES = ("adapters", "config", "dispatch", "launcher", "scripts", "simulator"
 TOP_MODULES = ("bootstrap", "gunicorn_worker", "logs", "wsgi")
 OURS = PACKAGES + TOP_MODULES + ("bench", "tests")
 
-# Counted on ruff-formatted code, which spreads a long call over several lines (issue 23 adopted it;
-# the class limit rose from 250 with it, the module limit did not).
+# Counted on ruff-formatted code (issue 23), which spreads a long call over several lines: the
+# limits issue 16 set, on the code as a reader sees it.
 MAX_MODULE_LINES = 400
-MAX_CLASS_LINES = 300
+MAX_CLASS_LINES = 250
 DATA_TABLES = {
     "dispatch/languages/markers.py": "script ranges and marker words per language, one table per script",
 }
