@@ -322,8 +322,14 @@ def test_master_killed_mid_traffic_the_replica_takes_over_and_no_officer_is_stra
         )
         # calls after the recovery: queued again, and answered by a liaison
         assert after and all(how[sid] == "queue" for sid in after), {sid: how[sid] for sid in after}
+        store = RequestStore(stack.redis, s.retention_seconds)
         assert any(r.officer_call in after and r.handler_kind == "liaison" for r in records.values()), (
-            "no call after the recovery was answered by a liaison"
+            "no call after the recovery was answered by a liaison: "
+            + "; ".join(
+                f"{r.id} {r.language} {[(round(epoch(h['ts']) - resumed, 1), h['event']) for h in store.history(r.id)]}"
+                for r in records.values()
+                if r.officer_call in after
+            )
         )
 
         # ---- what the failover lost: only writes acknowledged within the documented window
