@@ -5,6 +5,7 @@ moves it instead of a process failing halfway through the start (leaving the res
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Mapping
 
@@ -20,6 +21,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports the kernel has just handed out: the sockets are held together
+    while it chooses, since one closed at once can be handed out again by the next bind."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind((HOST, 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def in_use(port: int, host: str = HOST) -> bool:

