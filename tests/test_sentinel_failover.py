@@ -57,7 +57,10 @@ CALL_EVERY = 0.5  # an officer calls this often, all through the test
 TALK = 2.0  # an interpreter hangs up this long after answering
 OFFICER_STAYS = 30.0  # an officer hangs up this long after the service answered (well past the ~5 s failover,
 # so a test process slowed by the other three of `make test` does not leave a caller who gave up)
-AFTER_RECOVERY = 4.0  # calls go on this long once the master takes writes again
+AFTER_RECOVERY = 8.0  # calls go on this long once the master takes writes again (the workers, reconnecting,
+# take a few seconds on a loaded machine to free the liaisons the outage left ringing)
+VENDOR_RING = 6  # VENDOR_RING_TIMEOUT: the other durations are scaled down ~15x, the recovery is not; a vendor
+# dial placed as the workers come back must have time to be answered (30 s in production)
 SCHEDULED = (1, 3, 8, 16)  # seconds after the crash: RQ jobs scheduled then (enqueue_in)
 LANGUAGES = ("spa", "rus", "cmn", "spa", "ben")
 CONNECTED = ("liaison_connected", "vendor_connected")
@@ -172,7 +175,11 @@ def sentinel_stack(tmp_path: Path, replicas: int) -> Iterator[tuple[SentinelRedi
         ports = Ports.free()
         settings = replace(
             e2e_settings(
-                group.servers[0].url, redis_sentinels=group.sentinels, caller_rate_limit=1000, reconcile_seconds=2.0
+                group.servers[0].url,
+                redis_sentinels=group.sentinels,
+                caller_rate_limit=1000,
+                reconcile_seconds=2.0,
+                vendor_ring_timeout=VENDOR_RING,
             ),
             public_base_url=ports.url("web"),
             status_callback_base_url=ports.url("callbacks"),
