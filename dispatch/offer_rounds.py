@@ -19,6 +19,15 @@ from dispatch import keys
 from dispatch.redis_replies import text_fields
 
 ROUND_TTL = 24 * 3600  # a round lives seconds; this only bounds a key a crash would leave behind
+OUT_MIN_TTL = 60  # who was withdrawn is asked when their call ends, seconds after the round is taken
+
+
+def out_ttl(retention_seconds: float) -> int:
+    """How long the withdrawn set outlives its round: no longer than the request's own records
+    (RETENTION_SECONDS), but a minute at least, for the withdrawn calls' final callbacks."""
+    return int(max(OUT_MIN_TTL, min(ROUND_TTL, retention_seconds)))
+
+
 OPEN = "~"  # a field every round keeps until it is taken: a round whose phones all ended still exists
 
 # KEYS: round hash; ARGV: liaison. -1: not (or no longer) in the round; else how many are left.
@@ -88,11 +97,12 @@ def drop(r: redis.Redis, request_id: str, round_id: str, liaison_id: str) -> int
     return int(r.register_script(_DROP)(keys=[keys.offer_round(request_id, round_id)], args=[liaison_id]))
 
 
-def take(r: redis.Redis, request_id: str, round_id: str) -> list[Ringer] | None:
-    """End the round: every liaison still in it, for the caller to stop and free. None when the
-    round has no record: already taken, or opened by a version that kept none."""
+def take(r: redis.Redis, request_id: str, round_id: str, out_seconds: int = ROUND_TTL) -> list[Ringer] | None:
+    """End the round: every liaison still in it, for the caller to stop and free (who of them
+    was hearing the whisper is kept `out_seconds`, see out_ttl). None when the round has no
+    record: already taken, or opened by a version that kept none."""
     key = keys.offer_round(request_id, round_id)
-    left, up, existed = r.register_script(_TAKE)(keys=[key, key + ":up", key + ":out"], args=[ROUND_TTL, OPEN])
+    left, up, existed = r.register_script(_TAKE)(keys=[key, key + ":up", key + ":out"], args=[out_seconds, OPEN])
     if not existed:
         return None
     pairs = [x.decode() if isinstance(x, bytes) else x for x in left]

@@ -31,3 +31,16 @@ def test_taking_a_round_hands_over_who_still_rings_once(r):
 
 def test_a_round_a_version_without_round_records_opened_is_not_taken(r):
     assert offer_rounds.take(r, "R9", "old") is None
+
+
+def test_who_was_withdrawn_is_kept_no_longer_than_the_request_s_records(r):
+    """The memory benchmark found these sets kept a day with RETENTION_SECONDS=120: 713 keys
+    outliving their requests after ten minutes of traffic."""
+    assert offer_rounds.out_ttl(120) == 120
+    assert offer_rounds.out_ttl(30 * 24 * 3600) == offer_rounds.ROUND_TTL
+    assert offer_rounds.out_ttl(5) == offer_rounds.OUT_MIN_TTL, "a minute at least, for the calls' final callbacks"
+    offer_rounds.start(r, "R1", "t1", ["a", "b"])
+    offer_rounds.answered(r, "R1", "t1", "a")
+    offer_rounds.take(r, "R1", "t1", offer_rounds.out_ttl(120))
+    assert 0 < r.ttl("ird:request:R1:round:t1:out") <= 120
+    assert offer_rounds.was_withdrawn(r, "R1", "t1", "a")
