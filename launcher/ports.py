@@ -18,9 +18,7 @@ class PortInUse(Exception):
 
 def free_port() -> int:
     """A port the kernel has just handed out (free now; a test binds it straight away)."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def free_ports(count: int) -> list[int]:
