@@ -66,7 +66,8 @@ class OfferOutcomes(Service):
         if another takes the request now, their call is redirected rather than cut)."""
         rec = self.offer_is_current(request_id, offer_id)
         if rec is not None:
-            offer_rounds.answered(self.ctx.redis, request_id, offer_id, liaison_id)
+            ttl = offer_rounds.key_ttl(self.ctx.settings.retention_seconds)
+            offer_rounds.answered(self.ctx.redis, request_id, offer_id, liaison_id, ttl)
         return rec
 
     def taken_by_another(self, request_id: str, liaison_id: str) -> bool:

@@ -18,14 +18,14 @@ import redis
 from dispatch import keys
 from dispatch.redis_replies import text_fields
 
-ROUND_TTL = 24 * 3600  # a round lives seconds; this only bounds a key a crash would leave behind
-OUT_MIN_TTL = 60  # who was withdrawn is asked when their call ends, seconds after the round is taken
+ROUND_TTL = 24 * 3600  # the longest a round's keys live (a round lives seconds; this bounds what a crash leaves)
+MIN_TTL = 60  # who was withdrawn is asked when their call ends, seconds after the round is taken
 
 
-def out_ttl(retention_seconds: float) -> int:
-    """How long the withdrawn set outlives its round: no longer than the request's own records
-    (RETENTION_SECONDS), but a minute at least, for the withdrawn calls' final callbacks."""
-    return int(max(OUT_MIN_TTL, min(ROUND_TTL, retention_seconds)))
+def key_ttl(retention_seconds: float) -> int:
+    """How long a round's keys may live: no longer than the request's own records
+    (RETENTION_SECONDS), a minute at least, for the withdrawn calls' final callbacks."""
+    return int(max(MIN_TTL, min(ROUND_TTL, retention_seconds)))
 
 
 OPEN = "~"  # a field every round keeps until it is taken: a round whose phones all ended still exists
@@ -71,11 +71,11 @@ class Ringer:
     answered: bool  # hearing the whisper (their call is redirected, not cancelled)
 
 
-def start(r: redis.Redis, request_id: str, round_id: str, liaison_ids: list[str]) -> None:
+def start(r: redis.Redis, request_id: str, round_id: str, liaison_ids: list[str], ttl: int) -> None:
     key = keys.offer_round(request_id, round_id)
     pipe = r.pipeline()
     pipe.hset(key, mapping={OPEN: "", **dict.fromkeys(liaison_ids, "")})
-    pipe.expire(key, ROUND_TTL)
+    pipe.expire(key, ttl)
     pipe.execute()
 
 
@@ -83,12 +83,12 @@ def set_call(r: redis.Redis, request_id: str, round_id: str, liaison_id: str, ca
     r.register_script(_SET_IF_IN)(keys=[keys.offer_round(request_id, round_id)], args=[liaison_id, call_sid])
 
 
-def answered(r: redis.Redis, request_id: str, round_id: str, liaison_id: str) -> None:
+def answered(r: redis.Redis, request_id: str, round_id: str, liaison_id: str, ttl: int) -> None:
     """The liaison picked up and hears the whisper."""
     key = keys.offer_round(request_id, round_id) + ":up"
     pipe = r.pipeline()
     pipe.sadd(key, liaison_id)
-    pipe.expire(key, ROUND_TTL)
+    pipe.expire(key, ttl)
     pipe.execute()
 
 
@@ -97,12 +97,12 @@ def drop(r: redis.Redis, request_id: str, round_id: str, liaison_id: str) -> int
     return int(r.register_script(_DROP)(keys=[keys.offer_round(request_id, round_id)], args=[liaison_id]))
 
 
-def take(r: redis.Redis, request_id: str, round_id: str, out_seconds: int = ROUND_TTL) -> list[Ringer] | None:
+def take(r: redis.Redis, request_id: str, round_id: str, ttl: int) -> list[Ringer] | None:
     """End the round: every liaison still in it, for the caller to stop and free (who of them
-    was hearing the whisper is kept `out_seconds`, see out_ttl). None when the round has no
-    record: already taken, or opened by a version that kept none."""
+    was hearing the whisper is kept `ttl`). None when the round has no record: already taken,
+    or opened by a version that kept none."""
     key = keys.offer_round(request_id, round_id)
-    left, up, existed = r.register_script(_TAKE)(keys=[key, key + ":up", key + ":out"], args=[out_seconds, OPEN])
+    left, up, existed = r.register_script(_TAKE)(keys=[key, key + ":up", key + ":out"], args=[ttl, OPEN])
     if not existed:
         return None
     pairs = [x.decode() if isinstance(x, bytes) else x for x in left]

@@ -100,7 +100,8 @@ class Offers(Service):
             for liaison in claimed:
                 self.ctx.liaisons.release(liaison.id, request_id, keep_place=True, only_if=(RINGING,))
             return None
-        offer_rounds.start(self.ctx.redis, request_id, offer_id, [liaison.id for liaison in claimed])
+        ttl = offer_rounds.key_ttl(self.ctx.settings.retention_seconds)
+        offer_rounds.start(self.ctx.redis, request_id, offer_id, [liaison.id for liaison in claimed], ttl)
         for liaison in claimed:
             self.store.mark_tried(request_id, liaison.id)
         for liaison in claimed:

@@ -25,7 +25,7 @@ def stop_round(
     The liaisons stopped."""
     if not rec.offer_id:
         return []
-    ringers = offer_rounds.take(ctx.redis, rec.id, rec.offer_id, offer_rounds.out_ttl(ctx.settings.retention_seconds))
+    ringers = offer_rounds.take(ctx.redis, rec.id, rec.offer_id, offer_rounds.key_ttl(ctx.settings.retention_seconds))
     if ringers is None:  # taken already, or opened by a version without round records: the record's offer
         ringers = [offer_rounds.Ringer(rec.offer_liaison, rec.offer_call, answered=False)] if rec.offer_liaison else []
     stopped = []
